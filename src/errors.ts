@@ -1,0 +1,122 @@
+/**
+ * Every error this library raises or reports is a {@link QQBotError} with a stable `code` and a `retryable`
+ * flag. Match on `err.code`, never on the message: messages may be reworded, codes never change.
+ *
+ * Errors cross threads only as plain {@link WireError} records (`toWire` / `fromWire`), because structured
+ * clone turns a subclass into a bare `Error` and drops `code` and every extra field.
+ */
+
+/** Stable error codes. Each has a line in `docs/errors.md`. */
+export const ErrorCodes = {
+  /** An option passed to a constructor is missing or of the wrong type or range. */
+  INVALID_OPTION: 'QQBOT_INVALID_OPTION',
+  /** The platform refused the appId/secret pair (token codes 100016, 100007, …). Fatal. */
+  CREDENTIALS_REFUSED: 'QQBOT_CREDENTIALS_REFUSED',
+  /** The token endpoint failed in a way that may pass (5xx, rate limit, internal error). */
+  TOKEN_UNAVAILABLE: 'QQBOT_TOKEN_UNAVAILABLE',
+  /** An HTTP call took longer than `timeouts.httpMs`. */
+  HTTP_TIMEOUT: 'QQBOT_HTTP_TIMEOUT',
+  /** An HTTP answer was not the JSON that was expected (empty, HTML, wrong shape). */
+  BAD_RESPONSE: 'QQBOT_BAD_RESPONSE',
+  /** A network-level failure: refused, reset, DNS. */
+  NETWORK: 'QQBOT_NETWORK',
+  /** `GET /gateway/bot` failed (non-2xx answer). */
+  GATEWAY_UNAVAILABLE: 'QQBOT_GATEWAY_UNAVAILABLE',
+  /** A connection phase (gateway, handshake, hello, ready) did not finish in time. */
+  PHASE_TIMEOUT: 'QQBOT_PHASE_TIMEOUT',
+  /** A gateway frame could not be parsed or had the wrong shape. It was skipped and reported. */
+  MALFORMED_FRAME: 'QQBOT_MALFORMED_FRAME',
+  /** The gateway closed the connection with a code that ends the connector (4010–4014). */
+  GATEWAY_CONFIG_REJECTED: 'QQBOT_GATEWAY_CONFIG_REJECTED',
+  /** Authentication failed on the gateway (4004) again after a token refresh. */
+  GATEWAY_AUTH_FAILED: 'QQBOT_GATEWAY_AUTH_FAILED',
+  /** The bot was delisted (4914, sandbox only). Never reconnects. */
+  BOT_DELISTED: 'QQBOT_BOT_DELISTED',
+  /** The bot was banned (4915). Never reconnects. */
+  BOT_BANNED: 'QQBOT_BOT_BANNED',
+  /** The worker thread hosting a shard died (throw, `process.exit`, out of memory, terminated). */
+  WORKER_DIED: 'QQBOT_WORKER_DIED',
+  /** The worker's event loop stopped ticking for longer than `timeouts.watchdogMs`; it was terminated. */
+  WORKER_HUNG: 'QQBOT_WORKER_HUNG',
+  /** The worker file could not be loaded (missing file, import error). Fatal. */
+  WORKER_BOOTSTRAP: 'QQBOT_WORKER_BOOTSTRAP',
+  /** More than `restart.maxRestarts` restarts within `restart.windowMs`. Fatal. */
+  RESTART_BUDGET: 'QQBOT_RESTART_BUDGET',
+  /** A control call (status, shutdown) to a worker missed its deadline or the worker died meanwhile. */
+  CONTROL_TIMEOUT: 'QQBOT_CONTROL_TIMEOUT',
+  /** A listener of the host threw; delivery went on. */
+  LISTENER_THREW: 'QQBOT_LISTENER_THREW',
+  /** The operation was aborted by the caller's signal or by `close()`. */
+  ABORTED: 'QQBOT_ABORTED',
+  /** The connector is closed, or a method was called in a state that does not allow it. */
+  CLOSED: 'QQBOT_CLOSED',
+  /** A REST call was answered with an error. See {@link QQApiError}. */
+  API_ERROR: 'QQBOT_API_ERROR',
+  /** A passive reply would be sent after the platform's reply window closed. */
+  PASSIVE_REPLY_EXPIRED: 'PASSIVE_REPLY_EXPIRED',
+  /** A passive reply would exceed the platform's limit of replies per message. */
+  PASSIVE_REPLY_LIMIT: 'PASSIVE_REPLY_LIMIT',
+  /** Anything we did not foresee; reported rather than thrown into the host. */
+  INTERNAL: 'QQBOT_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const brand = Symbol.for('qqbot-connector.error');
+
+export interface QQBotErrorOptions {
+  retryable?: boolean;
+  cause?: unknown;
+  /** Extra facts for diagnostics (phase, ms, close code, …). Never the secret or a token. */
+  details?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export class QQBotError extends Error {
+  override readonly name: string = 'QQBotError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+
+  constructor(code: ErrorCode, message: string, options: QQBotErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = Object.freeze({ ...options.details });
+  }
+
+  /** `instanceof` that also works across two copies of the library (brand check). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
+  get [brand](): true {
+    return true;
+  }
+}
+
+/** The plain, cloneable form of an error, for crossing a thread boundary. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  details: Record<string, string | number | boolean | null>;
+  /** The name of the original error class, for diagnostics only. */
+  name: string;
+}
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof QQBotError) {
+    return { code: err.code, message: err.message, retryable: err.retryable, details: { ...err.details }, name: err.name };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const name = err instanceof Error ? err.name : typeof err;
+  return { code: ErrorCodes.INTERNAL, message, retryable: true, details: {}, name };
+}
+
+export function fromWire(rec: WireError): QQBotError {
+  return new QQBotError(rec.code, rec.message, { retryable: rec.retryable, details: rec.details });
+}
+
+export function invalidOption(message: string): QQBotError {
+  return new QQBotError(ErrorCodes.INVALID_OPTION, message, { retryable: false });
+}

@@ -1,0 +1,34 @@
+import type { WireError } from '../errors.js';
+
+/**
+ * Where a connection attempt was when it ended.
+ * `session` means READY/RESUMED was reached and events were flowing.
+ */
+export type Phase = 'gateway' | 'handshake' | 'hello' | 'ready' | 'session';
+
+/**
+ * How one connection attempt ended: a plain, cloneable record (design.md "One attempt, one task").
+ * The worker resolves its task with one of these; `worker-died` is built on the main thread when the task
+ * rejects instead.
+ */
+export type Outcome =
+  /** A phase did not finish within its timeout. */
+  | { kind: 'timeout'; phase: Phase; ms: number; reason: string }
+  /** The socket could not be opened, or `/gateway/bot` could not be fetched. */
+  | { kind: 'connect-failed'; phase: Phase; error: WireError; authRejected: boolean; reason: string }
+  /** `/gateway/bot` says no session may start before `retryAfterMs` (`remaining` = 0). */
+  | { kind: 'session-limit'; phase: 'gateway'; retryAfterMs: number; reason: string }
+  /** The server closed the socket (or it dropped: 1006). */
+  | { kind: 'closed'; phase: Phase; closeCode: number; reason: string }
+  /** The server asked for a reconnect (op 7). */
+  | { kind: 'reconnect'; phase: Phase; reason: string }
+  /** op 9. `resumable` is the frame's `d === true`. */
+  | { kind: 'invalid-session'; phase: Phase; resumable: boolean; reason: string }
+  /** A heartbeat got no ACK before the next was due: the link is half-open. */
+  | { kind: 'zombie'; phase: Phase; reason: string }
+  /** The supervisor asked the worker to stop. */
+  | { kind: 'shutdown'; phase: Phase; reason: string }
+  /** The thread died or was terminated (main-thread only). */
+  | { kind: 'worker-died'; phase: Phase; error: WireError; cause: 'crashed' | 'hung' | 'terminated' | 'bootstrap'; reason: string };
+
+export type OutcomeKind = Outcome['kind'];

@@ -1,0 +1,87 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { WireError } from '../errors.js';
+import type { Outcome, Phase } from './outcome.js';
+
+/** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
+export interface AttemptTimeouts {
+  httpMs: number;
+  handshakeMs: number;
+  helloMs: number;
+  readyMs: number;
+}
+
+/**
+ * Everything one connection attempt needs, built field by field on the main thread. The app secret is not
+ * on this list and never will be: the worker gets an access token only.
+ */
+export interface AttemptTask {
+  version: typeof WORKER_PROTOCOL_VERSION;
+  shard: [id: number, count: number];
+  /** `QQBot <access_token>` is built from this in the worker. */
+  accessToken: string;
+  appId: string;
+  intents: number;
+  /** API origin for `GET /gateway/bot`. */
+  apiBase: string;
+  /** Cached gateway URL; `null` makes the worker fetch `/gateway/bot` first. */
+  gatewayUrl: string | null;
+  /** Set to RESUME this session from `seq` (the last seq delivered to the host); `null` to IDENTIFY. */
+  resume: { sessionId: string; seq: number } | null;
+  timeouts: AttemptTimeouts;
+  /** Largest gateway frame accepted, in bytes. */
+  maxPayloadBytes: number;
+  /** One Float64 slot: the worker stores `Date.now()` into it every `watchdogTickMs`. */
+  watchdog: SharedArrayBuffer;
+  watchdogTickMs: number;
+  /** Worker → main, raw port: see {@link WorkerEvent}. */
+  events: MessagePort;
+  /** Main → worker, comlink: see {@link WorkerControl}. */
+  control: MessagePort;
+}
+
+/** Worker → main message ops, on the events port. */
+export const WorkerEventOp = {
+  /** First message of every task: lets the supervisor find the thread to terminate. */
+  Started: 0,
+  Dispatch: 1,
+  Phase: 2,
+  GatewayUrl: 3,
+  Ready: 4,
+  Resumed: 5,
+  Heartbeat: 6,
+  Error: 7,
+  Debug: 8,
+  /** Last message of every task that ends normally; carries the same Outcome the task resolves with. */
+  End: 9,
+} as const;
+
+export type WorkerEvent =
+  | { op: typeof WorkerEventOp.Started; threadId: number; version: number }
+  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; data: unknown }
+  | { op: typeof WorkerEventOp.Phase; phase: Phase }
+  | { op: typeof WorkerEventOp.GatewayUrl; url: string }
+  | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }
+  | { op: typeof WorkerEventOp.Resumed; seq: number }
+  | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }
+  | { op: typeof WorkerEventOp.Error; error: WireError }
+  | { op: typeof WorkerEventOp.Debug; message: string }
+  | { op: typeof WorkerEventOp.End; outcome: Outcome };
+
+/** The control API the worker exposes over comlink. */
+export interface WorkerControl {
+  status(): WorkerStatus;
+  /** Close the socket with `code` (graceful close frame) and end the attempt with outcome `shutdown`. */
+  shutdown(code: number): void;
+}
+
+export interface WorkerStatus {
+  phase: Phase;
+  threadId: number;
+  lastSeq: number | null;
+  sessionId: string | null;
+  heartbeatIntervalMs: number | null;
+  lastHeartbeatLatencyMs: number | null;
+}
