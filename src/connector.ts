@@ -1,0 +1,185 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, QQBotError } from './errors.js';
+import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
+import { TokenManager } from './http/token-manager.js';
+import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
+import { PoolHost } from './supervisor/pool-host.js';
+import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import { defaultWorkerFile, kWorkerFile } from './supervisor/worker-file.js';
+
+export interface StartOptions {
+  /** Aborting it closes the connector and rejects `start()` with `QQBOT_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+type Listener = (...args: never[]) => unknown;
+
+/**
+ * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread; a supervisor on
+ * this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
+ * every event once, in order.
+ *
+ * @example
+ * ```ts
+ * const bot = new QQBotConnector({ appId, secret, intents: Intents.GROUP_AND_C2C_EVENT });
+ * bot.on('dispatch', (e) => handle(e));
+ * await bot.start();
+ * ```
+ */
+export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
+  readonly #options: ResolvedOptions;
+  readonly #tokens: TokenManager;
+  readonly #workerFile: string;
+  #pool: PoolHost | undefined;
+  #shards: ShardSupervisor[] = [];
+  #started: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #fatal: QQBotError | undefined;
+
+  constructor(options: QQBotConnectorOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    const o = this.#options;
+    this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
+    const override = (options as unknown as Record<symbol, unknown>)[kWorkerFile];
+    this.#workerFile = typeof override === 'string' ? override : defaultWorkerFile();
+  }
+
+  /** Connects every shard; resolves when each has a session (READY or RESUMED), rejects with the fatal error. */
+  start(options: StartOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
+    this.#started ??= this.#start();
+    const signal = options.signal;
+    if (signal === undefined) return this.#started;
+    return this.#abortable(this.#started, signal);
+  }
+
+  /** Per shard: state, session, last delivered seq, restarts, last error, heartbeat latency. */
+  status(): ShardStatus[] {
+    return this.#shards.map((shard) => shard.status());
+  }
+
+  /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */
+  async terminateWorker(shard = 0): Promise<void> {
+    const supervisor = this.#shards[shard];
+    if (supervisor === undefined) throw new QQBotError(ErrorCodes.INVALID_OPTION, `no shard ${shard} (have ${this.#shards.length})`);
+    await supervisor.terminateWorker();
+  }
+
+  /** Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #start(): Promise<void> {
+    const o = this.#options;
+    const pool = new PoolHost({
+      workerFile: this.#workerFile,
+      concurrency: o.shards,
+      resourceLimits: o.resourceLimits,
+      onPoolError: (err) => this.#report(new QQBotError(ErrorCodes.WORKER_DIED, 'an idle worker thread failed', { cause: err, retryable: true })),
+    });
+    this.#pool = pool;
+    const sink = this.#sink();
+    this.#shards = Array.from({ length: o.shards }, (_, i) => new ShardSupervisor(i, o.shards, { options: o, pool, tokens: this.#tokens, sink }));
+    for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
+    await Promise.all(this.#shards.map((shard) => shard.start()));
+  }
+
+  async #close(): Promise<void> {
+    await Promise.all(this.#shards.map((shard) => shard.close()));
+    await this.#pool?.destroy();
+    this.#pool = undefined;
+  }
+
+  #onFatal(error: QQBotError): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = error;
+    this.#options.logger?.error({ code: error.code }, error.message);
+    this.#deliver('fatal', error);
+    // Nothing keeps running after a fatal error.
+    void this.close();
+  }
+
+  #abortable(started: Promise<void>, signal: AbortSignal): Promise<void> {
+    const aborted = (): QQBotError =>
+      new QQBotError(ErrorCodes.ABORTED, 'start() was aborted', { retryable: false, cause: signal.reason });
+    if (signal.aborted) {
+      void this.close();
+      return Promise.reject(aborted());
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(aborted());
+        void this.close();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      started.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  #sink(): ShardSink {
+    const logger = this.#options.logger;
+    return {
+      dispatch: (event: DispatchEvent) => this.#deliver('dispatch', event),
+      ready: (event) => {
+        logger?.info({ shard: event.shard, sessionId: event.sessionId }, 'session ready');
+        this.#deliver('ready', event);
+      },
+      resumed: (event) => {
+        logger?.info({ shard: event.shard, sessionId: event.sessionId, seq: event.seq }, 'session resumed');
+        this.#deliver('resumed', event);
+      },
+      restart: (event) => {
+        logger?.warn({ shard: event.shard, kind: event.kind, closeCode: event.closeCode, delayMs: event.delayMs, attempt: event.attempt }, `restarting: ${event.reason}`);
+        this.#deliver('restart', event);
+      },
+      error: (error) => this.#report(error),
+      debug: (message) => {
+        logger?.debug(message);
+        this.#deliver('debug', message);
+      },
+      debugEnabled: () => logger !== undefined || this.listenerCount('debug') > 0,
+    };
+  }
+
+  #report(error: QQBotError): void {
+    this.#options.logger?.warn({ code: error.code }, error.message);
+    if (this.listenerCount('error') > 0) this.#deliver('error', error);
+  }
+
+  /**
+   * Calls every listener even when one throws (or returns a rejected promise): the failure is reported as an
+   * `'error'` and delivery goes on. Plain `emit` would stop at the first throw.
+   */
+  #deliver<K extends keyof ConnectorEventMap>(name: K, ...args: ConnectorEventMap[K]): void {
+    const listeners = this.rawListeners(name as never) as Listener[];
+    for (const listener of listeners) {
+      try {
+        const result = (listener as (...a: unknown[]) => unknown).apply(this, args);
+        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+          (result as Promise<unknown>).catch((err: unknown) => this.#listenerThrew(name, err));
+        }
+      } catch (err) {
+        this.#listenerThrew(name, err);
+      }
+    }
+  }
+
+  #listenerThrew(name: string, err: unknown): void {
+    const error = new QQBotError(ErrorCodes.LISTENER_THREW, `a '${name}' listener threw; delivery went on`, { retryable: true, cause: err });
+    this.#options.logger?.error({ code: error.code, event: name }, error.message);
+    // An 'error' listener that throws is logged only, never re-reported (no loop).
+    if (name !== 'error' && this.listenerCount('error') > 0) this.#deliver('error', error);
+  }
+}

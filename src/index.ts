@@ -1,0 +1,26 @@
+export { QQBotConnector, type StartOptions } from './connector.js';
+export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
+export type {
+  ConnectorEventMap,
+  DispatchEvent,
+  ReadyEvent,
+  ResumedEvent,
+  RestartEvent,
+  ShardState,
+  ShardStatus,
+} from './events.js';
+export {
+  DEFAULT_ENDPOINTS,
+  DEFAULT_RESTART,
+  DEFAULT_TIMEOUTS,
+  DEFAULT_OPTIONS,
+  type EndpointOptions,
+  type Logger,
+  type QQBotConnectorOptions,
+  type RestartOptions,
+  type TimeoutOptions,
+} from './options.js';
+export { Intents, type IntentName } from './protocol/intents.js';
+export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
+export { CLOSE_CODE_TABLE, decide, type Decision, type DecisionKind } from './protocol/close-codes.js';
+export type { Outcome, OutcomeKind, Phase } from './protocol/outcome.js';

@@ -1,0 +1,300 @@
+import WebSocket, { type RawData } from 'ws';
+import { ErrorCodes, QQBotError, toWire } from '../errors.js';
+import { authorization, fetchGatewayBot } from '../http/gateway.js';
+import { Heartbeat } from './heartbeat.js';
+import { OpCodes, DispatchEvents } from './opcodes.js';
+import type { Outcome, Phase } from './outcome.js';
+import type { GatewayFrame, HelloData, ReadyData } from './payloads.js';
+import { WorkerEventOp, type AttemptTask, type WorkerEvent, type WorkerStatus } from './worker-messages.js';
+
+/** Close code we use when we leave a connection we intend to RESUME (not 1000, which may end the session). */
+export const CLOSE_FOR_RESUME = 4000;
+/** How long a graceful close may take before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
+export interface AttemptIO {
+  post(event: WorkerEvent): void;
+  threadId: number;
+}
+
+function malformed(what: string): WorkerEvent {
+  return { op: WorkerEventOp.Error, error: toWire(new QQBotError(ErrorCodes.MALFORMED_FRAME, what, { retryable: true })) };
+}
+
+/**
+ * One connection attempt: fetch the gateway URL if needed, connect, Hello, Identify or Resume, READY/RESUMED,
+ * then heartbeats and dispatches until the connection ends. `run()` resolves with exactly one {@link Outcome},
+ * after the socket, every timer and the heartbeat are released. Runs in a worker thread, but knows nothing of
+ * threads: it talks through {@link AttemptIO}.
+ */
+export class ConnectionAttempt {
+  readonly #task: AttemptTask;
+  readonly #io: AttemptIO;
+  readonly #abort = new AbortController();
+  #phase: Phase = 'gateway';
+  #ws: WebSocket | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #lastSeq: number | null;
+  #sessionId: string | null;
+  #resolve!: (outcome: Outcome) => void;
+  #done = false;
+  readonly #result: Promise<Outcome>;
+
+  constructor(task: AttemptTask, io: AttemptIO) {
+    this.#task = task;
+    this.#io = io;
+    this.#lastSeq = task.resume?.seq ?? null;
+    this.#sessionId = task.resume?.sessionId ?? null;
+    this.#result = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  run(): Promise<Outcome> {
+    void this.#start().catch((err: unknown) => {
+      // Nothing above should throw; if it does, end the attempt as a retryable failure, never crash the thread.
+      this.#finish({ kind: 'connect-failed', phase: this.#phase, error: toWire(err), authRejected: false, reason: 'unexpected error in the attempt' }, 'terminate');
+    });
+    return this.#result;
+  }
+
+  status(): WorkerStatus {
+    return {
+      phase: this.#phase,
+      threadId: this.#io.threadId,
+      lastSeq: this.#lastSeq,
+      sessionId: this.#sessionId,
+      heartbeatIntervalMs: this.#heartbeat?.intervalMs ?? null,
+      lastHeartbeatLatencyMs: this.#heartbeat?.lastLatencyMs ?? null,
+    };
+  }
+
+  /** Graceful stop requested by the supervisor: close frame with `code`, outcome `shutdown`. */
+  shutdown(code: number): void {
+    this.#finish({ kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (close ${code})` }, 'close', code);
+  }
+
+  #setPhase(phase: Phase): void {
+    this.#phase = phase;
+    this.#io.post({ op: WorkerEventOp.Phase, phase });
+  }
+
+  #deadline(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#finish({ kind: 'timeout', phase: this.#phase, ms, reason: `no progress in phase ${this.#phase} within ${ms} ms` }, 'terminate');
+    }, ms);
+  }
+
+  async #start(): Promise<void> {
+    const task = this.#task;
+    let url = task.gatewayUrl;
+    if (url === null) {
+      this.#setPhase('gateway');
+      try {
+        const info = await fetchGatewayBot(task.apiBase, task.accessToken, task.appId, task.timeouts.httpMs, this.#abort.signal);
+        if (this.#done) return;
+        if (task.resume === null && info.remaining === 0) {
+          const retryAfterMs = info.resetAfterMs ?? 60_000;
+          this.#finish({ kind: 'session-limit', phase: 'gateway', retryAfterMs, reason: `no session starts left; reset after ${retryAfterMs} ms` }, 'terminate');
+          return;
+        }
+        url = info.url;
+        this.#io.post({ op: WorkerEventOp.GatewayUrl, url });
+      } catch (err) {
+        if (this.#done) return;
+        const wire = toWire(err);
+        if (wire.code === ErrorCodes.HTTP_TIMEOUT) {
+          this.#finish({ kind: 'timeout', phase: 'gateway', ms: task.timeouts.httpMs, reason: wire.message }, 'terminate');
+        } else {
+          const authRejected = wire.details.status === 401;
+          this.#finish({ kind: 'connect-failed', phase: 'gateway', error: wire, authRejected, reason: wire.message }, 'terminate');
+        }
+        return;
+      }
+    }
+    this.#connect(url);
+  }
+
+  #connect(url: string): void {
+    this.#setPhase('handshake');
+    this.#deadline(this.#task.timeouts.handshakeMs);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: this.#task.maxPayloadBytes });
+    } catch (err) {
+      // A malformed URL throws synchronously.
+      this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(err), authRejected: false, reason: 'invalid gateway url' }, 'terminate');
+      return;
+    }
+    this.#ws = ws;
+    let upgradeStatus: number | undefined;
+    let socketError: unknown;
+    ws.on('unexpected-response', (_req, res) => {
+      upgradeStatus = res.statusCode;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      socketError = err;
+    });
+    ws.on('open', () => {
+      if (this.#done) return;
+      this.#setPhase('hello');
+      this.#deadline(this.#task.timeouts.helloMs);
+    });
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('close', (code, reason) => {
+      if (this.#done) return;
+      if (this.#phase === 'handshake') {
+        const error = new QQBotError(
+          ErrorCodes.NETWORK,
+          upgradeStatus === undefined ? 'the gateway socket could not be opened' : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
+          { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: (socketError as { code?: string } | undefined)?.code ?? null } },
+        );
+        this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'none');
+        return;
+      }
+      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'none');
+    });
+  }
+
+  #send(frame: object): void {
+    this.#ws?.send(JSON.stringify(frame));
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#done) return;
+    let frame: GatewayFrame;
+    try {
+      const parsed: unknown = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as GatewayFrame).op !== 'number') {
+        this.#io.post(malformed('a gateway frame without a numeric op was skipped'));
+        return;
+      }
+      frame = parsed as GatewayFrame;
+    } catch {
+      this.#io.post(malformed('a gateway frame that is not JSON was skipped'));
+      return;
+    }
+    switch (frame.op) {
+      case OpCodes.DISPATCH:
+        this.#onDispatch(frame);
+        return;
+      case OpCodes.HELLO:
+        this.#onHello(frame.d as HelloData | undefined);
+        return;
+      case OpCodes.HEARTBEAT_ACK:
+        this.#heartbeat?.ack();
+        return;
+      case OpCodes.HEARTBEAT:
+        // The server may ask for a beat; answer at once without disturbing the ACK bookkeeping.
+        this.#send({ op: OpCodes.HEARTBEAT, d: this.#lastSeq });
+        return;
+      case OpCodes.RECONNECT:
+        this.#finish({ kind: 'reconnect', phase: this.#phase, reason: 'the server asked for a reconnect (op 7)' }, 'close', CLOSE_FOR_RESUME);
+        return;
+      case OpCodes.INVALID_SESSION:
+        this.#finish({ kind: 'invalid-session', phase: this.#phase, resumable: frame.d === true, reason: 'the server invalidated the session (op 9)' }, 'close', CLOSE_FOR_RESUME);
+        return;
+      default:
+        this.#io.post({ op: WorkerEventOp.Debug, message: `ignored a frame with unknown op ${frame.op}` });
+    }
+  }
+
+  #onHello(d: HelloData | undefined): void {
+    if (this.#phase !== 'hello') return;
+    const interval = d?.heartbeat_interval;
+    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
+      this.#io.post(malformed('Hello without a valid heartbeat_interval: waiting for another'));
+      return;
+    }
+    this.#heartbeat = new Heartbeat(interval, {
+      send: () => this.#send({ op: OpCodes.HEARTBEAT, d: this.#lastSeq }),
+      onZombie: () =>
+        this.#finish({ kind: 'zombie', phase: this.#phase, reason: `no heartbeat ACK within ${interval} ms: the link is half-open` }, 'terminate'),
+      onAck: (latencyMs) => this.#io.post({ op: WorkerEventOp.Heartbeat, latencyMs }),
+    });
+    this.#heartbeat.start();
+    const task = this.#task;
+    const token = authorization(task.accessToken);
+    if (task.resume !== null) {
+      this.#send({ op: OpCodes.RESUME, d: { token, session_id: task.resume.sessionId, seq: task.resume.seq } });
+    } else {
+      this.#send({ op: OpCodes.IDENTIFY, d: { token, intents: task.intents, shard: task.shard, properties: { $os: process.platform, $browser: 'qqbot-connector', $device: 'qqbot-connector' } } });
+    }
+    this.#setPhase('ready');
+    this.#deadline(task.timeouts.readyMs);
+  }
+
+  #onDispatch(frame: GatewayFrame): void {
+    const type = frame.t;
+    if (typeof type !== 'string') {
+      this.#io.post(malformed('a dispatch without an event type was skipped'));
+      return;
+    }
+    const seq = typeof frame.s === 'number' ? frame.s : -1;
+    if (seq >= 0) this.#lastSeq = seq;
+    if (type === DispatchEvents.READY) {
+      const d = frame.d as Partial<ReadyData> | undefined;
+      if (typeof d?.session_id !== 'string' || d.session_id === '') {
+        this.#io.post(malformed('READY without a session_id was skipped'));
+        return;
+      }
+      this.#sessionId = d.session_id;
+      this.#enterSession();
+      this.#io.post({ op: WorkerEventOp.Ready, sessionId: d.session_id, user: d.user, seq });
+      return;
+    }
+    if (type === DispatchEvents.RESUMED) {
+      this.#enterSession();
+      this.#io.post({ op: WorkerEventOp.Resumed, seq });
+      return;
+    }
+    // Replay before RESUMED is progress: each event restarts the ready clock.
+    if (this.#phase === 'ready') this.#deadline(this.#task.timeouts.readyMs);
+    this.#io.post({ op: WorkerEventOp.Dispatch, seq, type, id: frame.id, data: frame.d });
+  }
+
+  #enterSession(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#setPhase('session');
+  }
+
+  /**
+   * Ends the attempt exactly once: stops timers and heartbeat, releases the socket (`close` = close frame with
+   * a grace period, `terminate` = destroy at once, never waiting on a dead link), then resolves.
+   */
+  #finish(outcome: Outcome, socket: 'close' | 'terminate' | 'none', code = 1000): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#heartbeat?.stop();
+    this.#abort.abort();
+    const ws = this.#ws;
+    const settle = (): void => {
+      this.#io.post({ op: WorkerEventOp.End, outcome });
+      this.#resolve(outcome);
+    };
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED || socket === 'none') {
+      ws?.removeAllListeners('message');
+      if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+      settle();
+      return;
+    }
+    ws.removeAllListeners('message');
+    if (socket === 'terminate' || ws.readyState !== WebSocket.OPEN) {
+      ws.once('close', settle);
+      ws.terminate();
+      return;
+    }
+    const grace = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => {
+      clearTimeout(grace);
+      settle();
+    });
+    ws.close(code);
+  }
+}

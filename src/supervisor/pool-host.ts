@@ -1,0 +1,70 @@
+import { once } from 'node:events';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Outcome } from '../protocol/outcome.js';
+import type { AttemptTask } from '../protocol/worker-messages.js';
+
+export interface PoolHostOptions {
+  workerFile: string;
+  /** Attempts that may run at once (one per shard). One more thread is kept warm as a spare. */
+  concurrency: number;
+  resourceLimits: ResourceLimits | undefined;
+  /** Errors piscina reports outside any task (a thread failing while idle). Never thrown into the host. */
+  onPoolError(err: unknown): void;
+}
+
+/** How long a thread may take to exit after it was told to. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * Hosts connection attempts in a piscina pool with the settings that avoid its traps for long tasks
+ * (design.md): threads never idle out, no Atomics wait loop (it freezes timers a finished task left behind),
+ * one task per thread, and a warm spare so a replacement attempt does not pay for loading ws and undici.
+ */
+export class PoolHost {
+  readonly #pool: Piscina;
+
+  constructor(options: PoolHostOptions) {
+    const threads = options.concurrency + 1;
+    this.#pool = new Piscina({
+      filename: options.workerFile,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+      concurrentTasksPerWorker: 1,
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+    });
+    // Without a listener, an idle thread's failure would be an unhandled 'error' and crash the host.
+    this.#pool.on('error', options.onPoolError);
+  }
+
+  run(task: AttemptTask, signal: AbortSignal): Promise<Outcome> {
+    return this.#pool.run(task, { transferList: [task.events, task.control] as never, signal }) as Promise<Outcome>;
+  }
+
+  /** The live `Worker` with this thread id, if the pool still holds it. */
+  findThread(threadId: number): Worker | undefined {
+    return this.#pool.threads.find((worker) => worker.threadId === threadId);
+  }
+
+  /** Terminates the thread and resolves once it is gone (its sockets closed with it). */
+  async terminate(worker: Worker): Promise<void> {
+    await worker.terminate();
+  }
+
+  /** Resolves once `worker` has exited, terminating it if it takes longer than a grace period. */
+  async waitForExit(worker: Worker): Promise<void> {
+    if (worker.threadId === -1) return;
+    const timer = setTimeout(() => void worker.terminate(), EXIT_GRACE_MS);
+    try {
+      await once(worker, 'exit');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}
