@@ -49,6 +49,8 @@ export interface ShardStatus {
   state: ShardState;
   /** The worker's phase while connecting or connected. */
   phase: Phase | null;
+  /** The worker thread hosting the shard's connection right now. */
+  threadId: number | null;
   sessionId: string | null;
   /** Last seq delivered to the host. */
   seq: number;

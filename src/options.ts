@@ -239,7 +239,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (!isObject(input)) throw invalidOption('Expected options to be an object with appId, secret and intents');
   const { appId, secret } = resolveCredentials(input);
   const intents = input.intents;
-  if (typeof intents !== 'number' || !Number.isInteger(intents) || intents <= 0) {
+  // Bitwise checks below truncate to 32 bits: reject anything larger first.
+  if (typeof intents !== 'number' || !Number.isInteger(intents) || intents <= 0 || intents > 0x7fff_ffff) {
     throw invalidOption('Expected `intents` to be a positive integer: OR the bits of `Intents`');
   }
   if ((intents & ~ALL_INTENTS) !== 0) throw invalidOption(`Expected \`intents\` to use only known bits; unknown: ${intents & ~ALL_INTENTS}`);

@@ -154,3 +154,9 @@ describe('invalid options', () => {
     expect(String(err.stack)).not.toContain(SECRET);
   });
 });
+
+describe('intents beyond 32 bits', () => {
+  it.each([2 ** 32 + (1 << 25), 2 ** 32 + 1, 2 ** 40 + 1])('rejects %d', (intents) => {
+    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));
+  });
+});

@@ -18,7 +18,7 @@ export type Decision =
       /** Our own bug (4001/4002): report it as an `'error'`, loudly. */
       report?: ErrorCode;
     }
-  | { kind: 'identify-after-delay'; delayMs?: number; refetchGateway?: boolean; report?: ErrorCode }
+  | { kind: 'identify-after-delay'; delayMs?: number; refreshToken?: boolean; refetchGateway?: boolean; report?: ErrorCode }
   | { kind: 'fatal'; error: QQBotError }
   | { kind: 'stop' };
 
@@ -148,8 +148,9 @@ function decideOutcome(outcome: Outcome, history: DecisionHistory): Decision {
  */
 export function decide(outcome: Outcome, history: DecisionHistory): Decision {
   const decision = decideOutcome(outcome, history);
-  if ((decision.kind === 'resume-now' || decision.kind === 'resume-after-delay') && history.resumeFailures >= MAX_RESUME_FAILURES) {
-    return { kind: 'identify-after-delay' };
-  }
+  if (history.resumeFailures < MAX_RESUME_FAILURES) return decision;
+  // Keep what the resume decision asked for (token refresh, rate-limit delay, gateway refetch).
+  if (decision.kind === 'resume-now') return { kind: 'identify-after-delay' };
+  if (decision.kind === 'resume-after-delay') return { ...decision, kind: 'identify-after-delay' };
   return decision;
 }

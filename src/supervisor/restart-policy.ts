@@ -41,8 +41,9 @@ export class RestartPolicy {
   /** Upper bound of the jittered delay for the current failure count. */
   ceilingMs(): number {
     const n = this.#consecutiveFailures;
-    if (n <= 1) return 0;
-    return Math.min(this.#options.maxDelayMs, this.#options.minDelayMs * 2 ** (n - 2));
+    if (n <= 1 || this.#options.minDelayMs === 0) return 0;
+    // Cap the exponent: 2 ** 1024 is Infinity, and the cap is reached long before.
+    return Math.min(this.#options.maxDelayMs, this.#options.minDelayMs * 2 ** Math.min(n - 2, 52));
   }
 
   /**

@@ -97,6 +97,7 @@ export class ShardSupervisor {
       shard: this.shard,
       state: this.#state,
       phase: this.#live?.phase ?? null,
+      threadId: this.#live?.worker?.threadId ?? null,
       sessionId: this.#record.sessionId,
       seq: this.#record.seq,
       restarts: this.#restarts,
@@ -179,13 +180,12 @@ export class ShardSupervisor {
         this.#record.forgetSession();
         break;
       case 'resume-now':
-        break;
       case 'resume-after-delay':
-        if (decision.refreshToken === true) {
-          this.#rejectedToken = token;
-          this.#record.authFailures += 1;
-        }
         break;
+    }
+    if ('refreshToken' in decision && decision.refreshToken === true) {
+      this.#rejectedToken = token;
+      this.#record.authFailures += 1;
     }
     if ('refetchGateway' in decision && decision.refetchGateway === true) this.#record.gatewayUrl = null;
     if ('report' in decision && decision.report !== undefined) {

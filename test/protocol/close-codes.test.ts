@@ -221,3 +221,16 @@ describe('fatal errors', () => {
     expect(fatalError(decide(outcome, history)).retryable).toBe(false);
   });
 });
+
+describe('falling back to IDENTIFY keeps what the resume decision asked for', () => {
+  const exhausted: DecisionHistory = { resumeFailures: 3, authFailures: 0 };
+  it('4004 after 3 failed resumes still refreshes the token', () => {
+    expect(decide(closed(4004), exhausted)).toStrictEqual({ kind: 'identify-after-delay', refreshToken: true });
+  });
+  it('4008 after 3 failed resumes still waits the rate-limit delay', () => {
+    expect(decide(closed(4008), exhausted)).toStrictEqual({ kind: 'identify-after-delay', delayMs: 60_000 });
+  });
+  it('a handshake timeout after 3 failed resumes still refetches the gateway URL', () => {
+    expect(decide({ kind: 'timeout', phase: 'handshake', ms: 1, reason: 'r' }, exhausted)).toStrictEqual({ kind: 'identify-after-delay', refetchGateway: true });
+  });
+});

@@ -142,3 +142,11 @@ describe('restart budget', () => {
     expect(budgetError(policy.next(3, false)).code).toBe(ErrorCodes.RESTART_BUDGET);
   });
 });
+
+describe('regressions', () => {
+  it('never returns NaN with minDelayMs 0, however many failures in a row', () => {
+    const policy = new RestartPolicy({ minDelayMs: 0, maxDelayMs: 0, maxRestarts: 1e9, windowMs: 1, stableAfterMs: 30_000 }, () => 0.5);
+    const delays = failures(policy, 1_100);
+    expect(delays.every((d) => d === 0)).toBe(true);
+  });
+});
