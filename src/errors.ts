@@ -56,6 +56,8 @@ export const ErrorCodes = {
   PASSIVE_REPLY_EXPIRED: 'PASSIVE_REPLY_EXPIRED',
   /** A passive reply would exceed the platform's limit of replies per message. */
   PASSIVE_REPLY_LIMIT: 'PASSIVE_REPLY_LIMIT',
+  /** `reply()` was given an event that names nothing to reply to (no group, user, channel or event id). */
+  REPLY_UNSUPPORTED: 'QQBOT_REPLY_UNSUPPORTED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
   INTERNAL: 'QQBOT_INTERNAL',
 } as const;

@@ -1,0 +1,214 @@
+import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+
+/**
+ * The platform's passive-reply rules (qq-protocol.md §8), enforced before anything is sent:
+ * - a reply names the message (`msg_id`) or the event (`event_id`) it answers, and a `msg_seq` that is new for
+ *   that id (the same id + seq twice is rejected as a duplicate);
+ * - at most 5 replies per id;
+ * - within 5 min of the message for groups, channels and DMs, 60 min for C2C.
+ */
+
+/** Where a reply goes. */
+export type ReplyScope = 'group' | 'c2c' | 'channel' | 'dm';
+
+/** The part of a dispatch event the reply rules read. Matches the connector's `dispatch` event. */
+export interface ReplyableEvent {
+  type: string;
+  /** The gateway event id (`id` of the op 0 frame). */
+  id?: string | undefined;
+  data: unknown;
+}
+
+/** The reply fields to merge into a message body. */
+export interface ReplyFields {
+  msg_id?: string;
+  event_id?: string;
+  msg_seq: number;
+}
+
+export interface ReplyPlan {
+  scope: ReplyScope;
+  /** group_openid, user openid, channel_id or (DM) guild_id. */
+  targetId: string;
+  fields: ReplyFields;
+  /** 1 for the first reply to this message or event, … up to `maxReplies`. */
+  replyNumber: number;
+}
+
+/** Reply windows in ms, per scope. */
+export const REPLY_WINDOWS_MS: Readonly<Record<ReplyScope, number>> = Object.freeze({
+  group: 5 * 60_000,
+  channel: 5 * 60_000,
+  dm: 5 * 60_000,
+  c2c: 60 * 60_000,
+});
+
+export const DEFAULT_MAX_REPLIES = 5;
+export const DEFAULT_MAX_TRACKED = 10_000;
+
+/** Message events: the scope, and where in `data` the target id is. */
+const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> = {
+  GROUP_AT_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
+  GROUP_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
+  C2C_MESSAGE_CREATE: { scope: 'c2c', target: (d) => (isRecord(d.author) ? d.author.user_openid : undefined) },
+  AT_MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
+  MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
+  DIRECT_MESSAGE_CREATE: { scope: 'dm', target: (d) => d.guild_id },
+};
+
+/** Other events (INTERACTION_CREATE, GROUP_ADD_ROBOT, FRIEND_ADD, …): the first of these fields found wins. */
+const EVENT_TARGETS: ReadonlyArray<{ field: string; scope: ReplyScope }> = [
+  { field: 'group_openid', scope: 'group' },
+  { field: 'openid', scope: 'c2c' },
+  { field: 'user_openid', scope: 'c2c' },
+  { field: 'channel_id', scope: 'channel' },
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** `data.timestamp` as epoch ms: an ISO string, or unix seconds (number or digit string). `undefined` if unusable. */
+export function parseEventTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+interface Entry {
+  /** The last msg_seq handed out. */
+  seq: number;
+  /** Epoch ms after which no reply is allowed. */
+  deadline: number;
+}
+
+export interface ReplyTrackerOptions {
+  /** Injectable clock (epoch ms). @defaultValue `Date.now` */
+  now?: () => number;
+  /** Replies allowed per message or event. @defaultValue `5` */
+  maxReplies?: number;
+  /** Hard cap on remembered messages; the oldest are dropped first. @defaultValue `10_000` */
+  maxTracked?: number;
+}
+
+/**
+ * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse
+ * (too late, too many) without sending them. State per message lives until its window closes (swept lazily)
+ * and never exceeds `maxTracked` entries.
+ *
+ * A reply counts against the limit as soon as it is planned, even if the send then fails: its `msg_seq` is
+ * spent (reusing it after a send that may have landed would be a duplicate).
+ */
+export class ReplyTracker {
+  readonly #now: () => number;
+  readonly #maxReplies: number;
+  readonly #maxTracked: number;
+  readonly #entries = new Map<string, Entry>();
+  #nextSweep = 0;
+
+  constructor(options: ReplyTrackerOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#maxReplies = options.maxReplies ?? DEFAULT_MAX_REPLIES;
+    this.#maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
+    if (!Number.isInteger(this.#maxReplies) || this.#maxReplies < 1) throw invalidOption('Expected `maxReplies` to be an integer ≥ 1');
+    if (!Number.isInteger(this.#maxTracked) || this.#maxTracked < 1) throw invalidOption('Expected `maxTracked` to be an integer ≥ 1');
+  }
+
+  /** How many messages/events are remembered right now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Plans the next reply to `event` and spends one reply. Throws `QQBOT_REPLY_UNSUPPORTED` for an event with
+   * nothing to reply to, `PASSIVE_REPLY_EXPIRED` past the window, `PASSIVE_REPLY_LIMIT` past the count.
+   */
+  next(event: ReplyableEvent): ReplyPlan {
+    const { scope, targetId, ref } = resolveReplyTarget(event);
+    const now = this.#now();
+    this.#sweep(now);
+    const key = ref.msg_id === undefined ? `e:${ref.event_id ?? ''}` : `m:${ref.msg_id}`;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const data = isRecord(event.data) ? event.data : {};
+      const sentAt = parseEventTimestamp(data.timestamp) ?? now;
+      entry = { seq: 0, deadline: sentAt + REPLY_WINDOWS_MS[scope] };
+      this.#entries.set(key, entry);
+      this.#cap();
+    }
+    const refName = ref.msg_id === undefined ? 'event' : 'message';
+    if (now > entry.deadline) {
+      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
+        retryable: false,
+        details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs: now - entry.deadline },
+      });
+    }
+    if (entry.seq >= this.#maxReplies) {
+      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_LIMIT, `this ${refName} already has ${entry.seq} replies (limit ${this.#maxReplies})`, {
+        retryable: false,
+        details: { scope, limit: this.#maxReplies },
+      });
+    }
+    entry.seq += 1;
+    const fields: ReplyFields = ref.msg_id === undefined ? { event_id: ref.event_id, msg_seq: entry.seq } : { msg_id: ref.msg_id, msg_seq: entry.seq };
+    return { scope, targetId, fields, replyNumber: entry.seq };
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /** Drops closed windows, at most once a second: amortised O(1) per reply. */
+  #sweep(now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + 1_000;
+    for (const [key, entry] of this.#entries) if (entry.deadline < now) this.#entries.delete(key);
+  }
+
+  /** Map order is insertion order: the first keys are the oldest. */
+  #cap(): void {
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxTracked) return;
+      this.#entries.delete(key);
+    }
+  }
+}
+
+export interface ReplyTarget {
+  scope: ReplyScope;
+  targetId: string;
+  /** Exactly one of the two is set. */
+  ref: { msg_id: string; event_id?: undefined } | { event_id: string; msg_id?: undefined };
+}
+
+/** Where a reply to `event` goes and what it refers to. Pure; throws `QQBOT_REPLY_UNSUPPORTED`. */
+export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
+  const data = isRecord(event.data) ? event.data : undefined;
+  if (data === undefined) throw unsupported(event, 'its data is not an object');
+  const message = MESSAGE_EVENTS[event.type];
+  if (message !== undefined) {
+    const targetId = message.target(data);
+    if (!nonEmpty(targetId)) throw unsupported(event, `it has no ${message.scope} id`);
+    if (!nonEmpty(data.id)) throw unsupported(event, 'it has no message id (data.id)');
+    return { scope: message.scope, targetId, ref: { msg_id: data.id } };
+  }
+  const target = EVENT_TARGETS.find((t) => nonEmpty(data[t.field]));
+  if (target === undefined) throw unsupported(event, 'it names no group, user or channel');
+  if (!nonEmpty(event.id)) throw unsupported(event, 'it has no event id');
+  return { scope: target.scope, targetId: data[target.field] as string, ref: { event_id: event.id } };
+}
+
+function unsupported(event: ReplyableEvent, why: string): QQBotError {
+  return new QQBotError(ErrorCodes.REPLY_UNSUPPORTED, `cannot reply to a ${String(event.type)} event: ${why}`, {
+    retryable: false,
+    details: { type: String(event.type) },
+  });
+}
