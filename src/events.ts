@@ -55,7 +55,7 @@ export interface ShardStatus {
   /** Last seq delivered to the host. */
   seq: number;
   restarts: number;
-  lastError: { code: string; message: string } | null;
+  lastError: { code: string; message: string; details: Readonly<Record<string, string | number | boolean | null>> } | null;
   heartbeatLatencyMs: number | null;
   duplicatesDropped: number;
 }

@@ -101,7 +101,7 @@ export class ShardSupervisor {
       sessionId: this.#record.sessionId,
       seq: this.#record.seq,
       restarts: this.#restarts,
-      lastError: this.#lastError === undefined ? null : { code: this.#lastError.code, message: this.#lastError.message },
+      lastError: this.#lastError === undefined ? null : { code: this.#lastError.code, message: this.#lastError.message, details: this.#lastError.details },
       heartbeatLatencyMs: this.#heartbeatLatencyMs,
       duplicatesDropped: this.#record.duplicatesDropped,
     };

@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { QQBotConnector } from '../../src/connector.js';
+import type { QQBotError } from '../../src/errors.js';
+import type { RestartEvent } from '../../src/events.js';
+import { FakeQQServer } from '../../src/testing/index.js';
+import { collect, connectorFor, expectExactlyOnceInOrder, injectFault, nextEvent, untilCount, type Overrides } from '../helpers.js';
+
+let fake: FakeQQServer;
+let bot: QQBotConnector | undefined;
+
+beforeEach(async () => {
+  fake = await FakeQQServer.start({ heartbeatIntervalMs: 500 });
+});
+
+afterEach(async () => {
+  await bot?.close();
+  bot = undefined;
+  await fake.close();
+});
+
+function make(overrides: Overrides = {}): QQBotConnector {
+  bot = connectorFor(fake, overrides);
+  return bot;
+}
+
+function threadOf(b: QQBotConnector): number {
+  const threadId = b.status()[0]?.threadId;
+  if (typeof threadId !== 'number') throw new Error('no worker thread hosts shard 0');
+  return threadId;
+}
+
+async function untilPhase(b: QQBotConnector, phase: string): Promise<void> {
+  await fake.waitFor(() => b.status()[0]?.phase === phase && b.status()[0]?.threadId !== null, 5_000);
+}
+
+describe('terminateWorker in every phase', () => {
+  it('during GET /gateway/bot: the next attempt fetches again and connects', async () => {
+    fake.hangGatewayBot(1);
+    const b = make({ timeouts: { httpMs: 10_000 } });
+    const started = b.start();
+    await fake.waitFor(() => fake.stats.gatewayBotCalls === 1, 5_000);
+    await untilPhase(b, 'gateway');
+    const restart = nextEvent<RestartEvent>(b, 'restart');
+    await b.terminateWorker();
+    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
+    await started;
+    expect(fake.stats.gatewayBotCalls).toBe(2);
+    expect(fake.stats.identifies).toHaveLength(1);
+  });
+
+  it('before Hello: the socket dies with the thread and the next attempt identifies', async () => {
+    fake.holdHello(true);
+    const b = make();
+    const started = b.start();
+    await untilPhase(b, 'hello');
+    await fake.waitFor(() => fake.stats.liveConnections === 1, 5_000);
+    await b.terminateWorker();
+    await fake.waitFor(() => fake.stats.connections === 2, 5_000);
+    fake.holdHello(false);
+    await started;
+    expect(fake.stats.identifies).toHaveLength(1);
+    expect(fake.stats.maxConcurrentConnections).toBe(1);
+  });
+
+  it('after Identify, before READY: a new Identify, one live connection at a time', async () => {
+    fake.holdReady(true);
+    const b = make();
+    const started = b.start();
+    await fake.waitFor(() => fake.stats.identifies.length === 1, 5_000);
+    await b.terminateWorker();
+    await fake.waitFor(() => fake.stats.identifies.length === 2, 5_000);
+    fake.holdReady(false);
+    await started;
+    expect(fake.stats.maxConcurrentConnections).toBe(1);
+    expect(b.status()[0]?.state).toBe('ready');
+  });
+
+  it('mid-stream while events flow fast: every event exactly once, in order', async () => {
+    const b = make();
+    const events = collect(b);
+    await b.start();
+    const total = 3_000;
+    const flowing = fake.emitEvents(total, { ratePerSec: 6_000 });
+    for (let kill = 0; kill < 5; kill++) {
+      await untilCount(b, events, Math.floor(((kill + 1) * total) / 7));
+      const resumed = nextEvent(b, 'resumed');
+      await b.terminateWorker();
+      await resumed;
+    }
+    await flowing;
+    await untilCount(b, events, total, 15_000);
+    expectExactlyOnceInOrder(events, 0, total);
+    expect(fake.stats.identifies).toHaveLength(1);
+    expect(fake.stats.resumes).toHaveLength(5);
+    expect(fake.stats.maxConcurrentPerSession).toBe(1);
+    expect(b.status()[0]).toMatchObject({ state: 'ready', restarts: 5 });
+  });
+});
+
+describe('crashes: the host lives and the session resumes', () => {
+  it.each([
+    ['an uncaught throw', 'throw', {}, null],
+    ['process.exit', 'exit', {}, null],
+    ['running out of memory under resourceLimits', 'oom', { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } }, 'ERR_WORKER_OUT_OF_MEMORY'],
+  ] as const)('after %s', async (_what, fault, extra, errno) => {
+    const b = make({ chaos: true, ...extra });
+    const events = collect(b);
+    await b.start();
+    await fake.emitEvents(20);
+    await untilCount(b, events, 20);
+    const restart = nextEvent<RestartEvent>(b, 'restart');
+    const resumed = nextEvent(b, 'resumed');
+    injectFault(fault, threadOf(b));
+    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
+    await fake.emitEvents(20);
+    await resumed;
+    await untilCount(b, events, 40);
+    expectExactlyOnceInOrder(events, 0, 40);
+    expect(b.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_WORKER_DIED', details: { cause: 'crashed', errno } });
+    expect(fake.stats.identifies).toHaveLength(1);
+    expect(fake.stats.maxConcurrentPerSession).toBe(1);
+  });
+
+  it('after a busy loop: the watchdog terminates the hung thread and the session resumes', async () => {
+    const b = make({ chaos: true, timeouts: { watchdogMs: 300 } });
+    const events = collect(b);
+    await b.start();
+    const restart = nextEvent<RestartEvent>(b, 'restart');
+    const resumed = nextEvent(b, 'resumed');
+    injectFault('hang', threadOf(b));
+    await fake.emitEvents(10);
+    expect(await restart).toMatchObject({ kind: 'worker-died' });
+    await resumed;
+    await untilCount(b, events, 10);
+    expectExactlyOnceInOrder(events, 0, 10);
+    expect(b.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_WORKER_HUNG', details: { cause: 'hung' } });
+  });
+});
+
+describe('bootstrap failure', () => {
+  it('a worker file that cannot load is fatal with QQBOT_WORKER_BOOTSTRAP, not a restart loop', async () => {
+    const b = make();
+    // Swap in a missing worker file through the same internal seam the chaos tests use.
+    const { kWorkerFile } = await import('../../src/supervisor/worker-file.js');
+    const { QQBotConnector } = await import('../../src/connector.js');
+    await b.close();
+    bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents: 1, endpoints: fake.endpoints, [kWorkerFile]: '/nonexistent/worker.js' } as never);
+    const restarts: RestartEvent[] = [];
+    bot.on('restart', (e) => restarts.push(e));
+    const err = await bot.start().catch((e: unknown) => e as QQBotError);
+    expect(err).toMatchObject({ code: 'QQBOT_WORKER_BOOTSTRAP', retryable: false });
+    expect(restarts).toHaveLength(0);
+  });
+});

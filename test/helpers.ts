@@ -1,0 +1,80 @@
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
+import { expect } from 'vitest';
+import { QQBotConnector } from '../src/connector.js';
+import type { DispatchEvent } from '../src/events.js';
+import { Intents } from '../src/protocol/intents.js';
+import type { QQBotConnectorOptions } from '../src/options.js';
+import { kWorkerFile } from '../src/supervisor/worker-file.js';
+import { FakeQQServer } from '../src/testing/index.js';
+
+export const CHAOS_WORKER = fileURLToPath(new URL('./fixtures/chaos-worker.js', import.meta.url));
+
+/** Short timeouts so failure paths finish in milliseconds on loopback. */
+export const FAST = {
+  timeouts: { httpMs: 1_000, handshakeMs: 1_000, helloMs: 1_000, readyMs: 2_000, watchdogMs: 1_000, controlMs: 1_000 },
+  restart: { minDelayMs: 10, maxDelayMs: 100, maxRestarts: 50, windowMs: 60_000, stableAfterMs: 30_000 },
+} as const;
+
+export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean };
+
+export function connectorFor(fake: FakeQQServer, overrides: Overrides = {}): QQBotConnector {
+  const { chaos, ...rest } = overrides;
+  const options = {
+    appId: 'test-app',
+    secret: 'test-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES,
+    endpoints: fake.endpoints,
+    ...FAST,
+    ...rest,
+    ...(chaos === true ? { [kWorkerFile]: CHAOS_WORKER } : {}),
+  };
+  return new QQBotConnector(options as QQBotConnectorOptions);
+}
+
+/** Records every dispatch the host receives. */
+export function collect(bot: QQBotConnector): DispatchEvent[] {
+  const seen: DispatchEvent[] = [];
+  bot.on('dispatch', (e) => seen.push(e));
+  return seen;
+}
+
+/** Waits until `events` holds `count` events (or fails after `timeoutMs`), without sleeping blindly. */
+export async function untilCount(bot: QQBotConnector, events: unknown[], count: number, timeoutMs = 10_000): Promise<void> {
+  if (events.length >= count) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      bot.off('dispatch', check);
+      reject(new Error(`only ${events.length} of ${count} events within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function check(): void {
+      if (events.length >= count) {
+        clearTimeout(timer);
+        bot.off('dispatch', check);
+        resolve();
+      }
+    }
+    bot.on('dispatch', check);
+  });
+}
+
+/** The numbered events `emitEvents` made (`data.n`) arrived each exactly once, in order. */
+export function expectExactlyOnceInOrder(events: DispatchEvent[], first: number, count: number): void {
+  const ns = events.map((e) => (e.data as { n: number }).n);
+  expect(ns.length).toBe(count);
+  expect(ns).toEqual(Array.from({ length: count }, (_, i) => first + i));
+  const seqs = events.map((e) => e.seq);
+  for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1] as number);
+}
+
+/** Tells the chaos worker hosting `threadId` (or every chaos worker) to misbehave. */
+export function injectFault(fault: "throw" | "exit" | "oom" | "hang", threadId: number): void {
+  const channel = new BroadcastChannel('qqbot-chaos');
+  channel.postMessage({ fault, threadId });
+  channel.close();
+}
+
+export function nextEvent<T = unknown>(bot: QQBotConnector, name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error'): Promise<T> {
+  return once(bot, name).then(([value]) => value as T);
+}
