@@ -6,17 +6,361 @@ export interface FakeRestContext {
   isValidToken(token: string): boolean;
   /** The fake's clock (ms), controllable in tests. */
   now(): number;
+  /** The WebSocket URL for `GET /gateway` and `GET /gateway/bot`. Without it those routes are left to the host (404). */
+  gatewayUrl?(): string;
 }
 
 /**
- * The OpenAPI routes of {@link FakeQQServer} (`/v2/groups/…`, `/v2/users/…`, `/channels/…`, `/dms/…`,
- * `/interactions/…`, `/users/@me`). Placeholder until the REST fake lands: it handles nothing.
+ * The error codes the fake answers with. The token, duplicate, expired, limit and proactive codes are the
+ * platform's (see `src/http/api-error.ts` for their sources); `INVALID_BODY` and `NOT_FOUND` are the fake's own.
+ */
+export const FakeRestCodes = {
+  TOKEN_INVALID: 11244,
+  DUPLICATE_MSG_SEQ: 40054005,
+  REPLY_EXPIRED: 40034005,
+  REPLY_LIMIT: 40034128,
+  PROACTIVE_FORBIDDEN: 40034102,
+  MESSAGE_AUDIT: 304023,
+  /** The fake's own: the body does not have the shape the platform requires. */
+  INVALID_BODY: 40034999,
+  /** The fake's own: the route or the message does not exist. */
+  NOT_FOUND: 40034998,
+} as const;
+
+export type FakeMessageKind = 'group' | 'c2c' | 'channel' | 'dm';
+
+/** One request the fake saw. `authorization` is redacted to `QQBot [redacted]`. */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, the raw text if it was not JSON, or `undefined` when empty. */
+  body: unknown;
+}
+
+/** A message the fake accepted. */
+export interface FakeSentMessage {
+  id: string;
+  kind: FakeMessageKind;
+  /** group_openid, openid, channel_id or guild_id. */
+  targetId: string;
+  body: Record<string, unknown>;
+}
+
+export interface RegisteredMessage {
+  /** The inbound message id, as bots see it in `data.id`. */
+  id: string;
+  /** When it was sent: epoch ms, or an ISO string. */
+  timestamp: number | string;
+  kind: FakeMessageKind;
+}
+
+type Answer = (status: number, body: unknown) => void;
+
+const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
+const MAX_REPLIES = 5;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: (fake: FakeRestApi, params: string[], body: unknown, answer: Answer) => void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, traceId: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tps-trace-id': traceId });
+  res.end(text);
+}
+
+/**
+ * The OpenAPI routes of `FakeQQServer` (`/v2/groups/…`, `/v2/users/…`, `/channels/…`, `/dms/…`,
+ * `/interactions/…`, `/users/@me`, and `/gateway(/bot)` when the context knows the gateway URL).
+ *
+ * It checks what the platform checks: the token (401 + 11244), the body (text needs `content`, media needs
+ * `media.file_info`), the passive-reply window of registered messages (40034005), the 5-replies limit
+ * (40034128), the `msg_id` + `msg_seq` dedupe (40054005). Faults are injected per request, in this order:
+ * `unauthorizedOnce`, `failNext`, `nonJsonNext`, `auditNext`; `delayNext` holds the answer after the request
+ * was processed (so a send can land although the client gave up).
  */
 export class FakeRestApi {
+  /** Every request, in order. */
+  readonly requests: RecordedRequest[] = [];
+  /** Every message accepted, in order. */
+  readonly messages: FakeSentMessage[] = [];
+  /** Answer 40034102 to group/C2C sends without `msg_id`/`event_id`, as the platform has since 2025-04-21. */
+  rejectProactive = false;
+
+  readonly #registered = new Map<string, { at: number; kind: FakeMessageKind }>();
+  /** `${kind}:${ref}` → replies accepted; `${kind}:${ref}#${seq}` marks a used seq. */
+  readonly #replyCounts = new Map<string, number>();
+  readonly #usedSeqs = new Set<string>();
+  readonly #uploads = new Set<string>();
+  #unauthorized = 0;
+  #fail: { n: number; status: number; afterProcessing: boolean } = { n: 0, status: 500, afterProcessing: false };
+  #nonJson: { n: number; status: number } = { n: 0, status: 200 };
+  #delay: { n: number; ms: number } = { n: 0, ms: 0 };
+  #audit = 0;
+  #seq = 0;
+
   constructor(readonly context: FakeRestContext) {}
 
+  /** Tells the fake about an inbound message, so replies to it are checked against its window. */
+  registerMessage(message: RegisteredMessage): void {
+    const at = typeof message.timestamp === 'number' ? message.timestamp : Date.parse(message.timestamp);
+    if (Number.isNaN(at)) throw new TypeError('registerMessage: timestamp must be epoch ms or an ISO string');
+    this.#registered.set(message.id, { at, kind: message.kind });
+  }
+
+  /**
+   * The next `n` requests fail with `status` (body `{code, message}`; a 429 carries `Retry-After: 1`). With
+   * `afterProcessing` the request is carried out first (a send lands), then answered with the failure.
+   */
+  failNext(n: number, status: number, options: { afterProcessing?: boolean } = {}): void {
+    this.#fail = { n, status, afterProcessing: options.afterProcessing ?? false };
+  }
+
+  /** The next request is answered 401 + code 11244, whatever its token. */
+  unauthorizedOnce(): void {
+    this.#unauthorized += 1;
+  }
+
+  /** The next `n` answers are held back `ms` after the request was processed. */
+  delayNext(n: number, ms: number): void {
+    this.#delay = { n, ms };
+  }
+
+  /** The next `n` requests are answered with an HTML body (not JSON) and `status`. */
+  nonJsonNext(n: number, status = 200): void {
+    this.#nonJson = { n, status };
+  }
+
+  /** The next `n` sends are held for audit: HTTP 202 with `data.message_audit.audit_id`. */
+  auditNext(n: number): void {
+    this.#audit = n;
+  }
+
+  /** Forgets requests, messages, faults and reply state (registered messages too). */
+  reset(): void {
+    this.requests.length = 0;
+    this.messages.length = 0;
+    this.#registered.clear();
+    this.#replyCounts.clear();
+    this.#usedSeqs.clear();
+    this.#uploads.clear();
+    this.#unauthorized = 0;
+    this.#fail = { n: 0, status: 500, afterProcessing: false };
+    this.#nonJson = { n: 0, status: 200 };
+    this.#delay = { n: 0, ms: 0 };
+    this.#audit = 0;
+  }
+
+  /** The requests whose path starts with `prefix` (and, if given, with this method). */
+  requestsTo(prefix: string, method?: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.startsWith(prefix) && (method === undefined || r.method === method));
+  }
+
   /** Handles the request and returns true, or returns false to let the server answer 404. */
-  handle(_req: IncomingMessage, _res: ServerResponse, _url: URL, _body: string): boolean {
-    return false;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, body: string): boolean {
+    const method = req.method ?? 'GET';
+    const match = this.#route(method, url.pathname);
+    if (match === undefined) return false;
+    let parsed: unknown;
+    if (body.trim() !== '') {
+      try {
+        parsed = JSON.parse(body) as unknown;
+      } catch {
+        parsed = body;
+      }
+    }
+    const headers: RecordedRequest['headers'] = { ...req.headers };
+    if (headers.authorization !== undefined) headers.authorization = 'QQBot [redacted]';
+    this.requests.push({ method, path: url.pathname + url.search, headers, body: parsed });
+    const traceId = `fake-trace-${++this.#seq}`;
+
+    const auth = req.headers.authorization;
+    const token = typeof auth === 'string' && auth.startsWith('QQBot ') ? auth.slice(6) : undefined;
+    if (this.#unauthorized > 0) {
+      this.#unauthorized -= 1;
+      sendJson(res, 401, { message: 'token not exist or expire', code: FakeRestCodes.TOKEN_INVALID, err_code: FakeRestCodes.TOKEN_INVALID, trace_id: traceId }, traceId);
+      return true;
+    }
+    if (token === undefined || !this.context.isValidToken(token)) {
+      sendJson(res, 401, { message: 'token not exist or expire', code: FakeRestCodes.TOKEN_INVALID, err_code: FakeRestCodes.TOKEN_INVALID, trace_id: traceId }, traceId);
+      return true;
+    }
+    if (this.#fail.n > 0 && !this.#fail.afterProcessing) {
+      this.#fail.n -= 1;
+      if (this.#fail.status === 429) res.setHeader('retry-after', '1');
+      sendJson(res, this.#fail.status, { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId }, traceId);
+      return true;
+    }
+    if (this.#nonJson.n > 0) {
+      this.#nonJson.n -= 1;
+      res.writeHead(this.#nonJson.status, { 'content-type': 'text/html', 'x-tps-trace-id': traceId });
+      res.end('<html><body>bad gateway</body></html>');
+      return true;
+    }
+
+    const answer = { status: 500, body: undefined as unknown };
+    match.route.handler(this, match.params, parsed, (status, b) => {
+      answer.status = status;
+      answer.body = status >= 400 && isRecord(b) ? { ...b, trace_id: traceId } : b;
+    });
+
+    if (this.#fail.n > 0 && this.#fail.afterProcessing) {
+      this.#fail.n -= 1;
+      this.#respond(res, this.#fail.status, { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId }, traceId);
+      return true;
+    }
+    this.#respond(res, answer.status, answer.body, traceId);
+    return true;
+  }
+
+  #respond(res: ServerResponse, status: number, body: unknown, traceId: string): void {
+    const write = (): void => {
+      if (res.destroyed || res.writableEnded) return;
+      if (body === undefined) {
+        res.writeHead(status, { 'x-tps-trace-id': traceId });
+        res.end();
+      } else {
+        sendJson(res, status, body, traceId);
+      }
+    };
+    if (this.#delay.n > 0) {
+      this.#delay.n -= 1;
+      const timer = setTimeout(write, this.#delay.ms);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    write();
+  }
+
+  #route(method: string, path: string): { route: Route; params: string[] } | undefined {
+    for (const route of ROUTES) {
+      if (route.method !== method) continue;
+      const m = route.pattern.exec(path);
+      if (m !== null) {
+        if (route.pattern === GATEWAY && this.context.gatewayUrl === undefined) return undefined;
+        return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+      }
+    }
+    return undefined;
+  }
+
+  // ─────────────── route bodies (called through ROUTES) ───────────────
+
+  /** @internal */
+  sendMessage(kind: FakeMessageKind, targetId: string, body: unknown, answer: Answer): void {
+    const error = (status: number, code: number, message: string): void => answer(status, { message, code, err_code: code });
+    if (!isRecord(body)) return error(400, FakeRestCodes.INVALID_BODY, 'body must be a JSON object');
+    const v2 = kind === 'group' || kind === 'c2c';
+    const msgType = v2 ? body.msg_type : 0;
+    if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number)) return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0, 2, 3, 4 or 7');
+    if (msgType === 0 && (typeof body.content !== 'string' || body.content.trim() === '') && !(!v2 && (body.embed !== undefined || body.ark !== undefined || body.image !== undefined || body.markdown !== undefined))) {
+      return error(400, FakeRestCodes.INVALID_BODY, 'content is required for msg_type 0');
+    }
+    if (msgType === 2 && !isRecord(body.markdown)) return error(400, FakeRestCodes.INVALID_BODY, 'markdown is required for msg_type 2');
+    if (msgType === 7) {
+      const info = isRecord(body.media) ? body.media.file_info : undefined;
+      if (typeof info !== 'string' || !this.#uploads.has(info)) return error(400, FakeRestCodes.INVALID_BODY, 'media.file_info is required for msg_type 7 and must come from an upload');
+    }
+    if (body.msg_seq !== undefined && (typeof body.msg_seq !== 'number' || !Number.isInteger(body.msg_seq) || body.msg_seq < 0)) {
+      return error(400, FakeRestCodes.INVALID_BODY, 'msg_seq must be a non-negative integer');
+    }
+    const msgId = typeof body.msg_id === 'string' && body.msg_id !== '' ? body.msg_id : undefined;
+    const eventId = typeof body.event_id === 'string' && body.event_id !== '' ? body.event_id : undefined;
+    const ref = msgId ?? eventId;
+    if (ref === undefined && v2 && this.rejectProactive) return error(400, FakeRestCodes.PROACTIVE_FORBIDDEN, '主动消息失败, 无权限');
+
+    let seqKey: string | undefined;
+    let countKey: string | undefined;
+    if (ref !== undefined) {
+      const registered = msgId === undefined ? undefined : this.#registered.get(msgId);
+      if (registered !== undefined && this.context.now() > registered.at + WINDOWS_MS[registered.kind]) {
+        return error(400, FakeRestCodes.REPLY_EXPIRED, '回复消息msg_id已过期');
+      }
+      countKey = `${kind}:${msgId === undefined ? 'e' : 'm'}:${ref}`;
+      // The guild (v1) API has no msg_seq: every send is new there.
+      if (v2) {
+        const seq = typeof body.msg_seq === 'number' ? body.msg_seq : 1;
+        seqKey = `${countKey}#${seq}`;
+        if (this.#usedSeqs.has(seqKey)) return error(400, FakeRestCodes.DUPLICATE_MSG_SEQ, '消息被去重，请检查请求msgseq');
+      }
+      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES) return error(400, FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
+    }
+
+    if (this.#audit > 0) {
+      this.#audit -= 1;
+      if (countKey !== undefined) this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
+      if (seqKey !== undefined) this.#usedSeqs.add(seqKey);
+      return answer(202, { code: FakeRestCodes.MESSAGE_AUDIT, message: 'push message is waiting for audit now', data: { message_audit: { audit_id: `fake-audit-${++this.#seq}` } } });
+    }
+    if (countKey !== undefined) this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
+    if (seqKey !== undefined) this.#usedSeqs.add(seqKey);
+    const id = `ROBOT1.0_fake_${++this.#seq}`;
+    this.messages.push({ id, kind, targetId, body });
+    answer(200, { id, timestamp: new Date(this.context.now()).toISOString() });
+  }
+
+  /** @internal */
+  upload(body: unknown, answer: Answer): void {
+    if (!isRecord(body) || ![1, 2, 3, 4].includes(body.file_type as number) || typeof body.url !== 'string' || body.url === '') {
+      return answer(400, { message: 'file_type (1-4) and url are required', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+    }
+    const n = ++this.#seq;
+    const fileInfo = `fake-file-info-${n}`;
+    this.#uploads.add(fileInfo);
+    answer(200, { file_uuid: `fake-file-uuid-${n}`, file_info: fileInfo, ttl: 3600 });
+  }
+
+  /** @internal */
+  recall(kind: FakeMessageKind, targetId: string, messageId: string, answer: Answer): void {
+    const index = this.messages.findIndex((m) => m.id === messageId && m.kind === kind && m.targetId === targetId);
+    if (index < 0) return answer(404, { message: 'message not found', code: FakeRestCodes.NOT_FOUND, err_code: FakeRestCodes.NOT_FOUND });
+    this.messages.splice(index, 1);
+    answer(200, undefined);
   }
 }
+
+const GATEWAY = /^\/gateway(\/bot)?$/;
+
+
+const ROUTES: readonly Route[] = [
+  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('group', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('c2c', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/channels\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('channel', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/dms\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('dm', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/files$/, handler: (f, _p, b, answer) => f.upload(b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/files$/, handler: (f, _p, b, answer) => f.upload(b, answer) },
+  { method: 'DELETE', pattern: /^\/v2\/groups\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('group', id ?? '', mid ?? '', answer) },
+  { method: 'DELETE', pattern: /^\/v2\/users\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('c2c', id ?? '', mid ?? '', answer) },
+  {
+    method: 'PUT',
+    pattern: /^\/interactions\/([^/]+)$/,
+    handler: (_f, _p, b, answer) => {
+      const code = isRecord(b) ? b.code : undefined;
+      if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 5) {
+        answer(400, { message: 'code must be an integer 0-5', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+      } else {
+        answer(204, undefined);
+      }
+    },
+  },
+  { method: 'GET', pattern: /^\/users\/@me$/, handler: (_f, _p, _b, answer) => answer(200, { id: 'fake-bot-id', username: 'fake-bot', avatar: 'https://example.invalid/avatar.png', union_openid: 'fake-union' }) },
+  {
+    method: 'GET',
+    pattern: GATEWAY,
+    handler: (f, [bot], _b, answer) => {
+      const url = f.context.gatewayUrl?.() ?? '';
+      answer(
+        200,
+        bot === undefined ? { url } : { url, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } },
+      );
+    },
+  },
+];

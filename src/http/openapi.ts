@@ -1,0 +1,684 @@
+import { setMaxListeners } from 'node:events';
+import { Pool } from 'undici';
+import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, type EndpointOptions, type Logger, type TimeoutOptions } from '../options.js';
+import type { GatewayBotInfo } from '../protocol/payloads.js';
+import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
+import { authorization } from './gateway.js';
+import { ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
+import { requestJson, type JsonResponse } from './request-json.js';
+import { TokenManager } from './token-manager.js';
+
+// ───────────────────────────── bodies ─────────────────────────────
+
+/** `msg_type` of a v2 (group / C2C) message: 0 text, 2 markdown, 3 ark, 4 embed, 7 media. */
+export type MessageType = 0 | 2 | 3 | 4 | 7;
+
+export interface MarkdownPayload {
+  content?: string;
+  custom_template_id?: string;
+  params?: Array<{ key: string; values: string[] }>;
+}
+
+export interface KeyboardPayload {
+  id?: string;
+  content?: unknown;
+}
+
+export interface ArkPayload {
+  template_id: number;
+  kv?: Array<{ key: string; value?: string; obj?: unknown[] }>;
+}
+
+export interface EmbedPayload {
+  title?: string;
+  prompt?: string;
+  thumbnail?: { url: string };
+  fields?: Array<{ name: string }>;
+}
+
+export interface MessageReference {
+  message_id: string;
+  ignore_get_message_error?: boolean;
+}
+
+/** The body of `POST /v2/groups/{group_openid}/messages` and `POST /v2/users/{openid}/messages`. */
+export interface V2MessageBody {
+  content?: string;
+  msg_type: MessageType;
+  markdown?: MarkdownPayload;
+  keyboard?: KeyboardPayload;
+  ark?: ArkPayload;
+  embed?: EmbedPayload;
+  /** From {@link QQOpenAPI.uploadGroupMedia} / {@link QQOpenAPI.uploadC2CMedia}; with `msg_type: 7`. */
+  media?: { file_info: string };
+  message_reference?: MessageReference;
+  /** The message this answers (passive reply). */
+  msg_id?: string;
+  /** The event this answers (INTERACTION_CREATE, GROUP_ADD_ROBOT, FRIEND_ADD, …). */
+  event_id?: string;
+  /** New for each reply to one `msg_id`/`event_id`; a retry reuses it, so the platform drops a second copy. @defaultValue `1` (platform) */
+  msg_seq?: number;
+}
+
+/** The body of `POST /channels/{channel_id}/messages` and `POST /dms/{guild_id}/messages`. */
+export interface ChannelMessageBody {
+  content?: string;
+  embed?: EmbedPayload;
+  ark?: ArkPayload;
+  markdown?: MarkdownPayload;
+  keyboard?: KeyboardPayload;
+  message_reference?: MessageReference;
+  /** An image URL. */
+  image?: string;
+  msg_id?: string;
+  event_id?: string;
+}
+
+/** Media kinds for uploads: 1 image, 2 video, 3 voice, 4 file. */
+export type MediaFileType = 1 | 2 | 3 | 4;
+
+export interface UploadMediaInput {
+  fileType: MediaFileType;
+  /** A URL the platform fetches the file from. */
+  url: string;
+}
+
+// ───────────────────────────── results ─────────────────────────────
+
+/** What a send returns: sent, held for audit (HTTP 201/202), or recognised as already sent by an earlier attempt. */
+export type SendResult =
+  | { status: 'sent'; id: string; timestamp: string; deduplicated: false }
+  | { status: 'audit'; auditId: string; deduplicated: false }
+  /** A retry was answered "duplicate" (code 40054005): the first attempt landed; its id is unknown. */
+  | { status: 'deduplicated'; deduplicated: true };
+
+export interface MediaUploadResult {
+  fileUuid: string;
+  /** Put it in `media.file_info` of a `msg_type: 7` message. */
+  fileInfo: string;
+  /** Seconds the file_info stays usable (0 = long-lived). */
+  ttl: number;
+}
+
+export interface BotUser {
+  id: string;
+  username: string;
+  avatar?: string;
+  union_openid?: string;
+}
+
+/** Interaction ACK codes: 0 ok, 1 failed, 2 too frequent, 3 duplicate, 4 no permission, 5 admins only. */
+export type InteractionAckCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+// ───────────────────────────── options ─────────────────────────────
+
+export interface RetryOptions {
+  /**
+   * Retries after the first attempt for 429, 5xx, timeouts and connection resets. A token refusal (401 / 11244)
+   * gets its own single retry on top.
+   * @defaultValue `2`
+   */
+  retries?: number;
+  /**
+   * Backoff base: retry n waits a random time in `[0, min(maxDelayMs, minDelayMs · 2^(n-1))]` (full jitter).
+   * @defaultValue `200`
+   */
+  minDelayMs?: number;
+  /**
+   * Backoff cap; also caps a `Retry-After` header.
+   * @defaultValue `2_000`
+   */
+  maxDelayMs?: number;
+}
+
+export const DEFAULT_RETRY = {
+  retries: 2,
+  minDelayMs: 200,
+  maxDelayMs: 2_000,
+} as const satisfies Required<RetryOptions>;
+
+/** Options shared by both ways to build a {@link QQOpenAPI}. */
+interface CommonOpenAPIOptions {
+  /** `timeouts.httpMs` bounds each attempt (connect, headers and body). Other fields are ignored here. */
+  timeouts?: TimeoutOptions;
+  retry?: RetryOptions;
+  logger?: Logger;
+  /** Passed to the {@link ReplyTracker} behind {@link QQOpenAPI.reply}. */
+  replies?: ReplyTrackerOptions;
+}
+
+/** Standalone use: the client makes its own {@link TokenManager} from the credentials. */
+export interface QQOpenAPIOptions extends CommonOpenAPIOptions {
+  appId: string;
+  /** Kept inside the token manager; never logged, never in an error. */
+  secret: string;
+  endpoints?: EndpointOptions;
+}
+
+/** For the connector: share its {@link TokenManager}, so REST and the gateway use one token and one refresh. */
+export interface SharedTokenOpenAPIOptions extends CommonOpenAPIOptions {
+  /** The OpenAPI origin. @defaultValue `'https://api.sgroup.qq.com'` */
+  apiBase?: string;
+}
+
+interface Resolved {
+  apiBase: string;
+  timeoutMs: number;
+  retry: Required<RetryOptions>;
+  logger: Logger | undefined;
+  replies: ReplyTrackerOptions;
+}
+
+/** Sockets per origin; requests beyond this queue in the pool. */
+const POOL_CONNECTIONS = 32;
+const KEEP_ALIVE_MS = 30_000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function retryOption(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`retry.${name}\` to be an integer`);
+  if (value < 0) throw invalidOption(`Expected \`retry.${name}\` to be ≥ 0`);
+  if (value > max) throw invalidOption(`Expected \`retry.${name}\` to be ≤ ${max}`);
+  return value;
+}
+
+/** Checks a `retry` object (p-retry style: once, at construction). */
+export function resolveRetry(value: unknown): Required<RetryOptions> {
+  if (value === undefined) return { ...DEFAULT_RETRY };
+  if (!isRecord(value)) throw invalidOption('Expected `retry` to be an object');
+  const retry = {
+    retries: retryOption('retries', value.retries, DEFAULT_RETRY.retries, 10),
+    minDelayMs: retryOption('minDelayMs', value.minDelayMs, DEFAULT_RETRY.minDelayMs, 60_000),
+    maxDelayMs: retryOption('maxDelayMs', value.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 300_000),
+  };
+  if (retry.maxDelayMs < retry.minDelayMs) throw invalidOption('Expected `retry.maxDelayMs` to be ≥ `retry.minDelayMs`');
+  return retry;
+}
+
+function resolveCommon(options: Record<string, unknown>, apiBase: string): Resolved {
+  if (options.replies !== undefined && !isRecord(options.replies)) throw invalidOption('Expected `replies` to be an object');
+  return {
+    apiBase,
+    timeoutMs: resolveTimeouts(options.timeouts).httpMs,
+    retry: resolveRetry(options.retry),
+    logger: resolveLogger(options.logger),
+    replies: (options.replies ?? {}) as ReplyTrackerOptions,
+  };
+}
+
+/** Full-jitter backoff for retry `n` (1-based). Pure apart from `random`. */
+export function retryDelayMs(n: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {
+  const ceiling = Math.min(retry.maxDelayMs, retry.minDelayMs * 2 ** (n - 1));
+  return Math.floor(random() * ceiling);
+}
+
+function retryAfterMs(headers: JsonResponse['headers']): number | undefined {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the call, its retries and its backoff waits (`QQBOT_ABORTED`). */
+  signal?: AbortSignal;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface Call {
+  method: Method;
+  /** The route template, for errors and logs: never ids, never tokens. */
+  route: string;
+  /** The concrete path, ids encoded. */
+  path: string;
+  body?: unknown;
+  /** An empty 2xx body is fine (recall, ACK). */
+  allowEmpty?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+interface CallResult {
+  status: number;
+  body: unknown;
+  /** The answer was "duplicate" after an attempt that may have landed. */
+  deduplicated: boolean;
+}
+
+const enc = encodeURIComponent;
+
+/**
+ * Waits for `work` unless one of `signals` aborts first (then rejects with its reason). Listeners are removed
+ * on every path, so long-lived signals (the client's own `close()` signal) collect nothing.
+ */
+function raceAbort<T>(work: Promise<T>, signals: readonly AbortSignal[], onAbort?: () => void): Promise<T> {
+  const fired = signals.find((s) => s.aborted);
+  if (fired !== undefined) {
+    onAbort?.();
+    work.catch(() => undefined);
+    return Promise.reject(fired.reason as unknown);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listeners = signals.map((s) => {
+      const listener = (): void => {
+        cleanup();
+        onAbort?.();
+        work.catch(() => undefined);
+        reject(s.reason as unknown);
+      };
+      s.addEventListener('abort', listener, { once: true });
+      return listener;
+    });
+    const cleanup = (): void => signals.forEach((s, i) => s.removeEventListener('abort', listeners[i] as () => void));
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (err: unknown) => {
+        cleanup();
+        reject(err);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
+  if (ms <= 0 && !signals.some((s) => s.aborted)) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return raceAbort(done, signals, () => clearTimeout(timer));
+}
+
+/**
+ * The QQ OpenAPI over undici: one keep-alive {@link Pool} per origin, one deadline per attempt, retries with
+ * full-jitter backoff that resend the very same body (so the same `msg_seq`: the platform's dedupe makes a
+ * retried send idempotent), and one token refresh on 401 / 11244, shared with every other caller.
+ *
+ * Two ways to build it:
+ * - `new QQOpenAPI({ appId, secret, endpoints?, timeouts?, retry?, logger? })`: standalone, with its own token manager;
+ * - `QQOpenAPI.fromTokenManager(tokens, { apiBase?, timeouts?, retry?, logger? })`: sharing the connector's tokens.
+ *
+ * Every failure is a {@link QQBotError}: {@link QQApiError} (`QQBOT_API_ERROR`) for an error answer,
+ * `QQBOT_HTTP_TIMEOUT`, `QQBOT_NETWORK`, `QQBOT_BAD_RESPONSE` (an answer that is not the JSON expected),
+ * `QQBOT_ABORTED`, `QQBOT_CLOSED`; {@link QQOpenAPI.reply} adds `PASSIVE_REPLY_EXPIRED`, `PASSIVE_REPLY_LIMIT`
+ * and `QQBOT_REPLY_UNSUPPORTED`. Never `undefined` in place of a result.
+ */
+export class QQOpenAPI {
+  readonly #tokens: TokenManager;
+  readonly #opts: Resolved;
+  readonly #origin: string;
+  readonly #basePath: string;
+  readonly #pools = new Map<string, Pool>();
+  readonly #closing = new AbortController();
+  readonly #replies: ReplyTracker;
+
+  constructor(options: QQOpenAPIOptions);
+  /** @internal Use {@link QQOpenAPI.fromTokenManager}. */
+  constructor(options: SharedTokenOpenAPIOptions, tokens: TokenManager);
+  constructor(options: QQOpenAPIOptions | SharedTokenOpenAPIOptions, tokens?: TokenManager) {
+    if (!isRecord(options)) throw invalidOption('Expected options to be an object with appId and secret');
+    const input = options as Record<string, unknown>;
+    if (tokens === undefined) {
+      const { appId, secret } = resolveCredentials(input);
+      const endpoints = resolveEndpoints(input.endpoints);
+      this.#opts = resolveCommon(input, endpoints.api);
+      this.#tokens = new TokenManager({ appId, secret, url: endpoints.token, timeoutMs: this.#opts.timeoutMs });
+    } else {
+      if (!(tokens instanceof TokenManager)) throw invalidOption('Expected a TokenManager');
+      const apiBase = resolveEndpoints(input.apiBase === undefined ? undefined : { api: input.apiBase }).api;
+      this.#opts = resolveCommon(input, apiBase);
+      this.#tokens = tokens;
+    }
+    const url = new URL(this.#opts.apiBase);
+    this.#origin = url.origin;
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#replies = new ReplyTracker(this.#opts.replies);
+    // One listener per waiting call, each removed when its wait ends: many at once is normal, not a leak.
+    setMaxListeners(0, this.#closing.signal);
+  }
+
+  /** Builds a client that shares `tokens` (and so its single-flight refresh) with the caller. */
+  static fromTokenManager(tokens: TokenManager, options: SharedTokenOpenAPIOptions = {}): QQOpenAPI {
+    return new QQOpenAPI(options, tokens);
+  }
+
+  get appId(): string {
+    return this.#tokens.appId;
+  }
+
+  /** The reply rules behind {@link reply}: exposed for inspection and tests. */
+  get replies(): ReplyTracker {
+    return this.#replies;
+  }
+
+  // ─────────────── messages ───────────────
+
+  sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+    return this.#send('POST /v2/groups/{group_openid}/messages', `/v2/groups/${enc(groupOpenid)}/messages`, body, options);
+  }
+
+  sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+    return this.#send('POST /v2/users/{openid}/messages', `/v2/users/${enc(openid)}/messages`, body, options);
+  }
+
+  sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    return this.#send('POST /channels/{channel_id}/messages', `/channels/${enc(channelId)}/messages`, body, options);
+  }
+
+  /** A guild direct message; `guildId` is the DM session's guild id (`guild_id` of DIRECT_MESSAGE_CREATE). */
+  sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    return this.#send('POST /dms/{guild_id}/messages', `/dms/${enc(guildId)}/messages`, body, options);
+  }
+
+  /**
+   * Answers a dispatch event within the platform's passive-reply rules: picks the endpoint from the event type,
+   * sets `msg_id` (message events) or `event_id` (other events) and a `msg_seq` that grows per message (1, 2, 3, …).
+   * A string becomes `{ content, msg_type: 0 }`. Past 5 replies, or past the window (5 min group/channel/DM,
+   * 60 min C2C, from `data.timestamp`), it throws `PASSIVE_REPLY_LIMIT` / `PASSIVE_REPLY_EXPIRED` without sending.
+   *
+   * @example
+   * bot.on('dispatch', (e) => { if (e.type === 'GROUP_AT_MESSAGE_CREATE') void api.reply(e, 'pong') });
+   */
+  async reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    this.#assertOpen();
+    const plan = this.#replies.next(event);
+    const base: Record<string, unknown> = typeof content === 'string' ? { content, msg_type: 0 } : { ...content };
+    delete base.msg_id;
+    delete base.event_id;
+    delete base.msg_seq;
+    switch (plan.scope) {
+      case 'group':
+        return this.sendGroupMessage(plan.targetId, { ...(base as unknown as V2MessageBody), ...plan.fields }, options);
+      case 'c2c':
+        return this.sendC2CMessage(plan.targetId, { ...(base as unknown as V2MessageBody), ...plan.fields }, options);
+      case 'channel':
+      case 'dm': {
+        // The guild (v1) API has no msg_seq; it still counts against the limit here.
+        const { msg_seq: _seq, ...ref } = plan.fields;
+        const body = { ...(base as ChannelMessageBody), ...ref };
+        return plan.scope === 'channel' ? this.sendChannelMessage(plan.targetId, body, options) : this.sendDirectMessage(plan.targetId, body, options);
+      }
+    }
+  }
+
+  // ─────────────── media ───────────────
+
+  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
+    return this.#upload('POST /v2/groups/{group_openid}/files', `/v2/groups/${enc(groupOpenid)}/files`, input, options);
+  }
+
+  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
+    return this.#upload('POST /v2/users/{openid}/files', `/v2/users/${enc(openid)}/files`, input, options);
+  }
+
+  // ─────────────── recall, interactions ───────────────
+
+  async recallGroupMessage(groupOpenid: string, messageId: string, options?: CallOptions): Promise<void> {
+    await this.#call({
+      method: 'DELETE',
+      route: 'DELETE /v2/groups/{group_openid}/messages/{message_id}',
+      path: `/v2/groups/${enc(groupOpenid)}/messages/${enc(messageId)}`,
+      allowEmpty: true,
+      signal: options?.signal,
+    });
+  }
+
+  async recallC2CMessage(openid: string, messageId: string, options?: CallOptions): Promise<void> {
+    await this.#call({
+      method: 'DELETE',
+      route: 'DELETE /v2/users/{openid}/messages/{message_id}',
+      path: `/v2/users/${enc(openid)}/messages/${enc(messageId)}`,
+      allowEmpty: true,
+      signal: options?.signal,
+    });
+  }
+
+  async ackInteraction(interactionId: string, code: InteractionAckCode = 0, options?: CallOptions): Promise<void> {
+    await this.#call({
+      method: 'PUT',
+      route: 'PUT /interactions/{interaction_id}',
+      path: `/interactions/${enc(interactionId)}`,
+      body: { code },
+      allowEmpty: true,
+      signal: options?.signal,
+    });
+  }
+
+  // ─────────────── bot, gateway ───────────────
+
+  async getMe(options?: CallOptions): Promise<BotUser> {
+    const route = 'GET /users/@me';
+    const { status, body } = await this.#call({ method: 'GET', route, path: '/users/@me', signal: options?.signal });
+    if (!isRecord(body) || typeof body.id !== 'string' || typeof body.username !== 'string') throw badShape(route, status, 'id and username');
+    const user: BotUser = { id: body.id, username: body.username };
+    if (typeof body.avatar === 'string') user.avatar = body.avatar;
+    if (typeof body.union_openid === 'string') user.union_openid = body.union_openid;
+    return user;
+  }
+
+  async getGateway(options?: CallOptions): Promise<{ url: string }> {
+    const route = 'GET /gateway';
+    const { status, body } = await this.#call({ method: 'GET', route, path: '/gateway', signal: options?.signal });
+    if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
+    return { url: body.url };
+  }
+
+  async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
+    const route = 'GET /gateway/bot';
+    const { status, body } = await this.#call({ method: 'GET', route, path: '/gateway/bot', signal: options?.signal });
+    if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
+    const limit = isRecord(body.session_start_limit) ? body.session_start_limit : {};
+    const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+    return {
+      url: body.url,
+      shards: num(body.shards, 1),
+      session_start_limit: {
+        total: num(limit.total, 0),
+        remaining: num(limit.remaining, 0),
+        reset_after: num(limit.reset_after, 0),
+        max_concurrency: num(limit.max_concurrency, 1),
+      },
+    };
+  }
+
+  // ─────────────── lifecycle ───────────────
+
+  /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the pools. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closing.signal.aborted) this.#closing.abort(new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client was closed', { retryable: false }));
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+
+  // ─────────────── internals ───────────────
+
+  async #send(route: string, path: string, body: V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    if (!isRecord(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
+    const res = await this.#call({ method: 'POST', route, path, body, signal: options?.signal });
+    if (res.deduplicated) return { status: 'deduplicated', deduplicated: true };
+    const b = isRecord(res.body) ? res.body : undefined;
+    if (b !== undefined && typeof b.id === 'string' && b.id !== '') {
+      const ts = b.timestamp;
+      return { status: 'sent', id: b.id, timestamp: typeof ts === 'string' ? ts : typeof ts === 'number' ? String(ts) : '', deduplicated: false };
+    }
+    const auditId = auditIdOf(b);
+    if (auditId !== undefined) return { status: 'audit', auditId, deduplicated: false };
+    throw badShape(route, res.status, 'a message id or an audit id');
+  }
+
+  async #upload(route: string, path: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
+    if (!isRecord(input) || ![1, 2, 3, 4].includes(input.fileType) || typeof input.url !== 'string' || input.url === '') {
+      throw invalidOption('Expected `{ fileType: 1 | 2 | 3 | 4, url: string }`');
+    }
+    const res = await this.#call({ method: 'POST', route, path, body: { file_type: input.fileType, url: input.url, srv_send_msg: false }, signal: options?.signal });
+    const b = res.body;
+    if (!isRecord(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
+    return {
+      fileUuid: typeof b.file_uuid === 'string' ? b.file_uuid : '',
+      fileInfo: b.file_info,
+      ttl: typeof b.ttl === 'number' ? b.ttl : 0,
+    };
+  }
+
+  #assertOpen(): void {
+    if (this.#closing.signal.aborted) throw new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client is closed', { retryable: false });
+  }
+
+  #pool(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      const ms = this.#opts.timeoutMs;
+      pool = new Pool(origin, {
+        connections: POOL_CONNECTIONS,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        headersTimeout: ms,
+        bodyTimeout: ms,
+        connect: { timeout: ms },
+      });
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * One logical call: token, attempt, classify, maybe refresh or back off, again. The body is serialised once
+   * per attempt from the same object, so a retried send carries the same `msg_seq`.
+   */
+  async #call(call: Call): Promise<CallResult> {
+    this.#assertOpen();
+    // Waits (token, backoff) stop on close() or the caller's abort. The request itself gets only the caller's
+    // signal: close() ends it by destroying the pool, which keeps AbortSignal.any off the long-lived signal.
+    const signals = call.signal === undefined ? [this.#closing.signal] : [this.#closing.signal, call.signal];
+    const { retry, logger } = this.#opts;
+    const url = `${this.#origin}${this.#basePath}${call.path}`;
+    let retriesUsed = 0;
+    let refreshed = false;
+    /** An earlier attempt may have reached the platform (timeout, reset, 5xx): a "duplicate" now means it landed. */
+    let mayHaveLanded = false;
+    for (let attempt = 1; ; attempt++) {
+      // Not given a signal: the token manager shares one fetch among all callers, and one caller's abort must not
+      // fail the others. We stop waiting instead.
+      const token = await this.#wait(this.#tokens.get(), signals, call);
+      this.#assertOpen();
+      let res: JsonResponse;
+      try {
+        res = await requestJson(url, {
+          method: call.method,
+          headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId },
+          body: call.body,
+          timeoutMs: this.#opts.timeoutMs,
+          signal: call.signal,
+          dispatcher: this.#pool(this.#origin),
+          what: call.route,
+        });
+      } catch (err) {
+        const failure = this.#translate(err, call);
+        if (!failure.retryable || retriesUsed >= retry.retries || !isTransportFailure(failure)) throw failure;
+        if (!neverSent(failure)) mayHaveLanded = true;
+        retriesUsed++;
+        await this.#backoff(call, retriesUsed, undefined, failure.code, signals);
+        continue;
+      }
+
+      if (res.status >= 200 && res.status < 300) {
+        const inBody = readErrorBody(res.body);
+        const code = inBody.code ?? inBody.err_code;
+        // An error in a 2xx answer (seen in the field): a non-zero code, no id, not an audit hold.
+        const isError = code !== undefined && code !== 0 && !(isRecord(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
+        if (!isError) {
+          if (res.body === undefined && call.allowEmpty !== true) throw badShape(call.route, res.status, 'a JSON body', 'empty');
+          return { status: res.status, body: res.body, deduplicated: false };
+        }
+      }
+
+      const kind = classifyApiError(res.status, ...codesOf(res.body));
+      if (kind === 'duplicate' && mayHaveLanded) {
+        logger?.debug({ route: call.route, attempt }, 'qq api: duplicate after a retry; the first attempt landed');
+        return { status: res.status, body: res.body, deduplicated: true };
+      }
+      if (kind === 'refresh-token' && !refreshed) {
+        refreshed = true;
+        logger?.debug({ route: call.route, status: res.status, attempt }, 'qq api: token refused; refreshing once');
+        await this.#wait(this.#tokens.refresh(token), signals, call);
+        continue;
+      }
+      if (kind === 'retry' && retriesUsed < retry.retries) {
+        // A 5xx may have been sent after the platform accepted the message; a 429 was not.
+        if (res.status >= 500) mayHaveLanded = true;
+        retriesUsed++;
+        await this.#backoff(call, retriesUsed, retryAfterMs(res.headers), `HTTP ${res.status}`, signals);
+        continue;
+      }
+      const error = new QQApiError({ what: call.route, status: res.status, body: res.body, headers: res.headers, attempts: attempt });
+      logger?.warn({ route: call.route, status: error.status, qqCode: error.qqCode ?? null, traceId: error.traceId ?? null, kind: error.kind, attempts: attempt }, 'qq api: call failed');
+      throw error;
+    }
+  }
+
+  async #backoff(call: Call, n: number, retryAfter: number | undefined, why: string, signals: readonly AbortSignal[]): Promise<void> {
+    const { retry, logger } = this.#opts;
+    const jitter = retryDelayMs(n, retry);
+    const ms = retryAfter === undefined ? jitter : Math.min(retry.maxDelayMs, Math.max(jitter, retryAfter));
+    logger?.debug({ route: call.route, retry: n, delayMs: ms, why }, 'qq api: retrying');
+    await this.#wait(sleep(ms, signals), [], call);
+  }
+
+  /** Waits for `work` unless a signal aborts first; every failure becomes a QQBotError. */
+  async #wait<T>(work: Promise<T>, signals: readonly AbortSignal[], call: Call): Promise<T> {
+    try {
+      return await raceAbort(work, signals);
+    } catch (err) {
+      throw this.#translate(err, call);
+    }
+  }
+
+  /** Any thrown value → a QQBotError; `close()` wins over the abort it causes. */
+  #translate(err: unknown, call: Call): QQBotError {
+    if (this.#closing.signal.aborted) {
+      return new QQBotError(ErrorCodes.CLOSED, `${call.route} was cut short: the OpenAPI client was closed`, { retryable: false, cause: err });
+    }
+    if (err instanceof QQBotError) return err;
+    if (call.signal?.aborted === true) return new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
+    return new QQBotError(ErrorCodes.INTERNAL, `${call.route} failed unexpectedly`, { retryable: false, cause: err });
+  }
+}
+
+/** Failures of the attempt itself (not of the token manager) that a retry may fix. */
+function isTransportFailure(err: QQBotError): boolean {
+  return err.code === ErrorCodes.HTTP_TIMEOUT || err.code === ErrorCodes.NETWORK || err.code === ErrorCodes.BAD_RESPONSE;
+}
+
+/** Connection refused or never connected: the request cannot have reached the platform. */
+function neverSent(err: QQBotError): boolean {
+  const errno = err.details.errno;
+  return err.code === ErrorCodes.NETWORK && (errno === 'ECONNREFUSED' || errno === 'UND_ERR_CONNECT_TIMEOUT' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN');
+}
+
+function codesOf(body: unknown): [number | undefined, number | undefined] {
+  const b = readErrorBody(body);
+  return [b.code, b.err_code];
+}
+
+function auditIdOf(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const candidates = [isRecord(body.data) && isRecord(body.data.message_audit) ? body.data.message_audit.audit_id : undefined, isRecord(body.message_audit) ? body.message_audit.audit_id : undefined, body.audit_id];
+  const found = candidates.find((c): c is string => typeof c === 'string' && c !== '');
+  return found;
+}
+
+function badShape(route: string, status: number, expected: string, got = 'something else'): QQBotError {
+  return new QQBotError(ErrorCodes.BAD_RESPONSE, `${route} answered HTTP ${status} with ${got} where ${expected} was expected`, {
+    retryable: false,
+    details: { status },
+  });
+}
