@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What the REST fake needs from the server that hosts it. */
@@ -87,7 +88,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown, traceId: s
  * `unauthorizedOnce`, `failNext`, `nonJsonNext`, `auditNext`; `delayNext` holds the answer after the request
  * was processed (so a send can land although the client gave up).
  */
-export class FakeRestApi {
+/** Events of {@link FakeRestApi}: await them (`once(rest, 'message')`) instead of polling. */
+export interface FakeRestEventMap {
+  /** A request was recorded (before it is answered). */
+  request: [request: RecordedRequest];
+  /** A message was accepted. */
+  message: [message: FakeSentMessage];
+}
+
+export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   /** Every request, in order. */
   readonly requests: RecordedRequest[] = [];
   /** Every message accepted, in order. */
@@ -107,7 +116,9 @@ export class FakeRestApi {
   #audit = 0;
   #seq = 0;
 
-  constructor(readonly context: FakeRestContext) {}
+  constructor(readonly context: FakeRestContext) {
+    super();
+  }
 
   /** Tells the fake about an inbound message, so replies to it are checked against its window. */
   registerMessage(message: RegisteredMessage): void {
@@ -179,7 +190,9 @@ export class FakeRestApi {
     }
     const headers: RecordedRequest['headers'] = { ...req.headers };
     if (headers.authorization !== undefined) headers.authorization = 'QQBot [redacted]';
-    this.requests.push({ method, path: url.pathname + url.search, headers, body: parsed });
+    const recorded: RecordedRequest = { method, path: url.pathname + url.search, headers, body: parsed };
+    this.requests.push(recorded);
+    this.emit('request', recorded);
     const traceId = `fake-trace-${++this.#seq}`;
 
     const auth = req.headers.authorization;
@@ -303,7 +316,9 @@ export class FakeRestApi {
     if (countKey !== undefined) this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
     if (seqKey !== undefined) this.#usedSeqs.add(seqKey);
     const id = `ROBOT1.0_fake_${++this.#seq}`;
-    this.messages.push({ id, kind, targetId, body });
+    const message: FakeSentMessage = { id, kind, targetId, body };
+    this.messages.push(message);
+    this.emit('message', message);
     answer(200, { id, timestamp: new Date(this.context.now()).toISOString() });
   }
 

@@ -1,0 +1,116 @@
+import { once } from 'node:events';
+import { request } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeRestCodes, type FakeSentMessage } from '../../src/testing/fake-rest.js';
+import { FakeHost } from './fake-host.js';
+
+let host: FakeHost;
+let token: string;
+
+beforeEach(async () => {
+  host = await FakeHost.start();
+  const res = await request(host.tokenUrl, { method: 'POST', body: JSON.stringify({ appId: 'a', clientSecret: 's' }) });
+  token = ((await res.body.json()) as { access_token: string }).access_token;
+});
+
+afterEach(async () => {
+  await host.close();
+});
+
+async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, auth: string | null = `QQBot ${token}`): Promise<{ status: number; body: unknown }> {
+  const res = await request(`${host.url}${path}`, {
+    method,
+    headers: { ...(auth === null ? {} : { authorization: auth }), 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}
+
+describe('FakeRestApi', () => {
+  it.each([
+    ['no Authorization', null],
+    ['an unknown token', 'QQBot nope'],
+    ['the legacy Bot form', 'Bot a.b'],
+  ])('answers 401 + 11244 to %s', async (_label, auth) => {
+    const res = await call('GET', '/users/@me', undefined, auth === null ? null : auth);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ code: FakeRestCodes.TOKEN_INVALID });
+  });
+
+  it('records requests with the authorization redacted', async () => {
+    await call('POST', '/v2/groups/G/messages', { content: 'x', msg_type: 0 });
+    expect(host.rest.requests).toEqual([
+      { method: 'POST', path: '/v2/groups/G/messages', headers: expect.objectContaining({ authorization: 'QQBot [redacted]' }), body: { content: 'x', msg_type: 0 } },
+    ]);
+    expect(JSON.stringify(host.rest.requests)).not.toContain(token);
+  });
+
+  it.each([
+    ['text without content', { msg_type: 0 }],
+    ['text with blank content', { msg_type: 0, content: '   ' }],
+    ['an unknown msg_type', { msg_type: 5, content: 'x' }],
+    ['markdown without markdown', { msg_type: 2 }],
+    ['media without an uploaded file_info', { msg_type: 7, media: { file_info: 'made-up' } }],
+    ['a fractional msg_seq', { msg_type: 0, content: 'x', msg_seq: 1.5 }],
+    ['a body that is not an object', [1, 2]],
+  ])('rejects %s with 400 and a code', async (_label, body) => {
+    const res = await call('POST', '/v2/users/U/messages', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: FakeRestCodes.INVALID_BODY, trace_id: expect.any(String) });
+  });
+
+  it('rejects the same msg_id + msg_seq twice (40054005), a missing msg_seq counting as 1', async () => {
+    expect((await call('POST', '/v2/groups/G/messages', { content: 'a', msg_type: 0, msg_id: 'M' })).status).toBe(200);
+    const dup = await call('POST', '/v2/groups/G/messages', { content: 'b', msg_type: 0, msg_id: 'M', msg_seq: 1 });
+    expect(dup.status).toBe(400);
+    expect(dup.body).toMatchObject({ code: FakeRestCodes.DUPLICATE_MSG_SEQ, err_code: FakeRestCodes.DUPLICATE_MSG_SEQ });
+  });
+
+  it('allows 5 replies per msg_id, then 40034128', async () => {
+    for (let seq = 1; seq <= 5; seq++) expect((await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'M', msg_seq: seq })).status).toBe(200);
+    const sixth = await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'M', msg_seq: 6 });
+    expect(sixth.body).toMatchObject({ code: FakeRestCodes.REPLY_LIMIT });
+  });
+
+  it('checks the window of registered messages on its own clock', async () => {
+    host.rest.registerMessage({ id: 'G-MSG', timestamp: new Date(host.nowMs).toISOString(), kind: 'group' });
+    host.rest.registerMessage({ id: 'U-MSG', timestamp: host.nowMs, kind: 'c2c' });
+    host.nowMs += 5 * 60_000 + 1;
+    expect((await call('POST', '/v2/groups/G/messages', { content: 'a', msg_type: 0, msg_id: 'G-MSG' })).body).toMatchObject({ code: FakeRestCodes.REPLY_EXPIRED });
+    expect((await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'U-MSG' })).status).toBe(200);
+  });
+
+  it('answers sends with {id, timestamp} and uploads with {file_uuid, file_info, ttl}', async () => {
+    const sent = await call('POST', '/channels/C/messages', { content: 'x' });
+    expect(sent.body).toEqual({ id: expect.stringMatching(/^ROBOT1\.0_/), timestamp: new Date(host.nowMs).toISOString() });
+    const up = await call('POST', '/v2/groups/G/files', { file_type: 2, url: 'https://example.invalid/v.mp4', srv_send_msg: false });
+    expect(up.body).toEqual({ file_uuid: expect.any(String), file_info: expect.any(String), ttl: 3600 });
+  });
+
+  it('injects faults in order: unauthorizedOnce, failNext, nonJsonNext', async () => {
+    host.rest.unauthorizedOnce();
+    host.rest.failNext(1, 503);
+    host.rest.nonJsonNext(1, 502);
+    expect((await call('GET', '/users/@me')).status).toBe(401);
+    expect((await call('GET', '/users/@me')).status).toBe(503);
+    const res = await request(`${host.url}/users/@me`, { headers: { authorization: `QQBot ${token}` } });
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.text()).toContain('<html>');
+    expect((await call('GET', '/users/@me')).status).toBe(200);
+  });
+
+  it('holds an answer with delayNext after carrying out the request', async () => {
+    host.rest.delayNext(1, 200);
+    const landed = once(host.rest, 'message');
+    const pending = call('POST', '/v2/groups/G/messages', { content: 'x', msg_type: 0 });
+    const [message] = (await landed) as [FakeSentMessage];
+    expect(message.targetId).toBe('G');
+    expect((await pending).status).toBe(200);
+  });
+
+  it('answers 404 (returns false) for routes it does not know', async () => {
+    expect((await call('GET', '/nowhere')).status).toBe(404);
+    expect((await call('GET', '/gateway/bot')).status).toBe(404);
+  });
+});
