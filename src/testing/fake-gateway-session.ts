@@ -1,0 +1,390 @@
+import { WebSocket } from 'ws';
+import type { RawData } from 'ws';
+import { OpCodes } from '../protocol/opcodes.js';
+import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
+
+/**
+ * The WebSocket gateway of {@link FakeQQServer}: sessions with their replayable logs, the sockets bound to
+ * them, and the Hello / Identify / Resume / Heartbeat handling. Internal to the testing kit (not exported
+ * from `qqbot-connector/testing`); its public face is the {@link FakeQQServer} methods that delegate here.
+ * @internal
+ * @module
+ */
+
+/** One dispatch kept in a session's log, already serialised (replays send the same bytes). */
+interface LoggedEvent {
+  readonly seq: number;
+  readonly frame: string;
+}
+
+/** What a connection is waiting for before dispatches may flow to it (see `holdReady`). */
+type PendingStart =
+  /** Identify accepted: READY (whose seq is already taken) then every logged event after it. */
+  | { readonly kind: 'ready'; readonly readySeq: number; readonly shard: [number, number] }
+  /** Resume accepted: every logged event after `fromSeq`, then RESUMED with the next seq. */
+  | { readonly kind: 'resumed'; readonly fromSeq: number };
+
+/** The counters the gateway updates; {@link FakeQQServer.stats} is a superset. */
+export interface GatewayStats {
+  identifies: FakeIdentifyRecord[];
+  resumes: FakeResumeRecord[];
+  heartbeats: number;
+  heartbeatAcks: number;
+  connections: number;
+  liveConnections: number;
+  maxConcurrentConnections: number;
+  maxConcurrentPerSession: number;
+}
+
+/** What the gateway needs from the server that hosts it. */
+export interface FakeGatewayHost {
+  readonly stats: GatewayStats;
+  readonly heartbeatIntervalMs: number;
+  readonly allowedIntents: number;
+  /** True for `"QQBot <token>"` with a token the host issued and that has not expired. */
+  validAuth(value: string): boolean;
+  now(): number;
+  /** Emits a {@link FakeQQServer} event and wakes `waitFor`. */
+  signal<K extends keyof FakeQQServerEventMap>(event: K, ...args: FakeQQServerEventMap[K]): void;
+  setTimer(fn: () => void, ms: number): NodeJS.Timeout;
+  clearTimer(timer: NodeJS.Timeout): void;
+}
+
+const INVALID_SESSION_CLOSE_MS = 100;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+function parseShard(value: unknown): [number, number] {
+  if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number') {
+    return [value[0], value[1]];
+  }
+  return [Number.NaN, Number.NaN];
+}
+
+/** A gateway session: its seq counter, its replayable log and the socket currently bound to it. */
+export class FakeSession {
+  /** The last seq given out in this session (dispatches, READY and RESUMED all take one). */
+  lastSeq = 0;
+  /** False once `invalidateSessions()` forgot it: a Resume of it then gets op 9 `d: false`. */
+  resumable = true;
+  /** The connection that receives this session's dispatches, if any. */
+  bound: FakeConnection | undefined;
+  /** Open sockets bound to this session right now (a kicked socket counts until it has really closed). */
+  liveBound = 0;
+  readonly #log: LoggedEvent[] = [];
+
+  /** @param index - 1-based creation counter, used in the id and in default event ids. */
+  constructor(readonly index: number) {}
+
+  /** `session-<index>`. */
+  get id(): string {
+    return `session-${this.index}`;
+  }
+
+  /** Takes the next seq. */
+  nextSeq(): number {
+    this.lastSeq += 1;
+    return this.lastSeq;
+  }
+
+  /** Appends a dispatch; seqs are appended in increasing order. */
+  append(event: LoggedEvent): void {
+    this.#log.push(event);
+  }
+
+  /** Logged events with `seq > after`, in order. */
+  eventsAfter(after: number): readonly LoggedEvent[] {
+    const log = this.#log;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((log[mid] as LoggedEvent).seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return log.slice(lo);
+  }
+}
+
+/** One accepted gateway socket. */
+class FakeConnection {
+  /** Hello was sent (it is withheld while `holdHello(true)`). */
+  helloSent = false;
+  /** The fake started closing this socket (or dropped it): later frames from it are ignored. */
+  closing = false;
+  /** READY or RESUMED (and the replay) went out: live dispatches are sent to this socket. */
+  delivering = false;
+  /** The session this socket is bound to, kept until the socket has closed (for the per-session count). */
+  session: FakeSession | undefined;
+  /** A READY/RESUMED withheld by `holdReady(true)`. */
+  pending: PendingStart | undefined;
+  /** The 4006 timer armed by `sendInvalidSession`. */
+  invalidSessionTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly ws: WebSocket) {}
+
+  /** True while the socket is open and the fake has not started closing it. */
+  get open(): boolean {
+    return !this.closing && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a text frame if the socket is open; otherwise drops it silently. */
+  send(frame: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+  }
+
+  /** Starts a close handshake with `code`, once. */
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+  }
+
+  /** Destroys the TCP socket without a close frame. */
+  drop(): void {
+    this.closing = true;
+    this.ws.terminate();
+  }
+}
+
+/** The gateway state machine. Every public field and method backs a {@link FakeQQServer} member. */
+export class FakeGateway {
+  /** Every session created, oldest first. */
+  readonly sessions: FakeSession[] = [];
+  /** The session the latest Identify created: where `dispatch` goes. */
+  current: FakeSession | undefined;
+  acking = true;
+  rejectResumes = { n: 0, code: 4902 };
+  failIdentifies = { n: 0, code: 4900 };
+  readonly #connections = new Set<FakeConnection>();
+  readonly #byId = new Map<string, FakeSession>();
+  #holdHello = false;
+  #holdReady = false;
+  #closed = false;
+
+  constructor(private readonly host: FakeGatewayHost) {}
+
+  /** Takes a freshly upgraded socket. */
+  accept(ws: WebSocket): void {
+    if (this.#closed) return void ws.terminate();
+    const conn = new FakeConnection(ws);
+    this.#connections.add(conn);
+    const stats = this.host.stats;
+    stats.connections += 1;
+    stats.liveConnections += 1;
+    stats.maxConcurrentConnections = Math.max(stats.maxConcurrentConnections, stats.liveConnections);
+    ws.on('error', () => {});
+    ws.on('message', (data) => this.#onFrame(conn, data));
+    ws.once('close', (code, reason) => this.#onClose(conn, code, reason.toString('utf8')));
+    if (!this.#holdHello) this.#sendHello(conn);
+    this.host.signal('connection');
+  }
+
+  /** Appends to the current session's log and sends to its delivering socket; returns the seq. */
+  dispatch(type: string, data: unknown, id: string | undefined): number {
+    const session = this.current;
+    if (session === undefined) throw new Error('FakeQQServer.dispatch: no session yet (no client has identified)');
+    const seq = session.nextSeq();
+    const frame = JSON.stringify({ op: OpCodes.DISPATCH, s: seq, t: type, id: id ?? `evt-${session.index}-${seq}`, d: data });
+    session.append({ seq, frame });
+    const conn = session.bound;
+    if (conn !== undefined && conn.delivering && conn.open) conn.send(frame);
+    return seq;
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const conn of this.#connections) conn.close(code, reason);
+  }
+
+  dropAll(): void {
+    for (const conn of this.#connections) conn.drop();
+  }
+
+  sendReconnect(): void {
+    for (const conn of this.#connections) {
+      if (!conn.open) continue;
+      conn.send(JSON.stringify({ op: OpCodes.RECONNECT }));
+      conn.close(4009, 'session timed out');
+    }
+  }
+
+  sendInvalidSession(resumable: boolean): void {
+    for (const conn of this.#connections) {
+      if (!conn.open) continue;
+      conn.send(JSON.stringify({ op: OpCodes.INVALID_SESSION, d: resumable }));
+      if (conn.invalidSessionTimer !== undefined) this.host.clearTimer(conn.invalidSessionTimer);
+      conn.invalidSessionTimer = this.host.setTimer(() => {
+        conn.invalidSessionTimer = undefined;
+        conn.close(4006, 'invalid session');
+      }, INVALID_SESSION_CLOSE_MS);
+    }
+  }
+
+  holdHello(hold: boolean): void {
+    this.#holdHello = hold;
+    if (hold) return;
+    for (const conn of this.#connections) if (conn.open && !conn.helloSent) this.#sendHello(conn);
+  }
+
+  holdReady(hold: boolean): void {
+    this.#holdReady = hold;
+    if (hold) return;
+    for (const conn of this.#connections) this.#startDelivery(conn);
+  }
+
+  invalidateSessions(): void {
+    for (const session of this.sessions) session.resumable = false;
+  }
+
+  /** Drops every socket and refuses new ones. */
+  shutdown(): void {
+    this.#closed = true;
+    this.dropAll();
+  }
+
+  #onClose(conn: FakeConnection, code: number, reason: string): void {
+    if (conn.invalidSessionTimer !== undefined) this.host.clearTimer(conn.invalidSessionTimer);
+    this.#connections.delete(conn);
+    this.host.stats.liveConnections -= 1;
+    this.#unbind(conn);
+    this.host.signal('disconnect', { code, reason });
+  }
+
+  #sendHello(conn: FakeConnection): void {
+    conn.helloSent = true;
+    conn.send(JSON.stringify({ op: OpCodes.HELLO, d: { heartbeat_interval: this.host.heartbeatIntervalMs } }));
+  }
+
+  #onFrame(conn: FakeConnection, data: RawData): void {
+    if (conn.closing || this.#closed) return;
+    try {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(rawToString(data));
+      } catch {
+        return conn.close(4002, 'invalid payload');
+      }
+      if (!isRecord(frame) || typeof frame.op !== 'number') return conn.close(4002, 'invalid payload');
+      switch (frame.op) {
+        case OpCodes.HEARTBEAT:
+          return this.#onHeartbeat(conn, frame.d);
+        case OpCodes.IDENTIFY:
+          return this.#onIdentify(conn, frame.d);
+        case OpCodes.RESUME:
+          return this.#onResume(conn, frame.d);
+        default:
+          return conn.close(4001, 'invalid opcode');
+      }
+    } catch {
+      conn.close(4900, 'internal error');
+    }
+  }
+
+  #onHeartbeat(conn: FakeConnection, d: unknown): void {
+    const stats = this.host.stats;
+    stats.heartbeats += 1;
+    if (this.acking) {
+      conn.send(JSON.stringify({ op: OpCodes.HEARTBEAT_ACK }));
+      stats.heartbeatAcks += 1;
+    }
+    this.host.signal('heartbeat', typeof d === 'number' ? d : null);
+  }
+
+  #onIdentify(conn: FakeConnection, d: unknown): void {
+    const data = isRecord(d) ? d : {};
+    const token = typeof data.token === 'string' ? data.token : '';
+    const intents = typeof data.intents === 'number' ? data.intents : Number.NaN;
+    const shard = parseShard(data.shard);
+    this.host.stats.identifies.push({ token, intents, shard, at: this.host.now() });
+    this.host.signal('identify', { shard: [shard[0], shard[1]], intents });
+    if (conn.closing) return;
+    if (this.failIdentifies.n > 0) {
+      this.failIdentifies.n -= 1;
+      return conn.close(this.failIdentifies.code, 'identify failed (injected)');
+    }
+    if (!this.host.validAuth(token)) return conn.close(4004, 'authentication fail');
+    if (!Number.isInteger(intents) || intents < 0 || intents > 0xffff_ffff) return conn.close(4013, 'invalid intent');
+    if (((intents & ~this.host.allowedIntents) >>> 0) !== 0) return conn.close(4014, 'disallowed intent');
+    const [index, total] = shard;
+    if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total) return conn.close(4010, 'invalid shard');
+    const session = new FakeSession(this.sessions.length + 1);
+    this.sessions.push(session);
+    this.#byId.set(session.id, session);
+    this.current = session;
+    this.#bind(conn, session);
+    conn.pending = { kind: 'ready', readySeq: session.nextSeq(), shard: [index, total] };
+    if (!this.#holdReady) this.#startDelivery(conn);
+  }
+
+  #onResume(conn: FakeConnection, d: unknown): void {
+    const data = isRecord(d) ? d : {};
+    const sessionId = typeof data.session_id === 'string' ? data.session_id : '';
+    const seq = typeof data.seq === 'number' ? data.seq : Number.NaN;
+    this.host.stats.resumes.push({ sessionId, seq, at: this.host.now() });
+    this.host.signal('resume', { sessionId, seq });
+    if (conn.closing) return;
+    if (this.rejectResumes.n > 0) {
+      this.rejectResumes.n -= 1;
+      return conn.close(this.rejectResumes.code, 'resume rejected (injected)');
+    }
+    if (!this.host.validAuth(typeof data.token === 'string' ? data.token : '')) return conn.close(4004, 'authentication fail');
+    const session = this.#byId.get(sessionId);
+    if (session === undefined || !session.resumable) {
+      return conn.send(JSON.stringify({ op: OpCodes.INVALID_SESSION, d: false }));
+    }
+    if (!Number.isInteger(seq) || seq < 0 || seq > session.lastSeq) return conn.close(4007, 'invalid seq');
+    this.#bind(conn, session);
+    conn.pending = { kind: 'resumed', fromSeq: seq };
+    if (!this.#holdReady) this.#startDelivery(conn);
+  }
+
+  /** Binds `conn` to `session`, kicking (4009) the socket bound to it before: never two receivers. */
+  #bind(conn: FakeConnection, session: FakeSession): void {
+    this.#unbind(conn);
+    const previous = session.bound;
+    if (previous !== undefined && previous !== conn) previous.close(4009, 'session resumed elsewhere');
+    session.bound = conn;
+    conn.session = session;
+    session.liveBound += 1;
+    const stats = this.host.stats;
+    stats.maxConcurrentPerSession = Math.max(stats.maxConcurrentPerSession, session.liveBound);
+  }
+
+  #unbind(conn: FakeConnection): void {
+    const session = conn.session;
+    if (session === undefined) return;
+    conn.session = undefined;
+    conn.pending = undefined;
+    conn.delivering = false;
+    session.liveBound -= 1;
+    if (session.bound === conn) session.bound = undefined;
+  }
+
+  /** Sends a withheld READY or replay + RESUMED, then lets live dispatches flow. */
+  #startDelivery(conn: FakeConnection): void {
+    const { pending, session } = conn;
+    if (pending === undefined || session === undefined || !conn.open || session.bound !== conn) return;
+    conn.pending = undefined;
+    if (pending.kind === 'ready') {
+      const user = { id: 'bot-1', username: 'fake-bot', bot: true };
+      const d = { version: 1, session_id: session.id, user, shard: pending.shard };
+      conn.send(JSON.stringify({ op: OpCodes.DISPATCH, s: pending.readySeq, t: 'READY', id: `READY-${session.id}`, d }));
+      for (const event of session.eventsAfter(pending.readySeq)) conn.send(event.frame);
+      conn.delivering = true;
+      this.host.signal('ready', session.id);
+    } else {
+      for (const event of session.eventsAfter(pending.fromSeq)) conn.send(event.frame);
+      conn.send(JSON.stringify({ op: OpCodes.DISPATCH, t: 'RESUMED', s: session.nextSeq(), d: '' }));
+      conn.delivering = true;
+      this.host.signal('resumed', session.id);
+    }
+  }
+}

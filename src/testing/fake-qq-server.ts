@@ -1,0 +1,524 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer } from 'ws';
+import { FakeGateway } from './fake-gateway-session.js';
+import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
+import { FakeRestApi } from './fake-rest.js';
+import { closeCode, httpStatus, intAtLeast, positive, resolveOptions } from './fake-types.js';
+import type {
+  FakeDispatchOptions,
+  FakeEmitEventsOptions,
+  FakeIdentifyRecord,
+  FakeQQServerEventMap,
+  FakeQQServerOptions,
+  FakeQQServerStats,
+  FakeResumeRecord,
+  FakeSessionInfo,
+  ResolvedOptions,
+} from './fake-types.js';
+
+const WAIT_FOR_POLL_MS = 20;
+const EMIT_BATCH = 500;
+const GATEWAY_PATHS: ReadonlySet<string> = new Set(['/websocket', '/websocket/']);
+const TOKEN_PATH = '/app/getAppAccessToken';
+const TOKEN_EXPIRED = { code: 11244, message: 'token not exist or expire' };
+
+/**
+ * A fake of the QQ Official Bot platform on `127.0.0.1` with an ephemeral port: the token endpoint,
+ * `GET /gateway/bot`, the WebSocket gateway (Hello, Identify/READY, Resume with replay/RESUMED, heartbeats)
+ * and, through {@link FakeQQServer.rest}, the OpenAPI routes. It records what clients do
+ * ({@link FakeQQServer.stats}) and injects faults on demand. Deterministic: no randomness but token values,
+ * no timers but the ones you ask for. See `docs/testing.md`.
+ *
+ * @example
+ * ```ts
+ * const fake = await FakeQQServer.start();
+ * const bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents, endpoints: fake.endpoints });
+ * await bot.start();
+ * await fake.emitEvents(10);
+ * await fake.waitFor(() => received.length === 10);
+ * await bot.close();
+ * await fake.close();
+ * ```
+ */
+export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
+  /** The listening port. */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** `ws://127.0.0.1:<port>/websocket`, as answered by `GET /gateway/bot`. */
+  readonly gatewayUrl: string;
+  /** The endpoints to pass straight to the connector's `endpoints` option. */
+  readonly endpoints: { readonly token: string; readonly api: string };
+  /** The OpenAPI routes; their context accepts exactly the tokens {@link FakeQQServer.isValidToken} accepts. */
+  readonly rest: FakeRestApi;
+
+  readonly #server: Server;
+  readonly #wss = new WebSocketServer({ noServer: true });
+  readonly #gateway: FakeGateway;
+  readonly #options: ResolvedOptions;
+  readonly #tokens = new Map<string, number>();
+  readonly #tokenFaults = new HttpFaults();
+  readonly #gatewayBotFaults = new HttpFaults();
+  #eventCounter = 0;
+  #eventsDispatched = 0;
+  readonly #stats = {
+    identifies: [] as FakeIdentifyRecord[],
+    resumes: [] as FakeResumeRecord[],
+    heartbeats: 0,
+    heartbeatAcks: 0,
+    gatewayBotCalls: 0,
+    tokenCalls: 0,
+    connections: 0,
+    liveConnections: 0,
+    maxConcurrentConnections: 0,
+    maxConcurrentPerSession: 0,
+  };
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #hung = new Set<ServerResponse>();
+  readonly #stoppers = new Set<() => void>();
+  readonly #waiters = new Set<{ check: () => void; fail: (err: Error) => void }>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(server: Server, port: number, options: ResolvedOptions) {
+    super();
+    this.#server = server;
+    this.#options = options;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+    this.gatewayUrl = `ws://127.0.0.1:${port}/websocket`;
+    this.endpoints = Object.freeze({ token: `${this.url}${TOKEN_PATH}`, api: this.url });
+    this.#gateway = new FakeGateway({
+      stats: this.#stats,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      allowedIntents: options.allowedIntents,
+      validAuth: (value) => this.#validAuth(value),
+      now: () => this.#options.now(),
+      signal: (event, ...args) => this.#signal(event, ...args),
+      setTimer: (fn, ms) => this.#setTimer(fn, ms),
+      clearTimer: (timer) => this.#clearTimer(timer),
+    });
+    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now() });
+    server.on('request', (req, res) => void this.#onRequest(req, res));
+    server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('error', () => {});
+  }
+
+  /**
+   * Starts a fake on `127.0.0.1` with an ephemeral port.
+   * @throws RangeError for an option out of range (before anything listens).
+   */
+  static async start(options: FakeQQServerOptions = {}): Promise<FakeQQServer> {
+    const resolved = resolveOptions(options);
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return new FakeQQServer(server, port, resolved);
+  }
+
+  /** What the fake has seen so far (a live object). */
+  get stats(): Readonly<FakeQQServerStats> {
+    return this.#stats;
+  }
+
+  /** Every session created over the fake's life, oldest first (snapshots). */
+  get sessions(): ReadonlyArray<FakeSessionInfo> {
+    return this.#gateway.sessions.map((s) => ({ id: s.id, lastSeq: s.lastSeq, resumable: s.resumable }));
+  }
+
+  /** Events dispatched by {@link FakeQQServer.dispatch} and {@link FakeQQServer.emitEvents} over the fake's life. */
+  get eventsDispatched(): number {
+    return this.#eventsDispatched;
+  }
+
+  /** True when `token` (without the `QQBot ` prefix) was issued by this fake and has not expired on its clock. */
+  isValidToken(token: string): boolean {
+    const expiresAt = this.#tokens.get(token);
+    return expiresAt !== undefined && this.#options.now() < expiresAt;
+  }
+
+  // ---------------------------------------------------------------- events into the session
+
+  /**
+   * Dispatches one event into the current session (the one most recently created by an Identify): it is
+   * appended to the session's log (replayed on Resume) and sent to the session's socket if that socket has
+   * received READY/RESUMED.
+   * @returns The event's seq.
+   * @throws Error when no session exists yet, or after {@link FakeQQServer.close}.
+   */
+  dispatch(type: string, data: unknown, opts: FakeDispatchOptions = {}): number {
+    if (this.#closing) throw new Error('FakeQQServer.dispatch: the fake is closed');
+    const seq = this.#gateway.dispatch(type, data, opts.id);
+    this.#eventsDispatched += 1;
+    this.#notify();
+    return seq;
+  }
+
+  /**
+   * Dispatches `count` numbered events (`d = { n, content: "event <n>" }`, `n` counting from 0 over the
+   * fake's life) into the current session. Without `ratePerSec` the first 500 are dispatched synchronously
+   * and the rest in batches of 500 separated by `setImmediate`; with it, event i is due at i / ratePerSec s
+   * and timers dispatch every due event (several per tick at high rates). Events dispatched while no socket
+   * is live are still logged, so a later Resume replays them.
+   * @returns The seqs dispatched, in order. An abort or {@link FakeQQServer.close} ends it early: the promise
+   * then resolves with the seqs dispatched so far (it never rejects for that).
+   * @throws (rejects) the {@link FakeQQServer.dispatch} error when there is no session.
+   */
+  emitEvents(count: number, opts: FakeEmitEventsOptions = {}): Promise<number[]> {
+    const total = intAtLeast('count', count, 0);
+    const rate = opts.ratePerSec === undefined ? undefined : positive('ratePerSec', opts.ratePerSec);
+    const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
+    const { signal } = opts;
+    const seqs: number[] = [];
+    return new Promise<number[]>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let immediate: NodeJS.Immediate | undefined;
+      let settled = false;
+      const settle = (err?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) this.#clearTimer(timer);
+        if (immediate !== undefined) clearImmediate(immediate);
+        signal?.removeEventListener('abort', stop);
+        this.#stoppers.delete(stop);
+        if (err === undefined) resolve(seqs);
+        else reject(err);
+      };
+      const stop = (): void => settle();
+      if (signal?.aborted === true) return settle();
+      signal?.addEventListener('abort', stop, { once: true });
+      this.#stoppers.add(stop);
+      const started = performance.now();
+      const run = (): void => {
+        timer = undefined;
+        immediate = undefined;
+        if (settled) return;
+        try {
+          const due = rate === undefined ? seqs.length + EMIT_BATCH : Math.floor(((performance.now() - started) * rate) / 1000) + 1;
+          const until = Math.min(total, due);
+          while (seqs.length < until) {
+            const n = this.#eventCounter;
+            seqs.push(this.dispatch(type, { n, content: `event ${n}` }));
+            this.#eventCounter = n + 1;
+          }
+        } catch (err) {
+          return settle(err);
+        }
+        if (seqs.length >= total) return settle();
+        if (rate === undefined) {
+          immediate = setImmediate(run);
+        } else {
+          const wait = Math.max(0, Math.ceil((seqs.length * 1000) / rate - (performance.now() - started)));
+          timer = this.#setTimer(run, wait);
+        }
+      };
+      run();
+    });
+  }
+
+  // ---------------------------------------------------------------- HTTP faults
+
+  /** The next `n` `GET /gateway/bot` requests are never answered (their sockets are destroyed by close()). */
+  hangGatewayBot(n: number): void {
+    this.#gatewayBotFaults.hang(intAtLeast('n', n, 0));
+  }
+
+  /** The next `n` `GET /gateway/bot` requests are answered after `ms` ms (combines with a fail). */
+  delayGatewayBot(n: number, ms: number): void {
+    this.#gatewayBotFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
+  }
+
+  /** The next `n` `GET /gateway/bot` requests are answered `status` with `{"code":500,"message":"internal"}`. */
+  failGatewayBot(n: number, status = 500): void {
+    this.#gatewayBotFaults.fail(intAtLeast('n', n, 0), httpStatus(status), { code: 500, message: 'internal' });
+  }
+
+  /** The next `n` token requests are never answered (their sockets are destroyed by close()). */
+  hangToken(n: number): void {
+    this.#tokenFaults.hang(intAtLeast('n', n, 0));
+  }
+
+  /** The next `n` token requests are answered after `ms` ms (combines with a fail). */
+  delayToken(n: number, ms: number): void {
+    this.#tokenFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
+  }
+
+  /**
+   * The next `n` token requests are answered `status` with `body`.
+   * @defaultValue status `500`, body `{"code":100002,"message":"internal err"}`
+   */
+  failToken(n: number, status = 500, body: unknown = { code: 100002, message: 'internal err' }): void {
+    this.#tokenFaults.fail(intAtLeast('n', n, 0), httpStatus(status), body);
+  }
+
+  // ---------------------------------------------------------------- gateway faults
+
+  /**
+   * Sends a close frame with `code` on every live gateway socket.
+   * @throws RangeError unless `code` is 1000 or 3000–4999 (a frame cannot carry 1006: use dropConnections()).
+   */
+  closeConnections(code: number, reason = ''): void {
+    this.#gateway.closeAll(closeCode(code), reason);
+  }
+
+  /** Sends op 7 (Reconnect) to every live socket, then closes it with 4009, as the platform does. */
+  sendReconnect(): void {
+    this.#gateway.sendReconnect();
+  }
+
+  /**
+   * Sends op 9 with `d = resumable` to every live socket; a socket the client has not closed 100 ms later is
+   * closed with 4006. It does not forget the session (see {@link FakeQQServer.invalidateSessions}).
+   */
+  sendInvalidSession(resumable: boolean): void {
+    this.#gateway.sendInvalidSession(resumable);
+  }
+
+  /** Heartbeats are still recorded but no longer ACKed (a zombie connection). */
+  stopAcking(): void {
+    this.#gateway.acking = false;
+  }
+
+  /** Heartbeats are ACKed again. */
+  resumeAcking(): void {
+    this.#gateway.acking = true;
+  }
+
+  /** Destroys every gateway TCP socket without a close frame (the client sees 1006). */
+  dropConnections(): void {
+    this.#gateway.dropAll();
+  }
+
+  /** The next `n` Resume frames are answered by closing the socket with `code`. */
+  rejectResumes(n: number, code = 4902): void {
+    this.#gateway.rejectResumes = { n: intAtLeast('n', n, 0), code: closeCode(code) };
+  }
+
+  /** The next `n` Identify frames are answered by closing the socket with `code`. */
+  failIdentifies(n: number, code: number): void {
+    this.#gateway.failIdentifies = { n: intAtLeast('n', n, 0), code: closeCode(code) };
+  }
+
+  /** While true, new sockets get no Hello; setting it false sends Hello to every socket still waiting. */
+  holdHello(hold: boolean): void {
+    this.#gateway.holdHello(hold);
+  }
+
+  /**
+   * While true, accepted Identify/Resume frames are recorded and bound but READY/RESUMED (and the replay)
+   * are withheld; setting it false sends every withheld one, followed by the events logged meanwhile.
+   */
+  holdReady(hold: boolean): void {
+    this.#gateway.holdReady(hold);
+  }
+
+  /**
+   * Forgets every session: a later Resume of any of them gets op 9 `d: false`. Live sockets stay open and
+   * the current session keeps receiving {@link FakeQQServer.dispatch} until the next Identify.
+   */
+  invalidateSessions(): void {
+    this.#gateway.invalidateSessions();
+  }
+
+  // ---------------------------------------------------------------- waiting and closing
+
+  /**
+   * Resolves once `predicate()` is true. It is checked at once, after each of the fake's events (token,
+   * gatewayBot, connection, identify, resume, ready, resumed, heartbeat, disconnect, dispatch) and every
+   * 20 ms, so a predicate over your own state works too.
+   * @param timeoutMs - Rejects after this long. @defaultValue `5000`
+   * @throws (rejects) on timeout, when the predicate throws, or when the fake closes first.
+   */
+  waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        check: (): void => {
+          let done: boolean;
+          try {
+            done = predicate();
+          } catch (err) {
+            finish();
+            reject(err);
+            return;
+          }
+          if (done) {
+            finish();
+            resolve();
+          }
+        },
+        fail: (err: Error): void => {
+          finish();
+          reject(err);
+        },
+      };
+      const timeout = setTimeout(() => waiter.fail(new Error(`FakeQQServer.waitFor: timed out after ${timeoutMs} ms`)), timeoutMs);
+      const poll = setInterval(waiter.check, WAIT_FOR_POLL_MS);
+      const finish = (): void => {
+        clearTimeout(timeout);
+        clearInterval(poll);
+        this.#waiters.delete(waiter);
+      };
+      if (this.#closing) return waiter.fail(new Error('FakeQQServer.waitFor: the fake is closed'));
+      this.#waiters.add(waiter);
+      waiter.check();
+    });
+  }
+
+  /**
+   * Closes everything: terminates every gateway socket, destroys hung HTTP requests, closes the HTTP server
+   * and its keep-alive connections, clears every timer, ends running {@link FakeQQServer.emitEvents} and
+   * rejects pending {@link FakeQQServer.waitFor}. Idempotent: later calls return the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const stop of [...this.#stoppers]) stop();
+    for (const waiter of [...this.#waiters]) waiter.fail(new Error('FakeQQServer.waitFor: the fake was closed'));
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const res of this.#hung) res.destroy();
+    this.#hung.clear();
+    this.#gateway.shutdown();
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    this.#wss.close();
+    await closed;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #notify(): void {
+    if (this.#waiters.size === 0) return;
+    for (const waiter of [...this.#waiters]) waiter.check();
+  }
+
+  #signal<K extends keyof FakeQQServerEventMap>(event: K, ...args: FakeQQServerEventMap[K]): void {
+    try {
+      (this.emit as (event: K, ...args: FakeQQServerEventMap[K]) => boolean)(event, ...args);
+    } catch (err) {
+      // A throwing listener (an `expect` in a test) must not derail the protocol: surface it as uncaught.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+    this.#notify();
+  }
+
+  #setTimer(fn: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #clearTimer(timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.#timers.delete(timer);
+  }
+
+  #validAuth(value: string | undefined): boolean {
+    return value !== undefined && value.startsWith('QQBot ') && this.isValidToken(value.slice('QQBot '.length));
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', this.url);
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (this.#closing) return void res.destroy();
+      if (body === undefined) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, { code: 413, message: 'payload too large' });
+      }
+      if (req.method === 'POST' && url.pathname === TOKEN_PATH) {
+        this.#stats.tokenCalls += 1;
+        this.#signal('token');
+        if (await this.#applyFaults(this.#tokenFaults, res)) this.#answerToken(res, body);
+      } else if (req.method === 'GET' && url.pathname === '/gateway/bot') {
+        this.#stats.gatewayBotCalls += 1;
+        this.#signal('gatewayBot');
+        if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
+        if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
+        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: 14_400_000, max_concurrency: 1 };
+        sendJson(res, 200, { url: this.gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
+      } else if (req.method === 'GET' && url.pathname === '/gateway') {
+        if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
+        sendJson(res, 200, { url: this.gatewayUrl });
+      } else if (!this.rest.handle(req, res, url, body)) {
+        sendJson(res, 404, { code: 404, message: 'not found' });
+      }
+    } catch {
+      if (!res.headersSent) sendJson(res, 500, { code: 500, message: 'fake server error' });
+      else res.destroy();
+    }
+  }
+
+  /** Applies the next hang/delay/fail; true when the request is still to be answered normally. */
+  async #applyFaults(faults: HttpFaults, res: ServerResponse): Promise<boolean> {
+    const plan = faults.take();
+    if (plan.hang) {
+      this.#hung.add(res);
+      res.once('close', () => this.#hung.delete(res));
+      return false;
+    }
+    if (plan.delayMs > 0) {
+      // close() clears this timer: the request then never resumes and its socket is destroyed.
+      await new Promise<void>((resolve) => this.#setTimer(resolve, plan.delayMs));
+    }
+    if (plan.fail === undefined) return true;
+    sendJson(res, plan.fail.status, plan.fail.body);
+    return false;
+  }
+
+  #answerToken(res: ServerResponse, body: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return sendJson(res, 400, { code: 400, message: 'invalid json body' });
+    }
+    const pair = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    if (pair.appId !== this.#options.appId || pair.clientSecret !== this.#options.secret) {
+      return sendJson(res, 200, { code: 100016, message: 'invalid appid or secret' });
+    }
+    const token = randomBytes(24).toString('base64url');
+    this.#tokens.set(token, this.#options.now() + this.#options.tokenTtlSeconds * 1000);
+    sendJson(res, 200, { access_token: token, expires_in: String(this.#options.tokenTtlSeconds) });
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    let pathname = '';
+    try {
+      pathname = new URL(req.url ?? '/', this.url).pathname;
+    } catch {
+      // keeps '' → 404
+    }
+    if (this.#closing || !GATEWAY_PATHS.has(pathname)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    try {
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#gateway.accept(ws));
+    } catch {
+      socket.destroy();
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The public types of `qqbot-connector/testing` ({@link FakeQQServer}'s options, records and events), the
+ * option defaults and the argument checks.
+ * @module
+ */
+
+/** Options of {@link FakeQQServer.start}. Every field is optional. */
+export interface FakeQQServerOptions {
+  /**
+   * The app id the token endpoint accepts.
+   * @defaultValue `'test-app'`
+   */
+  appId?: string;
+  /**
+   * The client secret the token endpoint accepts (with {@link FakeQQServerOptions.appId}).
+   * @defaultValue `'test-secret'`
+   */
+  secret?: string;
+  /**
+   * `heartbeat_interval` sent in Hello, in ms. The fake never enforces it.
+   * @defaultValue `41250`
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Lifetime of issued tokens, in seconds; answered as a string (`"7200"`), like the platform's docs.
+   * @defaultValue `7200`
+   */
+  tokenTtlSeconds?: number;
+  /**
+   * Intent bits an Identify may ask for; asking for any other bit closes the socket with 4014.
+   * @defaultValue every bit allowed
+   */
+  allowedIntents?: number;
+  /**
+   * `shards` answered by `GET /gateway/bot`.
+   * @defaultValue `1`
+   */
+  shards?: number;
+  /**
+   * `session_start_limit.remaining` answered by `GET /gateway/bot` (constant: Identify does not decrement it).
+   * @defaultValue `1000`
+   */
+  sessionStartRemaining?: number;
+  /**
+   * The fake's clock in epoch ms: token expiry and the `at` of recorded identifies and resumes.
+   * @defaultValue `Date.now`
+   */
+  now?: () => number;
+}
+
+/** The defaults of {@link FakeQQServerOptions} (`now` defaults to `Date.now`). */
+export const FAKE_DEFAULTS = {
+  appId: 'test-app',
+  secret: 'test-secret',
+  heartbeatIntervalMs: 41_250,
+  tokenTtlSeconds: 7200,
+  /** Every bit. */
+  allowedIntents: 0xffff_ffff,
+  shards: 1,
+  sessionStartRemaining: 1000,
+} as const satisfies Required<Omit<FakeQQServerOptions, 'now'>>;
+
+/** One Identify frame as received (malformed fields are recorded as `''` or `NaN`). */
+export interface FakeIdentifyRecord {
+  /** The `token` field as sent, `"QQBot <access_token>"`. Compare it in tests; never log it. */
+  token: string;
+  /** The `intents` field as sent. */
+  intents: number;
+  /** The `shard` field as sent, `[id, count]`. */
+  shard: [number, number];
+  /** {@link FakeQQServerOptions.now} when it arrived. */
+  at: number;
+}
+
+/** One Resume frame as received (malformed fields are recorded as `''` or `NaN`). */
+export interface FakeResumeRecord {
+  /** The `session_id` field as sent. */
+  sessionId: string;
+  /** The `seq` field as sent: the last seq the client had received. */
+  seq: number;
+  /** {@link FakeQQServerOptions.now} when it arrived. */
+  at: number;
+}
+
+/** What {@link FakeQQServer.stats} counts. A live object: read it at any time. */
+export interface FakeQQServerStats {
+  /** Every Identify frame, accepted or not, in arrival order. */
+  readonly identifies: ReadonlyArray<Readonly<FakeIdentifyRecord>>;
+  /** Every Resume frame, accepted or not, in arrival order. */
+  readonly resumes: ReadonlyArray<Readonly<FakeResumeRecord>>;
+  /** Heartbeat frames (op 1) received, ACKed or not. */
+  readonly heartbeats: number;
+  /** Heartbeat ACKs (op 11) sent. */
+  readonly heartbeatAcks: number;
+  /** `GET /gateway/bot` requests received, answered or not. */
+  readonly gatewayBotCalls: number;
+  /** `POST /app/getAppAccessToken` requests received, answered or not. */
+  readonly tokenCalls: number;
+  /** Gateway sockets accepted over the fake's life. */
+  readonly connections: number;
+  /** Gateway sockets open right now. */
+  readonly liveConnections: number;
+  /** The most gateway sockets open at once over the fake's life. */
+  readonly maxConcurrentConnections: number;
+  /**
+   * The most open sockets bound (by Identify or Resume) to the same session at once. A socket counts from
+   * the moment it is bound until it has really closed, even after the fake kicked it with 4009 because a
+   * newer socket resumed the session. A correct client, which closes its old socket before it resumes on a
+   * new one, keeps this at 1.
+   */
+  readonly maxConcurrentPerSession: number;
+}
+
+/** A session as listed by {@link FakeQQServer.sessions}. */
+export interface FakeSessionInfo {
+  /** `session-<k>`, k counting from 1. */
+  readonly id: string;
+  /** The last seq given out in the session (READY and RESUMED take one too). */
+  readonly lastSeq: number;
+  /** False once {@link FakeQQServer.invalidateSessions} forgot it. */
+  readonly resumable: boolean;
+}
+
+/** Options of {@link FakeQQServer.dispatch}. */
+export interface FakeDispatchOptions {
+  /** The frame's `id`. @defaultValue `evt-<k>-<seq>` for session `session-<k>` */
+  id?: string;
+}
+
+/** Options of {@link FakeQQServer.emitEvents}. */
+export interface FakeEmitEventsOptions {
+  /** Dispatch type (`t`). @defaultValue `'GROUP_AT_MESSAGE_CREATE'` */
+  type?: string;
+  /** Events per second, paced by timers. @defaultValue as fast as possible */
+  ratePerSec?: number;
+  /** Stops emitting; the promise then resolves with the seqs dispatched so far. */
+  signal?: AbortSignal;
+}
+
+/** Events of {@link FakeQQServer}, name → listener arguments. */
+export interface FakeQQServerEventMap {
+  /** A token request arrived (before any fault applies). */
+  token: [];
+  /** A `GET /gateway/bot` request arrived (before any fault applies). */
+  gatewayBot: [];
+  /** A gateway socket was accepted. */
+  connection: [];
+  /** An Identify frame arrived (before validation). */
+  identify: [info: { shard: [number, number]; intents: number }];
+  /** A Resume frame arrived (before validation). */
+  resume: [info: { sessionId: string; seq: number }];
+  /** READY was sent. */
+  ready: [sessionId: string];
+  /** RESUMED was sent (after the replay). */
+  resumed: [sessionId: string];
+  /** A heartbeat arrived, with its `d`. */
+  heartbeat: [seq: number | null];
+  /** A gateway socket closed; `code` as seen by the server (1006 when dropped). */
+  disconnect: [info: { code: number; reason: string }];
+}
+
+/** Throws a `RangeError` naming `name` unless `value` is an integer ≥ `min`. */
+export function intAtLeast(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`Expected \`${name}\` to be an integer ≥ ${min}, got ${value}`);
+  return value;
+}
+
+/** Throws a `RangeError` naming `name` unless `value` is a finite number > 0. */
+export function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`Expected \`${name}\` to be a finite number > 0, got ${value}`);
+  return value;
+}
+
+/** Throws a `RangeError` unless `value` is an HTTP status the fake may answer (200–599). */
+export function httpStatus(value: number): number {
+  if (!Number.isInteger(value) || value < 200 || value > 599) throw new RangeError(`Expected an HTTP status of 200–599, got ${value}`);
+  return value;
+}
+
+/** {@link FakeQQServerOptions} with every default applied, checked once. */
+export type ResolvedOptions = Required<FakeQQServerOptions>;
+
+/** Applies the defaults documented on {@link FakeQQServerOptions} and checks every value once. */
+export function resolveOptions(options: FakeQQServerOptions): ResolvedOptions {
+  const d = FAKE_DEFAULTS;
+  return {
+    appId: options.appId ?? d.appId,
+    secret: options.secret ?? d.secret,
+    heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? d.heartbeatIntervalMs),
+    tokenTtlSeconds: positive('tokenTtlSeconds', options.tokenTtlSeconds ?? d.tokenTtlSeconds),
+    allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
+    shards: intAtLeast('shards', options.shards ?? d.shards, 1),
+    sessionStartRemaining: intAtLeast('sessionStartRemaining', options.sessionStartRemaining ?? d.sessionStartRemaining, 0),
+    now: options.now ?? Date.now,
+  };
+}
+
+/** Throws a `RangeError` unless `value` can travel in a close frame we send (1000 or 3000–4999). */
+export function closeCode(value: number): number {
+  if (!Number.isInteger(value) || !(value === 1000 || (value >= 3000 && value <= 4999))) {
+    throw new RangeError(`Expected a close code of 1000 or 3000–4999, got ${value} (use dropConnections() for a 1006)`);
+  }
+  return value;
+}

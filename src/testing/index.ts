@@ -1,0 +1,17 @@
+/**
+ * `qqbot-connector/testing`: a fake of the QQ platform for tests. See `docs/testing.md`.
+ * @module
+ */
+export { FakeQQServer } from './fake-qq-server.js';
+export type {
+  FakeDispatchOptions,
+  FakeEmitEventsOptions,
+  FakeIdentifyRecord,
+  FakeQQServerEventMap,
+  FakeQQServerOptions,
+  FakeQQServerStats,
+  FakeResumeRecord,
+  FakeSessionInfo,
+} from './fake-types.js';
+export { FakeRestApi } from './fake-rest.js';
+export type { FakeRestContext } from './fake-rest.js';
