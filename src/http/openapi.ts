@@ -137,6 +137,16 @@ export const DEFAULT_RETRY = {
   maxDelayMs: 2_000,
 } as const satisfies Required<RetryOptions>;
 
+/**
+ * What the client needs from a token manager; {@link TokenManager} is one. `get()` returns a usable token
+ * (sharing any fetch in flight); `refresh(rejected)` replaces a token the platform refused, once for all callers.
+ */
+export interface TokenSource {
+  readonly appId: string;
+  get(): Promise<string>;
+  refresh(rejected?: string): Promise<string>;
+}
+
 /** Options shared by both ways to build a {@link QQOpenAPI}. */
 interface CommonOpenAPIOptions {
   /** `timeouts.httpMs` bounds each attempt (connect, headers and body). Other fields are ignored here. */
@@ -175,6 +185,12 @@ const KEEP_ALIVE_MS = 30_000;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTokenSource(value: unknown): value is TokenSource {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Record<string, unknown>;
+  return typeof t.appId === 'string' && typeof t.get === 'function' && typeof t.refresh === 'function';
 }
 
 function retryOption(name: string, value: unknown, fallback: number, max: number): number {
@@ -320,7 +336,7 @@ function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
  * and `QQBOT_REPLY_UNSUPPORTED`. Never `undefined` in place of a result.
  */
 export class QQOpenAPI {
-  readonly #tokens: TokenManager;
+  readonly #tokens: TokenSource;
   readonly #opts: Resolved;
   readonly #origin: string;
   readonly #basePath: string;
@@ -330,8 +346,8 @@ export class QQOpenAPI {
 
   constructor(options: QQOpenAPIOptions);
   /** @internal Use {@link QQOpenAPI.fromTokenManager}. */
-  constructor(options: SharedTokenOpenAPIOptions, tokens: TokenManager);
-  constructor(options: QQOpenAPIOptions | SharedTokenOpenAPIOptions, tokens?: TokenManager) {
+  constructor(options: SharedTokenOpenAPIOptions, tokens: TokenSource);
+  constructor(options: QQOpenAPIOptions | SharedTokenOpenAPIOptions, tokens?: TokenSource) {
     if (!isRecord(options)) throw invalidOption('Expected options to be an object with appId and secret');
     const input = options as Record<string, unknown>;
     if (tokens === undefined) {
@@ -340,7 +356,7 @@ export class QQOpenAPI {
       this.#opts = resolveCommon(input, endpoints.api);
       this.#tokens = new TokenManager({ appId, secret, url: endpoints.token, timeoutMs: this.#opts.timeoutMs });
     } else {
-      if (!(tokens instanceof TokenManager)) throw invalidOption('Expected a TokenManager');
+      if (!isTokenSource(tokens)) throw invalidOption('Expected a TokenManager (appId, get and refresh)');
       const apiBase = resolveEndpoints(input.apiBase === undefined ? undefined : { api: input.apiBase }).api;
       this.#opts = resolveCommon(input, apiBase);
       this.#tokens = tokens;
@@ -353,8 +369,11 @@ export class QQOpenAPI {
     setMaxListeners(0, this.#closing.signal);
   }
 
-  /** Builds a client that shares `tokens` (and so its single-flight refresh) with the caller. */
-  static fromTokenManager(tokens: TokenManager, options: SharedTokenOpenAPIOptions = {}): QQOpenAPI {
+  /**
+   * Builds a client that shares `tokens` (and so its single-flight refresh) with the caller: the connector's way.
+   * `close()` on the client leaves the token manager alone.
+   */
+  static fromTokenManager(tokens: TokenSource, options: SharedTokenOpenAPIOptions = {}): QQOpenAPI {
     return new QQOpenAPI(options, tokens);
   }
 
@@ -404,9 +423,11 @@ export class QQOpenAPI {
     delete base.msg_seq;
     switch (plan.scope) {
       case 'group':
-        return this.sendGroupMessage(plan.targetId, { ...(base as unknown as V2MessageBody), ...plan.fields }, options);
-      case 'c2c':
-        return this.sendC2CMessage(plan.targetId, { ...(base as unknown as V2MessageBody), ...plan.fields }, options);
+      case 'c2c': {
+        // v2 requires msg_type; a body without one is text.
+        const body = { msg_type: 0, ...(base as Partial<V2MessageBody>), ...plan.fields } as V2MessageBody;
+        return plan.scope === 'group' ? this.sendGroupMessage(plan.targetId, body, options) : this.sendC2CMessage(plan.targetId, body, options);
+      }
       case 'channel':
       case 'dm': {
         // The guild (v1) API has no msg_seq; it still counts against the limit here.

@@ -1,0 +1,56 @@
+// An echo bot: answers every group @-message and every private (C2C) message with its own text.
+//
+//   QQBOT_APP_ID=… QQBOT_SECRET=… node --experimental-strip-types examples/echo-bot.ts   (or compile it first)
+//
+// `bot.reply(event, content)` picks the endpoint from the event, sets msg_id and a fresh msg_seq, and refuses
+// (PASSIVE_REPLY_EXPIRED / PASSIVE_REPLY_LIMIT) what the platform would refuse, without sending it.
+import { QQBotConnector, Intents } from 'qqbot-connector';
+
+const appId = process.env.QQBOT_APP_ID;
+const secret = process.env.QQBOT_SECRET;
+if (appId === undefined || secret === undefined) {
+  console.error('Set QQBOT_APP_ID and QQBOT_SECRET.');
+  process.exit(1);
+}
+
+const bot = new QQBotConnector({
+  appId,
+  secret,
+  intents: Intents.GROUP_AND_C2C_EVENT,
+  // For a sandbox bot: endpoints: { api: 'https://sandbox.api.sgroup.qq.com' },
+});
+
+const ECHOED = new Set(['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE']);
+
+bot.on('dispatch', (event) => {
+  if (!ECHOED.has(event.type)) return;
+  const data = event.data as { content?: unknown };
+  // A group @-message's content starts with a space: the mention is stripped.
+  const text = typeof data.content === 'string' ? data.content.trim() : '';
+  if (text === '') return;
+  bot.reply(event, `echo: ${text}`).then(
+    (result) => {
+      if (result.status === 'audit') console.log(`held for audit: ${result.auditId}`);
+    },
+    (err: unknown) => {
+      // Every error has a stable code: PASSIVE_REPLY_EXPIRED, PASSIVE_REPLY_LIMIT, QQBOT_API_ERROR (with
+      // status, qqCode, traceId), QQBOT_HTTP_TIMEOUT, … Never the secret or the token in the message.
+      const { code, message } = err as { code?: string; message?: string };
+      console.error(`reply failed: ${code ?? 'unknown'}: ${message ?? String(err)}`);
+    },
+  );
+});
+
+bot.on('fatal', (err) => {
+  console.error(`fatal: ${err.code}: ${err.message}`);
+  process.exitCode = 1;
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void bot.close();
+  });
+}
+
+await bot.start();
+console.log('echo bot is up');
