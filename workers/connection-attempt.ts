@@ -10,7 +10,26 @@ import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerCo
 
 export default async function connectionAttempt(task: AttemptTask): Promise<Outcome> {
   const { events, control } = task;
-  const post = (event: WorkerEvent): void => events.postMessage(event);
+  // Events go out in batches, one postMessage per turn of the event loop: ws parses every frame of a socket
+  // read in one go, and one message per batch costs far less than one per event. Order is kept; End flushes
+  // at once so it is always last.
+  let batch: WorkerEvent[] = [];
+  let flushing: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    flushing = undefined;
+    if (batch.length === 0) return;
+    events.postMessage(batch);
+    batch = [];
+  };
+  const post = (event: WorkerEvent): void => {
+    batch.push(event);
+    if (event.op === WorkerEventOp.End) {
+      clearImmediate(flushing);
+      flush();
+    } else {
+      flushing ??= setImmediate(flush);
+    }
+  };
   post({ op: WorkerEventOp.Started, threadId, version: WORKER_PROTOCOL_VERSION });
 
   const tick = new BigInt64Array(task.watchdog);

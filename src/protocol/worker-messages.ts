@@ -3,7 +3,7 @@ import type { WireError } from '../errors.js';
 import type { Outcome, Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 1;
+export const WORKER_PROTOCOL_VERSION = 3;
 
 /** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
 export interface AttemptTimeouts {
@@ -36,7 +36,7 @@ export interface AttemptTask {
   /** One Float64 slot: the worker stores `Date.now()` into it every `watchdogTickMs`. */
   watchdog: SharedArrayBuffer;
   watchdogTickMs: number;
-  /** Worker → main, raw port: see {@link WorkerEvent}. */
+  /** Worker → main, raw port: arrays of {@link WorkerEvent}, in order. */
   events: MessagePort;
   /** Main → worker, comlink: see {@link WorkerControl}. */
   control: MessagePort;
@@ -60,7 +60,11 @@ export const WorkerEventOp = {
 
 export type WorkerEvent =
   | { op: typeof WorkerEventOp.Started; threadId: number; version: number }
-  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; data: unknown }
+  /**
+   * `frame` is the dispatch's JSON text as received: copying a string across threads costs far less than
+   * cloning the parsed object, and the host parses `d` only for events that pass dedupe.
+   */
+  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string }
   | { op: typeof WorkerEventOp.Phase; phase: Phase }
   | { op: typeof WorkerEventOp.GatewayUrl; url: string }
   | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }

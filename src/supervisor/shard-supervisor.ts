@@ -5,6 +5,7 @@ import type { TokenManager } from '../http/token-manager.js';
 import type { ResolvedOptions } from '../options.js';
 import { decide, type Decision } from '../protocol/close-codes.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
+import type { GatewayFrame } from '../protocol/payloads.js';
 import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerEvent } from '../protocol/worker-messages.js';
 import { ControlClient } from './control-client.js';
 import type { PoolHost } from './pool-host.js';
@@ -288,7 +289,9 @@ export class ShardSupervisor {
       onEnd: undefined,
     };
     this.#live = live;
-    events.port1.on('message', (message: WorkerEvent) => this.#onWorkerEvent(live, message));
+    events.port1.on('message', (batch: WorkerEvent[]) => {
+      for (const message of batch) this.#onWorkerEvent(live, message);
+    });
     watchdog.start((staleMs) => {
       live.killedBy ??= 'hung';
       this.#debug(`shard ${this.shard}: worker event loop stalled for ${staleMs} ms; terminating it`);
@@ -359,7 +362,9 @@ export class ShardSupervisor {
     switch (m.op) {
       case WorkerEventOp.Dispatch:
         if (this.#record.accept(m.seq, m.id)) {
-          this.#ctx.sink.dispatch({ shard: this.shard, seq: m.seq, type: m.type, id: m.id, data: m.data });
+          // The worker parsed this text already: it is valid JSON.
+          const data = (JSON.parse(m.frame) as GatewayFrame).d;
+          this.#ctx.sink.dispatch({ shard: this.shard, seq: m.seq, type: m.type, id: m.id, data });
         }
         return;
       case WorkerEventOp.Heartbeat:

@@ -230,7 +230,10 @@ describe('fatal conditions stop without a reconnect loop', () => {
   it('refused credentials are fatal with QQBOT_CREDENTIALS_REFUSED and never reach the gateway', async () => {
     const b = make({ secret: 'wrong-secret-value' });
     const fatal = nextEvent<QQBotError>(b, 'fatal');
-    const err = await b.start().catch((e: unknown) => e as QQBotError);
+    const err = await b.start().then(
+      () => expect.fail('start() resolved with refused credentials'),
+      (e: unknown) => e as QQBotError,
+    );
     expect(err).toMatchObject({ code: 'QQBOT_CREDENTIALS_REFUSED', retryable: false });
     expect(await fatal).toBe(err);
     expect(fake.stats.connections).toBe(0);

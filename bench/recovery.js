@@ -1,0 +1,73 @@
+// bench/recovery: kill the worker (terminateWorker) ≥ 100 times while events stream, and measure
+// kill → RESUMED latency plus lost and duplicated events. Several runs; medians reported.
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { QQBotConnector, Intents } from '../dist/src/index.js';
+import { startFakeThread } from './fake-client.js';
+import { median, percentile, round } from './stats.js';
+
+async function oneRun({ kills, ratePerSec }) {
+  const fake = await startFakeThread({ heartbeatIntervalMs: 30_000 });
+  const bot = new QQBotConnector({
+    appId: 'test-app',
+    secret: 'test-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT,
+    endpoints: fake.endpoints,
+    // Every kill here follows a healthy RESUMED: measure the recovery path itself, not a growing backoff
+    // (in production, crashes in a row back off; see README "Failure behaviour").
+    restart: { stableAfterMs: 0, maxRestarts: 100_000 },
+  });
+  const seen = new Map();
+  let received = 0;
+  bot.on('dispatch', (e) => {
+    received += 1;
+    seen.set(e.data.n, (seen.get(e.data.n) ?? 0) + 1);
+  });
+  await bot.start();
+  const total = Math.ceil(((kills * 60) / 1000) * ratePerSec) + 500;
+  const streaming = fake.call('emit', { count: total, options: { ratePerSec } });
+  const latencies = [];
+  for (let i = 0; i < kills; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const resumed = new Promise((resolve) => bot.once('resumed', resolve));
+    const t0 = performance.now();
+    await bot.terminateWorker();
+    await resumed;
+    latencies.push(performance.now() - t0);
+  }
+  await streaming;
+  const deadline = Date.now() + 10_000;
+  while (received < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  let lost = 0;
+  let duplicated = 0;
+  for (let n = 0; n < total; n++) {
+    const count = seen.get(n) ?? 0;
+    if (count === 0) lost += 1;
+    if (count > 1) duplicated += count - 1;
+  }
+  const stats = await fake.call('stats');
+  await bot.close();
+  await fake.close();
+  return { latencies, lost, duplicated, events: total, identifies: stats.identifies.length, resumes: stats.resumes.length };
+}
+
+export async function run({ runs = 3, kills = 100, ratePerSec = 2_000 } = {}) {
+  const results = [];
+  for (let i = 0; i < runs; i++) results.push(await oneRun({ kills, ratePerSec }));
+  const medians = results.map((r) => median(r.latencies));
+  const p99s = results.map((r) => percentile(r.latencies, 99));
+  return {
+    name: 'recovery',
+    runs,
+    killsPerRun: kills,
+    medianMs: round(median(medians)),
+    p99Ms: round(median(p99s)),
+    perRun: results.map((r, i) => ({ medianMs: round(medians[i]), p99Ms: round(p99s[i]), lost: r.lost, duplicated: r.duplicated, events: r.events, identifies: r.identifies, resumes: r.resumes })),
+    lost: results.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await run(), null, 2));
+}
