@@ -40,6 +40,8 @@ export interface GatewayStats {
 export interface FakeGatewayHost {
   readonly stats: GatewayStats;
   readonly heartbeatIntervalMs: number;
+  /** 0: never enforced. */
+  readonly heartbeatTimeoutMs: number;
   readonly allowedIntents: number;
   /** True for `"QQBot <token>"` with a token the host issued and that has not expired. */
   validAuth(value: string): boolean;
@@ -128,6 +130,8 @@ class FakeConnection {
   pending: PendingStart | undefined;
   /** The 4006 timer armed by `sendInvalidSession`. */
   invalidSessionTimer: NodeJS.Timeout | undefined;
+  /** Closes the socket with 4009 when heartbeats stop (`heartbeatTimeoutMs`). */
+  heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly ws: WebSocket) {}
 
@@ -252,6 +256,7 @@ export class FakeGateway {
 
   #onClose(conn: FakeConnection, code: number, reason: string): void {
     if (conn.invalidSessionTimer !== undefined) this.host.clearTimer(conn.invalidSessionTimer);
+    if (conn.heartbeatTimer !== undefined) this.host.clearTimer(conn.heartbeatTimer);
     this.#connections.delete(conn);
     this.host.stats.liveConnections -= 1;
     this.#unbind(conn);
@@ -288,9 +293,18 @@ export class FakeGateway {
     }
   }
 
+  /** (Re)arms the session-timeout clock of a delivering socket. */
+  #armHeartbeatTimeout(conn: FakeConnection): void {
+    const ms = this.host.heartbeatTimeoutMs;
+    if (ms === 0 || !conn.delivering) return;
+    if (conn.heartbeatTimer !== undefined) this.host.clearTimer(conn.heartbeatTimer);
+    conn.heartbeatTimer = this.host.setTimer(() => conn.close(4009, 'session timed out'), ms);
+  }
+
   #onHeartbeat(conn: FakeConnection, d: unknown): void {
     const stats = this.host.stats;
     stats.heartbeats += 1;
+    this.#armHeartbeatTimeout(conn);
     if (this.acking) {
       conn.send(JSON.stringify({ op: OpCodes.HEARTBEAT_ACK }));
       stats.heartbeatAcks += 1;
@@ -379,11 +393,13 @@ export class FakeGateway {
       conn.send(JSON.stringify({ op: OpCodes.DISPATCH, s: pending.readySeq, t: 'READY', id: `READY-${session.id}`, d }));
       for (const event of session.eventsAfter(pending.readySeq)) conn.send(event.frame);
       conn.delivering = true;
+      this.#armHeartbeatTimeout(conn);
       this.host.signal('ready', session.id);
     } else {
       for (const event of session.eventsAfter(pending.fromSeq)) conn.send(event.frame);
       conn.send(JSON.stringify({ op: OpCodes.DISPATCH, t: 'RESUMED', s: session.nextSeq(), d: '' }));
       conn.delivering = true;
+      this.#armHeartbeatTimeout(conn);
       this.host.signal('resumed', session.id);
     }
   }

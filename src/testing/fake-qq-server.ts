@@ -95,6 +95,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#gateway = new FakeGateway({
       stats: this.#stats,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       allowedIntents: options.allowedIntents,
       validAuth: (value) => this.#validAuth(value),
       now: () => this.#options.now(),

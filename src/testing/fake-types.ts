@@ -17,10 +17,16 @@ export interface FakeQQServerOptions {
    */
   secret?: string;
   /**
-   * `heartbeat_interval` sent in Hello, in ms. The fake never enforces it.
+   * `heartbeat_interval` sent in Hello, in ms.
    * @defaultValue `41250`
    */
   heartbeatIntervalMs?: number;
+  /**
+   * Close a session's socket with 4009 ("session timed out") when no heartbeat arrived for this long once
+   * READY/RESUMED was sent, as the platform does. `0` never enforces it.
+   * @defaultValue `0`
+   */
+  heartbeatTimeoutMs?: number;
   /**
    * Lifetime of issued tokens, in seconds; answered as a string (`"7200"`), like the platform's docs.
    * @defaultValue `7200`
@@ -53,6 +59,7 @@ export const FAKE_DEFAULTS = {
   appId: 'test-app',
   secret: 'test-secret',
   heartbeatIntervalMs: 41_250,
+  heartbeatTimeoutMs: 0,
   tokenTtlSeconds: 7200,
   /** Every bit. */
   allowedIntents: 0xffff_ffff,
@@ -187,6 +194,7 @@ export function resolveOptions(options: FakeQQServerOptions): ResolvedOptions {
     appId: options.appId ?? d.appId,
     secret: options.secret ?? d.secret,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? d.heartbeatIntervalMs),
+    heartbeatTimeoutMs: intAtLeast('heartbeatTimeoutMs', options.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs, 0),
     tokenTtlSeconds: positive('tokenTtlSeconds', options.tokenTtlSeconds ?? d.tokenTtlSeconds),
     allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
     shards: intAtLeast('shards', options.shards ?? d.shards, 1),

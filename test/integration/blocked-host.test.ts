@@ -19,7 +19,11 @@ afterEach(async () => {
 
 /** A fake QQ in its own thread: blocking this thread must not block the server's ACKs. */
 async function fakeInThread(): Promise<{ endpoints: FakeQQServer['endpoints']; call(cmd: string, arg?: unknown): Promise<FakeQQServer['stats']> }> {
-  thread = new Worker(fileURLToPath(new URL('../fixtures/fake-in-thread.js', import.meta.url)), { workerData: { heartbeatIntervalMs: HEARTBEAT_MS } });
+  // Like the platform, the fake ends a session that misses heartbeats: a heartbeat driven from the blocked
+  // main thread would lose the session here.
+  thread = new Worker(fileURLToPath(new URL('../fixtures/fake-in-thread.js', import.meta.url)), {
+    workerData: { heartbeatIntervalMs: HEARTBEAT_MS, heartbeatTimeoutMs: 2 * HEARTBEAT_MS },
+  });
   const worker = thread;
   const [{ endpoints }] = (await once(worker, 'message')) as [{ endpoints: FakeQQServer['endpoints'] }];
   let next = 0;

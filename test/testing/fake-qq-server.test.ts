@@ -433,6 +433,17 @@ describe('FakeQQServer gateway', () => {
     expect(fake.stats.heartbeatAcks).toBe(2);
   });
 
+  it('heartbeatTimeoutMs closes a session that stops beating with 4009, and beats keep it open', async () => {
+    const fake = await startFake({ heartbeatTimeoutMs: 150 });
+    const { client } = await ready(fake, await token(fake));
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      client.send({ op: 1, d: null });
+    }
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await client.closed).code).toBe(4009);
+  });
+
   it('holdHello withholds Hello until released', async () => {
     const fake = await startFake();
     fake.holdHello(true);
