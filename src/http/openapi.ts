@@ -87,16 +87,18 @@ export interface UploadMediaInput {
 
 /** What a send returns: sent, held for audit (HTTP 201/202), or recognised as already sent by an earlier attempt. */
 export type SendResult =
-  | { status: 'sent'; id: string; timestamp: string; deduplicated: false }
+  /** `timestamp` as the platform gave it (ISO string); `undefined` if it gave none. */
+  | { status: 'sent'; id: string; timestamp: string | undefined; deduplicated: false }
   | { status: 'audit'; auditId: string; deduplicated: false }
   /** A retry was answered "duplicate" (code 40054005): the first attempt landed; its id is unknown. */
   | { status: 'deduplicated'; deduplicated: true };
 
 export interface MediaUploadResult {
-  fileUuid: string;
+  /** `undefined` if the platform gave none. */
+  fileUuid: string | undefined;
   /** Put it in `media.file_info` of a `msg_type: 7` message. */
   fileInfo: string;
-  /** Seconds the file_info stays usable (0 = long-lived). */
+  /** Seconds the file_info stays usable; 0 means long-lived (also when the platform gave none). */
   ttl: number;
 }
 
@@ -504,17 +506,16 @@ export class QQOpenAPI {
     const route = 'GET /gateway/bot';
     const { status, body } = await this.#call({ method: 'GET', route, path: '/gateway/bot', signal: options?.signal });
     if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
-    const limit = isRecord(body.session_start_limit) ? body.session_start_limit : {};
-    const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+    const limit = body.session_start_limit;
+    const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
+    if (!num(body.shards) || !isRecord(limit) || !num(limit.total) || !num(limit.remaining) || !num(limit.reset_after) || !num(limit.max_concurrency)) {
+      throw badShape(route, status, 'url, shards and session_start_limit');
+    }
     return {
       url: body.url,
-      shards: num(body.shards, 1),
-      session_start_limit: {
-        total: num(limit.total, 0),
-        remaining: num(limit.remaining, 0),
-        reset_after: num(limit.reset_after, 0),
-        max_concurrency: num(limit.max_concurrency, 1),
-      },
+      shards: body.shards,
+      session_start_limit: { total: limit.total, remaining: limit.remaining, reset_after: limit.reset_after, max_concurrency: limit.max_concurrency },
     };
   }
 
@@ -537,7 +538,7 @@ export class QQOpenAPI {
     const b = isRecord(res.body) ? res.body : undefined;
     if (b !== undefined && typeof b.id === 'string' && b.id !== '') {
       const ts = b.timestamp;
-      return { status: 'sent', id: b.id, timestamp: typeof ts === 'string' ? ts : typeof ts === 'number' ? String(ts) : '', deduplicated: false };
+      return { status: 'sent', id: b.id, timestamp: typeof ts === 'string' ? ts : typeof ts === 'number' ? String(ts) : undefined, deduplicated: false };
     }
     const auditId = auditIdOf(b);
     if (auditId !== undefined) return { status: 'audit', auditId, deduplicated: false };
@@ -552,7 +553,7 @@ export class QQOpenAPI {
     const b = res.body;
     if (!isRecord(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
     return {
-      fileUuid: typeof b.file_uuid === 'string' ? b.file_uuid : '',
+      fileUuid: typeof b.file_uuid === 'string' ? b.file_uuid : undefined,
       fileInfo: b.file_info,
       ttl: typeof b.ttl === 'number' ? b.ttl : 0,
     };

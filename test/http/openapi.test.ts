@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
@@ -221,6 +222,11 @@ describe('QQOpenAPI never returns a silent undefined', () => {
 
   it('throws BAD_RESPONSE for a /gateway/bot answer without a url', async () => {
     answerInstead('/gateway/bot', 200, '{"shards":1}');
+    expect((await rejection(api.getGatewayBot())).code).toBe(ErrorCodes.BAD_RESPONSE);
+  });
+
+  it('throws BAD_RESPONSE for a /gateway/bot answer without session_start_limit rather than inventing one', async () => {
+    answerInstead('/gateway/bot', 200, '{"url":"wss://x","shards":1}');
     expect((await rejection(api.getGatewayBot())).code).toBe(ErrorCodes.BAD_RESPONSE);
   });
 
@@ -547,6 +553,15 @@ describe('QQOpenAPI lifecycle and options', () => {
     const err = await pending;
     expect(err.code).toBe(ErrorCodes.CLOSED);
     expect(host.rest.requests).toHaveLength(1);
+  });
+
+  it('rejects a call in flight with CLOSED on close()', async () => {
+    host.rest.delayNext(1, 5_000);
+    const seen = once(host.rest, 'request');
+    const pending = rejection(api.getMe());
+    await seen;
+    await api.close();
+    expect((await pending).code).toBe(ErrorCodes.CLOSED);
   });
 
   it('aborts with the caller signal (ABORTED) without touching other callers', async () => {
