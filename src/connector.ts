@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, QQBotError } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
+import { QQOpenAPI, type CallOptions, type ChannelMessageBody, type SendResult, type V2MessageBody } from './http/openapi.js';
+import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import { PoolHost } from './supervisor/pool-host.js';
@@ -27,6 +29,8 @@ type Listener = (...args: never[]) => unknown;
  * ```
  */
 export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
+  /** The OpenAPI client: shares this connector's access token and its refreshes with the gateway. */
+  readonly api: QQOpenAPI;
   readonly #options: ResolvedOptions;
   readonly #tokens: TokenManager;
   readonly #workerFile: string;
@@ -41,6 +45,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options = resolveOptions(options);
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
+    this.api = QQOpenAPI.fromTokenManager(this.#tokens, {
+      apiBase: o.endpoints.api,
+      timeouts: o.timeouts,
+      ...(o.logger === undefined ? {} : { logger: o.logger }),
+    });
     const override = (options as unknown as Record<symbol, unknown>)[kWorkerFile];
     this.#workerFile = typeof override === 'string' ? override : defaultWorkerFile();
   }
@@ -52,6 +61,15 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const signal = options.signal;
     if (signal === undefined) return this.#started;
     return this.#abortable(this.#started, signal);
+  }
+
+  /**
+   * A passive reply to a dispatch event: picks the endpoint from the event type, sets `msg_id` (or `event_id`)
+   * and an increasing `msg_seq`, and refuses what the platform would refuse (`PASSIVE_REPLY_EXPIRED`,
+   * `PASSIVE_REPLY_LIMIT`) without sending it. See docs/rest.md.
+   */
+  reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    return this.api.reply(event, content, options);
   }
 
   /** Per shard: state, session, last delivered seq, restarts, last error, heartbeat latency. */
@@ -91,6 +109,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     await Promise.all(this.#shards.map((shard) => shard.close()));
     await this.#pool?.destroy();
     this.#pool = undefined;
+    await this.api.close();
   }
 
   #onFatal(error: QQBotError): void {
