@@ -24,3 +24,28 @@ export { Intents, type IntentName } from './protocol/intents.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
 export { CLOSE_CODE_TABLE, decide, type Decision, type DecisionKind } from './protocol/close-codes.js';
 export type { Outcome, OutcomeKind, Phase } from './protocol/outcome.js';
+export {
+  QQOpenAPI,
+  DEFAULT_RETRY,
+  type QQOpenAPIOptions,
+  type SharedTokenOpenAPIOptions,
+  type TokenSource,
+  type RetryOptions,
+  type CallOptions,
+  type V2MessageBody,
+  type ChannelMessageBody,
+  type MessageType,
+  type MarkdownPayload,
+  type KeyboardPayload,
+  type ArkPayload,
+  type EmbedPayload,
+  type MessageReference,
+  type UploadMediaInput,
+  type MediaFileType,
+  type SendResult,
+  type MediaUploadResult,
+  type BotUser,
+  type InteractionAckCode,
+} from './http/openapi.js';
+export { QQApiError, QQApiCodes, API_ERROR_RULES, classifyApiError, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
+export { ReplyTracker, REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyPlan, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';

@@ -62,7 +62,7 @@ export class TokenManager {
   async get(signal?: AbortSignal): Promise<string> {
     const current = this.#current;
     if (current !== undefined && current.expiresAt - REFRESH_AHEAD_MS > this.#now()) return current.value;
-    return (await this.#fetchOnce(signal)).value;
+    return (await this.#waitFor(this.#fetchOnce(), signal)).value;
   }
 
   /**
@@ -73,7 +73,7 @@ export class TokenManager {
     if (rejected !== undefined && this.#current !== undefined && this.#current.value !== rejected) return this.#current.value;
     // Ask inside the platform's renewal window so we get a new token rather than the same one.
     this.#current = undefined;
-    return (await this.#fetchOnce(signal)).value;
+    return (await this.#waitFor(this.#fetchOnce(), signal)).value;
   }
 
   /** The cached token without any I/O, if there is one. */
@@ -81,19 +81,40 @@ export class TokenManager {
     return this.#current === undefined ? undefined : { ...this.#current };
   }
 
-  #fetchOnce(signal?: AbortSignal): Promise<AccessToken> {
-    this.#inflight ??= this.#fetch(signal).finally(() => {
+  /** One fetch for every caller; it is bounded by `timeoutMs`, never by one caller's signal. */
+  #fetchOnce(): Promise<AccessToken> {
+    this.#inflight ??= this.#fetch().finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
   }
 
-  async #fetch(signal?: AbortSignal): Promise<AccessToken> {
+  /** A caller that aborts stops waiting; the shared fetch goes on for the others. */
+  #waitFor(shared: Promise<AccessToken>, signal: AbortSignal | undefined): Promise<AccessToken> {
+    if (signal === undefined) return shared;
+    const aborted = (): QQBotError => new QQBotError(ErrorCodes.ABORTED, 'waiting for an access token was aborted', { retryable: false, cause: signal.reason });
+    if (signal.aborted) return Promise.reject(aborted());
+    return new Promise<AccessToken>((resolve, reject) => {
+      const onAbort = (): void => reject(aborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.then(
+        (token) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(token);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  async #fetch(): Promise<AccessToken> {
     const res = await requestJson(this.#options.url, {
       method: 'POST',
       body: { appId: this.#options.appId, clientSecret: this.#secret },
       timeoutMs: this.#options.timeoutMs,
-      signal,
       dispatcher: this.#options.dispatcher,
       what: 'POST getAppAccessToken',
     });

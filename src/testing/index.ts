@@ -13,5 +13,5 @@ export type {
   FakeResumeRecord,
   FakeSessionInfo,
 } from './fake-types.js';
-export { FakeRestApi } from './fake-rest.js';
-export type { FakeRestContext } from './fake-rest.js';
+export { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+export type { FakeRestContext, FakeRestEventMap, RecordedRequest, FakeSentMessage, RegisteredMessage, FakeMessageKind } from './fake-rest.js';

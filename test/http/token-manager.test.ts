@@ -121,6 +121,20 @@ describe('TokenManager', () => {
     expect(host.tokenCalls).toBe(1);
   });
 
+  it('one caller aborting stops only its own wait; the shared fetch serves the others', async () => {
+    const tokens = manager();
+    const release = host.holdTokens();
+    const controller = new AbortController();
+    const impatient = tokens.get(controller.signal);
+    const patient = tokens.get();
+    await host.tokenRequestsReached(1);
+    controller.abort();
+    expect((await rejection(impatient)).code).toBe(ErrorCodes.ABORTED);
+    release();
+    expect(await patient).toBe('tok-1');
+    expect(host.tokenCalls).toBe(1);
+  });
+
   it('refreshes once for every caller that saw the same rejected token', async () => {
     const tokens = manager();
     const first = await tokens.get();
