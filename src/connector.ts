@@ -6,6 +6,7 @@ import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import { PoolHost } from './supervisor/pool-host.js';
+import type { WorkerStatus } from './protocol/worker-messages.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
 import { defaultWorkerFile, kWorkerFile } from './supervisor/worker-file.js';
 
@@ -79,9 +80,26 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */
   async terminateWorker(shard = 0): Promise<void> {
+    await this.#shard(shard).terminateWorker();
+  }
+
+  /**
+   * Asks the worker hosting `shard` for its own view (phase, last seq it read, heartbeat interval and latency)
+   * over the control port. Rejects with `QQBOT_CONTROL_TIMEOUT` after `timeouts.controlMs`, and at once if the
+   * worker dies meanwhile.
+   */
+  workerStatus(shard = 0): Promise<WorkerStatus> {
+    try {
+      return this.#shard(shard).workerStatus();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #shard(shard: number): ShardSupervisor {
     const supervisor = this.#shards[shard];
     if (supervisor === undefined) throw new QQBotError(ErrorCodes.INVALID_OPTION, `no shard ${shard} (have ${this.#shards.length})`);
-    await supervisor.terminateWorker();
+    return supervisor;
   }
 
   /** Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent. */

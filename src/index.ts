@@ -24,6 +24,7 @@ export { Intents, type IntentName } from './protocol/intents.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
 export { CLOSE_CODE_TABLE, decide, type Decision, type DecisionKind } from './protocol/close-codes.js';
 export type { Outcome, OutcomeKind, Phase } from './protocol/outcome.js';
+export type { WorkerStatus } from './protocol/worker-messages.js';
 export {
   QQOpenAPI,
   DEFAULT_RETRY,

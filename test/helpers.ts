@@ -68,11 +68,23 @@ export function expectExactlyOnceInOrder(events: DispatchEvent[], first: number,
   for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1] as number);
 }
 
-/** Tells the chaos worker hosting `threadId` (or every chaos worker) to misbehave. */
-export function injectFault(fault: "throw" | "exit" | "oom" | "hang", threadId: number): void {
+/** Tells the chaos worker hosting `threadId` to misbehave; resolves once it acknowledged, just before the fault. */
+export function injectFault(fault: 'throw' | 'exit' | 'oom' | 'hang', threadId: number): Promise<void> {
   const channel = new BroadcastChannel('qqbot-chaos');
-  channel.postMessage({ fault, threadId });
-  channel.close();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error(`thread ${threadId} did not acknowledge fault ${fault}`));
+    }, 5_000);
+    channel.onmessage = (message: unknown) => {
+      const data = (message as { data: { ack?: string; threadId?: number } }).data;
+      if (data.ack !== fault || data.threadId !== threadId) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve();
+    };
+    channel.postMessage({ fault, threadId });
+  });
 }
 
 export function nextEvent<T = unknown>(bot: QQBotConnector, name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error'): Promise<T> {

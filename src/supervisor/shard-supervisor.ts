@@ -6,7 +6,7 @@ import type { ResolvedOptions } from '../options.js';
 import { decide, type Decision } from '../protocol/close-codes.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
 import type { GatewayFrame } from '../protocol/payloads.js';
-import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerEvent } from '../protocol/worker-messages.js';
+import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import { ControlClient } from './control-client.js';
 import type { PoolHost } from './pool-host.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -106,6 +106,13 @@ export class ShardSupervisor {
       heartbeatLatencyMs: this.#heartbeatLatencyMs,
       duplicatesDropped: this.#record.duplicatesDropped,
     };
+  }
+
+  /** Asks the worker itself, over the control port; rejects with `QQBOT_CONTROL_TIMEOUT` past the deadline or when it dies. */
+  workerStatus(): Promise<WorkerStatus> {
+    const live = this.#live;
+    if (live === undefined) return Promise.reject(new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `shard ${this.shard} has no running worker`, { retryable: true }));
+    return live.control.status();
   }
 
   /** Hard-kills the thread hosting this shard, exactly like a crash. Resolves once the thread is gone. */

@@ -110,7 +110,7 @@ describe('crashes: the host lives and the session resumes', () => {
     await untilCount(b, events, 20);
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
-    injectFault(fault, threadOf(b));
+    await injectFault(fault, threadOf(b));
     expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
     await fake.emitEvents(20);
     await resumed;
@@ -127,7 +127,7 @@ describe('crashes: the host lives and the session resumes', () => {
     await b.start();
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
-    injectFault('hang', threadOf(b));
+    await injectFault('hang', threadOf(b));
     await fake.emitEvents(10);
     expect(await restart).toMatchObject({ kind: 'worker-died' });
     await resumed;

@@ -1,0 +1,62 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { QQBotConnector } from '../../src/connector.js';
+import type { QQBotError } from '../../src/errors.js';
+import { FakeQQServer } from '../../src/testing/index.js';
+import { connectorFor, injectFault, nextEvent, type Overrides } from '../helpers.js';
+
+let fake: FakeQQServer;
+let bot: QQBotConnector | undefined;
+
+beforeEach(async () => {
+  fake = await FakeQQServer.start({ heartbeatIntervalMs: 30_000 });
+});
+
+afterEach(async () => {
+  await bot?.close();
+  bot = undefined;
+  await fake.close();
+});
+
+function make(overrides: Overrides = {}): QQBotConnector {
+  bot = connectorFor(fake, overrides);
+  return bot;
+}
+
+function threadOf(b: QQBotConnector): number {
+  const threadId = b.status()[0]?.threadId;
+  if (typeof threadId !== 'number') throw new Error('no worker thread hosts shard 0');
+  return threadId;
+}
+
+it('workerStatus() answers from the worker itself over the control port', async () => {
+  const b = make();
+  await b.start();
+  await fake.emitEvents(3);
+  await fake.waitFor(() => (b.status()[0]?.seq ?? 0) >= 4, 5_000);
+  const status = await b.workerStatus();
+  expect(status).toMatchObject({ phase: 'session', threadId: threadOf(b), heartbeatIntervalMs: 30_000, lastSeq: b.status()[0]?.seq });
+  expect(status.sessionId).toBe(b.status()[0]?.sessionId);
+});
+
+it('a control call to a hung worker rejects with QQBOT_CONTROL_TIMEOUT at its deadline', async () => {
+  const b = make({ chaos: true, timeouts: { controlMs: 300, watchdogMs: 10_000 } });
+  await b.start();
+  await injectFault('hang', threadOf(b));
+  const t0 = Date.now();
+  const err = await b.workerStatus().catch((e: unknown) => e as QQBotError);
+  expect(err).toMatchObject({ code: 'QQBOT_CONTROL_TIMEOUT', retryable: true });
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+});
+
+it('a pending control call rejects at once when the worker dies, not at its deadline', async () => {
+  const b = make({ chaos: true, timeouts: { controlMs: 10_000, watchdogMs: 10_000 } });
+  await b.start();
+  await injectFault('hang', threadOf(b));
+  const pending = b.workerStatus().catch((e: unknown) => e as QQBotError);
+  const resumed = nextEvent(b, 'resumed');
+  const t0 = Date.now();
+  await b.terminateWorker();
+  expect(await pending).toMatchObject({ code: 'QQBOT_CONTROL_TIMEOUT' });
+  expect(Date.now() - t0).toBeLessThan(5_000);
+  await resumed;
+});
