@@ -97,6 +97,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   #shard(shard: number): ShardSupervisor {
+    if (this.#shards.length === 0) throw new QQBotError(ErrorCodes.CLOSED, 'the connector has not been started');
     const supervisor = this.#shards[shard];
     if (supervisor === undefined) throw new QQBotError(ErrorCodes.INVALID_OPTION, `no shard ${shard} (have ${this.#shards.length})`);
     return supervisor;

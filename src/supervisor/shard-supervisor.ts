@@ -132,19 +132,28 @@ export class ShardSupervisor {
       const live = this.#live;
       if (live !== undefined) {
         live.killedBy ??= 'closing';
-        const deadline = this.#ctx.options.timeouts.controlMs;
-        const finished = await Promise.race([
-          live.control.shutdown(1000).then(
-            () => live.done.then(() => true),
-            () => false,
-          ),
-          new Promise<boolean>((resolve) => setTimeout(resolve, deadline, false).unref()),
-        ]);
-        if (!finished) await this.#kill(live);
+        if (!(await this.#shutdownGracefully(live))) await this.#kill(live);
       }
     }
     await this.#loop;
     if (this.#state !== 'fatal') this.#state = 'closed';
+  }
+
+  /** Close frame via the control port; true if the attempt ended within `controlMs`. */
+  async #shutdownGracefully(live: LiveAttempt): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, this.#ctx.options.timeouts.controlMs, false);
+    });
+    const ended = live.control.shutdown(1000).then(
+      () => live.done.then(() => true),
+      () => false,
+    );
+    try {
+      return await Promise.race([ended, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #run(): Promise<void> {

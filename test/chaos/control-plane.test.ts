@@ -60,3 +60,28 @@ it('a pending control call rejects at once when the worker dies, not at its dead
   expect(Date.now() - t0).toBeLessThan(5_000);
   await resumed;
 });
+
+it('close() on a hung worker gives up on the graceful close after controlMs and terminates it', async () => {
+  const b = make({ chaos: true, timeouts: { controlMs: 300, watchdogMs: 10_000 } });
+  await b.start();
+  await injectFault('hang', threadOf(b));
+  const t0 = Date.now();
+  await b.close();
+  expect(Date.now() - t0).toBeLessThan(3_000);
+  expect(b.status()[0]?.state).toBe('closed');
+  await fake.waitFor(() => fake.stats.liveConnections === 0, 3_000);
+});
+
+it('close() on a healthy worker sends a close frame (1000), not a dropped socket', async () => {
+  const b = make();
+  await b.start();
+  const closed = new Promise<number>((resolve) => fake.once('disconnect', ({ code }) => resolve(code)));
+  await b.close();
+  expect(await closed).toBe(1000);
+});
+
+it('terminateWorker() and workerStatus() before start() reject with QQBOT_CLOSED', async () => {
+  const b = make();
+  await expect(b.terminateWorker()).rejects.toMatchObject({ code: 'QQBOT_CLOSED' });
+  await expect(b.workerStatus()).rejects.toMatchObject({ code: 'QQBOT_CLOSED' });
+});
