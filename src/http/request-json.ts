@@ -54,6 +54,8 @@ export async function requestJson(url: string, req: JsonRequest): Promise<JsonRe
       signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
+      // Token and /gateway/bot calls are rare: keep no idle socket behind (in a worker it would outlive the task).
+      reset: true,
       ...(req.dispatcher === undefined ? {} : { dispatcher: req.dispatcher }),
     });
     status = res.statusCode;

@@ -310,6 +310,26 @@ describe('the host', () => {
     expect(fake.stats.identifies).toHaveLength(2);
   });
 
+  it('close() after a session and a restart leaves no socket, port, timer or thread of ours behind', async () => {
+    const count = (): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      return counts;
+    };
+    const before = count();
+    const b = make();
+    await b.start();
+    const resumed = nextEvent(b, 'resumed');
+    fake.closeConnections(4009);
+    await resumed;
+    await b.close();
+    await fake.waitFor(() => fake.stats.liveConnections === 0, 2_000);
+    const after = count();
+    for (const kind of ['TCPSocketWrap', 'MessagePort', 'Timeout', 'Immediate']) {
+      expect({ kind, n: after.get(kind) ?? 0 }).toEqual({ kind, n: Math.min(after.get(kind) ?? 0, before.get(kind) ?? 0) });
+    }
+  });
+
   it('close() is idempotent and closes the socket gracefully', async () => {
     const b = make();
     await b.start();
