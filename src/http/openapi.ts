@@ -5,6 +5,7 @@ import { resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, t
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization } from './gateway.js';
+import { isAborted, parseJsonBody, transportError } from './request-json.js';
 import { ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { TokenManager } from './token-manager.js';
 
@@ -681,28 +682,12 @@ export class QQOpenAPI {
       text = await res.body.text();
     } catch (err) {
       if (isAborted(caller)) throw new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
-      const errno = errnoOf(err);
-      if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {
-        throw new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${call.route} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms } });
-      }
-      throw new QQBotError(ErrorCodes.NETWORK, `${call.route} failed: ${errno ?? 'network error'}`, {
-        retryable: errno === undefined || NETWORK_ERRNOS.has(errno) || errno.startsWith('UND_ERR'),
-        cause: err,
-        details: { errno: errno ?? null },
-      });
+      throw transportError(err, call.route, ms, timedOut);
     } finally {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onCallerAbort);
     }
-    if (text === '' || text.trim() === '') return { status, headers: resHeaders, body: undefined };
-    try {
-      return { status, headers: resHeaders, body: JSON.parse(text) as unknown };
-    } catch {
-      throw new QQBotError(ErrorCodes.BAD_RESPONSE, `${call.route} answered HTTP ${status} with a body that is not JSON`, {
-        retryable: status >= 500 || status === 429,
-        details: { status },
-      });
-    }
+    return { status, headers: resHeaders, body: parseJsonBody(text, status, call.route) };
   }
 
   async #backoff(call: Call, n: number, retryAfter: number | undefined, why: string, signals: readonly AbortSignal[]): Promise<void> {
@@ -731,19 +716,6 @@ export class QQOpenAPI {
     if (call.signal?.aborted === true) return new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
     return new QQBotError(ErrorCodes.INTERNAL, `${call.route} failed unexpectedly`, { retryable: false, cause: err });
   }
-}
-
-/** Network failures with these codes may pass: retry (as in request-json.ts). */
-const NETWORK_ERRNOS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** Failures of the attempt itself (not of the token manager) that a retry may fix. */

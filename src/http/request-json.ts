@@ -22,11 +22,46 @@ export interface JsonResponse {
 }
 
 /** Network failures undici reports with these codes may pass: retry. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-function codeOf(err: unknown): string | undefined {
+/** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
+export function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** The `code` of a thrown value, if it has a string one (`ECONNREFUSED`, `UND_ERR_SOCKET`, …). */
+export function errnoOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * What a failed HTTP exchange (not an HTTP error status) becomes: `HTTP_TIMEOUT` when our deadline fired or
+ * undici's headers/body timeout did, otherwise `NETWORK` with `details.errno`. Shared by every HTTP path.
+ */
+export function transportError(err: unknown, what: string, ms: number, timedOut: boolean): QQBotError {
+  const errno = errnoOf(err);
+  if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {
+    return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms } });
+  }
+  return new QQBotError(ErrorCodes.NETWORK, `${what} failed: ${errno ?? 'network error'}`, {
+    retryable: errno === undefined || NETWORK_CODES.has(errno) || errno.startsWith('UND_ERR'),
+    cause: err,
+    details: { errno: errno ?? null },
+  });
+}
+
+/** An empty body is `undefined`; anything else must be JSON, or it is `BAD_RESPONSE` (never a silent value). */
+export function parseJsonBody(text: string, status: number, what: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new QQBotError(ErrorCodes.BAD_RESPONSE, `${what} answered HTTP ${status} with a body that is not JSON`, {
+      retryable: status >= 500 || status === 429,
+      details: { status },
+    });
+  }
 }
 
 /**
@@ -35,57 +70,42 @@ function codeOf(err: unknown): string | undefined {
  * caller classifies them by the body's `code`.
  */
 export async function requestJson(url: string, req: JsonRequest): Promise<JsonResponse> {
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal === undefined ? deadline : AbortSignal.any([deadline, req.signal]);
+  if (req.signal?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: req.signal.reason });
+  // A plain timer, not AbortSignal.timeout (measured at ~20 µs a call, see docs/rest.md).
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, req.timeoutMs);
+  const onCallerAbort = (): void => controller.abort();
+  req.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   let payload: string | undefined;
   if (req.body !== undefined) {
     payload = JSON.stringify(req.body);
     headers['content-type'] = 'application/json';
   }
-  let text: string;
-  let status: number;
-  let resHeaders: JsonResponse['headers'];
   try {
     const res = await request(url, {
       method: req.method,
       headers,
       body: payload ?? null,
-      signal,
+      signal: controller.signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
       // Token and /gateway/bot calls are rare: keep no idle socket behind (in a worker it would outlive the task).
       reset: true,
       ...(req.dispatcher === undefined ? {} : { dispatcher: req.dispatcher }),
     });
-    status = res.statusCode;
-    resHeaders = res.headers;
-    text = await res.body.text();
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, body: parseJsonBody(text, res.statusCode, req.what) };
   } catch (err) {
-    if (req.signal?.aborted === true) {
-      throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: err });
-    }
-    const code = codeOf(err);
-    if (deadline.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      throw new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${req.what} timed out after ${req.timeoutMs} ms`, {
-        retryable: true,
-        cause: err,
-        details: { ms: req.timeoutMs },
-      });
-    }
-    throw new QQBotError(ErrorCodes.NETWORK, `${req.what} failed: ${code ?? 'network error'}`, {
-      retryable: code === undefined || NETWORK_CODES.has(code) || code.startsWith('UND_ERR'),
-      cause: err,
-      details: { errno: code ?? null },
-    });
-  }
-  if (text.trim() === '') return { status, headers: resHeaders, body: undefined };
-  try {
-    return { status, headers: resHeaders, body: JSON.parse(text) as unknown };
-  } catch {
-    throw new QQBotError(ErrorCodes.BAD_RESPONSE, `${req.what} answered HTTP ${status} with a body that is not JSON`, {
-      retryable: status >= 500 || status === 429,
-      details: { status },
-    });
+    if (err instanceof QQBotError) throw err;
+    if (isAborted(req.signal)) throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: err });
+    throw transportError(err, req.what, req.timeoutMs, timedOut);
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onCallerAbort);
   }
 }
