@@ -1,0 +1,174 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_INTENTS, IntentsError, parseIntents } from './intents.js';
+
+/** Bad usage: the CLI prints the message and exits with code 2. Messages never contain a secret. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const SANDBOX_API_URL = 'https://sandbox.api.sgroup.qq.com';
+export const DEFAULT_RATE_PER_SEC = 200;
+
+interface CommonConfig {
+  /** OR of intent bits. */
+  intents: number;
+  shards: number;
+  /** Stop by itself after this long; `undefined` runs until SIGINT/SIGTERM. */
+  durationMs: number | undefined;
+  verbose: boolean;
+}
+
+export interface DemoConfig extends CommonConfig {
+  mode: 'demo';
+  ratePerSec: number;
+  /** Kill a worker at this interval; `undefined` = no chaos. */
+  chaosMs: number | undefined;
+  json: boolean;
+}
+
+/** Where the secret comes from. A plain argument is never one of them. */
+export type SecretSource = { from: 'env'; value: string } | { from: 'file'; path: string };
+
+export interface LiveConfig extends CommonConfig {
+  mode: 'live';
+  appId: string;
+  secret: SecretSource;
+  endpoints: { token?: string; api?: string };
+}
+
+export type CliCommand = { mode: 'help' } | { mode: 'version' } | DemoConfig | LiveConfig;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  demo: { type: 'boolean' },
+  'app-id': { type: 'string' },
+  'secret-file': { type: 'string' },
+  sandbox: { type: 'boolean' },
+  'api-url': { type: 'string' },
+  'token-url': { type: 'string' },
+  intents: { type: 'string' },
+  shards: { type: 'string' },
+  duration: { type: 'string' },
+  rate: { type: 'string' },
+  chaos: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+} as const;
+
+const DEMO_ONLY = ['rate', 'chaos', 'json'] as const;
+const LIVE_ONLY = ['sandbox', 'api-url', 'token-url'] as const;
+
+/** Empty environment variables count as unset. */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function number(flag: string, text: string | undefined, { min, max, integer }: { min: number; max: number; integer: boolean }): number | undefined {
+  if (text === undefined) return undefined;
+  const pattern = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  const value = Number(text);
+  if (!pattern.test(text.trim()) || !Number.isFinite(value)) {
+    throw new UsageError(`--${flag} expects ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+  }
+  if (value < min || value > max) throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${text}`);
+  return value;
+}
+
+function httpUrl(source: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${source} expects an absolute http(s) URL, got '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${source} expects an http(s) URL, got '${text}'`);
+  return text;
+}
+
+/** A secret must never be typed on the command line (shell history, `ps`): refuse it before parsing. */
+function refuseSecretArgument(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    if (arg === '--secret' || arg.startsWith('--secret=')) {
+      throw new UsageError('--secret is not accepted: a secret on the command line leaks into shell history and `ps`. Set QQBOT_SECRET or pass --secret-file <path>');
+    }
+  }
+}
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
+    throw err;
+  }
+}
+
+/**
+ * Turns `argv` (without `node` and the script) and the environment into one command, or throws
+ * {@link UsageError}. Pure: reads no files; a `--secret-file` is read by live mode.
+ */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  refuseSecretArgument(argv);
+  const values = parse(argv);
+  if (values.help === true) return { mode: 'help' };
+  if (values.version === true) return { mode: 'version' };
+
+  let intents: number;
+  try {
+    intents = parseIntents(values.intents ?? DEFAULT_INTENTS);
+  } catch (err) {
+    if (err instanceof IntentsError) throw new UsageError(err.message);
+    throw err;
+  }
+  const durationS = number('duration', values.duration, { min: 0.1, max: 31_536_000, integer: false });
+  const common: CommonConfig = {
+    intents,
+    shards: number('shards', values.shards, { min: 1, max: 1024, integer: true }) ?? 1,
+    durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000),
+    verbose: values.verbose === true,
+  };
+
+  const appId = values['app-id'] ?? envValue(env, 'QQBOT_APP_ID');
+  const secretFile = values['secret-file'];
+  const envSecret = envValue(env, 'QQBOT_SECRET');
+  const secret: SecretSource | undefined =
+    secretFile !== undefined ? { from: 'file', path: secretFile } : envSecret !== undefined ? { from: 'env', value: envSecret } : undefined;
+  const live = values.demo !== true && (appId !== undefined || secret !== undefined);
+
+  if (!live) {
+    const used = LIVE_ONLY.filter((flag) => values[flag] !== undefined);
+    if (used.length > 0) {
+      throw new UsageError(`--${used[0]} needs live mode: set QQBOT_APP_ID and QQBOT_SECRET (or --app-id and --secret-file)${values.demo === true ? ', without --demo' : ''}`);
+    }
+    return {
+      mode: 'demo',
+      ...common,
+      ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,
+      chaosMs: number('chaos', values.chaos, { min: 10, max: 3_600_000, integer: true }),
+      json: values.json === true,
+    };
+  }
+
+  const used = DEMO_ONLY.filter((flag) => values[flag] !== undefined);
+  if (used.length > 0) throw new UsageError(`--${used[0]} applies to demo mode only (no credentials, or --demo)`);
+  if (appId === undefined) throw new UsageError('a secret was given but no app id: set QQBOT_APP_ID or pass --app-id');
+  if (secret === undefined) throw new UsageError('an app id was given but no secret: set QQBOT_SECRET or pass --secret-file <path>');
+  if (values.sandbox === true && values['api-url'] !== undefined) throw new UsageError('--sandbox and --api-url both set the API origin: use one');
+
+  const api = values.sandbox === true ? SANDBOX_API_URL : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
+  const token = httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
+  return {
+    mode: 'live',
+    ...common,
+    appId,
+    secret,
+    endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
+  };
+}

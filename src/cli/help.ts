@@ -1,0 +1,43 @@
+import { DEFAULT_RATE_PER_SEC, SANDBOX_API_URL } from './args.js';
+import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
+
+/** The `--help` text. Keep it in step with docs/cli.md. */
+export function helpText(): string {
+  return `qqbot-connector: connect to the QQ Official Bot gateway from the shell.
+
+Usage:
+  qqbot-connector [--demo] [--rate <n>] [--chaos <ms>] [--json] [common flags]
+  QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector [live flags] [common flags]
+  qqbot-connector --app-id <id> --secret-file <path> [live flags] [common flags]
+
+Without credentials it runs a demo against an embedded fake QQ: events stream in, workers can be killed
+(--chaos) and the summary shows that nothing was lost or duplicated. With credentials it connects to the
+real platform and prints each event as one JSON line on stdout; logs go to stderr.
+
+Demo flags:
+  --demo               run the demo even when credentials are set
+  --rate <n>           events per second the fake sends (default ${DEFAULT_RATE_PER_SEC})
+  --chaos <ms>         kill the worker thread every <ms> ms while events flow
+  --json               print the summary as one JSON object
+
+Live flags:
+  --app-id <id>        the bot's AppID (or env QQBOT_APP_ID)
+  --secret-file <path> read the AppSecret from a file (or env QQBOT_SECRET); never pass it as an argument
+  --sandbox            use the sandbox API origin (${SANDBOX_API_URL})
+  --api-url <url>      API origin override (or env QQBOT_API_URL)
+  --token-url <url>    token endpoint override (or env QQBOT_TOKEN_URL)
+
+Common flags:
+  --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})
+  --shards <n>         number of shards, one worker thread each (default 1)
+  --duration <s>       stop by itself after <s> seconds (default: run until Ctrl-C / SIGTERM)
+  --verbose            log debug lines to stderr
+  -h, --help           show this help
+  -v, --version        print the version
+
+Intent names: ${describeIntentNames()}; the Intents constant names (e.g. PUBLIC_GUILD_MESSAGES) work too.
+
+Exit codes: 0 stopped cleanly · 1 fatal connector error (or the demo saw a lost/duplicated event) · 2 bad usage.
+See docs/cli.md for the details.
+`;
+}
