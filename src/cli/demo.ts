@@ -1,0 +1,160 @@
+import { performance } from 'node:perf_hooks';
+import { QQBotConnector } from '../connector.js';
+import { ErrorCodes, QQBotError } from '../errors.js';
+import { FakeQQServer } from '../testing/index.js';
+import type { DemoConfig } from './args.js';
+import { DeliveryTracker, RecoveryClock } from './delivery-tracker.js';
+import { adviceFor } from './fatal-advice.js';
+import { ExitCodes, type CliIo } from './io.js';
+import { createCliLogger } from './logger.js';
+import { formatStatus, RateMeter, StatusLine } from './status-line.js';
+import { createStopSignal, type StopSignal } from './stop-signal.js';
+import { buildDemoSummary, formatDemoSummary } from './summary.js';
+
+const DEMO_APP_ID = 'demo-app';
+const DEMO_SECRET = 'demo-secret';
+/** How long the end of the demo waits for in-flight events before it counts the missing ones as lost. */
+const CATCH_UP_MS = 3_000;
+/** Short heartbeats, so the status line shows a latency within a second or two. */
+const DEMO_HEARTBEAT_MS = 1_000;
+
+/**
+ * The demo kills workers on purpose, far more often than any real failure: it counts a session that stayed up
+ * 100 ms as stable (each kill then resumes at once instead of backing off) and widens the restart budget so
+ * that `--chaos` can run for as long as the demo does.
+ */
+function demoRestartOptions(chaosMs: number | undefined): { stableAfterMs: number; maxRestarts: number; windowMs: number } {
+  const windowMs = 60_000;
+  const perWindow = chaosMs === undefined ? 0 : Math.ceil(windowMs / chaosMs);
+  return { stableAfterMs: 100, windowMs, maxRestarts: Math.max(10, 2 * perWindow + 10) };
+}
+
+/** Waits until `done()` or `timeoutMs`, re-checking after each dispatch. */
+function until(bot: QQBotConnector, done: () => boolean, timeoutMs: number): Promise<void> {
+  if (done()) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      bot.off('dispatch', check);
+      resolve();
+    };
+    const check = (): void => {
+      if (done()) finish();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    bot.on('dispatch', check);
+  });
+}
+
+/** Emits numbered events at `ratePerSec`, one second's worth per call, until `signal` aborts. */
+async function emitUntilStopped(fake: FakeQQServer, ratePerSec: number, signal: AbortSignal): Promise<void> {
+  const chunk = Math.max(1, Math.ceil(ratePerSec));
+  while (!signal.aborted) await fake.emitEvents(chunk, { ratePerSec, signal });
+}
+
+/** Demo mode: the connector against an embedded FakeQQServer, with optional worker kills. */
+export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
+  const stop: StopSignal = createStopSignal({
+    onForce: (signal) => {
+      io.stderr.write(`\n${signal} again: exiting without a clean stop\n`);
+      process.exit(ExitCodes.FORCED);
+    },
+  });
+  let streamingSince: number | undefined;
+  const tracker = new DeliveryTracker();
+  const recovery = new RecoveryClock();
+  const meter = new RateMeter();
+  let fatal: QQBotError | undefined;
+  let bot: QQBotConnector | undefined;
+
+  const status = new StatusLine(io.stderr, () =>
+    formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received }),
+  );
+  const say = (text: string): void => status.writeLine(text);
+
+  const fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
+  const chaos = config.chaosMs === undefined ? 'no chaos (add --chaos 500 to kill the worker every 500 ms)' : `killing a worker every ${config.chaosMs} ms`;
+  say(`demo: no QQ credentials (QQBOT_APP_ID/QQBOT_SECRET), so this runs against an embedded fake QQ at ${fake.url}`);
+  say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting`}`);
+
+  bot = new QQBotConnector({
+    appId: DEMO_APP_ID,
+    secret: DEMO_SECRET,
+    intents: config.intents,
+    shards: config.shards,
+    endpoints: fake.endpoints,
+    restart: demoRestartOptions(config.chaosMs),
+    ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true, redact: [DEMO_SECRET] }) } : {}),
+  });
+  const connector = bot;
+  connector.on('dispatch', (event) => tracker.record(event.data));
+  connector.on('resumed', (event) => recovery.sessionUp(event.shard, performance.now(), true));
+  connector.on('ready', (event) => recovery.sessionUp(event.shard, performance.now(), false));
+  connector.on('fatal', (error) => {
+    fatal ??= error;
+    stop.stop('fatal');
+  });
+
+  const emitting = new AbortController();
+  let emitter: Promise<void> = Promise.resolve();
+  let chaosTimer: NodeJS.Timeout | undefined;
+  try {
+    await connector.start({ signal: stop.signal });
+    say(`demo: connected (${connector.status().map((s) => s.sessionId).join(', ')}); streaming events`);
+    status.start();
+    // --duration counts the time events flow, so a slow start does not eat into it.
+    if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
+    streamingSince = performance.now();
+    emitter = emitUntilStopped(fake, config.ratePerSec, emitting.signal).catch((err: unknown) => {
+      say(`demo: the fake stopped emitting: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    if (config.chaosMs !== undefined) {
+      let next = 0;
+      chaosTimer = setInterval(() => {
+        const shard = next;
+        next = (next + 1) % config.shards;
+        // Kill only a shard that has a session: a kill during its restart would measure nothing.
+        if (connector.status()[shard]?.state !== 'ready') return;
+        recovery.killed(shard, performance.now());
+        connector.terminateWorker(shard).catch(() => undefined);
+      }, config.chaosMs);
+    }
+    await stop.stopped;
+  } catch (err) {
+    // ABORTED: stopped while connecting. Anything else is the fatal error (also seen by the listener).
+    if (!(err instanceof QQBotError && err.code === ErrorCodes.ABORTED)) fatal ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, String(err));
+  }
+
+  // Stop the chaos and the stream, then let in-flight events arrive before anything counts as lost.
+  if (chaosTimer !== undefined) clearInterval(chaosTimer);
+  emitting.abort();
+  await emitter;
+  if (fatal === undefined) await until(connector, () => tracker.distinct >= fake.eventsDispatched, CATCH_UP_MS);
+  const shards = connector.status();
+  await connector.close();
+  await fake.close();
+  status.stop();
+  stop.dispose();
+
+  const summary = buildDemoSummary({
+    stopReason: typeof stop.signal.reason === 'string' ? stop.signal.reason : 'fatal',
+    durationMs: streamingSince === undefined ? 0 : performance.now() - streamingSince,
+    shards: config.shards,
+    ratePerSec: config.ratePerSec,
+    chaosMs: config.chaosMs,
+    sent: fake.eventsDispatched,
+    received: tracker.received,
+    distinct: tracker.distinct,
+    duplicated: tracker.duplicated,
+    outOfOrder: tracker.outOfOrder,
+    restarts: shards.reduce((sum, s) => sum + s.restarts, 0),
+    kills: recovery.kills,
+    newSessions: recovery.newSessions,
+    recoveryMs: recovery.samples,
+    duplicatesDropped: shards.reduce((sum, s) => sum + s.duplicatesDropped, 0),
+    fatal: fatal === undefined ? undefined : { code: fatal.code, message: fatal.message },
+  });
+  if (fatal !== undefined) io.stderr.write(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})\n`);
+  io.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
+  return summary.ok ? ExitCodes.OK : ExitCodes.FATAL;
+}

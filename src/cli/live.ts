@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { QQBotConnector } from '../connector.js';
+import { ErrorCodes, QQBotError } from '../errors.js';
+import type { DispatchEvent } from '../events.js';
+import { UsageError, type LiveConfig, type SecretSource } from './args.js';
+import { adviceFor } from './fatal-advice.js';
+import { ExitCodes, type CliIo } from './io.js';
+import { createCliLogger, redact } from './logger.js';
+import { formatStatus, RateMeter, StatusLine } from './status-line.js';
+import { createStopSignal } from './stop-signal.js';
+import { formatLiveSummary } from './summary.js';
+
+/** The secret from the environment, or the trimmed content of `--secret-file`. Errors name the path only. */
+async function readSecret(source: SecretSource): Promise<string> {
+  if (source.from === 'env') return source.value;
+  let text: string;
+  try {
+    text = await readFile(source.path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new UsageError(`cannot read --secret-file ${source.path}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+  const secret = text.trim();
+  if (secret === '') throw new UsageError(`--secret-file ${source.path} is empty`);
+  return secret;
+}
+
+/** One NDJSON line per dispatch, always with the same keys. */
+function ndjson(event: DispatchEvent): string {
+  return `${JSON.stringify({ shard: event.shard, seq: event.seq, type: event.type, id: event.id ?? null, data: event.data })}\n`;
+}
+
+/** Live mode: the real platform (or the endpoints given), each dispatch as one JSON line on stdout. */
+export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
+  const secret = await readSecret(config.secret);
+  const startedAt = performance.now();
+  let received = 0;
+  const meter = new RateMeter();
+  let bot: QQBotConnector | undefined;
+  const status = new StatusLine(io.stderr, () =>
+    formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received }),
+  );
+  const say = (text: string): void => status.writeLine(redact(text, [secret]));
+  const logger = createCliLogger({ writeLine: say, verbose: config.verbose, redact: [secret] });
+
+  try {
+    bot = new QQBotConnector({
+      appId: config.appId,
+      secret,
+      intents: config.intents,
+      shards: config.shards,
+      endpoints: config.endpoints,
+      logger,
+    });
+  } catch (err) {
+    // The connector validates its options at construction; a bad one here came from a flag or the environment.
+    if (err instanceof QQBotError && err.code === ErrorCodes.INVALID_OPTION) throw new UsageError(redact(err.message, [secret]));
+    throw err;
+  }
+  const connector = bot;
+
+  let fatal: QQBotError | undefined;
+  const stop = createStopSignal({
+    onForce: (signal) => {
+      io.stderr.write(`\n${signal} again: exiting without a clean stop\n`);
+      process.exit(ExitCodes.FORCED);
+    },
+  });
+  // A wall-clock bound: it also ends a run that never manages to connect.
+  if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
+  // A closed stdout (`| head`) is a request to stop, not a crash.
+  // The listener stays for the life of the process: a later write error must not become an uncaught one.
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') say(`stdout failed (${err.code ?? err.message}); stopping`);
+    stop.stop('output-closed');
+  });
+
+  connector.on('dispatch', (event) => {
+    received += 1;
+    // Events that arrive while closing are printed too: the connector counts them as delivered.
+    if (stop.signal.reason !== 'output-closed') io.stdout.write(ndjson(event));
+  });
+  connector.on('fatal', (error) => {
+    fatal ??= error;
+    stop.stop('fatal');
+  });
+
+  logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
+  logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
+  try {
+    await connector.start({ signal: stop.signal });
+    logger.info('connected; printing events as NDJSON on stdout');
+    status.start();
+    await stop.stopped;
+  } catch (err) {
+    if (!(err instanceof QQBotError && err.code === ErrorCodes.ABORTED)) fatal ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, String(err));
+  }
+
+  const restarts = connector.status().reduce((sum, s) => sum + s.restarts, 0);
+  await connector.close();
+  status.stop();
+  stop.dispose();
+
+  if (fatal !== undefined) {
+    io.stderr.write(redact(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})\n`, [secret]));
+    return ExitCodes.FATAL;
+  }
+  const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';
+  io.stderr.write(`${formatLiveSummary({ durationMs: performance.now() - startedAt, received, restarts, stopReason: reason })}\n`);
+  return ExitCodes.OK;
+}

@@ -1,0 +1,101 @@
+import type { ShardStatus } from '../events.js';
+
+/** Events per second over the last second, from samples of a growing counter. */
+export class RateMeter {
+  readonly #windowMs: number;
+  #samples: Array<{ at: number; count: number }> = [];
+
+  constructor(windowMs = 1_000) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Records `count` at `now` and returns the rate over the window. */
+  sample(count: number, now: number): number {
+    this.#samples.push({ at: now, count });
+    while (this.#samples.length > 2 && now - (this.#samples[1]?.at ?? now) >= this.#windowMs) this.#samples.shift();
+    const oldest = this.#samples[0];
+    if (oldest === undefined || now === oldest.at) return 0;
+    return ((count - oldest.count) * 1000) / (now - oldest.at);
+  }
+}
+
+export interface StatusFacts {
+  shards: readonly ShardStatus[];
+  eventsPerSec: number;
+  received: number;
+}
+
+/** `ready · session-1 · seq 2412 · 201 ev/s · 2400 events · restarts 3 · hb 1 ms`; several shards are summed up. */
+export function formatStatus({ shards, eventsPerSec, received }: StatusFacts): string {
+  const states = [...new Set(shards.map((s) => s.state))].join('/') || 'starting';
+  const session = shards.length === 1 ? (shards[0]?.sessionId ?? 'no session') : `${shards.filter((s) => s.sessionId !== null).length}/${shards.length} sessions`;
+  const seq = shards.length === 1 ? `seq ${shards[0]?.seq ?? 0}` : `seqs ${shards.map((s) => s.seq).join(',')}`;
+  const restarts = shards.reduce((sum, s) => sum + s.restarts, 0);
+  const latencies = shards.map((s) => s.heartbeatLatencyMs).filter((ms): ms is number => ms !== null);
+  const hb = latencies.length === 0 ? 'hb –' : `hb ${Math.round(Math.max(...latencies))} ms`;
+  return [states, session, seq, `${Math.round(eventsPerSec)} ev/s`, `${received} events`, `restarts ${restarts}`, hb].join(' · ');
+}
+
+const CLEAR_LINE = '\r\x1b[K';
+
+/**
+ * A one-line status redrawn in place with `\r` on a TTY, about 4× a second. Lines written through
+ * {@link StatusLine.writeLine} appear above it, so logs and the status do not overwrite each other.
+ * On a stream that is not a TTY it draws nothing and `writeLine` just writes.
+ */
+export class StatusLine {
+  readonly #stream: NodeJS.WriteStream;
+  readonly #render: () => string;
+  readonly #intervalMs: number;
+  readonly #enabled: boolean;
+  #timer: NodeJS.Timeout | undefined;
+  #drawn = false;
+
+  constructor(stream: NodeJS.WriteStream, render: () => string, intervalMs = 250) {
+    this.#stream = stream;
+    this.#render = render;
+    this.#intervalMs = intervalMs;
+    this.#enabled = stream.isTTY === true;
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  start(): void {
+    if (!this.#enabled || this.#timer !== undefined) return;
+    this.#draw();
+    this.#timer = setInterval(() => this.#draw(), this.#intervalMs);
+    // The status line alone must never keep the process alive.
+    this.#timer.unref();
+  }
+
+  /** Stops redrawing and erases the line. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#erase();
+  }
+
+  /** Writes `text` (one line, no newline) above the status line. */
+  writeLine(text: string): void {
+    this.#erase();
+    this.#stream.write(`${text}\n`);
+    if (this.#timer !== undefined) this.#draw();
+  }
+
+  #erase(): void {
+    if (!this.#drawn) return;
+    this.#stream.write(CLEAR_LINE);
+    this.#drawn = false;
+  }
+
+  #draw(): void {
+    let line = this.#render();
+    // A wrapped line cannot be redrawn with \r: keep it within the terminal's width.
+    const width = this.#stream.columns;
+    if (typeof width === 'number' && width > 1 && line.length >= width) line = `${line.slice(0, width - 2)}…`;
+    this.#stream.write(`${CLEAR_LINE}${line}`);
+    this.#drawn = true;
+  }
+}

@@ -1,0 +1,57 @@
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'duration' | 'fatal' | 'output-closed';
+
+export interface StopSignal {
+  /** Aborted on the first stop request; `signal.reason` is the {@link StopReason}. */
+  readonly signal: AbortSignal;
+  /** Resolves with the reason of the first stop request. */
+  readonly stopped: Promise<StopReason>;
+  /** Requests a stop from inside the program (fatal error, stdout closed). */
+  stop(reason: StopReason): void;
+  /** Stops with reason `'duration'` after `ms` ms (`--duration`). */
+  stopAfter(ms: number): void;
+  /** Removes the signal handlers and the duration timer, so nothing of ours keeps the process alive. */
+  dispose(): void;
+}
+
+export interface StopSignalOptions {
+  /** Called on a second SIGINT/SIGTERM while the graceful stop is still running. */
+  onForce(signal: NodeJS.Signals): void;
+}
+
+/**
+ * One place that turns SIGINT, SIGTERM and `--duration` ({@link StopSignal.stopAfter}) into a graceful stop. The first signal starts the
+ * stop; a second one while it runs calls `onForce` (the user insists).
+ */
+export function createStopSignal({ onForce }: StopSignalOptions): StopSignal {
+  const controller = new AbortController();
+  let resolveStopped!: (reason: StopReason) => void;
+  const stopped = new Promise<StopReason>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const stop = (reason: StopReason): void => {
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    resolveStopped(reason);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) onForce(signal);
+    else stop(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    signal: controller.signal,
+    stopped,
+    stop,
+    stopAfter(ms) {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => stop('duration'), ms);
+    },
+    dispose() {
+      if (timer !== undefined) clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

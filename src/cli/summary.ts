@@ -1,0 +1,112 @@
+import { median } from './delivery-tracker.js';
+
+/** The demo's result: printed as text, or as one JSON object with `--json`. */
+export interface DemoSummary {
+  mode: 'demo';
+  /** No event lost or duplicated, and no fatal error. */
+  ok: boolean;
+  stopReason: string;
+  /** How long events flowed: from the first session to the stop. */
+  durationMs: number;
+  shards: number;
+  ratePerSec: number;
+  chaosMs: number | null;
+  /** Events the fake dispatched (`fake.eventsDispatched`). */
+  sent: number;
+  /** Dispatches the host received, duplicates included. */
+  received: number;
+  /** Sent events never received. */
+  lost: number;
+  /** Receptions of an event already received. */
+  duplicated: number;
+  outOfOrder: number;
+  restarts: number;
+  /** Workers the demo killed (`--chaos`). */
+  kills: number;
+  /** Kills after which the shard re-identified (a new session) instead of resuming. */
+  newSessions: number;
+  /** Median time from a kill to the shard's next RESUMED, in ms; null without kills. */
+  medianRecoveryMs: number | null;
+  maxRecoveryMs: number | null;
+  /** Replayed events the connector dropped as already delivered. */
+  duplicatesDropped: number;
+  fatal: { code: string; message: string } | null;
+}
+
+export interface DemoFacts {
+  stopReason: string;
+  durationMs: number;
+  shards: number;
+  ratePerSec: number;
+  chaosMs: number | undefined;
+  sent: number;
+  received: number;
+  distinct: number;
+  duplicated: number;
+  outOfOrder: number;
+  restarts: number;
+  kills: number;
+  newSessions: number;
+  recoveryMs: readonly number[];
+  duplicatesDropped: number;
+  fatal: { code: string; message: string } | undefined;
+}
+
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+export function buildDemoSummary(f: DemoFacts): DemoSummary {
+  const lost = Math.max(0, f.sent - f.distinct);
+  const med = median(f.recoveryMs);
+  return {
+    mode: 'demo',
+    ok: lost === 0 && f.duplicated === 0 && f.fatal === undefined,
+    stopReason: f.stopReason,
+    durationMs: Math.round(f.durationMs),
+    shards: f.shards,
+    ratePerSec: f.ratePerSec,
+    chaosMs: f.chaosMs ?? null,
+    sent: f.sent,
+    received: f.received,
+    lost,
+    duplicated: f.duplicated,
+    outOfOrder: f.outOfOrder,
+    restarts: f.restarts,
+    kills: f.kills,
+    newSessions: f.newSessions,
+    medianRecoveryMs: med === null ? null : round1(med),
+    maxRecoveryMs: f.recoveryMs.length === 0 ? null : round1(Math.max(...f.recoveryMs)),
+    duplicatesDropped: f.duplicatesDropped,
+    fatal: f.fatal ?? null,
+  };
+}
+
+/** The human-readable summary, several lines, ending with a newline. */
+export function formatDemoSummary(s: DemoSummary): string {
+  const rows: Array<[string, string]> = [
+    ['events sent by the fake', String(s.sent)],
+    ['events received', String(s.received)],
+    ['lost', String(s.lost)],
+    ['duplicated', String(s.duplicated)],
+    ['out of order', String(s.outOfOrder)],
+    ['restarts', `${s.restarts}${s.kills > 0 ? ` (${s.kills} workers killed by --chaos)` : ''}`],
+    [
+      'recovery (kill → resumed)',
+      s.medianRecoveryMs === null ? 'no kills (try --chaos 500)' : `median ${s.medianRecoveryMs} ms, max ${s.maxRecoveryMs ?? 0} ms`,
+    ],
+    ['replays dropped as duplicates', String(s.duplicatesDropped)],
+  ];
+  if (s.newSessions > 0) rows.push(['kills that needed a new session', String(s.newSessions)]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const head = `demo summary: ${(s.durationMs / 1000).toFixed(1)} s of events, ${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.ratePerSec} events/s, stopped by ${s.stopReason}`;
+  const verdict = s.fatal !== null
+    ? `FAILED: ${s.fatal.code}: ${s.fatal.message}`
+    : s.ok
+      ? 'OK: every event sent was received exactly once.'
+      : 'FAILED: events were lost or duplicated. This is a bug; please report it with this summary (--json).';
+  return `${head}\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n${verdict}\n`;
+}
+
+/** Live mode's closing line on stderr. */
+export function formatLiveSummary(f: { durationMs: number; received: number; restarts: number; stopReason: string }): string {
+  return `stopped by ${f.stopReason} after ${(f.durationMs / 1000).toFixed(1)} s: ${f.received} events received, ${f.restarts} restarts`;
+}
