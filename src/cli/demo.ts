@@ -125,6 +125,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     if (!(err instanceof QQBotError && err.code === ErrorCodes.ABORTED)) fatal ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, String(err));
   }
 
+  const streamedMs = streamingSince === undefined ? 0 : performance.now() - streamingSince;
   // Stop the chaos and the stream, then let in-flight events arrive before anything counts as lost.
   if (chaosTimer !== undefined) clearInterval(chaosTimer);
   emitting.abort();
@@ -138,7 +139,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
 
   const summary = buildDemoSummary({
     stopReason: typeof stop.signal.reason === 'string' ? stop.signal.reason : 'fatal',
-    durationMs: streamingSince === undefined ? 0 : performance.now() - streamingSince,
+    durationMs: streamedMs,
     shards: config.shards,
     ratePerSec: config.ratePerSec,
     chaosMs: config.chaosMs,
