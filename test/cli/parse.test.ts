@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli, SANDBOX_API_URL, UsageError } from '../../src/cli/args.js';
+import { DeliveryTracker, median } from '../../src/cli/delivery-tracker.js';
+import { parseIntents } from '../../src/cli/intents.js';
+import { Intents } from '../../src/protocol/intents.js';
+
+describe('intent names', () => {
+  it('maps the default list to GROUP_AND_C2C_EVENT | PUBLIC_GUILD_MESSAGES', () => {
+    expect(parseIntents('group,c2c,guild-at')).toBe(Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES);
+  });
+
+  it('accepts the Intents constant names and ignores blanks', () => {
+    expect(parseIntents(' dm , ,GUILDS')).toBe(Intents.DIRECT_MESSAGE | Intents.GUILDS);
+  });
+
+  it('names every unknown entry', () => {
+    expect(() => parseIntents('group,nope,zap')).toThrow(/unknown intent 'nope', 'zap'; valid names: group/);
+  });
+});
+
+describe('parseCli', () => {
+  it('runs the demo without credentials, with its defaults', () => {
+    expect(parseCli([], {})).toEqual({
+      mode: 'demo',
+      intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES,
+      shards: 1,
+      durationMs: undefined,
+      verbose: false,
+      ratePerSec: 200,
+      chaosMs: undefined,
+      json: false,
+    });
+  });
+
+  it('goes live with credentials from the environment; flags beat env', () => {
+    const command = parseCli(['--api-url', 'http://flag.example'], {
+      QQBOT_APP_ID: 'app',
+      QQBOT_SECRET: 's',
+      QQBOT_API_URL: 'http://env.example',
+      QQBOT_TOKEN_URL: 'http://env.example/token',
+    });
+    expect(command).toMatchObject({ mode: 'live', appId: 'app', secret: { from: 'env', value: 's' }, endpoints: { api: 'http://flag.example', token: 'http://env.example/token' } });
+  });
+
+  it('--sandbox switches the API origin and beats QQBOT_API_URL', () => {
+    const command = parseCli(['--sandbox', '--app-id', 'app', '--secret-file', '/s'], { QQBOT_API_URL: 'http://env.example' });
+    expect(command).toMatchObject({ mode: 'live', secret: { from: 'file', path: '/s' }, endpoints: { api: SANDBOX_API_URL } });
+  });
+
+  it('--demo wins over credentials in the environment', () => {
+    expect(parseCli(['--demo', '--chaos', '500'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toMatchObject({ mode: 'demo', chaosMs: 500 });
+  });
+
+  it('treats empty environment variables as unset', () => {
+    expect(parseCli([], { QQBOT_APP_ID: '', QQBOT_SECRET: '  ' })).toMatchObject({ mode: 'demo' });
+  });
+
+  it.each([
+    [['--secret', 'x'], /QQBOT_SECRET or pass --secret-file/],
+    [['--api-url', 'ftp://x'], /--api-url needs live mode/],
+    [['--app-id', 'a', '--secret-file', '/s', '--api-url', 'ftp://x'], /--api-url expects an http\(s\) URL/],
+    [['--app-id', 'a', '--secret-file', '/s', '--sandbox', '--api-url', 'http://x'], /--sandbox and --api-url/],
+    [['--duration', '0'], /--duration must be between/],
+    [['--rate', ''], /--rate expects a number/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCli(argv, {})).toThrow(UsageError);
+    expect(() => parseCli(argv, {})).toThrow(message);
+  });
+
+  it('lets --secret-file through even though it starts like --secret', () => {
+    expect(parseCli(['--app-id', 'a', '--secret-file', '/s'], {})).toMatchObject({ mode: 'live' });
+  });
+});
+
+describe('DeliveryTracker', () => {
+  it('counts duplicates and late arrivals by data.n', () => {
+    const tracker = new DeliveryTracker();
+    for (const n of [0, 1, 3, 2, 3, 5000]) tracker.record({ n });
+    tracker.record({ other: true });
+    expect({ received: tracker.received, distinct: tracker.distinct, duplicated: tracker.duplicated, outOfOrder: tracker.outOfOrder, unnumbered: tracker.unnumbered }).toEqual({
+      received: 7,
+      distinct: 5,
+      duplicated: 1,
+      outOfOrder: 1,
+      unnumbered: 1,
+    });
+  });
+
+  it('takes the median of odd and even counts, null when empty', () => {
+    expect(median([])).toBeNull();
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
