@@ -1,13 +1,14 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { QQBotConnector } from '../src/connector.js';
 import type { DispatchEvent } from '../src/events.js';
+import { QQBotError } from '../src/errors.js';
 import { Intents } from '../src/protocol/intents.js';
 import type { QQBotConnectorOptions } from '../src/options.js';
 import { kWorkerFile } from '../src/supervisor/worker-file.js';
-import { FakeQQServer } from '../src/testing/index.js';
+import { FakeQQServer, type FakeQQServerOptions } from '../src/testing/index.js';
 
 export const CHAOS_WORKER = fileURLToPath(new URL('./fixtures/chaos-worker.js', import.meta.url));
 
@@ -17,10 +18,12 @@ export const FAST = {
   restart: { minDelayMs: 10, maxDelayMs: 100, maxRestarts: 50, windowMs: 60_000, stableAfterMs: 30_000 },
 } as const;
 
-export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean };
+/** Connector options for tests; `chaos` swaps in the fault-injecting worker, `workerFile` any worker file. */
+export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean; workerFile?: string };
 
-export function connectorFor(fake: FakeQQServer, overrides: Overrides = {}): QQBotConnector {
-  const { chaos, ...rest } = overrides;
+export function connectorFor(fake: Pick<FakeQQServer, 'endpoints'>, overrides: Overrides = {}): QQBotConnector {
+  const { chaos, workerFile, ...rest } = overrides;
+  const file = workerFile ?? (chaos === true ? CHAOS_WORKER : undefined);
   const options = {
     appId: 'test-app',
     secret: 'test-secret',
@@ -28,9 +31,44 @@ export function connectorFor(fake: FakeQQServer, overrides: Overrides = {}): QQB
     endpoints: fake.endpoints,
     ...FAST,
     ...rest,
-    ...(chaos === true ? { [kWorkerFile]: CHAOS_WORKER } : {}),
+    ...(file === undefined ? {} : { [kWorkerFile]: file }),
   };
   return new QQBotConnector(options as QQBotConnectorOptions);
+}
+
+/**
+ * A fresh FakeQQServer per test and a `make()` for the connector under test; both are closed after each test.
+ * Read `env.fake` inside tests (it is replaced before each one).
+ */
+export function useFakeQQ(options: FakeQQServerOptions = {}): { readonly fake: FakeQQServer; make(overrides?: Overrides): QQBotConnector } {
+  let fake: FakeQQServer | undefined;
+  let bot: QQBotConnector | undefined;
+  beforeEach(async () => {
+    fake = await FakeQQServer.start(options);
+  });
+  afterEach(async () => {
+    await bot?.close();
+    bot = undefined;
+    await fake?.close();
+    fake = undefined;
+  });
+  return {
+    get fake(): FakeQQServer {
+      if (fake === undefined) throw new Error('useFakeQQ: the fake exists only inside a test');
+      return fake;
+    },
+    make(overrides: Overrides = {}): QQBotConnector {
+      bot = connectorFor(this.fake, overrides);
+      return bot;
+    },
+  };
+}
+
+/** The thread hosting shard 0 right now. */
+export function threadOf(bot: QQBotConnector): number {
+  const threadId = bot.status()[0]?.threadId;
+  if (typeof threadId !== 'number') throw new Error('no worker thread hosts shard 0');
+  return threadId;
 }
 
 /** Records every dispatch the host receives. */
@@ -89,4 +127,15 @@ export function injectFault(fault: 'throw' | 'exit' | 'oom' | 'hang', threadId: 
 
 export function nextEvent<T = unknown>(bot: QQBotConnector, name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error'): Promise<T> {
   return once(bot, name).then(([value]) => value as T);
+}
+
+/** The QQBotError a promise rejects with; fails the test if it resolves or rejects with something else. */
+export async function rejection(promise: Promise<unknown>): Promise<QQBotError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof QQBotError) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
 }

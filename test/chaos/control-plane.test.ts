@@ -1,38 +1,16 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
-import { FakeQQServer } from '../../src/testing/index.js';
-import { connectorFor, injectFault, nextEvent, type Overrides } from '../helpers.js';
+import { injectFault, nextEvent, threadOf, useFakeQQ } from '../helpers.js';
 
-let fake: FakeQQServer;
-let bot: QQBotConnector | undefined;
-
-beforeEach(async () => {
-  fake = await FakeQQServer.start({ heartbeatIntervalMs: 30_000 });
-});
-
-afterEach(async () => {
-  await bot?.close();
-  bot = undefined;
-  await fake.close();
-});
-
-function make(overrides: Overrides = {}): QQBotConnector {
-  bot = connectorFor(fake, overrides);
-  return bot;
-}
-
-function threadOf(b: QQBotConnector): number {
-  const threadId = b.status()[0]?.threadId;
-  if (typeof threadId !== 'number') throw new Error('no worker thread hosts shard 0');
-  return threadId;
-}
+const env = useFakeQQ({ heartbeatIntervalMs: 30_000 });
+const make = env.make.bind(env);
 
 it('workerStatus() answers from the worker itself over the control port', async () => {
   const b = make();
   await b.start();
-  await fake.emitEvents(3);
-  await fake.waitFor(() => (b.status()[0]?.seq ?? 0) >= 4, 5_000);
+  await env.fake.emitEvents(3);
+  await env.fake.waitFor(() => (b.status()[0]?.seq ?? 0) >= 4, 5_000);
   const status = await b.workerStatus();
   expect(status).toMatchObject({ phase: 'session', threadId: threadOf(b), heartbeatIntervalMs: 30_000, lastSeq: b.status()[0]?.seq });
   expect(status.sessionId).toBe(b.status()[0]?.sessionId);
@@ -69,13 +47,13 @@ it('close() on a hung worker gives up on the graceful close after controlMs and 
   await b.close();
   expect(Date.now() - t0).toBeLessThan(3_000);
   expect(b.status()[0]?.state).toBe('closed');
-  await fake.waitFor(() => fake.stats.liveConnections === 0, 3_000);
+  await env.fake.waitFor(() => env.fake.stats.liveConnections === 0, 3_000);
 });
 
 it('close() on a healthy worker sends a close frame (1000), not a dropped socket', async () => {
   const b = make();
   await b.start();
-  const closed = new Promise<number>((resolve) => fake.once('disconnect', ({ code }) => resolve(code)));
+  const closed = new Promise<number>((resolve) => env.fake.once('disconnect', ({ code }) => resolve(code)));
   await b.close();
   expect(await closed).toBe(1000);
 });

@@ -1,77 +1,55 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
-import { FakeQQServer } from '../../src/testing/index.js';
-import { collect, connectorFor, expectExactlyOnceInOrder, injectFault, nextEvent, untilCount, type Overrides } from '../helpers.js';
+import { collect, expectExactlyOnceInOrder, injectFault, nextEvent, threadOf, untilCount, useFakeQQ } from '../helpers.js';
 
-let fake: FakeQQServer;
-let bot: QQBotConnector | undefined;
-
-beforeEach(async () => {
-  fake = await FakeQQServer.start({ heartbeatIntervalMs: 500 });
-});
-
-afterEach(async () => {
-  await bot?.close();
-  bot = undefined;
-  await fake.close();
-});
-
-function make(overrides: Overrides = {}): QQBotConnector {
-  bot = connectorFor(fake, overrides);
-  return bot;
-}
-
-function threadOf(b: QQBotConnector): number {
-  const threadId = b.status()[0]?.threadId;
-  if (typeof threadId !== 'number') throw new Error('no worker thread hosts shard 0');
-  return threadId;
-}
+const env = useFakeQQ({ heartbeatIntervalMs: 500 });
+const make = env.make.bind(env);
 
 async function untilPhase(b: QQBotConnector, phase: string): Promise<void> {
-  await fake.waitFor(() => b.status()[0]?.phase === phase && b.status()[0]?.threadId !== null, 5_000);
+  await env.fake.waitFor(() => b.status()[0]?.phase === phase && b.status()[0]?.threadId !== null, 5_000);
 }
 
 describe('terminateWorker in every phase', () => {
   it('during GET /gateway/bot: the next attempt fetches again and connects', async () => {
-    fake.hangGatewayBot(1);
+    env.fake.hangGatewayBot(1);
     const b = make({ timeouts: { httpMs: 10_000 } });
     const started = b.start();
-    await fake.waitFor(() => fake.stats.gatewayBotCalls === 1, 5_000);
+    await env.fake.waitFor(() => env.fake.stats.gatewayBotCalls === 1, 5_000);
     await untilPhase(b, 'gateway');
     const restart = nextEvent<RestartEvent>(b, 'restart');
     await b.terminateWorker();
     expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
     await started;
-    expect(fake.stats.gatewayBotCalls).toBe(2);
-    expect(fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.gatewayBotCalls).toBe(2);
+    expect(env.fake.stats.identifies).toHaveLength(1);
   });
 
   it('before Hello: the socket dies with the thread and the next attempt identifies', async () => {
-    fake.holdHello(true);
+    env.fake.holdHello(true);
     const b = make();
     const started = b.start();
     await untilPhase(b, 'hello');
-    await fake.waitFor(() => fake.stats.liveConnections === 1, 5_000);
+    await env.fake.waitFor(() => env.fake.stats.liveConnections === 1, 5_000);
     await b.terminateWorker();
-    await fake.waitFor(() => fake.stats.connections === 2, 5_000);
-    fake.holdHello(false);
+    await env.fake.waitFor(() => env.fake.stats.connections === 2, 5_000);
+    env.fake.holdHello(false);
     await started;
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.maxConcurrentConnections).toBe(1);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.maxConcurrentConnections).toBe(1);
   });
 
   it('after Identify, before READY: a new Identify, one live connection at a time', async () => {
-    fake.holdReady(true);
+    env.fake.holdReady(true);
     const b = make();
     const started = b.start();
-    await fake.waitFor(() => fake.stats.identifies.length === 1, 5_000);
+    await env.fake.waitFor(() => env.fake.stats.identifies.length === 1, 5_000);
     await b.terminateWorker();
-    await fake.waitFor(() => fake.stats.identifies.length === 2, 5_000);
-    fake.holdReady(false);
+    await env.fake.waitFor(() => env.fake.stats.identifies.length === 2, 5_000);
+    env.fake.holdReady(false);
     await started;
-    expect(fake.stats.maxConcurrentConnections).toBe(1);
+    expect(env.fake.stats.maxConcurrentConnections).toBe(1);
     expect(b.status()[0]?.state).toBe('ready');
   });
 
@@ -80,7 +58,7 @@ describe('terminateWorker in every phase', () => {
     const events = collect(b);
     await b.start();
     const total = 3_000;
-    const flowing = fake.emitEvents(total, { ratePerSec: 6_000 });
+    const flowing = env.fake.emitEvents(total, { ratePerSec: 6_000 });
     for (let kill = 0; kill < 5; kill++) {
       await untilCount(b, events, Math.floor(((kill + 1) * total) / 7));
       const resumed = nextEvent(b, 'resumed');
@@ -90,9 +68,9 @@ describe('terminateWorker in every phase', () => {
     await flowing;
     await untilCount(b, events, total, 15_000);
     expectExactlyOnceInOrder(events, 0, total);
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.resumes).toHaveLength(5);
-    expect(fake.stats.maxConcurrentPerSession).toBe(1);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.resumes).toHaveLength(5);
+    expect(env.fake.stats.maxConcurrentPerSession).toBe(1);
     expect(b.status()[0]).toMatchObject({ state: 'ready', restarts: 5 });
   });
 });
@@ -106,19 +84,19 @@ describe('crashes: the host lives and the session resumes', () => {
     const b = make({ chaos: true, ...extra });
     const events = collect(b);
     await b.start();
-    await fake.emitEvents(20);
+    await env.fake.emitEvents(20);
     await untilCount(b, events, 20);
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
     await injectFault(fault, threadOf(b));
     expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
-    await fake.emitEvents(20);
+    await env.fake.emitEvents(20);
     await resumed;
     await untilCount(b, events, 40);
     expectExactlyOnceInOrder(events, 0, 40);
     expect(b.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_WORKER_DIED', details: { cause: 'crashed', errno } });
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.maxConcurrentPerSession).toBe(1);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.maxConcurrentPerSession).toBe(1);
   });
 
   it('after a busy loop: the watchdog terminates the hung thread and the session resumes', async () => {
@@ -128,7 +106,7 @@ describe('crashes: the host lives and the session resumes', () => {
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
     await injectFault('hang', threadOf(b));
-    await fake.emitEvents(10);
+    await env.fake.emitEvents(10);
     expect(await restart).toMatchObject({ kind: 'worker-died' });
     await resumed;
     await untilCount(b, events, 10);
@@ -139,15 +117,13 @@ describe('crashes: the host lives and the session resumes', () => {
 
 describe('bootstrap failure', () => {
   it('a worker file that cannot load is fatal with QQBOT_WORKER_BOOTSTRAP, not a restart loop', async () => {
-    const b = make();
-    // Swap in a missing worker file through the same internal seam the chaos tests use.
-    const { kWorkerFile } = await import('../../src/supervisor/worker-file.js');
-    const { QQBotConnector } = await import('../../src/connector.js');
-    await b.close();
-    bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents: 1, endpoints: fake.endpoints, [kWorkerFile]: '/nonexistent/worker.js' } as never);
+    const b = make({ workerFile: '/nonexistent/worker.js' });
     const restarts: RestartEvent[] = [];
-    bot.on('restart', (e) => restarts.push(e));
-    const err = await bot.start().catch((e: unknown) => e as QQBotError);
+    b.on('restart', (e) => restarts.push(e));
+    const err = await b.start().then(
+      () => expect.fail('start() resolved without a worker'),
+      (e: unknown) => e as QQBotError,
+    );
     expect(err).toMatchObject({ code: 'QQBOT_WORKER_BOOTSTRAP', retryable: false });
     expect(restarts).toHaveLength(0);
   });

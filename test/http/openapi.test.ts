@@ -8,6 +8,7 @@ import { TokenManager } from '../../src/http/token-manager.js';
 import type { Logger } from '../../src/options.js';
 import { FakeRestCodes } from '../../src/testing/fake-rest.js';
 import { FakeHost } from './fake-host.js';
+import { rejection } from '../helpers.js';
 
 const SECRET = 'sEcReT-never-print-me';
 const FAST_RETRY = { retries: 2, minDelayMs: 1, maxDelayMs: 5 };
@@ -53,16 +54,6 @@ function answerInstead(path: string, status: number, raw: string): void {
     res.end(raw);
     return true;
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<QQBotError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof QQBotError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 function assertNoSecrets(value: unknown): void {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { REFRESH_AHEAD_MS, TokenManager } from '../../src/http/token-manager.js';
 import { FakeHost } from './fake-host.js';
+import { rejection } from '../helpers.js';
 
 const SECRET = 'sEcReT-never-print-me';
 
@@ -18,16 +19,6 @@ afterEach(async () => {
 
 function manager(now?: () => number, timeoutMs = 2_000): TokenManager {
   return new TokenManager({ appId: 'app-1', secret: SECRET, url: host.tokenUrl, timeoutMs, ...(now === undefined ? {} : { now }) });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<QQBotError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof QQBotError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 function assertNoSecret(err: unknown): void {

@@ -1,27 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
-import { FakeQQServer } from '../../src/testing/index.js';
-import { collect, connectorFor, expectExactlyOnceInOrder, nextEvent, untilCount, type Overrides } from '../helpers.js';
+import { collect, expectExactlyOnceInOrder, nextEvent, untilCount, useFakeQQ } from '../helpers.js';
 
-let fake: FakeQQServer;
-let bot: QQBotConnector | undefined;
-
-beforeEach(async () => {
-  fake = await FakeQQServer.start({ heartbeatIntervalMs: 200 });
-});
-
-afterEach(async () => {
-  await bot?.close();
-  bot = undefined;
-  await fake.close();
-});
-
-function make(overrides: Overrides = {}): QQBotConnector {
-  bot = connectorFor(fake, overrides);
-  return bot;
-}
+const env = useFakeQQ({ heartbeatIntervalMs: 200 });
+const make = env.make.bind(env);
 
 describe('a session', () => {
   it('identifies, becomes ready and delivers dispatches in order', async () => {
@@ -30,9 +14,9 @@ describe('a session', () => {
     const ready = nextEvent(b, 'ready');
     await b.start();
     expect((await ready) as object).toMatchObject({ shard: 0, newSession: true });
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.identifies[0]).toMatchObject({ shard: [0, 1], token: expect.stringMatching(/^QQBot /) });
-    await fake.emitEvents(50);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.identifies[0]).toMatchObject({ shard: [0, 1], token: expect.stringMatching(/^QQBot /) });
+    await env.fake.emitEvents(50);
     await untilCount(b, events, 50);
     expectExactlyOnceInOrder(events, 0, 50);
     expect(events[0]).toMatchObject({ shard: 0, type: 'GROUP_AT_MESSAGE_CREATE', id: expect.any(String) });
@@ -42,8 +26,8 @@ describe('a session', () => {
   it('heartbeats with the last seq and reports latency', async () => {
     const b = make();
     await b.start();
-    await fake.waitFor(() => fake.stats.heartbeatAcks >= 2, 3_000);
-    await fake.waitFor(() => b.status()[0]?.heartbeatLatencyMs !== null, 3_000);
+    await env.fake.waitFor(() => env.fake.stats.heartbeatAcks >= 2, 3_000);
+    await env.fake.waitFor(() => b.status()[0]?.heartbeatLatencyMs !== null, 3_000);
     expect(b.status()[0]?.heartbeatLatencyMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -51,11 +35,11 @@ describe('a session', () => {
     const b = make();
     const events = collect(b);
     await b.start();
-    fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a' }, { id: 'dup-1' });
-    fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a again' }, { id: 'dup-1' });
-    fake.dispatch('C2C_MESSAGE_CREATE', { content: 'b' }, { id: 'dup-2' });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a' }, { id: 'dup-1' });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a again' }, { id: 'dup-1' });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'b' }, { id: 'dup-2' });
     await untilCount(b, events, 2);
-    await fake.emitEvents(1);
+    await env.fake.emitEvents(1);
     await untilCount(b, events, 3);
     expect(events.map((e) => e.id).slice(0, 2)).toEqual(['dup-1', 'dup-2']);
     expect(b.status()[0]?.duplicatesDropped).toBe(1);
@@ -67,16 +51,16 @@ describe('server-requested reconnects', () => {
     const b = make();
     const events = collect(b);
     await b.start();
-    await fake.emitEvents(10);
+    await env.fake.emitEvents(10);
     await untilCount(b, events, 10);
     const resumed = nextEvent(b, 'resumed');
     const restart = nextEvent<RestartEvent>(b, 'restart');
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     expect(await restart).toMatchObject({ kind: 'closed', closeCode: 4009, decision: 'resume-now', delayMs: 0 });
     await resumed;
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.resumes).toHaveLength(1);
-    await fake.emitEvents(10);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.resumes).toHaveLength(1);
+    await env.fake.emitEvents(10);
     await untilCount(b, events, 20);
     expectExactlyOnceInOrder(events, 0, 20);
   });
@@ -86,14 +70,14 @@ describe('server-requested reconnects', () => {
     const events = collect(b);
     await b.start();
     const resumed = nextEvent(b, 'resumed');
-    fake.sendReconnect();
-    await fake.emitEvents(5);
+    env.fake.sendReconnect();
+    await env.fake.emitEvents(5);
     await resumed;
     await untilCount(b, events, 5);
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.resumes.length).toBeGreaterThanOrEqual(1);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.resumes.length).toBeGreaterThanOrEqual(1);
     expectExactlyOnceInOrder(events, 0, 5);
-    expect(fake.stats.maxConcurrentPerSession).toBe(1);
+    expect(env.fake.stats.maxConcurrentPerSession).toBe(1);
   });
 
   it('delivers replayed events before the resumed event', async () => {
@@ -101,14 +85,14 @@ describe('server-requested reconnects', () => {
     const order: string[] = [];
     b.on('dispatch', () => order.push('dispatch'));
     await b.start();
-    fake.holdReady(true);
+    env.fake.holdReady(true);
     const restart = nextEvent(b, 'restart');
-    fake.dropConnections();
+    env.fake.dropConnections();
     await restart;
-    await fake.emitEvents(3);
+    await env.fake.emitEvents(3);
     const resumed = nextEvent(b, 'resumed').then(() => order.push('resumed'));
-    await fake.waitFor(() => fake.stats.resumes.length === 1, 5_000);
-    fake.holdReady(false);
+    await env.fake.waitFor(() => env.fake.stats.resumes.length === 1, 5_000);
+    env.fake.holdReady(false);
     await resumed;
     expect(order).toEqual(['dispatch', 'dispatch', 'dispatch', 'resumed']);
   });
@@ -116,41 +100,41 @@ describe('server-requested reconnects', () => {
   it('identifies after a resume is closed with 4902 (reset by resume), without looping on resumes', async () => {
     const b = make();
     await b.start();
-    fake.rejectResumes(3, 4902);
+    env.fake.rejectResumes(3, 4902);
     const ready = nextEvent(b, 'ready');
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     await ready;
-    expect(fake.stats.resumes).toHaveLength(1);
-    expect(fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.resumes).toHaveLength(1);
+    expect(env.fake.stats.identifies).toHaveLength(2);
   });
 
   it('falls back to Identify after 3 failed resumes in a row', async () => {
     const b = make();
     await b.start();
     // 4009 alone would resume again and again; the fourth try must be an Identify.
-    fake.rejectResumes(3, 4009);
+    env.fake.rejectResumes(3, 4009);
     const ready = nextEvent(b, 'ready');
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     await ready;
-    expect(fake.stats.resumes).toHaveLength(3);
-    expect(fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.resumes).toHaveLength(3);
+    expect(env.fake.stats.identifies).toHaveLength(2);
   });
 
   it('identifies after op 9 with d=false, resumes after op 9 with d=true', async () => {
     const b = make();
     await b.start();
     let ready = nextEvent(b, 'ready');
-    fake.sendInvalidSession(false);
+    env.fake.sendInvalidSession(false);
     await ready;
-    expect(fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.identifies).toHaveLength(2);
     const resumed = nextEvent(b, 'resumed');
-    fake.sendInvalidSession(true);
+    env.fake.sendInvalidSession(true);
     await resumed;
-    expect(fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.identifies).toHaveLength(2);
     ready = nextEvent(b, 'ready');
-    fake.closeConnections(4006);
+    env.fake.closeConnections(4006);
     await ready;
-    expect(fake.stats.identifies).toHaveLength(3);
+    expect(env.fake.stats.identifies).toHaveLength(3);
   });
 });
 
@@ -160,11 +144,11 @@ describe('half-open links', () => {
     await b.start();
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
-    fake.stopAcking();
+    env.fake.stopAcking();
     expect(await restart).toMatchObject({ kind: 'zombie' });
-    fake.resumeAcking();
+    env.fake.resumeAcking();
     await resumed;
-    expect(fake.stats.resumes).toHaveLength(1);
+    expect(env.fake.stats.resumes).toHaveLength(1);
   });
 
   it('resumes after the TCP connection drops without a close frame', async () => {
@@ -172,8 +156,8 @@ describe('half-open links', () => {
     const events = collect(b);
     await b.start();
     const resumed = nextEvent(b, 'resumed');
-    fake.dropConnections();
-    await fake.emitEvents(4);
+    env.fake.dropConnections();
+    await env.fake.emitEvents(4);
     await resumed;
     await untilCount(b, events, 4);
     expectExactlyOnceInOrder(events, 0, 4);
@@ -190,12 +174,12 @@ describe('fatal conditions stop without a reconnect loop', () => {
     [4013, 'QQBOT_GATEWAY_CONFIG_REJECTED'],
     [4014, 'QQBOT_GATEWAY_CONFIG_REJECTED'],
   ])('close %i on identify is fatal with %s', async (code, errorCode) => {
-    fake.failIdentifies(100, code);
+    env.fake.failIdentifies(100, code);
     const b = make();
     const fatal = nextEvent<QQBotError>(b, 'fatal');
     await expect(b.start()).rejects.toMatchObject({ code: errorCode, retryable: false });
     expect((await fatal).code).toBe(errorCode);
-    expect(fake.stats.identifies).toHaveLength(1);
+    expect(env.fake.stats.identifies).toHaveLength(1);
     expect(b.status()[0]?.state).toBe('fatal');
   });
 
@@ -203,28 +187,28 @@ describe('fatal conditions stop without a reconnect loop', () => {
     const b = make();
     await b.start();
     const fatal = nextEvent<QQBotError>(b, 'fatal');
-    fake.closeConnections(4915);
+    env.fake.closeConnections(4915);
     expect((await fatal).code).toBe('QQBOT_BOT_BANNED');
     await b.close();
-    expect(fake.stats.connections).toBe(1);
-    expect(fake.stats.liveConnections).toBe(0);
+    expect(env.fake.stats.connections).toBe(1);
+    expect(env.fake.stats.liveConnections).toBe(0);
   });
 
   it('4004 refreshes the token once, then is fatal if it repeats', async () => {
-    fake.failIdentifies(2, 4004);
+    env.fake.failIdentifies(2, 4004);
     const b = make();
-    const tokenCallsBefore = fake.stats.tokenCalls;
+    const tokenCallsBefore = env.fake.stats.tokenCalls;
     await expect(b.start()).rejects.toMatchObject({ code: 'QQBOT_GATEWAY_AUTH_FAILED', retryable: false });
-    expect(fake.stats.identifies).toHaveLength(2);
-    expect(fake.stats.tokenCalls - tokenCallsBefore).toBe(2);
+    expect(env.fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.tokenCalls - tokenCallsBefore).toBe(2);
   });
 
   it('4004 once, then a good token, recovers', async () => {
-    fake.failIdentifies(1, 4004);
+    env.fake.failIdentifies(1, 4004);
     const b = make();
     await b.start();
-    expect(fake.stats.identifies).toHaveLength(2);
-    expect(fake.stats.tokenCalls).toBe(2);
+    expect(env.fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.tokenCalls).toBe(2);
   });
 
   it('refused credentials are fatal with QQBOT_CREDENTIALS_REFUSED and never reach the gateway', async () => {
@@ -236,46 +220,46 @@ describe('fatal conditions stop without a reconnect loop', () => {
     );
     expect(err).toMatchObject({ code: 'QQBOT_CREDENTIALS_REFUSED', retryable: false });
     expect(await fatal).toBe(err);
-    expect(fake.stats.connections).toBe(0);
+    expect(env.fake.stats.connections).toBe(0);
     expect(JSON.stringify({ message: err.message, details: err.details })).not.toContain('wrong-secret-value');
   });
 
   it('stops with QQBOT_RESTART_BUDGET when restarts exceed the budget', async () => {
-    fake.failIdentifies(100, 4903);
+    env.fake.failIdentifies(100, 4903);
     const b = make({ restart: { minDelayMs: 1, maxDelayMs: 5, maxRestarts: 3, windowMs: 60_000 } });
     await expect(b.start()).rejects.toMatchObject({ code: 'QQBOT_RESTART_BUDGET', retryable: false });
-    expect(fake.stats.identifies).toHaveLength(4);
+    expect(env.fake.stats.identifies).toHaveLength(4);
   });
 });
 
 describe('the seed scenario: GET /gateway/bot hangs', () => {
   it('start() still resolves when the first calls hang past the timeout', async () => {
-    fake.hangGatewayBot(2);
+    env.fake.hangGatewayBot(2);
     const b = make({ timeouts: { ...{ httpMs: 200 } } });
     const restarts: RestartEvent[] = [];
     b.on('restart', (e) => restarts.push(e));
     await b.start();
-    expect(fake.stats.gatewayBotCalls).toBe(3);
+    expect(env.fake.stats.gatewayBotCalls).toBe(3);
     expect(restarts.map((r) => r.kind)).toEqual(['timeout', 'timeout']);
     expect(b.status()[0]?.state).toBe('ready');
   });
 
   it('retries 5xx from /gateway/bot and from the token endpoint', async () => {
-    fake.failGatewayBot(2, 502);
-    fake.failToken(2, 503);
+    env.fake.failGatewayBot(2, 502);
+    env.fake.failToken(2, 503);
     const b = make();
     await b.start();
-    expect(fake.stats.tokenCalls).toBe(3);
-    expect(fake.stats.gatewayBotCalls).toBe(3);
+    expect(env.fake.stats.tokenCalls).toBe(3);
+    expect(env.fake.stats.gatewayBotCalls).toBe(3);
   });
 
   it('reuses the cached gateway URL for reconnects', async () => {
     const b = make();
     await b.start();
     const resumed = nextEvent(b, 'resumed');
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     await resumed;
-    expect(fake.stats.gatewayBotCalls).toBe(1);
+    expect(env.fake.stats.gatewayBotCalls).toBe(1);
   });
 });
 
@@ -289,25 +273,25 @@ describe('the host', () => {
     });
     const events = collect(b);
     await b.start();
-    await fake.emitEvents(3);
+    await env.fake.emitEvents(3);
     await untilCount(b, events, 3);
     expect(errors.filter((e) => e.code === 'QQBOT_LISTENER_THREW')).toHaveLength(3);
     expectExactlyOnceInOrder(events, 0, 3);
   });
 
   it('close() during backoff returns promptly and leaves nothing running', async () => {
-    fake.failIdentifies(100, 4903);
+    env.fake.failIdentifies(100, 4903);
     const b = make({ restart: { minDelayMs: 10_000, maxDelayMs: 10_000 } });
     const started = b.start().catch((e: unknown) => e);
-    await fake.waitFor(() => fake.stats.identifies.length >= 2, 5_000);
-    await fake.waitFor(() => b.status()[0]?.state === 'backoff', 5_000);
+    await env.fake.waitFor(() => env.fake.stats.identifies.length >= 2, 5_000);
+    await env.fake.waitFor(() => b.status()[0]?.state === 'backoff', 5_000);
     const t0 = Date.now();
     await b.close();
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect(await started).toMatchObject({ code: 'QQBOT_CLOSED' });
     expect(b.status()[0]?.state).toBe('closed');
-    expect(fake.stats.liveConnections).toBe(0);
-    expect(fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.liveConnections).toBe(0);
+    expect(env.fake.stats.identifies).toHaveLength(2);
   });
 
   it('close() after a session and a restart leaves no socket, port, timer or thread of ours behind', async () => {
@@ -320,10 +304,10 @@ describe('the host', () => {
     const b = make();
     await b.start();
     const resumed = nextEvent(b, 'resumed');
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     await resumed;
     await b.close();
-    await fake.waitFor(() => fake.stats.liveConnections === 0, 2_000);
+    await env.fake.waitFor(() => env.fake.stats.liveConnections === 0, 2_000);
     const after = count();
     for (const kind of ['TCPSocketWrap', 'MessagePort', 'Timeout', 'Immediate']) {
       expect({ kind, n: after.get(kind) ?? 0 }).toEqual({ kind, n: Math.min(after.get(kind) ?? 0, before.get(kind) ?? 0) });
@@ -335,17 +319,17 @@ describe('the host', () => {
     await b.start();
     await Promise.all([b.close(), b.close()]);
     await b.close();
-    await fake.waitFor(() => fake.stats.liveConnections === 0, 2_000);
+    await env.fake.waitFor(() => env.fake.stats.liveConnections === 0, 2_000);
     expect(b.status()[0]?.state).toBe('closed');
     await expect(b.start()).rejects.toMatchObject({ code: 'QQBOT_CLOSED' });
   });
 
   it('start({ signal }) rejects with QQBOT_ABORTED and closes', async () => {
-    fake.hangGatewayBot(1);
+    env.fake.hangGatewayBot(1);
     const b = make({ timeouts: { httpMs: 10_000 } });
     const controller = new AbortController();
     const started = b.start({ signal: controller.signal });
-    await fake.waitFor(() => fake.stats.gatewayBotCalls === 1, 5_000);
+    await env.fake.waitFor(() => env.fake.stats.gatewayBotCalls === 1, 5_000);
     controller.abort();
     await expect(started).rejects.toMatchObject({ code: 'QQBOT_ABORTED' });
     await b.close();
@@ -360,7 +344,7 @@ describe('the host', () => {
     const b = make({ logger: { debug: log, info: log, warn: log, error: log } });
     b.on('debug', (m) => lines.push(m));
     await b.start();
-    fake.closeConnections(4009);
+    env.fake.closeConnections(4009);
     await nextEvent(b, 'resumed');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain('test-secret');
