@@ -5,6 +5,7 @@ import { QQOpenAPI, type CallOptions, type ChannelMessageBody, type SendResult, 
 import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
+import { IdentifyGate } from './supervisor/identify-gate.js';
 import { PoolHost } from './supervisor/pool-host.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
@@ -119,7 +120,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     });
     this.#pool = pool;
     const sink = this.#sink();
-    this.#shards = Array.from({ length: o.shards }, (_, i) => new ShardSupervisor(i, o.shards, { options: o, pool, tokens: this.#tokens, sink }));
+    const identifyGate = o.shards > 1 ? new IdentifyGate() : undefined;
+    this.#shards = Array.from({ length: o.shards }, (_, i) => new ShardSupervisor(i, o.shards, { options: o, pool, tokens: this.#tokens, sink, identifyGate }));
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
   }

@@ -21,6 +21,8 @@ export interface GatewayFetchResult {
   /** `undefined` when the answer has no `session_start_limit`. */
   remaining: number | undefined;
   resetAfterMs: number | undefined;
+  /** Sessions that may start per 5 s; `undefined` when not reported. */
+  maxConcurrency: number | undefined;
 }
 
 /**
@@ -49,5 +51,6 @@ export async function fetchGatewayBot(apiBase: string, accessToken: string, appI
     url: res.body.url,
     remaining: typeof limit?.remaining === 'number' ? limit.remaining : undefined,
     resetAfterMs: typeof limit?.reset_after === 'number' ? limit.reset_after : undefined,
+    maxConcurrency: typeof limit?.max_concurrency === 'number' ? limit.max_concurrency : undefined,
   };
 }

@@ -101,7 +101,7 @@ export class ConnectionAttempt {
           return;
         }
         url = info.url;
-        this.#io.post({ op: WorkerEventOp.GatewayUrl, url });
+        this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null });
       } catch (err) {
         if (this.#done) return;
         const wire = toWire(err);

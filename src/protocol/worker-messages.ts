@@ -3,7 +3,7 @@ import type { WireError } from '../errors.js';
 import type { Outcome, Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 3;
+export const WORKER_PROTOCOL_VERSION = 4;
 
 /** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
 export interface AttemptTimeouts {
@@ -66,7 +66,7 @@ export type WorkerEvent =
    */
   | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string }
   | { op: typeof WorkerEventOp.Phase; phase: Phase }
-  | { op: typeof WorkerEventOp.GatewayUrl; url: string }
+  | { op: typeof WorkerEventOp.GatewayUrl; url: string; maxConcurrency: number | null }
   | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }
   | { op: typeof WorkerEventOp.Resumed; seq: number }
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }

@@ -13,6 +13,16 @@ export interface PoolHostOptions {
   onPoolError(err: unknown): void;
 }
 
+/**
+ * Node ≥ 20.19 lets piscina load our ESM worker file with a synchronous `require()`. Terminating a thread during
+ * that load aborts the whole process (V8 `Module::IsGraphAsync must be used on an instantiated module`): we
+ * reproduced 3 aborts in 720 pool destroys during start-up, and 0 in 720 with require(esm) turned off, which
+ * makes piscina fall back to an asynchronous `import()`.
+ */
+export const WORKER_EXEC_ARGV: readonly string[] = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : [...process.execArgv];
+
 /** How long a thread may take to exit after it was told to. */
 const EXIT_GRACE_MS = 5_000;
 
@@ -33,6 +43,7 @@ export class PoolHost {
       idleTimeout: Number.POSITIVE_INFINITY,
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
+      execArgv: [...WORKER_EXEC_ARGV],
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     // Without a listener, an idle thread's failure would be an unhandled 'error' and crash the host.

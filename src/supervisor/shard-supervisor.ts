@@ -7,7 +7,9 @@ import { decide, type Decision } from '../protocol/close-codes.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
 import type { GatewayFrame } from '../protocol/payloads.js';
 import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerEvent, type WorkerStatus } from '../protocol/worker-messages.js';
+import { abortableSleep } from './abortable-sleep.js';
 import { ControlClient } from './control-client.js';
+import type { IdentifyGate, IdentifySlot } from './identify-gate.js';
 import type { PoolHost } from './pool-host.js';
 import { RestartPolicy } from './restart-policy.js';
 import { SessionRecord } from './session-record.js';
@@ -31,6 +33,8 @@ export interface ShardContext {
   pool: PoolHost;
   tokens: TokenManager;
   sink: ShardSink;
+  /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
+  identifyGate: IdentifyGate | undefined;
 }
 
 /** One running attempt: its thread, ports and watchdog. */
@@ -42,6 +46,8 @@ interface LiveAttempt {
   started: boolean;
   phase: Phase;
   reachedSession: boolean;
+  /** The identify window this attempt holds; stamped when the worker sends its Identify. */
+  identifySlot: IdentifySlot | undefined;
   /** Set when we ended the thread ourselves, so its death is not mistaken for a crash or a bootstrap failure. */
   killedBy: 'hung' | 'terminated' | 'closing' | undefined;
   end: Outcome | undefined;
@@ -175,7 +181,12 @@ export class ShardSupervisor {
       if (this.#closing.signal.aborted) break;
 
       const resuming = this.#record.resumeTarget() !== null;
-      const { outcome, reachedSession } = await this.#attempt(token);
+      let slot: IdentifySlot | undefined;
+      if (!resuming && this.#ctx.identifyGate !== undefined) {
+        slot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
+        if (slot === undefined) break;
+      }
+      const { outcome, reachedSession } = await this.#attempt(token, slot);
       if (this.#closing.signal.aborted) break;
       if (resuming && !reachedSession) this.#record.resumeFailures += 1;
 
@@ -230,23 +241,7 @@ export class ShardSupervisor {
     this.#ctx.sink.restart({ shard: this.shard, attempt: this.#restarts, delayMs, ...base });
     if (delayMs === 0) return !this.#closing.signal.aborted;
     this.#state = 'backoff';
-    return this.#sleep(delayMs);
-  }
-
-  #sleep(ms: number): Promise<boolean> {
-    const signal = this.#closing.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return abortableSleep(delayMs, this.#closing.signal);
   }
 
   #fail(error: QQBotError): void {
@@ -284,7 +279,7 @@ export class ShardSupervisor {
     };
   }
 
-  async #attempt(token: string): Promise<{ outcome: Outcome; reachedSession: boolean }> {
+  async #attempt(token: string, identifySlot: IdentifySlot | undefined): Promise<{ outcome: Outcome; reachedSession: boolean }> {
     const events = new MessageChannel();
     const control = new MessageChannel();
     const watchdog = new Watchdog(this.#ctx.options.timeouts.watchdogMs);
@@ -300,11 +295,13 @@ export class ShardSupervisor {
       started: false,
       phase: 'gateway',
       reachedSession: false,
+      identifySlot,
       killedBy: undefined,
       end: undefined,
       onEnd: undefined,
     };
     this.#live = live;
+    this.#heartbeatLatencyMs = null;
     events.port1.on('message', (batch: WorkerEvent[]) => {
       for (const message of batch) this.#onWorkerEvent(live, message);
     });
@@ -388,6 +385,8 @@ export class ShardSupervisor {
         return;
       case WorkerEventOp.Phase:
         live.phase = m.phase;
+        // The worker enters 'ready' right after sending Identify/Resume.
+        if (m.phase === 'ready') live.identifySlot?.sent();
         return;
       case WorkerEventOp.Started:
         if (m.version !== WORKER_PROTOCOL_VERSION) {
@@ -398,6 +397,7 @@ export class ShardSupervisor {
         return;
       case WorkerEventOp.GatewayUrl:
         this.#record.gatewayUrl = m.url;
+        if (this.#ctx.identifyGate !== undefined && m.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = m.maxConcurrency;
         return;
       case WorkerEventOp.Ready:
         live.reachedSession = true;
