@@ -42,6 +42,8 @@ export interface FakeGatewayHost {
   readonly heartbeatIntervalMs: number;
   /** 0: never enforced. */
   readonly heartbeatTimeoutMs: number;
+  /** Events each session keeps for replay. */
+  readonly replayLimit: number;
   readonly allowedIntents: number;
   /** True for `"QQBot <token>"` with a token the host issued and that has not expired. */
   validAuth(value: string): boolean;
@@ -82,9 +84,17 @@ export class FakeSession {
   /** Open sockets bound to this session right now (a kicked socket counts until it has really closed). */
   liveBound = 0;
   readonly #log: LoggedEvent[] = [];
+  /** The highest seq dropped from the log (0: nothing dropped yet). */
+  #droppedThrough = 0;
 
-  /** @param index - 1-based creation counter, used in the id and in default event ids. */
-  constructor(readonly index: number) {}
+  /**
+   * @param index - 1-based creation counter, used in the id and in default event ids.
+   * @param replayLimit - events kept for replay.
+   */
+  constructor(
+    readonly index: number,
+    readonly replayLimit: number,
+  ) {}
 
   /** `session-<index>`. */
   get id(): string {
@@ -97,9 +107,19 @@ export class FakeSession {
     return this.lastSeq;
   }
 
-  /** Appends a dispatch; seqs are appended in increasing order. */
+  /** Appends a dispatch; seqs are appended in increasing order. Drops the oldest beyond `replayLimit` (in chunks). */
   append(event: LoggedEvent): void {
     this.#log.push(event);
+    const excess = this.#log.length - this.replayLimit;
+    if (excess > 0 && (excess >= 1024 || this.replayLimit < 4096)) {
+      const dropped = this.#log.splice(0, excess);
+      this.#droppedThrough = (dropped.at(-1) as LoggedEvent).seq;
+    }
+  }
+
+  /** True when every event after `after` is still in the log, so a Resume from it replays nothing short. */
+  canReplayFrom(after: number): boolean {
+    return after >= this.#droppedThrough;
   }
 
   /** Logged events with `seq > after`, in order. */
@@ -329,7 +349,7 @@ export class FakeGateway {
     if (((intents & ~this.host.allowedIntents) >>> 0) !== 0) return conn.close(4014, 'disallowed intent');
     const [index, total] = shard;
     if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total) return conn.close(4010, 'invalid shard');
-    const session = new FakeSession(this.sessions.length + 1);
+    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit);
     this.sessions.push(session);
     this.#byId.set(session.id, session);
     this.current = session;
@@ -355,6 +375,8 @@ export class FakeGateway {
       return conn.send(JSON.stringify({ op: OpCodes.INVALID_SESSION, d: false }));
     }
     if (!Number.isInteger(seq) || seq < 0 || seq > session.lastSeq) return conn.close(4007, 'invalid seq');
+    // Past the replay buffer: the session cannot be resumed without a gap.
+    if (!session.canReplayFrom(seq)) return conn.send(JSON.stringify({ op: OpCodes.INVALID_SESSION, d: false }));
     this.#bind(conn, session);
     conn.pending = { kind: 'resumed', fromSeq: seq };
     if (!this.#holdReady) this.#startDelivery(conn);

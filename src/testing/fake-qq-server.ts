@@ -96,6 +96,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       stats: this.#stats,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      replayLimit: options.replayLimit,
       allowedIntents: options.allowedIntents,
       validAuth: (value) => this.#validAuth(value),
       now: () => this.#options.now(),

@@ -28,6 +28,13 @@ export interface FakeQQServerOptions {
    */
   heartbeatTimeoutMs?: number;
   /**
+   * Events each session keeps for replay. Older ones are dropped, and a Resume from before the oldest kept
+   * event is answered with op 9 `d: false` (the client must IDENTIFY), as a real server with a bounded buffer
+   * would. Bounds the fake's memory in long runs.
+   * @defaultValue `100000`
+   */
+  replayLimit?: number;
+  /**
    * Lifetime of issued tokens, in seconds; answered as a string (`"7200"`), like the platform's docs.
    * @defaultValue `7200`
    */
@@ -60,6 +67,7 @@ export const FAKE_DEFAULTS = {
   secret: 'test-secret',
   heartbeatIntervalMs: 41_250,
   heartbeatTimeoutMs: 0,
+  replayLimit: 100_000,
   tokenTtlSeconds: 7200,
   /** Every bit. */
   allowedIntents: 0xffff_ffff,
@@ -195,6 +203,7 @@ export function resolveOptions(options: FakeQQServerOptions): ResolvedOptions {
     secret: options.secret ?? d.secret,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? d.heartbeatIntervalMs),
     heartbeatTimeoutMs: intAtLeast('heartbeatTimeoutMs', options.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs, 0),
+    replayLimit: intAtLeast('replayLimit', options.replayLimit ?? d.replayLimit, 1),
     tokenTtlSeconds: positive('tokenTtlSeconds', options.tokenTtlSeconds ?? d.tokenTtlSeconds),
     allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
     shards: intAtLeast('shards', options.shards ?? d.shards, 1),
