@@ -198,6 +198,9 @@ export class ShardSupervisor {
   /** Carries out a decision; false when the loop must end. */
   async #apply(decision: Decision, outcome: Outcome, token: string): Promise<boolean> {
     if (outcome.kind === 'worker-died' || outcome.kind === 'connect-failed') this.#lastError = fromWire(outcome.error);
+    if (outcome.kind === 'timeout') {
+      this.#lastError = new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
+    }
     switch (decision.kind) {
       case 'stop':
         return false;

@@ -241,7 +241,7 @@ describe('the seed scenario: GET /gateway/bot hangs', () => {
     await b.start();
     expect(env.fake.stats.gatewayBotCalls).toBe(3);
     expect(restarts.map((r) => r.kind)).toEqual(['timeout', 'timeout']);
-    expect(b.status()[0]?.state).toBe('ready');
+    expect(b.status()[0]).toMatchObject({ state: 'ready', lastError: { code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'gateway', ms: 200 } } });
   });
 
   it('retries 5xx from /gateway/bot and from the token endpoint', async () => {
