@@ -8,5 +8,8 @@ export default defineConfig({
     // Tests that kill worker threads run in forks: a stray thread can never outlive its file.
     pool: 'forks',
     teardownTimeout: 5_000,
+    // Under CI, also write a JSON report: .ci/run prints its totals as a plain closing line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.vitest-report.json' },
   },
 });
