@@ -189,7 +189,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         logger?.debug(message);
         this.#deliver('debug', message);
       },
-      debugEnabled: () => logger !== undefined || this.listenerCount('debug') > 0,
+      debugEnabled: () => this.listenerCount('debug') > 0 || (logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true)),
     };
   }
 

@@ -8,6 +8,8 @@ export interface Logger {
   info(obj: object | string, msg?: string): void;
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
+  /** pino's: when present, debug text is only built while the debug level is on. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface EndpointOptions {

@@ -186,11 +186,13 @@ export class ShardSupervisor {
         slot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
         if (slot === undefined) break;
       }
+      this.#debug(() => (resuming ? `resuming ${this.#record.sessionId ?? ''} from seq ${this.#record.seq}` : 'identifying'));
       const { outcome, reachedSession } = await this.#attempt(token, slot);
       if (this.#closing.signal.aborted) break;
       if (resuming && !reachedSession) this.#record.resumeFailures += 1;
 
       const decision = decide(outcome, { resumeFailures: this.#record.resumeFailures, authFailures: this.#record.authFailures });
+      this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
       if (!(await this.#apply(decision, outcome, token))) return;
     }
   }
@@ -310,7 +312,7 @@ export class ShardSupervisor {
     });
     watchdog.start((staleMs) => {
       live.killedBy ??= 'hung';
-      this.#debug(`shard ${this.shard}: worker event loop stalled for ${staleMs} ms; terminating it`);
+      this.#debug(() => `worker event loop stalled for ${staleMs} ms; terminating it`);
       void this.#kill(live);
     });
 
@@ -369,8 +371,9 @@ export class ShardSupervisor {
     await live.done;
   }
 
-  #debug(message: string): void {
-    if (this.#ctx.sink.debugEnabled()) this.#ctx.sink.debug(message);
+  /** The text is built only when someone listens (pino's hasSubscribers idea). */
+  #debug(message: () => string): void {
+    if (this.#ctx.sink.debugEnabled()) this.#ctx.sink.debug(`shard ${this.shard}: ${message()}`);
   }
 
   /** The events port: the hot path. One switch, no promise per message. */
@@ -388,6 +391,7 @@ export class ShardSupervisor {
         return;
       case WorkerEventOp.Phase:
         live.phase = m.phase;
+        this.#debug(() => `phase ${m.phase}`);
         // The worker enters 'ready' right after sending Identify/Resume.
         if (m.phase === 'ready') live.identifySlot?.sent();
         return;
@@ -420,7 +424,7 @@ export class ShardSupervisor {
         this.#ctx.sink.error(fromWire(m.error));
         return;
       case WorkerEventOp.Debug:
-        this.#debug(`shard ${this.shard}: ${m.message}`);
+        this.#debug(() => m.message);
         return;
       case WorkerEventOp.End:
         live.end = m.outcome;

@@ -336,6 +336,38 @@ describe('the host', () => {
     expect(b.status()[0]?.state).toBe('closed');
   });
 
+  it("'debug' tells what each attempt did and what was decided", async () => {
+    const b = make();
+    const lines: string[] = [];
+    b.on('debug', (line) => lines.push(line));
+    await b.start();
+    const resumed = nextEvent(b, 'resumed');
+    env.fake.closeConnections(4009);
+    await resumed;
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'shard 0: identifying',
+        'shard 0: phase session',
+        expect.stringMatching(/^shard 0: attempt ended in phase session: closed .* → resume-now$/),
+        expect.stringMatching(/^shard 0: resuming session-1 from seq \d+$/),
+      ]),
+    );
+  });
+
+  it('builds no debug text for a logger whose debug level is off', async () => {
+    const calls: string[] = [];
+    const log = (level: string) => (): void => {
+      calls.push(level);
+    };
+    const b = make({ logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), isLevelEnabled: (level) => level !== 'debug' } });
+    await b.start();
+    const resumed = nextEvent(b, 'resumed');
+    env.fake.closeConnections(4009);
+    await resumed;
+    expect(calls).toContain('info');
+    expect(calls).not.toContain('debug');
+  });
+
   it('never sends the secret to a worker or a log', async () => {
     const lines: string[] = [];
     const log = (obj: unknown, msg?: string): void => {
