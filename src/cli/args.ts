@@ -16,6 +16,8 @@ interface CommonConfig {
   /** Stop by itself after this long; `undefined` runs until SIGINT/SIGTERM. */
   durationMs: number | undefined;
   verbose: boolean;
+  /** Machine-readable output: the demo's summary as JSON; in live mode, status and summary as JSON lines on stderr. */
+  json: boolean;
 }
 
 export interface DemoConfig extends CommonConfig {
@@ -23,7 +25,6 @@ export interface DemoConfig extends CommonConfig {
   ratePerSec: number;
   /** Kill a worker at this interval; `undefined` = no chaos. */
   chaosMs: number | undefined;
-  json: boolean;
 }
 
 /** Where the secret comes from. A plain argument is never one of them. */
@@ -56,7 +57,7 @@ const OPTIONS = {
   verbose: { type: 'boolean' },
 } as const;
 
-const DEMO_ONLY = ['rate', 'chaos', 'json'] as const;
+const DEMO_ONLY = ['rate', 'chaos'] as const;
 const LIVE_ONLY = ['sandbox', 'api-url', 'token-url'] as const;
 
 /** Empty environment variables count as unset. */
@@ -133,6 +134,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     shards: number('shards', values.shards, { min: 1, max: 1024, integer: true }) ?? 1,
     durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000),
     verbose: values.verbose === true,
+    json: values.json === true,
   };
 
   const appId = values['app-id'] ?? envValue(env, 'QQBOT_APP_ID');
@@ -152,7 +154,6 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
       ...common,
       ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,
       chaosMs: number('chaos', values.chaos, { min: 10, max: 3_600_000, integer: true }),
-      json: values.json === true,
     };
   }
 

@@ -6,7 +6,7 @@ export function helpText(): string {
   return `qqbot-connector: connect to the QQ Official Bot gateway from the shell.
 
 Usage:
-  qqbot-connector [--demo] [--rate <n>] [--chaos <ms>] [--json] [common flags]
+  qqbot-connector [--demo] [--rate <n>] [--chaos <ms>] [common flags]
   QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector [live flags] [common flags]
   qqbot-connector --app-id <id> --secret-file <path> [live flags] [common flags]
 
@@ -18,7 +18,6 @@ Demo flags:
   --demo               run the demo even when credentials are set
   --rate <n>           events per second the fake sends (default ${DEFAULT_RATE_PER_SEC})
   --chaos <ms>         kill the worker thread every <ms> ms while events flow
-  --json               print the summary as one JSON object
 
 Live flags:
   --app-id <id>        the bot's AppID (or env QQBOT_APP_ID)
@@ -31,6 +30,8 @@ Common flags:
   --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})
   --shards <n>         number of shards, one worker thread each (default 1)
   --duration <s>       stop by itself after <s> seconds (default: run until Ctrl-C / SIGTERM)
+  --json               machine-readable: the demo's summary as one JSON object on stdout; in live mode a
+                       JSON status line on stderr every second and a JSON summary at the end
   --verbose            log debug lines to stderr
   -h, --help           show this help
   -v, --version        print the version

@@ -7,7 +7,7 @@ import { UsageError, type LiveConfig, type SecretSource } from './args.js';
 import { adviceFor } from './fatal-advice.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger, redact } from './logger.js';
-import { formatStatus, RateMeter, StatusLine } from './status-line.js';
+import { formatStatus, JsonStatus, RateMeter, StatusLine, type StatusOutput } from './status-line.js';
 import { createStopSignal } from './stop-signal.js';
 import { formatLiveSummary } from './summary.js';
 
@@ -38,9 +38,9 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   let received = 0;
   const meter = new RateMeter();
   let bot: QQBotConnector | undefined;
-  const status = new StatusLine(io.stderr, () =>
-    formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received }),
-  );
+  const status: StatusOutput = config.json
+    ? new JsonStatus(io.stderr, () => ({ received, eventsPerSec: Math.round(meter.sample(received, performance.now())), shards: bot?.status() ?? [] }))
+    : new StatusLine(io.stderr, () => formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received }));
   const say = (text: string): void => status.writeLine(redact(text, [secret]));
   const logger = createCliLogger({ writeLine: say, verbose: config.verbose, redact: [secret] });
 
@@ -107,6 +107,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     return ExitCodes.FATAL;
   }
   const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';
-  io.stderr.write(`${formatLiveSummary({ durationMs: performance.now() - startedAt, received, restarts, stopReason: reason })}\n`);
+  const summary = { durationMs: Math.round(performance.now() - startedAt), received, restarts, stopReason: reason };
+  io.stderr.write(config.json ? `${JSON.stringify({ type: 'summary', ...summary })}\n` : `${formatLiveSummary(summary)}\n`);
   return ExitCodes.OK;
 }

@@ -43,7 +43,7 @@ const CLEAR_LINE = '\r\x1b[K';
  * {@link StatusLine.writeLine} appear above it, so logs and the status do not overwrite each other.
  * On a stream that is not a TTY it draws nothing and `writeLine` just writes.
  */
-export class StatusLine {
+export class StatusLine implements StatusOutput {
   readonly #stream: NodeJS.WriteStream;
   readonly #render: () => string;
   readonly #intervalMs: number;
@@ -97,5 +97,49 @@ export class StatusLine {
     if (typeof width === 'number' && width > 1 && line.length >= width) line = `${line.slice(0, width - 2)}…`;
     this.#stream.write(`${CLEAR_LINE}${line}`);
     this.#drawn = true;
+  }
+}
+
+/** What live mode reports through: the human status line, or JSON status lines. */
+export interface StatusOutput {
+  start(): void;
+  stop(): void;
+  writeLine(text: string): void;
+}
+
+/**
+ * `--json` in live mode: one JSON status object per line on `stream` every `intervalMs`, TTY or not, for
+ * programs that watch the connector. Log lines pass through as they are.
+ */
+export class JsonStatus implements StatusOutput {
+  readonly #stream: NodeJS.WritableStream;
+  readonly #render: () => object;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(stream: NodeJS.WritableStream, render: () => object, intervalMs = 1_000) {
+    this.#stream = stream;
+    this.#render = render;
+    this.#intervalMs = intervalMs;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#write();
+    this.#timer = setInterval(() => this.#write(), this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  writeLine(text: string): void {
+    this.#stream.write(`${text}\n`);
+  }
+
+  #write(): void {
+    this.#stream.write(`${JSON.stringify({ type: 'status', at: new Date().toISOString(), ...this.#render() })}\n`);
   }
 }

@@ -40,6 +40,24 @@ describe('live mode (credentials set)', () => {
     expect(cli.stdout() + cli.stderr()).not.toContain('test-secret');
   });
 
+  it('--json writes JSON status lines and a JSON summary on stderr, and keeps stdout NDJSON events only', async () => {
+    const cli = startCli(['--json'], fakeEnv());
+    await fake.waitFor(() => fake.stats.identifies.length === 1 && fake.sessions.length === 1, 10_000);
+    await fake.emitEvents(3);
+    await cli.stdoutLines(3, 10_000);
+    await fake.waitFor(() => cli.stderr().includes('"type":"status"') && cli.stderr().includes('"state":"ready"'), 10_000);
+    cli.child.kill('SIGINT');
+    expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 0, signal: null });
+    const json = cli
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { type: string; shards?: Array<{ state: string }>; received?: number });
+    expect(json.find((o) => o.type === 'status' && o.shards?.[0]?.state === 'ready')).toBeDefined();
+    expect(json.at(-1)).toMatchObject({ type: 'summary', received: 3, stopReason: 'SIGINT' });
+    for (const line of cli.stdout().trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ type: 'GROUP_AT_MESSAGE_CREATE' });
+  });
+
   it('asks for the intents given by name', async () => {
     const cli = startCli(['--intents', 'dm,guild-at'], fakeEnv());
     await fake.waitFor(() => fake.stats.identifies.length === 1, 10_000);

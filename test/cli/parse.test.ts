@@ -26,9 +26,9 @@ describe('parseCli', () => {
       shards: 1,
       durationMs: undefined,
       verbose: false,
+      json: false,
       ratePerSec: 200,
       chaosMs: undefined,
-      json: false,
     });
   });
 
