@@ -26,6 +26,8 @@ export const ErrorCodes = {
   PHASE_TIMEOUT: 'QQBOT_PHASE_TIMEOUT',
   /** A gateway frame could not be parsed or had the wrong shape. It was skipped and reported. */
   MALFORMED_FRAME: 'QQBOT_MALFORMED_FRAME',
+  /** A gateway frame exceeded `maxPayloadBytes`; it was refused and a new session was identified. */
+  FRAME_TOO_LARGE: 'QQBOT_FRAME_TOO_LARGE',
   /** The gateway closed the connection with a code that ends the connector (4010–4014). */
   GATEWAY_CONFIG_REJECTED: 'QQBOT_GATEWAY_CONFIG_REJECTED',
   /** Authentication failed on the gateway (4004) again after a token refresh. */

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, expect } from 'vitest';
@@ -125,8 +124,14 @@ export function injectFault(fault: 'throw' | 'exit' | 'oom' | 'hang', threadId: 
   });
 }
 
+/**
+ * The next `name` event's payload. Not `events.once`: that one also rejects when the emitter emits `'error'`,
+ * which the connector does for handled problems while it goes on.
+ */
 export function nextEvent<T = unknown>(bot: QQBotConnector, name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error'): Promise<T> {
-  return once(bot, name).then(([value]) => value as T);
+  return new Promise<T>((resolve) => {
+    bot.once(name, (value: unknown) => resolve(value as T));
+  });
 }
 
 /** The QQBotError a promise rejects with; fails the test if it resolves or rejects with something else. */

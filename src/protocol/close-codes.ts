@@ -55,6 +55,8 @@ interface CloseCodeRow {
 
 /** qq-protocol.md §5, as data. The first matching row wins; codes not listed resume after a delay. */
 export const CLOSE_CODE_TABLE: readonly CloseCodeRow[] = [
+  // Raised locally for a frame over maxPayloadBytes: a RESUME would replay the same frame, so start afresh.
+  { from: 1009, to: 1009, meaning: 'frame too large', rule: { decision: 'identify-after-delay' } },
   { from: 4001, to: 4002, meaning: 'invalid opcode or payload', rule: { decision: 'identify-after-delay', report: ErrorCodes.MALFORMED_FRAME } },
   { from: 4004, to: 4004, meaning: 'authentication failed', rule: { decision: 'auth' } },
   { from: 4006, to: 4007, meaning: 'invalid session id or seq', rule: { decision: 'identify-after-delay' } },

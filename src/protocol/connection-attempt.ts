@@ -12,6 +12,13 @@ export const CLOSE_FOR_RESUME = 4000;
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
 
+/**
+ * ws reports a peer's protocol violations as local errors (`WS_ERR_*`) and then closes with 1006; we name them
+ * by the close code RFC 6455 gives them, so the decision table can tell them apart.
+ */
+const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009 };
+const PROTOCOL_ERROR_CLOSE = 1002;
+
 export interface AttemptIO {
   post(event: WorkerEvent): void;
   threadId: number;
@@ -155,6 +162,19 @@ export class ConnectionAttempt {
           { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: (socketError as { code?: string } | undefined)?.code ?? null } },
         );
         this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'none');
+        return;
+      }
+      const wsCode = (socketError as { code?: unknown } | undefined)?.code;
+      if (typeof wsCode === 'string' && wsCode.startsWith('WS_ERR_')) {
+        const closeCode = WS_ERROR_CLOSE_CODES[wsCode] ?? PROTOCOL_ERROR_CLOSE;
+        const tooLarge = closeCode === 1009;
+        const error = new QQBotError(
+          tooLarge ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.MALFORMED_FRAME,
+          tooLarge ? `a gateway frame exceeded maxPayloadBytes (${this.#task.maxPayloadBytes}) and was refused` : `the gateway broke the WebSocket protocol (${wsCode})`,
+          { retryable: true, details: { wsCode, closeCode, maxPayloadBytes: this.#task.maxPayloadBytes } },
+        );
+        this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
+        this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'none');
         return;
       }
       this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'none');

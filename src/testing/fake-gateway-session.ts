@@ -224,6 +224,11 @@ export class FakeGateway {
     return seq;
   }
 
+  /** Sends `frame` as it is (text, or binary for a Buffer) on every live socket: for malformed-input tests. */
+  sendRaw(frame: string | Buffer): void {
+    for (const conn of this.#connections) if (conn.open) conn.ws.send(frame);
+  }
+
   closeAll(code: number, reason: string): void {
     for (const conn of this.#connections) conn.close(code, reason);
   }

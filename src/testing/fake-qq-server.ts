@@ -275,6 +275,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#gateway.closeAll(closeCode(code), reason);
   }
 
+  /**
+   * Sends `frame` unchanged on every live gateway socket (text; a Buffer goes as a binary frame): junk, unknown
+   * opcodes, frames of the wrong shape, oversized frames. It is not logged for replay.
+   */
+  sendRaw(frame: string | Buffer): void {
+    this.#gateway.sendRaw(frame);
+  }
+
   /** Sends op 7 (Reconnect) to every live socket, then closes it with 4009, as the platform does. */
   sendReconnect(): void {
     this.#gateway.sendReconnect();

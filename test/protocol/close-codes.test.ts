@@ -46,6 +46,8 @@ describe('close codes (qq-protocol.md §5)', () => {
   const row = (closeCode: number, decision: Decision): [number, string, Decision] => [closeCode, decision.kind, decision];
 
   it.each<[number, string, Decision]>([
+    row(1009, { kind: 'identify-after-delay' }),
+    row(1002, { kind: 'resume-after-delay' }),
     row(4001, { kind: 'identify-after-delay', report: ErrorCodes.MALFORMED_FRAME }),
     row(4002, { kind: 'identify-after-delay', report: ErrorCodes.MALFORMED_FRAME }),
     row(4004, { kind: 'resume-after-delay', refreshToken: true }),
