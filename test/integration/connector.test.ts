@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
@@ -380,6 +381,10 @@ describe('the host', () => {
     await nextEvent(b, 'resumed');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain('test-secret');
-    expect(JSON.stringify(b.status())).not.toContain('test-secret');
+    const token = (env.fake.stats.identifies[0]?.token ?? '').replace('QQBot ', '');
+    expect(token).not.toBe('');
+    const visible = [JSON.stringify(b.status()), JSON.stringify(b), inspect(b, { depth: 20, showHidden: true }), inspect(b.api, { depth: 20, showHidden: true })].join('\n');
+    expect(visible).not.toContain('test-secret');
+    expect(visible).not.toContain(token);
   });
 });
