@@ -207,6 +207,23 @@ function logger(value: unknown): Logger | undefined {
   return value as unknown as Logger;
 }
 
+const RESOURCE_LIMIT_KEYS = ['maxYoungGenerationSizeMb', 'maxOldGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+/** `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. */
+function resolveResourceLimits(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw invalidOption('Expected `resourceLimits` to be an object');
+  const limits: ResourceLimits = {};
+  for (const [key, limit] of Object.entries(value)) {
+    if (!(RESOURCE_LIMIT_KEYS as readonly string[]).includes(key)) {
+      throw invalidOption(`Unknown \`resourceLimits.${key}\`; expected one of ${RESOURCE_LIMIT_KEYS.join(', ')}`);
+    }
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) throw invalidOption(`Expected \`resourceLimits.${key}\` to be a positive number`);
+    limits[key as (typeof RESOURCE_LIMIT_KEYS)[number]] = limit;
+  }
+  return limits;
+}
+
 /** Checks a `timeouts` object; shared by the connector and the standalone OpenAPI client. */
 export function resolveTimeouts(value: unknown): Required<TimeoutOptions> {
   const t = section('timeouts', value);
@@ -257,7 +274,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   };
   if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption('Expected `restart.maxDelayMs` to be ≥ `restart.minDelayMs`');
 
-  if (input.resourceLimits !== undefined && !isObject(input.resourceLimits)) throw invalidOption('Expected `resourceLimits` to be an object');
+  const resourceLimits = resolveResourceLimits(input.resourceLimits);
 
   return {
     appId,
@@ -267,7 +284,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     endpoints: resolveEndpoints(input.endpoints),
     timeouts: resolveTimeouts(input.timeouts),
     restart,
-    resourceLimits: input.resourceLimits as ResourceLimits | undefined,
+    resourceLimits,
     dedupeWindow: integerOption('dedupeWindow', input.dedupeWindow, DEFAULT_OPTIONS.dedupeWindow, 1, 1_000_000),
     maxPayloadBytes: integerOption('maxPayloadBytes', input.maxPayloadBytes, DEFAULT_OPTIONS.maxPayloadBytes, 1024),
     logger: logger(input.logger),

@@ -160,3 +160,20 @@ describe('intents beyond 32 bits', () => {
     expect(() => resolveOptions({ appId: 'a', secret: 'b', intents })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));
   });
 });
+
+describe('resourceLimits', () => {
+  it('keeps known limits', () => {
+    expect(resolveOptions({ appId: 'a', secret: 'b', intents: 1, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } }).resourceLimits).toEqual({
+      maxOldGenerationSizeMb: 64,
+      stackSizeMb: 4,
+    });
+  });
+  it.each([
+    ['an unknown key (a typo limits nothing)', { maxOldGenMb: 64 }],
+    ['a zero limit', { maxOldGenerationSizeMb: 0 }],
+    ['a string limit', { maxOldGenerationSizeMb: '64' }],
+    ['not an object', 64],
+  ])('rejects %s', (_what, resourceLimits) => {
+    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents: 1, resourceLimits })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));
+  });
+});
