@@ -161,7 +161,7 @@ export class ConnectionAttempt {
           upgradeStatus === undefined ? 'the gateway socket could not be opened' : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
           { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: (socketError as { code?: string } | undefined)?.code ?? null } },
         );
-        this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'none');
+        this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'terminate');
         return;
       }
       const wsCode = (socketError as { code?: unknown } | undefined)?.code;
@@ -174,10 +174,10 @@ export class ConnectionAttempt {
           { retryable: true, details: { wsCode, closeCode, maxPayloadBytes: this.#task.maxPayloadBytes } },
         );
         this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
-        this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'none');
+        this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'terminate');
         return;
       }
-      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'none');
+      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'terminate');
     });
   }
 
@@ -290,7 +290,7 @@ export class ConnectionAttempt {
    * Ends the attempt exactly once: stops timers and heartbeat, releases the socket (`close` = close frame with
    * a grace period, `terminate` = destroy at once, never waiting on a dead link), then resolves.
    */
-  #finish(outcome: Outcome, socket: 'close' | 'terminate' | 'none', code = 1000): void {
+  #finish(outcome: Outcome, socket: 'close' | 'terminate', code = 1000): void {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
@@ -301,9 +301,7 @@ export class ConnectionAttempt {
       this.#io.post({ op: WorkerEventOp.End, outcome });
       this.#resolve(outcome);
     };
-    if (ws === undefined || ws.readyState === WebSocket.CLOSED || socket === 'none') {
-      ws?.removeAllListeners('message');
-      if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) {
       settle();
       return;
     }
@@ -320,4 +318,5 @@ export class ConnectionAttempt {
     });
     ws.close(code);
   }
+
 }
