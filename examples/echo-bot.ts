@@ -1,6 +1,8 @@
 // An echo bot: answers every group @-message and every private (C2C) message with its own text.
 //
-//   QQBOT_APP_ID=… QQBOT_SECRET=… node --experimental-strip-types examples/echo-bot.ts   (or compile it first)
+//   npm run build && QQBOT_APP_ID=… QQBOT_SECRET=… node dist/examples/echo-bot.js
+//
+// QQBOT_API_URL and QQBOT_TOKEN_URL point it elsewhere (the sandbox, or a FakeQQServer in tests).
 //
 // `bot.reply(event, content)` picks the endpoint from the event, sets msg_id and a fresh msg_seq, and refuses
 // (PASSIVE_REPLY_EXPIRED / PASSIVE_REPLY_LIMIT) what the platform would refuse, without sending it.
@@ -13,11 +15,14 @@ if (appId === undefined || secret === undefined) {
   process.exit(1);
 }
 
+const api = process.env.QQBOT_API_URL;
+const token = process.env.QQBOT_TOKEN_URL;
 const bot = new QQBotConnector({
   appId,
   secret,
   intents: Intents.GROUP_AND_C2C_EVENT,
-  // For a sandbox bot: endpoints: { api: 'https://sandbox.api.sgroup.qq.com' },
+  // For a sandbox bot: QQBOT_API_URL=https://sandbox.api.sgroup.qq.com
+  endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
 });
 
 const ECHOED = new Set(['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE']);
