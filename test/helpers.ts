@@ -124,6 +124,25 @@ export function injectFault(fault: 'throw' | 'exit' | 'oom' | 'hang', threadId: 
   });
 }
 
+/** What the chaos worker hosting `threadId` received as its task, as JSON (ports and shared memory left out). */
+export function reportTask(threadId: number): Promise<string> {
+  const channel = new BroadcastChannel('qqbot-chaos');
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error(`thread ${threadId} did not report its task`));
+    }, 5_000);
+    channel.onmessage = (message: unknown) => {
+      const data = (message as { data: { task?: string; threadId?: number } }).data;
+      if (data.task === undefined || data.threadId !== threadId) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve(data.task);
+    };
+    channel.postMessage({ report: 'task', threadId });
+  });
+}
+
 /**
  * The next `name` event's payload. Not `events.once`: that one also rejects when the emitter emits `'error'`,
  * which the connector does for handled problems while it goes on.

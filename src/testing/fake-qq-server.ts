@@ -83,6 +83,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   readonly #stoppers = new Set<() => void>();
   readonly #waiters = new Set<{ check: () => void; fail: (err: Error) => void }>();
   #closing: Promise<void> | undefined;
+  #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
 
   private constructor(server: Server, port: number, options: ResolvedOptions) {
     super();
@@ -240,6 +241,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   /** The next `n` `GET /gateway/bot` requests are answered after `ms` ms (combines with a fail). */
   delayGatewayBot(n: number, ms: number): void {
     this.#gatewayBotFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
+  }
+
+  /**
+   * The next `n` successful `GET /gateway/bot` answers carry `url` instead of this fake's gateway: a stale or
+   * dead gateway URL, to test that a client fetches the URL again when connecting to it fails.
+   */
+  answerGatewayUrl(n: number, url: string): void {
+    this.#gatewayUrlOverride = { n: intAtLeast('n', n, 0), url };
   }
 
   /** The next `n` `GET /gateway/bot` requests are answered `status` with `{"code":500,"message":"internal"}`. */
@@ -466,7 +475,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: 14_400_000, max_concurrency: 1 };
-        sendJson(res, 200, { url: this.gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
+        let gatewayUrl = this.gatewayUrl;
+        if (this.#gatewayUrlOverride.n > 0) {
+          this.#gatewayUrlOverride.n -= 1;
+          gatewayUrl = this.#gatewayUrlOverride.url;
+        }
+        sendJson(res, 200, { url: gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
       } else if (req.method === 'GET' && url.pathname === '/gateway') {
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         sendJson(res, 200, { url: this.gatewayUrl });
