@@ -121,6 +121,12 @@ export function fromWire(rec: WireError): QQBotError {
   return new QQBotError(rec.code, rec.message, { retryable: rec.retryable, details: rec.details });
 }
 
+/** The string `code` of a thrown value (`ECONNREFUSED`, `UND_ERR_SOCKET`, `WS_ERR_*`, `ERR_WORKER_OUT_OF_MEMORY`), if any. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 export function invalidOption(message: string): QQBotError {
   return new QQBotError(ErrorCodes.INVALID_OPTION, message, { retryable: false });
 }

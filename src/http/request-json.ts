@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { ErrorCodes, QQBotError } from '../errors.js';
+import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
 
 export interface JsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -27,12 +27,6 @@ const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET'
 /** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
 export function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
-}
-
-/** The `code` of a thrown value, if it has a string one (`ECONNREFUSED`, `UND_ERR_SOCKET`, …). */
-export function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import WebSocket, { type RawData } from 'ws';
-import { ErrorCodes, QQBotError, toWire } from '../errors.js';
+import { ErrorCodes, QQBotError, errnoOf, toWire } from '../errors.js';
 import { authorization, fetchGatewayBot } from '../http/gateway.js';
 import { Heartbeat } from './heartbeat.js';
 import { OpCodes, DispatchEvents } from './opcodes.js';
@@ -159,13 +159,13 @@ export class ConnectionAttempt {
         const error = new QQBotError(
           ErrorCodes.NETWORK,
           upgradeStatus === undefined ? 'the gateway socket could not be opened' : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
-          { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: (socketError as { code?: string } | undefined)?.code ?? null } },
+          { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: errnoOf(socketError) ?? null } },
         );
         this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'terminate');
         return;
       }
-      const wsCode = (socketError as { code?: unknown } | undefined)?.code;
-      if (typeof wsCode === 'string' && wsCode.startsWith('WS_ERR_')) {
+      const wsCode = errnoOf(socketError);
+      if (wsCode?.startsWith('WS_ERR_') === true) {
         const closeCode = WS_ERROR_CLOSE_CODES[wsCode] ?? PROTOCOL_ERROR_CLOSE;
         const tooLarge = closeCode === 1009;
         const error = new QQBotError(
@@ -298,7 +298,7 @@ export class ConnectionAttempt {
     this.#abort.abort();
     const ws = this.#ws;
     const settle = (): void => {
-      this.#io.post({ op: WorkerEventOp.End, outcome });
+      this.#io.post({ op: WorkerEventOp.End });
       this.#resolve(outcome);
     };
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) {

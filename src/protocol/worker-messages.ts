@@ -1,9 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../errors.js';
-import type { Outcome, Phase } from './outcome.js';
+import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 4;
+export const WORKER_PROTOCOL_VERSION = 5;
 
 /** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
 export interface AttemptTimeouts {
@@ -54,7 +54,7 @@ export const WorkerEventOp = {
   Heartbeat: 6,
   Error: 7,
   Debug: 8,
-  /** Last message of every task that ends normally; carries the same Outcome the task resolves with. */
+  /** Last message of every task that ends normally: the task's Outcome follows, on piscina's own port. */
   End: 9,
 } as const;
 
@@ -72,7 +72,7 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }
   | { op: typeof WorkerEventOp.Error; error: WireError }
   | { op: typeof WorkerEventOp.Debug; message: string }
-  | { op: typeof WorkerEventOp.End; outcome: Outcome };
+  | { op: typeof WorkerEventOp.End };
 
 /** The control API the worker exposes over comlink. */
 export interface WorkerControl {

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
+import { ErrorCodes, QQBotError, errnoOf, fromWire, toWire, type ErrorCode } from '../errors.js';
 import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } from '../events.js';
 import type { TokenManager } from '../http/token-manager.js';
 import type { ResolvedOptions } from '../options.js';
@@ -14,6 +14,16 @@ import type { PoolHost } from './pool-host.js';
 import { RestartPolicy } from './restart-policy.js';
 import { SessionRecord } from './session-record.js';
 import { Watchdog } from './watchdog.js';
+
+type DeathCause = Extract<Outcome, { kind: 'worker-died' }>['cause'];
+
+/** How a worker thread's death is reported, by cause. */
+const DEATHS: Readonly<Record<DeathCause, { code: ErrorCode; text: (watchdogMs: number) => string }>> = {
+  hung: { code: ErrorCodes.WORKER_HUNG, text: (ms) => `the worker's event loop stalled for more than ${ms} ms and was terminated` },
+  terminated: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread was terminated' },
+  crashed: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread died' },
+  bootstrap: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread failed to start' },
+};
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
@@ -50,7 +60,8 @@ interface LiveAttempt {
   identifySlot: IdentifySlot | undefined;
   /** Set when we ended the thread ourselves, so its death is not mistaken for a crash or a bootstrap failure. */
   killedBy: 'hung' | 'terminated' | 'closing' | undefined;
-  end: Outcome | undefined;
+  /** The End marker arrived: every event the worker forwarded is in. */
+  ended: boolean;
   onEnd: (() => void) | undefined;
 }
 
@@ -302,7 +313,7 @@ export class ShardSupervisor {
       reachedSession: false,
       identifySlot,
       killedBy: undefined,
-      end: undefined,
+      ended: false,
       onEnd: undefined,
     };
     this.#live = live;
@@ -321,7 +332,7 @@ export class ShardSupervisor {
       const resolved = await this.#ctx.pool.run(task, live.kill.signal);
       // The End message was posted before the task resolved, on another port: wait for it so every event
       // the worker forwarded reaches the host before we act on the outcome.
-      if (live.end === undefined) {
+      if (!live.ended) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 1_000);
           live.onEnd = () => {
@@ -347,15 +358,14 @@ export class ShardSupervisor {
   }
 
   #death(live: LiveAttempt, err: unknown): Outcome {
-    const cause = live.killedBy === 'hung' ? 'hung' : live.killedBy !== undefined ? 'terminated' : live.started ? 'crashed' : 'bootstrap';
-    const errno = (err as { code?: unknown } | null)?.code;
-    const error = new QQBotError(
-      cause === 'hung' ? ErrorCodes.WORKER_HUNG : ErrorCodes.WORKER_DIED,
-      cause === 'hung'
-        ? `the worker's event loop stalled for more than ${this.#ctx.options.timeouts.watchdogMs} ms and was terminated`
-        : `the worker thread ${cause === 'terminated' ? 'was terminated' : cause === 'bootstrap' ? 'failed to start' : 'died'}${typeof errno === 'string' ? ` (${errno})` : ''}`,
-      { retryable: cause !== 'bootstrap', cause: err, details: { cause, errno: typeof errno === 'string' ? errno : null } },
-    );
+    const cause: DeathCause = live.killedBy === 'hung' ? 'hung' : live.killedBy !== undefined ? 'terminated' : live.started ? 'crashed' : 'bootstrap';
+    const errno = errnoOf(err);
+    const what = DEATHS[cause];
+    const error = new QQBotError(what.code, `${what.text(this.#ctx.options.timeouts.watchdogMs)}${errno === undefined ? '' : ` (${errno})`}`, {
+      retryable: cause !== 'bootstrap',
+      cause: err,
+      details: { cause, errno: errno ?? null },
+    });
     return { kind: 'worker-died', phase: live.phase, error: toWire(error), cause, reason: error.message };
   }
 
@@ -427,7 +437,7 @@ export class ShardSupervisor {
         this.#debug(() => m.message);
         return;
       case WorkerEventOp.End:
-        live.end = m.outcome;
+        live.ended = true;
         live.onEnd?.();
         return;
     }
