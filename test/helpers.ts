@@ -124,20 +124,23 @@ export function injectFault(fault: 'throw' | 'exit' | 'oom' | 'hang', threadId: 
   });
 }
 
-/** What the chaos worker hosting `threadId` received as its task, as JSON (ports and shared memory left out). */
-export function reportTask(threadId: number): Promise<string> {
+/**
+ * What the chaos worker hosting `threadId` received as its task, and the environment it sees, as JSON
+ * (ports and shared memory left out).
+ */
+export function reportTask(threadId: number): Promise<{ task: string; env: string }> {
   const channel = new BroadcastChannel('qqbot-chaos');
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<{ task: string; env: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       channel.close();
       reject(new Error(`thread ${threadId} did not report its task`));
     }, 5_000);
     channel.onmessage = (message: unknown) => {
-      const data = (message as { data: { task?: string; threadId?: number } }).data;
-      if (data.task === undefined || data.threadId !== threadId) return;
+      const data = (message as { data: { task?: string; env?: string; threadId?: number } }).data;
+      if (data.task === undefined || data.env === undefined || data.threadId !== threadId) return;
       clearTimeout(timer);
       channel.close();
-      resolve(data.task);
+      resolve({ task: data.task, env: data.env });
     };
     channel.postMessage({ report: 'task', threadId });
   });

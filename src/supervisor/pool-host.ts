@@ -44,6 +44,9 @@ export class PoolHost {
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
       execArgv: [...WORKER_EXEC_ARGV],
+      // A worker gets a copy of process.env by default, and hosts keep secrets there (QQBOT_SECRET):
+      // the secret must never reach a worker, and the worker needs nothing from the environment.
+      env: {},
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     // Without a listener, an idle thread's failure would be an unhandled 'error' and crash the host.

@@ -79,13 +79,20 @@ describe('heartbeats and what crosses into the worker', () => {
     expect(beat).toBe(lastSeq);
   });
 
-  it('the worker receives an access token and never the secret', async () => {
-    const bot = env.make({ chaos: true });
-    await bot.start();
-    const task = await reportTask(threadOf(bot));
-    const token = (env.fake.stats.identifies[0]?.token ?? '').replace('QQBot ', '');
-    expect(JSON.parse(task)).toMatchObject({ accessToken: token, appId: 'test-app' });
-    expect(task).not.toContain('test-secret');
+  it('the worker receives an access token and never the secret, not even through process.env', async () => {
+    // Hosts (and the CLI) keep the secret in the environment; a worker would get a copy of it by default.
+    process.env.QQBOT_SECRET = 'test-secret';
+    try {
+      const bot = env.make({ chaos: true });
+      await bot.start();
+      const { task, env: workerEnv } = await reportTask(threadOf(bot));
+      const token = (env.fake.stats.identifies[0]?.token ?? '').replace('QQBot ', '');
+      expect(JSON.parse(task)).toMatchObject({ accessToken: token, appId: 'test-app' });
+      expect(task).not.toContain('test-secret');
+      expect(workerEnv).not.toContain('test-secret');
+    } finally {
+      delete process.env.QQBOT_SECRET;
+    }
   });
 });
 
