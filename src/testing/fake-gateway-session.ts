@@ -74,7 +74,7 @@ function parseShard(value: unknown): [number, number] {
 }
 
 /** A gateway session: its seq counter, its replayable log and the socket currently bound to it. */
-export class FakeSession {
+class FakeSession {
   /** The last seq given out in this session (dispatches, READY and RESUMED all take one). */
   lastSeq = 0;
   /** False once `invalidateSessions()` forgot it: a Resume of it then gets op 9 `d: false`. */
@@ -183,8 +183,10 @@ class FakeConnection {
 export class FakeGateway {
   /** Every session created, oldest first. */
   readonly sessions: FakeSession[] = [];
-  /** The session the latest Identify created: where `dispatch` goes. */
+  /** The session the latest Identify created: where `dispatch` goes when no shard is named. */
   current: FakeSession | undefined;
+  /** The latest session of each shard index. */
+  readonly #currentByShard = new Map<number, FakeSession>();
   acking = true;
   rejectResumes = { n: 0, code: 4902 };
   failIdentifies = { n: 0, code: 4900 };
@@ -212,10 +214,17 @@ export class FakeGateway {
     this.host.signal('connection');
   }
 
-  /** Appends to the current session's log and sends to its delivering socket; returns the seq. */
-  dispatch(type: string, data: unknown, id: string | undefined): number {
-    const session = this.current;
-    if (session === undefined) throw new Error('FakeQQServer.dispatch: no session yet (no client has identified)');
+  /** Shard indexes that have a session, ascending. */
+  shardsWithSession(): number[] {
+    return [...this.#currentByShard.keys()].sort((a, b) => a - b);
+  }
+
+  /** Appends to the session's log (`shard`'s latest, else the latest) and sends to its delivering socket; returns the seq. */
+  dispatch(type: string, data: unknown, id: string | undefined, shard: number | undefined): number {
+    const session = shard === undefined ? this.current : this.#currentByShard.get(shard);
+    if (session === undefined) {
+      throw new Error(`FakeQQServer.dispatch: no session yet${shard === undefined ? '' : ` for shard ${shard}`} (no client has identified)`);
+    }
     const seq = session.nextSeq();
     const frame = JSON.stringify({ op: OpCodes.DISPATCH, s: seq, t: type, id: id ?? `evt-${session.index}-${seq}`, d: data });
     session.append({ seq, frame });
@@ -358,6 +367,7 @@ export class FakeGateway {
     this.sessions.push(session);
     this.#byId.set(session.id, session);
     this.current = session;
+    this.#currentByShard.set(index, session);
     this.#bind(conn, session);
     conn.pending = { kind: 'ready', readySeq: session.nextSeq(), shard: [index, total] };
     if (!this.#holdReady) this.#startDelivery(conn);

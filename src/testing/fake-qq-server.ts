@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
-import { FakeRestApi } from './fake-rest.js';
-import { closeCode, httpStatus, intAtLeast, positive, resolveOptions } from './fake-types.js';
+import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
 import type {
   FakeDispatchOptions,
   FakeEmitEventsOptions,
@@ -18,14 +18,14 @@ import type {
   FakeQQServerStats,
   FakeResumeRecord,
   FakeSessionInfo,
-  ResolvedOptions,
+  ResolvedFakeOptions,
 } from './fake-types.js';
 
 const WAIT_FOR_POLL_MS = 20;
 const EMIT_BATCH = 500;
 const GATEWAY_PATHS: ReadonlySet<string> = new Set(['/websocket', '/websocket/']);
 const TOKEN_PATH = '/app/getAppAccessToken';
-const TOKEN_EXPIRED = { code: 11244, message: 'token not exist or expire' };
+const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not exist or expire' };
 
 /**
  * A fake of the QQ Official Bot platform on `127.0.0.1` with an ephemeral port: the token endpoint,
@@ -60,7 +60,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #gateway: FakeGateway;
-  readonly #options: ResolvedOptions;
+  readonly #options: ResolvedFakeOptions;
   readonly #tokens = new Map<string, number>();
   readonly #tokenFaults = new HttpFaults();
   readonly #gatewayBotFaults = new HttpFaults();
@@ -85,7 +85,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   #closing: Promise<void> | undefined;
   #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
 
-  private constructor(server: Server, port: number, options: ResolvedOptions) {
+  private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
     super();
     this.#server = server;
     this.#options = options;
@@ -117,7 +117,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * @throws RangeError for an option out of range (before anything listens).
    */
   static async start(options: FakeQQServerOptions = {}): Promise<FakeQQServer> {
-    const resolved = resolveOptions(options);
+    const resolved = resolveFakeOptions(options);
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -163,7 +163,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    */
   dispatch(type: string, data: unknown, opts: FakeDispatchOptions = {}): number {
     if (this.#closing) throw new Error('FakeQQServer.dispatch: the fake is closed');
-    const seq = this.#gateway.dispatch(type, data, opts.id);
+    const seq = this.#gateway.dispatch(type, data, opts.id, opts.shard);
     this.#eventsDispatched += 1;
     this.#notify();
     return seq;
@@ -211,9 +211,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         try {
           const due = rate === undefined ? seqs.length + EMIT_BATCH : Math.floor(((performance.now() - started) * rate) / 1000) + 1;
           const until = Math.min(total, due);
+          // Once per batch: the shards that have a session now.
+          const shards = opts.shard === undefined ? this.#gateway.shardsWithSession() : [opts.shard];
           while (seqs.length < until) {
             const n = this.#eventCounter;
-            seqs.push(this.dispatch(type, { n, content: `event ${n}` }));
+            const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
+            seqs.push(this.dispatch(type, { n, content: `event ${n}` }, shard === undefined ? {} : { shard }));
             this.#eventCounter = n + 1;
           }
         } catch (err) {
@@ -535,8 +538,9 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       // keeps '' → 404
     }
     if (this.#closing || !GATEWAY_PATHS.has(pathname)) {
+      // Destroy only once the answer is flushed: destroying at once can cut the 404 off.
+      socket.once('finish', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      socket.destroy();
       return;
     }
     try {

@@ -62,7 +62,7 @@ export interface FakeQQServerOptions {
 }
 
 /** The defaults of {@link FakeQQServerOptions} (`now` defaults to `Date.now`). */
-export const FAKE_DEFAULTS = {
+const FAKE_DEFAULTS = {
   appId: 'test-app',
   secret: 'test-secret',
   heartbeatIntervalMs: 41_250,
@@ -140,6 +140,8 @@ export interface FakeSessionInfo {
 export interface FakeDispatchOptions {
   /** The frame's `id`. @defaultValue `evt-<k>-<seq>` for session `session-<k>` */
   id?: string;
+  /** Send into this shard's latest session. @defaultValue the session the latest Identify created */
+  shard?: number;
 }
 
 /** Options of {@link FakeQQServer.emitEvents}. */
@@ -148,6 +150,11 @@ export interface FakeEmitEventsOptions {
   type?: string;
   /** Events per second, paced by timers. @defaultValue as fast as possible */
   ratePerSec?: number;
+  /**
+   * Send every event into this shard's latest session.
+   * @defaultValue spread over the shards that have a session: event `n` goes to the (n mod k)-th of them
+   */
+  shard?: number;
   /** Stops emitting; the promise then resolves with the seqs dispatched so far. */
   signal?: AbortSignal;
 }
@@ -193,10 +200,10 @@ export function httpStatus(value: number): number {
 }
 
 /** {@link FakeQQServerOptions} with every default applied, checked once. */
-export type ResolvedOptions = Required<FakeQQServerOptions>;
+export type ResolvedFakeOptions = Required<FakeQQServerOptions>;
 
 /** Applies the defaults documented on {@link FakeQQServerOptions} and checks every value once. */
-export function resolveOptions(options: FakeQQServerOptions): ResolvedOptions {
+export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOptions {
   const d = FAKE_DEFAULTS;
   return {
     appId: options.appId ?? d.appId,

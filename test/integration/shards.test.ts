@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { useFakeQQ } from '../helpers.js';
+import { collect, untilCount, useFakeQQ } from '../helpers.js';
 
 const env = useFakeQQ({ shards: 2 });
 
@@ -15,4 +15,16 @@ it('opens every shard [i, n] and spaces their IDENTIFYs by the identify window (
   expect((second as number) - (first as number)).toBeGreaterThanOrEqual(4_950);
   expect(bot.status().map((s) => s.state)).toEqual(['ready', 'ready']);
   expect(new Set(bot.status().map((s) => s.threadId)).size).toBe(2);
+
+  // Events spread over both shards; each shard delivers its own, once and in order.
+  const events = collect(bot);
+  await env.fake.emitEvents(10);
+  await untilCount(bot, events, 10);
+  for (const shard of [0, 1]) {
+    const ns = events.filter((e) => e.shard === shard).map((e) => (e.data as { n: number }).n);
+    expect(ns).toEqual([0, 2, 4, 6, 8].map((n) => n + shard));
+  }
+  env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'to shard 1' }, { shard: 1 });
+  await untilCount(bot, events, 11);
+  expect(events.at(-1)).toMatchObject({ shard: 1, type: 'C2C_MESSAGE_CREATE' });
 });
