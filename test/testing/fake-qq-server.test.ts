@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Agent, request } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { FakeQQServer } from '../../src/testing/index.js';
 import type { FakeQQServerOptions } from '../../src/testing/index.js';
@@ -69,6 +69,7 @@ class Client {
 const fakes: FakeQQServer[] = [];
 const sockets: WebSocket[] = [];
 const agent = new Agent({ keepAliveTimeout: 10 });
+afterAll(() => agent.close());
 
 afterEach(async () => {
   for (const ws of sockets.splice(0)) ws.terminate();
