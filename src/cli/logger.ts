@@ -22,7 +22,8 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /**
  * The connector's `logger` for the CLI: `2024-05-01T10:00:00.000Z WARN restarting: … {"shard":0}` on stderr.
- * Disabled levels are swapped for a no-op once, pino-style.
+ * Disabled levels are swapped for a no-op once, pino-style, and `isLevelEnabled` tells the connector so: it
+ * builds no debug text at all without `--verbose`.
  */
 export function createCliLogger({ writeLine, verbose, redact: secrets }: CliLoggerOptions): Logger {
   const write =
@@ -38,5 +39,6 @@ export function createCliLogger({ writeLine, verbose, redact: secrets }: CliLogg
     info: write('info'),
     warn: write('warn'),
     error: write('error'),
+    isLevelEnabled: (level) => verbose || level !== 'debug',
   };
 }
