@@ -7,7 +7,8 @@ import { DeliveryTracker, RecoveryClock } from './delivery-tracker.js';
 import { adviceFor } from './fatal-advice.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
-import { formatStatus, RateMeter, StatusLine } from './status-line.js';
+import { createRedactor } from './redaction.js';
+import { RateMeter, StatusLine, type StatusFacts } from './status-line.js';
 import { createStopSignal, type StopSignal } from './stop-signal.js';
 import { buildDemoSummary, formatDemoSummary } from './summary.js';
 
@@ -67,10 +68,11 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   let fatal: QQBotError | undefined;
   let bot: QQBotConnector | undefined;
 
-  const status = new StatusLine(io.stderr, () =>
-    formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received }),
-  );
-  const say = (text: string): void => status.writeLine(text);
+  const facts = (): StatusFacts => ({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received });
+  const status = new StatusLine(io.stderr, facts);
+  const redact = createRedactor([DEMO_SECRET]);
+  /** Every line the demo writes to stderr goes through here, the one place that redacts (as live mode does). */
+  const say = (text: string): void => status.writeLine(redact(text));
 
   const fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
   const chaos = config.chaosMs === undefined ? 'no chaos (add --chaos 500 to kill the worker every 500 ms)' : `killing a worker every ${config.chaosMs} ms`;
@@ -84,7 +86,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     shards: config.shards,
     endpoints: fake.endpoints,
     restart: demoRestartOptions(config.chaosMs),
-    ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true, redact: [DEMO_SECRET] }) } : {}),
+    ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
   });
   const connector = bot;
   connector.on('dispatch', (event) => tracker.record(event.data));
@@ -155,7 +157,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     duplicatesDropped: shards.reduce((sum, s) => sum + s.duplicatesDropped, 0),
     fatal: fatal === undefined ? undefined : { code: fatal.code, message: fatal.message },
   });
-  if (fatal !== undefined) io.stderr.write(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})\n`);
+  if (fatal !== undefined) say(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})`);
   io.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
   return summary.ok ? ExitCodes.OK : ExitCodes.FATAL;
 }

@@ -6,8 +6,9 @@ import type { DispatchEvent } from '../events.js';
 import { UsageError, type LiveConfig, type SecretSource } from './args.js';
 import { adviceFor } from './fatal-advice.js';
 import { ExitCodes, type CliIo } from './io.js';
-import { createCliLogger, redact } from './logger.js';
-import { formatStatus, JsonStatus, RateMeter, StatusLine, type StatusOutput } from './status-line.js';
+import { createCliLogger } from './logger.js';
+import { createRedactor } from './redaction.js';
+import { JsonStatus, RateMeter, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
 import { createStopSignal } from './stop-signal.js';
 import { formatLiveSummary } from './summary.js';
 
@@ -38,11 +39,12 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   let received = 0;
   const meter = new RateMeter();
   let bot: QQBotConnector | undefined;
-  const status: StatusOutput = config.json
-    ? new JsonStatus(io.stderr, () => ({ received, eventsPerSec: Math.round(meter.sample(received, performance.now())), shards: bot?.status() ?? [] }))
-    : new StatusLine(io.stderr, () => formatStatus({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received }));
-  const say = (text: string): void => status.writeLine(redact(text, [secret]));
-  const logger = createCliLogger({ writeLine: say, verbose: config.verbose, redact: [secret] });
+  const redact = createRedactor([secret]);
+  const facts = (): StatusFacts => ({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received });
+  const status: StatusOutput = config.json ? new JsonStatus(io.stderr, facts, redact) : new StatusLine(io.stderr, facts);
+  /** Every line live mode writes to stderr goes through here: the one place where log and error text is redacted. */
+  const say = (text: string): void => status.writeLine(redact(text));
+  const logger = createCliLogger({ writeLine: say, verbose: config.verbose });
 
   try {
     bot = new QQBotConnector({
@@ -55,7 +57,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     });
   } catch (err) {
     // The connector validates its options at construction; a bad one here came from a flag or the environment.
-    if (err instanceof QQBotError && err.code === ErrorCodes.INVALID_OPTION) throw new UsageError(redact(err.message, [secret]));
+    if (err instanceof QQBotError && err.code === ErrorCodes.INVALID_OPTION) throw new UsageError(redact(err.message));
     throw err;
   }
   const connector = bot;
@@ -103,11 +105,11 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   stop.dispose();
 
   if (fatal !== undefined) {
-    io.stderr.write(redact(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})\n`, [secret]));
+    say(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})`);
     return ExitCodes.FATAL;
   }
   const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';
   const summary = { durationMs: Math.round(performance.now() - startedAt), received, restarts, stopReason: reason };
-  io.stderr.write(config.json ? `${JSON.stringify({ type: 'summary', ...summary })}\n` : `${formatLiveSummary(summary)}\n`);
+  say(config.json ? JSON.stringify({ type: 'summary', ...summary }) : formatLiveSummary(summary));
   return ExitCodes.OK;
 }

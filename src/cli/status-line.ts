@@ -1,4 +1,5 @@
 import type { ShardStatus } from '../events.js';
+import type { Redact } from './redaction.js';
 
 /** Events per second over the last second, from samples of a growing counter. */
 export class RateMeter {
@@ -19,6 +20,7 @@ export class RateMeter {
   }
 }
 
+/** What both status outputs show; a mode passes one `facts()` function that samples them. */
 export interface StatusFacts {
   shards: readonly ShardStatus[];
   eventsPerSec: number;
@@ -45,15 +47,15 @@ const CLEAR_LINE = '\r\x1b[K';
  */
 export class StatusLine implements StatusOutput {
   readonly #stream: NodeJS.WriteStream;
-  readonly #render: () => string;
+  readonly #facts: () => StatusFacts;
   readonly #intervalMs: number;
   readonly #enabled: boolean;
   #timer: NodeJS.Timeout | undefined;
   #drawn = false;
 
-  constructor(stream: NodeJS.WriteStream, render: () => string, intervalMs = 250) {
+  constructor(stream: NodeJS.WriteStream, facts: () => StatusFacts, intervalMs = 250) {
     this.#stream = stream;
-    this.#render = render;
+    this.#facts = facts;
     this.#intervalMs = intervalMs;
     this.#enabled = stream.isTTY === true;
   }
@@ -91,7 +93,7 @@ export class StatusLine implements StatusOutput {
   }
 
   #draw(): void {
-    let line = this.#render();
+    let line = formatStatus(this.#facts());
     // A wrapped line cannot be redrawn with \r: keep it within the terminal's width.
     const width = this.#stream.columns;
     if (typeof width === 'number' && width > 1 && line.length >= width) line = `${line.slice(0, width - 2)}…`;
@@ -109,17 +111,20 @@ export interface StatusOutput {
 
 /**
  * `--json` in live mode: one JSON status object per line on `stream` every `intervalMs`, TTY or not, for
- * programs that watch the connector. Log lines pass through as they are.
+ * programs that watch the connector. Status lines go through `redact` (a shard's `lastError.message` could
+ * quote anything); log lines pass through as they are, since the caller already redacted them.
  */
 export class JsonStatus implements StatusOutput {
   readonly #stream: NodeJS.WritableStream;
-  readonly #render: () => object;
+  readonly #facts: () => StatusFacts;
+  readonly #redact: Redact;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(stream: NodeJS.WritableStream, render: () => object, intervalMs = 1_000) {
+  constructor(stream: NodeJS.WritableStream, facts: () => StatusFacts, redact: Redact, intervalMs = 1_000) {
     this.#stream = stream;
-    this.#render = render;
+    this.#facts = facts;
+    this.#redact = redact;
     this.#intervalMs = intervalMs;
   }
 
@@ -140,6 +145,8 @@ export class JsonStatus implements StatusOutput {
   }
 
   #write(): void {
-    this.#stream.write(`${JSON.stringify({ type: 'status', at: new Date().toISOString(), ...this.#render() })}\n`);
+    const { received, eventsPerSec, shards } = this.#facts();
+    const line = JSON.stringify({ type: 'status', at: new Date().toISOString(), received, eventsPerSec: Math.round(eventsPerSec), shards });
+    this.#stream.write(`${this.#redact(line)}\n`);
   }
 }
