@@ -1,15 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { QQBotConnector } from '../connector.js';
-import { ErrorCodes, QQBotError } from '../errors.js';
 import { FakeQQServer } from '../testing/index.js';
 import type { DemoConfig } from './args.js';
 import { DeliveryTracker, RecoveryClock } from './delivery-tracker.js';
-import { adviceFor } from './fatal-advice.js';
+import { formatFatal } from './fatal-advice.js';
+import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
-import { RateMeter, StatusLine, type StatusFacts } from './status-line.js';
-import { createStopSignal, type StopSignal } from './stop-signal.js';
+import { RateMeter, shardTotal, StatusLine, type StatusFacts } from './status-line.js';
+import { createStopSignal, exitOnForce, type StopSignal } from './stop-signal.js';
 import { buildDemoSummary, formatDemoSummary } from './summary.js';
 
 const DEMO_APP_ID = 'demo-app';
@@ -55,17 +55,11 @@ async function emitUntilStopped(fake: FakeQQServer, ratePerSec: number, signal: 
 
 /** Demo mode: the connector against an embedded FakeQQServer, with optional worker kills. */
 export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
-  const stop: StopSignal = createStopSignal({
-    onForce: (signal) => {
-      io.stderr.write(`\n${signal} again: exiting without a clean stop\n`);
-      process.exit(ExitCodes.FORCED);
-    },
-  });
+  const stop: StopSignal = createStopSignal({ onForce: exitOnForce(io.stderr) });
   let streamingSince: number | undefined;
   const tracker = new DeliveryTracker();
   const recovery = new RecoveryClock();
   const meter = new RateMeter();
-  let fatal: QQBotError | undefined;
   let bot: QQBotConnector | undefined;
 
   const facts = (): StatusFacts => ({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received });
@@ -92,10 +86,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   connector.on('dispatch', (event) => tracker.record(event.data));
   connector.on('resumed', (event) => recovery.sessionUp(event.shard, performance.now(), true));
   connector.on('ready', (event) => recovery.sessionUp(event.shard, performance.now(), false));
-  connector.on('fatal', (error) => {
-    fatal ??= error;
-    stop.stop('fatal');
-  });
+  const fatal = watchFatal(connector, stop);
 
   const emitting = new AbortController();
   let emitter: Promise<void> = Promise.resolve();
@@ -123,8 +114,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     }
     await stop.stopped;
   } catch (err) {
-    // ABORTED: stopped while connecting. Anything else is the fatal error (also seen by the listener).
-    if (!(err instanceof QQBotError && err.code === ErrorCodes.ABORTED)) fatal ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, String(err));
+    fatal.caught(err);
   }
 
   const streamedMs = streamingSince === undefined ? 0 : performance.now() - streamingSince;
@@ -132,7 +122,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   if (chaosTimer !== undefined) clearInterval(chaosTimer);
   emitting.abort();
   await emitter;
-  if (fatal === undefined) await until(connector, () => tracker.distinct >= fake.eventsDispatched, CATCH_UP_MS);
+  if (fatal.error === undefined) await until(connector, () => tracker.distinct >= fake.eventsDispatched, CATCH_UP_MS);
   const shards = connector.status();
   await connector.close();
   await fake.close();
@@ -150,14 +140,14 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     distinct: tracker.distinct,
     duplicated: tracker.duplicated,
     outOfOrder: tracker.outOfOrder,
-    restarts: shards.reduce((sum, s) => sum + s.restarts, 0),
+    restarts: shardTotal(shards, 'restarts'),
     kills: recovery.kills,
     newSessions: recovery.newSessions,
     recoveryMs: recovery.samples,
-    duplicatesDropped: shards.reduce((sum, s) => sum + s.duplicatesDropped, 0),
-    fatal: fatal === undefined ? undefined : { code: fatal.code, message: fatal.message },
+    duplicatesDropped: shardTotal(shards, 'duplicatesDropped'),
+    fatal: fatal.error === undefined ? undefined : { code: fatal.error.code, message: fatal.error.message },
   });
-  if (fatal !== undefined) say(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})`);
+  if (fatal.error !== undefined) say(formatFatal(fatal.error));
   io.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
   return summary.ok ? ExitCodes.OK : ExitCodes.FATAL;
 }

@@ -15,3 +15,8 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
 export function adviceFor(code: string): string {
   return ADVICE[code as ErrorCode] ?? 'see docs/errors.md for this code';
 }
+
+/** The fatal error as the CLI prints it on stderr: code and advice, then the error's own message. */
+export function formatFatal(error: { code: string; message: string }): string {
+  return `fatal: ${error.code}: ${adviceFor(error.code)}\n  (${error.message})`;
+}

@@ -4,12 +4,13 @@ import { QQBotConnector } from '../connector.js';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import type { DispatchEvent } from '../events.js';
 import { UsageError, type LiveConfig, type SecretSource } from './args.js';
-import { adviceFor } from './fatal-advice.js';
+import { formatFatal } from './fatal-advice.js';
+import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
-import { JsonStatus, RateMeter, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
-import { createStopSignal } from './stop-signal.js';
+import { JsonStatus, RateMeter, shardTotal, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
+import { createStopSignal, exitOnForce } from './stop-signal.js';
 import { formatLiveSummary } from './summary.js';
 
 /** The secret from the environment, or the trimmed content of `--secret-file`. Errors name the path only. */
@@ -62,13 +63,8 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   }
   const connector = bot;
 
-  let fatal: QQBotError | undefined;
-  const stop = createStopSignal({
-    onForce: (signal) => {
-      io.stderr.write(`\n${signal} again: exiting without a clean stop\n`);
-      process.exit(ExitCodes.FORCED);
-    },
-  });
+  const stop = createStopSignal({ onForce: exitOnForce(io.stderr) });
+  const fatal = watchFatal(connector, stop);
   // A wall-clock bound: it also ends a run that never manages to connect.
   if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
   // A closed stdout (`| head`) is a request to stop, not a crash.
@@ -83,10 +79,6 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     // Events that arrive while closing are printed too: the connector counts them as delivered.
     if (stop.signal.reason !== 'output-closed') io.stdout.write(ndjson(event));
   });
-  connector.on('fatal', (error) => {
-    fatal ??= error;
-    stop.stop('fatal');
-  });
 
   logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
   logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
@@ -96,16 +88,16 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     status.start();
     await stop.stopped;
   } catch (err) {
-    if (!(err instanceof QQBotError && err.code === ErrorCodes.ABORTED)) fatal ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, String(err));
+    fatal.caught(err);
   }
 
-  const restarts = connector.status().reduce((sum, s) => sum + s.restarts, 0);
+  const restarts = shardTotal(connector.status(), 'restarts');
   await connector.close();
   status.stop();
   stop.dispose();
 
-  if (fatal !== undefined) {
-    say(`fatal: ${fatal.code}: ${adviceFor(fatal.code)}\n  (${fatal.message})`);
+  if (fatal.error !== undefined) {
+    say(formatFatal(fatal.error));
     return ExitCodes.FATAL;
   }
   const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';

@@ -27,15 +27,19 @@ export interface StatusFacts {
   received: number;
 }
 
+/** The sum of one counter over all shards. */
+export function shardTotal(shards: readonly ShardStatus[], field: 'restarts' | 'duplicatesDropped'): number {
+  return shards.reduce((sum, s) => sum + s[field], 0);
+}
+
 /** `ready · session-1 · seq 2412 · 201 ev/s · 2400 events · restarts 3 · hb 1 ms`; several shards are summed up. */
 export function formatStatus({ shards, eventsPerSec, received }: StatusFacts): string {
   const states = [...new Set(shards.map((s) => s.state))].join('/') || 'starting';
   const session = shards.length === 1 ? (shards[0]?.sessionId ?? 'no session') : `${shards.filter((s) => s.sessionId !== null).length}/${shards.length} sessions`;
   const seq = shards.length === 1 ? `seq ${shards[0]?.seq ?? 0}` : `seqs ${shards.map((s) => s.seq).join(',')}`;
-  const restarts = shards.reduce((sum, s) => sum + s.restarts, 0);
   const latencies = shards.map((s) => s.heartbeatLatencyMs).filter((ms): ms is number => ms !== null);
   const hb = latencies.length === 0 ? 'hb –' : `hb ${Math.round(Math.max(...latencies))} ms`;
-  return [states, session, seq, `${Math.round(eventsPerSec)} ev/s`, `${received} events`, `restarts ${restarts}`, hb].join(' · ');
+  return [states, session, seq, `${Math.round(eventsPerSec)} ev/s`, `${received} events`, `restarts ${shardTotal(shards, 'restarts')}`, hb].join(' · ');
 }
 
 const CLEAR_LINE = '\r\x1b[K';

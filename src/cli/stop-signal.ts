@@ -1,3 +1,5 @@
+import { ExitCodes } from './io.js';
+
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'duration' | 'fatal' | 'output-closed';
 
 export interface StopSignal {
@@ -53,5 +55,13 @@ export function createStopSignal({ onForce }: StopSignalOptions): StopSignal {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
+  };
+}
+
+/** The CLI's `onForce`: a second signal during the graceful stop says so on `stderr` and exits at once with code 130. */
+export function exitOnForce(stderr: NodeJS.WritableStream): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    stderr.write(`\n${signal} again: exiting without a clean stop\n`);
+    process.exit(ExitCodes.FORCED);
   };
 }
