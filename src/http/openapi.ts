@@ -117,8 +117,9 @@ export type InteractionAckCode = 0 | 1 | 2 | 3 | 4 | 5;
 
 export interface RetryOptions {
   /**
-   * Retries after the first attempt for 429, 5xx, timeouts and connection resets. A token refusal (401 / 11244)
-   * gets its own single retry on top.
+   * Retries after the first attempt for 429, 5xx, timeouts and connection resets. Guild sends (channel, DM) have
+   * no `msg_seq` to dedupe them, so they are retried only after a 429 or a connection that never opened. A token
+   * refusal (401 / 11244) gets its own single retry on top.
    * @defaultValue `2`
    */
   retries?: number;
@@ -264,6 +265,13 @@ interface Call {
   /** The concrete path, ids encoded. */
   path: string;
   body?: unknown;
+  /**
+   * A second copy does no harm, so every failure that may pass is retried: GET, PUT, DELETE (see the recall
+   * methods), uploads, and v2 sends, whose `msg_id` + `msg_seq` the platform dedupes. False for guild sends
+   * (channel, DM: no `msg_seq`): then only failures that cannot have reached the platform ({@link neverSent})
+   * and 429 are retried, and a timeout, a reset or a 5xx is thrown at once.
+   */
+  idempotent: boolean;
   /** An empty 2xx body is fine (recall, ACK). */
   allowEmpty?: boolean;
   signal?: AbortSignal | undefined;
@@ -327,7 +335,8 @@ function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
 /**
  * The QQ OpenAPI over undici: one keep-alive {@link Pool} per origin, one deadline per attempt, retries with
  * full-jitter backoff that resend the very same body (so the same `msg_seq`: the platform's dedupe makes a
- * retried send idempotent), and one token refresh on 401 / 11244, shared with every other caller.
+ * retried v2 send idempotent; guild sends, which have none, are not retried once they may have landed), and one
+ * token refresh on 401 / 11244, shared with every other caller.
  *
  * Two ways to build it:
  * - `new QQOpenAPI({ appId, secret, endpoints?, timeouts?, retry?, logger? })`: standalone, with its own token manager;
@@ -391,21 +400,31 @@ export class QQOpenAPI {
 
   // ─────────────── messages ───────────────
 
+  /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/groups/{group_openid}/messages', `/v2/groups/${enc(groupOpenid)}/messages`, body, options);
+    return this.#send('POST /v2/groups/{group_openid}/messages', `/v2/groups/${enc(groupOpenid)}/messages`, body, true, options);
   }
 
+  /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/users/{openid}/messages', `/v2/users/${enc(openid)}/messages`, body, options);
+    return this.#send('POST /v2/users/{openid}/messages', `/v2/users/${enc(openid)}/messages`, body, true, options);
   }
 
+  /**
+   * Not retried after a failure that may have reached the platform (timeout, reset, 5xx): the guild API has no
+   * `msg_seq`, so a retry could post twice. Such a failure is thrown with its code; 429 and connection failures
+   * are still retried.
+   */
   sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /channels/{channel_id}/messages', `/channels/${enc(channelId)}/messages`, body, options);
+    return this.#send('POST /channels/{channel_id}/messages', `/channels/${enc(channelId)}/messages`, body, false, options);
   }
 
-  /** A guild direct message; `guildId` is the DM session's guild id (`guild_id` of DIRECT_MESSAGE_CREATE). */
+  /**
+   * A guild direct message; `guildId` is the DM session's guild id (`guild_id` of DIRECT_MESSAGE_CREATE).
+   * Retried as {@link QQOpenAPI.sendChannelMessage} is: never after a failure that may have landed.
+   */
   sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /dms/{guild_id}/messages', `/dms/${enc(guildId)}/messages`, body, options);
+    return this.#send('POST /dms/{guild_id}/messages', `/dms/${enc(guildId)}/messages`, body, false, options);
   }
 
   /**
@@ -453,9 +472,14 @@ export class QQOpenAPI {
 
   // ─────────────── recall, interactions ───────────────
 
+  /**
+   * Retried like any idempotent call; a 404 after an attempt that may have landed (timeout, reset, 5xx) means
+   * that attempt removed the message, so it resolves. A 404 on the first attempt is thrown.
+   */
   async recallGroupMessage(groupOpenid: string, messageId: string, options?: CallOptions): Promise<void> {
     await this.#call({
       method: 'DELETE',
+      idempotent: true,
       route: 'DELETE /v2/groups/{group_openid}/messages/{message_id}',
       path: `/v2/groups/${enc(groupOpenid)}/messages/${enc(messageId)}`,
       allowEmpty: true,
@@ -463,9 +487,11 @@ export class QQOpenAPI {
     });
   }
 
+  /** As {@link QQOpenAPI.recallGroupMessage}. */
   async recallC2CMessage(openid: string, messageId: string, options?: CallOptions): Promise<void> {
     await this.#call({
       method: 'DELETE',
+      idempotent: true,
       route: 'DELETE /v2/users/{openid}/messages/{message_id}',
       path: `/v2/users/${enc(openid)}/messages/${enc(messageId)}`,
       allowEmpty: true,
@@ -476,6 +502,7 @@ export class QQOpenAPI {
   async ackInteraction(interactionId: string, code: InteractionAckCode = 0, options?: CallOptions): Promise<void> {
     await this.#call({
       method: 'PUT',
+      idempotent: true,
       route: 'PUT /interactions/{interaction_id}',
       path: `/interactions/${enc(interactionId)}`,
       body: { code },
@@ -488,7 +515,7 @@ export class QQOpenAPI {
 
   async getMe(options?: CallOptions): Promise<BotUser> {
     const route = 'GET /users/@me';
-    const { status, body } = await this.#call({ method: 'GET', route, path: '/users/@me', signal: options?.signal });
+    const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/users/@me', signal: options?.signal });
     if (!isRecord(body) || typeof body.id !== 'string' || typeof body.username !== 'string') throw badShape(route, status, 'id and username');
     const user: BotUser = { id: body.id, username: body.username };
     if (typeof body.avatar === 'string') user.avatar = body.avatar;
@@ -498,14 +525,14 @@ export class QQOpenAPI {
 
   async getGateway(options?: CallOptions): Promise<{ url: string }> {
     const route = 'GET /gateway';
-    const { status, body } = await this.#call({ method: 'GET', route, path: '/gateway', signal: options?.signal });
+    const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/gateway', signal: options?.signal });
     if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     return { url: body.url };
   }
 
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
-    const { status, body } = await this.#call({ method: 'GET', route, path: '/gateway/bot', signal: options?.signal });
+    const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/gateway/bot', signal: options?.signal });
     if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     const limit = body.session_start_limit;
     const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -532,9 +559,9 @@ export class QQOpenAPI {
 
   // ─────────────── internals ───────────────
 
-  async #send(route: string, path: string, body: V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async #send(route: string, path: string, body: V2MessageBody | ChannelMessageBody, idempotent: boolean, options?: CallOptions): Promise<SendResult> {
     if (!isRecord(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
-    const res = await this.#call({ method: 'POST', route, path, body, signal: options?.signal });
+    const res = await this.#call({ method: 'POST', idempotent, route, path, body, signal: options?.signal });
     if (res.deduplicated) return { status: 'deduplicated', deduplicated: true };
     const b = isRecord(res.body) ? res.body : undefined;
     if (b !== undefined && typeof b.id === 'string' && b.id !== '') {
@@ -550,7 +577,8 @@ export class QQOpenAPI {
     if (!isRecord(input) || ![1, 2, 3, 4].includes(input.fileType) || typeof input.url !== 'string' || input.url === '') {
       throw invalidOption('Expected `{ fileType: 1 | 2 | 3 | 4, url: string }`');
     }
-    const res = await this.#call({ method: 'POST', route, path, body: { file_type: input.fileType, url: input.url, srv_send_msg: false }, signal: options?.signal });
+    // A second upload only yields a second file_info; nothing is posted (srv_send_msg: false).
+    const res = await this.#call({ method: 'POST', idempotent: true, route, path, body: { file_type: input.fileType, url: input.url, srv_send_msg: false }, signal: options?.signal });
     const b = res.body;
     if (!isRecord(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
     return {
@@ -607,7 +635,11 @@ export class QQOpenAPI {
       } catch (err) {
         const failure = this.#translate(err, call);
         if (!failure.retryable || retriesUsed >= retry.retries || !isTransportFailure(failure)) throw failure;
-        if (!neverSent(failure)) mayHaveLanded = true;
+        if (!neverSent(failure)) {
+          // It may have reached the platform: a second copy of a non-idempotent call could post twice.
+          if (!call.idempotent) throw failure;
+          mayHaveLanded = true;
+        }
         retriesUsed++;
         await this.#backoff(call, retriesUsed, undefined, failure.code, signals);
         continue;
@@ -629,14 +661,18 @@ export class QQOpenAPI {
         logger?.debug({ route: call.route, attempt }, 'qq api: duplicate after a retry; the first attempt landed');
         return { status: res.status, body: res.body, deduplicated: true };
       }
+      if (call.method === 'DELETE' && res.status === 404 && mayHaveLanded) {
+        logger?.debug({ route: call.route, attempt }, 'qq api: 404 after a retry; the first attempt deleted it');
+        return { status: res.status, body: res.body, deduplicated: true };
+      }
       if (kind === 'refresh-token' && !refreshed) {
         refreshed = true;
         logger?.debug({ route: call.route, status: res.status, attempt }, 'qq api: token refused; refreshing once');
         await this.#wait(this.#tokens.refresh(token), signals, call);
         continue;
       }
-      if (kind === 'retry' && retriesUsed < retry.retries) {
-        // A 5xx may have been sent after the platform accepted the message; a 429 was not.
+      // A 5xx may have been sent after the platform accepted the call; a 429 was not.
+      if (kind === 'retry' && retriesUsed < retry.retries && (call.idempotent || res.status === 429)) {
         if (res.status >= 500) mayHaveLanded = true;
         retriesUsed++;
         await this.#backoff(call, retriesUsed, retryAfterMs(res.headers), `HTTP ${res.status}`, signals);
