@@ -609,8 +609,9 @@ export class QQOpenAPI {
   }
 
   /**
-   * One logical call: token, attempt, classify, maybe refresh or back off, again. The body is serialised once
-   * per attempt from the same object, so a retried send carries the same `msg_seq`.
+   * One logical call: token, attempt, classify, maybe refresh or back off, again. The body is serialised once,
+   * before the first attempt, so every attempt sends the same bytes (the same `msg_seq`) even if the caller
+   * changes its object meanwhile.
    */
   async #call(call: Call): Promise<CallResult> {
     this.#assertOpen();
@@ -619,6 +620,7 @@ export class QQOpenAPI {
     const signals = call.signal === undefined ? [this.#closing.signal] : [this.#closing.signal, call.signal];
     const { retry, logger } = this.#opts;
     const path = `${this.#basePath}${call.path}`;
+    const payload = call.body === undefined ? null : JSON.stringify(call.body);
     let retriesUsed = 0;
     let refreshed = false;
     /** An earlier attempt may have reached the platform (timeout, reset, 5xx): a "duplicate" now means it landed. */
@@ -631,7 +633,7 @@ export class QQOpenAPI {
       this.#assertOpen();
       let res: AttemptResponse;
       try {
-        res = await this.#attempt(call, path, token);
+        res = await this.#attempt(call, path, payload, token);
       } catch (err) {
         const failure = this.#translate(err, call);
         if (!failure.retryable || retriesUsed >= retry.retries || !isTransportFailure(failure)) throw failure;
@@ -690,7 +692,7 @@ export class QQOpenAPI {
    * JSON. HTTP error statuses are returned, not thrown. A plain timer + AbortController is used for the
    * deadline: `AbortSignal.timeout` costs ~20 µs a call, a fifth of a send's budget at 10 000 sends/s.
    */
-  async #attempt(call: Call, path: string, token: string): Promise<AttemptResponse> {
+  async #attempt(call: Call, path: string, payload: string | null, token: string): Promise<AttemptResponse> {
     const ms = this.#opts.timeoutMs;
     const caller = call.signal;
     if (caller?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: caller.reason });
@@ -703,11 +705,7 @@ export class QQOpenAPI {
     const onCallerAbort = (): void => controller.abort();
     caller?.addEventListener('abort', onCallerAbort, { once: true });
     const headers: Record<string, string> = { authorization: authorization(token), 'x-union-appid': this.#tokens.appId, accept: 'application/json' };
-    let payload: string | null = null;
-    if (call.body !== undefined) {
-      payload = JSON.stringify(call.body);
-      headers['content-type'] = 'application/json';
-    }
+    if (payload !== null) headers['content-type'] = 'application/json';
     let status: number;
     let resHeaders: AttemptResponse['headers'];
     let text: string;

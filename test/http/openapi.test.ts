@@ -246,6 +246,16 @@ describe('QQOpenAPI retries', () => {
     expect(host.rest.messages).toHaveLength(1);
   });
 
+  it('sends the body as it was when the call began, even if the caller changes it before a retry', async () => {
+    host.rest.failNext(1, 500);
+    const body = groupBody('x', 3);
+    host.rest.once('request', () => {
+      body.msg_seq = 99;
+    });
+    expect((await api.sendGroupMessage('G1', body)).status).toBe('sent');
+    expect(host.rest.requests.map((r) => (r.body as { msg_seq: number }).msg_seq)).toEqual([3, 3]);
+  });
+
   it('retries a 429, waiting for Retry-After capped at maxDelayMs', async () => {
     host.rest.failNext(2, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
