@@ -10,7 +10,7 @@ import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
 import { RateMeter, shardTotal, StatusLine, type StatusFacts } from './status-line.js';
 import { createStopSignal, exitOnForce, type StopSignal } from './stop-signal.js';
-import { buildDemoSummary, formatDemoSummary } from './summary.js';
+import { buildDemoSummary, formatDemoSummary, type DemoFacts } from './summary.js';
 
 const DEMO_APP_ID = 'demo-app';
 const DEMO_SECRET = 'demo-secret';
@@ -36,36 +36,67 @@ async function emitUntilStopped(fake: FakeQQServer, ratePerSec: number, signal: 
   while (!signal.aborted) await fake.emitEvents(chunk, { ratePerSec, signal });
 }
 
+/** What the streaming part of the demo counts with and reports through. */
+interface DemoRun {
+  stop: StopSignal;
+  tracker: DeliveryTracker;
+  recovery: RecoveryClock;
+  status: StatusLine;
+  say(text: string): void;
+}
+
 /** Demo mode: the connector against an embedded FakeQQServer, with optional worker kills. */
 export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
-  const stop: StopSignal = createStopSignal({ onForce: exitOnForce(io.stderr) });
-  let streamingSince: number | undefined;
+  const stop = createStopSignal({ onForce: exitOnForce(io.stderr) });
   const tracker = new DeliveryTracker();
-  const recovery = new RecoveryClock();
   const meter = new RateMeter();
-  let bot: QQBotConnector | undefined;
-
-  const facts = (): StatusFacts => ({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received });
+  let fake: FakeQQServer | undefined;
+  let connector: QQBotConnector | undefined;
+  const facts = (): StatusFacts => ({ shards: connector?.status() ?? [], eventsPerSec: meter.sample(tracker.received, performance.now()), received: tracker.received });
   const status = new StatusLine(io.stderr, facts);
   const redact = createRedactor([DEMO_SECRET]);
   /** Every line the demo writes to stderr goes through here, the one place that redacts (as live mode does). */
   const say = (text: string): void => status.writeLine(redact(text));
 
-  const fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
-  const chaos = config.chaosMs === undefined ? 'no chaos (add --chaos 500 to kill the worker every 500 ms)' : `killing a worker every ${config.chaosMs} ms`;
-  say(`demo: no QQ credentials (QQBOT_APP_ID/QQBOT_SECRET), so this runs against an embedded fake QQ at ${fake.url}`);
-  say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting`}`);
+  let result: DemoFacts;
+  try {
+    fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
+    const chaos = config.chaosMs === undefined ? 'no chaos (add --chaos 500 to kill the worker every 500 ms)' : `killing a worker every ${config.chaosMs} ms`;
+    say(`demo: no QQ credentials (QQBOT_APP_ID/QQBOT_SECRET), so this runs against an embedded fake QQ at ${fake.url}`);
+    say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting`}`);
+    connector = new QQBotConnector({
+      appId: DEMO_APP_ID,
+      secret: DEMO_SECRET,
+      intents: config.intents,
+      shards: config.shards,
+      endpoints: fake.endpoints,
+      restart: demoRestartOptions(config.chaosMs),
+      ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
+    });
+    result = await streamAndCount(config, fake, connector, { stop, tracker, recovery: new RecoveryClock(), status, say });
+  } finally {
+    // Whatever threw, release what was started: the fake's server, the signal handlers, the --duration timer
+    // and the worker threads must not keep the process alive.
+    status.stop();
+    stop.dispose();
+    try {
+      await connector?.close();
+    } finally {
+      await fake?.close();
+    }
+  }
 
-  bot = new QQBotConnector({
-    appId: DEMO_APP_ID,
-    secret: DEMO_SECRET,
-    intents: config.intents,
-    shards: config.shards,
-    endpoints: fake.endpoints,
-    restart: demoRestartOptions(config.chaosMs),
-    ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
-  });
-  const connector = bot;
+  const summary = buildDemoSummary(result);
+  if (summary.fatal !== null) say(formatFatal(summary.fatal));
+  io.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
+  return summary.ok ? ExitCodes.OK : ExitCodes.FATAL;
+}
+
+/**
+ * Connects, streams events (and kills workers with `--chaos`) until the stop, waits for the events still in
+ * flight, and returns what was counted. It closes nothing: {@link runDemo} owns the fake and the connector.
+ */
+async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector: QQBotConnector, { stop, tracker, recovery, status, say }: DemoRun): Promise<DemoFacts> {
   connector.on('dispatch', (event) => tracker.record(event.data));
   connector.on('resumed', (event) => recovery.sessionUp(event.shard, performance.now(), true));
   connector.on('ready', (event) => recovery.sessionUp(event.shard, performance.now(), false));
@@ -74,6 +105,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   const emitting = new AbortController();
   let emitter: Promise<void> = Promise.resolve();
   let chaosTimer: NodeJS.Timeout | undefined;
+  let streamingSince: number | undefined;
   try {
     await connector.start({ signal: stop.signal });
     say(`demo: connected (${connector.status().map((s) => s.sessionId).join(', ')}); streaming events`);
@@ -102,7 +134,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
 
   const streamedMs = streamingSince === undefined ? 0 : performance.now() - streamingSince;
   // Stop the chaos and the stream, then let in-flight events arrive before anything counts as lost.
-  if (chaosTimer !== undefined) clearInterval(chaosTimer);
+  clearInterval(chaosTimer);
   emitting.abort();
   await emitter;
   if (fatal.error === undefined) {
@@ -110,12 +142,7 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     await fake.waitFor(() => tracker.distinct >= fake.eventsDispatched, CATCH_UP_MS).catch(() => undefined);
   }
   const shards = connector.status();
-  await connector.close();
-  await fake.close();
-  status.stop();
-  stop.dispose();
-
-  const summary = buildDemoSummary({
+  return {
     stopReason: typeof stop.signal.reason === 'string' ? stop.signal.reason : 'fatal',
     durationMs: streamedMs,
     shards: config.shards,
@@ -132,8 +159,5 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     recoveryMs: recovery.samples,
     duplicatesDropped: shardTotal(shards, 'duplicatesDropped'),
     fatal: fatal.error === undefined ? undefined : { code: fatal.error.code, message: fatal.error.message },
-  });
-  if (fatal.error !== undefined) say(formatFatal(fatal.error));
-  io.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
-  return summary.ok ? ExitCodes.OK : ExitCodes.FATAL;
+  };
 }
