@@ -94,14 +94,21 @@ export interface ReplyTrackerOptions {
   now?: () => number;
   /** Replies allowed per message or event. @defaultValue `5` */
   maxReplies?: number;
-  /** Hard cap on remembered messages; the oldest are dropped first. @defaultValue `10_000` */
+  /**
+   * Hard cap on remembered messages and events. When it is reached, those whose window has closed go first, then
+   * the oldest still open: a later reply to one of those starts again at `msg_seq` 1, which the platform rejects
+   * as a duplicate (40054005). An entry lasts as long as its window, so the cap sets the rate of distinct messages
+   * replied to that is safe: `maxTracked / window`, 10 000 / 5 min ≈ 33 a second for groups, channels and DMs,
+   * 10 000 / 60 min ≈ 2.8 a second for C2C (mixed traffic: Σ rate × window ≤ `maxTracked`).
+   * @defaultValue `10_000`
+   */
   maxTracked?: number;
 }
 
 /**
  * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse
  * (too late, too many) without sending them. State per message lives until its window closes (swept lazily)
- * and never exceeds `maxTracked` entries.
+ * and never exceeds `maxTracked` entries (see {@link ReplyTrackerOptions.maxTracked} for the rate that implies).
  *
  * A reply counts against the limit as soon as it is planned, even if the send then fails: its `msg_seq` is
  * spent (reusing it after a send that may have landed would be a duplicate).
@@ -112,6 +119,8 @@ export class ReplyTracker {
   readonly #maxTracked: number;
   readonly #entries = new Map<string, Entry>();
   #nextSweep = 0;
+  /** No entry closes before this (a lower bound): while `now` is below it, a sweep would find nothing. */
+  #earliestDeadline = Number.POSITIVE_INFINITY;
 
   constructor(options: ReplyTrackerOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -135,21 +144,20 @@ export class ReplyTracker {
     const now = this.#now();
     this.#sweep(now);
     const key = ref.msg_id === undefined ? `e:${ref.event_id ?? ''}` : `m:${ref.msg_id}`;
+    const refName = ref.msg_id === undefined ? 'event' : 'message';
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const data = isRecord(event.data) ? event.data : {};
       const sentAt = parseEventTimestamp(data.timestamp) ?? now;
-      entry = { seq: 0, deadline: sentAt + REPLY_WINDOWS_MS[scope] };
+      const deadline = sentAt + REPLY_WINDOWS_MS[scope];
+      // Checked before inserting: an event already too old takes no slot and so evicts no open window.
+      if (now > deadline) throw expired(scope, refName, now - deadline);
+      entry = { seq: 0, deadline };
       this.#entries.set(key, entry);
-      this.#cap();
+      if (deadline < this.#earliestDeadline) this.#earliestDeadline = deadline;
+      this.#cap(now);
     }
-    const refName = ref.msg_id === undefined ? 'event' : 'message';
-    if (now > entry.deadline) {
-      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
-        retryable: false,
-        details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs: now - entry.deadline },
-      });
-    }
+    if (now > entry.deadline) throw expired(scope, refName, now - entry.deadline);
     if (entry.seq >= this.#maxReplies) {
       throw new QQBotError(ErrorCodes.PASSIVE_REPLY_LIMIT, `this ${refName} already has ${entry.seq} replies (limit ${this.#maxReplies})`, {
         retryable: false,
@@ -164,17 +172,33 @@ export class ReplyTracker {
   /** Forgets everything. */
   clear(): void {
     this.#entries.clear();
+    this.#earliestDeadline = Number.POSITIVE_INFINITY;
   }
 
   /** Drops closed windows, at most once a second: amortised O(1) per reply. */
   #sweep(now: number): void {
-    if (now < this.#nextSweep) return;
-    this.#nextSweep = now + 1_000;
-    for (const [key, entry] of this.#entries) if (entry.deadline < now) this.#entries.delete(key);
+    if (now >= this.#nextSweep) this.#purge(now);
   }
 
-  /** Map order is insertion order: the first keys are the oldest. */
-  #cap(): void {
+  /** Drops every closed window now, and notes when the next one closes. */
+  #purge(now: number): void {
+    this.#nextSweep = now + 1_000;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [key, entry] of this.#entries) {
+      if (entry.deadline < now) this.#entries.delete(key);
+      else if (entry.deadline < earliest) earliest = entry.deadline;
+    }
+    this.#earliestDeadline = earliest;
+  }
+
+  /**
+   * Over the cap: closed windows go first, whatever the once-a-second throttle (evicting an open one would start
+   * its replies again at msg_seq 1); then the oldest open ones (Map order is insertion order). The full sweep runs
+   * only when some window may have closed since the last one, so a tracker full of open windows pays O(1).
+   */
+  #cap(now: number): void {
+    if (this.#entries.size <= this.#maxTracked) return;
+    if (this.#earliestDeadline < now) this.#purge(now);
     for (const key of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxTracked) return;
       this.#entries.delete(key);
@@ -204,6 +228,13 @@ export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
   if (target === undefined) throw unsupported(event, 'it names no group, user or channel');
   if (!nonEmpty(event.id)) throw unsupported(event, 'it has no event id');
   return { scope: target.scope, targetId: data[target.field] as string, ref: { event_id: event.id } };
+}
+
+function expired(scope: ReplyScope, refName: string, lateByMs: number): QQBotError {
+  return new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
+    retryable: false,
+    details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs },
+  });
 }
 
 function unsupported(event: ReplyableEvent, why: string): QQBotError {

@@ -175,6 +175,41 @@ describe('ReplyTracker', () => {
     expect(t.size).toBe(100);
   });
 
+  it('drops closed windows before evicting an open one, even within the once-a-second sweep throttle', () => {
+    const c = clock();
+    const t = new ReplyTracker({ now: c.now, maxTracked: 2 });
+    t.next(groupAt('OPEN')); // oldest entry, window open for 5 min
+    t.next(groupAt('SHORT', new Date(T0 - 5 * MIN + 500).toISOString())); // closes at T0 + 500 ms
+    c.advance(600); // SHORT has closed; the throttled sweep does not run before T0 + 1 s
+    t.next(groupAt('NEW'));
+    expect(t.size).toBe(2);
+    // OPEN kept its state: its next reply is msg_seq 2, not a restart at 1 (a duplicate on the platform).
+    expect(t.next(groupAt('OPEN')).fields).toEqual({ msg_id: 'OPEN', msg_seq: 2 });
+  });
+
+  it('refuses an already-expired event without remembering it or evicting an open window', () => {
+    const c = clock();
+    const t = new ReplyTracker({ now: c.now, maxTracked: 2 });
+    t.next(groupAt('A'));
+    t.next(groupAt('B'));
+    expect(codeOf(() => t.next(groupAt('LATE', new Date(T0 - 6 * MIN).toISOString())))).toBe(ErrorCodes.PASSIVE_REPLY_EXPIRED);
+    expect(t.size).toBe(2);
+    expect(t.next(groupAt('A')).fields).toEqual({ msg_id: 'A', msg_seq: 2 });
+    expect(t.next(groupAt('B')).fields).toEqual({ msg_id: 'B', msg_seq: 2 });
+  });
+
+  it('evicts the oldest open window only when none has closed', () => {
+    const c = clock();
+    const t = new ReplyTracker({ now: c.now, maxTracked: 2 });
+    t.next(groupAt('A'));
+    t.next(groupAt('B'));
+    c.advance(2_000);
+    t.next(groupAt('C'));
+    expect(t.size).toBe(2);
+    expect(t.next(groupAt('B')).fields).toEqual({ msg_id: 'B', msg_seq: 2 });
+    expect(t.next(groupAt('A')).fields).toEqual({ msg_id: 'A', msg_seq: 1 });
+  });
+
   it('validates its options', () => {
     expect(codeOf(() => new ReplyTracker({ maxReplies: 0 }))).toBe(ErrorCodes.INVALID_OPTION);
     expect(codeOf(() => new ReplyTracker({ maxTracked: 1.5 }))).toBe(ErrorCodes.INVALID_OPTION);
