@@ -9,7 +9,7 @@ import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
 import { RateMeter, shardTotal, StatusLine, type StatusFacts } from './status-line.js';
-import { createStopSignal, exitOnForce, type StopSignal } from './stop-signal.js';
+import { createStopSignal, exitOnForce, stopOnOutputClosed, type StopSignal } from './stop-signal.js';
 import { buildDemoSummary, formatDemoSummary, type DemoFacts } from './summary.js';
 
 const DEMO_APP_ID = 'demo-app';
@@ -57,6 +57,8 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   const redact = createRedactor([DEMO_SECRET]);
   /** Every line the demo writes to stderr goes through here, the one place that redacts (as live mode does). */
   const say = (text: string): void => status.writeLine(redact(text));
+  // The summary goes to stdout: a reader that went away (`| head`) must not crash the demo.
+  stopOnOutputClosed(io.stdout, stop, say);
 
   let result: DemoFacts;
   try {

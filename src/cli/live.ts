@@ -10,7 +10,7 @@ import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
 import { JsonStatus, RateMeter, shardTotal, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
-import { createStopSignal, exitOnForce } from './stop-signal.js';
+import { createStopSignal, exitOnForce, stopOnOutputClosed } from './stop-signal.js';
 import { formatLiveSummary } from './summary.js';
 
 /** The secret from the environment, or the trimmed content of `--secret-file`. Errors name the path only. */
@@ -67,12 +67,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   const fatal = watchFatal(connector, stop);
   // A wall-clock bound: it also ends a run that never manages to connect.
   if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
-  // A closed stdout (`| head`) is a request to stop, not a crash.
-  // The listener stays for the life of the process: a later write error must not become an uncaught one.
-  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') say(`stdout failed (${err.code ?? err.message}); stopping`);
-    stop.stop('output-closed');
-  });
+  stopOnOutputClosed(io.stdout, stop, say);
 
   connector.on('dispatch', (event) => {
     received += 1;

@@ -65,3 +65,15 @@ export function exitOnForce(stderr: NodeJS.WritableStream): (signal: NodeJS.Sign
     process.exit(ExitCodes.FORCED);
   };
 }
+
+/**
+ * A closed stdout (`… | head`) is a request to stop, not a crash: a write error on `stdout` stops with reason
+ * `'output-closed'` (EPIPE silently, anything else with a line through `say`). The listener stays for the life
+ * of the process, so a write after the stop (the demo's summary) cannot become an uncaught error either.
+ */
+export function stopOnOutputClosed(stdout: NodeJS.WritableStream, stop: StopSignal, say: (text: string) => void): void {
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') say(`stdout failed (${err.code ?? err.message}); stopping`);
+    stop.stop('output-closed');
+  });
+}

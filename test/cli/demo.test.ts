@@ -26,6 +26,15 @@ describe('demo mode (no credentials)', () => {
     expect(cli.stdout()).toMatch(/OK: every event sent was received exactly once/);
   });
 
+  it('exits 0 without an EPIPE crash when the stdout reader went away (`| head`)', async () => {
+    const cli = startCli(['--duration', '1']);
+    await cli.stderrMatches(/streaming events/, 10_000);
+    // The reader closes its end of the pipe before the summary is written: that write fails with EPIPE.
+    cli.child.stdout?.destroy();
+    expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).not.toMatch(/EPIPE|Error/);
+  });
+
   it('stops cleanly on SIGINT with --json', async () => {
     const cli = startCli(['--json', '--rate', '1000']);
     await cli.stderrMatches(/streaming events/, 10_000);
