@@ -238,7 +238,7 @@ export function retryDelayMs(n: number, retry: Required<RetryOptions>, random: (
 interface AttemptResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON; `undefined` for an empty body. */
+  /** Parsed JSON; `undefined` for an empty body, or for a non-2xx body that is not JSON. */
   body: unknown;
 }
 
@@ -688,9 +688,9 @@ export class QQOpenAPI {
 
   /**
    * One HTTP exchange with one deadline (`timeouts.httpMs`, queueing in the pool included). Every failure is a
-   * QQBotError: HTTP_TIMEOUT, NETWORK (with `details.errno`), ABORTED, or BAD_RESPONSE for a body that is not
-   * JSON. HTTP error statuses are returned, not thrown. A plain timer + AbortController is used for the
-   * deadline: `AbortSignal.timeout` costs ~20 µs a call, a fifth of a send's budget at 10 000 sends/s.
+   * QQBotError: HTTP_TIMEOUT, NETWORK (with `details.errno`), ABORTED, or BAD_RESPONSE for a 2xx body that is
+   * not JSON. HTTP error statuses are returned, not thrown (a body that is not JSON as `undefined`). A plain
+   * timer + AbortController is used for the deadline: `AbortSignal.timeout` costs ~20 µs a call, a fifth of a send's budget at 10 000 sends/s.
    */
   async #attempt(call: Call, path: string, payload: string | null, token: string): Promise<AttemptResponse> {
     const ms = this.#opts.timeoutMs;
@@ -754,7 +754,7 @@ export class QQOpenAPI {
 
 /** Failures of the attempt itself (not of the token manager) that a retry may fix. */
 function isTransportFailure(err: QQBotError): boolean {
-  return err.code === ErrorCodes.HTTP_TIMEOUT || err.code === ErrorCodes.NETWORK || err.code === ErrorCodes.BAD_RESPONSE;
+  return err.code === ErrorCodes.HTTP_TIMEOUT || err.code === ErrorCodes.NETWORK;
 }
 
 /** Connection refused or never connected: the request cannot have reached the platform. */

@@ -45,14 +45,19 @@ export function transportError(err: unknown, what: string, ms: number, timedOut:
   });
 }
 
-/** An empty body is `undefined`; anything else must be JSON, or it is `BAD_RESPONSE` (never a silent value). */
+/**
+ * The body of an answer: `undefined` when empty, else parsed JSON. A 2xx body that is not JSON is `BAD_RESPONSE`
+ * (never a silent value). For any other status such a body (a proxy's HTML 502) is `undefined`: the status says
+ * what happened, and the caller classifies by it, as it does for an empty error body.
+ */
 export function parseJsonBody(text: string, status: number, what: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
+    if (status < 200 || status >= 300) return undefined;
     throw new QQBotError(ErrorCodes.BAD_RESPONSE, `${what} answered HTTP ${status} with a body that is not JSON`, {
-      retryable: status >= 500 || status === 429,
+      retryable: false,
       details: { status },
     });
   }
@@ -60,8 +65,9 @@ export function parseJsonBody(text: string, status: number, what: string): unkno
 
 /**
  * One JSON call over undici with one deadline. Every failure becomes a {@link QQBotError}: `HTTP_TIMEOUT`,
- * `NETWORK`, `ABORTED` or `BAD_RESPONSE` (non-JSON). HTTP error statuses are returned, not thrown: the
- * caller classifies them by the body's `code`.
+ * `NETWORK`, `ABORTED`, or `BAD_RESPONSE` for a 2xx answer whose body is not JSON. Any other status is returned,
+ * not thrown, with `body` parsed, or `undefined` when it is empty or not JSON: the caller classifies the answer
+ * by the body's `code` when there is one, else by the status.
  */
 export async function requestJson(url: string, req: JsonRequest): Promise<JsonResponse> {
   if (req.signal?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: req.signal.reason });

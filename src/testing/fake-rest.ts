@@ -145,7 +145,7 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     this.#delay = { n, ms };
   }
 
-  /** The next `n` requests are answered with an HTML body (not JSON) and `status`. */
+  /** The next `n` requests are answered with an HTML body (not JSON) and `status`; a 429 carries `Retry-After: 1`. */
   nonJsonNext(n: number, status = 200): void {
     this.#nonJson = { n, status };
   }
@@ -214,6 +214,7 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     }
     if (this.#nonJson.n > 0) {
       this.#nonJson.n -= 1;
+      if (this.#nonJson.status === 429) res.setHeader('retry-after', '1');
       res.writeHead(this.#nonJson.status, { 'content-type': 'text/html', 'x-tps-trace-id': traceId });
       res.end('<html><body>bad gateway</body></html>');
       return true;

@@ -89,6 +89,13 @@ describe('QQOpenAPI retries only what may be repeated', () => {
     expect(fake.rest.messages).toHaveLength(1);
   });
 
+  it('retries a channel send answered with a non-JSON 429: a rate limit, not an answer that may have landed', async () => {
+    fake.rest.nonJsonNext(1, 429);
+    expect((await api.sendChannelMessage('C1', { content: 'x', msg_id: 'IN-1' })).status).toBe('sent');
+    expect(fake.rest.requestsTo('/channels/C1/messages')).toHaveLength(2);
+    expect(fake.rest.messages).toHaveLength(1);
+  });
+
   it('retries a channel send whose connection was refused', async () => {
     // A port that was just free: nothing listens on it.
     const probe = createServer().listen(0, '127.0.0.1');

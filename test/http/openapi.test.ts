@@ -234,6 +234,23 @@ describe('QQOpenAPI never returns a silent undefined', () => {
     expect((await api.getMe()).id).toBe('fake-bot-id');
     expect(host.rest.requests).toHaveLength(2);
   });
+
+  it('classifies a non-JSON 503 by its status: a QQApiError with the trace id of the header once retries are spent', async () => {
+    host.rest.nonJsonNext(10, 503);
+    const err = (await rejection(api.getMe())) as QQApiError;
+    expect(err).toBeInstanceOf(QQApiError);
+    expect(err.status).toBe(503);
+    expect(err.kind).toBe('retry');
+    expect(err.traceId).toMatch(/^fake-trace-/);
+    expect(host.rest.requests).toHaveLength(1 + FAST_RETRY.retries);
+  });
+
+  it('honours Retry-After on a non-JSON 429', async () => {
+    host.rest.nonJsonNext(1, 429);
+    expect((await api.getMe()).id).toBe('fake-bot-id');
+    const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
+    expect(waits).toEqual([FAST_RETRY.maxDelayMs]);
+  });
 });
 
 describe('QQOpenAPI retries', () => {

@@ -79,11 +79,24 @@ describe('TokenManager', () => {
     expect(err.retryable).toBe(true);
   });
 
-  it('reports a non-JSON answer as BAD_RESPONSE, never as a token', async () => {
+  it('reports a non-JSON error answer by its status (TOKEN_UNAVAILABLE), never as a token', async () => {
     host.tokenResponder = () => ({ status: 502, raw: '<html>bad gateway</html>' });
     const err = await rejection(manager().get());
-    expect(err.code).toBe(ErrorCodes.BAD_RESPONSE);
+    expect(err.code).toBe(ErrorCodes.TOKEN_UNAVAILABLE);
     expect(err.retryable).toBe(true);
+    expect(err.details.status).toBe(502);
+  });
+
+  it('reads a non-JSON 429 as a rate limit', async () => {
+    host.tokenResponder = () => ({ status: 429, raw: 'slow down' });
+    const err = await rejection(manager().get());
+    expect(err.code).toBe(ErrorCodes.TOKEN_UNAVAILABLE);
+    expect(err.details.retryAfterMs).toBe(60_000);
+  });
+
+  it('reports a non-JSON 200 as BAD_RESPONSE, never as a token', async () => {
+    host.tokenResponder = () => ({ status: 200, raw: '<html>captive portal</html>' });
+    expect((await rejection(manager().get())).code).toBe(ErrorCodes.BAD_RESPONSE);
   });
 
   it('reports a 200 without access_token as BAD_RESPONSE', async () => {
