@@ -38,7 +38,8 @@ Common flags:
 
 Intent names: ${describeIntentNames()}; the Intents constant names (e.g. PUBLIC_GUILD_MESSAGES) work too.
 
-Exit codes: 0 stopped cleanly · 1 fatal connector error (or the demo saw a lost/duplicated event) · 2 bad usage.
+Exit codes: 0 stopped cleanly · 1 fatal connector error, the demo saw a lost/duplicated event, or live mode
+never connected within --duration · 2 bad usage.
 See docs/cli.md for the details.
 `;
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { QQBotConnector } from '../connector.js';
 import { ErrorCodes, QQBotError } from '../errors.js';
-import type { DispatchEvent } from '../events.js';
+import type { DispatchEvent, ShardStatus } from '../events.js';
 import { UsageError, type LiveConfig, type SecretSource } from './args.js';
 import { formatFatal } from './fatal-advice.js';
 import { watchFatal } from './fatal-watch.js';
@@ -31,6 +31,15 @@ async function readSecret(source: SecretSource): Promise<string> {
 /** One NDJSON line per dispatch, always with the same keys. */
 function ndjson(event: DispatchEvent): string {
   return `${JSON.stringify({ shard: event.shard, seq: event.seq, type: event.type, id: event.id ?? null, data: event.data })}\n`;
+}
+
+/** Why a run ended by `--duration` never connected, with each shard's last error if it had one. */
+function neverConnected(durationMs: number, shards: readonly ShardStatus[]): string {
+  const errors = shards.flatMap(({ shard, lastError }) =>
+    lastError === null ? [] : [`${shards.length > 1 ? `shard ${shard}: ` : ''}${lastError.code}: ${lastError.message}`],
+  );
+  const why = errors.length === 0 ? ' (no error reported: still connecting)' : `; last error: ${errors.join('; ')}`;
+  return `not connected: never connected within --duration ${durationMs / 1000} s${why}`;
 }
 
 /** Live mode: the real platform (or the endpoints given), each dispatch as one JSON line on stdout. */
@@ -77,8 +86,10 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
 
   logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
   logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
+  let connected = false;
   try {
     await connector.start({ signal: stop.signal });
+    connected = true;
     logger.info('connected; printing events as NDJSON on stdout');
     status.start();
     await stop.stopped;
@@ -86,7 +97,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     fatal.caught(err);
   }
 
-  const restarts = shardTotal(connector.status(), 'restarts');
+  const shards = connector.status();
   await connector.close();
   status.stop();
   stop.dispose();
@@ -95,8 +106,13 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     say(formatFatal(fatal.error));
     return ExitCodes.FATAL;
   }
+  // --duration is a wall-clock bound: ending a run that never got a session is a failure, not a clean stop.
+  if (!connected && stop.signal.reason === 'duration' && config.durationMs !== undefined) {
+    say(neverConnected(config.durationMs, shards));
+    return ExitCodes.FATAL;
+  }
   const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';
-  const summary = { durationMs: Math.round(performance.now() - startedAt), received, restarts, stopReason: reason };
+  const summary = { durationMs: Math.round(performance.now() - startedAt), received, restarts: shardTotal(shards, 'restarts'), stopReason: reason };
   say(config.json ? JSON.stringify({ type: 'summary', ...summary }) : formatLiveSummary(summary));
   return ExitCodes.OK;
 }
