@@ -149,7 +149,7 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector:
     durationMs: streamedMs,
     shards: config.shards,
     ratePerSec: config.ratePerSec,
-    chaosMs: config.chaosMs,
+    chaosMs: config.chaosMs ?? null,
     sent: fake.eventsDispatched,
     received: tracker.received,
     distinct: tracker.distinct,
@@ -160,6 +160,6 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector:
     newSessions: recovery.newSessions,
     recoveryMs: recovery.samples,
     duplicatesDropped: shardTotal(shards, 'duplicatesDropped'),
-    fatal: fatal.error === undefined ? undefined : { code: fatal.error.code, message: fatal.error.message },
+    fatal: fatal.error === undefined ? null : { code: fatal.error.code, message: fatal.error.message },
   };
 }

@@ -33,38 +33,31 @@ export interface DemoSummary {
   fatal: { code: string; message: string } | null;
 }
 
-export interface DemoFacts {
-  stopReason: string;
-  durationMs: number;
-  shards: number;
-  ratePerSec: number;
-  chaosMs: number | undefined;
-  sent: number;
-  received: number;
+/**
+ * What the demo counted. {@link buildDemoSummary} derives the rest of {@link DemoSummary} from it: the verdict,
+ * the losses and the recovery statistics.
+ */
+export type DemoFacts = Omit<DemoSummary, 'mode' | 'ok' | 'lost' | 'medianRecoveryMs' | 'maxRecoveryMs'> & {
+  /** Different numbered events received. */
   distinct: number;
-  duplicated: number;
-  outOfOrder: number;
-  restarts: number;
-  kills: number;
-  newSessions: number;
+  /** Each kill's time to the shard's next session, in ms. */
   recoveryMs: readonly number[];
-  duplicatesDropped: number;
-  fatal: { code: string; message: string } | undefined;
-}
+};
 
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 export function buildDemoSummary(f: DemoFacts): DemoSummary {
   const lost = Math.max(0, f.sent - f.distinct);
   const med = median(f.recoveryMs);
+  // Field by field, so the JSON keys keep the documented order.
   return {
     mode: 'demo',
-    ok: lost === 0 && f.duplicated === 0 && f.fatal === undefined,
+    ok: lost === 0 && f.duplicated === 0 && f.fatal === null,
     stopReason: f.stopReason,
     durationMs: Math.round(f.durationMs),
     shards: f.shards,
     ratePerSec: f.ratePerSec,
-    chaosMs: f.chaosMs ?? null,
+    chaosMs: f.chaosMs,
     sent: f.sent,
     received: f.received,
     lost,
@@ -76,7 +69,7 @@ export function buildDemoSummary(f: DemoFacts): DemoSummary {
     medianRecoveryMs: med === null ? null : round1(med),
     maxRecoveryMs: f.recoveryMs.length === 0 ? null : round1(Math.max(...f.recoveryMs)),
     duplicatesDropped: f.duplicatesDropped,
-    fatal: f.fatal ?? null,
+    fatal: f.fatal,
   };
 }
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { buildDemoSummary, formatDemoSummary, type DemoFacts } from '../../src/cli/summary.js';
+
+const facts = (overrides: Partial<DemoFacts> = {}): DemoFacts => ({
+  stopReason: 'duration',
+  durationMs: 3_000.4,
+  shards: 1,
+  ratePerSec: 200,
+  chaosMs: 500,
+  sent: 600,
+  received: 600,
+  distinct: 600,
+  duplicated: 0,
+  outOfOrder: 0,
+  restarts: 2,
+  kills: 2,
+  newSessions: 0,
+  recoveryMs: [10.04, 30],
+  duplicatesDropped: 0,
+  fatal: null,
+  ...overrides,
+});
+
+describe('the demo summary', () => {
+  it('derives the verdict, losses and recovery statistics from the counts', () => {
+    expect(buildDemoSummary(facts())).toMatchObject({ mode: 'demo', ok: true, durationMs: 3000, lost: 0, medianRecoveryMs: 20, maxRecoveryMs: 30 });
+    expect(buildDemoSummary(facts({ distinct: 598, received: 598 }))).toMatchObject({ ok: false, lost: 2 });
+    expect(buildDemoSummary(facts({ kills: 0, recoveryMs: [] }))).toMatchObject({ medianRecoveryMs: null, maxRecoveryMs: null });
+  });
+
+  it('is not ok after a fatal error, and says which', () => {
+    const summary = buildDemoSummary(facts({ fatal: { code: 'QQBOT_RESTART_BUDGET', message: 'too many restarts' } }));
+    expect(summary.ok).toBe(false);
+    expect(formatDemoSummary(summary)).toMatch(/^FAILED: QQBOT_RESTART_BUDGET: too many restarts$/m);
+  });
+
+  it('keeps the documented JSON key order', () => {
+    expect(Object.keys(buildDemoSummary(facts()))).toEqual([
+      'mode', 'ok', 'stopReason', 'durationMs', 'shards', 'ratePerSec', 'chaosMs', 'sent', 'received', 'lost', 'duplicated',
+      'outOfOrder', 'restarts', 'kills', 'newSessions', 'medianRecoveryMs', 'maxRecoveryMs', 'duplicatesDropped', 'fatal',
+    ]);
+  });
+});
