@@ -155,6 +155,7 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector:
     distinct: tracker.distinct,
     duplicated: tracker.duplicated,
     outOfOrder: tracker.outOfOrder,
+    unnumbered: tracker.unnumbered,
     restarts: shardTotal(shards, 'restarts'),
     kills: recovery.kills,
     newSessions: recovery.newSessions,

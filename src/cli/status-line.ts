@@ -64,10 +64,6 @@ export class StatusLine implements StatusOutput {
     this.#enabled = stream.isTTY === true;
   }
 
-  get enabled(): boolean {
-    return this.#enabled;
-  }
-
   start(): void {
     if (!this.#enabled || this.#timer !== undefined) return;
     this.#draw();

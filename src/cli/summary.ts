@@ -20,6 +20,11 @@ export interface DemoSummary {
   /** Receptions of an event already received. */
   duplicated: number;
   outOfOrder: number;
+  /**
+   * Dispatches without an event number (`data.n`): the demo's fake sends none, so they are counted here
+   * rather than as received-once, lost or duplicated.
+   */
+  unnumbered: number;
   restarts: number;
   /** Workers the demo killed (`--chaos`). */
   kills: number;
@@ -63,6 +68,7 @@ export function buildDemoSummary(f: DemoFacts): DemoSummary {
     lost,
     duplicated: f.duplicated,
     outOfOrder: f.outOfOrder,
+    unnumbered: f.unnumbered,
     restarts: f.restarts,
     kills: f.kills,
     newSessions: f.newSessions,
@@ -81,6 +87,7 @@ export function formatDemoSummary(s: DemoSummary): string {
     ['lost', String(s.lost)],
     ['duplicated', String(s.duplicated)],
     ['out of order', String(s.outOfOrder)],
+    ...(s.unnumbered > 0 ? [['events without a number (data.n)', String(s.unnumbered)] as [string, string]] : []),
     ['restarts', `${s.restarts}${s.kills > 0 ? ` (${s.kills} workers killed by --chaos)` : ''}`],
     [
       'recovery (kill → resumed)',

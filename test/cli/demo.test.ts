@@ -8,7 +8,7 @@ describe('demo mode (no credentials)', () => {
     const cli = startCli(['--chaos', '500', '--duration', '3', '--json']);
     expect(await cli.exit(15_000), cli.stderr()).toEqual({ code: 0, signal: null });
     const summary = JSON.parse(cli.stdout()) as Record<string, unknown>;
-    expect(summary).toMatchObject({ mode: 'demo', ok: true, lost: 0, duplicated: 0, outOfOrder: 0, fatal: null, stopReason: 'duration' });
+    expect(summary).toMatchObject({ mode: 'demo', ok: true, lost: 0, duplicated: 0, outOfOrder: 0, unnumbered: 0, fatal: null, stopReason: 'duration' });
     expect(summary.sent).toBeGreaterThan(0);
     expect(summary.received).toBe(summary.sent);
     expect(summary.restarts).toBeGreaterThanOrEqual(3);

@@ -12,6 +12,7 @@ const facts = (overrides: Partial<DemoFacts> = {}): DemoFacts => ({
   distinct: 600,
   duplicated: 0,
   outOfOrder: 0,
+  unnumbered: 0,
   restarts: 2,
   kills: 2,
   newSessions: 0,
@@ -34,10 +35,17 @@ describe('the demo summary', () => {
     expect(formatDemoSummary(summary)).toMatch(/^FAILED: QQBOT_RESTART_BUDGET: too many restarts$/m);
   });
 
+  it('reports dispatches without data.n, in JSON and in the text when there are any', () => {
+    const summary = buildDemoSummary(facts({ received: 601, unnumbered: 1 }));
+    expect(summary).toMatchObject({ received: 601, unnumbered: 1, lost: 0 });
+    expect(formatDemoSummary(summary)).toMatch(/^ {2}events without a number \(data\.n\) +1$/m);
+    expect(formatDemoSummary(buildDemoSummary(facts()))).not.toMatch(/without a number/);
+  });
+
   it('keeps the documented JSON key order', () => {
     expect(Object.keys(buildDemoSummary(facts()))).toEqual([
       'mode', 'ok', 'stopReason', 'durationMs', 'shards', 'ratePerSec', 'chaosMs', 'sent', 'received', 'lost', 'duplicated',
-      'outOfOrder', 'restarts', 'kills', 'newSessions', 'medianRecoveryMs', 'maxRecoveryMs', 'duplicatesDropped', 'fatal',
+      'outOfOrder', 'unnumbered', 'restarts', 'kills', 'newSessions', 'medianRecoveryMs', 'maxRecoveryMs', 'duplicatesDropped', 'fatal',
     ]);
   });
 });
