@@ -5,7 +5,7 @@ import { resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, t
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization } from './gateway.js';
-import { isAborted, parseJsonBody, transportError } from './request-json.js';
+import { exchange, type JsonResponse } from './request-json.js';
 import { ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { TokenManager } from './token-manager.js';
 
@@ -183,7 +183,7 @@ interface Resolved {
   replies: ReplyTrackerOptions;
 }
 
-/** Sockets per origin; requests beyond this queue in the pool. */
+/** Sockets to the API origin; requests beyond this queue in the pool. */
 const POOL_CONNECTIONS = 32;
 const KEEP_ALIVE_MS = 30_000;
 
@@ -235,14 +235,7 @@ export function retryDelayMs(n: number, retry: Required<RetryOptions>, random: (
   return Math.floor(random() * ceiling);
 }
 
-interface AttemptResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON; `undefined` for an empty body, or for a non-2xx body that is not JSON. */
-  body: unknown;
-}
-
-function retryAfterMs(headers: AttemptResponse['headers']): number | undefined {
+function retryAfterMs(headers: JsonResponse['headers']): number | undefined {
   const raw = headers['retry-after'];
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === undefined) return undefined;
@@ -333,7 +326,7 @@ function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
 }
 
 /**
- * The QQ OpenAPI over undici: one keep-alive {@link Pool} per origin, one deadline per attempt, retries with
+ * The QQ OpenAPI over undici: one keep-alive {@link Pool} to the API origin, one deadline per attempt, retries with
  * full-jitter backoff that resend the very same body (so the same `msg_seq`: the platform's dedupe makes a
  * retried v2 send idempotent; guild sends, which have none, are not retried once they may have landed), and one
  * token refresh on 401 / 11244, shared with every other caller.
@@ -352,7 +345,8 @@ export class QQOpenAPI {
   readonly #opts: Resolved;
   readonly #origin: string;
   readonly #basePath: string;
-  readonly #pools = new Map<string, Pool>();
+  /** Created on first use; one origin, so one pool. */
+  #pool: Pool | undefined;
   readonly #closing = new AbortController();
   readonly #replies: ReplyTracker;
 
@@ -549,12 +543,12 @@ export class QQOpenAPI {
 
   // ─────────────── lifecycle ───────────────
 
-  /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the pools. Idempotent. */
+  /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the connection pool. Idempotent. */
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client was closed', { retryable: false }));
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.destroy();
   }
 
   // ─────────────── internals ───────────────
@@ -592,20 +586,19 @@ export class QQOpenAPI {
     if (this.#closing.signal.aborted) throw new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client is closed', { retryable: false });
   }
 
-  #pool(origin: string): Pool {
-    let pool = this.#pools.get(origin);
-    if (pool === undefined) {
+  /** The keep-alive pool; its phase timeouts are the attempt's deadline, so no request sets its own. */
+  #connections(): Pool {
+    if (this.#pool === undefined) {
       const ms = this.#opts.timeoutMs;
-      pool = new Pool(origin, {
+      this.#pool = new Pool(this.#origin, {
         connections: POOL_CONNECTIONS,
         keepAliveTimeout: KEEP_ALIVE_MS,
         headersTimeout: ms,
         bodyTimeout: ms,
         connect: { timeout: ms },
       });
-      this.#pools.set(origin, pool);
     }
-    return pool;
+    return this.#pool;
   }
 
   /**
@@ -631,9 +624,14 @@ export class QQOpenAPI {
       // bounded by the token request's own deadline, and a close() meanwhile is noticed right after.
       const token = await this.#wait(this.#tokens.get(), call.signal === undefined ? [] : signals, call);
       this.#assertOpen();
-      let res: AttemptResponse;
+      let res: JsonResponse;
       try {
-        res = await this.#attempt(call, path, payload, token);
+        // One deadline per attempt (timeouts.httpMs, queueing in the pool included); statuses come back, failures
+        // are thrown as QQBotErrors (HTTP_TIMEOUT, NETWORK, ABORTED, BAD_RESPONSE for a 2xx that is not JSON).
+        res = await exchange(
+          { pool: this.#connections(), path },
+          { method: call.method, headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId }, payload, timeoutMs: this.#opts.timeoutMs, signal: call.signal, what: call.route, keepAlive: true },
+        );
       } catch (err) {
         const failure = this.#translate(err, call);
         if (!failure.retryable || retriesUsed >= retry.retries || !isTransportFailure(failure)) throw failure;
@@ -684,44 +682,6 @@ export class QQOpenAPI {
       logger?.warn({ route: call.route, status: error.status, qqCode: error.qqCode ?? null, traceId: error.traceId ?? null, kind: error.kind, attempts: attempt }, 'qq api: call failed');
       throw error;
     }
-  }
-
-  /**
-   * One HTTP exchange with one deadline (`timeouts.httpMs`, queueing in the pool included). Every failure is a
-   * QQBotError: HTTP_TIMEOUT, NETWORK (with `details.errno`), ABORTED, or BAD_RESPONSE for a 2xx body that is
-   * not JSON. HTTP error statuses are returned, not thrown (a body that is not JSON as `undefined`). A plain
-   * timer + AbortController is used for the deadline: `AbortSignal.timeout` costs ~20 µs a call, a fifth of a send's budget at 10 000 sends/s.
-   */
-  async #attempt(call: Call, path: string, payload: string | null, token: string): Promise<AttemptResponse> {
-    const ms = this.#opts.timeoutMs;
-    const caller = call.signal;
-    if (caller?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: caller.reason });
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, ms);
-    const onCallerAbort = (): void => controller.abort();
-    caller?.addEventListener('abort', onCallerAbort, { once: true });
-    const headers: Record<string, string> = { authorization: authorization(token), 'x-union-appid': this.#tokens.appId, accept: 'application/json' };
-    if (payload !== null) headers['content-type'] = 'application/json';
-    let status: number;
-    let resHeaders: AttemptResponse['headers'];
-    let text: string;
-    try {
-      const res = await this.#pool(this.#origin).request({ path, method: call.method, headers, body: payload, signal: controller.signal, headersTimeout: ms, bodyTimeout: ms });
-      status = res.statusCode;
-      resHeaders = res.headers;
-      text = await res.body.text();
-    } catch (err) {
-      if (isAborted(caller)) throw new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
-      throw transportError(err, call.route, ms, timedOut);
-    } finally {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onCallerAbort);
-    }
-    return { status, headers: resHeaders, body: parseJsonBody(text, status, call.route) };
   }
 
   async #backoff(call: Call, n: number, retryAfter: number | undefined, why: string, signals: readonly AbortSignal[]): Promise<void> {

@@ -1,8 +1,10 @@
 import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
 export interface JsonRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  method: HttpMethod;
   headers?: Record<string, string>;
   /** Serialized with `JSON.stringify` when present. */
   body?: unknown;
@@ -63,49 +65,102 @@ export function parseJsonBody(text: string, status: number, what: string): unkno
   }
 }
 
+const JSON_TYPE = 'application/json';
+
+/** One HTTP exchange, as {@link exchange} takes it. */
+export interface Exchange {
+  method: HttpMethod;
+  /** Sent with `accept: application/json`, and `content-type: application/json` when there is a payload. */
+  headers: Record<string, string>;
+  /** The body, already serialised (once per call, so every attempt sends the same bytes); `null` for none. */
+  payload: string | null;
+  /** Deadline for the whole exchange: waiting for a pooled socket, connect, headers and body. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Names the call in error messages, e.g. `'GET /gateway/bot'`. Never contains an id or a token. */
+  what: string;
+  /**
+   * `true`: the socket goes back to its pool for the next call. `false` (`reset: true`): it is closed after the
+   * answer, for rare calls (token, `/gateway/bot`) whose idle socket would only linger (in a worker it would
+   * outlive the task).
+   */
+  keepAlive: boolean;
+}
+
 /**
- * One JSON call over undici with one deadline. Every failure becomes a {@link QQBotError}: `HTTP_TIMEOUT`,
- * `NETWORK`, `ABORTED`, or `BAD_RESPONSE` for a 2xx answer whose body is not JSON. Any other status is returned,
- * not thrown, with `body` parsed, or `undefined` when it is empty or not JSON: the caller classifies the answer
- * by the body's `code` when there is one, else by the status.
+ * Where an exchange goes: a full URL, through `dispatcher` or undici's global one (the phase timeouts are set
+ * per request, to `timeoutMs`); or a path on a pool's origin (the pool's own `headersTimeout` and
+ * `bodyTimeout` apply: build it with them).
  */
-export async function requestJson(url: string, req: JsonRequest): Promise<JsonResponse> {
-  if (req.signal?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: req.signal.reason });
-  // A plain timer, not AbortSignal.timeout (measured at ~20 µs a call, see docs/rest.md).
+export type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string };
+
+/**
+ * One HTTP exchange with one deadline, shared by every HTTP path. A plain timer + AbortController is the
+ * deadline: `AbortSignal.timeout` costs ~20 µs a call (see docs/rest.md). Every failure is a
+ * {@link QQBotError}: `HTTP_TIMEOUT`, `NETWORK` (with `details.errno`), `ABORTED` (the caller's signal), or
+ * `BAD_RESPONSE` for a 2xx answer whose body is not JSON. Any other status is returned, not thrown, with `body`
+ * parsed, or `undefined` when it is empty or not JSON (see {@link parseJsonBody}).
+ */
+export async function exchange(target: ExchangeTarget, req: Exchange): Promise<JsonResponse> {
+  const { signal, what, timeoutMs, payload } = req;
+  if (signal?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: signal.reason });
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, req.timeoutMs);
+  }, timeoutMs);
   const onCallerAbort = (): void => controller.abort();
-  req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-  let payload: string | undefined;
-  if (req.body !== undefined) {
-    payload = JSON.stringify(req.body);
-    headers['content-type'] = 'application/json';
-  }
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const headers = payload === null ? { accept: JSON_TYPE, ...req.headers } : { accept: JSON_TYPE, 'content-type': JSON_TYPE, ...req.headers };
+  let status: number;
+  let resHeaders: JsonResponse['headers'];
+  let text: string;
   try {
-    const res = await request(url, {
-      method: req.method,
-      headers,
-      body: payload ?? null,
-      signal: controller.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-      // Token and /gateway/bot calls are rare: keep no idle socket behind (in a worker it would outlive the task).
-      reset: true,
-      ...(req.dispatcher === undefined ? {} : { dispatcher: req.dispatcher }),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, body: parseJsonBody(text, res.statusCode, req.what) };
+    const res =
+      'pool' in target
+        ? await target.pool.request({ path: target.path, method: req.method, headers, body: payload, signal: controller.signal, reset: !req.keepAlive })
+        : await request(target.url, {
+            method: req.method,
+            headers,
+            body: payload,
+            signal: controller.signal,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+            reset: !req.keepAlive,
+            ...(target.dispatcher === undefined ? {} : { dispatcher: target.dispatcher }),
+          });
+    status = res.statusCode;
+    resHeaders = res.headers;
+    text = await res.body.text();
   } catch (err) {
-    if (err instanceof QQBotError) throw err;
-    if (isAborted(req.signal)) throw new QQBotError(ErrorCodes.ABORTED, `${req.what} was aborted`, { retryable: false, cause: err });
-    throw transportError(err, req.what, req.timeoutMs, timedOut);
+    if (isAborted(signal)) throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: err });
+    throw transportError(err, what, timeoutMs, timedOut);
   } finally {
     clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onCallerAbort);
+    signal?.removeEventListener('abort', onCallerAbort);
   }
+  return { status, headers: resHeaders, body: parseJsonBody(text, status, what) };
+}
+
+/**
+ * One JSON call to a URL, for the rare calls (token, `/gateway/bot`): the body is serialised here, and the
+ * socket is not kept alive. Failures and statuses as {@link exchange}: `HTTP_TIMEOUT`, `NETWORK`, `ABORTED`,
+ * or `BAD_RESPONSE` for a 2xx answer whose body is not JSON; any other status is returned with `body` parsed,
+ * or `undefined` when it is empty or not JSON, and the caller classifies the answer by the body's `code` when
+ * there is one, else by the status.
+ */
+export function requestJson(url: string, req: JsonRequest): Promise<JsonResponse> {
+  return exchange(
+    { url, dispatcher: req.dispatcher },
+    {
+      method: req.method,
+      headers: req.headers ?? {},
+      payload: req.body === undefined ? null : JSON.stringify(req.body),
+      timeoutMs: req.timeoutMs,
+      signal: req.signal,
+      what: req.what,
+      keepAlive: false,
+    },
+  );
 }
