@@ -8,6 +8,7 @@ import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
+import { releaseInOrder } from './release.js';
 import { RateMeter, shardTotal, StatusLine, type StatusFacts } from './status-line.js';
 import { createStopSignal, exitOnForce, stopOnOutputClosed, type StopSignal } from './stop-signal.js';
 import { buildDemoSummary, formatDemoSummary, type DemoFacts } from './summary.js';
@@ -77,15 +78,10 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
     });
     result = await streamAndCount(config, fake, connector, { stop, tracker, recovery: new RecoveryClock(), status, say });
   } finally {
-    // Whatever threw, release what was started: the fake's server, the signal handlers, the --duration timer
-    // and the worker threads must not keep the process alive.
-    status.stop();
-    stop.dispose();
-    try {
-      await connector?.close();
-    } finally {
-      await fake?.close();
-    }
+    // Whatever threw, release what was started: the worker threads, the fake's server, the signal handlers and
+    // the --duration timer must not keep the process alive. The signal handlers go last, so a second signal
+    // during the close still exits at once.
+    await releaseInOrder([() => connector?.close(), () => fake?.close(), () => status.stop(), () => stop.dispose()]);
   }
 
   const summary = buildDemoSummary(result);

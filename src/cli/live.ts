@@ -9,6 +9,7 @@ import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { createRedactor } from './redaction.js';
+import { releaseInOrder } from './release.js';
 import { JsonStatus, RateMeter, shardTotal, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
 import { createStopSignal, exitOnForce, stopOnOutputClosed } from './stop-signal.js';
 import { formatLiveSummary } from './summary.js';
@@ -74,33 +75,35 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
 
   const stop = createStopSignal({ onForce: exitOnForce(io.stderr) });
   const fatal = watchFatal(connector, stop);
-  // A wall-clock bound: it also ends a run that never manages to connect.
-  if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
-  stopOnOutputClosed(io.stdout, stop, say);
-
-  connector.on('dispatch', (event) => {
-    received += 1;
-    // Events that arrive while closing are printed too: the connector counts them as delivered.
-    if (stop.signal.reason !== 'output-closed') io.stdout.write(ndjson(event));
-  });
-
-  logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
-  logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
   let connected = false;
+  let shards: readonly ShardStatus[] = [];
   try {
-    await connector.start({ signal: stop.signal });
-    connected = true;
-    logger.info('connected; printing events as NDJSON on stdout');
-    status.start();
-    await stop.stopped;
-  } catch (err) {
-    fatal.caught(err);
-  }
+    // A wall-clock bound: it also ends a run that never manages to connect.
+    if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);
+    stopOnOutputClosed(io.stdout, stop, say);
+    connector.on('dispatch', (event) => {
+      received += 1;
+      // Events that arrive while closing are printed too: the connector counts them as delivered.
+      if (stop.signal.reason !== 'output-closed') io.stdout.write(ndjson(event));
+    });
 
-  const shards = connector.status();
-  await connector.close();
-  status.stop();
-  stop.dispose();
+    logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
+    logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
+    try {
+      await connector.start({ signal: stop.signal });
+      connected = true;
+      logger.info('connected; printing events as NDJSON on stdout');
+      status.start();
+      await stop.stopped;
+    } catch (err) {
+      fatal.caught(err);
+    }
+    shards = connector.status();
+  } finally {
+    // Whatever threw, release what was started; the signal handlers go last, so a second signal during the
+    // close still exits at once.
+    await releaseInOrder([() => connector.close(), () => status.stop(), () => stop.dispose()]);
+  }
 
   if (fatal.error !== undefined) {
     say(formatFatal(fatal.error));
