@@ -3,6 +3,8 @@ import { Pool } from 'undici';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, type EndpointOptions, type Logger, type TimeoutOptions } from '../options.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
+import { abortableSleep } from '../supervisor/abortable-sleep.js';
+import { raceAbort } from './abortable.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
@@ -280,49 +282,16 @@ interface CallResult {
 const enc = encodeURIComponent;
 
 /**
- * Waits for `work` unless one of `signals` aborts first (then rejects with its reason). Listeners are removed
- * on every path, so long-lived signals (the client's own `close()` signal) collect nothing.
+ * Waits `ms` unless one of `signals` aborts first (then rejects with its reason). The timer is released on both
+ * paths: the local controller ends {@link abortableSleep} once the race is decided.
  */
-function raceAbort<T>(work: Promise<T>, signals: readonly AbortSignal[], onAbort?: () => void): Promise<T> {
-  if (signals.length === 0) return work;
-  const fired = signals.find((s) => s.aborted);
-  if (fired !== undefined) {
-    onAbort?.();
-    work.catch(() => undefined);
-    return Promise.reject(fired.reason as unknown);
+async function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
+  const done = new AbortController();
+  try {
+    await raceAbort(abortableSleep(ms, done.signal), signals);
+  } finally {
+    done.abort();
   }
-  return new Promise<T>((resolve, reject) => {
-    const listeners = signals.map((s) => {
-      const listener = (): void => {
-        cleanup();
-        onAbort?.();
-        work.catch(() => undefined);
-        reject(s.reason as unknown);
-      };
-      s.addEventListener('abort', listener, { once: true });
-      return listener;
-    });
-    const cleanup = (): void => signals.forEach((s, i) => s.removeEventListener('abort', listeners[i] as () => void));
-    work.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (err: unknown) => {
-        cleanup();
-        reject(err);
-      },
-    );
-  });
-}
-
-function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
-  if (ms <= 0 && !signals.some((s) => s.aborted)) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const done = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return raceAbort(done, signals, () => clearTimeout(timer));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
+import { raceAbort } from './abortable.js';
 import { requestJson } from './request-json.js';
 
 /** Token endpoint codes that mean the appId/secret pair is wrong: never retried (qq-protocol.md §1). */
@@ -89,25 +90,10 @@ export class TokenManager {
     return this.#inflight;
   }
 
-  /** A caller that aborts stops waiting; the shared fetch goes on for the others. */
+  /** A caller that aborts stops waiting (`ABORTED`); the shared fetch goes on for the others. */
   #waitFor(shared: Promise<AccessToken>, signal: AbortSignal | undefined): Promise<AccessToken> {
     if (signal === undefined) return shared;
-    const aborted = (): QQBotError => new QQBotError(ErrorCodes.ABORTED, 'waiting for an access token was aborted', { retryable: false, cause: signal.reason });
-    if (signal.aborted) return Promise.reject(aborted());
-    return new Promise<AccessToken>((resolve, reject) => {
-      const onAbort = (): void => reject(aborted());
-      signal.addEventListener('abort', onAbort, { once: true });
-      shared.then(
-        (token) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(token);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
-    });
+    return raceAbort(shared, [signal], (s) => new QQBotError(ErrorCodes.ABORTED, 'waiting for an access token was aborted', { retryable: false, cause: s.reason }));
   }
 
   async #fetch(): Promise<AccessToken> {
