@@ -163,7 +163,8 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A plain object (not null, not an array): what every options object must be. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -184,8 +185,8 @@ function httpUrl(name: string, value: unknown): string {
   return text.replace(/\/+$/, '');
 }
 
-/** p-retry style: one helper for every numeric option. */
-function integerOption(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** p-retry style: one helper for every numeric option; `name` is the option's full path (`retry.retries`). */
+export function integerOption(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${name}\` to be an integer`);
   if (value < min) throw invalidOption(`Expected \`${name}\` to be ≥ ${min}`);
@@ -193,13 +194,15 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
   return value;
 }
 
-function section(name: string, value: unknown): Record<string, unknown> {
+/** An optional options object: `{}` when absent, else it must be an object. */
+export function section(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) throw invalidOption(`Expected \`${name}\` to be an object`);
   return value;
 }
 
-function logger(value: unknown): Logger | undefined {
+/** Checks a `logger`: absent, or an object with pino's four methods. */
+export function resolveLogger(value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value) || !['debug', 'info', 'warn', 'error'].every((m) => typeof value[m] === 'function')) {
     throw invalidOption('Expected `logger` to have debug, info, warn and error methods (pino-compatible)');
@@ -251,8 +254,6 @@ export function resolveCredentials(options: Record<string, unknown>): { appId: s
   return { appId: nonEmptyString('appId', options.appId), secret: nonEmptyString('secret', options.secret) };
 }
 
-export { logger as resolveLogger };
-
 /** Validates once, at construction (undici/pino style). Messages name the option, never its secret value. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (!isObject(input)) throw invalidOption('Expected options to be an object with appId, secret and intents');
@@ -287,6 +288,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     resourceLimits,
     dedupeWindow: integerOption('dedupeWindow', input.dedupeWindow, DEFAULT_OPTIONS.dedupeWindow, 1, 1_000_000),
     maxPayloadBytes: integerOption('maxPayloadBytes', input.maxPayloadBytes, DEFAULT_OPTIONS.maxPayloadBytes, 1024),
-    logger: logger(input.logger),
+    logger: resolveLogger(input.logger),
   };
 }

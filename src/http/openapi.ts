@@ -1,7 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, type EndpointOptions, type Logger, type TimeoutOptions } from '../options.js';
+import {
+  integerOption,
+  isObject,
+  resolveCredentials,
+  resolveEndpoints,
+  resolveLogger,
+  resolveTimeouts,
+  section,
+  type EndpointOptions,
+  type Logger,
+  type TimeoutOptions,
+} from '../options.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { abortableSleep } from '../supervisor/abortable-sleep.js';
 import { raceAbort } from './abortable.js';
@@ -189,45 +200,31 @@ interface Resolved {
 const POOL_CONNECTIONS = 32;
 const KEEP_ALIVE_MS = 30_000;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isTokenSource(value: unknown): value is TokenSource {
   if (typeof value !== 'object' || value === null) return false;
   const t = value as Record<string, unknown>;
   return typeof t.appId === 'string' && typeof t.get === 'function' && typeof t.refresh === 'function';
 }
 
-function retryOption(name: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`retry.${name}\` to be an integer`);
-  if (value < 0) throw invalidOption(`Expected \`retry.${name}\` to be ≥ 0`);
-  if (value > max) throw invalidOption(`Expected \`retry.${name}\` to be ≤ ${max}`);
-  return value;
-}
-
 /** Checks a `retry` object (p-retry style: once, at construction). */
 export function resolveRetry(value: unknown): Required<RetryOptions> {
-  if (value === undefined) return { ...DEFAULT_RETRY };
-  if (!isRecord(value)) throw invalidOption('Expected `retry` to be an object');
+  const r = section('retry', value);
   const retry = {
-    retries: retryOption('retries', value.retries, DEFAULT_RETRY.retries, 10),
-    minDelayMs: retryOption('minDelayMs', value.minDelayMs, DEFAULT_RETRY.minDelayMs, 60_000),
-    maxDelayMs: retryOption('maxDelayMs', value.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 300_000),
+    retries: integerOption('retry.retries', r.retries, DEFAULT_RETRY.retries, 0, 10),
+    minDelayMs: integerOption('retry.minDelayMs', r.minDelayMs, DEFAULT_RETRY.minDelayMs, 0, 60_000),
+    maxDelayMs: integerOption('retry.maxDelayMs', r.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 300_000),
   };
   if (retry.maxDelayMs < retry.minDelayMs) throw invalidOption('Expected `retry.maxDelayMs` to be ≥ `retry.minDelayMs`');
   return retry;
 }
 
 function resolveCommon(options: Record<string, unknown>, apiBase: string): Resolved {
-  if (options.replies !== undefined && !isRecord(options.replies)) throw invalidOption('Expected `replies` to be an object');
   return {
     apiBase,
     timeoutMs: resolveTimeouts(options.timeouts).httpMs,
     retry: resolveRetry(options.retry),
     logger: resolveLogger(options.logger),
-    replies: (options.replies ?? {}) as ReplyTrackerOptions,
+    replies: section('replies', options.replies) as ReplyTrackerOptions,
   };
 }
 
@@ -323,7 +320,7 @@ export class QQOpenAPI {
   /** @internal Use {@link QQOpenAPI.fromTokenManager}. */
   constructor(options: SharedTokenOpenAPIOptions, tokens: TokenSource);
   constructor(options: QQOpenAPIOptions | SharedTokenOpenAPIOptions, tokens?: TokenSource) {
-    if (!isRecord(options)) throw invalidOption('Expected options to be an object with appId and secret');
+    if (!isObject(options)) throw invalidOption('Expected options to be an object with appId and secret');
     const input = options as Record<string, unknown>;
     if (tokens === undefined) {
       const { appId, secret } = resolveCredentials(input);
@@ -479,7 +476,7 @@ export class QQOpenAPI {
   async getMe(options?: CallOptions): Promise<BotUser> {
     const route = 'GET /users/@me';
     const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/users/@me', signal: options?.signal });
-    if (!isRecord(body) || typeof body.id !== 'string' || typeof body.username !== 'string') throw badShape(route, status, 'id and username');
+    if (!isObject(body) || typeof body.id !== 'string' || typeof body.username !== 'string') throw badShape(route, status, 'id and username');
     const user: BotUser = { id: body.id, username: body.username };
     if (typeof body.avatar === 'string') user.avatar = body.avatar;
     if (typeof body.union_openid === 'string') user.union_openid = body.union_openid;
@@ -489,18 +486,18 @@ export class QQOpenAPI {
   async getGateway(options?: CallOptions): Promise<{ url: string }> {
     const route = 'GET /gateway';
     const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/gateway', signal: options?.signal });
-    if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
+    if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     return { url: body.url };
   }
 
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
     const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/gateway/bot', signal: options?.signal });
-    if (!isRecord(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
+    if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     const limit = body.session_start_limit;
     const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
     // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
-    if (!num(body.shards) || !isRecord(limit) || !num(limit.total) || !num(limit.remaining) || !num(limit.reset_after) || !num(limit.max_concurrency)) {
+    if (!num(body.shards) || !isObject(limit) || !num(limit.total) || !num(limit.remaining) || !num(limit.reset_after) || !num(limit.max_concurrency)) {
       throw badShape(route, status, 'url, shards and session_start_limit');
     }
     return {
@@ -523,10 +520,10 @@ export class QQOpenAPI {
   // ─────────────── internals ───────────────
 
   async #send(route: string, path: string, body: V2MessageBody | ChannelMessageBody, idempotent: boolean, options?: CallOptions): Promise<SendResult> {
-    if (!isRecord(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
+    if (!isObject(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
     const res = await this.#call({ method: 'POST', idempotent, route, path, body, signal: options?.signal });
     if (res.deduplicated) return { status: 'deduplicated', deduplicated: true };
-    const b = isRecord(res.body) ? res.body : undefined;
+    const b = isObject(res.body) ? res.body : undefined;
     if (b !== undefined && typeof b.id === 'string' && b.id !== '') {
       const ts = b.timestamp;
       return { status: 'sent', id: b.id, timestamp: typeof ts === 'string' ? ts : typeof ts === 'number' ? String(ts) : undefined, deduplicated: false };
@@ -537,13 +534,13 @@ export class QQOpenAPI {
   }
 
   async #upload(route: string, path: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
-    if (!isRecord(input) || ![1, 2, 3, 4].includes(input.fileType) || typeof input.url !== 'string' || input.url === '') {
+    if (!isObject(input) || ![1, 2, 3, 4].includes(input.fileType) || typeof input.url !== 'string' || input.url === '') {
       throw invalidOption('Expected `{ fileType: 1 | 2 | 3 | 4, url: string }`');
     }
     // A second upload only yields a second file_info; nothing is posted (srv_send_msg: false).
     const res = await this.#call({ method: 'POST', idempotent: true, route, path, body: { file_type: input.fileType, url: input.url, srv_send_msg: false }, signal: options?.signal });
     const b = res.body;
-    if (!isRecord(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
+    if (!isObject(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
     return {
       fileUuid: typeof b.file_uuid === 'string' ? b.file_uuid : undefined,
       fileInfo: b.file_info,
@@ -618,7 +615,7 @@ export class QQOpenAPI {
         const inBody = readErrorBody(res.body);
         const code = inBody.code ?? inBody.err_code;
         // An error in a 2xx answer (seen in the field): a non-zero code, no id, not an audit hold.
-        const isError = code !== undefined && code !== 0 && !(isRecord(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
+        const isError = code !== undefined && code !== 0 && !(isObject(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
         if (!isError) {
           if (res.body === undefined && call.allowEmpty !== true) throw badShape(call.route, res.status, 'a JSON body', 'empty');
           return { status: res.status, body: res.body, deduplicated: false };
@@ -698,8 +695,8 @@ function codesOf(body: unknown): [number | undefined, number | undefined] {
 }
 
 function auditIdOf(body: unknown): string | undefined {
-  if (!isRecord(body)) return undefined;
-  const candidates = [isRecord(body.data) && isRecord(body.data.message_audit) ? body.data.message_audit.audit_id : undefined, isRecord(body.message_audit) ? body.message_audit.audit_id : undefined, body.audit_id];
+  if (!isObject(body)) return undefined;
+  const candidates = [isObject(body.data) && isObject(body.data.message_audit) ? body.data.message_audit.audit_id : undefined, isObject(body.message_audit) ? body.message_audit.audit_id : undefined, body.audit_id];
   const found = candidates.find((c): c is string => typeof c === 'string' && c !== '');
   return found;
 }

@@ -1,4 +1,5 @@
-import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { ErrorCodes, QQBotError } from '../errors.js';
+import { integerOption, isObject } from '../options.js';
 
 /**
  * The platform's passive-reply rules (qq-protocol.md §8), enforced before anything is sent:
@@ -50,7 +51,7 @@ export const DEFAULT_MAX_TRACKED = 10_000;
 const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> = {
   GROUP_AT_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
   GROUP_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
-  C2C_MESSAGE_CREATE: { scope: 'c2c', target: (d) => (isRecord(d.author) ? d.author.user_openid : undefined) },
+  C2C_MESSAGE_CREATE: { scope: 'c2c', target: (d) => (isObject(d.author) ? d.author.user_openid : undefined) },
   AT_MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
   MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
   DIRECT_MESSAGE_CREATE: { scope: 'dm', target: (d) => d.guild_id },
@@ -63,10 +64,6 @@ const EVENT_TARGETS: ReadonlyArray<{ field: string; scope: ReplyScope }> = [
   { field: 'user_openid', scope: 'c2c' },
   { field: 'channel_id', scope: 'channel' },
 ];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function nonEmpty(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
@@ -124,10 +121,8 @@ export class ReplyTracker {
 
   constructor(options: ReplyTrackerOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#maxReplies = options.maxReplies ?? DEFAULT_MAX_REPLIES;
-    this.#maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
-    if (!Number.isInteger(this.#maxReplies) || this.#maxReplies < 1) throw invalidOption('Expected `maxReplies` to be an integer ≥ 1');
-    if (!Number.isInteger(this.#maxTracked) || this.#maxTracked < 1) throw invalidOption('Expected `maxTracked` to be an integer ≥ 1');
+    this.#maxReplies = integerOption('maxReplies', options.maxReplies, DEFAULT_MAX_REPLIES, 1);
+    this.#maxTracked = integerOption('maxTracked', options.maxTracked, DEFAULT_MAX_TRACKED, 1);
   }
 
   /** How many messages/events are remembered right now. */
@@ -147,7 +142,7 @@ export class ReplyTracker {
     const refName = ref.msg_id === undefined ? 'event' : 'message';
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      const data = isRecord(event.data) ? event.data : {};
+      const data = isObject(event.data) ? event.data : {};
       const sentAt = parseEventTimestamp(data.timestamp) ?? now;
       const deadline = sentAt + REPLY_WINDOWS_MS[scope];
       // Checked before inserting: an event already too old takes no slot and so evicts no open window.
@@ -215,7 +210,7 @@ export interface ReplyTarget {
 
 /** Where a reply to `event` goes and what it refers to. Pure; throws `QQBOT_REPLY_UNSUPPORTED`. */
 export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
-  const data = isRecord(event.data) ? event.data : undefined;
+  const data = isObject(event.data) ? event.data : undefined;
   if (data === undefined) throw unsupported(event, 'its data is not an object');
   const message = MESSAGE_EVENTS[event.type];
   if (message !== undefined) {

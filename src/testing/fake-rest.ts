@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isObject } from '../options.js';
 
 /** What the REST fake needs from the server that hosts it. */
 export interface FakeRestContext {
@@ -66,10 +67,6 @@ interface Route {
   method: string;
   pattern: RegExp;
   handler: (fake: FakeRestApi, params: string[], body: unknown, answer: Answer) => void;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, traceId: string): void {
@@ -223,7 +220,7 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     const answer = { status: 500, body: undefined as unknown };
     match.route.handler(this, match.params, parsed, (status, b) => {
       answer.status = status;
-      answer.body = status >= 400 && isRecord(b) ? { ...b, trace_id: traceId } : b;
+      answer.body = status >= 400 && isObject(b) ? { ...b, trace_id: traceId } : b;
     });
 
     if (this.#fail.n > 0 && this.#fail.afterProcessing) {
@@ -271,16 +268,16 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   /** @internal */
   sendMessage(kind: FakeMessageKind, targetId: string, body: unknown, answer: Answer): void {
     const error = (status: number, code: number, message: string): void => answer(status, { message, code, err_code: code });
-    if (!isRecord(body)) return error(400, FakeRestCodes.INVALID_BODY, 'body must be a JSON object');
+    if (!isObject(body)) return error(400, FakeRestCodes.INVALID_BODY, 'body must be a JSON object');
     const v2 = kind === 'group' || kind === 'c2c';
     const msgType = v2 ? body.msg_type : 0;
     if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number)) return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0, 2, 3, 4 or 7');
     if (msgType === 0 && (typeof body.content !== 'string' || body.content.trim() === '') && !(!v2 && (body.embed !== undefined || body.ark !== undefined || body.image !== undefined || body.markdown !== undefined))) {
       return error(400, FakeRestCodes.INVALID_BODY, 'content is required for msg_type 0');
     }
-    if (msgType === 2 && !isRecord(body.markdown)) return error(400, FakeRestCodes.INVALID_BODY, 'markdown is required for msg_type 2');
+    if (msgType === 2 && !isObject(body.markdown)) return error(400, FakeRestCodes.INVALID_BODY, 'markdown is required for msg_type 2');
     if (msgType === 7) {
-      const info = isRecord(body.media) ? body.media.file_info : undefined;
+      const info = isObject(body.media) ? body.media.file_info : undefined;
       if (typeof info !== 'string' || !this.#uploads.has(info)) return error(400, FakeRestCodes.INVALID_BODY, 'media.file_info is required for msg_type 7 and must come from an upload');
     }
     if (body.msg_seq !== undefined && (typeof body.msg_seq !== 'number' || !Number.isInteger(body.msg_seq) || body.msg_seq < 0)) {
@@ -325,7 +322,7 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
   /** @internal */
   upload(body: unknown, answer: Answer): void {
-    if (!isRecord(body) || ![1, 2, 3, 4].includes(body.file_type as number) || typeof body.url !== 'string' || body.url === '') {
+    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number) || typeof body.url !== 'string' || body.url === '') {
       return answer(400, { message: 'file_type (1-4) and url are required', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
     }
     const n = ++this.#seq;
@@ -359,7 +356,7 @@ const ROUTES: readonly Route[] = [
     method: 'PUT',
     pattern: /^\/interactions\/([^/]+)$/,
     handler: (_f, _p, b, answer) => {
-      const code = isRecord(b) ? b.code : undefined;
+      const code = isObject(b) ? b.code : undefined;
       if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 5) {
         answer(400, { message: 'code must be an integer 0-5', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
       } else {
