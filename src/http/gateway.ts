@@ -1,5 +1,4 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { requestJson } from './request-json.js';
 
 /** The `Authorization` header value for an access token. */
@@ -7,13 +6,44 @@ export function authorization(accessToken: string): string {
   return `QQBot ${accessToken}`;
 }
 
-function isGatewayBotInfo(body: unknown): body is GatewayBotInfo {
-  if (typeof body !== 'object' || body === null) return false;
+/** A `GET /gateway/bot` answer, field by field; a number is `undefined` when missing or not a finite number. */
+export interface GatewayBotReading {
+  url: string;
+  shards: number | undefined;
+  /** `session_start_limit.total`. */
+  total: number | undefined;
+  /** `session_start_limit.remaining`. */
+  remaining: number | undefined;
+  /** `session_start_limit.reset_after`, in ms. */
+  resetAfterMs: number | undefined;
+  /** `session_start_limit.max_concurrency`: sessions that may start per 5 s. */
+  maxConcurrency: number | undefined;
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The one reader of a `GET /gateway/bot` body. `undefined` without a non-empty `url`, or when
+ * `session_start_limit` is there but not an object. How much else is required is the caller's choice: the
+ * worker takes the limits it finds ({@link fetchGatewayBot}), `QQOpenAPI.getGatewayBot` requires them all.
+ */
+export function readGatewayBot(body: unknown): GatewayBotReading | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
   const b = body as Record<string, unknown>;
-  if (typeof b.url !== 'string' || b.url === '') return false;
+  if (typeof b.url !== 'string' || b.url === '') return undefined;
   const limit = b.session_start_limit;
-  if (limit === undefined) return true;
-  return typeof limit === 'object' && limit !== null;
+  if (limit !== undefined && (typeof limit !== 'object' || limit === null)) return undefined;
+  const l = (limit ?? {}) as Record<string, unknown>;
+  return {
+    url: b.url,
+    shards: finite(b.shards),
+    total: finite(l.total),
+    remaining: finite(l.remaining),
+    resetAfterMs: finite(l.reset_after),
+    maxConcurrency: finite(l.max_concurrency),
+  };
 }
 
 export interface GatewayFetchResult {
@@ -43,14 +73,9 @@ export async function fetchGatewayBot(apiBase: string, accessToken: string, appI
       details: { status: res.status },
     });
   }
-  if (!isGatewayBotInfo(res.body)) {
+  const info = readGatewayBot(res.body);
+  if (info === undefined) {
     throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'GET /gateway/bot answered without a gateway url', { retryable: true, details: { status: res.status } });
   }
-  const limit = res.body.session_start_limit as Partial<GatewayBotInfo['session_start_limit']> | undefined;
-  return {
-    url: res.body.url,
-    remaining: typeof limit?.remaining === 'number' ? limit.remaining : undefined,
-    resetAfterMs: typeof limit?.reset_after === 'number' ? limit.reset_after : undefined,
-    maxConcurrency: typeof limit?.max_concurrency === 'number' ? limit.max_concurrency : undefined,
-  };
+  return { url: info.url, remaining: info.remaining, resetAfterMs: info.resetAfterMs, maxConcurrency: info.maxConcurrency };
 }

@@ -17,7 +17,7 @@ import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { abortableSleep } from '../supervisor/abortable-sleep.js';
 import { raceAbort } from './abortable.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
-import { authorization } from './gateway.js';
+import { authorization, readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
 import { ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { TokenManager } from './token-manager.js';
@@ -493,17 +493,22 @@ export class QQOpenAPI {
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
     const { status, body } = await this.#call({ method: 'GET', idempotent: true, route, path: '/gateway/bot', signal: options?.signal });
-    if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
-    const limit = body.session_start_limit;
-    const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    const info = readGatewayBot(body);
     // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
-    if (!num(body.shards) || !isObject(limit) || !num(limit.total) || !num(limit.remaining) || !num(limit.reset_after) || !num(limit.max_concurrency)) {
+    if (
+      info === undefined ||
+      info.shards === undefined ||
+      info.total === undefined ||
+      info.remaining === undefined ||
+      info.resetAfterMs === undefined ||
+      info.maxConcurrency === undefined
+    ) {
       throw badShape(route, status, 'url, shards and session_start_limit');
     }
     return {
-      url: body.url,
-      shards: body.shards,
-      session_start_limit: { total: limit.total, remaining: limit.remaining, reset_after: limit.reset_after, max_concurrency: limit.max_concurrency },
+      url: info.url,
+      shards: info.shards,
+      session_start_limit: { total: info.total, remaining: info.remaining, reset_after: info.resetAfterMs, max_concurrency: info.maxConcurrency },
     };
   }
 
