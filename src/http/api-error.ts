@@ -113,6 +113,8 @@ export interface QQApiErrorInit {
   what: string;
   status: number;
   body: unknown;
+  /** `body` as {@link readErrorBody} read it, when the caller already has it: it is not read again. */
+  errorBody?: ApiErrorBody;
   headers?: Record<string, string | string[] | undefined>;
   /** How many attempts were made, retries and the token retry included. */
   attempts?: number;
@@ -139,7 +141,7 @@ export class QQApiError extends QQBotError {
   readonly kind: ApiErrorKind;
 
   constructor(init: QQApiErrorInit) {
-    const body = readErrorBody(init.body);
+    const body = init.errorBody ?? readErrorBody(init.body);
     const traceId = body.trace_id ?? (init.headers === undefined ? undefined : header(init.headers, 'x-tps-trace-id'));
     const kind = classifyApiError(init.status, body.code, body.err_code);
     const code = body.code ?? body.err_code;

@@ -616,9 +616,10 @@ export class QQOpenAPI {
         continue;
       }
 
+      // Read once: the 2xx check, the classification and the error all use it.
+      const errorBody = readErrorBody(res.body);
       if (res.status >= 200 && res.status < 300) {
-        const inBody = readErrorBody(res.body);
-        const code = inBody.code ?? inBody.err_code;
+        const code = errorBody.code ?? errorBody.err_code;
         // An error in a 2xx answer (seen in the field): a non-zero code, no id, not an audit hold.
         const isError = code !== undefined && code !== 0 && !(isObject(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
         if (!isError) {
@@ -627,7 +628,7 @@ export class QQOpenAPI {
         }
       }
 
-      const kind = classifyApiError(res.status, ...codesOf(res.body));
+      const kind = classifyApiError(res.status, errorBody.code, errorBody.err_code);
       if (kind === 'duplicate' && mayHaveLanded) {
         logger?.debug({ route: call.route, attempt }, 'qq api: duplicate after a retry; the first attempt landed');
         return { status: res.status, body: res.body, deduplicated: true };
@@ -649,7 +650,7 @@ export class QQOpenAPI {
         await this.#backoff(call, retriesUsed, retryAfterMs(res.headers), `HTTP ${res.status}`, signals);
         continue;
       }
-      const error = new QQApiError({ what: call.route, status: res.status, body: res.body, headers: res.headers, attempts: attempt });
+      const error = new QQApiError({ what: call.route, status: res.status, body: res.body, errorBody, headers: res.headers, attempts: attempt });
       logger?.warn({ route: call.route, status: error.status, qqCode: error.qqCode ?? null, traceId: error.traceId ?? null, kind: error.kind, attempts: attempt }, 'qq api: call failed');
       throw error;
     }
@@ -692,11 +693,6 @@ function isTransportFailure(err: QQBotError): boolean {
 function neverSent(err: QQBotError): boolean {
   const errno = err.details.errno;
   return err.code === ErrorCodes.NETWORK && (errno === 'ECONNREFUSED' || errno === 'UND_ERR_CONNECT_TIMEOUT' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN');
-}
-
-function codesOf(body: unknown): [number | undefined, number | undefined] {
-  const b = readErrorBody(body);
-  return [b.code, b.err_code];
 }
 
 function auditIdOf(body: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { raceAbort } from './abortable.js';
+import { readErrorBody } from './api-error.js';
 import { requestJson } from './request-json.js';
 
 /** Token endpoint codes that mean the appId/secret pair is wrong: never retried (qq-protocol.md §1). */
@@ -105,9 +106,9 @@ export class TokenManager {
       what: 'POST getAppAccessToken',
     });
     const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
-    const qqCode = typeof body.code === 'number' ? body.code : typeof body.code === 'string' ? Number(body.code) : undefined;
+    const qqCode = readErrorBody(res.body).code;
     // Classified by the body's code whatever the status: the platform may answer an error with 200.
-    if (qqCode !== undefined && qqCode !== 0 && Number.isFinite(qqCode)) {
+    if (qqCode !== undefined && qqCode !== 0) {
       if (CREDENTIAL_CODES.has(qqCode)) {
         throw new QQBotError(ErrorCodes.CREDENTIALS_REFUSED, `the token endpoint refused the credentials for appId ${this.#options.appId} (code ${qqCode})`, {
           retryable: false,

@@ -65,6 +65,11 @@ describe('TokenManager', () => {
     expect(err.code).toBe(ErrorCodes.CREDENTIALS_REFUSED);
   });
 
+  it('reads a code sent as a digit string, as the OpenAPI client does', async () => {
+    host.tokenResponder = () => ({ status: 200, body: { code: '100016', message: 'invalid appid or secret' } });
+    expect((await rejection(manager().get())).code).toBe(ErrorCodes.CREDENTIALS_REFUSED);
+  });
+
   it.each([500, 502, 503])('treats HTTP %i as TOKEN_UNAVAILABLE, retryable', async (status) => {
     host.tokenResponder = () => ({ status, body: { message: 'oops' } });
     const err = await rejection(manager().get());
