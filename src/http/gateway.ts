@@ -7,7 +7,7 @@ export function authorization(accessToken: string): string {
 }
 
 /** A `GET /gateway/bot` answer, field by field; a number is `undefined` when missing or not a finite number. */
-export interface GatewayBotReading {
+interface GatewayBotReading {
   url: string;
   shards: number | undefined;
   /** `session_start_limit.total`. */
@@ -46,7 +46,7 @@ export function readGatewayBot(body: unknown): GatewayBotReading | undefined {
   };
 }
 
-export interface GatewayFetchResult {
+interface GatewayFetchResult {
   url: string;
   /** `undefined` when the answer has no `session_start_limit`. */
   remaining: number | undefined;

@@ -44,8 +44,8 @@ export const REPLY_WINDOWS_MS: Readonly<Record<ReplyScope, number>> = Object.fre
   c2c: 60 * 60_000,
 });
 
-export const DEFAULT_MAX_REPLIES = 5;
-export const DEFAULT_MAX_TRACKED = 10_000;
+const DEFAULT_MAX_REPLIES = 5;
+const DEFAULT_MAX_TRACKED = 10_000;
 
 /** Message events: the scope, and where in `data` the target id is. */
 const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> = {
@@ -201,7 +201,7 @@ export class ReplyTracker {
   }
 }
 
-export interface ReplyTarget {
+interface ReplyTarget {
   scope: ReplyScope;
   targetId: string;
   /** Exactly one of the two is set. */

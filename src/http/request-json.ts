@@ -1,9 +1,9 @@
 import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
-export interface JsonRequest {
+interface JsonRequest {
   method: HttpMethod;
   headers?: Record<string, string>;
   /** Serialized with `JSON.stringify` when present. */
@@ -27,7 +27,7 @@ export interface JsonResponse {
 const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
-export function isAborted(signal: AbortSignal | undefined): boolean {
+function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
@@ -35,7 +35,7 @@ export function isAborted(signal: AbortSignal | undefined): boolean {
  * What a failed HTTP exchange (not an HTTP error status) becomes: `HTTP_TIMEOUT` when our deadline fired or
  * undici's headers/body timeout did, otherwise `NETWORK` with `details.errno`. Shared by every HTTP path.
  */
-export function transportError(err: unknown, what: string, ms: number, timedOut: boolean): QQBotError {
+function transportError(err: unknown, what: string, ms: number, timedOut: boolean): QQBotError {
   const errno = errnoOf(err);
   if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {
     return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms } });
@@ -52,7 +52,7 @@ export function transportError(err: unknown, what: string, ms: number, timedOut:
  * (never a silent value). For any other status such a body (a proxy's HTML 502) is `undefined`: the status says
  * what happened, and the caller classifies by it, as it does for an empty error body.
  */
-export function parseJsonBody(text: string, status: number, what: string): unknown {
+function parseJsonBody(text: string, status: number, what: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -68,7 +68,7 @@ export function parseJsonBody(text: string, status: number, what: string): unkno
 const JSON_TYPE = 'application/json';
 
 /** One HTTP exchange, as {@link exchange} takes it. */
-export interface Exchange {
+interface Exchange {
   method: HttpMethod;
   /** Sent with `accept: application/json`, and `content-type: application/json` when there is a payload. */
   headers: Record<string, string>;
@@ -92,7 +92,7 @@ export interface Exchange {
  * per request, to `timeoutMs`); or a path on a pool's origin (the pool's own `headersTimeout` and
  * `bodyTimeout` apply: build it with them).
  */
-export type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string };
+type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string };
 
 /**
  * One HTTP exchange with one deadline, shared by every HTTP path. A plain timer + AbortController is the

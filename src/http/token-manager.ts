@@ -9,14 +9,14 @@ const CREDENTIAL_CODES: ReadonlySet<number> = new Set([100007, 100016]);
 /** Token endpoint code for "too many requests". */
 const RATE_LIMIT_CODE = 100001;
 /** How long to wait after a token rate limit. */
-export const TOKEN_RATE_LIMIT_DELAY_MS = 60_000;
+const TOKEN_RATE_LIMIT_DELAY_MS = 60_000;
 /**
  * The platform returns the same token until the last 60 s before expiry and a new one inside that window;
  * we ask for a new one this long before expiry, which lands inside it.
  */
 export const REFRESH_AHEAD_MS = 50_000;
 
-export interface TokenManagerOptions {
+interface TokenManagerOptions {
   appId: string;
   secret: string;
   /** The token endpoint URL. */
@@ -27,7 +27,7 @@ export interface TokenManagerOptions {
   now?: () => number;
 }
 
-export interface AccessToken {
+interface AccessToken {
   value: string;
   /** Epoch ms. */
   expiresAt: number;
@@ -78,7 +78,10 @@ export class TokenManager {
     return (await this.#waitFor(this.#fetchOnce(), signal)).value;
   }
 
-  /** The cached token without any I/O, if there is one. */
+  /**
+   * The cached token without any I/O, if there is one.
+   * @internal For tests; not part of the API.
+   */
   peek(): AccessToken | undefined {
     return this.#current === undefined ? undefined : { ...this.#current };
   }
