@@ -302,7 +302,7 @@ async function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void>
  * - `QQOpenAPI.fromTokenManager(tokens, { apiBase?, timeouts?, retry?, logger? })`: sharing the connector's tokens.
  *
  * Every failure is a {@link QQBotError}: {@link QQApiError} (`QQBOT_API_ERROR`) for an error answer,
- * `QQBOT_HTTP_TIMEOUT`, `QQBOT_NETWORK`, `QQBOT_BAD_RESPONSE` (an answer that is not the JSON expected),
+ * `QQBOT_HTTP_TIMEOUT`, `QQBOT_NETWORK`, `QQBOT_BAD_RESPONSE` (a 2xx answer that is not the JSON expected),
  * `QQBOT_ABORTED`, `QQBOT_CLOSED`; {@link QQOpenAPI.reply} adds `PASSIVE_REPLY_EXPIRED`, `PASSIVE_REPLY_LIMIT`
  * and `QQBOT_REPLY_UNSUPPORTED`. Never `undefined` in place of a result.
  */
@@ -587,7 +587,10 @@ export class QQOpenAPI {
     const payload = call.body === undefined ? null : JSON.stringify(call.body);
     let retriesUsed = 0;
     let refreshed = false;
-    /** An earlier attempt may have reached the platform (timeout, reset, 5xx): a "duplicate" now means it landed. */
+    /**
+     * An earlier attempt may have reached the platform (timeout, reset, 5xx): a "duplicate" now means it landed,
+     * and so does a 404 to a DELETE.
+     */
     let mayHaveLanded = false;
     for (let attempt = 1; ; attempt++) {
       // The token manager is not given the caller's signal: it shares one fetch among all callers, and one
