@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, QQBotError } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
+import { raceAbort } from './http/abortable.js';
 import { QQOpenAPI, type CallOptions, type ChannelMessageBody, type SendResult, type V2MessageBody } from './http/openapi.js';
 import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
@@ -143,30 +144,15 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   #abortable(started: Promise<void>, signal: AbortSignal): Promise<void> {
-    const aborted = (): QQBotError =>
-      new QQBotError(ErrorCodes.ABORTED, 'start() was aborted', { retryable: false, cause: signal.reason });
-    if (signal.aborted) {
-      void this.close();
-      return Promise.reject(aborted());
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        reject(aborted());
-        void this.close();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      started.then(
-        () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
-    });
+    // Aborting closes the connector; the caller gets QQBOT_ABORTED.
+    const onAbort = (): void => void this.close();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return raceAbort(started, [signal], (s) => new QQBotError(ErrorCodes.ABORTED, 'start() was aborted', { retryable: false, cause: s.reason })).finally(() =>
+      signal.removeEventListener('abort', onAbort),
+    );
   }
+
 
   #sink(): ShardSink {
     const logger = this.#options.logger;

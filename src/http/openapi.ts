@@ -604,7 +604,7 @@ export class QQOpenAPI {
         // are thrown as QQBotErrors (HTTP_TIMEOUT, NETWORK, ABORTED, BAD_RESPONSE for a 2xx that is not JSON).
         res = await exchange(
           { pool: this.#connections(), path },
-          { method: call.method, headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId }, payload, timeoutMs: this.#opts.timeoutMs, signal: call.signal, what: call.route, keepAlive: true },
+          { method: call.method, headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId }, payload, timeoutMs: this.#opts.timeoutMs, signal: call.signal, what: call.route, keepAlive: true, repeatable: false },
         );
       } catch (err) {
         const failure = this.#translate(err, call);

@@ -52,14 +52,14 @@ function transportError(err: unknown, what: string, ms: number, timedOut: boolea
  * (never a silent value). For any other status such a body (a proxy's HTML 502) is `undefined`: the status says
  * what happened, and the caller classifies by it, as it does for an empty error body.
  */
-function parseJsonBody(text: string, status: number, what: string): unknown {
+function parseJsonBody(text: string, status: number, what: string, repeatable: boolean): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     if (status < 200 || status >= 300) return undefined;
     throw new QQBotError(ErrorCodes.BAD_RESPONSE, `${what} answered HTTP ${status} with a body that is not JSON`, {
-      retryable: false,
+      retryable: repeatable,
       details: { status },
     });
   }
@@ -85,6 +85,12 @@ interface Exchange {
    * outlive the task).
    */
   keepAlive: boolean;
+  /**
+   * A 2xx answer that is not JSON is a retryable `BAD_RESPONSE` when true (token and `/gateway/bot`: asking again
+   * is harmless, and a non-retryable token error would end the connector), not retryable when false (the REST
+   * client never retries a 2xx it could not read: the call may have taken effect).
+   */
+  repeatable: boolean;
 }
 
 /**
@@ -140,7 +146,7 @@ export async function exchange(target: ExchangeTarget, req: Exchange): Promise<J
     clearTimeout(timer);
     signal?.removeEventListener('abort', onCallerAbort);
   }
-  return { status, headers: resHeaders, body: parseJsonBody(text, status, what) };
+  return { status, headers: resHeaders, body: parseJsonBody(text, status, what, req.repeatable) };
 }
 
 /**
@@ -161,6 +167,8 @@ export function requestJson(url: string, req: JsonRequest): Promise<JsonResponse
       signal: req.signal,
       what: req.what,
       keepAlive: false,
+      // Token and /gateway/bot calls: asking again is harmless.
+      repeatable: true,
     },
   );
 }

@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { OpCodes } from '../protocol/opcodes.js';
 import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
+import { isObject } from '../options.js';
 
 /**
  * The WebSocket gateway of {@link FakeQQServer}: sessions with their replayable logs, the sockets bound to
@@ -56,9 +57,6 @@ export interface FakeGatewayHost {
 
 const INVALID_SESSION_CLOSE_MS = 100;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
@@ -311,7 +309,7 @@ export class FakeGateway {
       } catch {
         return conn.close(4002, 'invalid payload');
       }
-      if (!isRecord(frame) || typeof frame.op !== 'number') return conn.close(4002, 'invalid payload');
+      if (!isObject(frame) || typeof frame.op !== 'number') return conn.close(4002, 'invalid payload');
       switch (frame.op) {
         case OpCodes.HEARTBEAT:
           return this.#onHeartbeat(conn, frame.d);
@@ -347,7 +345,7 @@ export class FakeGateway {
   }
 
   #onIdentify(conn: FakeConnection, d: unknown): void {
-    const data = isRecord(d) ? d : {};
+    const data = isObject(d) ? d : {};
     const token = typeof data.token === 'string' ? data.token : '';
     const intents = typeof data.intents === 'number' ? data.intents : Number.NaN;
     const shard = parseShard(data.shard);
@@ -374,7 +372,7 @@ export class FakeGateway {
   }
 
   #onResume(conn: FakeConnection, d: unknown): void {
-    const data = isRecord(d) ? d : {};
+    const data = isObject(d) ? d : {};
     const sessionId = typeof data.session_id === 'string' ? data.session_id : '';
     const seq = typeof data.seq === 'number' ? data.seq : Number.NaN;
     this.host.stats.resumes.push({ sessionId, seq, at: this.host.now() });

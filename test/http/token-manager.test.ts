@@ -99,9 +99,11 @@ describe('TokenManager', () => {
     expect(err.details.retryAfterMs).toBe(60_000);
   });
 
-  it('reports a non-JSON 200 as BAD_RESPONSE, never as a token', async () => {
+  it('reports a non-JSON 200 as BAD_RESPONSE, never as a token, and retryable (not fatal for the connector)', async () => {
     host.tokenResponder = () => ({ status: 200, raw: '<html>captive portal</html>' });
-    expect((await rejection(manager().get())).code).toBe(ErrorCodes.BAD_RESPONSE);
+    const err = await rejection(manager().get());
+    expect(err.code).toBe(ErrorCodes.BAD_RESPONSE);
+    expect(err.retryable).toBe(true);
   });
 
   it('reports a 200 without access_token as BAD_RESPONSE', async () => {
