@@ -1,0 +1,53 @@
+/**
+ * What a store keeps of one shard's session: enough for another attempt — or another process — to RESUME it
+ * and to drop what was already delivered.
+ */
+export interface SessionCheckpoint {
+  sessionId: string;
+  /** The last seq the host acknowledged (its `'dispatch'` listeners returned, and promises they returned settled). */
+  seq: number;
+  /** The gateway URL the session was opened on, or `null` to fetch `/gateway/bot` again. */
+  gatewayUrl: string | null;
+  /** Recent event ids, oldest first: the dedupe window, so a restarted process does not deliver them again. */
+  recentIds: readonly string[];
+}
+
+/**
+ * Where sessions live between attempts and processes (design.md "Delivery guarantees"). The supervisor keeps
+ * the live session on the main thread and writes checkpoints here; it never waits on the store in the event
+ * path. Implementations: {@link MemorySessionStore} (the default), the file store, and `qqbot-connector/redis`.
+ */
+export interface SessionStore {
+  /** The stored checkpoint of `shard`, or `null` when there is none. */
+  load(shard: number): Promise<SessionCheckpoint | null>;
+  /** Replaces the checkpoint of `shard`. */
+  save(shard: number, checkpoint: SessionCheckpoint): Promise<void>;
+  /** The session of `shard` is over (a new one must be identified). */
+  clear(shard: number): Promise<void>;
+  /** Releases connections and files; the connector calls it from `close()`. */
+  close(): Promise<void>;
+}
+
+/** The default store: the session lives as long as the process. */
+export class MemorySessionStore implements SessionStore {
+  readonly #checkpoints = new Map<number, SessionCheckpoint>();
+
+  load(shard: number): Promise<SessionCheckpoint | null> {
+    const stored = this.#checkpoints.get(shard);
+    return Promise.resolve(stored === undefined ? null : { ...stored, recentIds: [...stored.recentIds] });
+  }
+
+  save(shard: number, checkpoint: SessionCheckpoint): Promise<void> {
+    this.#checkpoints.set(shard, { ...checkpoint, recentIds: [...checkpoint.recentIds] });
+    return Promise.resolve();
+  }
+
+  clear(shard: number): Promise<void> {
+    this.#checkpoints.delete(shard);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
