@@ -1,0 +1,106 @@
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+
+/**
+ * Ed25519 keys and signatures of the platform's HTTP callback (qq-protocol.md §9), through node:crypto only.
+ * The private key is derived from the app secret and stays on the main thread; a worker gets the public key
+ * ({@link exportPublicKey}) and can verify, never sign.
+ */
+
+/** An Ed25519 seed is 32 bytes (RFC 8032). */
+const SEED_BYTES = 32;
+/** An Ed25519 signature is 64 bytes; the platform sends it as hex. */
+const SIGNATURE_BYTES = 64;
+const SIGNATURE_HEX = /^[0-9a-fA-F]{128}$/;
+/**
+ * PKCS#8 `PrivateKeyInfo` for Ed25519 (OID 1.3.101.112) up to the 32-byte seed: the DER node:crypto needs to
+ * import a raw seed.
+ */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** SPKI for Ed25519 up to the 32-byte public key. */
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** The seed the platform derives from the secret: the secret repeated until ≥ 32 bytes, first 32 bytes. */
+export function seedFromSecret(secret: string): Buffer {
+  if (secret.length === 0) throw new RangeError('the webhook key needs a non-empty secret');
+  const once = Buffer.from(secret, 'utf8');
+  const repeated = Buffer.alloc(Math.ceil(SEED_BYTES / once.length) * once.length);
+  for (let at = 0; at < repeated.length; at += once.length) once.copy(repeated, at);
+  return repeated.subarray(0, SEED_BYTES);
+}
+
+export interface WebhookKeyPair {
+  /** Signs op 13 answers. Main thread only. */
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+export function webhookKeyPair(secret: string): WebhookKeyPair {
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seedFromSecret(secret)]), format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** The 32 raw public-key bytes: small, cloneable, safe to send to a worker. */
+export function exportPublicKey(publicKey: KeyObject): Uint8Array {
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(SPKI_ED25519_PREFIX.length));
+}
+
+/** The inverse of {@link exportPublicKey}. */
+export function importPublicKey(raw: Uint8Array): KeyObject {
+  if (raw.byteLength !== SEED_BYTES) throw new RangeError(`an Ed25519 public key is ${SEED_BYTES} bytes, got ${raw.byteLength}`);
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** Hex signature of `timestamp + body`, as the platform computes it. */
+export function signWebhook(privateKey: KeyObject, timestamp: string, body: Buffer | string): string {
+  return sign(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]), privateKey).toString('hex');
+}
+
+/**
+ * The signature bytes from the header, or `null` when it is not 64 bytes of hex or fails the platform's own
+ * check (`sig[63] & 224 === 0`, the top bits of S in a canonical signature).
+ */
+export function parseSignature(header: string | undefined): Buffer | null {
+  if (header === undefined || !SIGNATURE_HEX.test(header)) return null;
+  const sig = Buffer.from(header, 'hex');
+  if (sig.length !== SIGNATURE_BYTES || (sig[SIGNATURE_BYTES - 1]! & 224) !== 0) return null;
+  return sig;
+}
+
+/** True when `signatureHex` signs `timestamp + body` under `publicKey`. Never throws. */
+export function verifyWebhook(publicKey: KeyObject, timestamp: string, body: Buffer, signatureHex: string | undefined): boolean {
+  const sig = parseSignature(signatureHex);
+  if (sig === null) return false;
+  try {
+    return verify(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), publicKey, sig);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * op 13 values we sign. The answer signs `event_ts + plain_token`; with free-form values it would be a
+ * signing oracle (`event_ts` = a timestamp, `plain_token` = a forged event body). Digits and a token without
+ * `{` can never form `timestamp + JSON object`, which every event we accept is.
+ */
+const EVENT_TS = /^[0-9]{1,20}$/;
+const PLAIN_TOKEN = /^[A-Za-z0-9_.~-]{1,128}$/;
+
+export interface ValidationRequest {
+  plainToken: string;
+  eventTs: string;
+}
+
+/** The `d` of an op 13 body when it is safe to sign, else `null`. */
+export function validationRequest(d: unknown): ValidationRequest | null {
+  if (typeof d !== 'object' || d === null) return null;
+  const { plain_token: plainToken, event_ts: eventTs } = d as Record<string, unknown>;
+  if (typeof plainToken !== 'string' || !PLAIN_TOKEN.test(plainToken)) return null;
+  if (typeof eventTs !== 'string' || !EVENT_TS.test(eventTs)) return null;
+  return { plainToken, eventTs };
+}
+
+/** The op 13 answer body: `{ plain_token, signature }`. */
+export function answerValidation(privateKey: KeyObject, request: ValidationRequest): { plain_token: string; signature: string } {
+  return { plain_token: request.plainToken, signature: signWebhook(privateKey, request.eventTs, request.plainToken) };
+}
