@@ -5,7 +5,7 @@
 // QQBOT_API_URL and QQBOT_TOKEN_URL point it elsewhere (the sandbox, or a FakeQQServer in tests).
 //
 // `bot.reply(event, content)` picks the endpoint from the event, sets msg_id and a fresh msg_seq, and refuses
-// (PASSIVE_REPLY_EXPIRED / PASSIVE_REPLY_LIMIT) what the platform would refuse, without sending it.
+// (QQBOT_PASSIVE_REPLY_EXPIRED / QQBOT_PASSIVE_REPLY_LIMIT) what the platform would refuse, without sending it.
 import { QQBotConnector, Intents } from 'qqbot-connector';
 
 const appId = process.env.QQBOT_APP_ID;
@@ -38,7 +38,7 @@ bot.on('dispatch', (event) => {
       if (result.status === 'audit') console.log(`held for audit: ${result.auditId}`);
     },
     (err: unknown) => {
-      // Every error has a stable code: PASSIVE_REPLY_EXPIRED, PASSIVE_REPLY_LIMIT, QQBOT_API_ERROR (with
+      // Every error has a stable code: QQBOT_PASSIVE_REPLY_EXPIRED, QQBOT_PASSIVE_REPLY_LIMIT, QQBOT_API_ERROR (with
       // status, qqCode, traceId), QQBOT_HTTP_TIMEOUT, … Never the secret or the token in the message.
       const { code, message } = err as { code?: string; message?: string };
       console.error(`reply failed: ${code ?? 'unknown'}: ${message ?? String(err)}`);

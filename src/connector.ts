@@ -68,8 +68,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /**
    * A passive reply to a dispatch event: picks the endpoint from the event type, sets `msg_id` (or `event_id`)
-   * and an increasing `msg_seq`, and refuses what the platform would refuse (`PASSIVE_REPLY_EXPIRED`,
-   * `PASSIVE_REPLY_LIMIT`) without sending it. See docs/rest.md.
+   * and an increasing `msg_seq`, and refuses what the platform would refuse (`QQBOT_PASSIVE_REPLY_EXPIRED`,
+   * `QQBOT_PASSIVE_REPLY_LIMIT`) without sending it. See docs/rest.md.
    */
   reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return this.api.reply(event, content, options);

@@ -55,9 +55,9 @@ export const ErrorCodes = {
   /** A REST call was answered with an error. See {@link QQApiError}. */
   API_ERROR: 'QQBOT_API_ERROR',
   /** A passive reply would be sent after the platform's reply window closed. */
-  PASSIVE_REPLY_EXPIRED: 'PASSIVE_REPLY_EXPIRED',
+  PASSIVE_REPLY_EXPIRED: 'QQBOT_PASSIVE_REPLY_EXPIRED',
   /** A passive reply would exceed the platform's limit of replies per message. */
-  PASSIVE_REPLY_LIMIT: 'PASSIVE_REPLY_LIMIT',
+  PASSIVE_REPLY_LIMIT: 'QQBOT_PASSIVE_REPLY_LIMIT',
   /** `reply()` was given an event that names nothing to reply to (no group, user, channel or event id). */
   REPLY_UNSUPPORTED: 'QQBOT_REPLY_UNSUPPORTED',
   /** Anything we did not foresee; reported rather than thrown into the host. */

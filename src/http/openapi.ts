@@ -303,7 +303,7 @@ async function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void>
  *
  * Every failure is a {@link QQBotError}: {@link QQApiError} (`QQBOT_API_ERROR`) for an error answer,
  * `QQBOT_HTTP_TIMEOUT`, `QQBOT_NETWORK`, `QQBOT_BAD_RESPONSE` (a 2xx answer that is not the JSON expected),
- * `QQBOT_ABORTED`, `QQBOT_CLOSED`; {@link QQOpenAPI.reply} adds `PASSIVE_REPLY_EXPIRED`, `PASSIVE_REPLY_LIMIT`
+ * `QQBOT_ABORTED`, `QQBOT_CLOSED`; {@link QQOpenAPI.reply} adds `QQBOT_PASSIVE_REPLY_EXPIRED`, `QQBOT_PASSIVE_REPLY_LIMIT`
  * and `QQBOT_REPLY_UNSUPPORTED`. Never `undefined` in place of a result.
  */
 export class QQOpenAPI {
@@ -391,7 +391,7 @@ export class QQOpenAPI {
    * Answers a dispatch event within the platform's passive-reply rules: picks the endpoint from the event type,
    * sets `msg_id` (message events) or `event_id` (other events) and a `msg_seq` that grows per message (1, 2, 3, …).
    * A string becomes `{ content, msg_type: 0 }`. Past 5 replies, or past the window (5 min group/channel/DM,
-   * 60 min C2C, from `data.timestamp`), it throws `PASSIVE_REPLY_LIMIT` / `PASSIVE_REPLY_EXPIRED` without sending.
+   * 60 min C2C, from `data.timestamp`), it throws `QQBOT_PASSIVE_REPLY_LIMIT` / `QQBOT_PASSIVE_REPLY_EXPIRED` without sending.
    *
    * @example
    * bot.on('dispatch', (e) => { if (e.type === 'GROUP_AT_MESSAGE_CREATE') void api.reply(e, 'pong') });

@@ -132,7 +132,7 @@ export class ReplyTracker {
 
   /**
    * Plans the next reply to `event` and spends one reply. Throws `QQBOT_REPLY_UNSUPPORTED` for an event with
-   * nothing to reply to, `PASSIVE_REPLY_EXPIRED` past the window, `PASSIVE_REPLY_LIMIT` past the count.
+   * nothing to reply to, `QQBOT_PASSIVE_REPLY_EXPIRED` past the window, `QQBOT_PASSIVE_REPLY_LIMIT` past the count.
    */
   next(event: ReplyableEvent): ReplyPlan {
     const { scope, targetId, ref } = resolveReplyTarget(event);

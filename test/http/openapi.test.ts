@@ -493,7 +493,7 @@ describe('QQOpenAPI.reply', () => {
     expect(host.rest.requests[0]?.body).toEqual({ content: 'ok', msg_type: 0, event_id: 'EV-I', msg_seq: 1 });
   });
 
-  it('throws PASSIVE_REPLY_LIMIT for a 6th reply without sending it', async () => {
+  it('throws QQBOT_PASSIVE_REPLY_LIMIT for a 6th reply without sending it', async () => {
     for (let i = 0; i < 5; i++) await api.reply(groupEvent, `r${i}`);
     const err = await rejection(api.reply(groupEvent, 'too many'));
     expect(err.code).toBe(ErrorCodes.PASSIVE_REPLY_LIMIT);
@@ -501,7 +501,7 @@ describe('QQOpenAPI.reply', () => {
     expect(host.rest.requests).toHaveLength(5);
   });
 
-  it('throws PASSIVE_REPLY_EXPIRED past 5 min for a group, 60 min for C2C, without sending', async () => {
+  it('throws QQBOT_PASSIVE_REPLY_EXPIRED past 5 min for a group, 60 min for C2C, without sending', async () => {
     now = T0 + 5 * 60_000 + 1;
     expect((await rejection(api.reply(groupEvent, 'late'))).code).toBe(ErrorCodes.PASSIVE_REPLY_EXPIRED);
     expect((await api.reply(c2cEvent, 'still fine')).status).toBe('sent');

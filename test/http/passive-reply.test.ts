@@ -86,7 +86,7 @@ describe('ReplyTracker', () => {
     expect(t.next(ev).fields).toEqual({ event_id: 'EV9', msg_seq: 2 });
   });
 
-  it('stops with PASSIVE_REPLY_LIMIT at the 6th reply to one message', () => {
+  it('stops with QQBOT_PASSIVE_REPLY_LIMIT at the 6th reply to one message', () => {
     const t = new ReplyTracker({ now: clock().now });
     for (let i = 1; i <= 5; i++) expect(t.next(groupAt()).replyNumber).toBe(i);
     let err: unknown;
@@ -100,7 +100,7 @@ describe('ReplyTracker', () => {
     expect((err as QQBotError).retryable).toBe(false);
   });
 
-  it('allows group replies for 5 min from data.timestamp, then PASSIVE_REPLY_EXPIRED', () => {
+  it('allows group replies for 5 min from data.timestamp, then QQBOT_PASSIVE_REPLY_EXPIRED', () => {
     const c = clock();
     const t = new ReplyTracker({ now: c.now });
     c.advance(5 * MIN);
