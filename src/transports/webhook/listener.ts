@@ -1,0 +1,102 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { WebhookRequestHandler } from './request-handler.js';
+
+/**
+ * The standalone callback listener: a node:http server (node:https with `tls`) around a
+ * {@link WebhookRequestHandler}, with the timeouts that keep slow or idle clients from holding it.
+ */
+
+export interface WebhookTls {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
+export interface WebhookListenOptions {
+  host: string;
+  /** `0` picks a free port. */
+  port: number;
+  tls: WebhookTls | undefined;
+}
+
+/** Slowloris limits: a client gets this long for its headers, and for the whole request. */
+export const LISTENER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  /** How often node checks the two timeouts above (its default, 30 s, would let them overrun by that much). */
+  checkIntervalMs: 1_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 1_024,
+} as const;
+
+export interface WebhookAddress {
+  address: string;
+  port: number;
+}
+
+export class WebhookListener {
+  readonly #server: Server;
+  readonly #handler: WebhookRequestHandler;
+  #closing: Promise<void> | undefined;
+
+  private constructor(server: Server, handler: WebhookRequestHandler) {
+    this.#server = server;
+    this.#handler = handler;
+  }
+
+  /** Binds and resolves once listening; rejects with the bind error (`code` EADDRINUSE, EACCES, …). */
+  static async listen(options: WebhookListenOptions, handler: WebhookRequestHandler): Promise<WebhookListener> {
+    const serverOptions = {
+      headersTimeout: LISTENER_LIMITS.headersTimeoutMs,
+      requestTimeout: LISTENER_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: LISTENER_LIMITS.keepAliveTimeoutMs,
+      connectionsCheckingInterval: LISTENER_LIMITS.checkIntervalMs,
+      maxHeaderSize: LISTENER_LIMITS.maxHeaderBytes,
+    };
+    const server: Server =
+      options.tls === undefined
+        ? createHttpServer(serverOptions, handler.handle)
+        : (createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler.handle) as unknown as Server);
+    server.maxConnections = LISTENER_LIMITS.maxConnections;
+    server.maxHeadersCount = 100;
+    // A malformed request line or a TLS handshake failure: drop the socket, never throw.
+    server.on('clientError', (_err, socket) => socket.destroy());
+    if (options.tls !== undefined) server.on('tlsClientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port, host: options.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // After the bind, errors on the server object (rare: EMFILE on accept) must not crash the thread.
+    server.on('error', () => {});
+    return new WebhookListener(server, handler);
+  }
+
+  address(): WebhookAddress {
+    const info = this.#server.address() as AddressInfo;
+    return { address: info.address, port: info.port };
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes every connection and the
+   * port. Idempotent.
+   */
+  close(graceMs: number): Promise<void> {
+    this.#closing ??= this.#close(graceMs);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#handler.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.#server.closeAllConnections();
+    await closed;
+  }
+}
