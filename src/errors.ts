@@ -60,6 +60,12 @@ export const ErrorCodes = {
   PASSIVE_REPLY_LIMIT: 'QQBOT_PASSIVE_REPLY_LIMIT',
   /** `reply()` was given an event that names nothing to reply to (no group, user, channel or event id). */
   REPLY_UNSUPPORTED: 'QQBOT_REPLY_UNSUPPORTED',
+  /** The session store could not be read or written (I/O error, Redis unreachable). Checkpoints wait and catch up. */
+  STORE_UNAVAILABLE: 'QQBOT_STORE_UNAVAILABLE',
+  /** A stored checkpoint could not be parsed (a damaged file or key); the shard starts a new session. */
+  STORE_CORRUPT: 'QQBOT_STORE_CORRUPT',
+  /** This process lost a shard's lease (another holder took it, or it could not renew in time); the shard stopped. */
+  LEASE_LOST: 'QQBOT_LEASE_LOST',
   /** Anything we did not foresee; reported rather than thrown into the host. */
   INTERNAL: 'QQBOT_INTERNAL',
 } as const;

@@ -1,4 +1,6 @@
 export { QQBotConnector, type StartOptions } from './connector.js';
+export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
+export { FileSessionStore } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
   ConnectorEventMap,

@@ -1,0 +1,51 @@
+import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
+import { isObject } from '../options.js';
+import type { SessionCheckpoint } from './session-store.js';
+
+/**
+ * Reads a stored checkpoint back. Whatever a store hands us may have been damaged (a truncated disk, a hand
+ * edit, another program's key), so every field is checked: a bad one is `QQBOT_STORE_CORRUPT`, never a crash
+ * and never a half-valid session that would RESUME from a wrong seq.
+ */
+export function checkpointFromStored(value: unknown, where: string): SessionCheckpoint {
+  const bad = (why: string): QQBotError => corrupt(where, why);
+  if (!isObject(value)) throw bad('not an object');
+  const { sessionId, seq, gatewayUrl, recentIds } = value;
+  if (typeof sessionId !== 'string' || sessionId === '') throw bad('sessionId is not a non-empty string');
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('seq is not a non-negative integer');
+  if (gatewayUrl !== null && typeof gatewayUrl !== 'string') throw bad('gatewayUrl is neither a string nor null');
+  if (!Array.isArray(recentIds) || !recentIds.every((id) => typeof id === 'string')) throw bad('recentIds is not an array of strings');
+  return { sessionId, seq, gatewayUrl, recentIds: [...(recentIds as string[])] };
+}
+
+/** The plain record a store writes: exactly the four fields, nothing the caller may have added. */
+export function checkpointToStored(checkpoint: SessionCheckpoint): SessionCheckpoint {
+  return { sessionId: checkpoint.sessionId, seq: checkpoint.seq, gatewayUrl: checkpoint.gatewayUrl, recentIds: [...checkpoint.recentIds] };
+}
+
+/** Parses stored JSON text; text that is not JSON is corrupt like any other bad field. */
+export function parseStoredJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw corrupt(where, 'not JSON', err);
+  }
+}
+
+export function corrupt(where: string, why: string, cause?: unknown): QQBotError {
+  return new QQBotError(ErrorCodes.STORE_CORRUPT, `the stored session in ${where} is unreadable (${why}); the shard starts a new session`, {
+    retryable: false,
+    cause,
+    details: { where, why },
+  });
+}
+
+/** A store operation that failed for a reason that may pass (I/O, network): checkpoints wait and catch up. */
+export function storeUnavailable(what: string, cause: unknown, details: Readonly<Record<string, string | number | boolean | null>> = {}): QQBotError {
+  const errno = errnoOf(cause) ?? null;
+  return new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `the session store could not ${what}${errno === null ? '' : ` (${errno})`}`, {
+    retryable: true,
+    cause,
+    details: { ...details, errno },
+  });
+}
