@@ -66,6 +66,10 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'QQBOT_STORE_CORRUPT',
   /** This process lost a shard's lease (another holder took it, or it could not renew in time); the shard stopped. */
   LEASE_LOST: 'QQBOT_LEASE_LOST',
+  /** Webhook callback requests were refused (forged, replayed, malformed, oversized…); `details` counts them by reason. */
+  WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
+  /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
+  WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
   INTERNAL: 'QQBOT_INTERNAL',
 } as const;

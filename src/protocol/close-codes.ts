@@ -129,6 +129,12 @@ function decideOutcome(outcome: Outcome, history: DecisionHistory): Decision {
         return { kind: 'resume-after-delay', refreshToken: true };
       }
       return outcome.phase === 'handshake' ? { kind: 'resume-after-delay', refetchGateway: true } : { kind: 'resume-after-delay' };
+    case 'listen-failed':
+      if (outcome.retryable) return { kind: 'resume-after-delay' };
+      return {
+        kind: 'fatal',
+        error: new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, outcome.reason, { details: { errno: outcome.error.details.errno ?? outcome.error.code } }),
+      };
     case 'session-limit':
       return { kind: 'identify-after-delay', delayMs: outcome.retryAfterMs };
     case 'worker-died':

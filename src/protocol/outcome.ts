@@ -26,6 +26,11 @@ export type Outcome =
   | { kind: 'invalid-session'; phase: Phase; resumable: boolean; reason: string }
   /** A heartbeat got no ACK before the next was due: the link is half-open. */
   | { kind: 'zombie'; phase: Phase; reason: string }
+  /**
+   * A webhook listener could not bind its port. `retryable` is false for what only the configuration can fix
+   * (EACCES: a privileged port; EADDRNOTAVAIL: an address not on this machine; a bad TLS key or certificate).
+   */
+  | { kind: 'listen-failed'; phase: Phase; error: WireError; retryable: boolean; reason: string }
   /** The supervisor asked the worker to stop. */
   | { kind: 'shutdown'; phase: Phase; reason: string }
   /** The thread died or was terminated (main-thread only). */

@@ -3,7 +3,7 @@ import type { WireError } from '../errors.js';
 import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 5;
+export const WORKER_PROTOCOL_VERSION = 6;
 
 /** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
 export interface AttemptTimeouts {
@@ -56,6 +56,15 @@ export const WorkerEventOp = {
   Debug: 8,
   /** Last message of every task that ends normally: the task's Outcome follows, on piscina's own port. */
   End: 9,
+  /** Webhook: the listener is bound (the port may have been picked by the OS). */
+  WebhookListening: 10,
+  /** Webhook: an op 13 validation to sign; the host answers {@link HostMessageOp.WebhookSignature}. */
+  WebhookSign: 11,
+  /**
+   * Webhook: follows the Dispatch it acknowledges. Events are handled in order, so when the host reaches this
+   * one that dispatch was delivered (or dropped as a duplicate); the host answers {@link HostMessageOp.WebhookAck}.
+   */
+  WebhookAckRequest: 12,
 } as const;
 
 export type WorkerEvent =
@@ -72,7 +81,47 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }
   | { op: typeof WorkerEventOp.Error; error: WireError }
   | { op: typeof WorkerEventOp.Debug; message: string }
-  | { op: typeof WorkerEventOp.End };
+  | { op: typeof WorkerEventOp.End }
+  | { op: typeof WorkerEventOp.WebhookListening; address: string; port: number }
+  | { op: typeof WorkerEventOp.WebhookSign; ref: number; eventTs: string; plainToken: string }
+  | { op: typeof WorkerEventOp.WebhookAckRequest; ref: number };
+
+/** Host → attempt message ops, on the events port (batched like events). */
+export const HostMessageOp = {
+  /** The signature of a {@link WorkerEventOp.WebhookSign} request; `null` when the host refused to sign it. */
+  WebhookSignature: 0,
+  /** The dispatches of these {@link WorkerEventOp.WebhookAckRequest} refs were delivered. */
+  WebhookAck: 1,
+} as const;
+
+export type WebhookHostMessage =
+  | { op: typeof HostMessageOp.WebhookSignature; ref: number; signature: string | null }
+  | { op: typeof HostMessageOp.WebhookAck; refs: number[] };
+
+/**
+ * Everything one webhook listener attempt needs, built field by field on the main thread. Neither the app
+ * secret nor the signing key is on this list: the listener verifies with the public key, and op 13 answers
+ * are signed by the host.
+ */
+export interface WebhookAttemptSpec {
+  transport: 'webhook';
+  appId: string;
+  host: string;
+  /** `0` picks a free port. */
+  port: number;
+  path: string;
+  /** The TLS certificate and its key (not the webhook signing key); `null` for plain HTTP. */
+  tls: { key: string; cert: string } | null;
+  /** The 32 raw bytes of the Ed25519 public key. */
+  publicKey: Uint8Array;
+  maxBodyBytes: number;
+  timestampWindowMs: number;
+  maxConcurrentRequests: number;
+  /** A dispatch the host has not acknowledged within this long is answered 503 (the platform redelivers). */
+  deliverTimeoutMs: number;
+  /** On shutdown, requests in flight get this long to be answered. */
+  drainMs: number;
+}
 
 /** The control API the worker exposes over comlink. */
 export interface WorkerControl {

@@ -1,0 +1,211 @@
+import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
+import type { Outcome, Phase } from '../../protocol/outcome.js';
+import {
+  HostMessageOp,
+  WorkerEventOp,
+  type WebhookAttemptSpec,
+  type WebhookHostMessage,
+  type WorkerEvent,
+  type WorkerStatus,
+} from '../../protocol/worker-messages.js';
+import { WebhookListener } from './listener.js';
+import { WebhookRequestHandler, type WebhookDispatch, type WebhookRefusal } from './request-handler.js';
+import { importPublicKey, type ValidationRequest } from './signature.js';
+
+/** How a webhook attempt talks to its host, wherever it runs (the shape of the runners' AttemptIO). */
+export interface WebhookAttemptIO {
+  post(event: WorkerEvent): void;
+  onHostMessage(handler: (message: WebhookHostMessage) => void): void;
+  threadId: number;
+}
+
+/** Refusals are summed and reported at most this often: a flood of junk must not become a flood of events. */
+const REFUSAL_REPORT_MS = 1_000;
+
+/**
+ * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the
+ * port, EMFILE) is retried with backoff.
+ */
+const FATAL_LISTEN_ERRNOS: ReadonlySet<string> = new Set(['EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'ERR_SOCKET_BAD_PORT', 'ERR_OSSL_PEM_NO_START_LINE']);
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One webhook listener attempt: bind, then serve verified callbacks until shut down. Dispatches go to the
+ * host as ordinary Dispatch events, each followed by an ack request; the request is answered 200 only once
+ * the host acknowledges it. It holds the public key only: op 13 answers are signed by the host.
+ * `run()` resolves with exactly one {@link Outcome} after the port is released.
+ */
+export class WebhookAttempt {
+  readonly #spec: WebhookAttemptSpec;
+  readonly #io: WebhookAttemptIO;
+  readonly #handler: WebhookRequestHandler;
+  readonly #pendingAcks = new Map<number, Pending<void>>();
+  readonly #pendingSignatures = new Map<number, Pending<string>>();
+  #nextRef = 0;
+  #phase: Phase = 'handshake';
+  #listening: Promise<WebhookListener | undefined> | undefined;
+  #refusals = new Map<WebhookRefusal, number>();
+  #refusalTimer: NodeJS.Timeout | undefined;
+  #done = false;
+  #resolve!: (outcome: Outcome) => void;
+  readonly #result: Promise<Outcome>;
+
+  constructor(spec: WebhookAttemptSpec, io: WebhookAttemptIO) {
+    this.#spec = spec;
+    this.#io = io;
+    this.#result = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    this.#handler = new WebhookRequestHandler(
+      {
+        appId: spec.appId,
+        path: spec.path,
+        publicKey: importPublicKey(spec.publicKey),
+        maxBodyBytes: spec.maxBodyBytes,
+        timestampWindowMs: spec.timestampWindowMs,
+        maxConcurrentRequests: spec.maxConcurrentRequests,
+        deliverTimeoutMs: spec.deliverTimeoutMs,
+      },
+      {
+        signValidation: (request) => this.#sign(request),
+        deliver: (dispatch) => this.#deliver(dispatch),
+        refused: (reason) => this.#countRefusal(reason),
+      },
+    );
+    io.onHostMessage((message) => this.#onHostMessage(message));
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  run(): Promise<Outcome> {
+    this.#listening ??= this.#listen();
+    return this.#result;
+  }
+
+  status(): WorkerStatus {
+    return { phase: this.#phase, threadId: this.#io.threadId, lastSeq: null, sessionId: null, heartbeatIntervalMs: null, lastHeartbeatLatencyMs: null };
+  }
+
+  /** Stops accepting, answers the requests in flight (up to `drainMs`), releases the port. */
+  shutdown(code: number): void {
+    void this.#finish({ kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (${code})` }, this.#spec.drainMs);
+  }
+
+  /** Ends at once with `outcome` (the in-process stand-in for a thread's death): no drain. */
+  terminate(outcome: Outcome): void {
+    void this.#finish(outcome, 0);
+  }
+
+  async #listen(): Promise<WebhookListener | undefined> {
+    const spec = this.#spec;
+    this.#setPhase('handshake');
+    let listener: WebhookListener;
+    try {
+      listener = await WebhookListener.listen({ host: spec.host, port: spec.port, tls: spec.tls ?? undefined }, this.#handler);
+    } catch (err) {
+      const errno = errnoOf(err) ?? 'unknown';
+      const retryable = !FATAL_LISTEN_ERRNOS.has(errno);
+      const error = new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, `the webhook listener could not bind ${spec.host}:${spec.port} (${errno})`, {
+        retryable,
+        details: { errno, host: spec.host, port: spec.port },
+      });
+      void this.#finish({ kind: 'listen-failed', phase: 'handshake', error: toWire(error), retryable, reason: error.message }, 0);
+      return undefined;
+    }
+    // A shutdown during the bind closes the listener once it is bound (#finish awaits this promise).
+    if (this.#done) return listener;
+    const { address, port } = listener.address();
+    this.#setPhase('session');
+    this.#io.post({ op: WorkerEventOp.WebhookListening, address, port });
+    return listener;
+  }
+
+  #setPhase(phase: Phase): void {
+    this.#phase = phase;
+    this.#io.post({ op: WorkerEventOp.Phase, phase });
+  }
+
+  #deliver(dispatch: WebhookDispatch): Promise<void> {
+    const ref = this.#nextRef++;
+    this.#io.post({ op: WorkerEventOp.Dispatch, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, frame: dispatch.frame });
+    this.#io.post({ op: WorkerEventOp.WebhookAckRequest, ref });
+    return this.#await(this.#pendingAcks, ref);
+  }
+
+  #sign(request: ValidationRequest): Promise<string> {
+    const ref = this.#nextRef++;
+    this.#io.post({ op: WorkerEventOp.WebhookSign, ref, eventTs: request.eventTs, plainToken: request.plainToken });
+    return this.#await(this.#pendingSignatures, ref);
+  }
+
+  /** Waits for the host's answer to `ref`; the entry is gone once answered, timed out or finished. */
+  #await<T>(pending: Map<number, Pending<T>>, ref: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(ref);
+        reject(new Error('the host did not answer in time'));
+      }, this.#spec.deliverTimeoutMs);
+      pending.set(ref, { resolve, reject, timer });
+    });
+  }
+
+  #settle<T>(pending: Map<number, Pending<T>>, ref: number, value: T | Error): void {
+    const entry = pending.get(ref);
+    if (entry === undefined) return;
+    pending.delete(ref);
+    clearTimeout(entry.timer);
+    if (value instanceof Error) entry.reject(value);
+    else entry.resolve(value);
+  }
+
+  #onHostMessage(message: WebhookHostMessage): void {
+    switch (message.op) {
+      case HostMessageOp.WebhookAck:
+        for (const ref of message.refs) this.#settle(this.#pendingAcks, ref, undefined);
+        return;
+      case HostMessageOp.WebhookSignature:
+        this.#settle(this.#pendingSignatures, message.ref, message.signature ?? new Error('the host refused to sign'));
+        return;
+    }
+  }
+
+  #countRefusal(reason: WebhookRefusal): void {
+    this.#refusals.set(reason, (this.#refusals.get(reason) ?? 0) + 1);
+    this.#refusalTimer ??= setTimeout(() => this.#reportRefusals(), REFUSAL_REPORT_MS);
+  }
+
+  #reportRefusals(): void {
+    this.#refusalTimer = undefined;
+    if (this.#refusals.size === 0) return;
+    const counts = Object.fromEntries(this.#refusals);
+    const total = [...this.#refusals.values()].reduce((a, b) => a + b, 0);
+    this.#refusals = new Map();
+    const error = new QQBotError(ErrorCodes.WEBHOOK_REFUSED, `${total} webhook request(s) refused: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')}`, {
+      retryable: true,
+      details: { total, ...counts },
+    });
+    this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
+  }
+
+  async #finish(outcome: Outcome, drainMs: number): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    // Drain first: the requests in flight still get their acks from the host while the listener closes.
+    const listener = await this.#listening;
+    await listener?.close(drainMs);
+    clearTimeout(this.#refusalTimer);
+    this.#reportRefusals();
+    const gone = new Error('the webhook attempt ended');
+    for (const ref of [...this.#pendingAcks.keys()]) this.#settle(this.#pendingAcks, ref, gone);
+    for (const ref of [...this.#pendingSignatures.keys()]) this.#settle(this.#pendingSignatures, ref, gone);
+    this.#io.post({ op: WorkerEventOp.End });
+    this.#resolve(outcome);
+  }
+}
