@@ -8,7 +8,7 @@
 
 /** Stable error codes. Each has a line in `docs/errors.md`. */
 export const ErrorCodes = {
-  /** An option passed to a constructor is missing or of the wrong type or range. */
+  /** An option passed to a constructor is missing, unknown (the message names the nearest known key) or of the wrong type or range. */
   INVALID_OPTION: 'QQBOT_INVALID_OPTION',
   /** The platform refused the appId/secret pair (token codes 100016, 100007, …). Fatal. */
   CREDENTIALS_REFUSED: 'QQBOT_CREDENTIALS_REFUSED',

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { closestKey } from '../validation.js';
 import { DEFAULT_INTENTS, IntentsError, parseIntents } from './intents.js';
 
 /** Bad usage: the CLI prints the message and exits with code 2. Messages never contain a secret. */
@@ -99,7 +100,21 @@ function refuseSecretArgument(argv: readonly string[]): void {
   }
 }
 
+/** An unknown `--flag` is refused with the nearest known one, as an unknown option key is (`--durations`). */
+function refuseUnknownFlags(argv: readonly string[]): void {
+  const known = Object.keys(OPTIONS);
+  for (const arg of argv) {
+    if (arg === '--') return;
+    if (!arg.startsWith('--')) continue;
+    const name = arg.slice(2).split('=')[0] ?? '';
+    if (known.includes(name)) continue;
+    const near = closestKey(name, known);
+    throw new UsageError(`unknown option --${name}${near === undefined ? '' : `; did you mean --${near}?`} (see --help)`);
+  }
+}
+
 function parse(argv: readonly string[]) {
+  refuseUnknownFlags(argv);
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {

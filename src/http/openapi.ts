@@ -2,24 +2,23 @@ import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import {
-  integerOption,
-  isObject,
+  DEFAULT_ENDPOINTS,
   resolveCredentials,
   resolveEndpoints,
   resolveLogger,
   resolveTimeouts,
-  section,
   type EndpointOptions,
   type Logger,
   type TimeoutOptions,
-} from '../options.js';
+} from '../shared-options.js';
+import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { abortableSleep } from '../supervisor/abortable-sleep.js';
 import { raceAbort } from './abortable.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization, readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
-import { ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
+import { REPLY_TRACKER_KEYS, ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { TokenManager } from './token-manager.js';
 
 // ───────────────────────────── bodies ─────────────────────────────
@@ -196,6 +195,11 @@ interface Resolved {
   replies: ReplyTrackerOptions;
 }
 
+/** The keys each way of building a client accepts; the compiler checks each table against its interface. */
+const STANDALONE_KEYS = optionKeys<QQOpenAPIOptions>({ appId: true, secret: true, endpoints: true, timeouts: true, retry: true, logger: true, replies: true });
+const SHARED_TOKEN_KEYS = optionKeys<SharedTokenOpenAPIOptions>({ apiBase: true, timeouts: true, retry: true, logger: true, replies: true });
+const RETRY_KEYS = Object.keys(DEFAULT_RETRY);
+
 /** Sockets to the API origin; requests beyond this queue in the pool. */
 const POOL_CONNECTIONS = 32;
 const KEEP_ALIVE_MS = 30_000;
@@ -208,7 +212,7 @@ function isTokenSource(value: unknown): value is TokenSource {
 
 /** Checks a `retry` object (p-retry style: once, at construction). */
 export function resolveRetry(value: unknown): Required<RetryOptions> {
-  const r = section('retry', value);
+  const r = section('retry', value, RETRY_KEYS);
   const retry = {
     retries: integerOption('retry.retries', r.retries, DEFAULT_RETRY.retries, 0, 10),
     minDelayMs: integerOption('retry.minDelayMs', r.minDelayMs, DEFAULT_RETRY.minDelayMs, 0, 60_000),
@@ -224,7 +228,7 @@ function resolveCommon(options: Record<string, unknown>, apiBase: string): Resol
     timeoutMs: resolveTimeouts(options.timeouts).httpMs,
     retry: resolveRetry(options.retry),
     logger: resolveLogger(options.logger),
-    replies: section('replies', options.replies) as ReplyTrackerOptions,
+    replies: section('replies', options.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions,
   };
 }
 
@@ -323,13 +327,15 @@ export class QQOpenAPI {
     if (!isObject(options)) throw invalidOption('Expected options to be an object with appId and secret');
     const input = options as Record<string, unknown>;
     if (tokens === undefined) {
+      rejectUnknownKeys('', input, STANDALONE_KEYS);
       const { appId, secret } = resolveCredentials(input);
       const endpoints = resolveEndpoints(input.endpoints);
       this.#opts = resolveCommon(input, endpoints.api);
       this.#tokens = new TokenManager({ appId, secret, url: endpoints.token, timeoutMs: this.#opts.timeoutMs });
     } else {
       if (!isTokenSource(tokens)) throw invalidOption('Expected a TokenManager (appId, get and refresh)');
-      const apiBase = resolveEndpoints(input.apiBase === undefined ? undefined : { api: input.apiBase }).api;
+      rejectUnknownKeys('', input, SHARED_TOKEN_KEYS);
+      const apiBase = input.apiBase === undefined ? DEFAULT_ENDPOINTS.api : httpUrl('apiBase', input.apiBase);
       this.#opts = resolveCommon(input, apiBase);
       this.#tokens = tokens;
     }

@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import { integerOption, isObject } from '../options.js';
+import { integerOption, isObject, optionKeys } from '../validation.js';
 
 /**
  * The platform's passive-reply rules (qq-protocol.md §8), enforced before anything is sent:
@@ -101,6 +101,9 @@ export interface ReplyTrackerOptions {
    */
   maxTracked?: number;
 }
+
+/** The keys of {@link ReplyTrackerOptions}, checked by the compiler. */
+export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({ now: true, maxReplies: true, maxTracked: true });
 
 /**
  * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse

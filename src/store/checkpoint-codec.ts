@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
-import { isObject } from '../options.js';
+import { isObject } from '../validation.js';
 import type { SessionCheckpoint } from './session-store.js';
 
 /**

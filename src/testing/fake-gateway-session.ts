@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { OpCodes } from '../protocol/opcodes.js';
 import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
-import { isObject } from '../options.js';
+import { isObject } from '../validation.js';
 
 /**
  * The WebSocket gateway of {@link FakeQQServer}: sessions with their replayable logs, the sockets bound to

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isObject } from '../options.js';
+import { isObject } from '../validation.js';
 
 /** What the REST fake needs from the server that hosts it. */
 export interface FakeRestContext {

@@ -4,6 +4,9 @@
  * @module
  */
 
+import { invalidOption } from '../errors.js';
+import { isObject, rejectUnknownKeys } from '../validation.js';
+
 /** Options of {@link FakeQQServer.start}. Every field is optional. */
 export interface FakeQQServerOptions {
   /**
@@ -74,6 +77,9 @@ const FAKE_DEFAULTS = {
   shards: 1,
   sessionStartRemaining: 1000,
 } as const satisfies Required<Omit<FakeQQServerOptions, 'now'>>;
+
+/** Every key of {@link FakeQQServerOptions}: the defaults name all but `now`. */
+const FAKE_OPTION_KEYS = [...Object.keys(FAKE_DEFAULTS), 'now'];
 
 /** One Identify frame as received (malformed fields are recorded as `''` or `NaN`). */
 export interface FakeIdentifyRecord {
@@ -204,6 +210,9 @@ export type ResolvedFakeOptions = Required<FakeQQServerOptions>;
 
 /** Applies the defaults documented on {@link FakeQQServerOptions} and checks every value once. */
 export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOptions {
+  const input: unknown = options;
+  if (!isObject(input)) throw invalidOption('Expected the FakeQQServer options to be an object');
+  rejectUnknownKeys('', input, FAKE_OPTION_KEYS);
   const d = FAKE_DEFAULTS;
   return {
     appId: options.appId ?? d.appId,
