@@ -1,0 +1,128 @@
+import { createClient, type RedisClientType } from 'redis';
+import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { raceAbort } from '../http/abortable.js';
+import { integerOption, isObject } from '../options.js';
+import { storeUnavailable } from './checkpoint-codec.js';
+
+/** What every Redis-backed piece of this library is given. */
+export interface RedisConnectionOptions {
+  /**
+   * The server, as a `redis://` or `rediss://` URL (user, password and database number included).
+   * @defaultValue `'redis://127.0.0.1:6379'`
+   */
+  url?: string;
+  /**
+   * Put in front of every key this library writes. Give each bot its own: two bots under one prefix would
+   * share their sessions.
+   * @defaultValue `'qqbot:'`
+   */
+  prefix?: string;
+  /**
+   * How long one command (and, the first time, the connection) may take before it fails with
+   * `QQBOT_STORE_UNAVAILABLE`. The event path never waits on it: checkpoints are written in the background.
+   * @defaultValue `2_000`
+   */
+  commandTimeoutMs?: number;
+}
+
+export const DEFAULT_REDIS_CONNECTION = {
+  url: 'redis://127.0.0.1:6379',
+  prefix: 'qqbot:',
+  commandTimeoutMs: 2_000,
+} as const satisfies Required<RedisConnectionOptions>;
+
+/** Reconnection backoff: 50 ms doubling to 2 s. Redis being away never ends the client; each command fails instead. */
+const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2_000);
+
+/**
+ * Checks an options object against the keys `known` (a typo would silently do nothing) and resolves the
+ * connection part. `owner` names the class in messages.
+ */
+export function resolveRedisOptions(owner: string, input: unknown, known: readonly string[]): { connection: Required<RedisConnectionOptions>; rest: Record<string, unknown> } {
+  if (input === undefined) input = {};
+  if (!isObject(input)) throw invalidOption(`Expected the ${owner} options to be an object`);
+  const allowed = ['url', 'prefix', 'commandTimeoutMs', ...known];
+  for (const key of Object.keys(input)) {
+    if (!allowed.includes(key)) throw invalidOption(`Unknown ${owner} option \`${key}\`; expected one of ${allowed.join(', ')}`);
+  }
+  const url = input.url ?? DEFAULT_REDIS_CONNECTION.url;
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw invalidOption(`Expected \`${owner}.url\` to be a redis:// or rediss:// URL`);
+  const prefix = input.prefix ?? DEFAULT_REDIS_CONNECTION.prefix;
+  if (typeof prefix !== 'string' || prefix === '') throw invalidOption(`Expected \`${owner}.prefix\` to be a non-empty string`);
+  const commandTimeoutMs = integerOption(`${owner}.commandTimeoutMs`, input.commandTimeoutMs, DEFAULT_REDIS_CONNECTION.commandTimeoutMs, 1);
+  return { connection: { url, prefix, commandTimeoutMs }, rest: input };
+}
+
+/**
+ * One lazily opened node-redis client. Commands fail fast while Redis is away (no offline queue: a checkpoint
+ * queued for minutes would be written stale, a lease renewal queued past its expiry would be a lie) and the
+ * client reconnects in the background.
+ */
+export class RedisConnection {
+  readonly prefix: string;
+  readonly #url: string;
+  readonly #timeoutMs: number;
+  #client: RedisClientType | undefined;
+  #connecting: Promise<unknown> | undefined;
+  #closed = false;
+
+  constructor(options: Required<RedisConnectionOptions>) {
+    this.#url = options.url;
+    this.prefix = options.prefix;
+    this.#timeoutMs = options.commandTimeoutMs;
+  }
+
+  /** Sends one command; any failure (offline, timeout, server error) is `QQBOT_STORE_UNAVAILABLE`. */
+  async command(what: string, args: readonly string[]): Promise<unknown> {
+    const client = await this.#ready(what);
+    try {
+      return await client.sendCommand([...args]);
+    } catch (err) {
+      throw storeUnavailable(what, err);
+    }
+  }
+
+  /** Runs a Lua script atomically (EVAL: Redis caches it by its hash after the first call). */
+  evaluate(what: string, script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.command(what, ['EVAL', script, String(keys.length), ...keys, ...args]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const client = this.#client;
+    if (client === undefined) return;
+    // close() waits for replies already sent for; a client still (re)connecting is destroyed instead.
+    if (client.isReady) await client.close().catch(() => client.destroy());
+    else if (client.isOpen) client.destroy();
+  }
+
+  async #ready(what: string): Promise<RedisClientType> {
+    if (this.#closed) throw new QQBotError(ErrorCodes.CLOSED, 'the Redis store is closed');
+    if (this.#client === undefined) {
+      const client: RedisClientType = createClient({
+        url: this.#url,
+        disableOfflineQueue: true,
+        commandOptions: { timeout: this.#timeoutMs },
+        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: reconnectDelay },
+      });
+      // Every command reports its own failure; the client's connection errors would only repeat them
+      // (and an 'error' event without a listener would crash the host).
+      client.on('error', () => undefined);
+      this.#client = client;
+      this.#connecting = client.connect();
+      this.#connecting.catch(() => undefined);
+    }
+    const client = this.#client;
+    if (!client.isReady) {
+      const deadline = AbortSignal.timeout(this.#timeoutMs);
+      await raceAbort(this.#connecting as Promise<unknown>, [deadline], () => storeUnavailable(`${what}: Redis did not answer within ${this.#timeoutMs} ms`, undefined)).catch(
+        (err: unknown) => {
+          throw err instanceof QQBotError ? err : storeUnavailable(what, err);
+        },
+      );
+      if (!client.isReady) throw storeUnavailable(`${what}: not connected to Redis`, undefined);
+    }
+    return client;
+  }
+}

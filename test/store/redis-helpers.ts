@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { createClient } from 'redis';
+
+/** The CI Redis (.ci/run starts it when it does not answer). */
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A key prefix no other run, test file or test uses. */
+export function uniquePrefix(): string {
+  return `qqbot-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Every key under `prefix`, read straight from the server. */
+export async function keysUnder(prefix: string, url = REDIS_URL): Promise<string[]> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+    return keys.sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Deletes every key under `prefix`; returns how many there were. */
+export async function deleteKeysUnder(prefix: string, url = REDIS_URL): Promise<number> {
+  const keys = await keysUnder(prefix, url);
+  if (keys.length === 0) return 0;
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    await client.del(keys);
+  } finally {
+    client.destroy();
+  }
+  return keys.length;
+}
+
+/** Writes a raw value, as another program (or a damaged restore) might have. */
+export async function setRaw(key: string, value: string, url = REDIS_URL): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    await client.set(key, value);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A port nothing listens on (taken from the kernel, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * A private redis-server on its own port, to take away and bring back in a test (the shared one on 6379 is
+ * never stopped). Nothing kept on disk.
+ */
+export class PrivateRedis {
+  readonly port: number;
+  readonly url: string;
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  static async start(port?: number): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(port ?? (await freePort()));
+    await redis.up();
+    return redis;
+  }
+
+  /** Starts the server (again) on the same port; resolves once it accepts connections. */
+  async up(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited (${code}): ${out}`));
+      });
+    });
+  }
+
+  /** Kills the server; resolves once the process is gone. */
+  async down(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
