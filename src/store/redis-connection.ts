@@ -1,7 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { raceAbort } from '../http/abortable.js';
-import { integerOption, isObject } from '../options.js';
+import { integerOption, optionKeys, section } from '../validation.js';
 import { storeUnavailable } from './checkpoint-codec.js';
 
 /** What every Redis-backed piece of this library is given. */
@@ -34,23 +34,20 @@ export const DEFAULT_REDIS_CONNECTION = {
 /** Reconnection backoff: 50 ms doubling to 2 s. Redis being away never ends the client; each command fails instead. */
 const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2_000);
 
+const CONNECTION_KEYS = optionKeys<RedisConnectionOptions>({ url: true, prefix: true, commandTimeoutMs: true });
+
 /**
- * Checks an options object against the keys `known` (a typo would silently do nothing) and resolves the
- * connection part. `owner` names the class in messages.
+ * Checks an options object: the connection keys plus `known` (a typo would silently do nothing), and resolves
+ * the connection part. `owner` names the class in messages (`RedisSessionStore.url`).
  */
 export function resolveRedisOptions(owner: string, input: unknown, known: readonly string[]): { connection: Required<RedisConnectionOptions>; rest: Record<string, unknown> } {
-  if (input === undefined) input = {};
-  if (!isObject(input)) throw invalidOption(`Expected the ${owner} options to be an object`);
-  const allowed = ['url', 'prefix', 'commandTimeoutMs', ...known];
-  for (const key of Object.keys(input)) {
-    if (!allowed.includes(key)) throw invalidOption(`Unknown ${owner} option \`${key}\`; expected one of ${allowed.join(', ')}`);
-  }
-  const url = input.url ?? DEFAULT_REDIS_CONNECTION.url;
+  const options = section(owner, input, [...CONNECTION_KEYS, ...known]);
+  const url = options.url ?? DEFAULT_REDIS_CONNECTION.url;
   if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw invalidOption(`Expected \`${owner}.url\` to be a redis:// or rediss:// URL`);
-  const prefix = input.prefix ?? DEFAULT_REDIS_CONNECTION.prefix;
+  const prefix = options.prefix ?? DEFAULT_REDIS_CONNECTION.prefix;
   if (typeof prefix !== 'string' || prefix === '') throw invalidOption(`Expected \`${owner}.prefix\` to be a non-empty string`);
-  const commandTimeoutMs = integerOption(`${owner}.commandTimeoutMs`, input.commandTimeoutMs, DEFAULT_REDIS_CONNECTION.commandTimeoutMs, 1);
-  return { connection: { url, prefix, commandTimeoutMs }, rest: input };
+  const commandTimeoutMs = integerOption(`${owner}.commandTimeoutMs`, options.commandTimeoutMs, DEFAULT_REDIS_CONNECTION.commandTimeoutMs, 1);
+  return { connection: { url, prefix, commandTimeoutMs }, rest: options };
 }
 
 /**

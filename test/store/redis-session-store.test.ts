@@ -93,11 +93,11 @@ describe('RedisSessionStore', () => {
   });
 
   it.each([
-    [{ urll: REDIS_URL }, 'Unknown RedisSessionStore option `urll`'],
+    [{ urll: REDIS_URL }, 'Unknown option `RedisSessionStore.urll`; did you mean `RedisSessionStore.url`?'],
     [{ url: 'http://127.0.0.1:6379' }, 'redis://'],
     [{ prefix: '' }, 'prefix'],
     [{ commandTimeoutMs: 0 }, 'commandTimeoutMs'],
-    ['redis://127.0.0.1', 'options to be an object'],
+    ['redis://127.0.0.1', '`RedisSessionStore` to be an object'],
   ])('refuses bad options %j with QQBOT_INVALID_OPTION', (options, message) => {
     expect(() => new RedisSessionStore(options as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining(message) }));
   });
