@@ -5,6 +5,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
+import type { CallbackAnswer } from './callback-post.js';
+import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, type FakeCallbackStats } from './fake-callback.js';
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
 import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
@@ -83,6 +85,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   readonly #stoppers = new Set<() => void>();
   readonly #waiters = new Set<{ check: () => void; fail: (err: Error) => void }>();
   #closing: Promise<void> | undefined;
+  #callbacks: FakeCallbackSender | undefined;
   #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
 
   private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
@@ -181,6 +184,10 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    */
   emitEvents(count: number, opts: FakeEmitEventsOptions = {}): Promise<number[]> {
     const total = intAtLeast('count', count, 0);
+    if (this.#callbacks !== undefined) {
+      const next = (): number => this.#eventCounter++;
+      return this.#callbacks.emitEvents(total, opts.type ?? 'GROUP_AT_MESSAGE_CREATE', next, opts.signal);
+    }
     const rate = opts.ratePerSec === undefined ? undefined : positive('ratePerSec', opts.ratePerSec);
     const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
     const { signal } = opts;
@@ -232,6 +239,46 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       };
       run();
     });
+  }
+
+  // ---------------------------------------------------------------- callback (webhook) mode
+
+  /**
+   * Switches to callback mode: validates `url` with op 13 (and checks the answer's signature), then
+   * {@link FakeQQServer.emitEvents} POSTs signed events to it instead of dispatching into a gateway session
+   * (the numbers it resolves with are the events' `n`; their ids are `cb-<n>`). An event not answered 200
+   * within `timeoutMs` is redelivered with the same id, up to `tries` times. See docs/testing.md.
+   * @throws (rejects) when the bot's validation answer is wrong, or it cannot be reached.
+   */
+  async startCallbacks(options: FakeCallbackOptions): Promise<void> {
+    if (this.#closing) throw new Error('FakeQQServer.startCallbacks: the fake is closed');
+    this.#callbacks?.close();
+    const sender = new FakeCallbackSender(options, { appId: this.#options.appId, secret: this.#options.secret }, () => this.#notify());
+    this.#callbacks = sender;
+    await sender.validate();
+  }
+
+  /** What callback mode has seen: validations, posts, acks, redeliveries, rejections (a live object). */
+  get callbackStats(): Readonly<FakeCallbackStats> {
+    return this.#requireCallbacks().stats;
+  }
+
+  /** Delivers one event in callback mode, redelivering as the platform does; true once answered 200. */
+  postEvent(event: FakeCallbackEvent): Promise<boolean> {
+    return this.#requireCallbacks().deliver(event);
+  }
+
+  /**
+   * One raw POST to the bot in callback mode, not retried: `signature: 'forged'` signs with another key,
+   * `'none'` sends none, `timestamp` (unix seconds) replays an old request.
+   */
+  sendCallback(body: string, options: { signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {}): Promise<CallbackAnswer> {
+    return this.#requireCallbacks().send(body, options);
+  }
+
+  #requireCallbacks(): FakeCallbackSender {
+    if (this.#callbacks === undefined) throw new Error('FakeQQServer: callback mode is not started (call startCallbacks first)');
+    return this.#callbacks;
   }
 
   // ---------------------------------------------------------------- HTTP faults
@@ -410,6 +457,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   async #shutdown(): Promise<void> {
     for (const stop of [...this.#stoppers]) stop();
+    this.#callbacks?.close();
     for (const waiter of [...this.#waiters]) waiter.fail(new Error('FakeQQServer.waitFor: the fake was closed'));
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();

@@ -14,4 +14,7 @@ export type {
   FakeSessionInfo,
 } from './fake-types.js';
 export { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+export type { FakeCallbackEvent, FakeCallbackOptions, FakeCallbackRejection, FakeCallbackStats } from './fake-callback.js';
+export type { CallbackAnswer } from './callback-post.js';
+export { selfSignedCert, type SelfSignedCert } from './self-signed.js';
 export type { FakeRestContext, FakeRestEventMap, RecordedRequest, FakeSentMessage, RegisteredMessage, FakeMessageKind } from './fake-rest.js';
