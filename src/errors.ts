@@ -76,9 +76,54 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/**
+ * Whether an error with each code is retryable: the one source of truth, documented in `docs/errors.md` (a test
+ * checks the two agree). `'varies'` codes take `retryable` from where they are raised (the errno, the HTTP status,
+ * the platform's answer); every other code's flag is fixed here. Adding a code is one line here and one in the doc.
+ */
+export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object.freeze({
+  QQBOT_INVALID_OPTION: false,
+  QQBOT_CREDENTIALS_REFUSED: false,
+  QQBOT_TOKEN_UNAVAILABLE: true,
+  QQBOT_HTTP_TIMEOUT: true,
+  QQBOT_BAD_RESPONSE: 'varies',
+  QQBOT_NETWORK: 'varies',
+  QQBOT_GATEWAY_UNAVAILABLE: true,
+  QQBOT_PHASE_TIMEOUT: true,
+  QQBOT_MALFORMED_FRAME: true,
+  QQBOT_FRAME_TOO_LARGE: true,
+  QQBOT_GATEWAY_CONFIG_REJECTED: false,
+  QQBOT_GATEWAY_AUTH_FAILED: false,
+  QQBOT_BOT_DELISTED: false,
+  QQBOT_BOT_BANNED: false,
+  QQBOT_WORKER_DIED: true,
+  QQBOT_WORKER_HUNG: true,
+  QQBOT_WORKER_BOOTSTRAP: false,
+  QQBOT_RESTART_BUDGET: false,
+  QQBOT_CONTROL_TIMEOUT: true,
+  QQBOT_LISTENER_THREW: true,
+  QQBOT_ABORTED: false,
+  QQBOT_CLOSED: false,
+  QQBOT_API_ERROR: 'varies',
+  QQBOT_PASSIVE_REPLY_EXPIRED: false,
+  QQBOT_PASSIVE_REPLY_LIMIT: false,
+  QQBOT_REPLY_UNSUPPORTED: false,
+  QQBOT_STORE_UNAVAILABLE: true,
+  QQBOT_STORE_CORRUPT: false,
+  QQBOT_LEASE_LOST: true,
+  QQBOT_WEBHOOK_REFUSED: true,
+  QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',
+  // An unforeseen failure: retried where the supervisor can start over, not where a caller's request failed.
+  QQBOT_INTERNAL: 'varies',
+});
+
 const brand = Symbol.for('qqbot-connector.error');
 
 export interface QQBotErrorOptions {
+  /**
+   * For a `'varies'` code in {@link RETRYABLE} (default `false`); every other code's flag comes from that table,
+   * and a value given here is ignored.
+   */
   retryable?: boolean;
   cause?: unknown;
   /** Extra facts for diagnostics (phase, ms, close code, …). Never the secret or a token. */
@@ -94,7 +139,8 @@ export class QQBotError extends Error {
   constructor(code: ErrorCode, message: string, options: QQBotErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    const fixed = RETRYABLE[code];
+    this.retryable = typeof fixed === 'boolean' ? fixed : (options.retryable ?? false);
     this.details = Object.freeze({ ...options.details });
   }
 
