@@ -404,7 +404,7 @@ export class QQOpenAPI {
    */
   async reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     this.#assertOpen();
-    const plan = this.#replies.next(event);
+    const plan = await this.#replies.plan(event);
     const base: Record<string, unknown> = typeof content === 'string' ? { content, msg_type: 0 } : { ...content };
     delete base.msg_id;
     delete base.event_id;

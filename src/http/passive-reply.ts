@@ -1,4 +1,4 @@
-import { ErrorCodes, QQBotError } from '../errors.js';
+import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { integerOption, isObject, optionKeys } from '../validation.js';
 
 /**
@@ -100,10 +100,26 @@ export interface ReplyTrackerOptions {
    * @defaultValue `10_000`
    */
   maxTracked?: number;
+  /**
+   * Where the reply counts live, when several processes may answer the same message: each `msg_seq` is then
+   * spent atomically in the store (`RedisReplyStore` from `qqbot-connector/redis`), so two processes never
+   * send the same one. `maxTracked` does not apply: the store drops each count when its window closes.
+   * @defaultValue none: the counts live in this tracker's memory
+   */
+  store?: ReplyStore;
+}
+
+/** Reply counts shared between processes (see {@link ReplyTrackerOptions.store}). */
+export interface ReplyStore {
+  /**
+   * Atomically spends one reply to `key` and returns how many were spent on it so far, this one included
+   * (1 for the first). The count is forgotten at `expiresAt` (epoch ms), when the reply window closes.
+   */
+  spend(key: string, expiresAt: number): Promise<number>;
 }
 
 /** The keys of {@link ReplyTrackerOptions}, checked by the compiler. */
-export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({ now: true, maxReplies: true, maxTracked: true });
+export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({ now: true, maxReplies: true, maxTracked: true, store: true });
 
 /**
  * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse
@@ -117,6 +133,7 @@ export class ReplyTracker {
   readonly #now: () => number;
   readonly #maxReplies: number;
   readonly #maxTracked: number;
+  readonly #store: ReplyStore | undefined;
   readonly #entries = new Map<string, Entry>();
   #nextSweep = 0;
   /** No entry closes before this (a lower bound): while `now` is below it, a sweep would find nothing. */
@@ -126,6 +143,10 @@ export class ReplyTracker {
     this.#now = options.now ?? Date.now;
     this.#maxReplies = integerOption('maxReplies', options.maxReplies, DEFAULT_MAX_REPLIES, 1);
     this.#maxTracked = integerOption('maxTracked', options.maxTracked, DEFAULT_MAX_TRACKED, 1);
+    if (options.store !== undefined && typeof (options.store as Partial<ReplyStore> | null)?.spend !== 'function') {
+      throw invalidOption('Expected `replies.store` to be a ReplyStore (with a spend method)');
+    }
+    this.#store = options.store;
   }
 
   /** How many messages/events are remembered right now. */
@@ -141,30 +162,45 @@ export class ReplyTracker {
     const { scope, targetId, ref } = resolveReplyTarget(event);
     const now = this.#now();
     this.#sweep(now);
-    const key = ref.msg_id === undefined ? `e:${ref.event_id ?? ''}` : `m:${ref.msg_id}`;
-    const refName = ref.msg_id === undefined ? 'event' : 'message';
+    const key = replyKey(ref);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      const data = isObject(event.data) ? event.data : {};
-      const sentAt = parseEventTimestamp(data.timestamp) ?? now;
-      const deadline = sentAt + REPLY_WINDOWS_MS[scope];
+      const deadline = replyDeadline(event, scope, now);
       // Checked before inserting: an event already too old takes no slot and so evicts no open window.
-      if (now > deadline) throw expired(scope, refName, now - deadline);
+      if (now > deadline) throw expired(scope, ref, now - deadline);
       entry = { seq: 0, deadline };
       this.#entries.set(key, entry);
       if (deadline < this.#earliestDeadline) this.#earliestDeadline = deadline;
       this.#cap(now);
     }
-    if (now > entry.deadline) throw expired(scope, refName, now - entry.deadline);
-    if (entry.seq >= this.#maxReplies) {
-      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_LIMIT, `this ${refName} already has ${entry.seq} replies (limit ${this.#maxReplies})`, {
-        retryable: false,
-        details: { scope, limit: this.#maxReplies },
-      });
-    }
+    if (now > entry.deadline) throw expired(scope, ref, now - entry.deadline);
+    if (entry.seq >= this.#maxReplies) throw this.#limit(scope, ref, entry.seq);
     entry.seq += 1;
-    const fields: ReplyFields = ref.msg_id === undefined ? { event_id: ref.event_id, msg_seq: entry.seq } : { msg_id: ref.msg_id, msg_seq: entry.seq };
-    return { scope, targetId, fields, replyNumber: entry.seq };
+    return plan(scope, targetId, ref, entry.seq);
+  }
+
+  /**
+   * {@link next}, through the shared {@link ReplyTrackerOptions.store} when there is one (what
+   * `QQOpenAPI.reply` calls). The window is checked before anything is spent; a reply past the limit has
+   * spent nothing that matters (the count is over the limit either way).
+   */
+  async plan(event: ReplyableEvent): Promise<ReplyPlan> {
+    const store = this.#store;
+    if (store === undefined) return this.next(event);
+    const { scope, targetId, ref } = resolveReplyTarget(event);
+    const now = this.#now();
+    const deadline = replyDeadline(event, scope, now);
+    if (now > deadline) throw expired(scope, ref, now - deadline);
+    const seq = await store.spend(replyKey(ref), deadline);
+    if (seq > this.#maxReplies) throw this.#limit(scope, ref, seq - 1);
+    return plan(scope, targetId, ref, seq);
+  }
+
+  #limit(scope: ReplyScope, ref: ReplyTarget['ref'], spent: number): QQBotError {
+    return new QQBotError(ErrorCodes.PASSIVE_REPLY_LIMIT, `this ${refName(ref)} already has ${spent} replies (limit ${this.#maxReplies})`, {
+      retryable: false,
+      details: { scope, limit: this.#maxReplies },
+    });
   }
 
   /** Forgets everything. */
@@ -228,8 +264,28 @@ export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
   return { scope: target.scope, targetId: data[target.field] as string, ref: { event_id: event.id } };
 }
 
-function expired(scope: ReplyScope, refName: string, lateByMs: number): QQBotError {
-  return new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
+/** The id a reply count is kept under: `m:<msg_id>` or `e:<event_id>`. */
+function replyKey(ref: ReplyTarget['ref']): string {
+  return ref.msg_id === undefined ? `e:${ref.event_id}` : `m:${ref.msg_id}`;
+}
+
+function refName(ref: ReplyTarget['ref']): string {
+  return ref.msg_id === undefined ? 'event' : 'message';
+}
+
+/** Epoch ms after which no reply to `event` is allowed: its `data.timestamp` (or now) plus the scope's window. */
+function replyDeadline(event: ReplyableEvent, scope: ReplyScope, now: number): number {
+  const data = isObject(event.data) ? event.data : {};
+  return (parseEventTimestamp(data.timestamp) ?? now) + REPLY_WINDOWS_MS[scope];
+}
+
+function plan(scope: ReplyScope, targetId: string, ref: ReplyTarget['ref'], seq: number): ReplyPlan {
+  const fields: ReplyFields = ref.msg_id === undefined ? { event_id: ref.event_id, msg_seq: seq } : { msg_id: ref.msg_id, msg_seq: seq };
+  return { scope, targetId, fields, replyNumber: seq };
+}
+
+function expired(scope: ReplyScope, ref: ReplyTarget['ref'], lateByMs: number): QQBotError {
+  return new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName(ref)} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
     retryable: false,
     details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs },
   });

@@ -5,3 +5,4 @@
  */
 export { RedisSessionStore, type RedisSessionStoreOptions } from '../store/redis-session-store.js';
 export { DEFAULT_REDIS_CONNECTION, type RedisConnectionOptions } from '../store/redis-connection.js';
+export { RedisReplyStore, type RedisReplyStoreOptions } from '../store/redis-reply-store.js';

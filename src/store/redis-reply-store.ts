@@ -1,0 +1,39 @@
+import type { ReplyStore } from '../http/passive-reply.js';
+import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
+
+export type RedisReplyStoreOptions = RedisConnectionOptions;
+
+/** INCR and, for the first reply, the expiry at the window's close: one atomic step, so no count outlives its window. */
+const SPEND = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+return n`;
+
+/**
+ * Passive-reply counts in Redis (`<prefix>reply:m:<msg_id>` / `reply:e:<event_id>`), shared by every process
+ * that answers the bot's messages: each reply's `msg_seq` comes from one atomic `INCR`, so two processes never
+ * send the same one, and the limit of 5 holds across them. Each count expires when its reply window closes.
+ *
+ * @example
+ * ```ts
+ * import { RedisReplyStore } from 'qqbot-connector/redis';
+ * const api = new QQOpenAPI({ appId, secret, replies: { store: new RedisReplyStore({ prefix: 'mybot:' }) } });
+ * ```
+ */
+export class RedisReplyStore implements ReplyStore {
+  readonly #redis: RedisConnection;
+
+  constructor(options: RedisReplyStoreOptions = {}) {
+    const { connection } = resolveRedisOptions('RedisReplyStore', options, []);
+    this.#redis = new RedisConnection(connection);
+  }
+
+  async spend(key: string, expiresAt: number): Promise<number> {
+    const redisKey = `${this.#redis.prefix}reply:${key}`;
+    return Number(await this.#redis.evaluate(`count a reply in ${redisKey}`, SPEND, [redisKey], [String(Math.ceil(expiresAt))]));
+  }
+
+  close(): Promise<void> {
+    return this.#redis.close();
+  }
+}
