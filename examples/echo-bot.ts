@@ -6,7 +6,7 @@
 //
 // `bot.reply(event, content)` picks the endpoint from the event, sets msg_id and a fresh msg_seq, and refuses
 // (QQBOT_PASSIVE_REPLY_EXPIRED / QQBOT_PASSIVE_REPLY_LIMIT) what the platform would refuse, without sending it.
-import { QQBotConnector, Intents } from 'qqbot-connector';
+import { QQBotConnector, Intents, type TypedDispatchEvent } from 'qqbot-connector';
 
 const appId = process.env.QQBOT_APP_ID;
 const secret = process.env.QQBOT_SECRET;
@@ -25,13 +25,10 @@ const bot = new QQBotConnector({
   endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
 });
 
-const ECHOED = new Set(['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE']);
-
-bot.on('dispatch', (event) => {
-  if (!ECHOED.has(event.type)) return;
-  const data = event.data as { content?: unknown };
+/** Group @-messages and private messages: each listener gets its own type, `e.data` typed. */
+function echo(event: TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'> | TypedDispatchEvent<'C2C_MESSAGE_CREATE'>): void {
   // A group @-message's content starts with a space: the mention is stripped.
-  const text = typeof data.content === 'string' ? data.content.trim() : '';
+  const text = event.data.content.trim();
   if (text === '') return;
   bot.reply(event, `echo: ${text}`).then(
     (result) => {
@@ -44,7 +41,10 @@ bot.on('dispatch', (event) => {
       console.error(`reply failed: ${code ?? 'unknown'}: ${message ?? String(err)}`);
     },
   );
-});
+}
+
+bot.on('GROUP_AT_MESSAGE_CREATE', echo);
+bot.on('C2C_MESSAGE_CREATE', echo);
 
 bot.on('fatal', (err) => {
   console.error(`fatal: ${err.code}: ${err.message}`);

@@ -5,6 +5,7 @@ import { raceAbort } from './http/abortable.js';
 import { QQOpenAPI, type CallOptions, type ChannelMessageBody, type SendResult, type V2MessageBody } from './http/openapi.js';
 import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
+import { invalidEventError, validateEvent } from './protocol/events/validate.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { PoolHost } from './supervisor/pool-host.js';
@@ -19,6 +20,9 @@ export interface StartOptions {
 
 type Listener = (...args: never[]) => unknown;
 
+/** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
+const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
+
 /**
  * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread; a supervisor on
  * this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
@@ -27,7 +31,8 @@ type Listener = (...args: never[]) => unknown;
  * @example
  * ```ts
  * const bot = new QQBotConnector({ appId, secret, intents: Intents.GROUP_AND_C2C_EVENT });
- * bot.on('dispatch', (e) => handle(e));
+ * bot.on('GROUP_AT_MESSAGE_CREATE', (e) => bot.reply(e, `echo: ${e.data.content.trim()}`));
+ * bot.on('dispatch', (e) => log(e.type, e.data)); // every event, known types typed by `e.type`
  * await bot.start();
  * ```
  */
@@ -157,7 +162,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #sink(): ShardSink {
     const logger = this.#options.logger;
     return {
-      dispatch: (event: DispatchEvent) => this.#deliver('dispatch', event),
+      dispatch: (event: DispatchEvent) => {
+        const type = String(event.type);
+        // A message without the fields handlers rely on (its id, …) is reported, never delivered.
+        const problem = validateEvent(type, event.data);
+        if (problem !== undefined) return this.#report(invalidEventError({ type, seq: event.seq, id: event.id }, problem));
+        this.#deliver('dispatch', event);
+        // Then the per-type listeners, `bot.on('GROUP_AT_MESSAGE_CREATE', …)`. Platform names are upper case, ours
+        // lower case: a platform event can never reach an 'error' or 'fatal' listener.
+        if (this.listenerCount(type as keyof ConnectorEventMap) > 0 && PLATFORM_EVENT_NAME.test(type)) this.#deliver(type as 'dispatch', event);
+      },
       ready: (event) => {
         logger?.info({ shard: event.shard, sessionId: event.sessionId }, 'session ready');
         this.#deliver('ready', event);

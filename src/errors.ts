@@ -26,6 +26,8 @@ export const ErrorCodes = {
   PHASE_TIMEOUT: 'QQBOT_PHASE_TIMEOUT',
   /** A gateway frame could not be parsed or had the wrong shape. It was skipped and reported. */
   MALFORMED_FRAME: 'QQBOT_MALFORMED_FRAME',
+  /** A dispatch of a known type lacked a field its handlers rely on (a message without an `id`). Not delivered. */
+  INVALID_EVENT: 'QQBOT_INVALID_EVENT',
   /** A gateway frame exceeded `maxPayloadBytes`; it was refused and a new session was identified. */
   FRAME_TOO_LARGE: 'QQBOT_FRAME_TOO_LARGE',
   /** The gateway closed the connection with a code that ends the connector (4010–4014). */
@@ -91,6 +93,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_GATEWAY_UNAVAILABLE: true,
   QQBOT_PHASE_TIMEOUT: true,
   QQBOT_MALFORMED_FRAME: true,
+  QQBOT_INVALID_EVENT: false,
   QQBOT_FRAME_TOO_LARGE: true,
   QQBOT_GATEWAY_CONFIG_REJECTED: false,
   QQBOT_GATEWAY_AUTH_FAILED: false,

@@ -1,18 +1,43 @@
 import type { QQBotError } from './errors.js';
 import type { DecisionKind } from './protocol/close-codes.js';
+import type { DispatchEventDataMap, KnownDispatchType, UnknownEventType } from './protocol/events/event-map.js';
+import type { GroupMessageData } from './protocol/events/message-events.js';
 import type { OutcomeKind, Phase } from './protocol/outcome.js';
 
-/** One QQ event, as the host receives it: per shard, in order, exactly once within a session. */
-export interface DispatchEvent<D = unknown> {
+/** The fields every dispatch event has. */
+export interface DispatchEventBase {
   shard: number;
   /** The gateway sequence number; -1 if the platform sent none. */
   seq: number;
-  /** The event name, e.g. `GROUP_AT_MESSAGE_CREATE`. */
-  type: string;
   /** The event id (usable as `event_id` for replies to non-message events). */
   id?: string | undefined;
-  data: D;
 }
+
+/** A dispatch of a type the library knows: `data` has that type's shape (src/protocol/events/). */
+export interface TypedDispatchEvent<K extends KnownDispatchType> extends DispatchEventBase {
+  /** The event name, e.g. `GROUP_AT_MESSAGE_CREATE`. */
+  type: K;
+  data: DispatchEventDataMap[K];
+}
+
+/** A dispatch of a type the library does not know yet: delivered all the same, `data` unchecked. */
+export interface UnknownDispatchEvent extends DispatchEventBase {
+  /** A string at run time; compare it as `String(e.type) === 'NEW_EVENT'`. */
+  type: UnknownEventType;
+  data: unknown;
+}
+
+/** Every known dispatch type's event, as one union over `type`. */
+export type KnownDispatchEvent = { [K in KnownDispatchType]: TypedDispatchEvent<K> }[KnownDispatchType];
+
+/**
+ * One QQ event, as the host receives it: per shard, in order, exactly once within a session. A union over
+ * `type`: `if (e.type === 'GROUP_AT_MESSAGE_CREATE')` narrows `e.data` to {@link GroupMessageData}.
+ */
+export type DispatchEvent = KnownDispatchEvent | UnknownDispatchEvent;
+
+/** The per-type listeners: `bot.on('C2C_MESSAGE_CREATE', (e) => …)` gets that type's event only. */
+export type DispatchListenerMap = { [K in KnownDispatchType]: [event: TypedDispatchEvent<K>] };
 
 export interface ReadyEvent {
   shard: number;
@@ -60,8 +85,11 @@ export interface ShardStatus {
   duplicatesDropped: number;
 }
 
-/** The connector's events; each is a tuple of listener arguments. */
-export interface ConnectorEventMap {
+/**
+ * The connector's events; each is a tuple of listener arguments. Besides its own (lower-case) events, every known
+ * dispatch type is an event name of its own, emitted right after `'dispatch'` for the same event.
+ */
+export interface ConnectorEventMap extends DispatchListenerMap {
   dispatch: [event: DispatchEvent];
   ready: [event: ReadyEvent];
   resumed: [event: ResumedEvent];

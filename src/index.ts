@@ -5,6 +5,11 @@ export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors
 export type {
   ConnectorEventMap,
   DispatchEvent,
+  DispatchEventBase,
+  DispatchListenerMap,
+  KnownDispatchEvent,
+  TypedDispatchEvent,
+  UnknownDispatchEvent,
   ReadyEvent,
   ResumedEvent,
   RestartEvent,
@@ -23,6 +28,33 @@ export {
   type TimeoutOptions,
 } from './options.js';
 export { Intents, type IntentName } from './protocol/intents.js';
+export type { DispatchEventDataMap, KnownDispatchType, UnknownEventType } from './protocol/events/event-map.js';
+export type {
+  C2CMessageData,
+  ChannelMessageData,
+  DirectMessageData,
+  GroupMessageData,
+  GuildUser,
+  MessageAttachment,
+  MessageDeleteData,
+  MessageQuote,
+  MessageScene,
+} from './protocol/events/message-events.js';
+export type {
+  AudioData,
+  AudioLiveMemberData,
+  ChannelData,
+  ForumAuditData,
+  ForumData,
+  FriendManagementData,
+  GroupManagementData,
+  GuildData,
+  GuildMemberData,
+  InteractionData,
+  MessageAuditData,
+  OpenForumData,
+  ReactionData,
+} from './protocol/events/other-events.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
 export { CLOSE_CODE_TABLE, decide, type Decision, type DecisionKind } from './protocol/close-codes.js';
 export type { Outcome, OutcomeKind, Phase } from './protocol/outcome.js';

@@ -1,5 +1,6 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { integerOption, isObject, optionKeys } from '../validation.js';
+import type { UnknownEventType } from '../protocol/events/event-map.js';
 
 /**
  * The platform's passive-reply rules (qq-protocol.md §8), enforced before anything is sent:
@@ -14,7 +15,8 @@ export type ReplyScope = 'group' | 'c2c' | 'channel' | 'dm';
 
 /** The part of a dispatch event the reply rules read. Matches the connector's `dispatch` event. */
 export interface ReplyableEvent {
-  type: string;
+  /** A dispatch type; {@link UnknownEventType} for one the library has no shape for. */
+  type: string | UnknownEventType;
   /** The gateway event id (`id` of the op 0 frame). */
   id?: string | undefined;
   data: unknown;
@@ -251,7 +253,7 @@ interface ReplyTarget {
 export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
   const data = isObject(event.data) ? event.data : undefined;
   if (data === undefined) throw unsupported(event, 'its data is not an object');
-  const message = MESSAGE_EVENTS[event.type];
+  const message = MESSAGE_EVENTS[String(event.type)];
   if (message !== undefined) {
     const targetId = message.target(data);
     if (!nonEmpty(targetId)) throw unsupported(event, `it has no ${message.scope} id`);

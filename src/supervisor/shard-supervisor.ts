@@ -393,7 +393,8 @@ export class ShardSupervisor {
         if (this.#record.accept(m.seq, m.id)) {
           // The worker parsed this text already: it is valid JSON.
           const data = (JSON.parse(m.frame) as GatewayFrame).d;
-          this.#ctx.sink.dispatch({ shard: this.shard, seq: m.seq, type: m.type, id: m.id, data });
+          // Typed by its `type` (src/protocol/events/); data of a known type is checked by validateEvent.
+          this.#ctx.sink.dispatch({ shard: this.shard, seq: m.seq, type: m.type, id: m.id, data } as DispatchEvent);
         }
         return;
       case WorkerEventOp.Heartbeat:

@@ -36,9 +36,10 @@ describe('a session', () => {
     const b = make();
     const events = collect(b);
     await b.start();
-    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a' }, { id: 'dup-1' });
-    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'a again' }, { id: 'dup-1' });
-    env.fake.dispatch('C2C_MESSAGE_CREATE', { content: 'b' }, { id: 'dup-2' });
+    const message = (id: string, content: string) => ({ id, content, timestamp: new Date().toISOString(), author: { user_openid: 'U1' } });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-a', 'a'), { id: 'dup-1' });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-a', 'a again'), { id: 'dup-1' });
+    env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-b', 'b'), { id: 'dup-2' });
     await untilCount(b, events, 2);
     await env.fake.emitEvents(1);
     await untilCount(b, events, 3);

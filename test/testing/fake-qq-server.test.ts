@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import { validateEvent } from '../../src/protocol/events/validate.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import type { FakeQQServerOptions } from '../../src/testing/index.js';
 
@@ -510,8 +511,12 @@ describe('FakeQQServer emitEvents', () => {
     expect(second[1199]).toBe(1203);
     expect(fake.eventsDispatched).toBe(1202);
     const last = await client.next((f) => f.s === 1203);
-    expect(last.d).toEqual({ n: 1201, content: 'event 1201' });
+    expect(last.d).toMatchObject({ n: 1201, id: 'fake-msg-1201', content: ' event 1201', group_openid: 'fake-group', author: { member_openid: 'fake-member' } });
     expect(client.frames.filter((f) => f.t === 'C2C_MESSAGE_CREATE')).toHaveLength(2);
+    // Message events carry what the connector's edge checks require, so they are delivered and can be replied to.
+    const c2c = client.frames.find((f) => f.t === 'C2C_MESSAGE_CREATE');
+    expect(validateEvent('C2C_MESSAGE_CREATE', c2c?.d)).toBeUndefined();
+    expect(validateEvent('GROUP_AT_MESSAGE_CREATE', last.d)).toBeUndefined();
   });
 
   it('paces events with ratePerSec, batching at high rates', async () => {

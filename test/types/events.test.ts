@@ -15,7 +15,7 @@ describe('public types', () => {
   });
 
   it('pins the dispatch event and the methods of the public surface', () => {
-    expectTypeOf<DispatchEvent>().toMatchTypeOf<{ shard: number; seq: number; type: string; id?: string | undefined; data: unknown }>();
+    expectTypeOf<DispatchEvent>().toMatchTypeOf<{ shard: number; seq: number; id?: string | undefined; data: unknown }>();
     expectTypeOf<RestartEvent>().toMatchTypeOf<{ shard: number; reason: string; attempt: number; delayMs: number }>();
     expectTypeOf<QQBotConnector['start']>().returns.toEqualTypeOf<Promise<void>>();
     expectTypeOf<QQBotConnector['close']>().returns.toEqualTypeOf<Promise<void>>();
