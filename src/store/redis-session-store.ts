@@ -1,8 +1,17 @@
+import { ErrorCodes, QQBotError } from '../errors.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
-import type { SessionCheckpoint, SessionStore } from './session-store.js';
+import { FENCED_WRITE, RedisLeases, resolveLeaseOptions, type LeaseOptions } from './redis-leases.js';
+import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-store.js';
 
-export type RedisSessionStoreOptions = RedisConnectionOptions;
+export interface RedisSessionStoreOptions extends RedisConnectionOptions {
+  /**
+   * Several processes run this bot: each shard is run by one of them at a time, under a lease in Redis with a
+   * fencing token that every checkpoint write is checked against. `true` takes the defaults.
+   * @defaultValue off: one process, the store only keeps its sessions across restarts
+   */
+  lease?: boolean | LeaseOptions;
+}
 
 /**
  * Keeps each shard's checkpoint in Redis (`<prefix>session:<shard>`, a JSON string), so a restarted process —
@@ -20,11 +29,19 @@ export type RedisSessionStoreOptions = RedisConnectionOptions;
  * ```
  */
 export class RedisSessionStore implements SessionStore {
+  /** Present with the `lease` option: the connector runs a shard only while it holds its lease. */
+  readonly leases?: ShardLeases;
   readonly #redis: RedisConnection;
+  readonly #leases: RedisLeases | undefined;
 
   constructor(options: RedisSessionStoreOptions = {}) {
-    const { connection } = resolveRedisOptions('RedisSessionStore', options, []);
+    const { connection, rest } = resolveRedisOptions('RedisSessionStore', options, ['lease']);
     this.#redis = new RedisConnection(connection);
+    const lease = rest.lease;
+    if (lease !== undefined && lease !== false) {
+      this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true ? {} : lease));
+      this.leases = this.#leases;
+    }
   }
 
   /** The key prefix, as given. */
@@ -39,18 +56,34 @@ export class RedisSessionStore implements SessionStore {
     return checkpointFromStored(parseStoredJson(String(text), key), key);
   }
 
-  async save(shard: number, checkpoint: SessionCheckpoint): Promise<void> {
-    const key = this.#key(shard);
-    await this.#redis.command(`write ${key}`, ['SET', key, JSON.stringify(checkpointToStored(checkpoint))]);
+  save(shard: number, checkpoint: SessionCheckpoint): Promise<void> {
+    return this.#write(shard, JSON.stringify(checkpointToStored(checkpoint)));
   }
 
-  async clear(shard: number): Promise<void> {
-    const key = this.#key(shard);
-    await this.#redis.command(`delete ${key}`, ['DEL', key]);
+  clear(shard: number): Promise<void> {
+    return this.#write(shard, '');
   }
 
-  close(): Promise<void> {
-    return this.#redis.close();
+  /** Gives up the leases held (a standby takes over at once), then disconnects. */
+  async close(): Promise<void> {
+    await this.#leases?.releaseAll();
+    await this.#redis.close();
+  }
+
+  /** `text` '' deletes. With leases, the write lands only under this process's lease (Lua, checked in Redis). */
+  async #write(shard: number, text: string): Promise<void> {
+    const key = this.#key(shard);
+    const leases = this.#leases;
+    if (leases === undefined) {
+      await this.#redis.command(`write ${key}`, text === '' ? ['DEL', key] : ['SET', key, text]);
+      return;
+    }
+    const lease = leases.holding(shard);
+    if (lease === undefined) {
+      throw new QQBotError(ErrorCodes.LEASE_LOST, `shard ${shard}: this process does not hold the lease; the checkpoint was not written`, { retryable: true, details: { shard, why: 'not held' } });
+    }
+    const written = await this.#redis.evaluate(`write ${key}`, FENCED_WRITE, [leases.leaseKey(shard), key], [lease.token, text]);
+    if (Number(written) !== 1) throw lease.fenced();
   }
 
   #key(shard: number): string {

@@ -26,6 +26,30 @@ export interface SessionStore {
   clear(shard: number): Promise<void>;
   /** Releases connections and files; the connector calls it from `close()`. */
   close(): Promise<void>;
+  /**
+   * Present when several processes share the store: a process runs a shard only while it holds the shard's
+   * lease, and the store refuses checkpoint writes from a process that does not (fencing).
+   */
+  readonly leases?: ShardLeases;
+}
+
+/** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
+export interface ShardLeases {
+  /** Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. */
+  acquire(shard: number, signal: AbortSignal): Promise<ShardLease | undefined>;
+}
+
+/** This process's hold on one shard. */
+export interface ShardLease {
+  readonly shard: number;
+  /** The fencing token: unique and growing per shard; every checkpoint write is checked against it. */
+  readonly token: string;
+  /** Aborts (reason: a `QQBOT_LEASE_LOST` error) when the lease is lost or could not be renewed in time: stop the shard at once. */
+  readonly lost: AbortSignal;
+  /** True while the lease is surely still ours: cheap, for the event path (a process resumed after a pause delivers nothing). */
+  held(): boolean;
+  /** Gives the lease up (a standby may take it at once) and stops renewing it. */
+  release(): Promise<void>;
 }
 
 /** The default store: the session lives as long as the process. */
