@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorCodes, QQBotError } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
 import { raceAbort } from './http/abortable.js';
-import { QQOpenAPI, type CallOptions, type ChannelMessageBody, type SendResult, type V2MessageBody } from './http/openapi.js';
+import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
 import type { ReplyableEvent } from './http/passive-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { invalidEventError, validateEvent } from './protocol/events/validate.js';
@@ -74,9 +74,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /**
    * A passive reply to a dispatch event: picks the endpoint from the event type, sets `msg_id` (or `event_id`)
    * and an increasing `msg_seq`, and refuses what the platform would refuse (`QQBOT_PASSIVE_REPLY_EXPIRED`,
-   * `QQBOT_PASSIVE_REPLY_LIMIT`) without sending it. See docs/rest.md.
+   * `QQBOT_PASSIVE_REPLY_LIMIT`) without sending it. `content` is text, a body (`markdown(…)`, `ark(…)`, …), or
+   * media (`{ image: url | Buffer }`: uploaded, then sent as `msg_type` 7). See docs/rest.md.
    */
-  reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  reply(event: ReplyableEvent, content: ReplyContent, options?: CallOptions): Promise<SendResult> {
     return this.api.reply(event, content, options);
   }
 

@@ -76,6 +76,7 @@ export {
   type EmbedPayload,
   type MessageReference,
   type UploadMediaInput,
+  type ReplyContent,
   type MediaFileType,
   type SendResult,
   type MediaUploadResult,
@@ -84,3 +85,25 @@ export {
 } from './http/openapi.js';
 export { QQApiError, QQApiCodes, API_ERROR_RULES, classifyApiError, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
 export { ReplyTracker, REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyPlan, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
+export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
+export {
+  keyboard,
+  keyboardTemplate,
+  linkButton,
+  callbackButton,
+  commandButton,
+  ButtonActionType,
+  ButtonStyle,
+  MAX_KEYBOARD_ROWS,
+  MAX_BUTTONS_PER_ROW,
+  type ButtonAction,
+  type ButtonAudience,
+  type ButtonOptions,
+  type ButtonPermission,
+  type ButtonSpec,
+  type KeyboardButton,
+  type KeyboardRow,
+} from './messages/keyboard.js';
+export { ark, type ArkMessage, type ArkValue } from './messages/ark.js';
+export { embed, type EmbedInput, type EmbedMessage } from './messages/embed.js';
+export { MEDIA_FILE_TYPES, type MediaKind, type MediaReply, type MediaSource } from './messages/media.js';

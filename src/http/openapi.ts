@@ -18,8 +18,10 @@ import { raceAbort } from './abortable.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization, readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
-import { REPLY_TRACKER_KEYS, ReplyTracker, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
+import { REPLY_TRACKER_KEYS, ReplyTracker, resolveReplyTarget, type ReplyPlan, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
+import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';
 import { TokenManager } from './token-manager.js';
+import type { KeyboardPayload } from '../messages/keyboard.js';
 
 // ───────────────────────────── bodies ─────────────────────────────
 
@@ -32,10 +34,7 @@ export interface MarkdownPayload {
   params?: Array<{ key: string; values: string[] }>;
 }
 
-export interface KeyboardPayload {
-  id?: string;
-  content?: unknown;
-}
+export type { KeyboardPayload } from '../messages/keyboard.js';
 
 export interface ArkPayload {
   template_id: number;
@@ -90,11 +89,11 @@ export interface ChannelMessageBody {
 /** Media kinds for uploads: 1 image, 2 video, 3 voice, 4 file. */
 export type MediaFileType = 1 | 2 | 3 | 4;
 
-export interface UploadMediaInput {
-  fileType: MediaFileType;
-  /** A URL the platform fetches the file from. */
-  url: string;
-}
+/** What to upload: a URL the platform fetches the file from, or the bytes (sent base64 as `file_data`). */
+export type UploadMediaInput = { fileType: MediaFileType; url: string; data?: undefined } | { fileType: MediaFileType; data: Uint8Array; url?: undefined };
+
+/** What {@link QQOpenAPI.reply} sends: text, a message body (see the builders in `src/messages/`), or media. */
+export type ReplyContent = string | V2MessageBody | ChannelMessageBody | MediaReply;
 
 // ───────────────────────────── results ─────────────────────────────
 
@@ -402,9 +401,13 @@ export class QQOpenAPI {
    * @example
    * bot.on('dispatch', (e) => { if (e.type === 'GROUP_AT_MESSAGE_CREATE') void api.reply(e, 'pong') });
    */
-  async reply(event: ReplyableEvent, content: string | V2MessageBody | ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async reply(event: ReplyableEvent, content: ReplyContent, options?: CallOptions): Promise<SendResult> {
     this.#assertOpen();
+    const media = readMediaReply(content);
+    // Refused before a reply is spent: what the guild API cannot carry.
+    if (media !== undefined) checkGuildMedia(event, media);
     const plan = await this.#replies.plan(event);
+    if (media !== undefined) return this.#replyMedia(plan, media, options);
     const base: Record<string, unknown> = typeof content === 'string' ? { content, msg_type: 0 } : { ...content };
     delete base.msg_id;
     delete base.event_id;
@@ -418,13 +421,31 @@ export class QQOpenAPI {
       }
       case 'channel':
       case 'dm': {
-        // The guild (v1) API has no msg_seq; it still counts against the limit here.
+        // The guild (v1) API has neither msg_seq nor msg_type; the reply still counts against the limit here.
+        delete base.msg_type;
         const { msg_seq: _seq, ...ref } = plan.fields;
-        const body = { ...(base as ChannelMessageBody), ...ref };
-        return plan.scope === 'channel' ? this.sendChannelMessage(plan.targetId, body, options) : this.sendDirectMessage(plan.targetId, body, options);
+        return this.#sendGuild(plan, { ...(base as ChannelMessageBody), ...ref }, options);
       }
     }
   }
+
+  /** Group and C2C: upload (`/files`), then send `msg_type` 7 with the reply fields. Guild: an image URL as `image`. */
+  async #replyMedia(plan: ReplyPlan, media: MediaRequest, options?: CallOptions): Promise<SendResult> {
+    const text = media.content ?? ' ';
+    if (plan.scope === 'channel' || plan.scope === 'dm') {
+      const { msg_seq: _seq, ...ref } = plan.fields;
+      return this.#sendGuild(plan, { image: media.source as string, ...(media.content === undefined ? {} : { content: media.content }), ...ref }, options);
+    }
+    const input: UploadMediaInput = typeof media.source === 'string' ? { fileType: media.fileType, url: media.source } : { fileType: media.fileType, data: media.source };
+    const uploaded = plan.scope === 'group' ? await this.uploadGroupMedia(plan.targetId, input, options) : await this.uploadC2CMedia(plan.targetId, input, options);
+    const body: V2MessageBody = { msg_type: 7, media: { file_info: uploaded.fileInfo }, content: text, ...plan.fields };
+    return plan.scope === 'group' ? this.sendGroupMessage(plan.targetId, body, options) : this.sendC2CMessage(plan.targetId, body, options);
+  }
+
+  #sendGuild(plan: ReplyPlan, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+    return plan.scope === 'channel' ? this.sendChannelMessage(plan.targetId, body, options) : this.sendDirectMessage(plan.targetId, body, options);
+  }
+
 
   // ─────────────── media ───────────────
 
@@ -545,11 +566,14 @@ export class QQOpenAPI {
   }
 
   async #upload(route: string, path: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
-    if (!isObject(input) || ![1, 2, 3, 4].includes(input.fileType) || typeof input.url !== 'string' || input.url === '') {
-      throw invalidOption('Expected `{ fileType: 1 | 2 | 3 | 4, url: string }`');
+    const byUrl = isObject(input) && typeof input.url === 'string' && input.url !== '' && input.data === undefined;
+    const byData = isObject(input) && input.data instanceof Uint8Array && input.data.byteLength > 0 && input.url === undefined;
+    if (!isObject(input) || ![1, 2, 3, 4].includes(input.fileType) || !(byUrl || byData)) {
+      throw invalidOption('Expected `{ fileType: 1 | 2 | 3 | 4, url: string }` or `{ fileType, data: Uint8Array }` (non-empty)');
     }
+    const source = byUrl ? { url: input.url } : { file_data: Buffer.from(input.data as Uint8Array).toString('base64') };
     // A second upload only yields a second file_info; nothing is posted (srv_send_msg: false).
-    const res = await this.#call({ method: 'POST', idempotent: true, route, path, body: { file_type: input.fileType, url: input.url, srv_send_msg: false }, signal: options?.signal });
+    const res = await this.#call({ method: 'POST', idempotent: true, route, path, body: { file_type: input.fileType, ...source, srv_send_msg: false }, signal: options?.signal });
     const b = res.body;
     if (!isObject(b) || typeof b.file_info !== 'string' || b.file_info === '') throw badShape(route, res.status, 'file_info');
     return {
@@ -715,5 +739,18 @@ function badShape(route: string, status: number, expected: string, got = 'someth
   return new QQBotError(ErrorCodes.BAD_RESPONSE, `${route} answered HTTP ${status} with ${got} where ${expected} was expected`, {
     retryable: false,
     details: { status },
+  });
+}
+
+/**
+ * The guild (channel, DM) API takes an image by URL (`image`) and nothing else here: bytes need a multipart
+ * upload, and it has no video, voice or file messages. Refused with `QQBOT_REPLY_UNSUPPORTED` before anything is sent.
+ */
+function checkGuildMedia(event: ReplyableEvent, media: MediaRequest): void {
+  const { scope } = resolveReplyTarget(event);
+  if (scope !== 'channel' && scope !== 'dm') return;
+  if (media.kind === 'image' && typeof media.source === 'string') return;
+  throw new QQBotError(ErrorCodes.REPLY_UNSUPPORTED, `a ${scope} reply takes an image URL only, not ${media.kind === 'image' ? 'image bytes' : `a ${media.kind}`}`, {
+    details: { type: String(event.type), kind: media.kind },
   });
 }

@@ -50,6 +50,54 @@ export interface FakeSentMessage {
   body: Record<string, unknown>;
 }
 
+/** A file uploaded to `POST /v2/groups/{id}/files` or `/v2/users/{id}/files`. */
+export interface FakeUpload {
+  kind: 'group' | 'c2c';
+  targetId: string;
+  /** 1 image, 2 video, 3 voice, 4 file. */
+  fileType: number;
+  /** Set for an upload by URL. */
+  url?: string;
+  /** Set for an upload of bytes (`file_data`, base64 decoded). */
+  data?: Buffer;
+  /** What the fake answered; a `msg_type` 7 send must carry it. */
+  fileInfo: string;
+}
+
+/** One frame of a streamed C2C reply (`POST /v2/users/{openid}/stream_messages`). */
+export interface FakeStreamFrame {
+  index: number;
+  /** 1 generating, 10 done. */
+  state: number;
+  /** `content_raw`: in replace mode, the whole text so far. */
+  content: string;
+  contentType: string;
+  /** The fake's clock when the frame arrived (ms). */
+  at: number;
+}
+
+/** A streamed reply: its frames in order. `done` once the frame with `input_state` 10 was accepted. */
+export interface FakeStream {
+  /** The `stream_msg_id` the fake gave out (the first frame's answer `id`). */
+  id: string;
+  openid: string;
+  /** `msg_id` or `event_id` of the frames. */
+  ref: string;
+  msgSeq: number;
+  frames: FakeStreamFrame[];
+  /** The latest `content_raw`. */
+  text: string;
+  done: boolean;
+}
+
+/** An interaction ACK (`PUT /interactions/{id}`). */
+export interface FakeInteractionAck {
+  id: string;
+  code: number;
+  /** The fake's clock when it arrived (ms). */
+  at: number;
+}
+
 export interface RegisteredMessage {
   /** The inbound message id, as bots see it in `data.id`. */
   id: string;
@@ -62,6 +110,8 @@ type Answer = (status: number, body: unknown) => void;
 
 const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
 const MAX_REPLIES = 5;
+/** A stream needs a `msg_id` younger than this (qq-protocol.md §10, as reported), also in C2C. */
+export const STREAM_WINDOW_MS = 5 * 60_000;
 
 interface Route {
   method: string;
@@ -89,8 +139,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown, traceId: s
 export interface FakeRestEventMap {
   /** A request was recorded (before it is answered). */
   request: [request: RecordedRequest];
-  /** A message was accepted. */
+  /** A message was accepted (a stream: when its final frame was). */
   message: [message: FakeSentMessage];
+  /** A file was uploaded. */
+  upload: [upload: FakeUpload];
+  /** A stream frame was accepted. */
+  stream: [stream: FakeStream, frame: FakeStreamFrame];
+  /** An interaction was acknowledged. */
+  interaction: [ack: FakeInteractionAck];
 }
 
 export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
@@ -98,6 +154,12 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   readonly requests: RecordedRequest[] = [];
   /** Every message accepted, in order. */
   readonly messages: FakeSentMessage[] = [];
+  /** Every upload accepted, in order. */
+  readonly uploads: FakeUpload[] = [];
+  /** Every stream started, in order; each holds its frames. */
+  readonly streams: FakeStream[] = [];
+  /** Every interaction ACK accepted, in order. */
+  readonly interactions: FakeInteractionAck[] = [];
   /** Answer 40034102 to group/C2C sends without `msg_id`/`event_id`, as the platform has since 2025-04-21. */
   rejectProactive = false;
 
@@ -156,6 +218,9 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   reset(): void {
     this.requests.length = 0;
     this.messages.length = 0;
+    this.uploads.length = 0;
+    this.streams.length = 0;
+    this.interactions.length = 0;
     this.#registered.clear();
     this.#replyCounts.clear();
     this.#usedSeqs.clear();
@@ -321,14 +386,84 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   }
 
   /** @internal */
-  upload(body: unknown, answer: Answer): void {
-    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number) || typeof body.url !== 'string' || body.url === '') {
-      return answer(400, { message: 'file_type (1-4) and url are required', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
-    }
+  upload(kind: 'group' | 'c2c', targetId: string, body: unknown, answer: Answer): void {
+    const invalid = (message: string): void => answer(400, { message, code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number)) return invalid('file_type (1-4) is required');
+    const url = typeof body.url === 'string' && body.url !== '' ? body.url : undefined;
+    const data = typeof body.file_data === 'string' && body.file_data !== '' ? Buffer.from(body.file_data, 'base64') : undefined;
+    if ((url === undefined) === (data === undefined)) return invalid('exactly one of url and file_data is required');
+    if (data !== undefined && (data.length === 0 || data.toString('base64') !== body.file_data)) return invalid('file_data must be base64');
     const n = ++this.#seq;
     const fileInfo = `fake-file-info-${n}`;
     this.#uploads.add(fileInfo);
+    const upload: FakeUpload = { kind, targetId, fileType: body.file_type as number, fileInfo, ...(url === undefined ? {} : { url }), ...(data === undefined ? {} : { data }) };
+    this.uploads.push(upload);
+    this.emit('upload', upload);
     answer(200, { file_uuid: `fake-file-uuid-${n}`, file_info: fileInfo, ttl: 3600 });
+  }
+
+  /**
+   * @internal One frame of a streamed C2C reply. The first frame (no `stream_msg_id`) is a reply like any other:
+   * window, 5-reply limit and `msg_seq` dedupe apply, and it starts a stream whose id is the answer's `id`. Later
+   * frames name that id, keep its `msg_id`/`event_id` and `msg_seq`, and raise `index`; none is accepted after
+   * the final one (`input_state` 10). A stream's window is {@link STREAM_WINDOW_MS} from the message.
+   */
+  streamFrame(openid: string, body: unknown, answer: Answer): void {
+    const error = (code: number, message: string): void => answer(400, { message, code, err_code: code });
+    const invalid = (message: string): void => error(FakeRestCodes.INVALID_BODY, message);
+    if (!isObject(body)) return invalid('body must be a JSON object');
+    if (body.input_mode !== 'replace') return invalid('input_mode must be "replace"');
+    if (body.input_state !== 1 && body.input_state !== 10) return invalid('input_state must be 1 or 10');
+    if (body.content_type !== 'markdown' && body.content_type !== 'text') return invalid('content_type must be "markdown" or "text"');
+    if (typeof body.content_raw !== 'string') return invalid('content_raw must be a string');
+    if (!Number.isInteger(body.index) || (body.index as number) < 0) return invalid('index must be a non-negative integer');
+    if (!Number.isInteger(body.msg_seq) || (body.msg_seq as number) < 0) return invalid('msg_seq must be a non-negative integer');
+    const ref = typeof body.msg_id === 'string' && body.msg_id !== '' ? body.msg_id : typeof body.event_id === 'string' && body.event_id !== '' ? body.event_id : undefined;
+    if (ref === undefined) return invalid('msg_id or event_id is required');
+    const registered = this.#registered.get(ref);
+    if (registered !== undefined && this.context.now() > registered.at + STREAM_WINDOW_MS) return error(FakeRestCodes.REPLY_EXPIRED, '回复消息msg_id已过期');
+    const frame: FakeStreamFrame = { index: body.index as number, state: body.input_state, content: body.content_raw, contentType: body.content_type, at: this.context.now() };
+
+    let stream: FakeStream | undefined;
+    if (body.stream_msg_id === undefined) {
+      const countKey = `c2c:m:${ref}`;
+      const seqKey = `${countKey}#${String(body.msg_seq)}`;
+      if (this.#usedSeqs.has(seqKey)) return error(FakeRestCodes.DUPLICATE_MSG_SEQ, '消息被去重，请检查请求msgseq');
+      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES) return error(FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
+      this.#usedSeqs.add(seqKey);
+      this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
+      stream = { id: `fake-stream-${++this.#seq}`, openid, ref, msgSeq: body.msg_seq as number, frames: [], text: '', done: false };
+      this.streams.push(stream);
+    } else {
+      stream = this.streams.find((s) => s.id === body.stream_msg_id && s.openid === openid);
+      if (stream === undefined) return error(FakeRestCodes.NOT_FOUND, 'unknown stream_msg_id');
+      if (stream.done) return invalid('the stream has ended (input_state 10 was sent)');
+      if (stream.ref !== ref || stream.msgSeq !== body.msg_seq) return invalid('a stream keeps its msg_id and msg_seq');
+      const last = stream.frames.at(-1);
+      if (last !== undefined && frame.index <= last.index) return invalid('index must grow');
+    }
+    stream.frames.push(frame);
+    stream.text = frame.content;
+    if (frame.state === 10) stream.done = true;
+    this.emit('stream', stream, frame);
+    if (stream.done) {
+      const message: FakeSentMessage = { id: stream.id, kind: 'c2c', targetId: openid, body };
+      this.messages.push(message);
+      this.emit('message', message);
+    }
+    answer(200, { id: stream.id, timestamp: new Date(this.context.now()).toISOString() });
+  }
+
+  /** @internal */
+  acknowledge(id: string, body: unknown, answer: Answer): void {
+    const code = isObject(body) ? body.code : undefined;
+    if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 5) {
+      return answer(400, { message: 'code must be an integer 0-5', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+    }
+    const ack: FakeInteractionAck = { id, code, at: this.context.now() };
+    this.interactions.push(ack);
+    this.emit('interaction', ack);
+    answer(204, undefined);
   }
 
   /** @internal */
@@ -348,22 +483,12 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('c2c', id ?? '', b, answer) },
   { method: 'POST', pattern: /^\/channels\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('channel', id ?? '', b, answer) },
   { method: 'POST', pattern: /^\/dms\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('dm', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/files$/, handler: (f, _p, b, answer) => f.upload(b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/files$/, handler: (f, _p, b, answer) => f.upload(b, answer) },
+  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('group', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('c2c', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/stream_messages$/, handler: (f, [id], b, answer) => f.streamFrame(id ?? '', b, answer) },
   { method: 'DELETE', pattern: /^\/v2\/groups\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('group', id ?? '', mid ?? '', answer) },
   { method: 'DELETE', pattern: /^\/v2\/users\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('c2c', id ?? '', mid ?? '', answer) },
-  {
-    method: 'PUT',
-    pattern: /^\/interactions\/([^/]+)$/,
-    handler: (_f, _p, b, answer) => {
-      const code = isObject(b) ? b.code : undefined;
-      if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 5) {
-        answer(400, { message: 'code must be an integer 0-5', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
-      } else {
-        answer(204, undefined);
-      }
-    },
-  },
+  { method: 'PUT', pattern: /^\/interactions\/([^/]+)$/, handler: (f, [id], b, answer) => f.acknowledge(id ?? '', b, answer) },
   { method: 'GET', pattern: /^\/users\/@me$/, handler: (_f, _p, _b, answer) => answer(200, { id: 'fake-bot-id', username: 'fake-bot', avatar: 'https://example.invalid/avatar.png', union_openid: 'fake-union' }) },
   {
     method: 'GET',

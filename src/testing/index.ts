@@ -13,8 +13,19 @@ export type {
   FakeResumeRecord,
   FakeSessionInfo,
 } from './fake-types.js';
-export { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+export { FakeRestApi, FakeRestCodes, STREAM_WINDOW_MS } from './fake-rest.js';
 export type { FakeCallbackEvent, FakeCallbackOptions, FakeCallbackRejection, FakeCallbackStats } from './fake-callback.js';
 export type { CallbackAnswer } from './callback-post.js';
 export { selfSignedCert, type SelfSignedCert } from './self-signed.js';
-export type { FakeRestContext, FakeRestEventMap, RecordedRequest, FakeSentMessage, RegisteredMessage, FakeMessageKind } from './fake-rest.js';
+export type {
+  FakeRestContext,
+  FakeRestEventMap,
+  RecordedRequest,
+  FakeSentMessage,
+  RegisteredMessage,
+  FakeMessageKind,
+  FakeUpload,
+  FakeStream,
+  FakeStreamFrame,
+  FakeInteractionAck,
+} from './fake-rest.js';

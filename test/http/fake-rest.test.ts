@@ -114,3 +114,31 @@ describe('FakeRestApi', () => {
     expect((await call('GET', '/gateway/bot')).status).toBe(404);
   });
 });
+
+describe('FakeRestApi uploads and interactions', () => {
+  it('accepts an upload by url or by base64 file_data, and records it', async () => {
+    const byUrl = await call('POST', '/v2/groups/G/files', { file_type: 1, url: 'https://x/a.png', srv_send_msg: false });
+    const byData = await call('POST', '/v2/users/U/files', { file_type: 3, file_data: Buffer.from('abc').toString('base64'), srv_send_msg: false });
+    expect([byUrl.status, byData.status]).toEqual([200, 200]);
+    expect(host.rest.uploads).toEqual([
+      { kind: 'group', targetId: 'G', fileType: 1, url: 'https://x/a.png', fileInfo: (byUrl.body as { file_info: string }).file_info },
+      { kind: 'c2c', targetId: 'U', fileType: 3, data: Buffer.from('abc'), fileInfo: (byData.body as { file_info: string }).file_info },
+    ]);
+  });
+
+  it.each([
+    ['neither url nor file_data', { file_type: 1 }],
+    ['both url and file_data', { file_type: 1, url: 'https://x', file_data: 'YWJj' }],
+    ['file_data that is not base64', { file_type: 1, file_data: 'not base64!' }],
+    ['a bad file_type', { file_type: 5, url: 'https://x' }],
+  ])('rejects an upload with %s', async (_label, body) => {
+    expect((await call('POST', '/v2/groups/G/files', body)).body).toMatchObject({ code: FakeRestCodes.INVALID_BODY });
+    expect(host.rest.uploads).toHaveLength(0);
+  });
+
+  it('records interaction ACKs with their code and refuses a bad code', async () => {
+    expect((await call('PUT', '/interactions/I-1', { code: 0 })).status).toBe(204);
+    expect((await call('PUT', '/interactions/I-2', { code: 9 })).status).toBe(400);
+    expect(host.rest.interactions).toEqual([{ id: 'I-1', code: 0, at: host.nowMs }]);
+  });
+});

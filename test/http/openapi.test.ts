@@ -482,9 +482,9 @@ describe('QQOpenAPI.reply', () => {
     await api.reply({ type: 'DIRECT_MESSAGE_CREATE', id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
     expect(host.rest.requests.map((r) => [r.path, r.body])).toEqual([
       ['/v2/users/U1/messages', { content: 'u', msg_type: 0, msg_id: 'IN-U', msg_seq: 1 }],
-      // The guild API has no msg_seq.
-      ['/channels/C1/messages', { content: 'c', msg_type: 0, msg_id: 'IN-C' }],
-      ['/dms/D1/messages', { content: 'd', msg_type: 0, msg_id: 'IN-D' }],
+      // The guild API has neither msg_seq nor msg_type.
+      ['/channels/C1/messages', { content: 'c', msg_id: 'IN-C' }],
+      ['/dms/D1/messages', { content: 'd', msg_id: 'IN-D' }],
     ]);
   });
 
