@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, QQBotError } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
 import { raceAbort } from './http/abortable.js';
@@ -12,6 +13,12 @@ import { PoolHost } from './supervisor/pool-host.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
 import { defaultWorkerFile, kWorkerFile } from './supervisor/worker-file.js';
+import { DedupeWindow } from './supervisor/session-record.js';
+import type { GatewayFrame } from './protocol/payloads.js';
+import { resolveWebhookTransport } from './transports/webhook/options.js';
+import { RefusalReport } from './transports/webhook/refusal-report.js';
+import type { WebhookDispatch } from './transports/webhook/request-handler.js';
+import { WebhookHost } from './transports/webhook/webhook-host.js';
 
 export interface StartOptions {
   /** Aborting it closes the connector and rejects `start()` with `QQBOT_ABORTED`. */
@@ -47,6 +54,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #fatal: QQBotError | undefined;
+  #webhook: { host: WebhookHost; ids: DedupeWindow } | undefined;
 
   constructor(options: QQBotConnectorOptions) {
     super();
@@ -79,6 +87,37 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   reply(event: ReplyableEvent, content: ReplyContent, options?: CallOptions): Promise<SendResult> {
     return this.api.reply(event, content, options);
+  }
+
+  /**
+   * `(req, res)` for an HTTP server the host already runs (node:http, express, fastify, koa): the platform's
+   * callbacks get the same checks as the webhook listener (signature before anything, timestamp window, app id,
+   * size, method, path `/qqbot`) and their events the same dedupe and
+   * `'dispatch'` listeners. It runs on the host's thread, by the host's choice. Mount it before any body
+   * parser: it needs the raw body. See docs/webhook.md.
+   */
+  webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+    const { host } = this.#webhookState();
+    const refusals = new RefusalReport((error) => this.#report(error));
+    return host.handler((dispatch) => this.#deliverWebhook(dispatch), refusals.count);
+  }
+
+  #webhookState(): { host: WebhookHost; ids: DedupeWindow } {
+    const o = this.#options;
+    const transport = resolveWebhookTransport({ kind: 'webhook' });
+    this.#webhook ??= { host: new WebhookHost(o.appId, o.secret, transport), ids: new DedupeWindow(o.dedupeWindow) };
+    return this.#webhook;
+  }
+
+  /** A verified callback event: dropped when its id was seen (a platform redelivery), else delivered. */
+  #deliverWebhook(dispatch: WebhookDispatch): void {
+    const { ids } = this.#webhookState();
+    if (dispatch.id !== undefined) {
+      if (ids.has(dispatch.id)) return;
+      ids.add(dispatch.id);
+    }
+    const data = (JSON.parse(dispatch.frame) as GatewayFrame).d;
+    this.#sink().dispatch({ shard: 0, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, data } as DispatchEvent);
   }
 
   /** Per shard: state, session, last delivered seq, restarts, last error, heartbeat latency. */

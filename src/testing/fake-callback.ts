@@ -1,7 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
 import { answerValidation, signWebhook, validationRequest, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
 import { postCallback, type CallbackAnswer } from './callback-post.js';
+import { sampleEventData } from './sample-events.js';
 
 /**
  * The callback ("webhook") half of {@link FakeQQServer}: it validates the bot's URL with op 13, then POSTs
@@ -141,19 +143,29 @@ export class FakeCallbackSender {
   }
 
   /**
-   * Delivers `count` numbered events (`d = { n, content: "event <n>" }`, id `cb-<n>`), at most `concurrency`
-   * in flight. Resolves with the numbers once each was acked or given up on; an abort stops starting new ones.
+   * Delivers `count` numbered events (`d` as in gateway mode, with `n`; id `cb-<n>`), at most `concurrency`
+   * in flight; with `ratePerSec`, event i is not sent before i / ratePerSec s. Resolves with the numbers once
+   * each was acked or given up on; an abort stops starting new ones.
    */
-  async emitEvents(count: number, type: string, nextNumber: () => number, signal: AbortSignal | undefined): Promise<number[]> {
+  async emitEvents(count: number, opts: { type: string; ratePerSec: number | undefined; signal: AbortSignal | undefined }, nextNumber: () => number): Promise<number[]> {
     const numbers: number[] = [];
-    const worker = async (): Promise<void> => {
-      while (numbers.length < count && !this.#closed && signal?.aborted !== true) {
+    const started = performance.now();
+    let index = 0;
+    const lane = async (): Promise<void> => {
+      const stopped = (): boolean => this.#closed || opts.signal?.aborted === true;
+      while (index < count && !stopped()) {
+        const i = index++;
+        if (opts.ratePerSec !== undefined) {
+          const wait = (i * 1000) / opts.ratePerSec - (performance.now() - started);
+          if (wait > 0) await this.#sleep(wait);
+          if (stopped()) return;
+        }
         const n = nextNumber();
         numbers.push(n);
-        await this.deliver({ id: `cb-${n}`, type, data: { n, content: `event ${n}` } });
+        await this.deliver({ id: `cb-${n}`, type: opts.type, data: sampleEventData(opts.type, n, new Date().toISOString()) });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, count) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, count) }, lane));
     return numbers.sort((a, b) => a - b);
   }
 

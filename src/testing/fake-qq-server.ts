@@ -185,11 +185,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    */
   emitEvents(count: number, opts: FakeEmitEventsOptions = {}): Promise<number[]> {
     const total = intAtLeast('count', count, 0);
-    if (this.#callbacks !== undefined) {
-      const next = (): number => this.#eventCounter++;
-      return this.#callbacks.emitEvents(total, opts.type ?? 'GROUP_AT_MESSAGE_CREATE', next, opts.signal);
-    }
     const rate = opts.ratePerSec === undefined ? undefined : positive('ratePerSec', opts.ratePerSec);
+    if (this.#callbacks !== undefined) {
+      const next = (): number => {
+        this.#eventsDispatched += 1;
+        return this.#eventCounter++;
+      };
+      return this.#callbacks.emitEvents(total, { type: opts.type ?? 'GROUP_AT_MESSAGE_CREATE', ratePerSec: rate, signal: opts.signal }, next);
+    }
     const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
     const { signal } = opts;
     const seqs: number[] = [];

@@ -45,6 +45,19 @@ describe('FakeQQServer callback mode', () => {
     expect(fake.callbackStats).toMatchObject({ posts: 40, acked: 40, retries: 0, gaveUp: 0, rejections: [] });
   });
 
+  it('paces events with ratePerSec and counts them in eventsDispatched', async () => {
+    const host = dedupingHost();
+    served = await serve({ host });
+    fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
+    await fake.startCallbacks({ url: served.url.href });
+    const t0 = performance.now();
+    await fake.emitEvents(11, { ratePerSec: 50 });
+    // Event 10 is due at 200 ms: it cannot go out sooner.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(195);
+    expect(host.unique).toHaveLength(11);
+    expect(fake.eventsDispatched).toBe(11);
+  });
+
   it('redelivers an event answered 503 with the same id; the host sees it once', async () => {
     const host = dedupingHost(1);
     served = await serve({ host });

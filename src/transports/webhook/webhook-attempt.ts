@@ -9,7 +9,8 @@ import {
   type WorkerStatus,
 } from '../../protocol/worker-messages.js';
 import { WebhookListener } from './listener.js';
-import { WebhookRequestHandler, type WebhookDispatch, type WebhookRefusal } from './request-handler.js';
+import { RefusalReport } from './refusal-report.js';
+import { WebhookRequestHandler, type WebhookDispatch } from './request-handler.js';
 import { importPublicKey, type ValidationRequest } from './signature.js';
 
 /** How a webhook attempt talks to its host, wherever it runs (the shape of the runners' AttemptIO). */
@@ -18,9 +19,6 @@ export interface WebhookAttemptIO {
   onHostMessage(handler: (message: WebhookHostMessage) => void): void;
   threadId: number;
 }
-
-/** Refusals are summed and reported at most this often: a flood of junk must not become a flood of events. */
-const REFUSAL_REPORT_MS = 1_000;
 
 /**
  * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the
@@ -49,8 +47,7 @@ export class WebhookAttempt {
   #nextRef = 0;
   #phase: Phase = 'handshake';
   #listening: Promise<WebhookListener | undefined> | undefined;
-  #refusals = new Map<WebhookRefusal, number>();
-  #refusalTimer: NodeJS.Timeout | undefined;
+  readonly #refusals: RefusalReport;
   #done = false;
   #resolve!: (outcome: Outcome) => void;
   readonly #result: Promise<Outcome>;
@@ -61,6 +58,7 @@ export class WebhookAttempt {
     this.#result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
+    this.#refusals = new RefusalReport((error) => io.post({ op: WorkerEventOp.Error, error: toWire(error) }));
     this.#handler = new WebhookRequestHandler(
       {
         appId: spec.appId,
@@ -74,7 +72,7 @@ export class WebhookAttempt {
       {
         signValidation: (request) => this.#sign(request),
         deliver: (dispatch) => this.#deliver(dispatch),
-        refused: (reason) => this.#countRefusal(reason),
+        refused: this.#refusals.count,
       },
     );
     io.onHostMessage((message) => this.#onHostMessage(message));
@@ -176,32 +174,13 @@ export class WebhookAttempt {
     }
   }
 
-  #countRefusal(reason: WebhookRefusal): void {
-    this.#refusals.set(reason, (this.#refusals.get(reason) ?? 0) + 1);
-    this.#refusalTimer ??= setTimeout(() => this.#reportRefusals(), REFUSAL_REPORT_MS);
-  }
-
-  #reportRefusals(): void {
-    this.#refusalTimer = undefined;
-    if (this.#refusals.size === 0) return;
-    const counts = Object.fromEntries(this.#refusals);
-    const total = [...this.#refusals.values()].reduce((a, b) => a + b, 0);
-    this.#refusals = new Map();
-    const error = new QQBotError(ErrorCodes.WEBHOOK_REFUSED, `${total} webhook request(s) refused: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')}`, {
-      retryable: true,
-      details: { total, ...counts },
-    });
-    this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
-  }
-
   async #finish(outcome: Outcome, drainMs: number): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     // Drain first: the requests in flight still get their acks from the host while the listener closes.
     const listener = await this.#listening;
     await listener?.close(drainMs);
-    clearTimeout(this.#refusalTimer);
-    this.#reportRefusals();
+    this.#refusals.flush();
     const gone = new Error('the webhook attempt ended');
     for (const ref of [...this.#pendingAcks.keys()]) this.#settle(this.#pendingAcks, ref, gone);
     for (const ref of [...this.#pendingSignatures.keys()]) this.#settle(this.#pendingSignatures, ref, gone);

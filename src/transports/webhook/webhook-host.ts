@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebhookAttemptSpec } from '../../protocol/worker-messages.js';
+import type { ResolvedWebhookTransport } from './options.js';
+import { WebhookRequestHandler, type WebhookDispatch, type WebhookRefusal } from './request-handler.js';
+import { answerValidation, exportPublicKey, webhookKeyPair, type WebhookKeyPair } from './signature.js';
+
+/**
+ * The main thread's webhook state for one connector: the key pair (derived from the secret, which stays here),
+ * the worker's attempt spec, and the inline handler behind `webhookHandler()`.
+ */
+export class WebhookHost {
+  readonly #appId: string;
+  readonly #transport: ResolvedWebhookTransport;
+  readonly #keys: WebhookKeyPair;
+
+  constructor(appId: string, secret: string, transport: ResolvedWebhookTransport) {
+    this.#appId = appId;
+    this.#transport = transport;
+    this.#keys = webhookKeyPair(secret);
+  }
+
+  get privateKey(): WebhookKeyPair['privateKey'] {
+    return this.#keys.privateKey;
+  }
+
+  /** What a listener attempt gets, field by field: the public key and the listener's settings, nothing else. */
+  spec(): WebhookAttemptSpec {
+    const t = this.#transport;
+    return {
+      transport: 'webhook',
+      appId: this.#appId,
+      host: t.host,
+      port: t.port,
+      path: t.path,
+      tls: t.tls === null ? null : { key: t.tls.key, cert: t.tls.cert },
+      publicKey: exportPublicKey(this.#keys.publicKey),
+      maxBodyBytes: t.maxBodyBytes,
+      timestampWindowMs: t.timestampWindowMs,
+      maxConcurrentRequests: t.maxConcurrentRequests,
+      deliverTimeoutMs: t.deliverTimeoutMs,
+      drainMs: t.drainMs,
+    };
+  }
+
+  /**
+   * `(req, res)` for the host's own server: the same checks as the listener, on the host's thread; signing
+   * happens inline and `deliver` hands the event to the delivery pipeline synchronously.
+   */
+  handler(deliver: (dispatch: WebhookDispatch) => void, refused: (reason: WebhookRefusal) => void): (req: IncomingMessage, res: ServerResponse) => void {
+    const t = this.#transport;
+    const privateKey = this.#keys.privateKey;
+    const handler = new WebhookRequestHandler(
+      {
+        appId: this.#appId,
+        path: t.path,
+        publicKey: this.#keys.publicKey,
+        maxBodyBytes: t.maxBodyBytes,
+        timestampWindowMs: t.timestampWindowMs,
+        maxConcurrentRequests: t.maxConcurrentRequests,
+        deliverTimeoutMs: t.deliverTimeoutMs,
+      },
+      { signValidation: (request) => answerValidation(privateKey, request).signature, deliver, refused },
+    );
+    return handler.handle;
+  }
+}
