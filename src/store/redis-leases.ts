@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { integerOption, optionKeys, section } from '../validation.js';
-import type { RedisConnection } from './redis-connection.js';
+import { pause, type RedisConnection } from './redis-connection.js';
+import { RedisIdentifyGate } from './redis-identify-gate.js';
 import type { ShardLease, ShardLeases } from './session-store.js';
 
 export interface LeaseOptions {
@@ -166,9 +167,11 @@ export class RedisLeases implements ShardLeases {
   readonly #maxShards: number;
   readonly #owner = randomBytes(6).toString('hex');
   readonly #held = new Map<number, RedisShardLease>();
+  readonly identifyGate: RedisIdentifyGate;
 
   constructor(redis: RedisConnection, options: { ttlMs: number; maxShards: number }) {
     this.#redis = redis;
+    this.identifyGate = new RedisIdentifyGate(redis);
     this.#ttlMs = options.ttlMs;
     this.#maxShards = options.maxShards;
   }
@@ -203,15 +206,7 @@ export class RedisLeases implements ShardLeases {
           return lease;
         }
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await pause(pollMs, signal);
     }
     return undefined;
   }

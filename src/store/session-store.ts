@@ -1,3 +1,5 @@
+import type { IdentifySlot } from '../supervisor/identify-gate.js';
+
 /**
  * What a store keeps of one shard's session: enough for another attempt — or another process — to RESUME it
  * and to drop what was already delivered.
@@ -37,6 +39,14 @@ export interface SessionStore {
 export interface ShardLeases {
   /** Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. */
   acquire(shard: number, signal: AbortSignal): Promise<ShardLease | undefined>;
+  /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */
+  readonly identifyGate: FleetIdentifyGate;
+}
+
+/** The shape of `IdentifyGate`, for a gate shared by a fleet. */
+export interface FleetIdentifyGate {
+  acquire(signal: AbortSignal): Promise<IdentifySlot | undefined>;
+  set maxConcurrency(value: number);
 }
 
 /** This process's hold on one shard. */
