@@ -9,12 +9,15 @@ export class UsageError extends Error {
 
 export const SANDBOX_API_URL = 'https://sandbox.api.sgroup.qq.com';
 export const DEFAULT_RATE_PER_SEC = 200;
+/** The demo shows the point on its own: kills on, and a summary after this long (`--duration 0`: until Ctrl-C). */
+export const DEFAULT_DEMO_DURATION_S = 10;
+export const DEFAULT_CHAOS_MS = 1_000;
 
 interface CommonConfig {
   /** OR of intent bits. */
   intents: number;
   shards: number;
-  /** Stop by itself after this long; `undefined` runs until SIGINT/SIGTERM. */
+  /** Stop by itself after this long; `undefined` runs until SIGINT/SIGTERM (`--duration 0`). */
   durationMs: number | undefined;
   verbose: boolean;
   /** Machine-readable output: the demo's summary as JSON; in live mode, status and summary as JSON lines on stderr. */
@@ -24,7 +27,7 @@ interface CommonConfig {
 export interface DemoConfig extends CommonConfig {
   mode: 'demo';
   ratePerSec: number;
-  /** Kill a worker at this interval; `undefined` = no chaos. */
+  /** Kill a worker at this interval; `undefined` = no chaos (`--chaos 0`). */
   chaosMs: number | undefined;
 }
 
@@ -143,11 +146,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     if (err instanceof IntentsError) throw new UsageError(err.message);
     throw err;
   }
-  const durationS = number('duration', values.duration, { min: 0.1, max: 31_536_000, integer: false });
+  const durationS = number('duration', values.duration, { min: 0, max: 31_536_000, integer: false });
   const common: CommonConfig = {
     intents,
     shards: number('shards', values.shards, { min: 1, max: 1024, integer: true }) ?? 1,
-    durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000),
+    durationMs: durationS === undefined || durationS === 0 ? undefined : Math.max(1, Math.round(durationS * 1000)),
     verbose: values.verbose === true,
     json: values.json === true,
   };
@@ -164,11 +167,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     if (used.length > 0) {
       throw new UsageError(`--${used[0]} needs live mode: set QQBOT_APP_ID and QQBOT_SECRET (or --app-id and --secret-file)${values.demo === true ? ', without --demo' : ''}`);
     }
+    const chaosMs = number('chaos', values.chaos, { min: 0, max: 3_600_000, integer: true }) ?? DEFAULT_CHAOS_MS;
+    if (chaosMs > 0 && chaosMs < 10) throw new UsageError(`--chaos must be 0 (no kills) or between 10 and 3600000, got ${values.chaos ?? ''}`);
     return {
       mode: 'demo',
       ...common,
+      durationMs: values.duration === undefined ? DEFAULT_DEMO_DURATION_S * 1000 : common.durationMs,
       ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,
-      chaosMs: number('chaos', values.chaos, { min: 10, max: 3_600_000, integer: true }),
+      chaosMs: chaosMs === 0 ? undefined : chaosMs,
     };
   }
 

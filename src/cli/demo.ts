@@ -20,17 +20,6 @@ const CATCH_UP_MS = 3_000;
 /** Short heartbeats, so the status line shows a latency within a second or two. */
 const DEMO_HEARTBEAT_MS = 1_000;
 
-/**
- * The demo kills workers on purpose, far more often than any real failure: it counts a session that stayed up
- * 100 ms as stable (each kill then resumes at once instead of backing off) and widens the restart budget so
- * that `--chaos` can run for as long as the demo does.
- */
-function demoRestartOptions(chaosMs: number | undefined): { stableAfterMs: number; maxRestarts: number; windowMs: number } {
-  const windowMs = 60_000;
-  const perWindow = chaosMs === undefined ? 0 : Math.ceil(windowMs / chaosMs);
-  return { stableAfterMs: 100, windowMs, maxRestarts: Math.max(10, 2 * perWindow + 10) };
-}
-
 /** Emits numbered events at `ratePerSec`, one second's worth per call, until `signal` aborts. */
 async function emitUntilStopped(fake: FakeQQServer, ratePerSec: number, signal: AbortSignal): Promise<void> {
   const chunk = Math.max(1, Math.ceil(ratePerSec));
@@ -64,16 +53,16 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   let result: DemoFacts;
   try {
     fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
-    const chaos = config.chaosMs === undefined ? 'no chaos (add --chaos 500 to kill the worker every 500 ms)' : `killing a worker every ${config.chaosMs} ms`;
+    const chaos = config.chaosMs === undefined ? 'no worker kills (--chaos 0)' : `killing the worker thread every ${config.chaosMs} ms, like a crash`;
     say(`demo: no QQ credentials (QQBOT_APP_ID/QQBOT_SECRET), so this runs against an embedded fake QQ at ${fake.url}`);
-    say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting`}`);
+    say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting (--duration 0: until Ctrl-C)`}`);
     connector = new QQBotConnector({
       appId: DEMO_APP_ID,
       secret: DEMO_SECRET,
       intents: config.intents,
       shards: config.shards,
       endpoints: fake.endpoints,
-      restart: demoRestartOptions(config.chaosMs),
+      // Default restart options, as a user gets them: the demo shows what they do.
       ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
     });
     result = await streamAndCount(config, fake, connector, { stop, tracker, recovery: new RecoveryClock(), status, say });

@@ -1,4 +1,4 @@
-import { DEFAULT_RATE_PER_SEC, SANDBOX_API_URL } from './args.js';
+import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, SANDBOX_API_URL } from './args.js';
 import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
 
 /** The `--help` text. Keep it in step with docs/cli.md. */
@@ -10,14 +10,14 @@ Usage:
   QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector [live flags] [common flags]
   qqbot-connector --app-id <id> --secret-file <path> [live flags] [common flags]
 
-Without credentials it runs a demo against an embedded fake QQ: events stream in, workers can be killed
-(--chaos) and the summary shows that nothing was lost or duplicated. With credentials it connects to the
+Without credentials it runs a demo against an embedded fake QQ: events stream in, the worker thread is
+killed every second, and after ${DEFAULT_DEMO_DURATION_S} s the summary shows that nothing was lost or duplicated. With credentials it connects to the
 real platform and prints each event as one JSON line on stdout; logs go to stderr.
 
 Demo flags:
   --demo               run the demo even when credentials are set
   --rate <n>           events per second the fake sends (default ${DEFAULT_RATE_PER_SEC})
-  --chaos <ms>         kill the worker thread every <ms> ms while events flow
+  --chaos <ms>         kill the worker thread every <ms> ms while events flow (default ${DEFAULT_CHAOS_MS}; 0: no kills)
 
 Live flags:
   --app-id <id>        the bot's AppID (or env QQBOT_APP_ID)
@@ -29,7 +29,8 @@ Live flags:
 Common flags:
   --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})
   --shards <n>         number of shards, one worker thread each (default 1)
-  --duration <s>       stop by itself after <s> seconds (default: run until Ctrl-C / SIGTERM)
+  --duration <s>       stop by itself after <s> seconds; 0 runs until Ctrl-C / SIGTERM
+                       (default: ${DEFAULT_DEMO_DURATION_S} in the demo, until Ctrl-C / SIGTERM live)
   --json               machine-readable: the demo's summary as one JSON object on stdout; in live mode a
                        JSON status line on stderr every second and a JSON summary at the end
   --verbose            log debug lines to stderr

@@ -91,7 +91,7 @@ export function formatDemoSummary(s: DemoSummary): string {
     ['restarts', `${s.restarts}${s.kills > 0 ? ` (${s.kills} workers killed by --chaos)` : ''}`],
     [
       'recovery (kill → resumed)',
-      s.medianRecoveryMs === null ? 'no kills (try --chaos 500)' : `median ${s.medianRecoveryMs} ms, max ${s.maxRecoveryMs ?? 0} ms`,
+      s.medianRecoveryMs === null ? 'no kills (--chaos 0, or the run was too short)' : `median ${s.medianRecoveryMs} ms, max ${s.maxRecoveryMs ?? 0} ms`,
     ],
     ['replays dropped as duplicates', String(s.duplicatesDropped)],
   ];

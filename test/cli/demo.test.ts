@@ -4,6 +4,33 @@ import { killAll, startCli } from './cli-process.js';
 afterEach(killAll);
 
 describe('demo mode (no credentials)', () => {
+  // `npm start` with no flags, and no terminal (the child's stdio are pipes): the default restart options, kills on.
+  it('with no flags, kills workers and ends by itself after about 10 s with the summary', async () => {
+    const cli = startCli([]);
+    expect(await cli.exit(45_000), cli.stderr()).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).toMatch(/killing the worker thread every 1000 ms/);
+    const out = cli.stdout();
+    expect(out).toMatch(/^demo summary: (9|10|11)\.\d s of events, 1 shard, 200 events\/s, stopped by duration$/m);
+    const row = (name: string): string => new RegExp(`^ {2}${name} +(.+)$`, 'm').exec(out)?.[1] ?? `no ${name} row`;
+    const sent = Number(row('events sent by the fake'));
+    expect(sent).toBeGreaterThan(1_000);
+    expect(Number(row('events received'))).toBe(sent);
+    expect(row('lost')).toBe('0');
+    expect(row('duplicated')).toBe('0');
+    expect(row('restarts')).toMatch(/^[1-9]\d* \([1-9]\d* workers killed by --chaos\)$/);
+    expect(row('recovery \\(kill → resumed\\)')).toMatch(/^median [\d.]+ ms, max [\d.]+ ms$/);
+    expect(out).toMatch(/OK: every event sent was received exactly once/);
+  }, 60_000);
+
+  it('--duration 0 streams until Ctrl-C', async () => {
+    const cli = startCli(['--duration', '0', '--chaos', '0', '--json']);
+    await cli.stderrMatches(/streaming events/, 15_000);
+    expect(cli.stderr()).toMatch(/Ctrl-C to stop/);
+    cli.child.kill('SIGINT');
+    expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(cli.stdout())).toMatchObject({ ok: true, stopReason: 'SIGINT', chaosMs: null, kills: 0 });
+  });
+
   it('survives a worker kill every 500 ms and ends with every event received exactly once', async () => {
     const cli = startCli(['--chaos', '500', '--duration', '3', '--json']);
     expect(await cli.exit(15_000), cli.stderr()).toEqual({ code: 0, signal: null });

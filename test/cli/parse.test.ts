@@ -19,17 +19,33 @@ describe('intent names', () => {
 });
 
 describe('parseCli', () => {
-  it('runs the demo without credentials, with its defaults', () => {
+  it('runs the demo without credentials, with its defaults: kills every second, a summary after 10 s', () => {
     expect(parseCli([], {})).toEqual({
       mode: 'demo',
       intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES,
       shards: 1,
-      durationMs: undefined,
+      durationMs: 10_000,
       verbose: false,
       json: false,
       ratePerSec: 200,
-      chaosMs: undefined,
+      chaosMs: 1_000,
     });
+  });
+
+  it('--duration 0 runs until a signal, --chaos 0 kills nothing', () => {
+    expect(parseCli(['--duration', '0', '--chaos', '0'], {})).toMatchObject({ mode: 'demo', durationMs: undefined, chaosMs: undefined });
+    expect(parseCli(['--duration', '2.5', '--chaos', '10'], {})).toMatchObject({ durationMs: 2_500, chaosMs: 10 });
+  });
+
+  it('live mode runs until a signal unless --duration says otherwise', () => {
+    const env = { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' };
+    expect(parseCli([], env)).toMatchObject({ mode: 'live', durationMs: undefined });
+    expect(parseCli(['--duration', '0'], env)).toMatchObject({ mode: 'live', durationMs: undefined });
+    expect(parseCli(['--duration', '30'], env)).toMatchObject({ mode: 'live', durationMs: 30_000 });
+  });
+
+  it('refuses a --chaos interval between 0 and 10 ms', () => {
+    expect(() => parseCli(['--chaos', '5'], {})).toThrow(new UsageError('--chaos must be 0 (no kills) or between 10 and 3600000, got 5'));
   });
 
   it('goes live with credentials from the environment; flags beat env', () => {
@@ -60,7 +76,7 @@ describe('parseCli', () => {
     [['--api-url', 'ftp://x'], /--api-url needs live mode/],
     [['--app-id', 'a', '--secret-file', '/s', '--api-url', 'ftp://x'], /--api-url expects an http\(s\) URL/],
     [['--app-id', 'a', '--secret-file', '/s', '--sandbox', '--api-url', 'http://x'], /--sandbox and --api-url/],
-    [['--duration', '0'], /--duration must be between/],
+    [['--duration', '1e3'], /--duration expects a number/],
     [['--rate', ''], /--rate expects a number/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCli(argv, {})).toThrow(UsageError);
