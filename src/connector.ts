@@ -5,6 +5,7 @@ import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js'
 import { raceAbort } from './http/abortable.js';
 import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
 import type { ReplyableEvent } from './http/passive-reply.js';
+import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { invalidEventError, validateEvent } from './protocol/events/validate.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
@@ -87,6 +88,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   reply(event: ReplyableEvent, content: ReplyContent, options?: CallOptions): Promise<SendResult> {
     return this.api.reply(event, content, options);
+  }
+
+  /** A streamed C2C reply: a shortcut for {@link QQOpenAPI.replyStream} (`bot.api.replyStream`). */
+  replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+    return this.api.replyStream(event, chunks, options);
   }
 
   /**

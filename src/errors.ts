@@ -72,6 +72,8 @@ export const ErrorCodes = {
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
   /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+  /** The source of a streamed reply threw; the stream was closed with the text so far. `cause` is what it threw. */
+  STREAM_SOURCE_FAILED: 'QQBOT_STREAM_SOURCE_FAILED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
   INTERNAL: 'QQBOT_INTERNAL',
 } as const;
@@ -111,6 +113,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_PASSIVE_REPLY_EXPIRED: false,
   QQBOT_PASSIVE_REPLY_LIMIT: false,
   QQBOT_REPLY_UNSUPPORTED: false,
+  QQBOT_STREAM_SOURCE_FAILED: false,
   QQBOT_STORE_UNAVAILABLE: true,
   QQBOT_STORE_CORRUPT: false,
   QQBOT_LEASE_LOST: true,

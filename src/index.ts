@@ -82,6 +82,7 @@ export {
   type MediaUploadResult,
   type BotUser,
   type InteractionAckCode,
+  type InteractionEventLike,
 } from './http/openapi.js';
 export { QQApiError, QQApiCodes, API_ERROR_RULES, classifyApiError, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
 export { ReplyTracker, REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyPlan, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
@@ -107,3 +108,4 @@ export {
 export { ark, type ArkMessage, type ArkValue } from './messages/ark.js';
 export { embed, type EmbedInput, type EmbedMessage } from './messages/embed.js';
 export { MEDIA_FILE_TYPES, type MediaKind, type MediaReply, type MediaSource } from './messages/media.js';
+export { DEFAULT_STREAM, type StreamReplyOptions, type StreamReplyResult } from './http/stream-reply.js';

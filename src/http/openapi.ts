@@ -18,8 +18,9 @@ import { raceAbort } from './abortable.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization, readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
-import { REPLY_TRACKER_KEYS, ReplyTracker, resolveReplyTarget, type ReplyPlan, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
+import { REPLY_TRACKER_KEYS, ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';
+import { resolveStreamOptions, runStream, type StreamFrame, type StreamReplyOptions, type StreamReplyResult } from './stream-reply.js';
 import { TokenManager } from './token-manager.js';
 import type { KeyboardPayload } from '../messages/keyboard.js';
 
@@ -123,6 +124,22 @@ export interface BotUser {
 
 /** Interaction ACK codes: 0 ok, 1 failed, 2 too frequent, 3 duplicate, 4 no permission, 5 admins only. */
 export type InteractionAckCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** What {@link QQOpenAPI.ackInteraction} reads of an `INTERACTION_CREATE` dispatch event. */
+export interface InteractionEventLike {
+  type: unknown;
+  data: unknown;
+}
+
+/** The interaction id of an `INTERACTION_CREATE` event (`data.id`), or the id itself; `QQBOT_INVALID_OPTION` otherwise. */
+function interactionIdOf(interaction: string | InteractionEventLike): string {
+  if (typeof interaction === 'string' && interaction !== '') return interaction;
+  if (isObject(interaction) && String(interaction.type) === 'INTERACTION_CREATE' && isObject(interaction.data)) {
+    const id = interaction.data.id;
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  throw invalidOption('Expected an INTERACTION_CREATE event (with data.id) or an interaction id');
+}
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -429,6 +446,48 @@ export class QQOpenAPI {
     }
   }
 
+  /**
+   * A streamed reply to a C2C message (`POST /v2/users/{openid}/stream_messages`): the text grows in place as
+   * `chunks` yields it, the way LLM bots answer. Frames go out at most every `minIntervalMs` (300 ms), each
+   * with the whole text so far (replace mode); the final frame (`input_state` 10, without which the platform
+   * rolls the message back) is sent on every path once a stream was opened. The stream is one reply (one
+   * `msg_seq`) under the reply rules. Rejects with `QQBOT_REPLY_UNSUPPORTED` for anything but a C2C event,
+   * `QQBOT_PASSIVE_REPLY_EXPIRED` past `windowMs` (checked before the first frame and before each one),
+   * `QQBOT_STREAM_SOURCE_FAILED` when `chunks` throws, `QQBOT_ABORTED` on the signal. See docs/rest.md.
+   *
+   * @example
+   * bot.on('C2C_MESSAGE_CREATE', (e) => bot.api.replyStream(e, llm.stream(e.data.content)).catch(report));
+   */
+  async replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+    this.#assertOpen();
+    const opts = resolveStreamOptions(options);
+    if (chunks === null || typeof (chunks as Partial<AsyncIterable<string>>)?.[Symbol.asyncIterator] !== 'function') {
+      throw invalidOption('Expected `chunks` to be an async iterable of strings');
+    }
+    const target = resolveReplyTarget(event);
+    if (target.scope !== 'c2c') {
+      throw new QQBotError(ErrorCodes.REPLY_UNSUPPORTED, `streamed replies are C2C only, not ${target.scope} (${String(event.type)})`, { details: { type: String(event.type) } });
+    }
+    const now = this.#opts.replies.now ?? Date.now;
+    const data = isObject(event.data) ? event.data : {};
+    const deadline = (parseEventTimestamp(data.timestamp) ?? now()) + opts.windowMs;
+    if (now() > deadline) {
+      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `a stream needs a message younger than ${opts.windowMs} ms`, { details: { scope: 'c2c', windowMs: opts.windowMs, lateByMs: now() - deadline } });
+    }
+    const plan = await this.#replies.plan(event);
+    const route = 'POST /v2/users/{openid}/stream_messages';
+    const path = `/v2/users/${enc(plan.targetId)}/stream_messages`;
+    // The official SDK sends the message id as both msg_id and event_id; an event reference goes as event_id.
+    const ref = plan.fields.msg_id === undefined ? { event_id: plan.fields.event_id } : { msg_id: plan.fields.msg_id, event_id: plan.fields.msg_id };
+    const post = async (frame: StreamFrame): Promise<string | undefined> => {
+      // Idempotent: a frame resent whole, with the same index, replaces the text with itself.
+      const res = await this.#call({ method: 'POST', idempotent: true, route, path, body: { ...frame, ...ref, msg_seq: plan.fields.msg_seq } });
+      const id = isObject(res.body) ? res.body.id : undefined;
+      return typeof id === 'string' && id !== '' ? id : undefined;
+    };
+    return runStream({ post, now, deadline }, chunks, opts);
+  }
+
   /** Group and C2C: upload (`/files`), then send `msg_type` 7 with the reply fields. Guild: an image URL as `image`. */
   async #replyMedia(plan: ReplyPlan, media: MediaRequest, options?: CallOptions): Promise<SendResult> {
     const text = media.content ?? ' ';
@@ -486,7 +545,13 @@ export class QQOpenAPI {
     });
   }
 
-  async ackInteraction(interactionId: string, code: InteractionAckCode = 0, options?: CallOptions): Promise<void> {
+  /**
+   * Acknowledges a button press (`PUT /interactions/{id}`), given the `INTERACTION_CREATE` event itself or its
+   * interaction id (`data.id`). Until it is ACKed the user's client shows the press as pending, and then as failed:
+   * ACK first, then do the work (`bot.on('INTERACTION_CREATE', (e) => void bot.api.ackInteraction(e))`).
+   */
+  async ackInteraction(interaction: string | InteractionEventLike, code: InteractionAckCode = 0, options?: CallOptions): Promise<void> {
+    const interactionId = interactionIdOf(interaction);
     await this.#call({
       method: 'PUT',
       idempotent: true,
@@ -497,6 +562,7 @@ export class QQOpenAPI {
       signal: options?.signal,
     });
   }
+
 
   // ─────────────── bot, gateway ───────────────
 

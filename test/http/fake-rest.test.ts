@@ -142,3 +142,35 @@ describe('FakeRestApi uploads and interactions', () => {
     expect(host.rest.interactions).toEqual([{ id: 'I-1', code: 0, at: host.nowMs }]);
   });
 });
+
+describe('FakeRestApi streams', () => {
+  const frame = (extra: Record<string, unknown>): Record<string, unknown> => ({ input_mode: 'replace', input_state: 1, content_type: 'markdown', content_raw: 'a', index: 0, msg_id: 'M', msg_seq: 1, ...extra });
+
+  it('opens a stream on the first frame, answers its id, and records frames until input_state 10', async () => {
+    const first = await call('POST', '/v2/users/U/stream_messages', frame({}));
+    const id = (first.body as { id: string }).id;
+    expect((await call('POST', '/v2/users/U/stream_messages', frame({ index: 1, content_raw: 'ab', stream_msg_id: id }))).status).toBe(200);
+    expect((await call('POST', '/v2/users/U/stream_messages', frame({ index: 2, input_state: 10, content_raw: 'abc', stream_msg_id: id }))).status).toBe(200);
+    expect(host.rest.streams).toEqual([
+      expect.objectContaining({ id, openid: 'U', ref: 'M', msgSeq: 1, text: 'abc', done: true, frames: [expect.objectContaining({ index: 0, state: 1, content: 'a' }), expect.objectContaining({ index: 1 }), expect.objectContaining({ index: 2, state: 10 })] }),
+    ]);
+    expect(host.rest.messages).toEqual([expect.objectContaining({ id, kind: 'c2c', targetId: 'U' })]);
+  });
+
+  it.each([
+    ['a frame after the final one', 'done'],
+    ['an index that does not grow', 'index'],
+    ['an unknown stream_msg_id', 'unknown'],
+    ['a changed msg_seq', 'seq'],
+  ])('refuses %s', async (_label, kind) => {
+    const id = ((await call('POST', '/v2/users/U/stream_messages', frame({ input_state: kind === 'done' ? 10 : 1 }))).body as { id: string }).id;
+    const next = { done: frame({ index: 1, stream_msg_id: id }), index: frame({ index: 0, stream_msg_id: id }), unknown: frame({ index: 1, stream_msg_id: 'nope' }), seq: frame({ index: 1, msg_seq: 2, stream_msg_id: id }) }[kind];
+    expect((await call('POST', '/v2/users/U/stream_messages', next)).status).toBe(400);
+    expect(host.rest.streams[0]?.frames).toHaveLength(1);
+  });
+
+  it('counts a stream as one reply: its msg_seq cannot be reused by a send', async () => {
+    await call('POST', '/v2/users/U/stream_messages', frame({}));
+    expect((await call('POST', '/v2/users/U/messages', { content: 'x', msg_type: 0, msg_id: 'M', msg_seq: 1 })).body).toMatchObject({ code: FakeRestCodes.DUPLICATE_MSG_SEQ });
+  });
+});

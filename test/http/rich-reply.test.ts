@@ -105,3 +105,17 @@ describe('rich replies', () => {
     ]);
   });
 });
+
+describe('ackInteraction', () => {
+  it('takes the INTERACTION_CREATE event or its id, and refuses anything else before sending', async () => {
+    await api.ackInteraction({ type: 'INTERACTION_CREATE', data: { id: 'I-1', type: 11, data: { type: 11, resolved: {} } } });
+    await api.ackInteraction('I-2', 4);
+    expect(host.rest.interactions.map((a) => [a.id, a.code])).toEqual([
+      ['I-1', 0],
+      ['I-2', 4],
+    ]);
+    expect((await rejection(api.ackInteraction(groupEvent))).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect((await rejection(api.ackInteraction(''))).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect(host.rest.requests).toHaveLength(2);
+  });
+});

@@ -69,3 +69,15 @@ it('reports a message without an id as QQBOT_INVALID_EVENT and does not deliver 
   expect(errors).toHaveLength(1);
   expect(errors[0]).toMatchObject({ code: ErrorCodes.INVALID_EVENT, retryable: false, details: { type: 'GROUP_AT_MESSAGE_CREATE', field: 'data.id', id: 'evt-bad' } });
 });
+
+it('an INTERACTION_CREATE listener ACKs the button press with the typed event; the fake records it', async () => {
+  const bot = env.make();
+  bot.on('INTERACTION_CREATE', (e) => {
+    if (e.data.data.resolved.button_data === 'vote:yes') void bot.api.ackInteraction(e);
+  });
+  await bot.start();
+  const acked = once(env.fake.rest, 'interaction');
+  env.fake.dispatch('INTERACTION_CREATE', { id: 'I-42', type: 11, chat_type: 1, group_openid: 'G1', data: { type: 11, resolved: { button_data: 'vote:yes', button_id: '0-0' } } });
+  await acked;
+  expect(env.fake.rest.interactions).toEqual([{ id: 'I-42', code: 0, at: expect.any(Number) }]);
+});

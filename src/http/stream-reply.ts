@@ -1,0 +1,193 @@
+import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../validation.js';
+import { raceAbort } from './abortable.js';
+
+/**
+ * Streamed C2C replies (`POST /v2/users/{openid}/stream_messages`, qq-protocol.md §10): the shape LLM bots use.
+ * Every number and field here comes from community SDKs and field reports, not from public docs, so each is an
+ * option. What we rely on, checked against the platform's newest SDK (tencent-connect/qqbot-nodejs):
+ * - replace mode: every frame carries the whole text so far (`content_raw`);
+ * - one `msg_seq` for the whole stream, `index` counting frames from 0, `stream_msg_id` = the first answer's `id`;
+ * - frames no faster than ~300 ms apart; a `msg_id` younger than ~5 min;
+ * - a final frame with `input_state` 10, without which the platform rolls the message back.
+ */
+
+export interface StreamReplyOptions {
+  /**
+   * Least time from one frame's answer to the next frame; text arriving faster is merged into the next frame.
+   * @defaultValue `300`
+   */
+  minIntervalMs?: number;
+  /**
+   * How long after the message a stream may still send frames (from `data.timestamp`, or from the call when
+   * there is none). Past it the stream stops with `QQBOT_PASSIVE_REPLY_EXPIRED`.
+   * @defaultValue `300_000` (5 min, as reported; shorter than C2C's 60-min reply window)
+   */
+  windowMs?: number;
+  /** `content_type` of every frame. @defaultValue `'markdown'` */
+  contentType?: 'markdown' | 'text';
+  /** Stops reading the source, closes the stream (final frame) and rejects with `QQBOT_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_STREAM = {
+  minIntervalMs: 300,
+  windowMs: 5 * 60_000,
+  contentType: 'markdown',
+} as const satisfies Required<Omit<StreamReplyOptions, 'signal'>>;
+
+const STREAM_KEYS = optionKeys<StreamReplyOptions>({ minIntervalMs: true, windowMs: true, contentType: true, signal: true });
+
+export type ResolvedStreamOptions = Required<Omit<StreamReplyOptions, 'signal'>> & { signal: AbortSignal | undefined };
+
+/** Checks the options of one streamed reply (unknown keys refused). */
+export function resolveStreamOptions(value: unknown): ResolvedStreamOptions {
+  if (value === undefined) return { ...DEFAULT_STREAM, signal: undefined };
+  if (!isObject(value)) throw invalidOption('Expected stream options to be an object');
+  rejectUnknownKeys('stream options', value, STREAM_KEYS);
+  const contentType = value.contentType ?? DEFAULT_STREAM.contentType;
+  if (contentType !== 'markdown' && contentType !== 'text') throw invalidOption("Expected `contentType` to be 'markdown' or 'text'");
+  const signal = value.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('Expected `signal` to be an AbortSignal');
+  return {
+    minIntervalMs: integerOption('minIntervalMs', value.minIntervalMs, DEFAULT_STREAM.minIntervalMs, 0, 60_000),
+    windowMs: integerOption('windowMs', value.windowMs, DEFAULT_STREAM.windowMs, 1, 24 * 3_600_000),
+    contentType,
+    signal,
+  };
+}
+
+/** What a streamed reply sent. */
+export interface StreamReplyResult {
+  /** The platform's id of the stream; `undefined` when the source produced no text (nothing was sent). */
+  streamMsgId: string | undefined;
+  /** Frames sent, the final one included. */
+  frames: number;
+  /** The whole text, as the final frame carried it. */
+  text: string;
+}
+
+/** One frame's body, without the reply fields. */
+export interface StreamFrame {
+  input_mode: 'replace';
+  input_state: 1 | 10;
+  content_type: 'markdown' | 'text';
+  content_raw: string;
+  index: number;
+  stream_msg_id?: string;
+}
+
+/** What the runner needs from the client: post one frame (the reply fields added), answer its `id`. */
+export interface StreamIo {
+  post(frame: StreamFrame): Promise<string | undefined>;
+  /** Epoch ms on the reply tracker's clock. */
+  now(): number;
+  /** Epoch ms after which no frame may be sent. */
+  deadline: number;
+}
+
+/**
+ * Sends `source` as one streamed reply and settles once the stream is closed. The source is read as fast as it
+ * yields; frames go out at most every `minIntervalMs`, each with the whole text so far.
+ *
+ * The final frame (`input_state` 10) is sent whenever a stream was opened, on every path: the source ends, the
+ * source throws (then `QQBOT_STREAM_SOURCE_FAILED`, its `cause` the source's error), the signal aborts
+ * (`QQBOT_ABORTED`), or a frame fails (that frame's error). The one exception is expiry: past the window the
+ * platform refuses any frame, so the stream stops reading and rejects with `QQBOT_PASSIVE_REPLY_EXPIRED`.
+ * A first error wins; a failing final frame after it is not reported over it.
+ */
+export async function runStream(io: StreamIo, source: AsyncIterable<string>, options: ResolvedStreamOptions): Promise<StreamReplyResult> {
+  const { minIntervalMs, contentType, signal } = options;
+  const iterator = source[Symbol.asyncIterator]();
+  let text = '';
+  /** The text of the last frame sent. */
+  let sentText = '';
+  let index = 0;
+  let streamMsgId: string | undefined;
+  /**
+   * When the last frame was answered (performance.now(): monotonic). Spacing from the answer, not the request,
+   * keeps frames `minIntervalMs` apart where the platform sees them, whatever a request's latency.
+   */
+  let lastAnswer = Number.NEGATIVE_INFINITY;
+  /** Aborted when a frame fails, so a slow source is not waited for. */
+  const stop = new AbortController();
+  let failure: unknown;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  const expired = (): QQBotError =>
+    new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, 'the stream outlived its window: the platform would refuse more frames', {
+      details: { scope: 'c2c', windowMs: options.windowMs, framesSent: index },
+    });
+
+  const send = async (state: 1 | 10, content: string): Promise<void> => {
+    const wait = lastAnswer + minIntervalMs - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (io.now() > io.deadline) throw expired();
+    const frame: StreamFrame = { input_mode: 'replace', input_state: state, content_type: contentType, content_raw: content, index };
+    if (streamMsgId !== undefined) frame.stream_msg_id = streamMsgId;
+    const id = await io.post(frame);
+    lastAnswer = performance.now();
+    index += 1;
+    sentText = content;
+    if (streamMsgId === undefined) {
+      if (id === undefined) throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'the first stream frame was answered without an id (stream_msg_id)', { retryable: false });
+      streamMsgId = id;
+    }
+  };
+
+  /** Sends the text when it changed and nothing is pending; one frame at a time, spaced by the interval. */
+  const kick = (): void => {
+    if (timer !== undefined || inFlight !== undefined || failure !== undefined || text === sentText || text === '') return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      inFlight = send(1, text).then(
+        () => {
+          inFlight = undefined;
+          kick();
+        },
+        (err: unknown) => {
+          inFlight = undefined;
+          failure ??= err;
+          stop.abort();
+        },
+      );
+    }, Math.max(0, lastAnswer + minIntervalMs - performance.now()));
+  };
+
+  const aborted = (s: AbortSignal): QQBotError => new QQBotError(ErrorCodes.ABORTED, 'the streamed reply was aborted', { retryable: false, cause: s.reason });
+  let sourceDone = false;
+  try {
+    for (;;) {
+      const next = await raceAbort(iterator.next(), signal === undefined ? [stop.signal] : [stop.signal, signal], aborted);
+      if (next.done === true) {
+        sourceDone = true;
+        break;
+      }
+      if (typeof next.value !== 'string') throw invalidOption('Expected the stream source to yield strings');
+      text += next.value;
+      kick();
+      if (failure !== undefined) break;
+    }
+  } catch (err) {
+    failure ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.STREAM_SOURCE_FAILED, 'the stream source threw; the stream was closed with the text so far', { cause: err });
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    // Stop a source we no longer read (its finally blocks run); one that threw or ended has nothing to close.
+    if (!sourceDone) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
+  await inFlight;
+
+  const isExpiry = failure instanceof QQBotError && failure.code === ErrorCodes.PASSIVE_REPLY_EXPIRED;
+  // Close every opened stream (or send the whole text as one frame when the source ended before the first).
+  if (!isExpiry && (streamMsgId !== undefined || (failure === undefined && text !== ''))) {
+    try {
+      await send(10, text);
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
+  return { streamMsgId, frames: index, text };
+}
