@@ -166,3 +166,13 @@ export async function rejection(promise: Promise<unknown>): Promise<QQBotError> 
   }
   throw new Error('expected a rejection');
 }
+
+/** The code of the QQBotError `fn` throws synchronously; `undefined` when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof QQBotError ? err.code : 'not a QQBotError';
+  }
+  return undefined;
+}

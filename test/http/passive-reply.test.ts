@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyableEvent } from '../../src/http/passive-reply.js';
+import { codeOf } from '../helpers.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const MIN = 60_000;
@@ -16,15 +17,6 @@ function groupAt(id = 'MSG1', timestamp: unknown = new Date(T0).toISOString()): 
 
 function c2c(id = 'MSG2', timestamp: unknown = new Date(T0).toISOString()): ReplyableEvent {
   return { type: 'C2C_MESSAGE_CREATE', id: 'C2C_MESSAGE_CREATE:ev2', data: { id, author: { user_openid: 'U1' }, content: 'hi', timestamp } };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof QQBotError ? err.code : 'not a QQBotError';
-  }
-  return undefined;
 }
 
 describe('resolveReplyTarget', () => {

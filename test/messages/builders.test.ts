@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, QQBotError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { ark } from '../../src/messages/ark.js';
 import { embed } from '../../src/messages/embed.js';
 import { ButtonStyle, callbackButton, commandButton, keyboard, keyboardTemplate, linkButton } from '../../src/messages/keyboard.js';
 import { markdown, markdownTemplate } from '../../src/messages/markdown.js';
 import { readMediaReply } from '../../src/messages/media.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof QQBotError ? err.code : 'not a QQBotError';
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers.js';
 
 describe('markdown', () => {
   it('builds native markdown as msg_type 2', () => {
