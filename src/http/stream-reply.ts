@@ -155,27 +155,38 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
     }, Math.max(0, lastAnswer + minIntervalMs - performance.now()));
   };
 
-  const aborted = (s: AbortSignal): QQBotError => new QQBotError(ErrorCodes.ABORTED, 'the streamed reply was aborted', { retryable: false, cause: s.reason });
-  let sourceDone = false;
+  /** Marks a wait cut short by our own signals, so it is told apart from an error the source threw. */
+  const cut = Symbol('cut');
+  /** True while the source may hold resources: it has not ended, and it did not throw. */
+  let sourceOpen = true;
   try {
     for (;;) {
-      const next = await raceAbort(iterator.next(), signal === undefined ? [stop.signal] : [stop.signal, signal], aborted);
+      const next = await raceAbort(iterator.next(), signal === undefined ? [stop.signal] : [stop.signal, signal], () => cut);
       if (next.done === true) {
-        sourceDone = true;
+        sourceOpen = false;
         break;
       }
-      if (typeof next.value !== 'string') throw invalidOption('Expected the stream source to yield strings');
+      if (typeof next.value !== 'string') {
+        failure ??= invalidOption('Expected the stream source to yield strings');
+        break;
+      }
       text += next.value;
       kick();
       if (failure !== undefined) break;
     }
   } catch (err) {
-    failure ??= err instanceof QQBotError ? err : new QQBotError(ErrorCodes.STREAM_SOURCE_FAILED, 'the stream source threw; the stream was closed with the text so far', { cause: err });
+    if (err === cut) {
+      // A failed frame (failure is set) or the caller's signal.
+      failure ??= new QQBotError(ErrorCodes.ABORTED, 'the streamed reply was aborted', { retryable: false, cause: signal?.reason });
+    } else {
+      sourceOpen = false;
+      failure ??= new QQBotError(ErrorCodes.STREAM_SOURCE_FAILED, 'the stream source threw; the stream was closed with the text so far', { cause: err });
+    }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    // Stop a source we no longer read (its finally blocks run); one that threw or ended has nothing to close.
-    if (!sourceDone) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    // Stop a source we no longer read, so its finally blocks run.
+    if (sourceOpen) void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
   await inFlight;
 

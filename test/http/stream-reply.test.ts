@@ -187,3 +187,35 @@ describe('replyStream', () => {
     expect(fake.rest.streams).toHaveLength(0);
   });
 });
+
+describe('replyStream sources', () => {
+  it('wraps whatever the source throws, even a QQBotError, as QQBOT_STREAM_SOURCE_FAILED with it as cause', async () => {
+    const inner = new QQBotError(ErrorCodes.HTTP_TIMEOUT, 'the model API timed out', { retryable: true });
+    async function* failing(): AsyncGenerator<string> {
+      yield 'a';
+      throw inner;
+    }
+    const err = await rejection(api.replyStream(c2c('S1'), failing(), { minIntervalMs: 10 }));
+    expect(err.code).toBe(ErrorCodes.STREAM_SOURCE_FAILED);
+    expect(err.cause).toBe(inner);
+  });
+
+  it('refuses a chunk that is not a string with QQBOT_INVALID_OPTION, closing the stream and the source', async () => {
+    let returned = false;
+    async function* mixed(): AsyncGenerator<unknown> {
+      try {
+        yield 'text ';
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        yield 42;
+        yield 'never';
+      } finally {
+        returned = true;
+      }
+    }
+    const err = await rejection(api.replyStream(c2c('S2'), mixed() as AsyncIterable<string>, { minIntervalMs: 10 }));
+    expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
+    const stream = only(fake.rest.streams);
+    expect(stream).toMatchObject({ done: true, text: 'text ' });
+    await fake.waitFor(() => returned);
+  });
+});
