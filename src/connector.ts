@@ -1,35 +1,34 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCodes, QQBotError } from './errors.js';
-import type { ConnectorEventMap, DispatchEvent, ShardStatus } from './events.js';
-import { raceAbort } from './http/abortable.js';
+import { callIsolated } from './delivery/isolate.js';
+import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
+import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
+import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
 import type { ReplyableEvent } from './http/passive-reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
-import { invalidEventError, validateEvent } from './protocol/events/validate.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
-import { IdentifyGate } from './supervisor/identify-gate.js';
-import { PoolHost } from './supervisor/pool-host.js';
+import { invalidEventError, validateEvent } from './protocol/events/validate.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
+import { InProcessRunner } from './runners/in-process-runner.js';
+import type { AttemptRunner } from './runners/runner.js';
+import { ThreadRunner } from './runners/thread-runner.js';
+import { MemorySessionStore, type SessionStore } from './store/session-store.js';
+import { IdentifyGate } from './supervisor/identify-gate.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
-import { defaultWorkerFile, kWorkerFile } from './supervisor/worker-file.js';
-import { DedupeWindow } from './supervisor/session-record.js';
-import type { GatewayFrame } from './protocol/payloads.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
-import type { WebhookDispatch } from './transports/webhook/request-handler.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
+import { raceAbort } from './util/abort.js';
+
+/** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
+const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 export interface StartOptions {
   /** Aborting it closes the connector and rejects `start()` with `QQBOT_ABORTED`. */
   signal?: AbortSignal;
 }
-
-type Listener = (...args: never[]) => unknown;
-
-/** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
-const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /**
  * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread; a supervisor on
@@ -49,13 +48,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   readonly api: QQOpenAPI;
   readonly #options: ResolvedOptions;
   readonly #tokens: TokenManager;
-  readonly #workerFile: string;
-  #pool: PoolHost | undefined;
+  readonly #store: SessionStore;
+  #runner: AttemptRunner | undefined;
   #shards: ShardSupervisor[] = [];
+  /** Codes already reported through `process.emitWarning` (once per code). */
+  readonly #warned = new Set<ErrorCode>();
+  /** Every transport feeds the same pipeline: the host's own server's webhook callbacks too. */
+  #webhook: { host: WebhookHost; delivery: ShardDelivery } | undefined;
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #fatal: QQBotError | undefined;
-  #webhook: { host: WebhookHost; ids: DedupeWindow } | undefined;
 
   constructor(options: QQBotConnectorOptions) {
     super();
@@ -67,11 +69,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       timeouts: o.timeouts,
       ...(o.logger === undefined ? {} : { logger: o.logger }),
     });
-    const override = (options as unknown as Record<symbol, unknown>)[kWorkerFile];
-    this.#workerFile = typeof override === 'string' ? override : defaultWorkerFile();
+    this.#store = o.store ?? new MemorySessionStore();
   }
 
-  /** Connects every shard; resolves when each has a session (READY or RESUMED), rejects with the fatal error. */
+  /**
+   * Connects every shard; resolves when each has a session (READY or RESUMED), however long an outage lasts.
+   * Rejects only with a fatal error, when `close()` is called first (`QQBOT_CLOSED`), or when `signal` aborts
+   * (`QQBOT_ABORTED`, its `cause` the last error seen).
+   */
   start(options: StartOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
     this.#started ??= this.#start();
@@ -98,37 +103,30 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /**
    * `(req, res)` for an HTTP server the host already runs (node:http, express, fastify, koa): the platform's
    * callbacks get the same checks as the webhook listener (signature before anything, timestamp window, app id,
-   * size, method, path `/qqbot`) and their events the same dedupe and
-   * `'dispatch'` listeners. It runs on the host's thread, by the host's choice. Mount it before any body
-   * parser: it needs the raw body. See docs/webhook.md.
+   * size, method, path `/qqbot`) and their events the same dedupe and `'dispatch'` listeners. It runs on the
+   * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const { host } = this.#webhookState();
-    const refusals = new RefusalReport((error) => this.#report(error));
-    return host.handler((dispatch) => this.#deliverWebhook(dispatch), refusals.count);
-  }
-
-  #webhookState(): { host: WebhookHost; ids: DedupeWindow } {
     const o = this.#options;
-    const transport = resolveWebhookTransport({ kind: 'webhook' });
-    this.#webhook ??= { host: new WebhookHost(o.appId, o.secret, transport), ids: new DedupeWindow(o.dedupeWindow) };
-    return this.#webhook;
+    this.#webhook ??= {
+      host: new WebhookHost(o.appId, o.secret, resolveWebhookTransport({ kind: 'webhook' })),
+      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
+    };
+    const { host, delivery } = this.#webhook;
+    const refusals = new RefusalReport((error) => this.#report(error));
+    // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
+    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame), refusals.count);
   }
 
-  /** A verified callback event: dropped when its id was seen (a platform redelivery), else delivered. */
-  #deliverWebhook(dispatch: WebhookDispatch): void {
-    const { ids } = this.#webhookState();
-    if (dispatch.id !== undefined) {
-      if (ids.has(dispatch.id)) return;
-      ids.add(dispatch.id);
-    }
-    const data = (JSON.parse(dispatch.frame) as GatewayFrame).d;
-    this.#sink().dispatch({ shard: 0, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, data } as DispatchEvent);
-  }
-
-  /** Per shard: state, session, last delivered seq, restarts, last error, heartbeat latency. */
+  /** Per shard: state, since when connected or not, failures in a row, next attempt, session, seq, last error. */
   status(): ShardStatus[] {
     return this.#shards.map((shard) => shard.status());
+  }
+
+  /** For readiness probes: `ok` is true only while every shard has a session. */
+  health(): HealthReport {
+    const shards = this.status();
+    return { ok: shards.length > 0 && shards.every((s) => s.state === 'ready'), shards };
   }
 
   /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */
@@ -138,8 +136,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /**
    * Asks the worker hosting `shard` for its own view (phase, last seq it read, heartbeat interval and latency)
-   * over the control port. Rejects with `QQBOT_CONTROL_TIMEOUT` after `timeouts.controlMs`, and at once if the
-   * worker dies meanwhile.
+   * over the control port. Rejects with `QQBOT_NO_WORKER` while no attempt runs, `QQBOT_CONTROL_TIMEOUT` after
+   * `timeouts.controlMs`, and at once if the worker dies meanwhile.
    */
   workerStatus(shard = 0): Promise<WorkerStatus> {
     try {
@@ -164,24 +162,59 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   async #start(): Promise<void> {
     const o = this.#options;
-    const pool = new PoolHost({
-      workerFile: this.#workerFile,
-      concurrency: o.shards,
-      resourceLimits: o.resourceLimits,
-      onPoolError: (err) => this.#report(new QQBotError(ErrorCodes.WORKER_DIED, 'an idle worker thread failed', { cause: err, retryable: true })),
-    });
-    this.#pool = pool;
+    const runner = this.#newRunner();
+    this.#runner = runner;
     const sink = this.#sink();
     const identifyGate = o.shards > 1 ? new IdentifyGate() : undefined;
-    this.#shards = Array.from({ length: o.shards }, (_, i) => new ShardSupervisor(i, o.shards, { options: o, pool, tokens: this.#tokens, sink, identifyGate }));
+    const target = this.#dispatchTarget();
+    this.#shards = Array.from(
+      { length: o.shards },
+      (_, i) => new ShardSupervisor(i, o.shards, { options: o, runner, tokens: this.#tokens, delivery: new ShardDelivery(i, o.dedupeWindow, target), store: this.#store, sink, identifyGate }),
+    );
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
   }
 
+  /**
+   * The end of the delivery pipeline: a message without the fields handlers rely on (its id, …) is reported,
+   * never delivered; then `'dispatch'`, then the per-type listeners (`bot.on('GROUP_AT_MESSAGE_CREATE', …)`).
+   * Platform names are upper case, ours lower case: a platform event can never reach an 'error' listener.
+   */
+  #dispatchTarget(): DeliveryTarget {
+    return {
+      dispatch: (event: DispatchEvent) => {
+        const type = String(event.type);
+        const problem = validateEvent(type, event.data);
+        if (problem !== undefined) {
+          this.#report(invalidEventError({ type, seq: event.seq, id: event.id }, problem));
+          return undefined;
+        }
+        const settled = this.#deliver('dispatch', event);
+        if (this.listenerCount(type as keyof ConnectorEventMap) === 0 || !PLATFORM_EVENT_NAME.test(type)) return settled;
+        const typed = this.#deliver(type as 'dispatch', event);
+        return settled === undefined ? typed : typed === undefined ? settled : Promise.all([settled, typed]).then(() => undefined);
+      },
+    };
+  }
+
+  #newRunner(): AttemptRunner {
+    const o = this.#options;
+    if (o.runner === 'in-process') return new InProcessRunner();
+    if (o.runner !== 'thread') return o.runner;
+    return new ThreadRunner({
+      concurrency: o.shards,
+      resourceLimits: o.resourceLimits,
+      watchdogMs: o.timeouts.watchdogMs,
+      controlMs: o.timeouts.controlMs,
+      onError: (error) => this.#report(error),
+    });
+  }
+
   async #close(): Promise<void> {
     await Promise.all(this.#shards.map((shard) => shard.close()));
-    await this.#pool?.destroy();
-    this.#pool = undefined;
+    await this.#runner?.close();
+    this.#runner = undefined;
+    await this.#store.close();
     await this.api.close();
   }
 
@@ -189,35 +222,31 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (this.#fatal !== undefined) return;
     this.#fatal = error;
     this.#options.logger?.error({ code: error.code }, error.message);
+    // A fatal nobody hears would leave the host up with QQ dead and no trace: say it the Node way.
+    if (this.listenerCount('fatal') === 0 && this.#options.logger === undefined) this.#warn(error);
     this.#deliver('fatal', error);
     // Nothing keeps running after a fatal error.
     void this.close();
   }
 
   #abortable(started: Promise<void>, signal: AbortSignal): Promise<void> {
-    // Aborting closes the connector; the caller gets QQBOT_ABORTED.
+    // Aborting closes the connector; the caller gets QQBOT_ABORTED, caused by the last error seen (the reason
+    // the start was slow), else by the signal's reason.
     const onAbort = (): void => void this.close();
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    return raceAbort(started, [signal], (s) => new QQBotError(ErrorCodes.ABORTED, 'start() was aborted', { retryable: false, cause: s.reason })).finally(() =>
-      signal.removeEventListener('abort', onAbort),
-    );
+    const aborted = (s: AbortSignal): QQBotError => {
+      const last = this.#shards.map((shard) => shard.lastError).find((e) => e !== undefined);
+      const why = last === undefined ? '' : `; the last error was ${last.code}: ${last.message}`;
+      return new QQBotError(ErrorCodes.ABORTED, `start() was aborted before every shard had a session${why}`, { retryable: false, cause: last ?? s.reason });
+    };
+    return raceAbort(started, [signal], aborted).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
 
   #sink(): ShardSink {
     const logger = this.#options.logger;
     return {
-      dispatch: (event: DispatchEvent) => {
-        const type = String(event.type);
-        // A message without the fields handlers rely on (its id, …) is reported, never delivered.
-        const problem = validateEvent(type, event.data);
-        if (problem !== undefined) return this.#report(invalidEventError({ type, seq: event.seq, id: event.id }, problem));
-        this.#deliver('dispatch', event);
-        // Then the per-type listeners, `bot.on('GROUP_AT_MESSAGE_CREATE', …)`. Platform names are upper case, ours
-        // lower case: a platform event can never reach an 'error' or 'fatal' listener.
-        if (this.listenerCount(type as keyof ConnectorEventMap) > 0 && PLATFORM_EVENT_NAME.test(type)) this.#deliver(type as 'dispatch', event);
-      },
       ready: (event) => {
         logger?.info({ shard: event.shard, sessionId: event.sessionId }, 'session ready');
         this.#deliver('ready', event);
@@ -242,24 +271,19 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #report(error: QQBotError): void {
     this.#options.logger?.warn({ code: error.code }, error.message);
     if (this.listenerCount('error') > 0) this.#deliver('error', error);
+    else if (this.#options.logger === undefined) this.#warn(error);
   }
 
-  /**
-   * Calls every listener even when one throws (or returns a rejected promise): the failure is reported as an
-   * `'error'` and delivery goes on. Plain `emit` would stop at the first throw.
-   */
-  #deliver<K extends keyof ConnectorEventMap>(name: K, ...args: ConnectorEventMap[K]): void {
-    const listeners = this.rawListeners(name as never) as Listener[];
-    for (const listener of listeners) {
-      try {
-        const result = (listener as (...a: unknown[]) => unknown).apply(this, args);
-        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
-          (result as Promise<unknown>).catch((err: unknown) => this.#listenerThrew(name, err));
-        }
-      } catch (err) {
-        this.#listenerThrew(name, err);
-      }
-    }
+  /** Without a listener or logger, `process.emitWarning`, once per code: never silent, never a crash. */
+  #warn(error: QQBotError): void {
+    if (this.#warned.has(error.code)) return;
+    this.#warned.add(error.code);
+    process.emitWarning(`${error.message} (further ${error.code} warnings are not shown; add an 'error' listener or a logger)`, { type: 'QQBotWarning', code: error.code });
+  }
+
+  /** Every listener is called even when one throws or rejects: the failure is reported and delivery goes on. */
+  #deliver<K extends keyof ConnectorEventMap>(name: K, ...args: ConnectorEventMap[K]): Promise<void> | undefined {
+    return callIsolated(this.rawListeners(name as never) as ((...a: never[]) => unknown)[], this, args, (err) => this.#listenerThrew(name, err));
   }
 
   #listenerThrew(name: string, err: unknown): void {
@@ -267,5 +291,6 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options.logger?.error({ code: error.code, event: name }, error.message);
     // An 'error' listener that throws is logged only, never re-reported (no loop).
     if (name !== 'error' && this.listenerCount('error') > 0) this.#deliver('error', error);
+    else if (this.#options.logger === undefined) this.#warn(error);
   }
 }

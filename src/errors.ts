@@ -44,8 +44,15 @@ export const ErrorCodes = {
   WORKER_HUNG: 'QQBOT_WORKER_HUNG',
   /** The worker file could not be loaded (missing file, import error). Fatal. */
   WORKER_BOOTSTRAP: 'QQBOT_WORKER_BOOTSTRAP',
-  /** More than `restart.maxRestarts` restarts within `restart.windowMs`. Fatal. */
+  /**
+   * More than `restart.maxRestarts` attempts without progress within `restart.windowMs`: the shard starts over
+   * from a clean slate after `restart.maxDelayMs`. Reported as an `'error'`; retryable, never fatal.
+   */
   RESTART_BUDGET: 'QQBOT_RESTART_BUDGET',
+  /** No session for longer than the opt-in `restart.giveUpAfterMs`. Fatal. */
+  GAVE_UP: 'QQBOT_GAVE_UP',
+  /** A call needed the shard's running attempt (`workerStatus()`), and none is running right now. */
+  NO_WORKER: 'QQBOT_NO_WORKER',
   /** A control call (status, shutdown) to a worker missed its deadline or the worker died meanwhile. */
   CONTROL_TIMEOUT: 'QQBOT_CONTROL_TIMEOUT',
   /** A listener of the host threw; delivery went on. */
@@ -104,7 +111,9 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_WORKER_DIED: true,
   QQBOT_WORKER_HUNG: true,
   QQBOT_WORKER_BOOTSTRAP: false,
-  QQBOT_RESTART_BUDGET: false,
+  QQBOT_RESTART_BUDGET: true,
+  QQBOT_GAVE_UP: false,
+  QQBOT_NO_WORKER: true,
   QQBOT_CONTROL_TIMEOUT: true,
   QQBOT_LISTENER_THREW: true,
   QQBOT_ABORTED: false,

@@ -59,9 +59,14 @@ export interface RestartEvent {
   /** Human-readable; for logs only. Decide on `kind`/`closeCode`. */
   reason: string;
   /** How the previous attempt ended. */
-  kind: OutcomeKind | 'token-failed';
+  kind: OutcomeKind;
   closeCode?: number;
-  decision: DecisionKind;
+  /** What the next attempt does: `'resume'` the session or `'identify'` a new one. */
+  decision: Exclude<DecisionKind, 'fatal' | 'stop'>;
+  /** Whether the previous attempt made progress (then the next starts at once). */
+  progressed: boolean;
+  /** The restart budget was spent: this restart starts from a clean slate after `restart.maxDelayMs`. */
+  escalated: boolean;
   /** This shard's restart count so far, this one included. */
   attempt: number;
   delayMs: number;
@@ -72,6 +77,14 @@ export type ShardState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closing'
 export interface ShardStatus {
   shard: number;
   state: ShardState;
+  /** Epoch ms when the current session was reached (READY/RESUMED); `null` without a session. */
+  connectedSince: number | null;
+  /** Epoch ms since when the shard has had no session; `null` while it has one. */
+  disconnectedSince: number | null;
+  /** Attempts in a row that made no progress (what the backoff counts). */
+  consecutiveFailures: number;
+  /** Epoch ms when the next attempt starts, while waiting in backoff; else `null`. */
+  nextAttemptAt: number | null;
   /** The worker's phase while connecting or connected. */
   phase: Phase | null;
   /** The worker thread hosting the shard's connection right now. */
@@ -83,6 +96,13 @@ export interface ShardStatus {
   lastError: { code: string; message: string; details: Readonly<Record<string, string | number | boolean | null>> } | null;
   heartbeatLatencyMs: number | null;
   duplicatesDropped: number;
+}
+
+/** `bot.health()`: a summary for readiness probes. */
+export interface HealthReport {
+  /** Every shard has a session right now. */
+  ok: boolean;
+  shards: ShardStatus[];
 }
 
 /**

@@ -1,3 +1,4 @@
+// The public surface: what a host uses, and nothing more. test/package/surface.test.ts pins these names.
 export { QQBotConnector, type StartOptions } from './connector.js';
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
 export { FileSessionStore } from './store/file-session-store.js';
@@ -10,6 +11,7 @@ export type {
   KnownDispatchEvent,
   TypedDispatchEvent,
   UnknownDispatchEvent,
+  HealthReport,
   ReadyEvent,
   ResumedEvent,
   RestartEvent,
@@ -56,9 +58,9 @@ export type {
   ReactionData,
 } from './protocol/events/other-events.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
-export { CLOSE_CODE_TABLE, decide, type Decision, type DecisionKind } from './protocol/close-codes.js';
-export type { Outcome, OutcomeKind, Phase } from './protocol/outcome.js';
 export type { WorkerStatus } from './protocol/worker-messages.js';
+export type { AttemptRunner, RunnerOption, RunningAttempt } from './runners/runner.js';
+export { CHANNEL_NAMES } from './metrics/channels.js';
 export {
   QQOpenAPI,
   DEFAULT_RETRY,
@@ -84,8 +86,8 @@ export {
   type InteractionAckCode,
   type InteractionEventLike,
 } from './http/openapi.js';
-export { QQApiError, QQApiCodes, API_ERROR_RULES, classifyApiError, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { ReplyTracker, REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyPlan, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
+export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
+export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,

@@ -11,22 +11,31 @@ import {
   type TimeoutOptions,
 } from './shared-options.js';
 import { integerOption, isObject, optionKeys, rejectUnknownKeys, section } from './validation.js';
+import type { AttemptRunner, RunnerOption } from './runners/runner.js';
+import type { SessionStore } from './store/session-store.js';
 
 export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './shared-options.js';
 
+/**
+ * The restart policy (design.md): retryable failures are retried forever; only the fixed list of fatal causes,
+ * or `giveUpAfterMs` when set, ends the connector.
+ */
 export interface RestartOptions {
   /**
-   * The backoff's base: the second failure in a row waits up to this long (full jitter); the first retries at once.
+   * The backoff's base: the first attempt in a row that made no progress waits up to this long (full jitter),
+   * the next up to twice that, and so on. After an attempt that made progress the next starts at once.
    * @defaultValue `250`
    */
   minDelayMs?: number;
   /**
-   * The backoff's cap.
+   * The backoff's cap, and the wait after the budget escalates.
    * @defaultValue `30_000`
    */
   maxDelayMs?: number;
   /**
-   * More than this many restarts within `windowMs` is fatal (`QQBOT_RESTART_BUDGET`).
+   * More than this many attempts without progress within `windowMs` escalate: a clean slate (new access token,
+   * `/gateway/bot` refetched, fresh thread), an `'error'` with `QQBOT_RESTART_BUDGET` (retryable), then
+   * `maxDelayMs` before trying again. Never fatal.
    * @defaultValue `10`
    */
   maxRestarts?: number;
@@ -36,10 +45,16 @@ export interface RestartOptions {
    */
   windowMs?: number;
   /**
-   * A session that stays up this long resets the backoff.
+   * A session that stays up this long has made progress, even without events or heartbeat ACKs.
    * @defaultValue `30_000`
    */
   stableAfterMs?: number;
+  /**
+   * Opt-in: after this long without a session, give up with a fatal `QQBOT_GAVE_UP`, for hosts that prefer to
+   * restart themselves. `Infinity` never gives up.
+   * @defaultValue `Infinity`
+   */
+  giveUpAfterMs?: number;
 }
 
 export interface QQBotConnectorOptions {
@@ -74,6 +89,18 @@ export interface QQBotConnectorOptions {
   maxPayloadBytes?: number;
   /** Receives the connector's log lines; silent when absent. The `'debug'` event carries the same text. */
   logger?: Logger;
+  /**
+   * Where each attempt runs: `'thread'` (a supervised worker thread: crash and hang isolation), `'in-process'`
+   * (the host's own thread: for tests, debugging and hosts without worker threads; no isolation), or an
+   * {@link AttemptRunner} of your own.
+   * @defaultValue `'thread'`
+   */
+  runner?: RunnerOption;
+  /**
+   * Where sessions are kept between attempts (and, with a durable store, between processes).
+   * @defaultValue a new {@link MemorySessionStore}
+   */
+  store?: SessionStore;
 }
 
 export const DEFAULT_RESTART = {
@@ -82,6 +109,7 @@ export const DEFAULT_RESTART = {
   maxRestarts: 10,
   windowMs: 60_000,
   stableAfterMs: 30_000,
+  giveUpAfterMs: Number.POSITIVE_INFINITY,
 } as const satisfies Required<RestartOptions>;
 
 export const DEFAULT_OPTIONS = {
@@ -103,6 +131,8 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   dedupeWindow: true,
   maxPayloadBytes: true,
   logger: true,
+  runner: true,
+  store: true,
 });
 
 /** `restart`'s keys: its defaults name every one. */
@@ -121,6 +151,8 @@ export interface ResolvedOptions {
   dedupeWindow: number;
   maxPayloadBytes: number;
   logger: Logger | undefined;
+  runner: RunnerOption;
+  store: SessionStore | undefined;
 }
 
 const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({ maxYoungGenerationSizeMb: true, maxOldGenerationSizeMb: true, codeRangeSizeMb: true, stackSizeMb: true });
@@ -157,6 +189,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxRestarts: integerOption('restart.maxRestarts', r.maxRestarts, DEFAULT_RESTART.maxRestarts, 0),
     windowMs: integerOption('restart.windowMs', r.windowMs, DEFAULT_RESTART.windowMs, 1),
     stableAfterMs: integerOption('restart.stableAfterMs', r.stableAfterMs, DEFAULT_RESTART.stableAfterMs, 0),
+    giveUpAfterMs: r.giveUpAfterMs === Number.POSITIVE_INFINITY ? r.giveUpAfterMs : integerOption('restart.giveUpAfterMs', r.giveUpAfterMs, DEFAULT_RESTART.giveUpAfterMs, 1),
   };
   if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption('Expected `restart.maxDelayMs` to be ≥ `restart.minDelayMs`');
 
@@ -174,5 +207,24 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     dedupeWindow: integerOption('dedupeWindow', input.dedupeWindow, DEFAULT_OPTIONS.dedupeWindow, 1, 1_000_000),
     maxPayloadBytes: integerOption('maxPayloadBytes', input.maxPayloadBytes, DEFAULT_OPTIONS.maxPayloadBytes, 1024),
     logger: resolveLogger(input.logger),
+    runner: resolveRunner(input.runner),
+    store: resolveStore(input.store),
   };
+}
+
+const RUNNER_METHODS = ['start', 'reset', 'close'] as const;
+
+function resolveRunner(value: unknown): RunnerOption {
+  if (value === undefined) return 'thread';
+  if (value === 'thread' || value === 'in-process') return value;
+  if (isObject(value) && RUNNER_METHODS.every((m) => typeof value[m] === 'function')) return value as unknown as AttemptRunner;
+  throw invalidOption("Expected `runner` to be 'thread', 'in-process' or an AttemptRunner (start, reset, close)");
+}
+
+const STORE_METHODS = ['load', 'save', 'clear', 'close'] as const;
+
+function resolveStore(value: unknown): SessionStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null && STORE_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) return value as SessionStore;
+  throw invalidOption('Expected `store` to be a SessionStore (load, save, clear, close)');
 }

@@ -6,7 +6,7 @@ import type { DispatchEvent } from '../src/events.js';
 import { QQBotError } from '../src/errors.js';
 import { Intents } from '../src/protocol/intents.js';
 import type { QQBotConnectorOptions } from '../src/options.js';
-import { kWorkerFile } from '../src/supervisor/worker-file.js';
+import { ThreadRunner } from '../src/runners/thread-runner.js';
 import { FakeQQServer, type FakeQQServerOptions } from '../src/testing/index.js';
 
 export const CHAOS_WORKER = fileURLToPath(new URL('./fixtures/chaos-worker.js', import.meta.url));
@@ -20,6 +20,19 @@ export const FAST = {
 /** Connector options for tests; `chaos` swaps in the fault-injecting worker, `workerFile` any worker file. */
 export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean; workerFile?: string };
 
+/** A thread runner on another worker entry, configured as the connector would configure its own. */
+export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}): ThreadRunner {
+  const timeouts = { ...FAST.timeouts, ...options.timeouts };
+  return new ThreadRunner({
+    workerFile,
+    concurrency: options.shards ?? 1,
+    resourceLimits: options.resourceLimits,
+    watchdogMs: timeouts.watchdogMs,
+    controlMs: timeouts.controlMs,
+    onError: () => undefined,
+  });
+}
+
 export function connectorFor(fake: Pick<FakeQQServer, 'endpoints'>, overrides: Overrides = {}): QQBotConnector {
   const { chaos, workerFile, ...rest } = overrides;
   const file = workerFile ?? (chaos === true ? CHAOS_WORKER : undefined);
@@ -30,9 +43,8 @@ export function connectorFor(fake: Pick<FakeQQServer, 'endpoints'>, overrides: O
     endpoints: fake.endpoints,
     ...FAST,
     ...rest,
-    ...(file === undefined ? {} : { [kWorkerFile]: file }),
   };
-  return new QQBotConnector(options as QQBotConnectorOptions);
+  return new QQBotConnector(file === undefined ? options : { ...options, runner: threadRunnerFor(file, options) });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../src/errors.js';
+import { MemorySessionStore } from '../src/store/session-store.js';
 import { DEFAULT_ENDPOINTS, DEFAULT_OPTIONS, DEFAULT_RESTART, DEFAULT_TIMEOUTS, resolveOptions } from '../src/options.js';
 import { Intents } from '../src/protocol/intents.js';
 
@@ -8,6 +9,7 @@ const SECRET = 's3cr3t-DO-NOT-LEAK';
 const VALID = { appId: '102030405', secret: SECRET, intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES };
 const noop = (): void => {};
 const LOGGER = { debug: noop, info: noop, warn: noop, error: noop };
+const STORE = new MemorySessionStore();
 
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -27,7 +29,7 @@ describe('defaults', () => {
   it('has the documented default values', () => {
     expect(DEFAULT_ENDPOINTS).toStrictEqual({ token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' });
     expect(DEFAULT_TIMEOUTS).toStrictEqual({ httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 });
-    expect(DEFAULT_RESTART).toStrictEqual({ minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000 });
+    expect(DEFAULT_RESTART).toStrictEqual({ minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity });
     expect(DEFAULT_OPTIONS).toStrictEqual({ shards: 1, dedupeWindow: 2_048, maxPayloadBytes: 16_777_216 });
   });
 
@@ -39,11 +41,13 @@ describe('defaults', () => {
       shards: 1,
       endpoints: { token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' },
       timeouts: { httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 },
-      restart: { minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000 },
+      restart: { minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity },
       resourceLimits: undefined,
       dedupeWindow: 2_048,
       maxPayloadBytes: 16_777_216,
       logger: undefined,
+      runner: 'thread',
+      store: undefined,
     });
   });
 
@@ -61,22 +65,26 @@ describe('accepted values', () => {
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0 },
+      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000 },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
       logger: LOGGER,
+      runner: 'in-process',
+      store: STORE,
     });
     expect(resolved).toStrictEqual({
       ...VALID,
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0 },
+      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000 },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
       logger: LOGGER,
+      runner: 'in-process',
+      store: STORE,
     });
   });
 

@@ -13,8 +13,8 @@ import {
 } from '../shared-options.js';
 import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
-import { abortableSleep } from '../supervisor/abortable-sleep.js';
-import { raceAbort } from './abortable.js';
+
+import { fullJitterMs, raceAbort, sleepOrReject } from '../util/abort.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { authorization, readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
@@ -250,8 +250,7 @@ function resolveCommon(options: Record<string, unknown>, apiBase: string): Resol
 
 /** Full-jitter backoff for retry `n` (1-based). Pure apart from `random`. */
 export function retryDelayMs(n: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {
-  const ceiling = Math.min(retry.maxDelayMs, retry.minDelayMs * 2 ** (n - 1));
-  return Math.floor(random() * ceiling);
+  return fullJitterMs(n, retry.minDelayMs, retry.maxDelayMs, random);
 }
 
 function retryAfterMs(headers: JsonResponse['headers']): number | undefined {
@@ -297,19 +296,6 @@ interface CallResult {
 }
 
 const enc = encodeURIComponent;
-
-/**
- * Waits `ms` unless one of `signals` aborts first (then rejects with its reason). The timer is released on both
- * paths: the local controller ends {@link abortableSleep} once the race is decided.
- */
-async function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
-  const done = new AbortController();
-  try {
-    await raceAbort(abortableSleep(ms, done.signal), signals);
-  } finally {
-    done.abort();
-  }
-}
 
 /**
  * The QQ OpenAPI over undici: one keep-alive {@link Pool} to the API origin, one deadline per attempt, retries with
@@ -760,7 +746,7 @@ export class QQOpenAPI {
     const jitter = retryDelayMs(n, retry);
     const ms = retryAfter === undefined ? jitter : Math.min(retry.maxDelayMs, Math.max(jitter, retryAfter));
     logger?.debug({ route: call.route, retry: n, delayMs: ms, why }, 'qq api: retrying');
-    await this.#wait(sleep(ms, signals), [], call);
+    await this.#wait(sleepOrReject(ms, signals), [], call);
   }
 
   /** Waits for `work` unless a signal aborts first; every failure becomes a QQBotError. */

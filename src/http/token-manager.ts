@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
-import { raceAbort } from './abortable.js';
+import { raceAbort } from '../util/abort.js';
 import { readErrorBody } from './api-error.js';
 import { requestJson } from './request-json.js';
 

@@ -12,6 +12,9 @@ export interface HeartbeatHooks {
   random?(): number;
 }
 
+/** The first beat comes within this long of Hello, whatever the interval (the docs' 45 s would hide a dead link). */
+export const FIRST_BEAT_SPREAD_MS = 1_000;
+
 export class Heartbeat {
   readonly intervalMs: number;
   readonly #hooks: HeartbeatHooks;
@@ -28,9 +31,12 @@ export class Heartbeat {
     this.#now = hooks.now ?? Date.now;
   }
 
-  /** First beat after a random fraction of the interval (spreads many clients), then every interval. */
+  /**
+   * First beat after a random fraction of the interval, at most {@link FIRST_BEAT_SPREAD_MS} (spreads many
+   * clients, yet proves a new or resumed link both ways within a second), then every interval.
+   */
   start(): void {
-    const jitter = Math.floor((this.#hooks.random ?? Math.random)() * this.intervalMs);
+    const jitter = Math.floor((this.#hooks.random ?? Math.random)() * Math.min(this.intervalMs, FIRST_BEAT_SPREAD_MS));
     this.#timer = setTimeout(() => {
       this.#beat();
       if (!this.#stopped) this.#timer = setInterval(() => this.#beat(), this.intervalMs);

@@ -1,17 +1,19 @@
 import type { WireError } from '../errors.js';
 
 /**
- * Where a connection attempt was when it ended.
- * `session` means READY/RESUMED was reached and events were flowing.
+ * Where a connection attempt was when it ended. `token` is before any attempt (the access token could not be
+ * had); `session` means READY/RESUMED was reached and events were flowing.
  */
-export type Phase = 'gateway' | 'handshake' | 'hello' | 'ready' | 'session';
+export type Phase = 'token' | 'gateway' | 'handshake' | 'hello' | 'ready' | 'session';
 
 /**
- * How one connection attempt ended: a plain, cloneable record (design.md "One attempt, one task").
- * The worker resolves its task with one of these; `worker-died` is built on the main thread when the task
- * rejects instead.
+ * How one connection attempt ended: a plain, cloneable record (design.md "One attempt, one outcome"). An attempt
+ * resolves with one of these; `worker-died` is built by the runner when the attempt's thread dies instead, and
+ * `token-failed` by the supervisor when there was no token to start an attempt with.
  */
 export type Outcome =
+  /** The access token could not be had (refused credentials, an outage of the token endpoint). */
+  | { kind: 'token-failed'; phase: 'token'; error: WireError; reason: string }
   /** A phase did not finish within its timeout. */
   | { kind: 'timeout'; phase: Phase; ms: number; reason: string }
   /** The socket could not be opened, or `/gateway/bot` could not be fetched. */
@@ -31,9 +33,9 @@ export type Outcome =
    * (EACCES: a privileged port; EADDRNOTAVAIL: an address not on this machine; a bad TLS key or certificate).
    */
   | { kind: 'listen-failed'; phase: Phase; error: WireError; retryable: boolean; reason: string }
-  /** The supervisor asked the worker to stop. */
+  /** The supervisor asked the attempt to stop. */
   | { kind: 'shutdown'; phase: Phase; reason: string }
-  /** The thread died or was terminated (main-thread only). */
+  /** The attempt's thread died or was terminated (built by the runner). */
   | { kind: 'worker-died'; phase: Phase; error: WireError; cause: 'crashed' | 'hung' | 'terminated' | 'bootstrap'; reason: string };
 
 export type OutcomeKind = Outcome['kind'];

@@ -2,10 +2,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../errors.js';
 import type { Phase } from './outcome.js';
 
-/** Bumped whenever a message shape below changes; the supervisor refuses a worker of another version. */
+/** Bumped whenever a message shape below changes; the runner refuses a worker of another version. */
 export const WORKER_PROTOCOL_VERSION = 6;
 
-/** Phase timeouts the worker enforces (the watchdog is the supervisor's). */
+/** Phase timeouts the attempt enforces (the watchdog is the runner's). */
 export interface AttemptTimeouts {
   httpMs: number;
   handshakeMs: number;
@@ -14,37 +14,45 @@ export interface AttemptTimeouts {
 }
 
 /**
- * Everything one connection attempt needs, built field by field on the main thread. The app secret is not
- * on this list and never will be: the worker gets an access token only.
+ * Everything one WebSocket connection attempt needs, built field by field on the main thread. The app secret is
+ * not on this list and never will be: the attempt gets an access token only.
  */
-export interface AttemptTask {
-  version: typeof WORKER_PROTOCOL_VERSION;
+export interface WebSocketAttemptSpec {
+  transport: 'websocket';
   shard: [id: number, count: number];
-  /** `QQBot <access_token>` is built from this in the worker. */
+  /** `QQBot <access_token>` is built from this in the attempt. */
   accessToken: string;
   appId: string;
   intents: number;
   /** API origin for `GET /gateway/bot`. */
   apiBase: string;
-  /** Cached gateway URL; `null` makes the worker fetch `/gateway/bot` first. */
+  /** Cached gateway URL; `null` makes the attempt fetch `/gateway/bot` first. */
   gatewayUrl: string | null;
   /** Set to RESUME this session from `seq` (the last seq delivered to the host); `null` to IDENTIFY. */
   resume: { sessionId: string; seq: number } | null;
   timeouts: AttemptTimeouts;
   /** Largest gateway frame accepted, in bytes. */
   maxPayloadBytes: number;
-  /** One Float64 slot: the worker stores `Date.now()` into it every `watchdogTickMs`. */
+}
+
+/** What one attempt runs, by transport. The runner passes it on as it is; the attempt table picks the class. */
+export type AttemptSpec = WebSocketAttemptSpec | WebhookAttemptSpec;
+
+/** The piscina task: the spec plus what the thread runner adds (ports and the watchdog slot). */
+export type AttemptTask = AttemptSpec & {
+  version: typeof WORKER_PROTOCOL_VERSION;
+  /** One BigInt64 slot: the worker stores `Date.now()` into it every `watchdogTickMs`. */
   watchdog: SharedArrayBuffer;
   watchdogTickMs: number;
-  /** Worker → main, raw port: arrays of {@link WorkerEvent}, in order. */
+  /** Worker ⇄ main, raw port: arrays of {@link WorkerEvent} out, arrays of {@link HostMessage} in. */
   events: MessagePort;
   /** Main → worker, comlink: see {@link WorkerControl}. */
   control: MessagePort;
-}
+};
 
-/** Worker → main message ops, on the events port. */
+/** Attempt → host message ops. */
 export const WorkerEventOp = {
-  /** First message of every task: lets the supervisor find the thread to terminate. */
+  /** First message of every task (thread runner only): lets the runner find the thread to terminate. */
   Started: 0,
   Dispatch: 1,
   Phase: 2,
@@ -54,7 +62,7 @@ export const WorkerEventOp = {
   Heartbeat: 6,
   Error: 7,
   Debug: 8,
-  /** Last message of every task that ends normally: the task's Outcome follows, on piscina's own port. */
+  /** Last message of every attempt that ends normally: the attempt's Outcome follows. */
   End: 9,
   /** Webhook: the listener is bound (the port may have been picked by the OS). */
   WebhookListening: 10,
@@ -123,10 +131,25 @@ export interface WebhookAttemptSpec {
   drainMs: number;
 }
 
-/** The control API the worker exposes over comlink. */
+/** What a runner hands the supervisor: every attempt event but the runner's own Started and End markers. */
+export type SessionEvent = Exclude<WorkerEvent, { op: typeof WorkerEventOp.Started | typeof WorkerEventOp.End }>;
+
+/** Host → attempt messages (a transport's acknowledgements and signatures), batched like events. */
+export type HostMessage = WebhookHostMessage;
+
+/** How an attempt talks to its host, wherever it runs. */
+export interface AttemptIO {
+  post(event: WorkerEvent): void;
+  /** Registers the handler of host → attempt messages. */
+  onHostMessage(handler: (message: HostMessage) => void): void;
+  /** The thread the attempt runs on (the main thread's id in process). */
+  threadId: number;
+}
+
+/** The control API an attempt exposes (over comlink in a worker). */
 export interface WorkerControl {
   status(): WorkerStatus;
-  /** Close the socket with `code` (graceful close frame) and end the attempt with outcome `shutdown`. */
+  /** Close the connection with `code` (graceful close frame) and end the attempt with outcome `shutdown`. */
   shutdown(code: number): void;
 }
 

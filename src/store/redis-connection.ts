@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { raceAbort } from '../http/abortable.js';
+import { raceAbort } from '../util/abort.js';
 import { integerOption, optionKeys, section } from '../validation.js';
 import { storeUnavailable } from './checkpoint-codec.js';
 

@@ -1,4 +1,4 @@
-import { abortableSleep } from './abortable-sleep.js';
+import { sleep } from '../util/abort.js';
 
 /** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
 export const IDENTIFY_WINDOW_MS = 5_000;
@@ -51,7 +51,7 @@ export class IdentifyGate {
         };
       }
       const oldest = Math.min(...this.#starts.map((s) => s.at));
-      if (!(await abortableSleep(oldest + this.#windowMs - now, signal))) return undefined;
+      if (!(await sleep(oldest + this.#windowMs - now, signal))) return undefined;
     }
   }
 }

@@ -1,33 +1,19 @@
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { ErrorCodes, QQBotError, errnoOf, fromWire, toWire, type ErrorCode } from '../errors.js';
-import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } from '../events.js';
-import type { TokenManager } from '../http/token-manager.js';
+import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
+import type { ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } from '../events.js';
+import type { ShardDelivery } from '../delivery/pipeline.js';
+import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
-import { decide, type Decision } from '../protocol/close-codes.js';
-import type { Outcome, Phase } from '../protocol/outcome.js';
-import type { GatewayFrame } from '../protocol/payloads.js';
-import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type WorkerEvent, type WorkerStatus } from '../protocol/worker-messages.js';
-import { abortableSleep } from './abortable-sleep.js';
-import { ControlClient } from './control-client.js';
+import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
+import type { Outcome } from '../protocol/outcome.js';
+import { WorkerEventOp, type SessionEvent, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
+import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
+import type { SessionStore } from '../store/session-store.js';
+import { sleep } from '../util/abort.js';
 import type { IdentifyGate, IdentifySlot } from './identify-gate.js';
-import type { PoolHost } from './pool-host.js';
 import { RestartPolicy } from './restart-policy.js';
-import { SessionRecord } from './session-record.js';
-import { Watchdog } from './watchdog.js';
-
-type DeathCause = Extract<Outcome, { kind: 'worker-died' }>['cause'];
-
-/** How a worker thread's death is reported, by cause. */
-const DEATHS: Readonly<Record<DeathCause, { code: ErrorCode; text: (watchdogMs: number) => string }>> = {
-  hung: { code: ErrorCodes.WORKER_HUNG, text: (ms) => `the worker's event loop stalled for more than ${ms} ms and was terminated` },
-  terminated: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread was terminated' },
-  crashed: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread died' },
-  bootstrap: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread failed to start' },
-};
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
-  dispatch(event: DispatchEvent): void;
   ready(event: ReadyEvent): void;
   resumed(event: ResumedEvent): void;
   restart(event: RestartEvent): void;
@@ -38,58 +24,77 @@ export interface ShardSink {
   debugEnabled(): boolean;
 }
 
+/** Access tokens, as the supervisor needs them (the connector's TokenManager). */
+export interface TokenSource {
+  get(signal?: AbortSignal): Promise<string>;
+  /** `rejected` was refused by the platform: a new one unless someone already fetched it. */
+  refresh(rejected?: string, signal?: AbortSignal): Promise<string>;
+}
+
 export interface ShardContext {
-  options: ResolvedOptions;
-  pool: PoolHost;
-  tokens: TokenManager;
+  options: Pick<ResolvedOptions, 'appId' | 'intents' | 'endpoints' | 'timeouts' | 'restart' | 'maxPayloadBytes'>;
+  runner: AttemptRunner;
+  tokens: TokenSource;
+  delivery: ShardDelivery;
+  store: SessionStore;
   sink: ShardSink;
   /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
   identifyGate: IdentifyGate | undefined;
+  /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
+  now?: () => number;
+  random?: () => number;
 }
 
-/** One running attempt: its thread, ports and watchdog. */
-interface LiveAttempt {
-  readonly control: ControlClient;
-  readonly kill: AbortController;
-  readonly done: Promise<unknown>;
-  worker: Worker | undefined;
-  started: boolean;
-  phase: Phase;
-  reachedSession: boolean;
-  /** The identify window this attempt holds; stamped when the worker sends its Identify. */
+/** What one attempt showed, read from its events. */
+interface AttemptRecord {
+  resuming: boolean;
+  /** The RESUME frame went out (phase `ready` reached while resuming). */
+  resumeSent: boolean;
+  /** READY/RESUMED arrived at this time. */
+  sessionAt: number | undefined;
+  /** After READY/RESUMED: a live event or a heartbeat ACK. */
+  live: boolean;
   identifySlot: IdentifySlot | undefined;
-  /** Set when we ended the thread ourselves, so its death is not mistaken for a crash or a bootstrap failure. */
-  killedBy: 'hung' | 'terminated' | 'closing' | undefined;
-  /** The End marker arrived: every event the worker forwarded is in. */
-  ended: boolean;
-  onEnd: (() => void) | undefined;
 }
 
-/** A shard's whole life: attempts in worker threads, the decision table between them, backoff and budget. */
+/**
+ * A shard's whole life: attempts through a runner, the decision table between them, backoff and escalation.
+ * It knows nothing of threads or ports (the runner's), nor of duplicates and listeners (the delivery pipeline's).
+ */
 export class ShardSupervisor {
   readonly shard: number;
   readonly #count: number;
   readonly #ctx: ShardContext;
-  readonly #record: SessionRecord;
   readonly #policy: RestartPolicy;
+  readonly #now: () => number;
   readonly #closing = new AbortController();
   #state: ShardState = 'idle';
-  #live: LiveAttempt | undefined;
+  #attempt: RunningAttempt | undefined;
+  #sessionId: string | null = null;
+  #gatewayUrl: string | null = null;
+  readonly #history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
+  /** Set after a 4004/401 or an escalation: the next attempt first replaces this token. */
+  #rejectedToken: string | undefined;
   #restarts = 0;
   #lastError: QQBotError | undefined;
   #heartbeatLatencyMs: number | null = null;
-  /** Set after a 4004/401: the next attempt first refreshes this (rejected) token. */
-  #rejectedToken: string | undefined;
+  #connectedSince: number | null = null;
+  #disconnectedSince: number;
+  #nextAttemptAt: number | null = null;
+  #persisting: Promise<void> = Promise.resolve();
   #loop: Promise<void> | undefined;
   #firstSession!: { resolve: () => void; reject: (err: QQBotError) => void };
   readonly #firstSessionPromise: Promise<void>;
+  /** Set by the connector: called once when this shard stops for good. */
+  onFatal: ((error: QQBotError) => void) | undefined;
 
   constructor(shard: number, count: number, ctx: ShardContext) {
     this.shard = shard;
     this.#count = count;
     this.#ctx = ctx;
-    this.#record = new SessionRecord(ctx.options.dedupeWindow);
-    this.#policy = new RestartPolicy(ctx.options.restart);
+    this.#now = ctx.now ?? Date.now;
+    this.#policy = new RestartPolicy(ctx.options.restart, ctx.random);
+    this.#disconnectedSince = this.#now();
     this.#firstSessionPromise = new Promise<void>((resolve, reject) => {
       this.#firstSession = { resolve, reject };
     });
@@ -101,7 +106,12 @@ export class ShardSupervisor {
     return this.#state;
   }
 
-  /** Starts the loop; resolves at the first READY/RESUMED, rejects with the fatal error. */
+  /** The last error seen, handled or fatal. */
+  get lastError(): QQBotError | undefined {
+    return this.#lastError;
+  }
+
+  /** Starts the loop; resolves at the first READY/RESUMED, however long that takes; rejects with the fatal error. */
   start(): Promise<void> {
     this.#loop ??= this.#run().catch((err: unknown) => {
       // The loop handles every expected failure; anything else is our bug. Report it, never crash the host.
@@ -111,153 +121,235 @@ export class ShardSupervisor {
   }
 
   status(): ShardStatus {
+    const attempt = this.#attempt;
+    const e = this.#lastError;
     return {
       shard: this.shard,
       state: this.#state,
-      phase: this.#live?.phase ?? null,
-      threadId: this.#live?.worker?.threadId ?? null,
-      sessionId: this.#record.sessionId,
-      seq: this.#record.seq,
+      connectedSince: this.#connectedSince,
+      disconnectedSince: this.#connectedSince === null ? this.#disconnectedSince : null,
+      consecutiveFailures: this.#policy.consecutiveFailures,
+      nextAttemptAt: this.#state === 'backoff' ? this.#nextAttemptAt : null,
+      phase: attempt?.phase ?? null,
+      threadId: attempt?.threadId ?? null,
+      sessionId: this.#sessionId,
+      seq: this.#ctx.delivery.seq,
       restarts: this.#restarts,
-      lastError: this.#lastError === undefined ? null : { code: this.#lastError.code, message: this.#lastError.message, details: this.#lastError.details },
+      lastError: e === undefined ? null : { code: e.code, message: e.message, details: e.details },
       heartbeatLatencyMs: this.#heartbeatLatencyMs,
-      duplicatesDropped: this.#record.duplicatesDropped,
+      duplicatesDropped: this.#ctx.delivery.duplicatesDropped,
     };
   }
 
-  /** Asks the worker itself, over the control port; rejects with `QQBOT_CONTROL_TIMEOUT` past the deadline or when it dies. */
+  /** Asks the running attempt itself; rejects with `QQBOT_NO_WORKER` when none runs, `QQBOT_CONTROL_TIMEOUT` past the deadline. */
   workerStatus(): Promise<WorkerStatus> {
-    const live = this.#live;
-    if (live === undefined) return Promise.reject(new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `shard ${this.shard} has no running worker`, { retryable: true }));
-    return live.control.status();
+    const attempt = this.#attempt;
+    if (attempt === undefined) return Promise.reject(new QQBotError(ErrorCodes.NO_WORKER, `shard ${this.shard} has no running worker right now`, { retryable: true }));
+    return attempt.status();
   }
 
-  /** Hard-kills the thread hosting this shard, exactly like a crash. Resolves once the thread is gone. */
+  /** Ends the running attempt at once, exactly like a crash. Resolves once it is gone. */
   async terminateWorker(): Promise<void> {
-    const live = this.#live;
-    if (live === undefined) return;
-    live.killedBy ??= 'terminated';
-    await this.#kill(live);
+    await this.#attempt?.kill();
   }
 
-  /** Graceful close frame, then terminate if the worker does not finish in time. Idempotent. */
+  /** Graceful close frame, then a hard kill if the attempt does not end in time. Idempotent. */
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
       if (this.#state !== 'fatal') this.#state = 'closing';
       this.#firstSession.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'));
-      const live = this.#live;
-      if (live !== undefined) {
-        live.killedBy ??= 'closing';
-        if (!(await this.#shutdownGracefully(live))) await this.#kill(live);
-      }
+      const attempt = this.#attempt;
+      if (attempt !== undefined && !(await attempt.shutdown(1000))) await attempt.kill();
     }
     await this.#loop;
+    await this.#persisting;
     if (this.#state !== 'fatal') this.#state = 'closed';
   }
 
-  /** Close frame via the control port; true if the attempt ended within `controlMs`. */
-  async #shutdownGracefully(live: LiveAttempt): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, this.#ctx.options.timeouts.controlMs, false);
-    });
-    const ended = live.control.shutdown(1000).then(
-      () => live.done.then(() => true),
-      () => false,
-    );
-    try {
-      return await Promise.race([ended, deadline]);
-    } finally {
-      clearTimeout(timer);
+  async #run(): Promise<void> {
+    await this.#restore();
+    while (!this.#closing.signal.aborted) {
+      this.#state = 'connecting';
+      this.#nextAttemptAt = null;
+      const token = await this.#token();
+      if (this.#closing.signal.aborted) break;
+      let outcome: Outcome;
+      let progressed = false;
+      if (typeof token === 'string') {
+        const ran = await this.#runAttempt(token);
+        if (ran === undefined) break;
+        outcome = ran.outcome;
+        progressed = ran.progressed;
+        if (progressed) this.#history.resumeFailures = 0;
+        else if (ran.resumeRefused) this.#history.resumeFailures += 1;
+      } else {
+        outcome = token;
+      }
+      if (this.#closing.signal.aborted) break;
+      const decision = decide(outcome, this.#history);
+      this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
+      if (!(await this.#apply(decision, outcome, typeof token === 'string' ? token : undefined, progressed))) return;
     }
   }
 
-  async #run(): Promise<void> {
-    while (!this.#closing.signal.aborted) {
-      this.#state = 'connecting';
-      let token: string;
-      try {
-        token = this.#rejectedToken === undefined ? await this.#ctx.tokens.get() : await this.#ctx.tokens.refresh(this.#rejectedToken);
-        this.#rejectedToken = undefined;
-      } catch (err) {
-        const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'token fetch failed', { cause: err, retryable: true });
-        if (!error.retryable) return this.#fail(error);
-        this.#lastError = error;
-        const floor = typeof error.details.retryAfterMs === 'number' ? error.details.retryAfterMs : 0;
-        const proceed = await this.#restartAfter({ kind: 'token-failed', reason: error.message, decision: 'resume-after-delay' }, false, floor);
-        if (!proceed) return;
-        continue;
-      }
-      if (this.#closing.signal.aborted) break;
-
-      const resuming = this.#record.resumeTarget() !== null;
-      let slot: IdentifySlot | undefined;
-      if (!resuming && this.#ctx.identifyGate !== undefined) {
-        slot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
-        if (slot === undefined) break;
-      }
-      this.#debug(() => (resuming ? `resuming ${this.#record.sessionId ?? ''} from seq ${this.#record.seq}` : 'identifying'));
-      const { outcome, reachedSession } = await this.#attempt(token, slot);
-      if (this.#closing.signal.aborted) break;
-      if (resuming && !reachedSession) this.#record.resumeFailures += 1;
-
-      const decision = decide(outcome, { resumeFailures: this.#record.resumeFailures, authFailures: this.#record.authFailures });
-      this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
-      if (!(await this.#apply(decision, outcome, token))) return;
+  /** The session a stored checkpoint holds, if any: the first attempt RESUMEs it. */
+  async #restore(): Promise<void> {
+    try {
+      const checkpoint = await this.#ctx.store.load(this.shard);
+      if (checkpoint === null) return;
+      this.#sessionId = checkpoint.sessionId;
+      this.#gatewayUrl = checkpoint.gatewayUrl;
+      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds);
+    } catch (err) {
+      this.#ctx.sink.error(new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store could not load a checkpoint; identifying`, { retryable: true, cause: err }));
     }
+  }
+
+  /** A token, or the Outcome that says why there is none. */
+  async #token(): Promise<string | Outcome> {
+    const tokens = this.#ctx.tokens;
+    const signal = this.#closing.signal;
+    try {
+      const token = this.#rejectedToken === undefined ? await tokens.get(signal) : await tokens.refresh(this.#rejectedToken, signal);
+      this.#rejectedToken = undefined;
+      return token;
+    } catch (err) {
+      const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the access token could not be fetched', { cause: err, retryable: true });
+      return { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message };
+    }
+  }
+
+  #spec(token: string): WebSocketAttemptSpec {
+    const o = this.#ctx.options;
+    const sessionId = this.#sessionId;
+    // Field by field: nothing reaches an attempt unless it is named here. The secret is not.
+    return {
+      transport: 'websocket',
+      shard: [this.shard, this.#count],
+      accessToken: token,
+      appId: o.appId,
+      intents: o.intents,
+      apiBase: o.endpoints.api,
+      gatewayUrl: this.#gatewayUrl,
+      resume: sessionId === null ? null : { sessionId, seq: this.#ctx.delivery.seq },
+      timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
+      maxPayloadBytes: o.maxPayloadBytes,
+    };
+  }
+
+  /** Runs one attempt to its end; `undefined` if the connector closed while waiting for an identify slot. */
+  async #runAttempt(token: string): Promise<{ outcome: Outcome; progressed: boolean; resumeRefused: boolean } | undefined> {
+    const resuming = this.#sessionId !== null;
+    let identifySlot: IdentifySlot | undefined;
+    if (!resuming && this.#ctx.identifyGate !== undefined) {
+      identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
+      if (identifySlot === undefined) return undefined;
+    }
+    this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
+    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot };
+    this.#heartbeatLatencyMs = null;
+    const attempt = this.#ctx.runner.start(this.#spec(token), (event) => this.#onEvent(record, event));
+    this.#attempt = attempt;
+    const outcome = await attempt.done;
+    this.#attempt = undefined;
+    const end = this.#now();
+    // A kill by the host (terminateWorker) is a drill, not evidence against the session or the platform.
+    const killedByHost = outcome.kind === 'worker-died' && outcome.cause === 'terminated';
+    const progressed = record.sessionAt !== undefined && (record.live || killedByHost || end - record.sessionAt >= this.#ctx.options.restart.stableAfterMs);
+    if (record.sessionAt !== undefined) {
+      this.#connectedSince = null;
+      this.#disconnectedSince = end;
+    }
+    // Only a RESUME the platform saw and refused (or a resumed session that died before progress) costs the
+    // session; a failure to reach the gateway never does, and neither does a kill by the host.
+    return { outcome, progressed, resumeRefused: record.resumeSent && !progressed && !killedByHost };
   }
 
   /** Carries out a decision; false when the loop must end. */
-  async #apply(decision: Decision, outcome: Outcome, token: string): Promise<boolean> {
-    if (outcome.kind === 'worker-died' || outcome.kind === 'connect-failed') this.#lastError = fromWire(outcome.error);
-    if (outcome.kind === 'timeout') {
-      this.#lastError = new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
-    }
-    switch (decision.kind) {
-      case 'stop':
-        return false;
-      case 'fatal':
-        this.#fail(decision.error);
-        return false;
-      case 'identify-after-delay':
-        this.#record.forgetSession();
-        break;
-      case 'resume-now':
-      case 'resume-after-delay':
-        break;
-    }
-    if ('refreshToken' in decision && decision.refreshToken === true) {
-      this.#rejectedToken = token;
-      this.#record.authFailures += 1;
-    }
-    if ('refetchGateway' in decision && decision.refetchGateway === true) this.#record.gatewayUrl = null;
-    if ('report' in decision && decision.report !== undefined) {
-      this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
-    }
-    const base = {
-      kind: outcome.kind,
-      reason: outcome.reason,
-      decision: decision.kind,
-      ...(outcome.kind === 'closed' ? { closeCode: outcome.closeCode } : {}),
-    } as const;
-    const fixed = 'delayMs' in decision && decision.delayMs !== undefined ? decision.delayMs : 0;
-    return this.#restartAfter(base, decision.kind === 'resume-now', fixed);
-  }
-
-  /** Counts a restart against the budget, announces it, waits; false if the budget is spent or we are closing. */
-  async #restartAfter(base: Omit<RestartEvent, 'shard' | 'attempt' | 'delayMs'>, immediate: boolean, floorMs: number): Promise<boolean> {
-    const next = this.#policy.next(Date.now(), immediate);
-    if ('error' in next) {
-      this.#fail(next.error);
+  async #apply(decision: Decision, outcome: Outcome, token: string | undefined, progressed: boolean): Promise<boolean> {
+    this.#noteError(outcome);
+    if (decision.kind === 'stop') return false;
+    if (decision.kind === 'fatal') {
+      this.#fail(decision.error);
       return false;
     }
+    if (decision.kind === 'identify' && this.#sessionId !== null) this.#forgetSession();
+    if (decision.refreshToken === true && token !== undefined) {
+      this.#rejectedToken = token;
+      this.#history.authFailures += 1;
+    }
+    if (decision.refetchGateway === true) this.#gatewayUrl = null;
+    if (decision.report !== undefined) {
+      this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
+    }
+
+    const step = this.#policy.next(this.#now(), progressed);
+    if (step.escalate) await this.#escalate(token);
+    const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
     this.#restarts += 1;
-    const delayMs = Math.max(next.delayMs, floorMs);
-    this.#ctx.sink.restart({ shard: this.shard, attempt: this.#restarts, delayMs, ...base });
-    if (delayMs === 0) return !this.#closing.signal.aborted;
-    this.#state = 'backoff';
-    return abortableSleep(delayMs, this.#closing.signal);
+    const event: RestartEvent = {
+      shard: this.shard,
+      reason: outcome.reason,
+      kind: outcome.kind,
+      ...(outcome.kind === 'closed' ? { closeCode: outcome.closeCode } : {}),
+      decision: decision.kind,
+      progressed,
+      escalated: step.escalate,
+      attempt: this.#restarts,
+      delayMs,
+    };
+    this.#ctx.sink.restart(event);
+    publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
+    return this.#wait(delayMs);
+  }
+
+  /** The budget is spent: start over from a clean slate (new token, gateway URL refetched, fresh threads). */
+  async #escalate(token: string | undefined): Promise<void> {
+    const failures = this.#policy.consecutiveFailures;
+    if (token !== undefined) this.#rejectedToken = token;
+    this.#gatewayUrl = null;
+    await this.#ctx.runner.reset();
+    const { maxRestarts, windowMs, maxDelayMs } = this.#ctx.options.restart;
+    this.#ctx.sink.error(
+      new QQBotError(ErrorCodes.RESTART_BUDGET, `shard ${this.shard}: more than ${maxRestarts} attempts without progress within ${windowMs} ms; starting over from a clean slate in ${maxDelayMs} ms`, {
+        retryable: true,
+        details: { maxRestarts, windowMs, failures },
+      }),
+    );
+    publish('escalation', () => ({ shard: this.shard, failures }));
+  }
+
+  /** Waits `delayMs` before the next attempt, or gives up at `restart.giveUpAfterMs`; false when the loop must end. */
+  async #wait(delayMs: number): Promise<boolean> {
+    const giveUpAt = this.#disconnectedSince + this.#ctx.options.restart.giveUpAfterMs;
+    const now = this.#now();
+    const wait = Math.min(delayMs, Math.max(giveUpAt - now, 0));
+    this.#nextAttemptAt = now + wait;
+    if (wait > 0) {
+      this.#state = 'backoff';
+      if (!(await sleep(wait, this.#closing.signal))) return false;
+    }
+    if (this.#now() >= giveUpAt && this.#connectedSince === null) {
+      const ms = this.#ctx.options.restart.giveUpAfterMs;
+      this.#fail(new QQBotError(ErrorCodes.GAVE_UP, `shard ${this.shard}: no session for ${ms} ms (restart.giveUpAfterMs)`, { cause: this.#lastError, details: { giveUpAfterMs: ms } }));
+      return false;
+    }
+    return !this.#closing.signal.aborted;
+  }
+
+  #noteError(outcome: Outcome): void {
+    switch (outcome.kind) {
+      case 'worker-died':
+      case 'connect-failed':
+      case 'token-failed':
+        this.#lastError = fromWire(outcome.error);
+        return;
+      case 'timeout':
+        this.#lastError = new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
+        return;
+      default:
+    }
   }
 
   #fail(error: QQBotError): void {
@@ -265,120 +357,7 @@ export class ShardSupervisor {
     this.#state = 'fatal';
     this.#lastError = error;
     this.#firstSession.reject(error);
-    this.#onFatal?.(error);
-  }
-
-  /** Set by the connector: called once when this shard gives up. */
-  #onFatal: ((error: QQBotError) => void) | undefined;
-  set onFatal(handler: (error: QQBotError) => void) {
-    this.#onFatal = handler;
-  }
-
-  #buildTask(token: string, events: MessagePort, control: MessagePort, watchdog: Watchdog): AttemptTask {
-    const o = this.#ctx.options;
-    // Field by field: nothing reaches the worker unless it is named here. The secret is not.
-    return {
-      version: WORKER_PROTOCOL_VERSION,
-      shard: [this.shard, this.#count],
-      accessToken: token,
-      appId: o.appId,
-      intents: o.intents,
-      apiBase: o.endpoints.api,
-      gatewayUrl: this.#record.gatewayUrl,
-      resume: this.#record.resumeTarget(),
-      timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
-      maxPayloadBytes: o.maxPayloadBytes,
-      watchdog: watchdog.buffer,
-      watchdogTickMs: watchdog.tickMs,
-      events,
-      control,
-    };
-  }
-
-  async #attempt(token: string, identifySlot: IdentifySlot | undefined): Promise<{ outcome: Outcome; reachedSession: boolean }> {
-    const events = new MessageChannel();
-    const control = new MessageChannel();
-    const watchdog = new Watchdog(this.#ctx.options.timeouts.watchdogMs);
-    const task = this.#buildTask(token, events.port2, control.port2, watchdog);
-    let markDone!: () => void;
-    const live: LiveAttempt = {
-      control: new ControlClient(control.port1, this.#ctx.options.timeouts.controlMs),
-      kill: new AbortController(),
-      done: new Promise<void>((resolve) => {
-        markDone = resolve;
-      }),
-      worker: undefined,
-      started: false,
-      phase: 'gateway',
-      reachedSession: false,
-      identifySlot,
-      killedBy: undefined,
-      ended: false,
-      onEnd: undefined,
-    };
-    this.#live = live;
-    this.#heartbeatLatencyMs = null;
-    events.port1.on('message', (batch: WorkerEvent[]) => {
-      for (const message of batch) this.#onWorkerEvent(live, message);
-    });
-    watchdog.start((staleMs) => {
-      live.killedBy ??= 'hung';
-      this.#debug(() => `worker event loop stalled for ${staleMs} ms; terminating it`);
-      void this.#kill(live);
-    });
-
-    let outcome: Outcome;
-    try {
-      const resolved = await this.#ctx.pool.run(task, live.kill.signal);
-      // The End message was posted before the task resolved, on another port: wait for it so every event
-      // the worker forwarded reaches the host before we act on the outcome.
-      if (!live.ended) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          live.onEnd = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-      outcome = resolved;
-    } catch (err) {
-      // Let messages the thread posted before it died reach us; whatever is lost, RESUME replays.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (live.worker !== undefined) await this.#ctx.pool.waitForExit(live.worker);
-      outcome = this.#death(live, err);
-    } finally {
-      watchdog.stop();
-      live.control.end();
-      events.port1.close();
-      this.#live = undefined;
-      markDone();
-    }
-    return { outcome, reachedSession: live.reachedSession };
-  }
-
-  #death(live: LiveAttempt, err: unknown): Outcome {
-    const cause: DeathCause = live.killedBy === 'hung' ? 'hung' : live.killedBy !== undefined ? 'terminated' : live.started ? 'crashed' : 'bootstrap';
-    const errno = errnoOf(err);
-    const what = DEATHS[cause];
-    const error = new QQBotError(what.code, `${what.text(this.#ctx.options.timeouts.watchdogMs)}${errno === undefined ? '' : ` (${errno})`}`, {
-      retryable: cause !== 'bootstrap',
-      cause: err,
-      details: { cause, errno: errno ?? null },
-    });
-    return { kind: 'worker-died', phase: live.phase, error: toWire(error), cause, reason: error.message };
-  }
-
-  async #kill(live: LiveAttempt): Promise<void> {
-    const worker = live.worker;
-    if (worker === undefined) {
-      // Not started yet: piscina terminates the thread of an aborted running task.
-      live.kill.abort();
-      await live.done;
-      return;
-    }
-    await this.#ctx.pool.terminate(worker);
-    await live.done;
+    this.onFatal?.(error);
   }
 
   /** The text is built only when someone listens (pino's hasSubscribers idea). */
@@ -386,66 +365,86 @@ export class ShardSupervisor {
     if (this.#ctx.sink.debugEnabled()) this.#ctx.sink.debug(`shard ${this.shard}: ${message()}`);
   }
 
-  /** The events port: the hot path. One switch, no promise per message. */
-  #onWorkerEvent(live: LiveAttempt, m: WorkerEvent): void {
-    switch (m.op) {
+  /** Session events of the running attempt: the hot path is Dispatch, straight to the delivery pipeline. */
+  #onEvent(record: AttemptRecord, e: SessionEvent): void {
+    switch (e.op) {
       case WorkerEventOp.Dispatch:
-        if (this.#record.accept(m.seq, m.id)) {
-          // The worker parsed this text already: it is valid JSON.
-          const data = (JSON.parse(m.frame) as GatewayFrame).d;
-          // Typed by its `type` (src/protocol/events/); data of a known type is checked by validateEvent.
-          this.#ctx.sink.dispatch({ shard: this.shard, seq: m.seq, type: m.type, id: m.id, data } as DispatchEvent);
-        }
+        // Replays come before RESUMED; anything after it is live, and proves the session works.
+        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        this.#ctx.delivery.deliver(e.seq, e.type, e.id, e.frame);
         return;
       case WorkerEventOp.Heartbeat:
-        this.#heartbeatLatencyMs = m.latencyMs;
+        this.#heartbeatLatencyMs = e.latencyMs;
+        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
         return;
       case WorkerEventOp.Phase:
-        live.phase = m.phase;
-        this.#debug(() => `phase ${m.phase}`);
-        // The worker enters 'ready' right after sending Identify/Resume.
-        if (m.phase === 'ready') live.identifySlot?.sent();
-        return;
-      case WorkerEventOp.Started:
-        if (m.version !== WORKER_PROTOCOL_VERSION) {
-          this.#ctx.sink.error(new QQBotError(ErrorCodes.WORKER_BOOTSTRAP, `worker protocol version ${m.version}, expected ${WORKER_PROTOCOL_VERSION}`));
+        this.#debug(() => `phase ${e.phase}`);
+        // The attempt enters 'ready' right after sending Identify/Resume.
+        if (e.phase === 'ready') {
+          record.identifySlot?.sent();
+          if (record.resuming) record.resumeSent = true;
         }
-        live.started = true;
-        live.worker = this.#ctx.pool.findThread(m.threadId);
         return;
       case WorkerEventOp.GatewayUrl:
-        this.#record.gatewayUrl = m.url;
-        if (this.#ctx.identifyGate !== undefined && m.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = m.maxConcurrency;
+        this.#gatewayUrl = e.url;
+        if (this.#ctx.identifyGate !== undefined && e.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = e.maxConcurrency;
         return;
       case WorkerEventOp.Ready:
-        live.reachedSession = true;
-        this.#record.ready(m.sessionId, m.seq);
-        this.#sessionUp();
-        this.#ctx.sink.ready({ shard: this.shard, sessionId: m.sessionId, user: m.user, newSession: true });
+        this.#sessionId = e.sessionId;
+        this.#ctx.delivery.newSession(e.seq);
+        this.#history.resumeFailures = 0;
+        this.#sessionUp(record, false);
+        this.#ctx.sink.ready({ shard: this.shard, sessionId: e.sessionId, user: e.user, newSession: true });
         this.#firstSession.resolve();
         return;
       case WorkerEventOp.Resumed:
-        live.reachedSession = true;
-        this.#record.resumed(m.seq);
-        this.#sessionUp();
-        this.#ctx.sink.resumed({ shard: this.shard, sessionId: this.#record.sessionId ?? '', seq: this.#record.seq });
+        this.#ctx.delivery.resumedAt(e.seq);
+        this.#sessionUp(record, true);
+        this.#ctx.sink.resumed({ shard: this.shard, sessionId: this.#sessionId ?? '', seq: this.#ctx.delivery.seq });
         this.#firstSession.resolve();
         return;
       case WorkerEventOp.Error:
-        this.#ctx.sink.error(fromWire(m.error));
+        this.#ctx.sink.error(fromWire(e.error));
         return;
       case WorkerEventOp.Debug:
-        this.#debug(() => m.message);
-        return;
-      case WorkerEventOp.End:
-        live.ended = true;
-        live.onEnd?.();
+        this.#debug(() => e.message);
         return;
     }
   }
 
-  #sessionUp(): void {
+  #progress(record: AttemptRecord): void {
+    record.live = true;
+    this.#policy.progress();
+  }
+
+  #sessionUp(record: AttemptRecord, resumed: boolean): void {
+    const now = this.#now();
+    record.sessionAt = now;
     this.#state = 'ready';
-    this.#policy.sessionUp(Date.now());
+    this.#history.authFailures = 0;
+    this.#connectedSince = now;
+    publish('reconnect', () => ({ shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
+    this.#checkpoint();
+  }
+
+  /** The session as it stands, to the store; writes are serialized and never awaited on the event path. */
+  #checkpoint(): void {
+    const sessionId = this.#sessionId;
+    if (sessionId === null) return;
+    const checkpoint = { sessionId, seq: this.#ctx.delivery.seq, gatewayUrl: this.#gatewayUrl, recentIds: this.#ctx.delivery.recentIds() };
+    this.#persist(() => this.#ctx.store.save(this.shard, checkpoint));
+  }
+
+  #forgetSession(): void {
+    this.#sessionId = null;
+    this.#ctx.delivery.newSession(0);
+    this.#history.resumeFailures = 0;
+    this.#persist(() => this.#ctx.store.clear(this.shard));
+  }
+
+  #persist(write: () => Promise<void>): void {
+    this.#persisting = this.#persisting.then(write).catch((err: unknown) => {
+      this.#ctx.sink.error(new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store failed to write a checkpoint`, { retryable: true, cause: err }));
+    });
   }
 }

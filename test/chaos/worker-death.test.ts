@@ -20,7 +20,7 @@ describe('terminateWorker in every phase', () => {
     await untilPhase(b, 'gateway');
     const restart = nextEvent<RestartEvent>(b, 'restart');
     await b.terminateWorker();
-    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
+    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume' });
     await started;
     expect(env.fake.stats.gatewayBotCalls).toBe(2);
     expect(env.fake.stats.identifies).toHaveLength(1);
@@ -89,7 +89,7 @@ describe('crashes: the host lives and the session resumes', () => {
     const restart = nextEvent<RestartEvent>(b, 'restart');
     const resumed = nextEvent(b, 'resumed');
     await injectFault(fault, threadOf(b));
-    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume-after-delay' });
+    expect(await restart).toMatchObject({ kind: 'worker-died', decision: 'resume' });
     await env.fake.emitEvents(20);
     await resumed;
     await untilCount(b, events, 40);

@@ -92,24 +92,24 @@ describe('live mode (credentials set)', () => {
   });
 
   it('exits 0 when --duration ends a run that connected', async () => {
-    const cli = startCli(['--duration', '1'], fakeEnv());
+    const cli = startCli(['--duration', '3'], fakeEnv());
     expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 0, signal: null });
     expect(cli.stderr()).toMatch(/stopped by duration/);
   });
 
   it('exits 1 when --duration ends a run that never connected', async () => {
     fake.hangGatewayBot(100);
-    const cli = startCli(['--duration', '2'], fakeEnv());
+    const cli = startCli(['--duration', '4'], fakeEnv());
     expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 1, signal: null });
-    expect(cli.stderr()).toMatch(/never connected within --duration 2 s/);
+    expect(cli.stderr()).toMatch(/never connected within --duration 4 s/);
     expect(cli.stderr()).not.toMatch(/stopped by duration/);
   });
 
   it('names the last error when --duration ends a run that never connected', async () => {
     fake.failGatewayBot(100, 500);
-    const cli = startCli(['--duration', '2'], fakeEnv());
+    const cli = startCli(['--duration', '4'], fakeEnv());
     expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 1, signal: null });
-    expect(cli.stderr()).toMatch(/never connected within --duration 2 s; last error: QQBOT_[A-Z_]+: /);
+    expect(cli.stderr()).toMatch(/never connected within --duration 4 s; last error: QQBOT_[A-Z_]+: /);
   });
 
   it('exits 2 when --secret-file cannot be read', async () => {

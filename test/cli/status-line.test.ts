@@ -18,6 +18,10 @@ function collect(): { stream: Writable; text: () => string } {
 const shard = (overrides: Partial<ShardStatus>): ShardStatus => ({
   shard: 0,
   state: 'backoff',
+  connectedSince: null,
+  disconnectedSince: 0,
+  consecutiveFailures: 1,
+  nextAttemptAt: null,
   phase: null,
   threadId: null,
   sessionId: null,

@@ -62,7 +62,7 @@ describe('bad frames from the gateway: a clear error, nothing lost, the session 
     const ready = nextEvent(bot, 'ready');
     env.fake.sendRaw(JSON.stringify({ op: 0, s: 900, t: 'C2C_MESSAGE_CREATE', id: 'huge', d: { content: 'x'.repeat(10_000) } }));
     expect(await error).toMatchObject({ code: 'QQBOT_FRAME_TOO_LARGE', details: { maxPayloadBytes: 4_096 } });
-    expect(await restart).toMatchObject({ kind: 'closed', closeCode: 1009, decision: 'identify-after-delay' });
+    expect(await restart).toMatchObject({ kind: 'closed', closeCode: 1009, decision: 'identify' });
     await ready;
     await env.fake.emitEvents(2);
     await untilCount(bot, events, 2);

@@ -58,7 +58,7 @@ describe('server-requested reconnects', () => {
     const resumed = nextEvent(b, 'resumed');
     const restart = nextEvent<RestartEvent>(b, 'restart');
     env.fake.closeConnections(4009);
-    expect(await restart).toMatchObject({ kind: 'closed', closeCode: 4009, decision: 'resume-now', delayMs: 0 });
+    expect(await restart).toMatchObject({ kind: 'closed', closeCode: 4009, decision: 'resume', delayMs: 0 });
     await resumed;
     expect(env.fake.stats.identifies).toHaveLength(1);
     expect(env.fake.stats.resumes).toHaveLength(1);
@@ -226,11 +226,28 @@ describe('fatal conditions stop without a reconnect loop', () => {
     expect(JSON.stringify({ message: err.message, details: err.details })).not.toContain('wrong-secret-value');
   });
 
-  it('stops with QQBOT_RESTART_BUDGET when restarts exceed the budget', async () => {
-    env.fake.failIdentifies(100, 4903);
+});
+
+describe('the restart budget escalates, it never gives up', () => {
+  it('more than maxRestarts failures: QQBOT_RESTART_BUDGET (retryable) as an error, a clean slate, then the session', async () => {
+    env.fake.failIdentifies(6, 4903);
     const b = make({ restart: { minDelayMs: 1, maxDelayMs: 5, maxRestarts: 3, windowMs: 60_000 } });
-    await expect(b.start()).rejects.toMatchObject({ code: 'QQBOT_RESTART_BUDGET', retryable: false });
-    expect(env.fake.stats.identifies).toHaveLength(4);
+    const errors: QQBotError[] = [];
+    const restarts: RestartEvent[] = [];
+    b.on('error', (e) => errors.push(e));
+    b.on('restart', (e) => restarts.push(e));
+    await b.start();
+    expect(env.fake.stats.identifies).toHaveLength(7);
+    const budget = errors.filter((e) => e.code === 'QQBOT_RESTART_BUDGET');
+    expect(budget).toHaveLength(1);
+    expect(budget[0]).toMatchObject({ retryable: true, details: { maxRestarts: 3 } });
+    expect(restarts.map((r) => r.escalated)).toEqual([false, false, false, true, false, false]);
+    // The clean slate refetched /gateway/bot and asked for a new token.
+    expect(env.fake.stats.gatewayBotCalls).toBe(2);
+    expect(env.fake.stats.tokenCalls).toBe(2);
+    expect(b.status()[0]).toMatchObject({ state: 'ready', consecutiveFailures: 6 });
+    // The first heartbeat ACK of the new session is progress: the count clears.
+    await env.fake.waitFor(() => b.status()[0]?.consecutiveFailures === 0, 5_000);
   });
 });
 
@@ -285,15 +302,15 @@ describe('the host', () => {
     env.fake.failIdentifies(100, 4903);
     const b = make({ restart: { minDelayMs: 10_000, maxDelayMs: 10_000 } });
     const started = b.start().catch((e: unknown) => e);
-    await env.fake.waitFor(() => env.fake.stats.identifies.length >= 2, 5_000);
     await env.fake.waitFor(() => b.status()[0]?.state === 'backoff', 5_000);
+    expect(b.status()[0]?.nextAttemptAt).toBeGreaterThan(Date.now() - 1);
     const t0 = Date.now();
     await b.close();
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect(await started).toMatchObject({ code: 'QQBOT_CLOSED' });
     expect(b.status()[0]?.state).toBe('closed');
     expect(env.fake.stats.liveConnections).toBe(0);
-    expect(env.fake.stats.identifies).toHaveLength(2);
+    expect(env.fake.stats.identifies).toHaveLength(1);
   });
 
   it('close() after a session and a restart leaves no socket, port, timer or thread of ours behind', async () => {
@@ -350,7 +367,7 @@ describe('the host', () => {
       expect.arrayContaining([
         'shard 0: identifying',
         'shard 0: phase session',
-        expect.stringMatching(/^shard 0: attempt ended in phase session: closed .* → resume-now$/),
+        expect.stringMatching(/^shard 0: attempt ended in phase session: closed .* → resume$/),
         expect.stringMatching(/^shard 0: resuming session-1 from seq \d+$/),
       ]),
     );

@@ -34,7 +34,7 @@ describe('each phase has its own timeout, and a timeout is an ordinary restart',
       const bot = env.make({ timeouts: { handshakeMs: 300 } });
       const restart = nextEvent<RestartEvent>(bot, 'restart');
       await bot.start();
-      expect(await restart).toMatchObject({ kind: 'timeout', decision: 'resume-after-delay' });
+      expect(await restart).toMatchObject({ kind: 'timeout', decision: 'resume' });
       expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'handshake', ms: 300 } });
       expect(env.fake.stats.gatewayBotCalls).toBe(2);
     } finally {

@@ -43,7 +43,7 @@ it('deep imports outside the exports map are refused', async () => {
   dir = await mkdtemp(join(tmpdir(), 'qqbot-consumer-'));
   await mkdir(join(dir, 'node_modules'));
   await symlink(root, join(dir, 'node_modules', 'qqbot-connector'), 'dir');
-  await writeFile(join(dir, 'deep.mjs'), `await import('qqbot-connector/dist/src/supervisor/worker-file.js');\n`);
+  await writeFile(join(dir, 'deep.mjs'), `await import('qqbot-connector/dist/src/runners/worker-file.js');\n`);
   const failed = await run(process.execPath, ['deep.mjs'], { cwd: dir, timeout: 15_000 }).then(
     () => undefined,
     (err: { stderr: string }) => err.stderr,

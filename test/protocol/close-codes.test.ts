@@ -46,21 +46,21 @@ describe('close codes (qq-protocol.md §5)', () => {
   const row = (closeCode: number, decision: Decision): [number, string, Decision] => [closeCode, decision.kind, decision];
 
   it.each<[number, string, Decision]>([
-    row(1009, { kind: 'identify-after-delay' }),
-    row(1002, { kind: 'resume-after-delay' }),
-    row(4001, { kind: 'identify-after-delay', report: ErrorCodes.MALFORMED_FRAME }),
-    row(4002, { kind: 'identify-after-delay', report: ErrorCodes.MALFORMED_FRAME }),
-    row(4004, { kind: 'resume-after-delay', refreshToken: true }),
-    row(4006, { kind: 'identify-after-delay' }),
-    row(4007, { kind: 'identify-after-delay' }),
-    row(4008, { kind: 'resume-after-delay', delayMs: 60_000 }),
-    row(4009, { kind: 'resume-now' }),
-    ...internalErrors.map((code) => row(code, { kind: 'identify-after-delay' })),
-    row(1000, { kind: 'resume-after-delay' }),
-    row(1001, { kind: 'resume-after-delay' }),
-    row(1006, { kind: 'resume-after-delay' }),
-    row(4000, { kind: 'resume-after-delay' }),
-    row(3000, { kind: 'resume-after-delay' }),
+    row(1009, { kind: 'identify' }),
+    row(1002, { kind: 'resume' }),
+    row(4001, { kind: 'identify', report: ErrorCodes.MALFORMED_FRAME }),
+    row(4002, { kind: 'identify', report: ErrorCodes.MALFORMED_FRAME }),
+    row(4004, { kind: 'resume', refreshToken: true }),
+    row(4006, { kind: 'identify' }),
+    row(4007, { kind: 'identify' }),
+    row(4008, { kind: 'resume', delayMs: 60_000 }),
+    row(4009, { kind: 'resume' }),
+    ...internalErrors.map((code) => row(code, { kind: 'identify' })),
+    row(1000, { kind: 'resume' }),
+    row(1001, { kind: 'resume' }),
+    row(1006, { kind: 'resume' }),
+    row(4000, { kind: 'resume' }),
+    row(3000, { kind: 'resume' }),
   ])('close %i → %s', (closeCode, _kind, expected) => {
     expect(decide(closed(closeCode), FRESH)).toStrictEqual(expected);
   });
@@ -103,26 +103,26 @@ describe('close codes (qq-protocol.md §5)', () => {
 });
 
 describe('attempt outcomes', () => {
-  it('reconnect (op 7) → resume-now', () => {
-    expect(decide(reconnect, FRESH)).toStrictEqual({ kind: 'resume-now' });
+  it('reconnect (op 7) → resume', () => {
+    expect(decide(reconnect, FRESH)).toStrictEqual({ kind: 'resume' });
   });
 
   it.each<[boolean, string, Decision]>([
-    [true, 'resume-after-delay', { kind: 'resume-after-delay' }],
-    [false, 'identify-after-delay', { kind: 'identify-after-delay' }],
+    [true, 'resume', { kind: 'resume' }],
+    [false, 'identify', { kind: 'identify' }],
   ])('invalid session with resumable %s → %s', (resumable, _label, expected) => {
     expect(decide({ kind: 'invalid-session', phase: 'session', resumable, reason: 'op 9' }, FRESH)).toStrictEqual(expected);
   });
 
-  it('zombie (missed heartbeat ACK) → resume-after-delay', () => {
-    expect(decide(zombie, FRESH)).toStrictEqual({ kind: 'resume-after-delay' });
+  it('zombie (missed heartbeat ACK) → resume', () => {
+    expect(decide(zombie, FRESH)).toStrictEqual({ kind: 'resume' });
   });
 
   it.each<[Phase, string, Decision]>(
     PHASES.map((phase) =>
       phase === 'handshake'
-        ? [phase, 'resume-after-delay and refetch the gateway URL', { kind: 'resume-after-delay', refetchGateway: true }]
-        : [phase, 'resume-after-delay', { kind: 'resume-after-delay' }],
+        ? [phase, 'resume and refetch the gateway URL', { kind: 'resume', refetchGateway: true }]
+        : [phase, 'resume', { kind: 'resume' }],
     ),
   )('timeout in phase %s → %s', (phase, _label, expected) => {
     expect(decide({ kind: 'timeout', phase, ms: 10_000, reason: 'too slow' }, FRESH)).toStrictEqual(expected);
@@ -131,15 +131,15 @@ describe('attempt outcomes', () => {
   it.each<[Phase, string, Decision]>(
     PHASES.map((phase) =>
       phase === 'handshake'
-        ? [phase, 'resume-after-delay and refetch the gateway URL', { kind: 'resume-after-delay', refetchGateway: true }]
-        : [phase, 'resume-after-delay', { kind: 'resume-after-delay' }],
+        ? [phase, 'resume and refetch the gateway URL', { kind: 'resume', refetchGateway: true }]
+        : [phase, 'resume', { kind: 'resume' }],
     ),
   )('connect failure (not auth) in phase %s → %s', (phase, _label, expected) => {
     expect(decide(connectFailed(phase, false), FRESH)).toStrictEqual(expected);
   });
 
   it('refreshes the token after the first rejected connect', () => {
-    expect(decide(connectFailed('gateway', true), FRESH)).toStrictEqual({ kind: 'resume-after-delay', refreshToken: true });
+    expect(decide(connectFailed('gateway', true), FRESH)).toStrictEqual({ kind: 'resume', refreshToken: true });
   });
 
   it('is fatal with QQBOT_GATEWAY_AUTH_FAILED when the connect is rejected again after a refresh', () => {
@@ -148,7 +148,7 @@ describe('attempt outcomes', () => {
 
   it('waits retryAfterMs, then identifies, when the session-start limit is spent', () => {
     const outcome: Outcome = { kind: 'session-limit', phase: 'gateway', retryAfterMs: 12_345, reason: 'remaining 0' };
-    expect(decide(outcome, FRESH)).toStrictEqual({ kind: 'identify-after-delay', delayMs: 12_345 });
+    expect(decide(outcome, FRESH)).toStrictEqual({ kind: 'identify', delayMs: 12_345 });
   });
 
   it('is fatal with QQBOT_WORKER_BOOTSTRAP when the worker cannot start', () => {
@@ -156,7 +156,7 @@ describe('attempt outcomes', () => {
   });
 
   it.each(['crashed', 'hung', 'terminated'] as const)('resumes after a delay when the worker %s', (cause) => {
-    expect(decide(workerDied(cause), FRESH)).toStrictEqual({ kind: 'resume-after-delay' });
+    expect(decide(workerDied(cause), FRESH)).toStrictEqual({ kind: 'resume' });
   });
 
   it('shutdown → stop', () => {
@@ -177,11 +177,11 @@ describe('fallback to IDENTIFY after failed RESUMEs', () => {
   });
 
   it.each(resumeOutcomes)('%s identifies after 3 failed RESUMEs in a row', (_name, outcome) => {
-    expect(decide(outcome, { resumeFailures: 3, authFailures: 0 })).toStrictEqual({ kind: 'identify-after-delay' });
+    expect(decide(outcome, { resumeFailures: 3, authFailures: 0 })).toStrictEqual({ kind: 'identify' });
   });
 
   it.each(resumeOutcomes)('%s still resumes after 2 failed RESUMEs in a row', (_name, outcome) => {
-    expect(decide(outcome, { resumeFailures: 2, authFailures: 0 }).kind).toMatch(/^resume-/);
+    expect(decide(outcome, { resumeFailures: 2, authFailures: 0 }).kind).toBe('resume');
   });
 
   it.each<[string, Outcome, DecisionHistory, ErrorCode]>([
@@ -227,12 +227,12 @@ describe('fatal errors', () => {
 describe('falling back to IDENTIFY keeps what the resume decision asked for', () => {
   const exhausted: DecisionHistory = { resumeFailures: 3, authFailures: 0 };
   it('4004 after 3 failed resumes still refreshes the token', () => {
-    expect(decide(closed(4004), exhausted)).toStrictEqual({ kind: 'identify-after-delay', refreshToken: true });
+    expect(decide(closed(4004), exhausted)).toStrictEqual({ kind: 'identify', refreshToken: true });
   });
   it('4008 after 3 failed resumes still waits the rate-limit delay', () => {
-    expect(decide(closed(4008), exhausted)).toStrictEqual({ kind: 'identify-after-delay', delayMs: 60_000 });
+    expect(decide(closed(4008), exhausted)).toStrictEqual({ kind: 'identify', delayMs: 60_000 });
   });
   it('a handshake timeout after 3 failed resumes still refetches the gateway URL', () => {
-    expect(decide({ kind: 'timeout', phase: 'handshake', ms: 1, reason: 'r' }, exhausted)).toStrictEqual({ kind: 'identify-after-delay', refetchGateway: true });
+    expect(decide({ kind: 'timeout', phase: 'handshake', ms: 1, reason: 'r' }, exhausted)).toStrictEqual({ kind: 'identify', refetchGateway: true });
   });
 });

@@ -33,6 +33,7 @@ const EXIT_GRACE_MS = 5_000;
  */
 export class PoolHost {
   readonly #pool: Piscina;
+  #destroyed: Promise<void> | undefined;
 
   constructor(options: PoolHostOptions) {
     const threads = options.concurrency + 1;
@@ -78,7 +79,9 @@ export class PoolHost {
     }
   }
 
+  /** Idempotent. */
   destroy(): Promise<void> {
-    return this.#pool.destroy();
+    this.#destroyed ??= this.#pool.destroy();
+    return this.#destroyed;
   }
 }

@@ -1,11 +1,11 @@
 import WebSocket, { type RawData } from 'ws';
-import { ErrorCodes, QQBotError, errnoOf, toWire } from '../errors.js';
-import { authorization, fetchGatewayBot } from '../http/gateway.js';
-import { Heartbeat } from './heartbeat.js';
-import { OpCodes, DispatchEvents } from './opcodes.js';
-import type { Outcome, Phase } from './outcome.js';
-import type { GatewayFrame, HelloData, ReadyData } from './payloads.js';
-import { WorkerEventOp, type AttemptTask, type WorkerEvent, type WorkerStatus } from './worker-messages.js';
+import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
+import { authorization, fetchGatewayBot } from '../../http/gateway.js';
+import { Heartbeat } from '../../protocol/heartbeat.js';
+import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
+import type { Outcome, Phase } from '../../protocol/outcome.js';
+import type { GatewayFrame, HelloData, ReadyData } from '../../protocol/payloads.js';
+import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
 
 /** Close code we use when we leave a connection we intend to RESUME (not 1000, which may end the session). */
 export const CLOSE_FOR_RESUME = 4000;
@@ -19,11 +19,6 @@ const CLOSE_GRACE_MS = 1_000;
 const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009 };
 const PROTOCOL_ERROR_CLOSE = 1002;
 
-export interface AttemptIO {
-  post(event: WorkerEvent): void;
-  threadId: number;
-}
-
 function malformed(what: string): WorkerEvent {
   return { op: WorkerEventOp.Error, error: toWire(new QQBotError(ErrorCodes.MALFORMED_FRAME, what, { retryable: true })) };
 }
@@ -35,7 +30,7 @@ function malformed(what: string): WorkerEvent {
  * threads: it talks through {@link AttemptIO}.
  */
 export class ConnectionAttempt {
-  readonly #task: AttemptTask;
+  readonly #task: WebSocketAttemptSpec;
   readonly #io: AttemptIO;
   readonly #abort = new AbortController();
   #phase: Phase = 'gateway';
@@ -48,7 +43,7 @@ export class ConnectionAttempt {
   #done = false;
   readonly #result: Promise<Outcome>;
 
-  constructor(task: AttemptTask, io: AttemptIO) {
+  constructor(task: WebSocketAttemptSpec, io: AttemptIO) {
     this.#task = task;
     this.#io = io;
     this.#lastSeq = task.resume?.seq ?? null;
@@ -80,6 +75,15 @@ export class ConnectionAttempt {
   /** Graceful stop requested by the supervisor: close frame with `code`, outcome `shutdown`. */
   shutdown(code: number): void {
     this.#finish({ kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (close ${code})` }, 'close', code);
+  }
+
+  /** Ends the attempt at once with `outcome`, the socket destroyed: what a thread's death does, in process. */
+  terminate(outcome: Outcome): void {
+    this.#finish(outcome, 'terminate');
+  }
+
+  get phase(): Phase {
+    return this.#phase;
   }
 
   #setPhase(phase: Phase): void {

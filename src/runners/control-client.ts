@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import type { WorkerControl, WorkerStatus } from '../protocol/worker-messages.js';
+import { raceAbort, withDeadline } from '../util/abort.js';
 
 /**
  * comlink over the control port, with what comlink lacks: every call has a deadline, and every pending call
@@ -35,29 +36,11 @@ export class ControlClient {
 
   #call<T>(what: string, invoke: () => Promise<T>): Promise<T> {
     if (this.#ended.signal.aborted) return Promise.reject(this.#error(what, 'the worker has already ended'));
-    return new Promise<T>((resolve, reject) => {
-      const onEnd = (): void => {
-        clearTimeout(timer);
-        reject(this.#error(what, 'the worker ended before answering'));
-      };
-      const timer = setTimeout(() => {
-        this.#ended.signal.removeEventListener('abort', onEnd);
-        reject(this.#error(what, `no answer within ${this.#deadlineMs} ms`));
-      }, this.#deadlineMs);
-      this.#ended.signal.addEventListener('abort', onEnd, { once: true });
-      invoke().then(
-        (value) => {
-          clearTimeout(timer);
-          this.#ended.signal.removeEventListener('abort', onEnd);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          this.#ended.signal.removeEventListener('abort', onEnd);
-          reject(new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `control call ${what} failed`, { retryable: true, cause: err }));
-        },
-      );
+    const answer = invoke().catch((err: unknown) => {
+      throw new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `control call ${what} failed`, { retryable: true, cause: err });
     });
+    const untilEnd = raceAbort(answer, [this.#ended.signal], () => this.#error(what, 'the worker ended before answering'));
+    return withDeadline(untilEnd, this.#deadlineMs, () => Promise.reject(this.#error(what, `no answer within ${this.#deadlineMs} ms`)));
   }
 
   #error(what: string, why: string): QQBotError {

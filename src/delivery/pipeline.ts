@@ -1,0 +1,102 @@
+import type { DispatchEvent } from '../events.js';
+import { publish } from '../metrics/channels.js';
+import type { GatewayFrame } from '../protocol/payloads.js';
+import { DedupeWindow } from './dedupe.js';
+
+/** Where delivered events go: the connector's isolated `'dispatch'` emit. */
+export interface DeliveryTarget {
+  /** Calls every `'dispatch'` listener, isolated; a promise only when some listener returned one. */
+  dispatch(event: DispatchEvent): Promise<void> | undefined;
+}
+
+/**
+ * The delivery pipeline of one shard, fed by every transport: drops duplicates (by seq, then by event id),
+ * parses `d`, and hands each event to the host's listeners in order. It owns the delivered `seq` — the main
+ * thread's truth that a replacement attempt RESUMEs from — and the dedupe window.
+ *
+ * A transport without a session order (the webhook, whose requests may arrive concurrently) passes `seq` -1
+ * and is deduplicated by event id alone.
+ */
+export class ShardDelivery {
+  readonly shard: number;
+  readonly #target: DeliveryTarget;
+  readonly #ids: DedupeWindow;
+  #seq = 0;
+  #duplicates = 0;
+  #delivered = 0;
+  /**
+   * Called when the host's listeners are done with an event: at once when they returned, or when the promises
+   * they returned settled (so possibly out of seq order). Durable stores checkpoint from here.
+   */
+  onAcknowledged: ((seq: number, id: string | undefined) => void) | undefined;
+
+  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget) {
+    this.shard = shard;
+    this.#ids = new DedupeWindow(dedupeWindow);
+    this.#target = target;
+  }
+
+  /** The last seq delivered to the host in this session; 0 before any. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  get duplicatesDropped(): number {
+    return this.#duplicates;
+  }
+
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  /** The dedupe window's ids, oldest first. */
+  recentIds(): string[] {
+    return this.#ids.toArray();
+  }
+
+  /** READY: a new session starts after `seq`. */
+  newSession(seq: number): void {
+    this.#seq = Math.max(seq, 0);
+  }
+
+  /** RESUMED: the server's replay is over at `seq`. */
+  resumedAt(seq: number): void {
+    if (seq > this.#seq) this.#seq = seq;
+  }
+
+  /** A stored checkpoint: resume after `seq`, and never deliver `ids` again. */
+  restore(seq: number, ids: readonly string[]): void {
+    this.#seq = Math.max(seq, 0);
+    for (const id of ids) this.#ids.add(id);
+  }
+
+  /**
+   * One dispatch as its frame's JSON text (already parsed once by the transport, so valid JSON). `seq` < 0
+   * means the frame had none. Returns false when it was a duplicate and dropped.
+   */
+  deliver(seq: number, type: string, id: string | undefined, frame: string): boolean {
+    if (seq >= 0 && seq <= this.#seq) return this.#drop('seq');
+    if (seq > this.#seq) this.#seq = seq;
+    if (id !== undefined) {
+      if (this.#ids.has(id)) return this.#drop('id');
+      this.#ids.add(id);
+    }
+    const data = (JSON.parse(frame) as GatewayFrame).d;
+    this.#delivered += 1;
+    // Typed by its `type` (src/protocol/events/); the target checks the data of known types.
+    const settled = this.#target.dispatch({ shard: this.shard, seq, type, id, data } as DispatchEvent);
+    publish('delivered', () => ({ shard: this.shard, type }));
+    const onAcknowledged = this.onAcknowledged;
+    if (onAcknowledged !== undefined) {
+      if (settled === undefined) onAcknowledged(seq, id);
+      else void settled.then(() => onAcknowledged(seq, id));
+    }
+    return true;
+  }
+
+  #drop(reason: 'seq' | 'id'): false {
+    this.#duplicates += 1;
+    publish('duplicate', () => ({ shard: this.shard, reason }));
+    return false;
+  }
+}

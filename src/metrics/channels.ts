@@ -1,0 +1,41 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+
+/**
+ * The connector's counters as `node:diagnostics_channel` channels: publishing costs one `hasSubscribers` check
+ * while nobody listens (pino's tracing idea). `qqbot-connector/metrics` turns them into prom-client metrics; any
+ * other collector can subscribe by name.
+ */
+export const CHANNEL_NAMES = {
+  /** `{ shard, type }` — an event reached the host's listeners. */
+  delivered: 'qqbot-connector:delivered',
+  /** `{ shard, reason: 'seq' | 'id' }` — a duplicate was dropped before the host saw it. */
+  duplicate: 'qqbot-connector:duplicate',
+  /** `{ shard, kind, decision, delayMs, progressed }` — an attempt ended and another is scheduled. */
+  restart: 'qqbot-connector:restart',
+  /** `{ shard, ms, resumed }` — a session is back: time from the end of the last session to READY/RESUMED. */
+  reconnect: 'qqbot-connector:reconnect',
+  /** `{ shard, failures }` — the restart budget was spent and the shard started over from a clean slate. */
+  escalation: 'qqbot-connector:escalation',
+} as const;
+
+export interface ChannelMessages {
+  delivered: { shard: number; type: string };
+  duplicate: { shard: number; reason: 'seq' | 'id' };
+  restart: { shard: number; kind: string; decision: string; delayMs: number; progressed: boolean };
+  reconnect: { shard: number; ms: number; resumed: boolean };
+  escalation: { shard: number; failures: number };
+}
+
+export const channels: { readonly [K in keyof ChannelMessages]: diagnosticsChannel.Channel } = {
+  delivered: diagnosticsChannel.channel(CHANNEL_NAMES.delivered),
+  duplicate: diagnosticsChannel.channel(CHANNEL_NAMES.duplicate),
+  restart: diagnosticsChannel.channel(CHANNEL_NAMES.restart),
+  reconnect: diagnosticsChannel.channel(CHANNEL_NAMES.reconnect),
+  escalation: diagnosticsChannel.channel(CHANNEL_NAMES.escalation),
+};
+
+/** Publishes only when someone listens; the message is built only then. */
+export function publish<K extends keyof ChannelMessages>(name: K, message: () => ChannelMessages[K]): void {
+  const channel = channels[name];
+  if (channel.hasSubscribers) channel.publish(message());
+}
