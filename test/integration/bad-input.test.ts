@@ -48,7 +48,7 @@ describe('bad frames from the gateway: a clear error, nothing lost, the session 
     const bot = env.make();
     const events = collect(bot);
     await bot.start();
-    env.fake.sendRaw(Buffer.from(JSON.stringify({ op: 0, s: 500, t: 'C2C_MESSAGE_CREATE', id: 'bin-1', d: { content: '二进制' } })));
+    env.fake.sendRaw(Buffer.from(JSON.stringify({ op: 0, s: 500, t: 'C2C_MESSAGE_CREATE', id: 'bin-1', d: { id: 'msg-bin-1', content: '二进制', author: { user_openid: 'U1' } } })));
     await untilCount(bot, events, 1);
     expect(events[0]).toMatchObject({ seq: 500, type: 'C2C_MESSAGE_CREATE', id: 'bin-1', data: { content: '二进制' } });
   });

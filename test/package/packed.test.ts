@@ -56,7 +56,7 @@ describe('npm pack contents', () => {
 
   it('ships every entry point of the exports map and the bin', () => {
     const targets = Object.values(manifest.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)));
-    for (const target of [...targets, ...Object.values(manifest.bin), './dist/workers/connection-attempt.js']) {
+    for (const target of [...targets, ...Object.values(manifest.bin), './dist/workers/attempt.js']) {
       expect(files, target).toContain(posix.normalize(target));
     }
   });

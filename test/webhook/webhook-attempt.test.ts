@@ -179,7 +179,7 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
       harness = new Harness(spec({ port }));
       const busy = await harness.done;
       expect(busy).toMatchObject({ kind: 'listen-failed', retryable: true, error: { code: 'QQBOT_WEBHOOK_LISTEN_FAILED', details: { errno: 'EADDRINUSE' } } });
-      expect(decide(busy, { resumeFailures: 0, authFailures: 0 }).kind).toBe('resume-after-delay');
+      expect(decide(busy, { resumeFailures: 0, authFailures: 0 }).kind).toBe('resume');
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
