@@ -1,6 +1,6 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../validation.js';
-import { raceAbort } from './abortable.js';
+import { raceAbort } from '../util/abort.js';
 
 /**
  * Streamed C2C replies (`POST /v2/users/{openid}/stream_messages`, qq-protocol.md §10): the shape LLM bots use.
