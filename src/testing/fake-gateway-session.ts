@@ -188,6 +188,7 @@ export class FakeGateway {
   acking = true;
   rejectResumes = { n: 0, code: 4902 };
   failIdentifies = { n: 0, code: 4900 };
+  closeAfterResumed = { n: 0, code: 4009 };
   readonly #connections = new Set<FakeConnection>();
   readonly #byId = new Map<string, FakeSession>();
   #holdHello = false;
@@ -436,6 +437,10 @@ export class FakeGateway {
       conn.delivering = true;
       this.#armHeartbeatTimeout(conn);
       this.host.signal('resumed', session.id);
+      if (this.closeAfterResumed.n > 0) {
+        this.closeAfterResumed.n -= 1;
+        conn.close(this.closeAfterResumed.code, 'session closed right after RESUMED (injected)');
+      }
     }
   }
 }

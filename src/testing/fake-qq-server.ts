@@ -80,6 +80,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     liveConnections: 0,
     maxConcurrentConnections: 0,
     maxConcurrentPerSession: 0,
+    refusedConnections: 0,
   };
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #hung = new Set<ServerResponse>();
@@ -88,6 +89,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   #closing: Promise<void> | undefined;
   #callbacks: FakeCallbackSender | undefined;
   #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
+  /** `performance.now()` until which WebSocket upgrades are refused (`refuseConnections`). */
+  #refuseUntil = 0;
 
   private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
     super();
@@ -380,6 +383,22 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#gateway.rejectResumes = { n: intAtLeast('n', n, 0), code: closeCode(code) };
   }
 
+  /**
+   * The next `n` accepted Resume frames get their replay and RESUMED, then the socket is closed with `code` at
+   * once: a "stale session" loop, where every RESUME seems to succeed and the session dies before any progress.
+   */
+  closeAfterResumed(n: number, code = 4009): void {
+    this.#gateway.closeAfterResumed = { n: intAtLeast('n', n, 0), code: closeCode(code) };
+  }
+
+  /**
+   * For the next `ms` ms, WebSocket upgrades to the gateway are answered `503` and their sockets closed (a
+   * gateway outage; `GET /gateway/bot` still answers). Counted in `stats.refusedConnections`. `0` ends it.
+   */
+  refuseConnections(ms: number): void {
+    this.#refuseUntil = performance.now() + intAtLeast('ms', ms, 0);
+  }
+
   /** The next `n` Identify frames are answered by closing the socket with `code`. */
   failIdentifies(n: number, code: number): void {
     this.#gateway.failIdentifies = { n: intAtLeast('n', n, 0), code: closeCode(code) };
@@ -594,6 +613,13 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       // Destroy only once the answer is flushed: destroying at once can cut the 404 off.
       socket.once('finish', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    if (performance.now() < this.#refuseUntil) {
+      this.#stats.refusedConnections += 1;
+      this.#signal('refused');
+      socket.once('finish', () => socket.destroy());
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     try {

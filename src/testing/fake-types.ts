@@ -130,6 +130,8 @@ export interface FakeQQServerStats {
    * new one, keeps this at 1.
    */
   readonly maxConcurrentPerSession: number;
+  /** Gateway upgrades answered `503` by {@link FakeQQServer.refuseConnections}. */
+  readonly refusedConnections: number;
 }
 
 /** A session as listed by {@link FakeQQServer.sessions}. */
@@ -173,6 +175,8 @@ export interface FakeQQServerEventMap {
   gatewayBot: [];
   /** A gateway socket was accepted. */
   connection: [];
+  /** A gateway upgrade was refused (`refuseConnections`). */
+  refused: [];
   /** An Identify frame arrived (before validation). */
   identify: [info: { shard: [number, number]; intents: number }];
   /** A Resume frame arrived (before validation). */

@@ -370,6 +370,40 @@ describe('FakeQQServer gateway', () => {
     expect(fake.stats.resumes).toHaveLength(2);
   });
 
+  it('closeAfterResumed sends the replay and RESUMED, then closes with the code at once', async () => {
+    const fake = await startFake();
+    const tok = await token(fake);
+    const { sessionId } = await ready(fake, tok);
+    fake.dispatch('C2C_MESSAGE_CREATE', { n: 0 });
+    fake.closeAfterResumed(1);
+    const resume = { op: 6, d: { token: `QQBot ${tok}`, session_id: sessionId, seq: 1 } };
+    const a = await connect(fake);
+    a.send(resume);
+    expect(await a.next((f) => f.t === 'C2C_MESSAGE_CREATE')).toMatchObject({ s: 2 });
+    expect(await a.next((f) => f.t === 'RESUMED')).toMatchObject({ s: 3 });
+    expect((await a.closed).code).toBe(4009);
+    // Only the next n: this one stays open.
+    const b = await connect(fake);
+    b.send(resume);
+    await b.next((f) => f.t === 'RESUMED');
+    fake.dispatch('C2C_MESSAGE_CREATE', { n: 1 });
+    expect(await b.next((f) => f.t === 'C2C_MESSAGE_CREATE' && f.s === 5)).toMatchObject({ d: { n: 1 } });
+  });
+
+  it('refuseConnections answers upgrades 503 for the given time, then accepts again', async () => {
+    const fake = await startFake();
+    fake.refuseConnections(60_000);
+    const refused = new WebSocket(`ws://127.0.0.1:${fake.port}/websocket`);
+    const [err] = (await once(refused, 'error')) as [Error];
+    expect(err.message).toMatch(/503/);
+    expect(fake.stats.refusedConnections).toBe(1);
+    expect(fake.stats.connections).toBe(0);
+    fake.refuseConnections(0);
+    await connect(fake);
+    expect(fake.stats.connections).toBe(1);
+    expect(() => fake.refuseConnections(-1)).toThrow(RangeError);
+  });
+
   it('failIdentifies closes with the given code', async () => {
     const fake = await startFake();
     const tok = await token(fake);
