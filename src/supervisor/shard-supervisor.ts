@@ -330,7 +330,7 @@ export class ShardSupervisor {
       this.#state = 'backoff';
       if (!(await sleep(wait, this.#closing.signal))) return false;
     }
-    if (this.#now() >= giveUpAt && this.#connectedSince === null) {
+    if (this.#now() >= giveUpAt) {
       const ms = this.#ctx.options.restart.giveUpAfterMs;
       this.#fail(new QQBotError(ErrorCodes.GAVE_UP, `shard ${this.shard}: no session for ${ms} ms (restart.giveUpAfterMs)`, { cause: this.#lastError, details: { giveUpAfterMs: ms } }));
       return false;
