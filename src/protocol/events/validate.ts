@@ -52,14 +52,26 @@ function holds(value: unknown, kind: FieldKind): boolean {
   }
 }
 
-function at(data: unknown, path: string): unknown {
-  let value = data;
-  for (const key of path.split('.')) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
+type Getter = (data: Record<string, unknown>) => unknown;
+
+/** Reads a dotted path; the getter is built once per row (the check runs for every event delivered). */
+function getter(path: string): Getter {
+  const [first = '', ...rest] = path.split('.');
+  if (rest.length === 0) return (data) => data[first];
+  return (data) => {
+    let value: unknown = data[first];
+    for (const key of rest) {
+      if (typeof value !== 'object' || value === null) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  };
 }
+
+/** The table, compiled at load. */
+const COMPILED = new Map(
+  Object.entries(REQUIRED_EVENT_FIELDS).map(([type, fields]) => [type, (fields ?? []).map(([path, kind]) => ({ path, get: getter(path), kind }))]),
+);
 
 /**
  * Checks `data` of a `type` dispatch: a known type's data must be an object holding its
@@ -69,9 +81,9 @@ function at(data: unknown, path: string): unknown {
 export function validateEvent(type: string, data: unknown): EventProblem | undefined {
   if (!isKnownDispatchType(type)) return undefined;
   if (!holds(data, 'object')) return { path: '', expected: 'object' };
-  const fields = REQUIRED_EVENT_FIELDS[type];
+  const fields = COMPILED.get(type);
   if (fields === undefined) return undefined;
-  for (const [path, kind] of fields) if (!holds(at(data, path), kind)) return { path, expected: kind };
+  for (const { path, get, kind } of fields) if (!holds(get(data as Record<string, unknown>), kind)) return { path, expected: kind };
   return undefined;
 }
 
