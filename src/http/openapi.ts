@@ -316,6 +316,8 @@ export class QQOpenAPI {
   readonly #tokens: TokenSource;
   readonly #opts: Resolved;
   readonly #origin: string;
+  /** Named in network errors. */
+  readonly #host: string;
   readonly #basePath: string;
   /** Created on first use; one origin, so one pool. */
   #pool: Pool | undefined;
@@ -343,6 +345,7 @@ export class QQOpenAPI {
     }
     const url = new URL(this.#opts.apiBase);
     this.#origin = url.origin;
+    this.#host = url.host;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#replies = new ReplyTracker(this.#opts.replies);
     // One listener per waiting call, each removed when its wait ends: many at once is normal, not a leak.
@@ -685,7 +688,7 @@ export class QQOpenAPI {
         // One deadline per attempt (timeouts.httpMs, queueing in the pool included); statuses come back, failures
         // are thrown as QQBotErrors (HTTP_TIMEOUT, NETWORK, ABORTED, BAD_RESPONSE for a 2xx that is not JSON).
         res = await exchange(
-          { pool: this.#connections(), path },
+          { pool: this.#connections(), path, host: this.#host },
           { method: call.method, headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId }, payload, timeoutMs: this.#opts.timeoutMs, signal: call.signal, what: call.route, keepAlive: true, repeatable: false },
         );
       } catch (err) {

@@ -27,6 +27,14 @@ export interface JsonResponse {
 const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
@@ -35,15 +43,16 @@ function isAborted(signal: AbortSignal | undefined): boolean {
  * What a failed HTTP exchange (not an HTTP error status) becomes: `HTTP_TIMEOUT` when our deadline fired or
  * undici's headers/body timeout did, otherwise `NETWORK` with `details.errno`. Shared by every HTTP path.
  */
-function transportError(err: unknown, what: string, ms: number, timedOut: boolean): QQBotError {
+function transportError(err: unknown, what: string, host: string, ms: number, timedOut: boolean): QQBotError {
   const errno = errnoOf(err);
+  // The host is named: "ENOTFOUND" alone does not say which of the platform's hosts could not be reached.
   if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {
-    return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms } });
+    return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} to ${host} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms, host } });
   }
-  return new QQBotError(ErrorCodes.NETWORK, `${what} failed: ${errno ?? 'network error'}`, {
+  return new QQBotError(ErrorCodes.NETWORK, `${what} to ${host} failed: ${errno ?? 'network error'}`, {
     retryable: errno === undefined || NETWORK_CODES.has(errno) || errno.startsWith('UND_ERR'),
     cause: err,
-    details: { errno: errno ?? null },
+    details: { errno: errno ?? null, host },
   });
 }
 
@@ -98,7 +107,7 @@ interface Exchange {
  * per request, to `timeoutMs`); or a path on a pool's origin (the pool's own `headersTimeout` and
  * `bodyTimeout` apply: build it with them).
  */
-type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string };
+type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string; host: string };
 
 /**
  * One HTTP exchange with one deadline, shared by every HTTP path. A plain timer + AbortController is the
@@ -141,7 +150,7 @@ export async function exchange(target: ExchangeTarget, req: Exchange): Promise<J
     text = await res.body.text();
   } catch (err) {
     if (isAborted(signal)) throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: err });
-    throw transportError(err, what, timeoutMs, timedOut);
+    throw transportError(err, what, 'pool' in target ? target.host : hostOf(target.url), timeoutMs, timedOut);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onCallerAbort);
