@@ -125,16 +125,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, traceId: s
   res.end(text);
 }
 
-/**
- * The OpenAPI routes of `FakeQQServer` (`/v2/groups/…`, `/v2/users/…`, `/channels/…`, `/dms/…`,
- * `/interactions/…`, `/users/@me`, and `/gateway(/bot)` when the context knows the gateway URL).
- *
- * It checks what the platform checks: the token (401 + 11244), the body (text needs `content`, media needs
- * `media.file_info`), the passive-reply window of registered messages (40034005), the 5-replies limit
- * (40034128), the `msg_id` + `msg_seq` dedupe (40054005). Faults are injected per request, in this order:
- * `unauthorizedOnce`, `failNext`, `nonJsonNext`, `auditNext`; `delayNext` holds the answer after the request
- * was processed (so a send can land although the client gave up).
- */
 /** Events of {@link FakeRestApi}: await them (`once(rest, 'message')`) instead of polling. */
 export interface FakeRestEventMap {
   /** A request was recorded (before it is answered). */
@@ -149,6 +139,17 @@ export interface FakeRestEventMap {
   interaction: [ack: FakeInteractionAck];
 }
 
+/**
+ * The OpenAPI routes of `FakeQQServer` (`/v2/groups/…`, `/v2/users/…` with `/files` and `/stream_messages`,
+ * `/channels/…`, `/dms/…`, `/interactions/…`, `/users/@me`, and `/gateway(/bot)` when the context knows the
+ * gateway URL). It records requests, accepted messages, uploads, streams and interaction ACKs.
+ *
+ * It checks what the platform checks: the token (401 + 11244), the body (text needs `content`, media needs
+ * `media.file_info`), the passive-reply window of registered messages (40034005), the 5-replies limit
+ * (40034128), the `msg_id` + `msg_seq` dedupe (40054005). Faults are injected per request, in this order:
+ * `unauthorizedOnce`, `failNext`, `nonJsonNext`, `auditNext`; `delayNext` holds the answer after the request
+ * was processed (so a send can land although the client gave up).
+ */
 export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   /** Every request, in order. */
   readonly requests: RecordedRequest[] = [];
