@@ -136,9 +136,12 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
     }
   };
 
+  /** False once the source is no longer read: from then on only the final frame goes out. */
+  let reading = true;
+
   /** Sends the text when it changed and nothing is pending; one frame at a time, spaced by the interval. */
   const kick = (): void => {
-    if (timer !== undefined || inFlight !== undefined || failure !== undefined || text === sentText || text === '') return;
+    if (!reading || timer !== undefined || inFlight !== undefined || failure !== undefined || text === sentText || text === '') return;
     timer = setTimeout(() => {
       timer = undefined;
       inFlight = send(1, text).then(
@@ -183,6 +186,8 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
       failure ??= new QQBotError(ErrorCodes.STREAM_SOURCE_FAILED, 'the stream source threw; the stream was closed with the text so far', { cause: err });
     }
   } finally {
+    // A frame still in flight must not schedule another when it returns: the final frame comes next.
+    reading = false;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     // Stop a source we no longer read, so its finally blocks run.

@@ -219,3 +219,24 @@ describe('replyStream sources', () => {
     await fake.waitFor(() => returned);
   });
 });
+
+describe('replyStream ordering', () => {
+  it('when the source ends while a frame is in flight, the next frame is the final one, nothing after it', async () => {
+    fake.rest.delayNext(1, 150); // the first frame's answer is held back
+    async function* quick(): AsyncGenerator<string> {
+      yield 'a';
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the first frame is in flight now
+      yield 'b';
+    }
+    const result = await api.replyStream(c2c('O1'), quick(), { minIntervalMs: 10 });
+    // Give a stray frame the time it would need to show up.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stream = only(fake.rest.streams);
+    expect(stream.frames.map((f) => [f.index, f.state, f.content])).toEqual([
+      [0, 1, 'a'],
+      [1, 10, 'ab'],
+    ]);
+    expect(fake.rest.requestsTo('/v2/users/U1/stream_messages')).toHaveLength(2);
+    expect(result).toMatchObject({ frames: 2, text: 'ab' });
+  });
+});
