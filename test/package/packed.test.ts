@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The package as users install it: the file list `npm pack` would publish, and a CommonJS `require` of the packed
- * tarball. Uses the `dist/` that `npm test` built (`--ignore-scripts`: packing must not rebuild under a running
- * suite).
+ * The package as users install it: `npm pack`, scripts and all (prepack builds and strips `prepare`, postpack puts
+ * it back), run in a copy of this checkout so the running suite's dist/ is left alone; then the file list it
+ * published, and a CommonJS `require` of the tarball, unpacked as npm installs it.
  */
 
 const run = promisify(execFile);
@@ -22,23 +22,31 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   scripts: Record<string, string>;
 };
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/** What a build and a pack read; the copy gets these and this checkout's node_modules. */
+const SOURCES = ['package.json', 'package-lock.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'docs', 'src', 'workers', 'examples', 'scripts'];
 
 let dir: string;
+let checkout: string;
+let installed: string;
 let files: string[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'qqbot-packed-'));
-  const { stdout } = await run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root, timeout: 60_000 });
+  checkout = join(dir, 'checkout');
+  for (const entry of SOURCES) await cp(join(root, entry), join(checkout, entry), { recursive: true });
+  await symlink(join(root, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+  const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', dir], { cwd: checkout, timeout: 240_000 });
   const [pack] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (pack === undefined) throw new Error('npm pack reported nothing');
   files = pack.files.map((f) => f.path).sort();
   // Unpack as npm would install it, and resolve its dependencies from this checkout's node_modules.
-  const modules = join(dir, 'node_modules');
-  await mkdir(modules);
+  const modules = join(dir, 'app', 'node_modules');
+  await mkdir(modules, { recursive: true });
   await run('tar', ['-xzf', join(dir, pack.filename), '-C', dir], { timeout: 30_000 });
-  await rename(join(dir, 'package'), join(modules, 'qqbot-connector'));
+  installed = join(modules, 'qqbot-connector');
+  await rename(join(dir, 'package'), installed);
   for (const dep of Object.keys(manifest.dependencies)) await symlink(join(root, 'node_modules', dep), join(modules, dep), 'dir');
-}, 90_000);
+}, 300_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -65,22 +73,25 @@ describe('npm pack contents', () => {
     const maps = files.filter((path) => path.endsWith('.map'));
     expect(maps.length).toBeGreaterThan(10);
     for (const map of maps) {
-      const { sources } = JSON.parse(readFileSync(join(root, map), 'utf8')) as { sources: string[] };
+      const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[] };
       for (const source of sources) expect(files, `${map} → ${source}`).toContain(posix.join(posix.dirname(map), source));
     }
   });
 
-  it('has no install-time script (npm warns about those on install); the build runs on prepack', () => {
-    const packed = JSON.parse(readFileSync(join(dir, 'node_modules', 'qqbot-connector', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.scripts?.[hook], hook).toBeUndefined();
-    expect(manifest.scripts.prepack).toContain('npm run build');
+  it('has no install-time script (npm warns about those on installing a tarball); the checkout keeps prepare for git installs', async () => {
+    const packed = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.scripts[hook], hook).toBeUndefined();
+    // Everything else of the manifest is as written, and postpack put the checkout's own package.json back.
+    expect(packed.scripts).toEqual(Object.fromEntries(Object.entries(manifest.scripts).filter(([name]) => name !== 'prepare')));
+    expect(await readFile(join(checkout, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(manifest.scripts.prepare).toBe('npm run build');
   });
 });
 
 describe('the packed tarball, installed', () => {
   it('require() works from a CommonJS file: the root and testing entry points, worker thread included', async () => {
     await writeFile(
-      join(dir, 'app.cjs'),
+      join(dir, 'app', 'app.cjs'),
       `const { QQBotConnector, Intents, ErrorCodes } = require('qqbot-connector');
 const { FakeQQServer } = require('qqbot-connector/testing');
 (async () => {
@@ -97,13 +108,13 @@ const { FakeQQServer } = require('qqbot-connector/testing');
 })();
 `,
     );
-    const { stdout } = await run(process.execPath, ['app.cjs'], { cwd: dir, timeout: 20_000 });
+    const { stdout } = await run(process.execPath, ['app.cjs'], { cwd: join(dir, 'app'), timeout: 20_000 });
     expect(JSON.parse(stdout)).toEqual({ seen: [0, 1, 2], code: 'QQBOT_BOT_BANNED', version: expect.any(String) });
   });
 
   it('import works too', async () => {
-    await writeFile(join(dir, 'app.mjs'), `import { Intents } from 'qqbot-connector';\nconsole.log(typeof Intents.GROUP_AND_C2C_EVENT);\n`);
-    const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: dir, timeout: 20_000 });
+    await writeFile(join(dir, 'app', 'app.mjs'), `import { Intents } from 'qqbot-connector';\nconsole.log(typeof Intents.GROUP_AND_C2C_EVENT);\n`);
+    const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: join(dir, 'app'), timeout: 20_000 });
     expect(stdout.trim()).toBe('number');
   });
 });
