@@ -260,6 +260,8 @@ export class ShardSupervisor {
     if (record.sessionAt !== undefined) {
       this.#connectedSince = null;
       this.#disconnectedSince = end;
+      // The session is gone: the 'restart' listeners and health() must not read 'ready' while the next step is decided.
+      if (this.#state === 'ready') this.#state = 'connecting';
     }
     // Only a RESUME the platform saw and refused (or a resumed session that died before progress) costs the
     // session; a failure to reach the gateway never does, and neither does a kill by the host.
