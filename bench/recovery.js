@@ -51,15 +51,18 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
   return { latencies, lost, duplicated, events: total, identifies: stats.identifies.length, resumes: stats.resumes.length };
 }
 
+/** How many kills a bench run makes; README and docs/benchmarks.md quote these (test/kill-counts.test.ts). */
+export const KILL_PLAN = { runs: 3, killsPerRun: 100, backToBackKills: 50 };
+
 /**
  * `spacingMs` between kills: 200 ms lets piscina boot the replacement spare (~90 ms of module loading), so each
  * kill is recovered on a warm thread, as a real crash would be. `backToBack` also measures kills every 20 ms,
  * faster than a spare can boot, to show the cost of a cold thread.
  */
-export async function run({ runs = 3, kills = 100, ratePerSec = 2_000, spacingMs = 200, backToBack = true } = {}) {
+export async function run({ runs = KILL_PLAN.runs, kills = KILL_PLAN.killsPerRun, ratePerSec = 2_000, spacingMs = 200, backToBack = true } = {}) {
   const results = [];
   for (let i = 0; i < runs; i++) results.push(await oneRun({ kills, ratePerSec, spacingMs }));
-  const cold = backToBack ? await oneRun({ kills: 50, ratePerSec, spacingMs: 20 }) : undefined;
+  const cold = backToBack ? await oneRun({ kills: KILL_PLAN.backToBackKills, ratePerSec, spacingMs: 20 }) : undefined;
   const medians = results.map((r) => median(r.latencies));
   const p99s = results.map((r) => percentile(r.latencies, 99));
   return {
@@ -74,7 +77,7 @@ export async function run({ runs = 3, kills = 100, ratePerSec = 2_000, spacingMs
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0) + (cold?.duplicated ?? 0),
     ...(cold === undefined
       ? {}
-      : { backToBack: { kills: 50, spacingMs: 20, medianMs: round(median(cold.latencies)), p99Ms: round(percentile(cold.latencies, 99)), lost: cold.lost, duplicated: cold.duplicated } }),
+      : { backToBack: { kills: KILL_PLAN.backToBackKills, spacingMs: 20, medianMs: round(median(cold.latencies)), p99Ms: round(percentile(cold.latencies, 99)), lost: cold.lost, duplicated: cold.duplicated } }),
   };
 }
 
