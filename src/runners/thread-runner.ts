@@ -210,8 +210,9 @@ class ThreadAttempt implements RunningAttempt {
   }
 
   #death(err: unknown): Outcome {
-    const cause: DeathCause = this.#killedBy ?? (this.#started ? 'crashed' : 'bootstrap');
     const errno = errnoOf(err);
+    // A thread out of memory may stall in GC long enough for the watchdog to fire first: its own death wins.
+    const cause: DeathCause = errno === 'ERR_WORKER_OUT_OF_MEMORY' ? 'crashed' : (this.#killedBy ?? (this.#started ? 'crashed' : 'bootstrap'));
     const what = DEATHS[cause];
     const error = new QQBotError(what.code, `${what.text(this.#options.watchdogMs)}${errno === undefined ? '' : ` (${errno})`}`, {
       retryable: cause !== 'bootstrap',
