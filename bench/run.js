@@ -6,6 +6,7 @@ const suites = [
   ['recovery', './recovery.js'],
   ['throughput', './throughput.js'],
   ['send', './send.js'],
+  ['webhook', './webhook.js'],
 ];
 
 const only = process.argv.slice(2);

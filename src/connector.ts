@@ -19,6 +19,7 @@ import { IdentifyGate } from './supervisor/identify-gate.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
+import type { WebhookAddress } from './transports/webhook/listener.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
 import { raceAbort } from './util/abort.js';
 
@@ -103,19 +104,32 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /**
    * `(req, res)` for an HTTP server the host already runs (node:http, express, fastify, koa): the platform's
    * callbacks get the same checks as the webhook listener (signature before anything, timestamp window, app id,
-   * size, method, path `/qqbot`) and their events the same dedupe and `'dispatch'` listeners. It runs on the
+   * size, method, path from `transport`, or the webhook defaults) and their events the same dedupe and `'dispatch'` listeners. It runs on the
    * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const o = this.#options;
-    this.#webhook ??= {
-      host: new WebhookHost(o.appId, o.secret, resolveWebhookTransport({ kind: 'webhook' })),
-      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
-    };
-    const { host, delivery } = this.#webhook;
+    const { host, delivery } = this.#webhookState();
     const refusals = new RefusalReport((error) => this.#report(error));
     // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
     return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame), refusals.count);
+  }
+
+  /**
+   * Where the webhook listener (`transport: { kind: 'webhook' }`) is bound: with `port: 0`, the port the system
+   * picked. `null` before `start()` has bound it, while it restarts, and with the WebSocket transport.
+   */
+  webhookAddress(): WebhookAddress | null {
+    return this.#shards[0]?.webhookAddress() ?? null;
+  }
+
+  /** The webhook key pair and the pipeline both webhook paths share (a redelivery is dropped whichever path it takes). */
+  #webhookState(): { host: WebhookHost; delivery: ShardDelivery } {
+    const o = this.#options;
+    this.#webhook ??= {
+      host: new WebhookHost(o.appId, o.secret, o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' })),
+      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
+    };
+    return this.#webhook;
   }
 
   /** Per shard: state, since when connected or not, failures in a row, next attempt, session, seq, last error. */
@@ -167,9 +181,21 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const sink = this.#sink();
     const identifyGate = o.shards > 1 ? new IdentifyGate() : undefined;
     const target = this.#dispatchTarget();
+    // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
+    const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from(
       { length: o.shards },
-      (_, i) => new ShardSupervisor(i, o.shards, { options: o, runner, tokens: this.#tokens, delivery: new ShardDelivery(i, o.dedupeWindow, target), store: this.#store, sink, identifyGate }),
+      (_, i) =>
+        new ShardSupervisor(i, o.shards, {
+          options: o,
+          runner,
+          tokens: this.#tokens,
+          delivery: webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target),
+          store: this.#store,
+          sink,
+          identifyGate,
+          webhook: webhook?.host,
+        }),
     );
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));

@@ -1,6 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
 import { ALL_INTENTS } from './protocol/intents.js';
+import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
 import {
   resolveCredentials,
   resolveEndpoints,
@@ -63,10 +64,17 @@ export interface QQBotConnectorOptions {
   /** The bot's AppSecret. Stays on the main thread; never logged, never sent to a worker. */
   secret: string;
   /**
-   * OR of {@link Intents} bits.
+   * OR of {@link Intents} bits. Required for the WebSocket transport; the webhook transport ignores it (the
+   * events a callback receives are chosen in the QQ console).
    * @example `Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES`
    */
-  intents: number;
+  intents?: number;
+  /**
+   * How events arrive: the WebSocket gateway, or the platform's HTTP callback (docs/webhook.md).
+   * @defaultValue `{ kind: 'websocket' }`
+   * @example `{ kind: 'webhook', port: 8443, host: '0.0.0.0', path: '/qqbot', tls: { key, cert } }`
+   */
+  transport?: TransportOptions;
   /**
    * How many shards to open; each runs in its own worker thread.
    * @defaultValue `1`
@@ -123,6 +131,7 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   appId: true,
   secret: true,
   intents: true,
+  transport: true,
   shards: true,
   endpoints: true,
   timeouts: true,
@@ -143,6 +152,7 @@ export interface ResolvedOptions {
   appId: string;
   secret: string;
   intents: number;
+  transport: ResolvedTransport;
   shards: number;
   endpoints: Required<EndpointOptions>;
   timeouts: Required<TimeoutOptions>;
@@ -170,12 +180,20 @@ function resolveResourceLimits(value: unknown): ResourceLimits | undefined {
   return limits;
 }
 
+/** The webhook transport is one listener: `shards` may only say so. */
+function webhookShards(value: unknown): number {
+  if (value !== undefined && value !== 1) throw invalidOption('Expected `shards` to be 1 (or absent) with `transport.kind` webhook: the callback is one listener');
+  return 1;
+}
+
 /** Validates once, at construction (undici/pino style). Messages name the option, never its secret value. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (!isObject(input)) throw invalidOption('Expected options to be an object with appId, secret and intents');
   rejectUnknownKeys('', input, CONNECTOR_KEYS);
   const { appId, secret } = resolveCredentials(input);
-  const intents = input.intents;
+  const transport = resolveTransport(input.transport);
+  // The webhook transport has no use for intents: absent is fine there, wrong is still refused.
+  const intents = input.intents === undefined && transport.kind === 'webhook' ? ALL_INTENTS : input.intents;
   // Bitwise checks below truncate to 32 bits: reject anything larger first.
   if (typeof intents !== 'number' || !Number.isInteger(intents) || intents <= 0 || intents > 0x7fff_ffff) {
     throw invalidOption('Expected `intents` to be a positive integer: OR the bits of `Intents`');
@@ -199,7 +217,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     appId,
     secret,
     intents,
-    shards: integerOption('shards', input.shards, DEFAULT_OPTIONS.shards, 1, 1024),
+    transport,
+    shards: transport.kind === 'webhook' ? webhookShards(input.shards) : integerOption('shards', input.shards, DEFAULT_OPTIONS.shards, 1, 1024),
     endpoints: resolveEndpoints(input.endpoints),
     timeouts: resolveTimeouts(input.timeouts),
     restart,

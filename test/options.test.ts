@@ -38,6 +38,7 @@ describe('defaults', () => {
       appId: '102030405',
       secret: SECRET,
       intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES,
+      transport: { kind: 'websocket' },
       shards: 1,
       endpoints: { token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' },
       timeouts: { httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 },
@@ -62,6 +63,7 @@ describe('accepted values', () => {
   it('keeps every given option', () => {
     const resolved = resolveOptions({
       ...VALID,
+      transport: { kind: 'websocket' },
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
@@ -75,6 +77,7 @@ describe('accepted values', () => {
     });
     expect(resolved).toStrictEqual({
       ...VALID,
+      transport: { kind: 'websocket' },
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },

@@ -50,6 +50,7 @@ export default async function runAttempt(task: AttemptTask): Promise<Outcome> {
   const api: WorkerControl = {
     status: () => attempt.status(),
     shutdown: (code: number) => attempt.shutdown(code),
+    quiesce: () => attempt.quiesce?.(),
   };
   // Node's MessagePort is an EventTarget with postMessage: comlink can use it as it is.
   Comlink.expose(api, control as unknown as Comlink.Endpoint);

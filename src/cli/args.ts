@@ -26,6 +26,8 @@ interface CommonConfig {
 
 export interface DemoConfig extends CommonConfig {
   mode: 'demo';
+  /** `--webhook`: the fake POSTs signed callbacks to a webhook listener instead of using the gateway. */
+  webhook: boolean;
   ratePerSec: number;
   /** Kill a worker at this interval; `undefined` = no chaos (`--chaos 0`). */
   chaosMs: number | undefined;
@@ -39,6 +41,8 @@ export interface LiveConfig extends CommonConfig {
   appId: string;
   secret: SecretSource;
   endpoints: { token?: string; api?: string };
+  /** `--transport webhook --port N`: listen for the platform's HTTP callbacks; `null` for the gateway. */
+  webhook: { port: number } | null;
 }
 
 export type CliCommand = { mode: 'help' } | { mode: 'version' } | DemoConfig | LiveConfig;
@@ -59,10 +63,26 @@ const OPTIONS = {
   chaos: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
+  webhook: { type: 'boolean' },
+  transport: { type: 'string' },
+  port: { type: 'string' },
 } as const;
 
-const DEMO_ONLY = ['rate', 'chaos'] as const;
-const LIVE_ONLY = ['sandbox', 'api-url', 'token-url'] as const;
+const DEMO_ONLY = ['rate', 'chaos', 'webhook'] as const;
+const LIVE_ONLY = ['sandbox', 'api-url', 'token-url', 'transport', 'port'] as const;
+/** The webhook listener's port when `--port` is not given (one the platform calls). */
+export const DEFAULT_WEBHOOK_PORT = 8443;
+
+function liveWebhook(transport: string | undefined, port: string | undefined): { port: number } | null {
+  if (transport !== undefined && transport !== 'websocket' && transport !== 'webhook') {
+    throw new UsageError(`--transport expects websocket or webhook, got '${transport}'`);
+  }
+  if (transport !== 'webhook') {
+    if (port !== undefined) throw new UsageError('--port applies to --transport webhook only');
+    return null;
+  }
+  return { port: number('port', port, { min: 0, max: 65_535, integer: true }) ?? DEFAULT_WEBHOOK_PORT };
+}
 
 /** Empty environment variables count as unset. */
 function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -173,6 +193,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
       mode: 'demo',
       ...common,
       durationMs: values.duration === undefined ? DEFAULT_DEMO_DURATION_S * 1000 : common.durationMs,
+      webhook: values.webhook === true,
       ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,
       chaosMs: chaosMs === 0 ? undefined : chaosMs,
     };
@@ -192,5 +213,6 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     appId,
     secret,
     endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
+    webhook: liveWebhook(values.transport, values.port),
   };
 }

@@ -63,6 +63,8 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
       shards: config.shards,
       endpoints: fake.endpoints,
       // Default restart options, as a user gets them: the demo shows what they do.
+      // --webhook: a listener on a free loopback port, which the fake calls back once it validated it.
+      ...(config.webhook ? { transport: { kind: 'webhook', host: '127.0.0.1', port: 0 } } : {}),
       ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
     });
     result = await streamAndCount(config, fake, connector, { stop, tracker, recovery: new RecoveryClock(), status, say });
@@ -95,7 +97,17 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector:
   let streamingSince: number | undefined;
   try {
     await connector.start({ signal: stop.signal });
-    say(`demo: connected (${connector.status().map((s) => s.sessionId).join(', ')}); streaming events`);
+    const webhook = connector.webhookAddress();
+    if (webhook === null) {
+      say(`demo: connected (${connector.status().map((s) => s.sessionId).join(', ')}); streaming events`);
+    } else {
+      const url = `http://127.0.0.1:${webhook.port}/qqbot`;
+      // The platform redelivers about 3 times at unknown intervals; the demo's fake keeps trying for ~5 s, so
+      // that --chaos (kills far more often than any real crash) measures recovery rather than the platform's
+      // patience. With the platform's 3 tries, a listener down longer than its retry window loses events.
+      await fake.startCallbacks({ url, retryDelayMs: 250, timeoutMs: 2_000, tries: 20 });
+      say(`demo: listening at ${url}; the fake validated it (op 13) and is POSTing signed events`);
+    }
     status.start();
     // --duration counts the time events flow, so a slow start does not eat into it.
     if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);

@@ -1,4 +1,4 @@
-import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, SANDBOX_API_URL } from './args.js';
+import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, DEFAULT_WEBHOOK_PORT, SANDBOX_API_URL } from './args.js';
 import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
 
 /** The `--help` text. Keep it in step with docs/cli.md. */
@@ -18,6 +18,7 @@ Demo flags:
   --demo               run the demo even when credentials are set
   --rate <n>           events per second the fake sends (default ${DEFAULT_RATE_PER_SEC})
   --chaos <ms>         kill the worker thread every <ms> ms while events flow (default ${DEFAULT_CHAOS_MS}; 0: no kills)
+  --webhook            the fake POSTs signed HTTP callbacks to a webhook listener instead of the gateway
 
 Live flags:
   --app-id <id>        the bot's AppID (or env QQBOT_APP_ID)
@@ -25,6 +26,8 @@ Live flags:
   --sandbox            use the sandbox API origin (${SANDBOX_API_URL})
   --api-url <url>      API origin override (or env QQBOT_API_URL)
   --token-url <url>    token endpoint override (or env QQBOT_TOKEN_URL)
+  --transport <kind>   websocket (default) or webhook: take the platform's HTTP callbacks (docs/webhook.md)
+  --port <n>           the webhook listener's port on 127.0.0.1 (default ${DEFAULT_WEBHOOK_PORT}); put a TLS proxy in front
 
 Common flags:
   --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})

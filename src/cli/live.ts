@@ -64,6 +64,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
       intents: config.intents,
       shards: config.shards,
       endpoints: config.endpoints,
+      ...(config.webhook === null ? {} : { transport: { kind: 'webhook', port: config.webhook.port } }),
       logger,
     });
   } catch (err) {

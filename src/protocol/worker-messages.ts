@@ -151,6 +151,12 @@ export interface WorkerControl {
   status(): WorkerStatus;
   /** Close the connection with `code` (graceful close frame) and end the attempt with outcome `shutdown`. */
   shutdown(code: number): void;
+  /**
+   * Drop every connection at once, without answering: called right before the thread is terminated. A thread
+   * terminated while node's HTTP parser runs in it can abort the whole process (seen on Node 20.20: FATAL
+   * ToLocalChecked under llhttp, the nodejs/node#38418 class of bugs); with its sockets gone, nothing parses.
+   */
+  quiesce(): void;
 }
 
 export interface WorkerStatus {

@@ -28,6 +28,10 @@ export class ControlClient {
     return this.#call('shutdown', () => this.#remote.shutdown(code));
   }
 
+  quiesce(): Promise<void> {
+    return this.#call('quiesce', () => this.#remote.quiesce());
+  }
+
   /** The attempt is over: reject pending calls and release the port. */
   end(): void {
     this.#ended.abort();

@@ -117,11 +117,14 @@ class ThreadAttempt implements RunningAttempt {
   readonly #kill = new AbortController();
   readonly #events: MessageChannel['port1'];
   #outbox: HostMessage[] = [];
+  /** The attempt serves HTTP (the webhook listener): see {@link ThreadAttempt.kill}. */
+  readonly #quiesceFirst: boolean;
 
   constructor(pool: PoolHost, spec: AttemptSpec, onEvent: (event: SessionEvent) => void, options: ThreadRunnerOptions) {
     this.#pool = pool;
     this.#options = options;
     this.#onEvent = onEvent;
+    this.#quiesceFirst = spec.transport === 'webhook';
     const events = new MessageChannel();
     const control = new MessageChannel();
     this.#events = events.port1;
@@ -156,6 +159,9 @@ class ThreadAttempt implements RunningAttempt {
   async kill(): Promise<void> {
     this.#killedBy ??= 'terminated';
     const worker = this.#worker;
+    // A server in the thread first drops its connections: terminating a thread while node parses HTTP in it can
+    // abort the process (WorkerControl.quiesce). A hung thread cannot answer, so it is not asked.
+    if (worker !== undefined && this.#quiesceFirst && this.#killedBy !== 'hung') await this.#control.quiesce().catch(() => undefined);
     // Not started yet: piscina terminates the thread of an aborted running task.
     if (worker === undefined) this.#kill.abort();
     else await this.#pool.terminate(worker);

@@ -5,9 +5,12 @@ import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
 import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
-import { WorkerEventOp, type SessionEvent, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
+import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { SessionStore } from '../store/session-store.js';
+import { WebhookHostSide } from '../transports/webhook/host-side.js';
+import type { WebhookAddress } from '../transports/webhook/listener.js';
+import type { WebhookHost } from '../transports/webhook/webhook-host.js';
 import { sleep } from '../util/abort.js';
 import type { IdentifyGate, IdentifySlot } from './identify-gate.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -40,6 +43,8 @@ export interface ShardContext {
   sink: ShardSink;
   /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
   identifyGate: IdentifyGate | undefined;
+  /** Set for the webhook transport: its attempts are listeners; they need no token and have no session. */
+  webhook?: WebhookHost | undefined;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
   now?: () => number;
   random?: () => number;
@@ -55,6 +60,8 @@ interface AttemptRecord {
   /** After READY/RESUMED: a live event or a heartbeat ACK. */
   live: boolean;
   identifySlot: IdentifySlot | undefined;
+  /** The webhook attempt's main-thread half (op 13 signatures, acks); undefined for the gateway. */
+  webhook: WebhookHostSide | undefined;
 }
 
 /**
@@ -72,6 +79,8 @@ export class ShardSupervisor {
   #attempt: RunningAttempt | undefined;
   #sessionId: string | null = null;
   #gatewayUrl: string | null = null;
+  /** Where the webhook listener was last bound; the next attempt binds the same port. */
+  #webhookAddress: WebhookAddress | null = null;
   readonly #history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
   /** Set after a 4004/401 or an escalation: the next attempt first replaces this token. */
   #rejectedToken: string | undefined;
@@ -172,7 +181,8 @@ export class ShardSupervisor {
     while (!this.#closing.signal.aborted) {
       this.#state = 'connecting';
       this.#nextAttemptAt = null;
-      const token = await this.#token();
+      // A webhook listener needs no access token: the platform calls it.
+      const token = this.#ctx.webhook === undefined ? await this.#token() : '';
       if (this.#closing.signal.aborted) break;
       let outcome: Outcome;
       let progressed = false;
@@ -238,6 +248,20 @@ export class ShardSupervisor {
     };
   }
 
+  /**
+   * The listener's spec (WebhookHost builds it field by field: the public key, never the secret or the signing
+   * key). After a restart it binds the port the last listener had, even when the option said 0.
+   */
+  #webhookSpec(webhook: WebhookHost): WebhookAttemptSpec {
+    const spec = webhook.spec();
+    return this.#webhookAddress === null ? spec : { ...spec, port: this.#webhookAddress.port };
+  }
+
+  /** Where the webhook listener is bound while it is, else `null`. */
+  webhookAddress(): WebhookAddress | null {
+    return this.#state === 'ready' ? this.#webhookAddress : null;
+  }
+
   /** Runs one attempt to its end; `undefined` if the connector closed while waiting for an identify slot. */
   async #runAttempt(token: string): Promise<{ outcome: Outcome; progressed: boolean; resumeRefused: boolean } | undefined> {
     const resuming = this.#sessionId !== null;
@@ -247,9 +271,11 @@ export class ShardSupervisor {
       if (identifySlot === undefined) return undefined;
     }
     this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
-    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot };
+    const webhook = this.#ctx.webhook;
+    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
     this.#heartbeatLatencyMs = null;
-    const attempt = this.#ctx.runner.start(this.#spec(token), (event) => this.#onEvent(record, event));
+    const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
+    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message));
     this.#attempt = attempt;
     const outcome = await attempt.done;
     this.#attempt = undefined;
@@ -345,6 +371,7 @@ export class ShardSupervisor {
       case 'worker-died':
       case 'connect-failed':
       case 'token-failed':
+      case 'listen-failed':
         this.#lastError = fromWire(outcome.error);
         return;
       case 'timeout':
@@ -410,6 +437,21 @@ export class ShardSupervisor {
         return;
       case WorkerEventOp.Debug:
         this.#debug(() => e.message);
+        return;
+      case WorkerEventOp.WebhookListening: {
+        const first = this.#webhookAddress === null;
+        this.#webhookAddress = { address: e.address, port: e.port };
+        this.#sessionUp(record, !first);
+        // Bound: 'ready' the first time; after a restart nothing was lost (the platform redelivers), so 'resumed'.
+        if (first) this.#ctx.sink.ready({ shard: this.shard, sessionId: '', user: null, newSession: true });
+        else this.#ctx.sink.resumed({ shard: this.shard, sessionId: '', seq: this.#ctx.delivery.seq });
+        this.#firstSession.resolve();
+        return;
+      }
+      case WorkerEventOp.WebhookSign:
+      case WorkerEventOp.WebhookAckRequest:
+        // In event order: an ack request follows the dispatch it acknowledges, which was delivered just above.
+        record.webhook?.onEvent(e);
         return;
     }
   }

@@ -12,6 +12,8 @@ export interface Attempt {
   shutdown(code: number): void;
   /** Ends the attempt at once with `outcome` (an in-process stand-in for a thread's death). */
   terminate(outcome: Outcome): void;
+  /** Drops every server connection at once, before the thread is terminated (see `WorkerControl.quiesce`). */
+  quiesce?(): void;
   readonly phase: Phase;
 }
 

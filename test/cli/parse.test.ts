@@ -27,6 +27,7 @@ describe('parseCli', () => {
       durationMs: 10_000,
       verbose: false,
       json: false,
+      webhook: false,
       ratePerSec: 200,
       chaosMs: 1_000,
     });

@@ -81,6 +81,12 @@ export class WebhookListener {
     return { address: info.address, port: info.port };
   }
 
+  /** Stops accepting and destroys every connection now, synchronously: nothing is read or parsed after this. */
+  destroyNow(): void {
+    this.#server.close();
+    this.#server.closeAllConnections();
+  }
+
   /**
    * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes every connection and the
    * port. Idempotent.

@@ -41,7 +41,10 @@ export interface WebhookDispatch {
   type: string;
   /** The platform's event id: redeliveries carry the same one, and the pipeline drops them by it. */
   id: string | undefined;
-  /** `s` when present, else -1 (callbacks carry no session sequence). */
+  /**
+   * Always -1: callbacks arrive concurrently and in no order, so even an `s` they might carry must not feed
+   * the pipeline's "seq ≤ delivered is a replay" rule; they are deduplicated by id alone.
+   */
   seq: number;
   /** The body's JSON text as received. */
   frame: string;
@@ -251,7 +254,7 @@ export class WebhookRequestHandler {
       return this.#refuse(res, 'signature');
     }
     let text: string;
-    let payload: { op?: unknown; d?: unknown; t?: unknown; id?: unknown; s?: unknown };
+    let payload: { op?: unknown; d?: unknown; t?: unknown; id?: unknown };
     try {
       text = body.toString('utf8');
       payload = JSON.parse(text) as typeof payload;
@@ -267,10 +270,10 @@ export class WebhookRequestHandler {
       this.counters.acked += 1;
       return answer(res, 200, ACK, false);
     }
-    const { t, id, s } = payload;
+    const { t, id } = payload;
     if (typeof t !== 'string' || (id !== undefined && typeof id !== 'string')) return this.#refuse(res, 'shape');
     const delivered = await within(
-      this.#tryDeliver({ type: t, id, seq: typeof s === 'number' ? s : -1, frame: text }),
+      this.#tryDeliver({ type: t, id, seq: -1, frame: text }),
       this.#checks.deliverTimeoutMs,
     );
     if (!delivered) return this.#refuse(res, 'undelivered');

@@ -47,6 +47,8 @@ export class WebhookAttempt {
   #nextRef = 0;
   #phase: Phase = 'handshake';
   #listening: Promise<WebhookListener | undefined> | undefined;
+  /** Set once bound, for {@link WebhookAttempt.quiesce}, which cannot wait. */
+  #listener: WebhookListener | undefined;
   readonly #refusals: RefusalReport;
   #done = false;
   #resolve!: (outcome: Outcome) => void;
@@ -96,6 +98,11 @@ export class WebhookAttempt {
     void this.#finish({ kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (${code})` }, this.#spec.drainMs);
   }
 
+  /** Drops every connection now, without answers, before the thread is terminated (see WorkerControl.quiesce). */
+  quiesce(): void {
+    this.#listener?.destroyNow();
+  }
+
   /** Ends at once with `outcome` (the in-process stand-in for a thread's death): no drain. */
   terminate(outcome: Outcome): void {
     void this.#finish(outcome, 0);
@@ -117,6 +124,7 @@ export class WebhookAttempt {
       void this.#finish({ kind: 'listen-failed', phase: 'handshake', error: toWire(error), retryable, reason: error.message }, 0);
       return undefined;
     }
+    this.#listener = listener;
     // A shutdown during the bind closes the listener once it is bound (#finish awaits this promise).
     if (this.#done) return listener;
     const { address, port } = listener.address();
