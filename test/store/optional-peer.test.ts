@@ -17,22 +17,23 @@ afterEach(async () => {
 
 /**
  * An installed copy of the package whose node_modules holds the runtime dependencies and nothing else — as a
- * user who never installed `redis` has it.
+ * user who never installed `redis` or `prom-client` has it.
  */
-async function installWithoutRedis(): Promise<string> {
-  dir = await mkdtemp(join(tmpdir(), 'qqbot-no-redis-'));
+async function installWithoutPeers(): Promise<string> {
+  dir = await mkdtemp(join(tmpdir(), 'qqbot-no-peers-'));
   const pkgDir = join(dir, 'node_modules', 'qqbot-connector');
   await mkdir(pkgDir, { recursive: true });
   await cp(join(root, 'dist'), join(pkgDir, 'dist'), { recursive: true });
   await cp(join(root, 'package.json'), join(pkgDir, 'package.json'));
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional: boolean }> };
   expect(pkg.peerDependenciesMeta.redis?.optional).toBe(true);
+  expect(pkg.peerDependenciesMeta['prom-client']?.optional).toBe(true);
   for (const name of Object.keys(pkg.dependencies)) await symlink(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   return dir;
 }
 
-it('the root entry (FileSessionStore included) loads and works without the redis package', async () => {
-  const cwd = await installWithoutRedis();
+it('the root entry (FileSessionStore included) loads and works without the redis and prom-client packages', async () => {
+  const cwd = await installWithoutPeers();
   await writeFile(
     join(cwd, 'app.mjs'),
     `import { FileSessionStore, QQBotConnector } from 'qqbot-connector';
@@ -45,13 +46,16 @@ console.log(JSON.stringify({ seq: (await store.load(0)).seq, connector: typeof Q
   expect(JSON.parse(stdout)).toEqual({ seq: 1, connector: 'function' });
 });
 
-it('qqbot-connector/redis without the redis package fails to load, naming the missing package', async () => {
-  const cwd = await installWithoutRedis();
-  await writeFile(join(cwd, 'app.mjs'), `await import('qqbot-connector/redis');\n`);
+it.each([
+  ['qqbot-connector/redis', 'redis'],
+  ['qqbot-connector/metrics', 'prom-client'],
+])('%s without the %s package fails to load, naming the missing package', async (entry, peer) => {
+  const cwd = await installWithoutPeers();
+  await writeFile(join(cwd, 'app.mjs'), `await import('${entry}');\n`);
   const stderr = await run(process.execPath, ['app.mjs'], { cwd, timeout: 15_000 }).then(
     () => '',
     (err: { stderr: string }) => err.stderr,
   );
   expect(stderr).toContain('ERR_MODULE_NOT_FOUND');
-  expect(stderr).toContain("'redis'");
+  expect(stderr).toContain(`'${peer}'`);
 });
