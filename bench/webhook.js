@@ -51,6 +51,16 @@ function counted(bot) {
   return seen;
 }
 
+async function transport(client, count) {
+  const bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 } });
+  const seen = counted(bot);
+  await bot.start();
+  const rate = await drive(client, `http://127.0.0.1:${bot.webhookAddress().port}/qqbot`, count);
+  if (seen.received !== count) throw new Error(`bench/webhook: ${seen.received} of ${count} events reached the host`);
+  await bot.close();
+  return rate;
+}
+
 async function handler(client, count) {
   const bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, intents: 1 });
   const seen = counted(bot);
@@ -67,7 +77,7 @@ async function handler(client, count) {
 export async function run({ runs = 5, count = 10_000, concurrency = 32 } = {}) {
   const client = new Worker(new URL('./webhook-client.js', import.meta.url), { workerData: { count, concurrency, secret: SECRET, appId: APP_ID, sample: SAMPLE } });
   await once(client, 'message');
-  const paths = { handler };
+  const paths = { transport, handler };
   const rates = { baseline: [], ...Object.fromEntries(Object.keys(paths).map((name) => [name, []])) };
   try {
     // One untimed round of each first (JIT warm-up), then interleaved rounds so all see the same load.
