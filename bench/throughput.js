@@ -7,16 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QQBotConnector, Intents } from '../dist/src/index.js';
 import { median, round } from './stats.js';
+import { GROUP_MESSAGE_SAMPLE as SAMPLE } from './sample.js';
 
-/** Each event's `d` (plus n), on both paths: sized like a real group message event (qq-protocol.md §6). */
-const SAMPLE = {
-  author: { member_openid: 'E4F4AEA33253A2797FB897C50B81D7ED' },
-  content: ' event',
-  group_openid: 'C9F778FE6ADF9D1D1DBE395BF744A33A',
-  id: 'ROBOT1.0_veoihkGXzQIzRZ5MsV6CpqZGRF8UgD4bNWNJyjMe5tQVhmQ9UJ0EIP2Q7Sm5P8uF',
-  timestamp: '2023-11-06T13:37:18+08:00',
-  attachments: [],
-};
 
 async function raw(count) {
   const worker = new Worker(new URL('./raw-post-thread.js', import.meta.url));

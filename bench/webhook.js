@@ -11,17 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QQBotConnector } from '../dist/src/index.js';
 import { median, round } from './stats.js';
+import { GROUP_MESSAGE_SAMPLE as SAMPLE } from './sample.js';
 
 const APP_ID = 'bench-app';
 const SECRET = 'bench-secret';
-const SAMPLE = {
-  author: { member_openid: 'E4F4AEA33253A2797FB897C50B81D7ED' },
-  content: ' event',
-  group_openid: 'C9F778FE6ADF9D1D1DBE395BF744A33A',
-  id: 'ROBOT1.0_veoihkGXzQIzRZ5MsV6CpqZGRF8UgD4bNWNJyjMe5tQVhmQ9UJ0EIP2Q7Sm5P8uF',
-  timestamp: '2023-11-06T13:37:18+08:00',
-  attachments: [],
-};
 const ACK = '{"op":12,"d":0}';
 
 async function drive(client, url, count) {
