@@ -400,7 +400,12 @@ export class FakeGateway {
   #bind(conn: FakeConnection, session: FakeSession): void {
     this.#unbind(conn);
     const previous = session.bound;
-    if (previous !== undefined && previous !== conn) previous.close(4009, 'session resumed elsewhere');
+    if (previous !== undefined && previous !== conn) {
+      previous.close(4009, 'session resumed elsewhere');
+      // Kicked: it receives nothing more from now on, even while its close handshake is pending (a stopped
+      // process never answers it), so it no longer counts as bound.
+      this.#unbind(previous);
+    }
     session.bound = conn;
     conn.session = session;
     session.liveBound += 1;
