@@ -14,6 +14,7 @@ import type { WorkerStatus } from './protocol/worker-messages.js';
 import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
 import { ThreadRunner } from './runners/thread-runner.js';
+import { ShardCheckpointer } from './store/checkpointer.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
@@ -179,24 +180,18 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const runner = this.#newRunner();
     this.#runner = runner;
     const sink = this.#sink();
-    const identifyGate = o.shards > 1 ? new IdentifyGate() : undefined;
+    const store = this.#store;
+    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
+    const identifyGate = store.leases?.identifyGate ?? (o.shards > 1 ? new IdentifyGate() : undefined);
     const target = this.#dispatchTarget();
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
-    this.#shards = Array.from(
-      { length: o.shards },
-      (_, i) =>
-        new ShardSupervisor(i, o.shards, {
-          options: o,
-          runner,
-          tokens: this.#tokens,
-          delivery: webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target),
-          store: this.#store,
-          sink,
-          identifyGate,
-          webhook: webhook?.host,
-        }),
-    );
+    this.#shards = Array.from({ length: o.shards }, (_, i) => {
+      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
+      const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
+      delivery.onDelivered = (seq, id, settled) => checkpointer.delivered(seq, id, settled);
+      return new ShardSupervisor(i, o.shards, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
+    });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
   }

@@ -11,6 +11,11 @@ export interface DispatchEventBase {
   seq: number;
   /** The event id (usable as `event_id` for replies to non-message events). */
   id?: string | undefined;
+  /**
+   * Set on the events a restarted (or standby) process replays from a durable store's checkpoint, up to
+   * `'resumed'`: the process that died may have delivered them already (at most one checkpoint batch of them).
+   */
+  redelivered?: true;
 }
 
 /** A dispatch of a type the library knows: `data` has that type's shape (src/protocol/events/). */

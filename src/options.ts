@@ -13,6 +13,7 @@ import {
 } from './shared-options.js';
 import { integerOption, isObject, optionKeys, rejectUnknownKeys, section } from './validation.js';
 import type { AttemptRunner, RunnerOption } from './runners/runner.js';
+import { resolveCheckpointOptions, type CheckpointOptions } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
 
 export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './shared-options.js';
@@ -109,6 +110,8 @@ export interface QQBotConnectorOptions {
    * @defaultValue a new {@link MemorySessionStore}
    */
   store?: SessionStore;
+  /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
+  checkpoint?: CheckpointOptions;
 }
 
 export const DEFAULT_RESTART = {
@@ -142,6 +145,7 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   logger: true,
   runner: true,
   store: true,
+  checkpoint: true,
 });
 
 /** `restart`'s keys: its defaults name every one. */
@@ -163,6 +167,7 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
   runner: RunnerOption;
   store: SessionStore | undefined;
+  checkpoint: Required<CheckpointOptions>;
 }
 
 const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({ maxYoungGenerationSizeMb: true, maxOldGenerationSizeMb: true, codeRangeSizeMb: true, stackSizeMb: true });
@@ -228,6 +233,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     logger: resolveLogger(input.logger),
     runner: resolveRunner(input.runner),
     store: resolveStore(input.store),
+    checkpoint: resolveCheckpointOptions(input.checkpoint),
   };
 }
 

@@ -25,10 +25,13 @@ export class ShardDelivery {
   #duplicates = 0;
   #delivered = 0;
   /**
-   * Called when the host's listeners are done with an event: at once when they returned, or when the promises
-   * they returned settled (so possibly out of seq order). Durable stores checkpoint from here.
+   * Called for each delivered event, in delivery order, with the promise of the listeners that returned one
+   * (`undefined` when all returned at once): the event is acknowledged when it settles. The shard's
+   * checkpointer listens here (src/store/checkpointer.ts).
    */
-  onAcknowledged: ((seq: number, id: string | undefined) => void) | undefined;
+  onDelivered: ((seq: number, id: string | undefined, settled: Promise<void> | undefined) => void) | undefined;
+  /** Replaying a session restored from a store, until RESUMED: the process before may have delivered these. */
+  #redelivering = false;
 
   constructor(shard: number, dedupeWindow: number, target: DeliveryTarget) {
     this.shard = shard;
@@ -57,17 +60,23 @@ export class ShardDelivery {
   /** READY: a new session starts after `seq`. */
   newSession(seq: number): void {
     this.#seq = Math.max(seq, 0);
+    this.#redelivering = false;
   }
 
   /** RESUMED: the server's replay is over at `seq`. */
   resumedAt(seq: number): void {
     if (seq > this.#seq) this.#seq = seq;
+    this.#redelivering = false;
   }
 
-  /** A stored checkpoint: resume after `seq`, and never deliver `ids` again. */
+  /**
+   * A stored checkpoint: resume after `seq`, and never deliver `ids` again. Until RESUMED, events are flagged
+   * `redelivered`: this process cannot tell which of them the process before had delivered.
+   */
   restore(seq: number, ids: readonly string[]): void {
     this.#seq = Math.max(seq, 0);
     for (const id of ids) this.#ids.add(id);
+    this.#redelivering = true;
   }
 
   /**
@@ -84,13 +93,11 @@ export class ShardDelivery {
     const data = (JSON.parse(frame) as GatewayFrame).d;
     this.#delivered += 1;
     // Typed by its `type` (src/protocol/events/); the target checks the data of known types.
-    const settled = this.#target.dispatch({ shard: this.shard, seq, type, id, data } as DispatchEvent);
+    const event = { shard: this.shard, seq, type, id, data } as DispatchEvent;
+    if (this.#redelivering) event.redelivered = true;
+    const settled = this.#target.dispatch(event);
     publish('delivered', () => ({ shard: this.shard, type }));
-    const onAcknowledged = this.onAcknowledged;
-    if (onAcknowledged !== undefined) {
-      if (settled === undefined) onAcknowledged(seq, id);
-      else void settled.then(() => onAcknowledged(seq, id));
-    }
+    this.onDelivered?.(seq, id, settled);
     return true;
   }
 

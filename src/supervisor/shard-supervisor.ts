@@ -7,12 +7,13 @@ import { decide, type Decision, type DecisionHistory } from '../protocol/close-c
 import type { Outcome } from '../protocol/outcome.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
-import type { SessionStore } from '../store/session-store.js';
+import type { ShardCheckpointer } from '../store/checkpointer.js';
+import type { FleetIdentifyGate, SessionStore, ShardLease } from '../store/session-store.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
 import { sleep } from '../util/abort.js';
-import type { IdentifyGate, IdentifySlot } from './identify-gate.js';
+import type { IdentifySlot } from './identify-gate.js';
 import { RestartPolicy } from './restart-policy.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
@@ -40,9 +41,11 @@ export interface ShardContext {
   tokens: TokenSource;
   delivery: ShardDelivery;
   store: SessionStore;
+  /** Writes this shard's checkpoints to `store`, in batches, off the event path. */
+  checkpointer: ShardCheckpointer;
   sink: ShardSink;
   /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
-  identifyGate: IdentifyGate | undefined;
+  identifyGate: FleetIdentifyGate | undefined;
   /** Set for the webhook transport: its attempts are listeners; they need no token and have no session. */
   webhook?: WebhookHost | undefined;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -90,7 +93,8 @@ export class ShardSupervisor {
   #connectedSince: number | null = null;
   #disconnectedSince: number;
   #nextAttemptAt: number | null = null;
-  #persisting: Promise<void> = Promise.resolve();
+  /** This process's hold on the shard, with a leased store (several processes). */
+  #lease: ShardLease | undefined;
   #loop: Promise<void> | undefined;
   #firstSession!: { resolve: () => void; reject: (err: QQBotError) => void };
   readonly #firstSessionPromise: Promise<void>;
@@ -172,13 +176,41 @@ export class ShardSupervisor {
       if (attempt !== undefined && !(await attempt.shutdown(1000))) await attempt.kill();
     }
     await this.#loop;
-    await this.#persisting;
+    await this.#ctx.checkpointer.close();
+    await this.#lease?.release();
     if (this.#state !== 'fatal') this.#state = 'closed';
   }
 
+  /** With leases: hold the shard's lease, run the shard until the lease is lost, then wait for it again. */
   async #run(): Promise<void> {
-    await this.#restore();
+    const leases = this.#ctx.store.leases;
     while (!this.#closing.signal.aborted) {
+      if (leases !== undefined) {
+        this.#state = 'idle';
+        const lease = await leases.acquire(this.shard, this.#closing.signal);
+        if (lease === undefined) return;
+        this.#lease = lease;
+        lease.lost.addEventListener('abort', () => this.#leaseLost(lease), { once: true });
+      }
+      await this.#restore();
+      await this.#runSession();
+      if (leases === undefined || this.#closing.signal.aborted || this.#state === 'fatal') return;
+    }
+  }
+
+  /** Another process may run the shard from now on: stop at once, without a close frame (the session must stay resumable). */
+  #leaseLost(lease: ShardLease): void {
+    if (this.#closing.signal.aborted) return;
+    this.#ctx.sink.error(lease.lost.reason as QQBotError);
+    void this.#attempt?.kill();
+  }
+
+  #leaseGone(): boolean {
+    return this.#lease?.lost.aborted === true;
+  }
+
+  async #runSession(): Promise<void> {
+    while (!this.#closing.signal.aborted && !this.#leaseGone()) {
       this.#state = 'connecting';
       this.#nextAttemptAt = null;
       // A webhook listener needs no access token: the platform calls it.
@@ -196,23 +228,32 @@ export class ShardSupervisor {
       } else {
         outcome = token;
       }
-      if (this.#closing.signal.aborted) break;
+      if (this.#closing.signal.aborted || this.#leaseGone()) break;
       const decision = decide(outcome, this.#history);
       this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
       if (!(await this.#apply(decision, outcome, typeof token === 'string' ? token : undefined, progressed))) return;
     }
   }
 
-  /** The session a stored checkpoint holds, if any: the first attempt RESUMEs it. */
+  /**
+   * The session a stored checkpoint holds, if any: the first attempt RESUMEs it. Run at start and each time a
+   * lease is taken (the process that held it before may have moved the session on).
+   */
   async #restore(): Promise<void> {
+    this.#sessionId = null;
+    this.#ctx.delivery.newSession(0);
     try {
       const checkpoint = await this.#ctx.store.load(this.shard);
       if (checkpoint === null) return;
       this.#sessionId = checkpoint.sessionId;
       this.#gatewayUrl = checkpoint.gatewayUrl;
       this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds);
+      this.#ctx.checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds);
     } catch (err) {
-      this.#ctx.sink.error(new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store could not load a checkpoint; identifying`, { retryable: true, cause: err }));
+      // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
+      this.#ctx.sink.error(
+        err instanceof QQBotError ? err : new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store could not load a checkpoint; identifying`, { retryable: true, cause: err }),
+      );
     }
   }
 
@@ -400,6 +441,8 @@ export class ShardSupervisor {
       case WorkerEventOp.Dispatch:
         // Replays come before RESUMED; anything after it is live, and proves the session works.
         if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        // A process that woke from a pause past its lease must not deliver what its socket still holds.
+        if (this.#lease !== undefined && !this.#lease.held()) return;
         this.#ctx.delivery.deliver(e.seq, e.type, e.id, e.frame);
         return;
       case WorkerEventOp.Heartbeat:
@@ -416,6 +459,7 @@ export class ShardSupervisor {
         return;
       case WorkerEventOp.GatewayUrl:
         this.#gatewayUrl = e.url;
+        if (this.#sessionId !== null) this.#ctx.checkpointer.session(this.#sessionId, e.url, this.#ctx.delivery.seq);
         if (this.#ctx.identifyGate !== undefined && e.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = e.maxConcurrency;
         return;
       case WorkerEventOp.Ready:
@@ -471,24 +515,17 @@ export class ShardSupervisor {
     this.#checkpoint();
   }
 
-  /** The session as it stands, to the store; writes are serialized and never awaited on the event path. */
+  /** A new session is stored at once; the acknowledged seq follows in batches (the checkpointer, off the event path). */
   #checkpoint(): void {
     const sessionId = this.#sessionId;
     if (sessionId === null) return;
-    const checkpoint = { sessionId, seq: this.#ctx.delivery.seq, gatewayUrl: this.#gatewayUrl, recentIds: this.#ctx.delivery.recentIds() };
-    this.#persist(() => this.#ctx.store.save(this.shard, checkpoint));
+    this.#ctx.checkpointer.session(sessionId, this.#gatewayUrl, this.#ctx.delivery.seq);
   }
 
   #forgetSession(): void {
     this.#sessionId = null;
     this.#ctx.delivery.newSession(0);
     this.#history.resumeFailures = 0;
-    this.#persist(() => this.#ctx.store.clear(this.shard));
-  }
-
-  #persist(write: () => Promise<void>): void {
-    this.#persisting = this.#persisting.then(write).catch((err: unknown) => {
-      this.#ctx.sink.error(new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store failed to write a checkpoint`, { retryable: true, cause: err }));
-    });
+    this.#ctx.checkpointer.forget();
   }
 }

@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { ErrorCodes, type QQBotError } from '../../src/errors.js';
+import { FileSessionStore } from '../../src/store/file-session-store.js';
+import type { DispatchEvent } from '../../src/events.js';
+import { useFakeQQ } from '../helpers.js';
+
+const env = useFakeQQ();
+let dir: string;
+let file: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qqbot-connector-store-'));
+  file = join(dir, 'session.json');
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function storedSeq(): Promise<number | undefined> {
+  return (await new FileSessionStore(file).load(0))?.seq;
+}
+
+it('the stored seq is the acknowledged one: it waits for a listener’s promise, then catches up', async () => {
+  const bot = env.make({ store: new FileSessionStore(file), checkpoint: { batchSize: 1, intervalMs: 10 } });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const seen: DispatchEvent[] = [];
+  bot.on('dispatch', (e) => {
+    seen.push(e);
+    // The third event's handling takes a while (an async listener).
+    return seen.length === 3 ? held : undefined;
+  });
+  await bot.start();
+  const seqs = await env.fake.emitEvents(5);
+  await env.fake.waitFor(() => seen.length === 5);
+  await vi.waitFor(async () => expect(await storedSeq()).toBe(seqs[1]), { timeout: 5_000, interval: 20 });
+  // Twenty checkpoint intervals later it has not moved past the event still being handled.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(await storedSeq()).toBe(seqs[1]);
+  release();
+  await vi.waitFor(async () => expect(await storedSeq()).toBe(seqs[4]), { timeout: 5_000, interval: 20 });
+  await bot.close();
+  // close() flushed; the file holds the session for the next process.
+  expect(JSON.parse(await readFile(file, 'utf8')).shards['0']).toMatchObject({ sessionId: expect.any(String), seq: seqs[4] });
+});
+
+it('a corrupt store file: QQBOT_STORE_CORRUPT on "error", a new session (READY), and the file is replaced', async () => {
+  await writeFile(file, '{"format": "qqbot-connector/session-store@1", "shards": {"0": {"sessionId": 42}}}');
+  const bot = env.make({ store: new FileSessionStore(file) });
+  const errors: QQBotError[] = [];
+  bot.on('error', (e) => errors.push(e));
+  const ready = new Promise((resolve) => bot.once('ready', resolve));
+  await bot.start();
+  await ready;
+  expect(errors.map((e) => e.code)).toContain(ErrorCodes.STORE_CORRUPT);
+  expect(env.fake.stats.identifies).toHaveLength(1);
+  await bot.close();
+  expect(await new FileSessionStore(file).load(0)).toMatchObject({ sessionId: env.fake.sessions[0]?.id });
+});
+
+it('refuses unknown or bad checkpoint options with QQBOT_INVALID_OPTION', () => {
+  expect(() => env.make({ checkpoint: { batch: 1 } as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+  expect(() => env.make({ checkpoint: { intervalMs: 0 } })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+});

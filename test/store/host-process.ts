@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HOST = fileURLToPath(new URL('../fixtures/store-host.js', import.meta.url));
+
+/** One line the host wrote (see test/fixtures/store-host.js). */
+export interface HostRecord {
+  kind: 'started' | 'dispatch' | 'ready' | 'resumed' | 'error' | 'fatal' | 'start-failed';
+  shard?: number;
+  seq?: number;
+  n?: number;
+  redelivered?: boolean;
+  sessionId?: string;
+  code?: string;
+  message?: string;
+  /** Date.now() in the host when it wrote the line. */
+  at: number;
+}
+
+const running = new Set<HostProcess>();
+
+/** A host process whose JSON lines are collected; `until()` waits for a condition on them, bounded in time. */
+export class HostProcess {
+  readonly child: ChildProcess;
+  readonly records: HostRecord[] = [];
+  readonly exited: Promise<void>;
+  #stderr = '';
+  readonly #waiters = new Set<() => void>();
+
+  constructor(config: object) {
+    this.child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this);
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      this.records.push(JSON.parse(line) as HostRecord);
+      this.#waiters.forEach((w) => w());
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.#stderr += chunk));
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', () => {
+        running.delete(this);
+        this.#waiters.forEach((w) => w());
+        resolve();
+      }),
+    );
+  }
+
+  dispatches(): HostRecord[] {
+    return this.records.filter((r) => r.kind === 'dispatch');
+  }
+
+  /** Resolves once `predicate(records)` holds; rejects after `timeoutMs` or if the process exits first. */
+  until(predicate: (records: HostRecord[]) => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (predicate(this.records)) {
+          done();
+          resolve();
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done();
+          reject(new Error(`the host exited before ${what}; stderr: ${this.#stderr}; last: ${JSON.stringify(this.records.slice(-3))}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.#stderr}; last: ${JSON.stringify(this.records.slice(-3))}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Sends `signal` and, for one that ends the process, waits until it is gone. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await this.exited;
+  }
+}
+
+/** For afterEach: SIGKILLs (after SIGCONT, for a stopped one) every host still running, and waits for each. */
+export async function killHosts(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (host) => {
+      host.child.kill('SIGCONT');
+      await host.signal('SIGKILL');
+    }),
+  );
+}
