@@ -7,6 +7,8 @@ const suites = [
   ['throughput', './throughput.js'],
   ['send', './send.js'],
   ['webhook', './webhook.js'],
+  ['checkpoint', './checkpoint.js'],
+  ['failover', './failover.js'],
 ];
 
 const only = process.argv.slice(2);
