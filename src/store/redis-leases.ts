@@ -167,6 +167,8 @@ export class RedisLeases implements ShardLeases {
   readonly #maxShards: number;
   readonly #owner = randomBytes(6).toString('hex');
   readonly #held = new Map<number, RedisShardLease>();
+  /** Acquisitions in flight. */
+  #claiming = 0;
   readonly identifyGate: RedisIdentifyGate;
 
   constructor(redis: RedisConnection, options: { ttlMs: number; maxShards: number }) {
@@ -191,9 +193,12 @@ export class RedisLeases implements ShardLeases {
     const key = this.leaseKey(shard);
     const fence = `${this.#redis.prefix}fence:${shard}`;
     while (!signal.aborted) {
-      if (this.#held.size < this.#maxShards) {
+      // Counted before the round trip: shards acquiring at once must not all pass the limit.
+      if (this.#held.size + this.#claiming < this.#maxShards) {
+        this.#claiming += 1;
         const sentAt = performance.now();
         const token = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => null);
+        this.#claiming -= 1;
         if (typeof token === 'string') {
           const lease = new RedisShardLease(shard, token, this.#redis, key, this.#ttlMs, sentAt, () => {
             if (this.#held.get(shard) === lease) this.#held.delete(shard);

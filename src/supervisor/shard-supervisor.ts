@@ -311,6 +311,8 @@ export class ShardSupervisor {
       identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
       if (identifySlot === undefined) return undefined;
     }
+    // The lease may have gone while we waited: never connect without it.
+    if (this.#leaseGone()) return undefined;
     this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
     const webhook = this.#ctx.webhook;
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
