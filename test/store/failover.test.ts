@@ -45,7 +45,7 @@ it('kill -9 of the holder (default lease): the standby RESUMEs after the lease e
   expect(fake.stats.maxConcurrentPerSession).toBe(1);
   const seen = new Set(before);
   expect(standby.dispatches().filter((r) => seen.has(r.seq as number) && !r.redelivered)).toEqual([]);
-}, 60_000);
+}, 90_000);
 
 it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the shard, the old holder delivers nothing more', async () => {
   const ttlMs = 2_000;
@@ -67,4 +67,4 @@ it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the sha
   expect(holder.records.filter((r) => afterStop(r) && r.kind === 'dispatch')).toEqual([]);
   expect(fake.stats.identifies).toHaveLength(1);
   expect(fake.stats.maxConcurrentPerSession).toBe(1);
-}, 60_000);
+}, 90_000);

@@ -66,5 +66,5 @@ describe.each(['file', 'redis'] as const)('%s store, default options', (kind) =>
     const resumedAt = second.records.findIndex((x) => x.kind === 'resumed');
     expect(second.records.slice(resumedAt).filter((r) => r.kind === 'dispatch' && r.redelivered)).toEqual([]);
     expect(fake.stats.maxConcurrentPerSession).toBe(1);
-  });
+  }, 90_000);
 });
