@@ -48,7 +48,7 @@ it('kill -9 of the holder (default lease): the standby RESUMEs after the lease e
 }, 90_000);
 
 it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the shard, the old holder delivers nothing more', async () => {
-  const ttlMs = 2_000;
+  const ttlMs = 5_000;
   const { fake, holder, standby } = await pair({ ttlMs });
   const stream = fake.emitEvents(2_000, { ratePerSec: 200 });
   await holder.until((r) => seqsOf(r).length >= 200, 15_000, '200 events');
