@@ -189,7 +189,6 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#shards = Array.from({ length: o.shards }, (_, i) => {
       const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      delivery.onDelivered = (seq, id, settled) => checkpointer.delivered(seq, id, settled);
       return new ShardSupervisor(i, o.shards, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);

@@ -108,6 +108,8 @@ export class ShardSupervisor {
     this.#now = ctx.now ?? Date.now;
     this.#policy = new RestartPolicy(ctx.options.restart, ctx.random);
     this.#disconnectedSince = this.#now();
+    // Every delivered event, in order, to the checkpointer: it writes the acknowledged seq.
+    ctx.delivery.onDelivered = (seq, id, settled) => ctx.checkpointer.delivered(seq, id, settled);
     this.#firstSessionPromise = new Promise<void>((resolve, reject) => {
       this.#firstSession = { resolve, reject };
     });

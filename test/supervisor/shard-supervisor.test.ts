@@ -5,6 +5,7 @@ import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardStatus
 import { resolveOptions, type RestartOptions } from '../../src/options.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
 import { MemorySessionStore, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
+import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
 import { rejection } from '../helpers.js';
 import { ScriptedRunner, ScriptedTokens, closed, died, listenFailed, refused, timedOut, type Script } from './scripted-runner.js';
@@ -36,7 +37,7 @@ afterEach(async () => {
   await Promise.all(supervisors.splice(0).map((s) => s.close()));
 });
 
-function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: SessionStore; random?: () => number } = {}): Harness {
+function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: SessionStore; checkpoint?: CheckpointOptions; random?: () => number } = {}): Harness {
   const clock = { t: T0 };
   const options = resolveOptions({ appId: 'app', secret: 'secret', intents: 1, restart: { minDelayMs: 1, maxDelayMs: 16, ...setup.restart } });
   const runner = new ScriptedRunner(setup.scripts);
@@ -66,12 +67,14 @@ function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: 
     queueMicrotask(changed);
     return attempt;
   };
+  const store = setup.store ?? new MemorySessionStore();
   h.supervisor = new ShardSupervisor(0, 1, {
     options,
     runner,
     tokens,
     delivery,
-    store: setup.store ?? new MemorySessionStore(),
+    store,
+    checkpointer: new ShardCheckpointer(0, store, { ...DEFAULT_CHECKPOINT, ...setup.checkpoint }, 64, (e) => (h.errors.push(e), changed())),
     sink,
     identifyGate: undefined,
     now: () => clock.t,
@@ -482,7 +485,7 @@ describe('the session store', () => {
     expect(h.resumed).toStrictEqual([{ shard: 0, sessionId: 'stored', seq: 45 }]);
   });
 
-  it('checkpoints at READY and RESUMED, clears when the session is over', async () => {
+  it('checkpoints a new session at once and each acknowledged event (batchSize 1), clears when the session is over', async () => {
     const saved: SessionCheckpoint[] = [];
     const cleared: number[] = [];
     const memory = new MemorySessionStore();
@@ -492,13 +495,17 @@ describe('the session store', () => {
       clear: (s) => (cleared.push(s), memory.clear(s)),
       close: () => memory.close(),
     };
-    const h = harness({ store, scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1 }), a.ready('s1', 1), a.dispatch(2), closed(1006)), resumedThen(closed(4006), 4)] });
+    const h = harness({
+      store,
+      checkpoint: { batchSize: 1 },
+      scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1 }), a.ready('s1', 1), a.dispatch(2), closed(1006)), resumedThen(closed(4006), 4)],
+    });
     await h.supervisor.start();
     await h.runner.started(3);
     await h.until(() => cleared.length === 1, 'the store cleared');
     expect(saved.map((c) => [c.sessionId, c.seq, c.gatewayUrl])).toStrictEqual([
       ['s1', 1, 'ws://gw/1'],
-      ['s1', 4, 'ws://gw/1'],
+      ['s1', 2, 'ws://gw/1'],
     ]);
     expect(saved[1]?.recentIds).toContain('evt-2');
     expect(await memory.load(0)).toBeNull();
