@@ -49,6 +49,7 @@ describe('defaults', () => {
       logger: undefined,
       runner: 'thread',
       store: undefined,
+      checkpoint: { batchSize: 100, intervalMs: 1_000 },
     });
   });
 
@@ -74,6 +75,7 @@ describe('accepted values', () => {
       logger: LOGGER,
       runner: 'in-process',
       store: STORE,
+      checkpoint: { batchSize: 7, intervalMs: 50 },
     });
     expect(resolved).toStrictEqual({
       ...VALID,
@@ -88,6 +90,7 @@ describe('accepted values', () => {
       logger: LOGGER,
       runner: 'in-process',
       store: STORE,
+      checkpoint: { batchSize: 7, intervalMs: 50 },
     });
   });
 
