@@ -13,9 +13,6 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
     secret: 'test-secret',
     intents: Intents.GROUP_AND_C2C_EVENT,
     endpoints: fake.endpoints,
-    // Every kill here follows a healthy RESUMED: measure the recovery path itself, not a growing backoff
-    // (in production, crashes in a row back off; see README "Failure behaviour").
-    restart: { stableAfterMs: 0, maxRestarts: 100_000 },
   });
   const seen = new Map();
   let received = 0;
@@ -27,13 +24,20 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
   const total = Math.ceil(((kills * (spacingMs + 50)) / 1000) * ratePerSec) + 500;
   const streaming = fake.call('emit', { count: total, options: { ratePerSec } });
   const latencies = [];
+  /** Kill → the old thread gone ('restart'), and from there → RESUMED: where the time goes. */
+  const killToRestart = [];
+  const restartToResumed = [];
+  const at = (name) => new Promise((resolve) => bot.once(name, () => resolve(performance.now())));
   for (let i = 0; i < kills; i++) {
     await new Promise((resolve) => setTimeout(resolve, spacingMs));
-    const resumed = new Promise((resolve) => bot.once('resumed', resolve));
+    const restarted = at('restart');
+    const resumed = at('resumed');
     const t0 = performance.now();
     await bot.terminateWorker();
-    await resumed;
-    latencies.push(performance.now() - t0);
+    const [t1, t2] = await Promise.all([restarted, resumed]);
+    latencies.push(t2 - t0);
+    killToRestart.push(t1 - t0);
+    restartToResumed.push(t2 - t1);
   }
   await streaming;
   const deadline = Date.now() + 10_000;
@@ -48,7 +52,7 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
   const stats = await fake.call('stats');
   await bot.close();
   await fake.close();
-  return { latencies, lost, duplicated, events: total, identifies: stats.identifies.length, resumes: stats.resumes.length };
+  return { latencies, killToRestart, restartToResumed, lost, duplicated, events: total, identifies: stats.identifies.length, resumes: stats.resumes.length };
 }
 
 /** How many kills a bench run makes; README and docs/benchmarks.md quote these (test/kill-counts.test.ts). */
@@ -72,7 +76,7 @@ export async function run({ runs = KILL_PLAN.runs, kills = KILL_PLAN.killsPerRun
     medianMs: round(median(medians)),
     p99Ms: round(median(p99s)),
     spacingMs,
-    perRun: results.map((r, i) => ({ medianMs: round(medians[i]), p99Ms: round(p99s[i]), lost: r.lost, duplicated: r.duplicated, events: r.events, identifies: r.identifies, resumes: r.resumes })),
+    perRun: results.map((r, i) => ({ medianMs: round(medians[i]), p99Ms: round(p99s[i]), killToRestartMedianMs: round(median(r.killToRestart)), restartToResumedMedianMs: round(median(r.restartToResumed)), lost: r.lost, duplicated: r.duplicated, events: r.events, identifies: r.identifies, resumes: r.resumes })),
     lost: results.reduce((sum, r) => sum + r.lost, 0) + (cold?.lost ?? 0),
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0) + (cold?.duplicated ?? 0),
     ...(cold === undefined

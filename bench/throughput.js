@@ -1,76 +1,121 @@
-// bench/throughput: events per second the host receives through the connector (a burst gateway in its own
-// thread → WebSocket → worker thread → events port → host), against the raw baseline measured in the same run:
-// one thread posting the same events to the main thread with postMessage. Several runs; medians reported.
+// bench/throughput: events per second the host receives, and what each event costs the host's main thread, on
+// three paths reading the same events: raw postMessage from a thread (the floor of any thread isolation), a plain
+// in-process `ws` client on the host thread reading the same burst gateway (what a user would otherwise write),
+// and the connector with default options (burst gateway in its own thread → WebSocket → worker thread → events
+// port → host). Host-thread cost is the main thread's event-loop active time (performance.eventLoopUtilization)
+// per event. Several interleaved runs; medians reported.
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import WebSocket from 'ws';
 import { QQBotConnector, Intents } from '../dist/src/index.js';
 import { median, round } from './stats.js';
 import { GROUP_MESSAGE_SAMPLE as SAMPLE } from './sample.js';
 
 
+/** Calls `start`, waits for `done` (all `count` events arrived), and measures the rate and the host-thread time per event. */
+async function measure(count, start, done) {
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  start();
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  const { active } = performance.eventLoopUtilization(elu0);
+  return { eventsPerSec: count / seconds, hostUsPerEvent: (active * 1000) / count };
+}
+
+function counter(count) {
+  let received = 0;
+  let resolve;
+  const done = new Promise((r) => (resolve = r));
+  return { done, tick: () => ++received === count && resolve() };
+}
+
 async function raw(count) {
   const worker = new Worker(new URL('./raw-post-thread.js', import.meta.url));
   await once(worker, 'online');
-  let received = 0;
-  const done = new Promise((resolve) => {
-    worker.on('message', () => {
-      if (++received === count) resolve();
-    });
-  });
-  const t0 = performance.now();
-  worker.postMessage({ count, sample: SAMPLE });
-  await done;
-  const rate = count / ((performance.now() - t0) / 1000);
+  const { done, tick } = counter(count);
+  worker.on('message', tick);
+  const result = await measure(count, () => worker.postMessage({ count, sample: SAMPLE }), done);
   await worker.terminate();
-  return rate;
+  return result;
+}
+
+async function startGateway(count) {
+  const gateway = new Worker(new URL('./burst-gateway.js', import.meta.url), { workerData: { count, sample: SAMPLE } });
+  const [{ endpoints }] = await once(gateway, 'message');
+  return {
+    endpoints,
+    go: () => gateway.postMessage('go'),
+    async close() {
+      gateway.postMessage('close');
+      await once(gateway, 'exit');
+    },
+  };
+}
+
+/** What a user would write without the connector: one `ws` client on the host thread, parsing every frame. */
+async function plainWs(count) {
+  const gateway = await startGateway(count);
+  const ws = new WebSocket(`${gateway.endpoints.api.replace('http', 'ws')}/websocket`);
+  const { done, tick } = counter(count);
+  let ready;
+  const isReady = new Promise((resolve) => (ready = resolve));
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    if (frame.op === 10) ws.send(JSON.stringify({ op: 2, d: { token: 'QQBot bench-token', intents: Intents.GROUP_AND_C2C_EVENT, shard: [0, 1] } }));
+    else if (frame.t === 'READY') ready();
+    else if (frame.op === 0) tick();
+  });
+  await isReady;
+  const result = await measure(count, gateway.go, done);
+  ws.close();
+  await gateway.close();
+  return result;
 }
 
 async function connector(count) {
-  const gateway = new Worker(new URL('./burst-gateway.js', import.meta.url), { workerData: { count, sample: SAMPLE } });
-  const [{ endpoints }] = await once(gateway, 'message');
-  const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints });
-  let received = 0;
-  let resolveDone;
-  const done = new Promise((resolve) => {
-    resolveDone = resolve;
-  });
-  bot.on('dispatch', () => {
-    if (++received === count) resolveDone();
-  });
+  const gateway = await startGateway(count);
+  const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: gateway.endpoints });
+  const { done, tick } = counter(count);
+  bot.on('dispatch', tick);
   await bot.start();
-  const t0 = performance.now();
-  gateway.postMessage('go');
-  await done;
-  const rate = count / ((performance.now() - t0) / 1000);
+  const result = await measure(count, gateway.go, done);
   await bot.close();
-  gateway.postMessage('close');
-  await once(gateway, 'exit');
-  return rate;
+  await gateway.close();
+  return result;
 }
 
+const PATHS = { raw, plainWs, connector };
+
 export async function run({ runs = 5, count = 100_000 } = {}) {
-  const baseline = [];
-  const ours = [];
-  // One untimed round of each first: JIT warm-up of this thread's receive path.
-  await raw(count);
-  await connector(count);
+  const results = Object.fromEntries(Object.keys(PATHS).map((name) => [name, []]));
+  // One untimed round of each first: JIT warm-up of this thread's receive paths.
+  for (const path of Object.values(PATHS)) await path(count);
   for (let i = 0; i < runs; i++) {
-    // Interleaved, so both see the same machine load.
-    baseline.push(await raw(count));
-    ours.push(await connector(count));
+    // Interleaved, so every path sees the same machine load.
+    for (const [name, path] of Object.entries(PATHS)) results[name].push(await path(count));
   }
-  const baselineEventsPerSec = median(baseline);
-  const medianEventsPerSec = median(ours);
+  const summary = (rs) => ({ eventsPerSec: Math.round(median(rs.map((r) => r.eventsPerSec))), hostUsPerEvent: round(median(rs.map((r) => r.hostUsPerEvent)), 2) });
+  const [rawS, wsS, ours] = [summary(results.raw), summary(results.plainWs), summary(results.connector)];
   return {
     name: 'throughput',
     runs,
     eventsPerRun: count,
-    baselineEventsPerSec: Math.round(baselineEventsPerSec),
-    medianEventsPerSec: Math.round(medianEventsPerSec),
-    ratio: round(medianEventsPerSec / baselineEventsPerSec, 3),
-    perRun: ours.map((r, i) => ({ eventsPerSec: Math.round(r), baselineEventsPerSec: Math.round(baseline[i]) })),
+    raw: rawS,
+    plainWs: wsS,
+    connector: ours,
+    ratioToRaw: round(ours.eventsPerSec / rawS.eventsPerSec, 3),
+    ratioToPlainWs: round(ours.eventsPerSec / wsS.eventsPerSec, 3),
+    /** Host-thread time per event, connector ÷ plain ws client: ≤ 1 means isolation costs the host nothing extra. */
+    hostCostToPlainWs: round(ours.hostUsPerEvent / wsS.hostUsPerEvent, 3),
+    perRun: results.connector.map((r, i) => ({
+      connector: round(r.eventsPerSec, 0),
+      plainWs: round(results.plainWs[i].eventsPerSec, 0),
+      raw: round(results.raw[i].eventsPerSec, 0),
+      hostUs: [round(r.hostUsPerEvent, 2), round(results.plainWs[i].hostUsPerEvent, 2), round(results.raw[i].hostUsPerEvent, 2)],
+    })),
   };
 }
 
