@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { QQBotConnector, Intents } from '../dist/src/index.js';
 import { startFakeThread } from './fake-client.js';
-import { median, percentile, round } from './stats.js';
+import { lostAndDuplicated, median, percentile, round } from './stats.js';
 
 async function oneRun({ kills, ratePerSec, spacingMs }) {
   const fake = await startFakeThread({ heartbeatIntervalMs: 30_000 });
@@ -42,13 +42,7 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
   await streaming;
   const deadline = Date.now() + 10_000;
   while (received < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  let lost = 0;
-  let duplicated = 0;
-  for (let n = 0; n < total; n++) {
-    const count = seen.get(n) ?? 0;
-    if (count === 0) lost += 1;
-    if (count > 1) duplicated += count - 1;
-  }
+  const { lost, duplicated } = lostAndDuplicated(seen, total);
   const stats = await fake.call('stats');
   await bot.close();
   await fake.close();

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { QQBotConnector, Intents } from '../dist/src/index.js';
 import { startFakeThread } from './fake-client.js';
-import { median, percentile, round } from './stats.js';
+import { lostAndDuplicated, median, percentile, round } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,13 +98,7 @@ await fake.call('stopEmit');
 await streaming;
 await waitDelivered(dispatched);
 
-let lost = 0;
-let duplicated = 0;
-for (let n = 0; n < dispatched; n++) {
-  const count = seen.get(n) ?? 0;
-  if (count === 0) lost += 1;
-  if (count > 1) duplicated += count - 1;
-}
+const { lost, duplicated } = lostAndDuplicated(seen, dispatched);
 const status = bot.status()[0];
 await bot.close();
 await fake.close();

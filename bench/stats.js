@@ -9,3 +9,15 @@ export function percentile(values, p) {
 export const median = (values) => percentile(values, 50);
 
 export const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Events numbered 0 … total − 1: how many were never received, and how many extra times the rest were. */
+export function lostAndDuplicated(seen, total) {
+  let lost = 0;
+  let duplicated = 0;
+  for (let n = 0; n < total; n++) {
+    const count = seen.get(n) ?? 0;
+    if (count === 0) lost += 1;
+    if (count > 1) duplicated += count - 1;
+  }
+  return { lost, duplicated };
+}
