@@ -331,7 +331,11 @@ export class FakeGateway {
     const ms = this.host.heartbeatTimeoutMs;
     if (ms === 0 || !conn.delivering) return;
     if (conn.heartbeatTimer !== undefined) this.host.clearTimer(conn.heartbeatTimer);
-    conn.heartbeatTimer = this.host.setTimer(() => conn.close(4009, 'session timed out'), ms);
+    conn.heartbeatTimer = this.host.setTimer(() => {
+      conn.close(4009, 'session timed out');
+      // Timed out: it is no receiver any more, even if its peer (a stopped process) never answers the close.
+      this.#unbind(conn);
+    }, ms);
   }
 
   #onHeartbeat(conn: FakeConnection, d: unknown): void {
@@ -400,6 +404,9 @@ export class FakeGateway {
   #bind(conn: FakeConnection, session: FakeSession): void {
     this.#unbind(conn);
     const previous = session.bound;
+    // Counted before the kick: a resume while the old socket is still open is what this stat exists to catch.
+    const stats = this.host.stats;
+    stats.maxConcurrentPerSession = Math.max(stats.maxConcurrentPerSession, session.liveBound + 1);
     if (previous !== undefined && previous !== conn) {
       previous.close(4009, 'session resumed elsewhere');
       // Kicked: it receives nothing more from now on, even while its close handshake is pending (a stopped
@@ -409,8 +416,6 @@ export class FakeGateway {
     session.bound = conn;
     conn.session = session;
     session.liveBound += 1;
-    const stats = this.host.stats;
-    stats.maxConcurrentPerSession = Math.max(stats.maxConcurrentPerSession, session.liveBound);
   }
 
   #unbind(conn: FakeConnection): void {

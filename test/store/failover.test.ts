@@ -13,8 +13,11 @@ afterEach(async () => {
 const seqsOf = (records: HostRecord[]): number[] => records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
 const has = (kind: HostRecord['kind']) => (records: HostRecord[]) => records.some((r) => r.kind === kind);
 
-async function pair(lease: true | object): Promise<{ fake: FakeQQServer; holder: HostProcess; standby: HostProcess }> {
-  const fake = await FakeQQServer.start();
+async function pair(
+  lease: true | object,
+  fakeOptions: Parameters<typeof FakeQQServer.start>[0] = {},
+): Promise<{ fake: FakeQQServer; holder: HostProcess; standby: HostProcess }> {
+  const fake = await FakeQQServer.start(fakeOptions);
   cleanups.push(() => fake.close());
   const prefix = uniquePrefix();
   cleanups.push(() => deleteKeysUnder(prefix));
@@ -49,7 +52,9 @@ it('kill -9 of the holder (default lease): the standby RESUMEs after the lease e
 
 it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the shard, the old holder delivers nothing more', async () => {
   const ttlMs = 5_000;
-  const { fake, holder, standby } = await pair({ ttlMs });
+  // The platform drops a socket that stopped heartbeating; here it does so well before the lease expires, so the
+  // standby's RESUME never overlaps the stopped holder's socket.
+  const { fake, holder, standby } = await pair({ ttlMs }, { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 2_500 });
   const stream = fake.emitEvents(2_000, { ratePerSec: 200 });
   await holder.until((r) => seqsOf(r).length >= 200, 15_000, '200 events');
   // Lines are stamped by the host: what it wrote before the stop may still be in the pipe.
