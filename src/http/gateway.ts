@@ -1,10 +1,7 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
+import { authorization } from './authorization.js';
 import { requestJson } from './request-json.js';
 
-/** The `Authorization` header value for an access token. */
-export function authorization(accessToken: string): string {
-  return `QQBot ${accessToken}`;
-}
 
 /** A `GET /gateway/bot` answer, field by field; a number is `undefined` when missing or not a finite number. */
 interface GatewayBotReading {

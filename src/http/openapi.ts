@@ -16,7 +16,8 @@ import type { GatewayBotInfo } from '../protocol/payloads.js';
 
 import { fullJitterMs, raceAbort, sleepOrReject } from '../util/abort.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
-import { authorization, readGatewayBot } from './gateway.js';
+import { authorization } from './authorization.js';
+import { readGatewayBot } from './gateway.js';
 import { exchange, type JsonResponse } from './request-json.js';
 import { REPLY_TRACKER_KEYS, ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyableEvent, type ReplyTrackerOptions } from './passive-reply.js';
 import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';

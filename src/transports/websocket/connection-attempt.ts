@@ -1,6 +1,6 @@
 import WebSocket, { type RawData } from 'ws';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
-import { authorization, fetchGatewayBot } from '../../http/gateway.js';
+import { authorization } from '../../http/authorization.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import type { Outcome, Phase } from '../../protocol/outcome.js';
@@ -104,6 +104,10 @@ export class ConnectionAttempt {
     if (url === null) {
       this.#setPhase('gateway');
       try {
+        // Loaded on first use, not at thread boot: a RESUME knows its URL, and undici is the costliest module a
+        // spare thread would load (~100 ms), time a replacement spare spends competing with a recovery for the CPU.
+        const { fetchGatewayBot } = await import('../../http/gateway.js');
+        if (this.#done) return;
         const info = await fetchGatewayBot(task.apiBase, task.accessToken, task.appId, task.timeouts.httpMs, this.#abort.signal);
         if (this.#done) return;
         if (task.resume === null && info.remaining === 0) {

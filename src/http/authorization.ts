@@ -1,0 +1,4 @@
+/** The `Authorization` header value for an access token. */
+export function authorization(accessToken: string): string {
+  return `QQBot ${accessToken}`;
+}
