@@ -56,6 +56,10 @@ export interface GatewayBotInfo {
     total: number;
     remaining: number;
     reset_after: number;
+    /** Sessions that may start (IDENTIFY) per {@link IDENTIFY_WINDOW_MS}. */
     max_concurrency: number;
   };
 }
+
+/** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
+export const IDENTIFY_WINDOW_MS = 5_000;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { IDENTIFY_WINDOW_MS, type IdentifySlot } from '../supervisor/identify-gate.js';
+import { IDENTIFY_WINDOW_MS } from '../protocol/payloads.js';
 import { pause, type RedisConnection } from './redis-connection.js';
+import type { FleetIdentifyGate, IdentifySlot } from './session-store.js';
 
 /**
  * Takes a place in the window if there is one. Redis's own clock (TIME) is the only clock, so processes on
@@ -34,7 +35,7 @@ const RETRY_MS = 500;
  * Redis store (`<prefix>identify`, a sorted set of grants scored by Redis time), where the in-process
  * `IdentifyGate` counts one process only. Same shape as `IdentifyGate`; used with leases.
  */
-export class RedisIdentifyGate {
+export class RedisIdentifyGate implements FleetIdentifyGate {
   readonly #redis: RedisConnection;
   readonly #key: string;
   readonly #windowMs: number;

@@ -1,5 +1,3 @@
-import type { IdentifySlot } from '../supervisor/identify-gate.js';
-
 /**
  * What a store keeps of one shard's session: enough for another attempt — or another process — to RESUME it
  * and to drop what was already delivered.
@@ -43,7 +41,13 @@ export interface ShardLeases {
   readonly identifyGate: FleetIdentifyGate;
 }
 
-/** The shape of `IdentifyGate`, for a gate shared by a fleet. */
+/** A granted IDENTIFY. Its window runs from the grant until {@link IdentifySlot.sent} moves it to the send. */
+export interface IdentifySlot {
+  /** The Identify frame went out now: the platform counts from here, so the window does too. */
+  sent(): void;
+}
+
+/** What spaces IDENTIFYs: `IdentifyGate` within one process, `RedisIdentifyGate` across a fleet. */
 export interface FleetIdentifyGate {
   acquire(signal: AbortSignal): Promise<IdentifySlot | undefined>;
   set maxConcurrency(value: number);

@@ -1,20 +1,13 @@
+import { IDENTIFY_WINDOW_MS } from '../protocol/payloads.js';
+import type { FleetIdentifyGate, IdentifySlot } from '../store/session-store.js';
 import { sleep } from '../util/abort.js';
-
-/** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
-export const IDENTIFY_WINDOW_MS = 5_000;
-
-/** A granted IDENTIFY. Its window runs from the grant until {@link IdentifySlot.sent} moves it to the send. */
-export interface IdentifySlot {
-  /** The Identify frame went out now: the platform counts from here, so the window does too. */
-  sent(): void;
-}
 
 /**
  * Spaces IDENTIFYs across the shards of one bot: at most `maxConcurrency` within any `windowMs`, counted from
  * when each Identify was sent (a cold start can delay the send well after the grant). RESUMEs do not pass
  * through it. `maxConcurrency` follows what `/gateway/bot` last reported.
  */
-export class IdentifyGate {
+export class IdentifyGate implements FleetIdentifyGate {
   #maxConcurrency = 1;
   readonly #windowMs: number;
   readonly #starts: { at: number }[] = [];

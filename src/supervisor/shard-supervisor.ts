@@ -8,12 +8,11 @@ import type { Outcome } from '../protocol/outcome.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
-import type { FleetIdentifyGate, SessionStore, ShardLease } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot, SessionStore, ShardLease } from '../store/session-store.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
 import { sleep } from '../util/abort.js';
-import type { IdentifySlot } from './identify-gate.js';
 import { RestartPolicy } from './restart-policy.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
