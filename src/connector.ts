@@ -75,9 +75,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /**
-   * Connects every shard; resolves when each has a session (READY or RESUMED), however long an outage lasts.
-   * Rejects only with a fatal error, when `close()` is called first (`QQBOT_CLOSED`), or when `signal` aborts
-   * (`QQBOT_ABORTED`, its `cause` the last error seen).
+   * Connects every shard; resolves when each has a session (READY or RESUMED) or, with a leased store, is a
+   * standby (another process of the fleet runs it), however long an outage lasts. With `shards: 'auto'` it
+   * first reads the count from `GET /gateway/bot`, retried with the restart backoff. Rejects only with a fatal
+   * error, when `close()` is called first (`QQBOT_CLOSED`), or when `signal` aborts (`QQBOT_ABORTED`, its
+   * `cause` the last error seen).
    */
   start(options: StartOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
@@ -138,10 +140,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return this.#shards.map((shard) => shard.status());
   }
 
-  /** For readiness probes: `ok` is true only while every shard has a session. */
+  /**
+   * For readiness probes: `ok` is true while every shard is `'ready'` (has a session) or `'standby'` (with a
+   * leased store, another process runs it): a process that is a pure hot standby is healthy. Any other state
+   * (connecting, backoff, idle, fatal, closed) makes it false, as does a connector not started.
+   */
   health(): HealthReport {
     const shards = this.status();
-    return { ok: shards.length > 0 && shards.every((s) => s.state === 'ready'), shards };
+    return { ok: shards.length > 0 && shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
   }
 
   /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */

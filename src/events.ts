@@ -77,7 +77,13 @@ export interface RestartEvent {
   delayMs: number;
 }
 
-export type ShardState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closing' | 'closed' | 'fatal';
+/**
+ * Where a shard is. `'ready'`: it has a session. `'standby'` (with a leased store only): another process holds the
+ * shard's lease, or this process already holds `lease.maxShards` shards; it waits to take the shard over.
+ * `'idle'`: not started yet, or trying to take the lease (Redis unreachable stays `'idle'`: nobody is known to
+ * run the shard). `'connecting'`, `'backoff'`: working towards a session. `'closing'`, `'closed'`, `'fatal'`: stopped.
+ */
+export type ShardState = 'idle' | 'standby' | 'connecting' | 'ready' | 'backoff' | 'closing' | 'closed' | 'fatal';
 
 export interface ShardStatus {
   shard: number;
@@ -105,7 +111,10 @@ export interface ShardStatus {
 
 /** `bot.health()`: a summary for readiness probes. */
 export interface HealthReport {
-  /** Every shard has a session right now. */
+  /**
+   * Every shard is `'ready'` (has a session) or `'standby'` (another process of the fleet runs it) right now.
+   * A process that is a pure hot standby is healthy.
+   */
   ok: boolean;
   shards: ShardStatus[];
 }

@@ -188,17 +188,25 @@ export class RedisLeases implements ShardLeases {
     return `${this.#redis.prefix}lease:${shard}`;
   }
 
-  async acquire(shard: number, signal: AbortSignal): Promise<ShardLease | undefined> {
+  async acquire(shard: number, signal: AbortSignal, onStandby?: () => void): Promise<ShardLease | undefined> {
     const pollMs = Math.min(Math.floor(this.#ttlMs / 10), 250);
     const key = this.leaseKey(shard);
     const fence = `${this.#redis.prefix}fence:${shard}`;
+    let standby = false;
+    const taken = (): void => {
+      if (standby) return;
+      standby = true;
+      onStandby?.();
+    };
     while (!signal.aborted) {
       // Counted before the round trip: shards acquiring at once must not all pass the limit.
       if (this.#held.size + this.#claiming < this.#maxShards) {
         this.#claiming += 1;
         const sentAt = performance.now();
-        const token = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => null);
+        // `null`: another process holds it; `undefined`: Redis did not answer (nobody is known to hold it).
+        const token = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => undefined);
         this.#claiming -= 1;
+        if (token === null) taken();
         if (typeof token === 'string') {
           const lease = new RedisShardLease(shard, token, this.#redis, key, this.#ttlMs, sentAt, () => {
             if (this.#held.get(shard) === lease) this.#held.delete(shard);
@@ -210,6 +218,8 @@ export class RedisLeases implements ShardLeases {
           this.#held.set(shard, lease);
           return lease;
         }
+      } else {
+        taken();
       }
       await pause(pollMs, signal);
     }

@@ -35,8 +35,12 @@ export interface SessionStore {
 
 /** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
 export interface ShardLeases {
-  /** Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. */
-  acquire(shard: number, signal: AbortSignal): Promise<ShardLease | undefined>;
+  /**
+   * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. `onStandby` is called
+   * once, the first time a try finds the lease held by another process or this process at its `maxShards`: from
+   * then on this process is a standby for the shard (a store it cannot reach does not make it one).
+   */
+  acquire(shard: number, signal: AbortSignal, onStandby?: () => void): Promise<ShardLease | undefined>;
   /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */
   readonly identifyGate: FleetIdentifyGate;
 }

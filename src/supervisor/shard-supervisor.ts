@@ -125,7 +125,10 @@ export class ShardSupervisor {
     return this.#lastError;
   }
 
-  /** Starts the loop; resolves at the first READY/RESUMED, however long that takes; rejects with the fatal error. */
+  /**
+   * Starts the loop; resolves at the first READY/RESUMED however long that takes, or, with leases, as soon as the
+   * shard is a standby (another process runs it); rejects with the fatal error.
+   */
   start(): Promise<void> {
     this.#loop ??= this.#run().catch((err: unknown) => {
       // The loop handles every expected failure; anything else is our bug. Report it, never crash the host.
@@ -188,7 +191,7 @@ export class ShardSupervisor {
     while (!this.#closing.signal.aborted) {
       if (leases !== undefined) {
         this.#state = 'idle';
-        const lease = await leases.acquire(this.shard, this.#closing.signal);
+        const lease = await leases.acquire(this.shard, this.#closing.signal, () => this.#standby());
         if (lease === undefined) return;
         this.#lease = lease;
         lease.lost.addEventListener('abort', () => this.#leaseLost(lease), { once: true });
@@ -197,6 +200,13 @@ export class ShardSupervisor {
       await this.#runSession();
       if (leases === undefined || this.#closing.signal.aborted || this.#state === 'fatal') return;
     }
+  }
+
+  /** Another process runs the shard (or this one runs `maxShards` already): healthy, and start() need not wait. */
+  #standby(): void {
+    if (this.#closing.signal.aborted) return;
+    this.#state = 'standby';
+    this.#firstSession.resolve();
   }
 
   /** Another process may run the shard from now on: stop at once, without a close frame (the session must stay resumable). */
