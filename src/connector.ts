@@ -17,6 +17,7 @@ import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
+import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
@@ -59,6 +60,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #webhook: { host: WebhookHost; delivery: ShardDelivery } | undefined;
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Aborted by `close()`: ends the wait for the shard count (`shards: 'auto'`). */
+  readonly #closed = new AbortController();
   #fatal: QQBotError | undefined;
 
   constructor(options: QQBotConnectorOptions) {
@@ -177,25 +180,29 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /** Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent. */
   close(): Promise<void> {
+    this.#closed.abort();
     this.#closing ??= this.#close();
     return this.#closing;
   }
 
   async #start(): Promise<void> {
     const o = this.#options;
-    const runner = this.#newRunner();
+    const plan = await this.#shardPlan();
+    const count = plan.shards;
+    const runner = this.#newRunner(count);
     this.#runner = runner;
     const sink = this.#sink();
     const store = this.#store;
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
-    const identifyGate = store.leases?.identifyGate ?? (o.shards > 1 ? new IdentifyGate() : undefined);
+    const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
+    if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     const target = this.#dispatchTarget();
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
-    this.#shards = Array.from({ length: o.shards }, (_, i) => {
+    this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      return new ShardSupervisor(i, o.shards, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
+      return new ShardSupervisor(i, count, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
@@ -223,12 +230,32 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     };
   }
 
-  #newRunner(): AttemptRunner {
+  /**
+   * The shard count: the option's, or with `'auto'` the one `GET /gateway/bot` recommends (retried until it
+   * comes; a fatal failure ends the connector like a shard's). Rejects with `QQBOT_CLOSED` after `close()`.
+   */
+  async #shardPlan(): Promise<ShardPlan> {
+    const o = this.#options;
+    const closed = (): QQBotError => new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established');
+    if (o.shards !== 'auto') return { shards: o.shards, maxConcurrency: undefined };
+    let plan: ShardPlan | undefined;
+    try {
+      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError: (error) => this.#report(error), signal: this.#closed.signal });
+    } catch (err) {
+      this.#onFatal(err as QQBotError);
+      throw err;
+    }
+    if (plan === undefined || this.#closed.signal.aborted) throw closed();
+    this.#options.logger?.info({ shards: plan.shards }, 'shard count from GET /gateway/bot');
+    return plan;
+  }
+
+  #newRunner(count: number): AttemptRunner {
     const o = this.#options;
     if (o.runner === 'in-process') return new InProcessRunner();
     if (o.runner !== 'thread') return o.runner;
     return new ThreadRunner({
-      concurrency: o.shards,
+      concurrency: count,
       resourceLimits: o.resourceLimits,
       watchdogMs: o.timeouts.watchdogMs,
       controlMs: o.timeouts.controlMs,

@@ -15,6 +15,7 @@ import { integerOption, isObject, optionKeys, rejectUnknownKeys, section } from 
 import type { AttemptRunner, RunnerOption } from './runners/runner.js';
 import { resolveCheckpointOptions, type CheckpointOptions } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
+import { MAX_SHARDS } from './supervisor/shard-count.js';
 
 export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './shared-options.js';
 
@@ -77,10 +78,14 @@ export interface QQBotConnectorOptions {
    */
   transport?: TransportOptions;
   /**
-   * How many shards to open; each runs in its own worker thread.
+   * How many shards to open (1–1024); each runs in its own worker thread. `'auto'`: the count `GET /gateway/bot`
+   * recommends, read by `start()` (retried with the restart backoff while it fails). With a Redis store with
+   * `lease`, the processes of a fleet share these shards (README "Running more than one process"). The webhook
+   * transport is one listener: only `1`.
    * @defaultValue `1`
+   * @example `'auto'`
    */
-  shards?: number;
+  shards?: number | 'auto';
   endpoints?: EndpointOptions;
   timeouts?: TimeoutOptions;
   restart?: RestartOptions;
@@ -157,7 +162,7 @@ export interface ResolvedOptions {
   secret: string;
   intents: number;
   transport: ResolvedTransport;
-  shards: number;
+  shards: number | 'auto';
   endpoints: Required<EndpointOptions>;
   timeouts: Required<TimeoutOptions>;
   restart: Required<RestartOptions>;
@@ -183,6 +188,13 @@ function resolveResourceLimits(value: unknown): ResourceLimits | undefined {
     limits[key as keyof ResourceLimits] = limit;
   }
   return limits;
+}
+
+/** A count, or `'auto'` (from `GET /gateway/bot` at start). */
+function resolveShards(value: unknown): number | 'auto' {
+  if (value === 'auto') return value;
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value))) throw invalidOption("Expected `shards` to be 'auto' or an integer from 1 to 1024");
+  return integerOption('shards', value, DEFAULT_OPTIONS.shards, 1, MAX_SHARDS);
 }
 
 /** The webhook transport is one listener: `shards` may only say so. */
@@ -223,7 +235,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     secret,
     intents,
     transport,
-    shards: transport.kind === 'webhook' ? webhookShards(input.shards) : integerOption('shards', input.shards, DEFAULT_OPTIONS.shards, 1, 1024),
+    shards: transport.kind === 'webhook' ? webhookShards(input.shards) : resolveShards(input.shards),
     endpoints: resolveEndpoints(input.endpoints),
     timeouts: resolveTimeouts(input.timeouts),
     restart,

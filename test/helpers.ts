@@ -25,7 +25,7 @@ export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnec
   const timeouts = { ...FAST.timeouts, ...options.timeouts };
   return new ThreadRunner({
     workerFile,
-    concurrency: options.shards ?? 1,
+    concurrency: typeof options.shards === 'number' ? options.shards : 1,
     resourceLimits: options.resourceLimits,
     watchdogMs: timeouts.watchdogMs,
     controlMs: timeouts.controlMs,

@@ -98,6 +98,11 @@ describe('accepted values', () => {
     expect(resolveOptions({ ...VALID, endpoints: { api: 'https://sandbox.api.sgroup.qq.com//' } }).endpoints.api).toBe('https://sandbox.api.sgroup.qq.com');
   });
 
+  it("accepts shards: 'auto' (the count comes from GET /gateway/bot at start)", () => {
+    expect(resolveOptions({ ...VALID, shards: 'auto' }).shards).toBe('auto');
+    expect(resolveOptions({ ...VALID, shards: 1_024 }).shards).toBe(1_024);
+  });
+
   it('accepts maxDelayMs equal to minDelayMs', () => {
     expect(resolveOptions({ ...VALID, restart: { minDelayMs: 1_000, maxDelayMs: 1_000 } }).restart).toMatchObject({ minDelayMs: 1_000, maxDelayMs: 1_000 });
   });
@@ -140,6 +145,10 @@ const BAD_OPTIONS: { name: string; input: unknown }[] = [
   { name: 'shards 0', input: { ...VALID, shards: 0 } },
   { name: 'negative shards', input: { ...VALID, shards: -1 } },
   { name: 'shards above 1024', input: { ...VALID, shards: 1_025 } },
+  { name: 'non-integer shards', input: { ...VALID, shards: 1.5 } },
+  { name: "shards 'Auto'", input: { ...VALID, shards: 'Auto' } },
+  { name: 'shards as a numeric string', input: { ...VALID, shards: '4' } },
+  { name: "shards 'auto' with the webhook transport", input: { ...VALID, transport: { kind: 'webhook' }, shards: 'auto' } },
   { name: 'dedupeWindow 0', input: { ...VALID, dedupeWindow: 0 } },
   { name: 'maxPayloadBytes below 1 KiB', input: { ...VALID, maxPayloadBytes: 1_023 } },
   { name: 'resourceLimits not an object', input: { ...VALID, resourceLimits: 64 } },

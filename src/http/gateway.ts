@@ -45,6 +45,8 @@ export function readGatewayBot(body: unknown): GatewayBotReading | undefined {
 
 interface GatewayFetchResult {
   url: string;
+  /** The recommended shard count; `undefined` when not reported. */
+  shards: number | undefined;
   /** `undefined` when the answer has no `session_start_limit`. */
   remaining: number | undefined;
   resetAfterMs: number | undefined;
@@ -74,5 +76,5 @@ export async function fetchGatewayBot(apiBase: string, accessToken: string, appI
   if (info === undefined) {
     throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'GET /gateway/bot answered without a gateway url', { retryable: true, details: { status: res.status } });
   }
-  return { url: info.url, remaining: info.remaining, resetAfterMs: info.resetAfterMs, maxConcurrency: info.maxConcurrency };
+  return { url: info.url, shards: info.shards, remaining: info.remaining, resetAfterMs: info.resetAfterMs, maxConcurrency: info.maxConcurrency };
 }

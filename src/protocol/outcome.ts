@@ -1,4 +1,4 @@
-import type { WireError } from '../errors.js';
+import { ErrorCodes, toWire, type WireError } from '../errors.js';
 
 /**
  * Where a connection attempt was when it ended. `token` is before any attempt (the access token could not be
@@ -39,3 +39,14 @@ export type Outcome =
   | { kind: 'worker-died'; phase: Phase; error: WireError; cause: 'crashed' | 'hung' | 'terminated' | 'bootstrap'; reason: string };
 
 export type OutcomeKind = Outcome['kind'];
+
+/**
+ * How a failed `GET /gateway/bot` ends an attempt: a timeout in phase `gateway`, else `connect-failed` (a 401
+ * says the access token was refused, so the token is refreshed once). Shared by the worker's attempt and the
+ * main thread's `shards: 'auto'` fetch, so both take the same decision.
+ */
+export function gatewayFetchFailed(err: unknown, timeoutMs: number): Outcome {
+  const wire = toWire(err);
+  if (wire.code === ErrorCodes.HTTP_TIMEOUT) return { kind: 'timeout', phase: 'gateway', ms: timeoutMs, reason: wire.message };
+  return { kind: 'connect-failed', phase: 'gateway', error: wire, authRejected: wire.details.status === 401, reason: wire.message };
+}

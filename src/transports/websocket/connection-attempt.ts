@@ -3,7 +3,7 @@ import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
-import type { Outcome, Phase } from '../../protocol/outcome.js';
+import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
 import type { GatewayFrame, HelloData, ReadyData } from '../../protocol/payloads.js';
 import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
 
@@ -119,13 +119,7 @@ export class ConnectionAttempt {
         this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null });
       } catch (err) {
         if (this.#done) return;
-        const wire = toWire(err);
-        if (wire.code === ErrorCodes.HTTP_TIMEOUT) {
-          this.#finish({ kind: 'timeout', phase: 'gateway', ms: task.timeouts.httpMs, reason: wire.message }, 'terminate');
-        } else {
-          const authRejected = wire.details.status === 401;
-          this.#finish({ kind: 'connect-failed', phase: 'gateway', error: wire, authRejected, reason: wire.message }, 'terminate');
-        }
+        this.#finish(gatewayFetchFailed(err, task.timeouts.httpMs), 'terminate');
         return;
       }
     }

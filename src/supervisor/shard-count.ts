@@ -1,0 +1,78 @@
+import { ErrorCodes, QQBotError, toWire } from '../errors.js';
+import { fetchGatewayBot } from '../http/gateway.js';
+import type { ResolvedOptions } from '../options.js';
+import { decide, type DecisionHistory } from '../protocol/close-codes.js';
+import { gatewayFetchFailed, type Outcome } from '../protocol/outcome.js';
+import { sleep } from '../util/abort.js';
+import { RestartPolicy } from './restart-policy.js';
+import type { TokenSource } from './shard-supervisor.js';
+
+/** The highest shard count the connector runs (the `shards` option's bound). */
+export const MAX_SHARDS = 1024;
+
+/** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
+export interface ShardPlan {
+  shards: number;
+  /** `session_start_limit.max_concurrency`, for the identify gate; `undefined` when not reported. */
+  maxConcurrency: number | undefined;
+}
+
+export interface ShardCountContext {
+  options: Pick<ResolvedOptions, 'appId' | 'endpoints' | 'timeouts' | 'restart'>;
+  tokens: TokenSource;
+  /** Each failed try, retryable, for the host's `'error'` listeners (no shard exists yet to show it in `status()`). */
+  onError: (error: QQBotError) => void;
+  /** `close()`: stop waiting. */
+  signal: AbortSignal;
+  /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * `shards: 'auto'`: the count `GET /gateway/bot` recommends, read on the main thread with the connector's tokens.
+ * A failure is an Outcome like a shard attempt's, and the same `decide()` and restart backoff handle it: a
+ * transient failure is retried forever, refused credentials (or a 401 again after a token refresh) are fatal,
+ * and so is the opt-in `restart.giveUpAfterMs`. Resolves `undefined` when `signal` aborts; rejects only when fatal.
+ */
+export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan | undefined> {
+  const { options, tokens, signal } = ctx;
+  const now = ctx.now ?? Date.now;
+  const policy = new RestartPolicy(options.restart, ctx.random);
+  const history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
+  const giveUpAt = now() + options.restart.giveUpAfterMs;
+  let rejected: string | undefined;
+  while (!signal.aborted) {
+    let token: string | undefined;
+    let outcome: Outcome;
+    let failure: QQBotError;
+    try {
+      token = rejected === undefined ? await tokens.get(signal) : await tokens.refresh(rejected, signal);
+      rejected = undefined;
+      const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
+      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1 && info.shards <= MAX_SHARDS) {
+        return { shards: info.shards, maxConcurrency: info.maxConcurrency };
+      }
+      throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      failure = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
+      outcome = token === undefined ? { kind: 'token-failed', phase: 'token', error: toWire(failure), reason: failure.message } : gatewayFetchFailed(failure, options.timeouts.httpMs);
+    }
+    const decision = decide(outcome, history);
+    if (decision.kind === 'fatal') throw decision.error;
+    if (decision.kind === 'stop') return undefined;
+    if (decision.refreshToken === true) {
+      rejected = token;
+      history.authFailures += 1;
+    }
+    ctx.onError(failure);
+    const delayMs = Math.max(policy.next(now(), false).delayMs, decision.delayMs ?? 0);
+    if (!(await sleep(Math.min(delayMs, Math.max(giveUpAt - now(), 0)), signal))) return undefined;
+    if (now() >= giveUpAt) {
+      const ms = options.restart.giveUpAfterMs;
+      throw new QQBotError(ErrorCodes.GAVE_UP, `no shard count from GET /gateway/bot for ${ms} ms (restart.giveUpAfterMs)`, { cause: failure, details: { giveUpAfterMs: ms } });
+    }
+  }
+  return undefined;
+}
