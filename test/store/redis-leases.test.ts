@@ -61,7 +61,8 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
   const waiting = new AbortController();
   aborts.push(waiting);
   let bGot = false;
-  const bLease = b.leases?.acquire(0, waiting.signal).then((l) => ((bGot = l !== undefined), l));
+  let standbys = 0;
+  const bLease = b.leases?.acquire(0, waiting.signal, () => (standbys += 1)).then((l) => ((bGot = l !== undefined), l));
   await a.save(0, CHECKPOINT);
   await expect(b.save(0, { ...CHECKPOINT, seq: 99 })).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST, retryable: true });
   expect(await b.load(0)).toEqual(CHECKPOINT);
@@ -72,6 +73,8 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(bGot).toBe(false);
+  // Told once that it is a standby, however many tries found the lease taken.
+  expect(standbys).toBe(1);
   waiting.abort();
   expect(await bLease).toBeUndefined();
 });
@@ -126,14 +129,16 @@ it('a holder that cannot renew (Redis gone) gives the shard up before the lease 
   }
 });
 
-it('lease.maxShards: a process holds at most that many shards', async () => {
+it('lease.maxShards: a process holds at most that many shards; past it, the shard is a standby', async () => {
   const a = processStore({ ttlMs: 2_000, maxShards: 1 });
   const lease0 = await acquire(a, 0);
   const signal = new AbortController();
   aborts.push(signal);
   let second: ShardLease | undefined;
-  const pending = a.leases?.acquire(1, signal.signal).then((l) => (second = l));
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  let standby!: () => void;
+  const isStandby = new Promise<void>((resolve) => (standby = resolve));
+  const pending = a.leases?.acquire(1, signal.signal, standby).then((l) => (second = l));
+  await isStandby;
   expect(second).toBeUndefined();
   await lease0.release();
   await pending;
