@@ -88,10 +88,13 @@ class FakeSession {
   /**
    * @param index - 1-based creation counter, used in the id and in default event ids.
    * @param replayLimit - events kept for replay.
+   * @param shard - the shard its Identify named.
    */
   constructor(
     readonly index: number,
     readonly replayLimit: number,
+    /** The `shard` its Identify named, `[index, count]`. */
+    readonly shard: readonly [number, number],
   ) {}
 
   /** `session-<index>`. */
@@ -366,7 +369,7 @@ export class FakeGateway {
     if (((intents & ~this.host.allowedIntents) >>> 0) !== 0) return conn.close(4014, 'disallowed intent');
     const [index, total] = shard;
     if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total) return conn.close(4010, 'invalid shard');
-    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit);
+    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit, [index, total]);
     this.sessions.push(session);
     this.#byId.set(session.id, session);
     this.current = session;

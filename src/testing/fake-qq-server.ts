@@ -145,7 +145,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** Every session created over the fake's life, oldest first (snapshots). */
   get sessions(): ReadonlyArray<FakeSessionInfo> {
-    return this.#gateway.sessions.map((s) => ({ id: s.id, lastSeq: s.lastSeq, resumable: s.resumable }));
+    return this.#gateway.sessions.map((s) => ({ id: s.id, shard: s.shard, lastSeq: s.lastSeq, resumable: s.resumable, delivering: s.bound?.delivering === true }));
   }
 
   /** Events dispatched by {@link FakeQQServer.dispatch} and {@link FakeQQServer.emitEvents} over the fake's life. */
@@ -549,7 +549,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         this.#signal('gatewayBot');
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
-        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: 14_400_000, max_concurrency: 1 };
+        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: 14_400_000, max_concurrency: this.#options.maxConcurrency };
         let gatewayUrl = this.gatewayUrl;
         if (this.#gatewayUrlOverride.n > 0) {
           this.#gatewayUrlOverride.n -= 1;

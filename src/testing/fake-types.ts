@@ -58,6 +58,12 @@ export interface FakeQQServerOptions {
    */
   sessionStartRemaining?: number;
   /**
+   * `session_start_limit.max_concurrency` answered by `GET /gateway/bot`: sessions that may start per 5 s. The
+   * fake does not enforce it; `stats.identifies` (with `at`) shows whether a client kept to it.
+   * @defaultValue `1`
+   */
+  maxConcurrency?: number;
+  /**
    * The fake's clock in epoch ms: token expiry and the `at` of recorded identifies and resumes.
    * @defaultValue `Date.now`
    */
@@ -76,6 +82,7 @@ const FAKE_DEFAULTS = {
   allowedIntents: 0xffff_ffff,
   shards: 1,
   sessionStartRemaining: 1000,
+  maxConcurrency: 1,
 } as const satisfies Required<Omit<FakeQQServerOptions, 'now'>>;
 
 /** Every key of {@link FakeQQServerOptions}: the defaults name all but `now`. */
@@ -138,10 +145,14 @@ export interface FakeQQServerStats {
 export interface FakeSessionInfo {
   /** `session-<k>`, k counting from 1. */
   readonly id: string;
+  /** The `shard` its Identify named, `[index, count]`. */
+  readonly shard: readonly [number, number];
   /** The last seq given out in the session (READY and RESUMED take one too). */
   readonly lastSeq: number;
   /** False once {@link FakeQQServer.invalidateSessions} forgot it. */
   readonly resumable: boolean;
+  /** A socket is bound to it and receives its dispatches right now (READY or RESUMED was sent on it). */
+  readonly delivering: boolean;
 }
 
 /** Options of {@link FakeQQServer.dispatch}. */
@@ -228,6 +239,7 @@ export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOp
     allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
     shards: intAtLeast('shards', options.shards ?? d.shards, 1),
     sessionStartRemaining: intAtLeast('sessionStartRemaining', options.sessionStartRemaining ?? d.sessionStartRemaining, 0),
+    maxConcurrency: intAtLeast('maxConcurrency', options.maxConcurrency ?? d.maxConcurrency, 1),
     now: options.now ?? Date.now,
   };
 }

@@ -157,7 +157,7 @@ describe('FakeQQServer HTTP', () => {
   });
 
   it('answers /gateway/bot only with a valid token', async () => {
-    const fake = await startFake({ shards: 2, sessionStartRemaining: 7 });
+    const fake = await startFake({ shards: 2, sessionStartRemaining: 7, maxConcurrency: 3 });
     const missing = await get(`${fake.endpoints.api}/gateway/bot`);
     expect(missing).toEqual({ status: 401, json: { code: 11244, message: 'token not exist or expire' } });
     expect((await get(`${fake.endpoints.api}/gateway/bot`, 'forged')).status).toBe(401);
@@ -166,7 +166,7 @@ describe('FakeQQServer HTTP', () => {
     const ok = await get(`${fake.endpoints.api}/gateway/bot`, tok);
     expect(ok).toEqual({
       status: 200,
-      json: { url: fake.gatewayUrl, shards: 2, session_start_limit: { total: 1000, remaining: 7, reset_after: 14_400_000, max_concurrency: 1 } },
+      json: { url: fake.gatewayUrl, shards: 2, session_start_limit: { total: 1000, remaining: 7, reset_after: 14_400_000, max_concurrency: 3 } },
     });
     expect(await get(`${fake.url}/gateway`, tok)).toEqual({ status: 200, json: { url: fake.gatewayUrl } });
     expect(fake.stats.gatewayBotCalls).toBe(3);
@@ -262,7 +262,7 @@ describe('FakeQQServer gateway', () => {
     });
     expect(await identified).toEqual([{ shard: [0, 1], intents: 1 << 25 }]);
     expect(fake.stats.identifies).toEqual([{ token: `QQBot ${tok}`, intents: 1 << 25, shard: [0, 1], at: expect.any(Number) }]);
-    expect(fake.sessions).toEqual([{ id: 'session-1', lastSeq: 1, resumable: true }]);
+    expect(fake.sessions).toEqual([{ id: 'session-1', shard: [0, 1], lastSeq: 1, resumable: true, delivering: true }]);
 
     expect(fake.dispatch('C2C_MESSAGE_CREATE', { content: 'hi' })).toBe(2);
     expect(await client.next()).toEqual({ op: 0, s: 2, t: 'C2C_MESSAGE_CREATE', id: 'evt-1-2', d: { content: 'hi' } });
@@ -340,7 +340,7 @@ describe('FakeQQServer gateway', () => {
     expect(await client.next()).toEqual({ op: 9, d: false });
 
     fake.invalidateSessions();
-    expect(fake.sessions).toEqual([{ id: sessionId, lastSeq: 1, resumable: false }]);
+    expect(fake.sessions).toEqual([{ id: sessionId, shard: [0, 1], lastSeq: 1, resumable: false, delivering: true }]);
     const other = await connect(fake);
     other.send({ op: 6, d: { token: `QQBot ${tok}`, session_id: sessionId, seq: 1 } });
     expect(await other.next((f) => f.op !== 10)).toEqual({ op: 9, d: false });
