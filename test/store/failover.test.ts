@@ -25,7 +25,9 @@ async function pair(
   const holder = new HostProcess(config);
   await holder.until(has('ready'), 15_000, 'READY on the first process');
   const standby = new HostProcess(config);
-  await standby.until(has('started'), 15_000, 'the standby to start');
+  // Its start() resolves as soon as it found the lease held: a hot standby is up (and healthy) while it waits.
+  await standby.until(has('up'), 15_000, 'the standby to be up');
+  expect(standby.records.find((r) => r.kind === 'up')).toMatchObject({ states: ['standby'], ok: true });
   return { fake, holder, standby };
 }
 

@@ -6,7 +6,7 @@ const HOST = fileURLToPath(new URL('../fixtures/store-host.js', import.meta.url)
 
 /** One line the host wrote (see test/fixtures/store-host.js). */
 export interface HostRecord {
-  kind: 'started' | 'dispatch' | 'ready' | 'resumed' | 'error' | 'fatal' | 'start-failed';
+  kind: 'started' | 'up' | 'status' | 'dispatch' | 'ready' | 'resumed' | 'error' | 'fatal' | 'start-failed';
   shard?: number;
   seq?: number;
   n?: number;
@@ -14,6 +14,9 @@ export interface HostRecord {
   sessionId?: string;
   code?: string;
   message?: string;
+  /** `up` (start() resolved) and `status`: each shard's state, and `health().ok`. */
+  states?: string[];
+  ok?: boolean;
   /** Date.now() in the host when it wrote the line. */
   at: number;
 }
@@ -29,7 +32,7 @@ export class HostProcess {
   readonly #waiters = new Set<() => void>();
 
   constructor(config: object) {
-    this.child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(this);
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       this.records.push(JSON.parse(line) as HostRecord);
@@ -72,6 +75,15 @@ export class HostProcess {
       this.#waiters.add(check);
       check();
     });
+  }
+
+  /** The host's answer to `status` on its stdin: each shard's state and `health().ok`, right now. */
+  async status(timeoutMs = 10_000): Promise<{ states: string[]; ok: boolean }> {
+    const from = this.records.length;
+    this.child.stdin?.write('status\n');
+    await this.until((r) => r.slice(from).some((x) => x.kind === 'status'), timeoutMs, 'a status line');
+    const answer = this.records.slice(from).find((x) => x.kind === 'status') as HostRecord;
+    return { states: answer.states ?? [], ok: answer.ok === true };
   }
 
   /** Sends `signal` and, for one that ends the process, waits until it is gone. */
