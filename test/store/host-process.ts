@@ -59,22 +59,37 @@ export class HostProcess {
         if (predicate(this.records)) {
           done();
           resolve();
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        } else if (this.exitedNow()) {
           done();
-          reject(new Error(`the host exited before ${what}; stderr: ${this.#stderr}; last: ${JSON.stringify(this.records.slice(-3))}`));
+          reject(new Error(`the host exited before ${what}; ${this.tail()}`));
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.#stderr}; last: ${JSON.stringify(this.records.slice(-3))}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.tail()}`));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
-        this.#waiters.delete(check);
+        unwatch();
       };
-      this.#waiters.add(check);
+      const unwatch = this.watch(check);
       check();
     });
+  }
+
+  /** Calls `check` after each line the host writes, and when it exits; returns the function that stops it. */
+  watch(check: () => void): () => void {
+    this.#waiters.add(check);
+    return () => this.#waiters.delete(check);
+  }
+
+  exitedNow(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Its stderr and last lines, for a failure message. */
+  tail(): string {
+    return `stderr: ${this.#stderr}; last: ${JSON.stringify(this.records.slice(-3))}`;
   }
 
   /** The host's answer to `status` on its stdin: each shard's state and `health().ok`, right now. */
@@ -92,6 +107,30 @@ export class HostProcess {
     this.child.kill(signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await this.exited;
   }
+}
+
+/**
+ * Resolves once `predicate()` holds, checked after each line any of `hosts` writes (a condition over a fleet);
+ * rejects after `timeoutMs`.
+ */
+export function untilFleet(hosts: readonly HostProcess[], predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!predicate()) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${hosts.map((h) => h.tail()).join(' | ')}`));
+    }, timeoutMs);
+    const unwatch = hosts.map((h) => h.watch(check));
+    const done = (): void => {
+      clearTimeout(timer);
+      unwatch.forEach((stop) => stop());
+    };
+    check();
+  });
 }
 
 /** For afterEach: SIGKILLs (after SIGCONT, for a stopped one) every host still running, and waits for each. */
