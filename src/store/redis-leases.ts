@@ -15,7 +15,8 @@ export interface LeaseOptions {
    */
   ttlMs?: number;
   /**
-   * The most shards this process holds at once (fleet sharding); the rest are left to other processes.
+   * The most shards this process holds at once (fleet sharding): the rest are left to other processes, and this
+   * process is a `'standby'` for them (it takes one over when it has room and the holder died).
    * @defaultValue no limit
    */
   maxShards?: number;
