@@ -1,7 +1,9 @@
 // bench/checkpoint: what durable checkpoints cost the event path. The same burst of events (burst-gateway.js,
 // its own thread) through a connector with the default in-memory store and through one with a
 // RedisSessionStore on 127.0.0.1:6379, both with default options, interleaved; medians of several runs.
-// Target: Redis / memory ≥ 0.9 (the event path never waits on the store).
+// Target: Redis / memory ≥ 0.9 (the event path never waits on the store). On a shared machine the events/s of one
+// run swing by ±30 % with the neighbours' load, so each run also reports the CPU it cost per event — this process
+// (every thread) plus the Redis server's own (INFO cpu) — which other processes' load barely moves.
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +24,14 @@ const SAMPLE = {
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-async function eventsPerSec(count, store) {
+/** The Redis server's CPU seconds so far (user + sys), from INFO cpu. */
+async function redisCpuSeconds(client) {
+  const info = await client.info('cpu');
+  const field = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+async function eventsPerSec(count, store, probe) {
   const gateway = new Worker(new URL('./burst-gateway.js', import.meta.url), { workerData: { count, sample: SAMPLE } });
   const [{ endpoints }] = await once(gateway, 'message');
   const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints, ...(store ? { store } : {}) });
@@ -33,14 +42,18 @@ async function eventsPerSec(count, store) {
     if (++received === count) resolveDone();
   });
   await bot.start();
+  const redis0 = await redisCpuSeconds(probe);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   gateway.postMessage('go');
   await done;
   const rate = count / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUsPerEvent = (cpu.user + cpu.system + ((await redisCpuSeconds(probe)) - redis0) * 1e6) / count;
   await bot.close();
   gateway.postMessage('close');
   await once(gateway, 'exit');
-  return rate;
+  return { rate, cpuUsPerEvent };
 }
 
 async function deleteUnder(prefix) {
@@ -50,32 +63,41 @@ async function deleteUnder(prefix) {
   client.destroy();
 }
 
-export async function run({ runs = 5, count = 50_000 } = {}) {
+export async function run({ runs = 7, count = 200_000 } = {}) {
   const prefix = `qqbot-bench:${randomBytes(4).toString('hex')}:`;
   const memory = [];
   const redis = [];
-  const withRedis = () => eventsPerSec(count, new RedisSessionStore({ url: REDIS_URL, prefix }));
+  const probe = createClient({ url: REDIS_URL });
+  await probe.connect();
+  const withMemory = () => eventsPerSec(count, undefined, probe);
+  const withRedis = () => eventsPerSec(count, new RedisSessionStore({ url: REDIS_URL, prefix }), probe);
   try {
     // One untimed round of each first (JIT warm-up), then interleaved so both see the same machine load.
-    await eventsPerSec(count);
+    await withMemory();
     await deleteUnder(prefix);
     await withRedis();
     for (let i = 0; i < runs; i++) {
-      memory.push(await eventsPerSec(count));
+      memory.push(await withMemory());
       // Each run starts a new session: a stored one would be RESUMEd against a gateway that does not know it.
       await deleteUnder(prefix);
       redis.push(await withRedis());
     }
   } finally {
     await deleteUnder(prefix);
+    probe.destroy();
   }
+  const rates = (side) => median(side.map((r) => r.rate));
+  const cpu = (side) => median(side.map((r) => r.cpuUsPerEvent));
   return {
     name: 'checkpoint',
     runs,
     eventsPerRun: count,
-    memoryEventsPerSec: Math.round(median(memory)),
-    redisEventsPerSec: Math.round(median(redis)),
-    ratio: round(median(redis) / median(memory), 3),
+    memoryEventsPerSec: Math.round(rates(memory)),
+    redisEventsPerSec: Math.round(rates(redis)),
+    ratio: round(rates(redis) / rates(memory), 3),
+    memoryCpuUsPerEvent: round(cpu(memory), 2),
+    redisCpuUsPerEvent: round(cpu(redis), 2),
+    cpuRatio: round(cpu(memory) / cpu(redis), 3),
     target: '≥ 0.9',
   };
 }
