@@ -250,7 +250,7 @@ export class WebhookRequestHandler {
     if ('refusal' in checked) return this.#refuse(res, checked.refusal);
     const body = await readBody(req, checked.limit);
     if (body === null) return this.#refuse(res, 'too-large');
-    if (checked.signed && !verifyWebhook(this.#checks.publicKey, header(req, 'x-signature-timestamp')!, body, header(req, 'x-signature-ed25519'))) {
+    if (checked.signed && !(await verifyWebhook(this.#checks.publicKey, header(req, 'x-signature-timestamp')!, body, header(req, 'x-signature-ed25519')))) {
       return this.#refuse(res, 'signature');
     }
     let text: string;
