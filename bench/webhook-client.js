@@ -1,6 +1,6 @@
 // Load generator for bench/webhook.js, in its own thread so the server side has the main thread to itself.
 // Every request is signed before the clock starts (the platform signs, not the bot); then `concurrency`
-// keep-alive lanes POST them back to back. Reports the elapsed time and the statuses seen.
+// keep-alive lanes POST them back to back. Reports the elapsed time, the process's CPU time and the statuses seen.
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { signWebhook, webhookKeyPair } from '../dist/src/transports/webhook/signature.js';
@@ -49,11 +49,14 @@ parentPort.on('message', async ({ url }) => {
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, lane));
   const ms = performance.now() - t0;
+  // The whole process's CPU (every thread: this one, the server's, libuv's pool) in the timed window only.
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
-  parentPort.postMessage({ ms, statuses });
+  parentPort.postMessage({ ms, cpuMicros: cpu.user + cpu.system, statuses });
   // Fresh ids for the next round: the connector would drop repeated ones as duplicates.
   requests = prepare();
 });
