@@ -62,6 +62,13 @@ it('a 401 from GET /gateway/bot refreshes the token once; a second 401 is fatal'
   expect(fake.stats.tokenCalls).toBe(2);
 });
 
+it('the opt-in restart.giveUpAfterMs ends the wait for the count with a fatal QQBOT_GAVE_UP', async () => {
+  const { fake, bot, fatals } = await setup({}, { restart: { minDelayMs: 10, maxDelayMs: 50, giveUpAfterMs: 300 } });
+  fake.failGatewayBot(1_000, 503);
+  await expect(bot.start()).rejects.toMatchObject({ code: 'QQBOT_GAVE_UP', cause: { code: 'QQBOT_GATEWAY_UNAVAILABLE' } });
+  expect(fatals.map((e) => e.code)).toEqual(['QQBOT_GAVE_UP']);
+});
+
 it('close() while the count is being retried rejects start() with QQBOT_CLOSED', async () => {
   const { fake, bot } = await setup();
   fake.hangGatewayBot(100);
