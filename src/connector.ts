@@ -189,7 +189,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     const plan = await this.#shardPlan();
     const count = plan.shards;
-    const runner = this.#newRunner(count);
+    // A fleet member never runs more than `lease.maxShards` at once: no threads for the shards it stands by for.
+    const runner = this.#newRunner(Math.min(count, this.#store.leases?.maxShards ?? count));
     this.#runner = runner;
     const sink = this.#sink();
     const store = this.#store;
@@ -250,12 +251,13 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return plan;
   }
 
-  #newRunner(count: number): AttemptRunner {
+  /** `concurrency`: the attempts that may run at once (the thread pool keeps one more, warm). */
+  #newRunner(concurrency: number): AttemptRunner {
     const o = this.#options;
     if (o.runner === 'in-process') return new InProcessRunner();
     if (o.runner !== 'thread') return o.runner;
     return new ThreadRunner({
-      concurrency: count,
+      concurrency,
       resourceLimits: o.resourceLimits,
       watchdogMs: o.timeouts.watchdogMs,
       controlMs: o.timeouts.controlMs,

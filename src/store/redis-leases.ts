@@ -165,7 +165,7 @@ class RedisShardLease implements ShardLease {
 export class RedisLeases implements ShardLeases {
   readonly #redis: RedisConnection;
   readonly #ttlMs: number;
-  readonly #maxShards: number;
+  readonly maxShards: number;
   readonly #owner = randomBytes(6).toString('hex');
   readonly #held = new Map<number, RedisShardLease>();
   /** Acquisitions in flight. */
@@ -176,7 +176,7 @@ export class RedisLeases implements ShardLeases {
     this.#redis = redis;
     this.identifyGate = new RedisIdentifyGate(redis);
     this.#ttlMs = options.ttlMs;
-    this.#maxShards = options.maxShards;
+    this.maxShards = options.maxShards;
   }
 
   /** The lease this process holds on `shard` right now, if it still surely holds it. */
@@ -201,7 +201,7 @@ export class RedisLeases implements ShardLeases {
     };
     while (!signal.aborted) {
       // Counted before the round trip: shards acquiring at once must not all pass the limit.
-      if (this.#held.size + this.#claiming < this.#maxShards) {
+      if (this.#held.size + this.#claiming < this.maxShards) {
         this.#claiming += 1;
         const sentAt = performance.now();
         // `null`: another process holds it; `undefined`: Redis did not answer (nobody is known to hold it).

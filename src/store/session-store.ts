@@ -41,6 +41,8 @@ export interface ShardLeases {
    * then on this process is a standby for the shard (a store it cannot reach does not make it one).
    */
   acquire(shard: number, signal: AbortSignal, onStandby?: () => void): Promise<ShardLease | undefined>;
+  /** The most shards this process holds at once (`lease.maxShards`; `Number.MAX_SAFE_INTEGER` without a limit). */
+  readonly maxShards: number;
   /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */
   readonly identifyGate: FleetIdentifyGate;
 }
