@@ -21,7 +21,7 @@ afterEach(async () => {
 
 describe('fetchGatewayBot', () => {
   it('reads the url and the session start limit', async () => {
-    expect(await fetchGatewayBot(host.url, token, 'app-1', 2_000)).toEqual({ url: GATEWAY, remaining: 999, resetAfterMs: 14_400_000, maxConcurrency: 1 });
+    expect(await fetchGatewayBot(host.url, token, 'app-1', 2_000)).toEqual({ url: GATEWAY, shards: 1, remaining: 999, resetAfterMs: 14_400_000, maxConcurrency: 1 });
     expect(host.rest.requests[0]).toMatchObject({ method: 'GET', path: '/gateway/bot', headers: expect.objectContaining({ 'x-union-appid': 'app-1' }) });
   });
 
