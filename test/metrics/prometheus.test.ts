@@ -5,6 +5,7 @@ import type { QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
 import { CHANNEL_NAMES } from '../../src/metrics/channels.js';
 import { registerMetrics, type RegisteredMetrics } from '../../src/metrics/index.js';
+import { valueOf } from './metric-value.js';
 import { codeOf, collect, nextEvent, untilCount, useFakeQQ } from '../helpers.js';
 
 const env = useFakeQQ();
@@ -19,18 +20,6 @@ function register(options?: Parameters<typeof registerMetrics>[0]): RegisteredMe
   const handle = registerMetrics(options);
   handles.push(handle);
   return handle;
-}
-
-/** The sum of `name`'s series (a histogram's: its `suffix` series) whose labels include `labels`; 0 when none. */
-async function valueOf(registry: Registry, name: string, labels: Record<string, string | number>, suffix = ''): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`${name} is not registered`);
-  // A histogram's values name their series (`_count`, `_sum`, `_bucket`); prom-client's type leaves that out.
-  const { values } = (await metric.get()) as { values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }> };
-  return values
-    .filter((v) => (suffix === '' ? v.metricName === undefined : v.metricName === `${name}${suffix}`))
-    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === String(want)))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe('registerMetrics with a real connector (default restart options)', () => {

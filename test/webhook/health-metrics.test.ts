@@ -8,6 +8,7 @@ import { CHANNEL_NAMES, type ChannelMessages } from '../../src/metrics/channels.
 import { registerMetrics, type RegisteredMetrics } from '../../src/metrics/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { collect, nextEvent, untilCount } from '../helpers.js';
+import { valueOf } from '../metrics/metric-value.js';
 import { APP_ID, SECRET } from './helpers.js';
 
 let bot: QQBotConnector | undefined;
@@ -25,17 +26,6 @@ afterEach(async () => {
   metrics = undefined;
   unsubscribe = undefined;
 });
-
-/** The sum of `name`'s series (a histogram's: its `suffix` series) whose labels include `labels`. */
-async function valueOf(registry: Registry, name: string, labels: Record<string, string | number>, suffix = ''): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`${name} is not registered`);
-  const { values } = (await metric.get()) as { values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }> };
-  return values
-    .filter((v) => (suffix === '' ? v.metricName === undefined : v.metricName === `${name}${suffix}`))
-    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === String(want)))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 describe('status(), health(), ready and metrics with the webhook transport (default options)', () => {
   it('reports the listener like a shard: ready once bound, resumed after a restart, counted on channels and in prom-client', async () => {
