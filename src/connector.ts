@@ -9,7 +9,6 @@ import type { ReplyableEvent } from './http/passive-reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
-import { invalidEventError, validateEvent } from './protocol/events/validate.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
 import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
@@ -117,7 +116,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const { host, delivery } = this.#webhookState();
     const refusals = new RefusalReport((error) => this.#report(error));
     // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
-    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame), refusals.count);
+    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem), refusals.count);
   }
 
   /**
@@ -210,24 +209,20 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /**
-   * The end of the delivery pipeline: a message without the fields handlers rely on (its id, …) is reported,
-   * never delivered; then `'dispatch'`, then the per-type listeners (`bot.on('GROUP_AT_MESSAGE_CREATE', …)`).
+   * The end of the delivery pipeline: `'dispatch'`, then the per-type listeners (`bot.on('GROUP_AT_MESSAGE_CREATE', …)`);
+   * an event without the fields handlers rely on (its id, …) was refused by the transport and is reported here.
    * Platform names are upper case, ours lower case: a platform event can never reach an 'error' listener.
    */
   #dispatchTarget(): DeliveryTarget {
     return {
       dispatch: (event: DispatchEvent) => {
-        const type = String(event.type);
-        const problem = validateEvent(type, event.data);
-        if (problem !== undefined) {
-          this.#report(invalidEventError({ type, seq: event.seq, id: event.id }, problem));
-          return undefined;
-        }
         const settled = this.#deliver('dispatch', event);
+        const type = String(event.type);
         if (this.listenerCount(type as keyof ConnectorEventMap) === 0 || !PLATFORM_EVENT_NAME.test(type)) return settled;
         const typed = this.#deliver(type as 'dispatch', event);
         return settled === undefined ? typed : typed === undefined ? settled : Promise.all([settled, typed]).then(() => undefined);
       },
+      refused: (error) => this.#report(error),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { EventBatch } from '../src/protocol/event-batch.js';
 import type { Outcome } from '../src/protocol/outcome.js';
 import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type HostMessage, type WorkerControl, type WorkerEvent } from '../src/protocol/worker-messages.js';
 import { createAttempt } from '../src/transports/attempts.js';
@@ -12,15 +13,13 @@ import { createAttempt } from '../src/transports/attempts.js';
 export default async function runAttempt(task: AttemptTask): Promise<Outcome> {
   const { events, control, version: _version, watchdog: slot, watchdogTickMs, ...spec } = task;
   // Events go out in batches, one postMessage per turn of the event loop: ws parses every frame of a socket
-  // read in one go, and one message per batch costs far less than one per event. Order is kept; End flushes
-  // at once so it is always last.
-  let batch: WorkerEvent[] = [];
+  // read in one go, and one message per batch costs far less than one per event; dispatches are packed (see
+  // EventBatch). Order is kept; End flushes at once so it is always last.
+  const batch = new EventBatch();
   let flushing: NodeJS.Immediate | undefined;
   const flush = (): void => {
     flushing = undefined;
-    if (batch.length === 0) return;
-    events.postMessage(batch);
-    batch = [];
+    if (!batch.empty) events.postMessage(batch.take());
   };
   const post = (event: WorkerEvent): void => {
     batch.push(event);

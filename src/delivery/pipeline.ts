@@ -1,5 +1,7 @@
+import type { QQBotError } from '../errors.js';
 import type { DispatchEvent } from '../events.js';
-import { publish } from '../metrics/channels.js';
+import { channels, publish } from '../metrics/channels.js';
+import { invalidEventError, type EventProblem } from '../protocol/events/validate.js';
 import type { GatewayFrame } from '../protocol/payloads.js';
 import { DedupeWindow } from './dedupe.js';
 
@@ -7,6 +9,8 @@ import { DedupeWindow } from './dedupe.js';
 export interface DeliveryTarget {
   /** Calls every `'dispatch'` listener, isolated; a promise only when some listener returned one. */
   dispatch(event: DispatchEvent): Promise<void> | undefined;
+  /** An event the transport's edge checks refused (`QQBOT_INVALID_EVENT`): reported, never delivered. */
+  refused(error: QQBotError): void;
 }
 
 /**
@@ -81,22 +85,30 @@ export class ShardDelivery {
 
   /**
    * One dispatch as its frame's JSON text (already parsed once by the transport, so valid JSON). `seq` < 0
-   * means the frame had none. Returns false when it was a duplicate and dropped.
+   * means the frame had none. `problem`: the transport's edge checks refused `d` (validateEvent): once past
+   * dedupe, the event is reported and acknowledged, never delivered. Returns false when it was a duplicate and
+   * dropped.
    */
-  deliver(seq: number, type: string, id: string | undefined, frame: string): boolean {
+  deliver(seq: number, type: string, id: string | undefined, frame: string, problem?: EventProblem): boolean {
     if (seq >= 0 && seq <= this.#seq) return this.#drop('seq');
     if (seq > this.#seq) this.#seq = seq;
     if (id !== undefined) {
       if (this.#ids.has(id)) return this.#drop('id');
       this.#ids.add(id);
     }
+    if (problem !== undefined) {
+      this.#target.refused(invalidEventError({ type, seq, id }, problem));
+      this.onDelivered?.(seq, id, undefined);
+      return true;
+    }
     const data = (JSON.parse(frame) as GatewayFrame).d;
     this.#delivered += 1;
-    // Typed by its `type` (src/protocol/events/); the target checks the data of known types.
+    // Typed by its `type` (src/protocol/events/); the transport checked the data of known types.
     const event = { shard: this.shard, seq, type, id, data } as DispatchEvent;
     if (this.#redelivering) event.redelivered = true;
     const settled = this.#target.dispatch(event);
-    publish('delivered', () => ({ shard: this.shard, type }));
+    // Checked here, not in publish(): no closure per event while nobody listens.
+    if (channels.delivered.hasSubscribers) channels.delivered.publish({ shard: this.shard, type });
     this.onDelivered?.(seq, id, settled);
     return true;
   }

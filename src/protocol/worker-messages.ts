@@ -1,9 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../errors.js';
+import type { EventProblem } from './events/validate.js';
 import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the runner refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 6;
+export const WORKER_PROTOCOL_VERSION = 7;
 
 /** Phase timeouts the attempt enforces (the watchdog is the runner's). */
 export interface AttemptTimeouts {
@@ -73,15 +74,19 @@ export const WorkerEventOp = {
    * one that dispatch was delivered (or dropped as a duplicate); the host answers {@link HostMessageOp.WebhookAck}.
    */
   WebhookAckRequest: 12,
+  /** Thread runner wire only: consecutive valid dispatches packed as one {@link DispatchRun}. */
+  DispatchRun: 13,
 } as const;
 
 export type WorkerEvent =
   | { op: typeof WorkerEventOp.Started; threadId: number; version: number }
   /**
    * `frame` is the dispatch's JSON text as received: copying a string across threads costs far less than
-   * cloning the parsed object, and the host parses `d` only for events that pass dedupe.
+   * cloning the parsed object, and the host parses `d` only for events that pass dedupe. `problem` is set when
+   * the transport's edge checks refused `d` (validateEvent, run where the frame was parsed): the host reports
+   * the event instead of delivering it.
    */
-  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string }
+  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string; problem?: EventProblem | undefined }
   | { op: typeof WorkerEventOp.Phase; phase: Phase }
   | { op: typeof WorkerEventOp.GatewayUrl; url: string; maxConcurrency: number | null }
   | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }

@@ -1,5 +1,6 @@
 import { MessageChannel, type ResourceLimits, type Worker } from 'node:worker_threads';
 import { ErrorCodes, QQBotError, errnoOf, toWire, type ErrorCode } from '../errors.js';
+import { unpackBatch, type WireEvent } from '../protocol/event-batch.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
 import {
   WORKER_PROTOCOL_VERSION,
@@ -132,9 +133,8 @@ class ThreadAttempt implements RunningAttempt {
     const watchdog = new Watchdog(options.watchdogMs);
     // Field by field: the spec was built that way, and the runner adds only its own plumbing.
     const task: AttemptTask = { ...spec, version: WORKER_PROTOCOL_VERSION, watchdog: watchdog.buffer, watchdogTickMs: watchdog.tickMs, events: events.port2, control: control.port2 };
-    events.port1.on('message', (batch: WorkerEvent[]) => {
-      for (const event of batch) this.#onWorkerEvent(event);
-    });
+    const onWorkerEvent = (event: WorkerEvent): void => this.#onWorkerEvent(event);
+    events.port1.on('message', (batch: WireEvent[]) => unpackBatch(batch, onWorkerEvent));
     watchdog.start((staleMs) => {
       this.#killedBy ??= 'hung';
       this.#onEvent({ op: WorkerEventOp.Debug, message: `worker event loop stalled for ${staleMs} ms; terminating it` });

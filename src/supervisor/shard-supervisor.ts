@@ -456,7 +456,7 @@ export class ShardSupervisor {
         if (record.sessionAt !== undefined && !record.live) this.#progress(record);
         // A process that woke from a pause past its lease must not deliver what its socket still holds.
         if (this.#lease !== undefined && !this.#lease.held()) return;
-        this.#ctx.delivery.deliver(e.seq, e.type, e.id, e.frame);
+        this.#ctx.delivery.deliver(e.seq, e.type, e.id, e.frame, e.problem);
         return;
       case WorkerEventOp.Heartbeat:
         this.#heartbeatLatencyMs = e.latencyMs;

@@ -52,6 +52,7 @@ function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: 
       h.delivered.push(e);
       return undefined;
     },
+    refused: (e) => (h.errors.push(e), changed()),
   });
   const sink: ShardSink = {
     ready: (e) => (h.ready.push(e), changed()),

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateEvent, type EventProblem } from '../../protocol/events/validate.js';
 import { OpCodes } from '../../protocol/opcodes.js';
 import { validationRequest, verifyWebhook, type ValidationRequest } from './signature.js';
 
@@ -48,6 +49,8 @@ export interface WebhookDispatch {
   seq: number;
   /** The body's JSON text as received. */
   frame: string;
+  /** Set when `d` failed the edge checks (validateEvent): the host reports the event instead of delivering it. */
+  problem: EventProblem | undefined;
 }
 
 export interface WebhookChecks {
@@ -273,7 +276,7 @@ export class WebhookRequestHandler {
     const { t, id } = payload;
     if (typeof t !== 'string' || (id !== undefined && typeof id !== 'string')) return this.#refuse(res, 'shape');
     const delivered = await within(
-      this.#tryDeliver({ type: t, id, seq: -1, frame: text }),
+      this.#tryDeliver({ type: t, id, seq: -1, frame: text, problem: validateEvent(t, payload.d) }),
       this.#checks.deliverTimeoutMs,
     );
     if (!delivered) return this.#refuse(res, 'undelivered');

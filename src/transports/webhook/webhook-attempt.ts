@@ -140,7 +140,7 @@ export class WebhookAttempt {
 
   #deliver(dispatch: WebhookDispatch): Promise<void> {
     const ref = this.#nextRef++;
-    this.#io.post({ op: WorkerEventOp.Dispatch, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, frame: dispatch.frame });
+    this.#io.post({ op: WorkerEventOp.Dispatch, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, frame: dispatch.frame, problem: dispatch.problem });
     this.#io.post({ op: WorkerEventOp.WebhookAckRequest, ref });
     return this.#await(this.#pendingAcks, ref);
   }

@@ -2,6 +2,7 @@ import WebSocket, { type RawData } from 'ws';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
+import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
 import type { GatewayFrame, HelloData, ReadyData } from '../../protocol/payloads.js';
@@ -279,7 +280,8 @@ export class ConnectionAttempt {
     }
     // Replay before RESUMED is progress: each event restarts the ready clock.
     if (this.#phase === 'ready') this.#deadline(this.#task.timeouts.readyMs);
-    this.#io.post({ op: WorkerEventOp.Dispatch, seq, type, id: frame.id, frame: text });
+    // Checked here, where `d` is parsed already: the host's thread then never parses it for the check.
+    this.#io.post({ op: WorkerEventOp.Dispatch, seq, type, id: frame.id, frame: text, problem: validateEvent(type, frame.d) });
   }
 
   #enterSession(): void {
