@@ -2,8 +2,8 @@ import type { QQBotError } from '../errors.js';
 import type { DispatchEvent } from '../events.js';
 import { channels, publish } from '../metrics/channels.js';
 import { invalidEventError, type EventProblem } from '../protocol/events/validate.js';
-import type { GatewayFrame } from '../protocol/payloads.js';
 import { DedupeWindow } from './dedupe.js';
+import { dispatchEvent } from './dispatch-event.js';
 
 /** Where delivered events go: the connector's isolated `'dispatch'` emit. */
 export interface DeliveryTarget {
@@ -15,8 +15,8 @@ export interface DeliveryTarget {
 
 /**
  * The delivery pipeline of one shard, fed by every transport: drops duplicates (by seq, then by event id),
- * parses `d`, and hands each event to the host's listeners in order. It owns the delivered `seq` — the main
- * thread's truth that a replacement attempt RESUMEs from — and the dedupe window.
+ * builds the event (its `data` parsed on first read) and hands it to the host's listeners, in order. It owns
+ * the delivered `seq` — the main thread's truth that a replacement attempt RESUMEs from — and the dedupe window.
  *
  * A transport without a session order (the webhook, whose requests may arrive concurrently) passes `seq` -1
  * and is deduplicated by event id alone.
@@ -101,10 +101,8 @@ export class ShardDelivery {
       this.onDelivered?.(seq, id, undefined);
       return true;
     }
-    const data = (JSON.parse(frame) as GatewayFrame).d;
     this.#delivered += 1;
-    // Typed by its `type` (src/protocol/events/); the transport checked the data of known types.
-    const event = { shard: this.shard, seq, type, id, data } as DispatchEvent;
+    const event = dispatchEvent(this.shard, seq, type, id, frame);
     if (this.#redelivering) event.redelivered = true;
     const settled = this.#target.dispatch(event);
     // Checked here, not in publish(): no closure per event while nobody listens.
