@@ -8,7 +8,9 @@ import { WorkerEventOp, type WorkerEvent } from './worker-messages.js';
 export interface DispatchRun {
   op: typeof WorkerEventOp.DispatchRun;
   seqs: number[];
-  types: string[];
+  /** Each event's type, as an index into `typeNames`: each name crosses (and is hashed on the host) once per run. */
+  types: number[];
+  typeNames: string[];
   ids: (string | undefined)[];
   frames: string[];
 }
@@ -34,12 +36,14 @@ export class EventBatch {
     }
     let run = this.#run;
     if (run === undefined) {
-      run = { op: WorkerEventOp.DispatchRun, seqs: [], types: [], ids: [], frames: [] };
+      run = { op: WorkerEventOp.DispatchRun, seqs: [], types: [], typeNames: [], ids: [], frames: [] };
       this.#run = run;
       this.#events.push(run);
     }
+    let type = run.typeNames.indexOf(event.type);
+    if (type === -1) type = run.typeNames.push(event.type) - 1;
     run.seqs.push(event.seq);
-    run.types.push(event.type);
+    run.types.push(type);
     run.ids.push(event.id);
     run.frames.push(event.frame);
   }
@@ -60,9 +64,9 @@ export function unpackBatch(batch: readonly WireEvent[], onEvent: (event: Worker
       onEvent(event);
       continue;
     }
-    const { seqs, types, ids, frames } = event;
+    const { seqs, types, typeNames, ids, frames } = event;
     for (let i = 0; i < seqs.length; i++) {
-      onEvent({ op: WorkerEventOp.Dispatch, seq: seqs[i] as number, type: types[i] as string, id: ids[i], frame: frames[i] as string });
+      onEvent({ op: WorkerEventOp.Dispatch, seq: seqs[i] as number, type: typeNames[types[i] as number] as string, id: ids[i], frame: frames[i] as string });
     }
   }
 }
