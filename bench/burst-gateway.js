@@ -43,7 +43,12 @@ const server = createServer((req, res) => {
 });
 
 let burst;
+// Upgraded sockets leave the server's bookkeeping: closed here, or a client waiting for a close answer (ws
+// waits 30 s) would keep this thread alive.
+const sockets = new Set();
 server.on('upgrade', (req, socket) => {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
   const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + GUID).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
   socket.write(hello);
@@ -64,6 +69,7 @@ server.listen(0, '127.0.0.1', () => {
 parentPort.on('message', (cmd) => {
   if (cmd === 'go') burst();
   if (cmd === 'close') {
+    for (const socket of sockets) socket.destroy();
     server.closeAllConnections();
     server.close();
     parentPort.close();

@@ -1,10 +1,13 @@
 // bench/throughput: events per second the host receives, and what each event costs the host's main thread, on
-// three paths reading the same events: raw postMessage from a thread (the floor of any thread isolation), a plain
-// in-process `ws` client on the host thread reading the same burst gateway (what a user would otherwise write),
-// and the connector with default options (burst gateway in its own thread → WebSocket → worker thread → events
-// port → host). Host-thread cost is the main thread's event-loop active time (performance.eventLoopUtilization)
-// per event. Several interleaved runs; medians reported.
+// four paths reading the same events: raw postMessage from a thread, one message per event (what naive thread
+// isolation costs), a plain in-process `ws` client on the host thread reading the same burst gateway (what a
+// user would otherwise write), and the connector with default options (burst gateway in its own thread →
+// WebSocket → worker thread → events port → host), once with a listener that only counts and once with one that
+// reads every `data` (parsed on first read). Host-thread cost per event, two ways: the main thread's event-loop
+// active time (performance.eventLoopUtilization: wall time, so it grows when the thread waits for a core) and
+// its CPU time (Linux: /proc schedstat of the main thread; null elsewhere). Interleaved runs; medians reported.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -14,15 +17,26 @@ import { median, round } from './stats.js';
 import { GROUP_MESSAGE_SAMPLE as SAMPLE } from './sample.js';
 
 
+/** CPU time of this (the main) thread in ns, or null where /proc does not tell it. */
+function mainThreadCpuNs() {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
 /** Calls `start`, waits for `done` (all `count` events arrived), and measures the rate and the host-thread time per event. */
 async function measure(count, start, done) {
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = mainThreadCpuNs();
   const t0 = performance.now();
   start();
   await done;
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = mainThreadCpuNs();
   const { active } = performance.eventLoopUtilization(elu0);
-  return { eventsPerSec: count / seconds, hostUsPerEvent: (active * 1000) / count };
+  return { eventsPerSec: count / seconds, hostUsPerEvent: (active * 1000) / count, hostCpuUsPerEvent: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / 1000 / count };
 }
 
 function counter(count) {
@@ -75,11 +89,13 @@ async function plainWs(count) {
   return result;
 }
 
-async function connector(count) {
+/** `readData`: the listener reads every event's `data`, so the host parses each one (what most handlers do). */
+async function connectorPath(count, readData) {
   const gateway = await startGateway(count);
   const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: gateway.endpoints });
   const { done, tick } = counter(count);
-  bot.on('dispatch', tick);
+  let sum = 0;
+  bot.on('dispatch', readData ? (e) => ((sum += e.data.n), tick()) : tick);
   await bot.start();
   const result = await measure(count, gateway.go, done);
   await bot.close();
@@ -87,7 +103,7 @@ async function connector(count) {
   return result;
 }
 
-const PATHS = { raw, plainWs, connector };
+const PATHS = { raw, plainWs, connector: (count) => connectorPath(count, false), connectorData: (count) => connectorPath(count, true) };
 
 export async function run({ runs = 5, count = 100_000 } = {}) {
   const results = Object.fromEntries(Object.keys(PATHS).map((name) => [name, []]));
@@ -97,8 +113,10 @@ export async function run({ runs = 5, count = 100_000 } = {}) {
     // Interleaved, so every path sees the same machine load.
     for (const [name, path] of Object.entries(PATHS)) results[name].push(await path(count));
   }
-  const summary = (rs) => ({ eventsPerSec: Math.round(median(rs.map((r) => r.eventsPerSec))), hostUsPerEvent: round(median(rs.map((r) => r.hostUsPerEvent)), 2) });
-  const [rawS, wsS, ours] = [summary(results.raw), summary(results.plainWs), summary(results.connector)];
+  const med = (rs, key) => (rs.some((r) => r[key] === null) ? null : round(median(rs.map((r) => r[key])), 2));
+  const summary = (rs) => ({ eventsPerSec: Math.round(median(rs.map((r) => r.eventsPerSec))), hostUsPerEvent: med(rs, 'hostUsPerEvent'), hostCpuUsPerEvent: med(rs, 'hostCpuUsPerEvent') });
+  const [rawS, wsS, ours, oursData] = [summary(results.raw), summary(results.plainWs), summary(results.connector), summary(results.connectorData)];
+  const ratio = (a, b) => (a === null || b === null ? null : round(a / b, 3));
   return {
     name: 'throughput',
     runs,
@@ -106,16 +124,26 @@ export async function run({ runs = 5, count = 100_000 } = {}) {
     raw: rawS,
     plainWs: wsS,
     connector: ours,
+    connectorReadingData: oursData,
     ratioToRaw: round(ours.eventsPerSec / rawS.eventsPerSec, 3),
     ratioToPlainWs: round(ours.eventsPerSec / wsS.eventsPerSec, 3),
     /** Host-thread time per event, connector ÷ plain ws client: ≤ 1 means isolation costs the host nothing extra. */
-    hostCostToPlainWs: round(ours.hostUsPerEvent / wsS.hostUsPerEvent, 3),
-    perRun: results.connector.map((r, i) => ({
-      connector: round(r.eventsPerSec, 0),
-      plainWs: round(results.plainWs[i].eventsPerSec, 0),
-      raw: round(results.raw[i].eventsPerSec, 0),
-      hostUs: [round(r.hostUsPerEvent, 2), round(results.plainWs[i].hostUsPerEvent, 2), round(results.raw[i].hostUsPerEvent, 2)],
-    })),
+    hostCostToPlainWs: ratio(ours.hostUsPerEvent, wsS.hostUsPerEvent),
+    hostCpuToPlainWs: ratio(ours.hostCpuUsPerEvent, wsS.hostCpuUsPerEvent),
+    /** The same with a listener that reads every `data` (the plain client parses every frame in any case). */
+    readingDataHostCostToPlainWs: ratio(oursData.hostUsPerEvent, wsS.hostUsPerEvent),
+    readingDataHostCpuToPlainWs: ratio(oursData.hostCpuUsPerEvent, wsS.hostCpuUsPerEvent),
+    /** Per run, events/s and [ELU µs, CPU µs] per event on the host thread. */
+    perRun: results.connector.map((r, i) => {
+      const pair = (x) => [round(x.hostUsPerEvent, 2), x.hostCpuUsPerEvent === null ? null : round(x.hostCpuUsPerEvent, 2)];
+      const d = results.connectorData[i];
+      return {
+        connector: [round(r.eventsPerSec, 0), ...pair(r)],
+        connectorReadingData: [round(d.eventsPerSec, 0), ...pair(d)],
+        plainWs: [round(results.plainWs[i].eventsPerSec, 0), ...pair(results.plainWs[i])],
+        raw: [round(results.raw[i].eventsPerSec, 0), ...pair(results.raw[i])],
+      };
+    }),
   };
 }
 
