@@ -25,7 +25,7 @@ export function signedHeaders(body: string, options: { timestamp?: string; priva
 
 let nextEvent = 0;
 export function dispatchBody(id = `evt-${nextEvent++}`, type = 'C2C_MESSAGE_CREATE'): string {
-  return JSON.stringify({ op: 0, id, t: type, d: { id: `msg-${id}`, content: 'hello' } });
+  return JSON.stringify({ op: 0, id, t: type, d: { id: `msg-${id}`, content: 'hello', author: { user_openid: 'U1' } } });
 }
 
 export const DEFAULT_CHECKS: Omit<WebhookChecks, 'publicKey'> = {

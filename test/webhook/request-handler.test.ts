@@ -25,8 +25,15 @@ describe('webhook request handler over real HTTP', () => {
     const body = dispatchBody('evt-a');
     const answer = await served.post(body, signedHeaders(body));
     expect(answer).toEqual({ status: 200, body: ACK });
-    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-a', seq: -1, frame: body }]);
+    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-a', seq: -1, frame: body, problem: undefined }]);
     expect(served.handler.counters.acked).toBe(1);
+  });
+
+  it('hands the host a signed dispatch that fails the edge checks with its problem, and acknowledges it (a redelivery would fail the same)', async () => {
+    served = await serve();
+    const body = JSON.stringify({ op: 0, id: 'evt-bad', t: 'C2C_MESSAGE_CREATE', d: { content: 'no id' } });
+    expect(await served.post(body, signedHeaders(body))).toEqual({ status: 200, body: ACK });
+    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-bad', seq: -1, frame: body, problem: { path: 'id', expected: 'id' } }]);
   });
 
   it('answers the official op 13 example without a signature', async () => {
