@@ -196,6 +196,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
     const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
+    // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
+    if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
     const target = this.#dispatchTarget();
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
@@ -233,7 +235,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   async #shardPlan(): Promise<ShardPlan> {
     const o = this.#options;
     const closed = (): QQBotError => new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established');
-    if (o.shards !== 'auto') return { shards: o.shards, maxConcurrency: undefined };
+    if (o.shards !== 'auto') return { shards: o.shards, maxConcurrency: undefined, remaining: undefined, resetAfterMs: undefined };
     let plan: ShardPlan | undefined;
     try {
       plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError: (error) => this.#report(error), signal: this.#closed.signal });

@@ -63,3 +63,6 @@ export interface GatewayBotInfo {
 
 /** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
 export const IDENTIFY_WINDOW_MS = 5_000;
+
+/** The wait when `/gateway/bot` reports a `remaining` without its `reset_after`. */
+export const SESSION_LIMIT_FALLBACK_MS = 60_000;

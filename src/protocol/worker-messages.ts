@@ -88,7 +88,8 @@ export type WorkerEvent =
    */
   | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string; problem?: EventProblem | undefined }
   | { op: typeof WorkerEventOp.Phase; phase: Phase }
-  | { op: typeof WorkerEventOp.GatewayUrl; url: string; maxConcurrency: number | null }
+  /** A `/gateway/bot` answer: the URL, and the limits the identify gate keeps (`null` when not reported). */
+  | { op: typeof WorkerEventOp.GatewayUrl; url: string; maxConcurrency: number | null; remaining: number | null; resetAfterMs: number | null }
   | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }
   | { op: typeof WorkerEventOp.Resumed; seq: number }
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }

@@ -49,15 +49,40 @@ export interface ShardLeases {
 
 /** A granted IDENTIFY. Its window runs from the grant until {@link IdentifySlot.sent} moves it to the send. */
 export interface IdentifySlot {
+  /**
+   * No session-start budget was known: this grant is the probe, the only IDENTIFY until an answer of
+   * `/gateway/bot` sets the budget, so its attempt must read `/gateway/bot` (never a cached URL) before it identifies.
+   */
+  readonly probe: boolean;
   /** The Identify frame went out now: the platform counts from here, so the window does too. */
   sent(): void;
 }
 
-/** What spaces IDENTIFYs: `IdentifyGate` within one process, `RedisIdentifyGate` across a fleet. */
+/**
+ * What spaces IDENTIFYs: `IdentifyGate` within one process, `RedisIdentifyGate` across a fleet. Two limits, both
+ * from `/gateway/bot`: `max_concurrency` per 5 s, and the session-start budget (`remaining` until `reset_after`),
+ * which every grant spends and RESUMEs never touch.
+ */
 export interface FleetIdentifyGate {
   acquire(signal: AbortSignal): Promise<IdentifySlot | undefined>;
   set maxConcurrency(value: number);
+  /**
+   * A `/gateway/bot` answer (anyone's): the budget becomes `remaining` less the grants of the last 5 s the platform
+   * may not have counted yet, until `resetAfterMs` from now. `remaining` undefined (no `session_start_limit`) ends
+   * a probe without setting a budget.
+   */
+  budget(remaining: number | undefined, resetAfterMs: number | undefined): Promise<void>;
 }
+
+/**
+ * How long a probe grant holds every other IDENTIFY back while its `/gateway/bot` answer is awaited; an attempt
+ * that never reads it (the fetch failed) lets the next probe go after this.
+ */
+export const BUDGET_PROBE_MS = 10_000;
+/** How often a waiter looks again while a probe's answer is awaited. */
+export const BUDGET_PROBE_POLL_MS = 250;
+/** The longest a waiter sleeps on a spent budget before it reads it again (a newer answer may have set another). */
+export const BUDGET_RECHECK_MS = 60_000;
 
 /** This process's hold on one shard. */
 export interface ShardLease {

@@ -1,16 +1,21 @@
-import { IDENTIFY_WINDOW_MS } from '../protocol/payloads.js';
-import type { FleetIdentifyGate, IdentifySlot } from '../store/session-store.js';
+import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
+import { BUDGET_PROBE_MS, BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS, type FleetIdentifyGate, type IdentifySlot } from '../store/session-store.js';
 import { sleep } from '../util/abort.js';
+
+/** The session-start budget until `until`: a count, or the probe's answer still awaited. */
+type Budget = { probe: true; until: number } | { probe: false; left: number; until: number };
 
 /**
  * Spaces IDENTIFYs across the shards of one bot: at most `maxConcurrency` within any `windowMs`, counted from
- * when each Identify was sent (a cold start can delay the send well after the grant). RESUMEs do not pass
- * through it. `maxConcurrency` follows what `/gateway/bot` last reported.
+ * when each Identify was sent (a cold start can delay the send well after the grant), and no more than the
+ * session-start budget `/gateway/bot` last reported. RESUMEs do not pass through it. The same rule as
+ * `RedisIdentifyGate`, in memory.
  */
 export class IdentifyGate implements FleetIdentifyGate {
   #maxConcurrency = 1;
   readonly #windowMs: number;
   readonly #starts: { at: number }[] = [];
+  #budget: Budget | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(windowMs = IDENTIFY_WINDOW_MS) {
@@ -19,6 +24,18 @@ export class IdentifyGate implements FleetIdentifyGate {
 
   set maxConcurrency(value: number) {
     if (Number.isInteger(value) && value >= 1) this.#maxConcurrency = value;
+  }
+
+  budget(remaining: number | undefined, resetAfterMs: number | undefined): Promise<void> {
+    const now = Date.now();
+    if (remaining === undefined) {
+      if (this.#budget?.probe === true) this.#budget = undefined;
+      return Promise.resolve();
+    }
+    // The platform's count is the truth, less the grants of the last window it may not have counted yet.
+    const recent = this.#starts.filter((s) => now - s.at < this.#windowMs).length;
+    this.#budget = { probe: false, left: Math.max(0, Math.floor(remaining) - recent), until: now + Math.max(1, resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS) };
+    return Promise.resolve();
   }
 
   /** Resolves with a slot when an IDENTIFY may start, `undefined` if `signal` aborted first. Callers are served in order. */
@@ -34,17 +51,33 @@ export class IdentifyGate implements FleetIdentifyGate {
       const now = Date.now();
       // A slot's time can move later (sent()), so drop expired ones wherever they are.
       for (let i = this.#starts.length - 1; i >= 0; i--) if (now - (this.#starts[i] as { at: number }).at >= this.#windowMs) this.#starts.splice(i, 1);
-      if (this.#starts.length < this.#maxConcurrency) {
-        const start = { at: now };
-        this.#starts.push(start);
-        return {
-          sent: () => {
-            start.at = Math.max(start.at, Date.now());
-          },
-        };
+      const wait = this.#starts.length >= this.#maxConcurrency ? Math.min(...this.#starts.map((s) => s.at)) + this.#windowMs - now : this.#budgetWait(now);
+      if (wait > 0) {
+        if (!(await sleep(wait, signal))) return undefined;
+        continue;
       }
-      const oldest = Math.min(...this.#starts.map((s) => s.at));
-      if (!(await sleep(oldest + this.#windowMs - now, signal))) return undefined;
+      const probe = wait < 0;
+      const start = { at: now };
+      this.#starts.push(start);
+      return {
+        probe,
+        sent: () => {
+          start.at = Math.max(start.at, Date.now());
+        },
+      };
     }
+  }
+
+  /** 0: spend one of the budget; -1: none known, this grant probes; else the ms to wait. */
+  #budgetWait(now: number): number {
+    const budget = this.#budget !== undefined && this.#budget.until > now ? this.#budget : undefined;
+    if (budget === undefined) {
+      this.#budget = { probe: true, until: now + BUDGET_PROBE_MS };
+      return -1;
+    }
+    if (budget.probe) return Math.min(budget.until - now, BUDGET_PROBE_POLL_MS);
+    if (budget.left <= 0) return Math.min(budget.until - now, BUDGET_RECHECK_MS);
+    budget.left -= 1;
+    return 0;
   }
 }

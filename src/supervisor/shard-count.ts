@@ -15,6 +15,9 @@ export interface ShardPlan {
   shards: number;
   /** `session_start_limit.max_concurrency`, for the identify gate; `undefined` when not reported. */
   maxConcurrency: number | undefined;
+  /** `session_start_limit.remaining` and `reset_after` (ms), the identify gate's budget; `undefined` when not reported. */
+  remaining: number | undefined;
+  resetAfterMs: number | undefined;
 }
 
 export interface ShardCountContext {
@@ -51,7 +54,7 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
       rejected = undefined;
       const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
       if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1 && info.shards <= MAX_SHARDS) {
-        return { shards: info.shards, maxConcurrency: info.maxConcurrency };
+        return { shards: info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs };
       }
       throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
     } catch (err) {

@@ -282,7 +282,8 @@ export class ShardSupervisor {
     }
   }
 
-  #spec(token: string): WebSocketAttemptSpec {
+  /** `fetchGateway`: read `/gateway/bot` even with a URL at hand (a probe's answer sets the identify budget). */
+  #spec(token: string, fetchGateway: boolean): WebSocketAttemptSpec {
     const o = this.#ctx.options;
     const sessionId = this.#sessionId;
     // Field by field: nothing reaches an attempt unless it is named here. The secret is not.
@@ -293,7 +294,7 @@ export class ShardSupervisor {
       appId: o.appId,
       intents: o.intents,
       apiBase: o.endpoints.api,
-      gatewayUrl: this.#gatewayUrl,
+      gatewayUrl: fetchGateway ? null : this.#gatewayUrl,
       resume: sessionId === null ? null : { sessionId, seq: this.#ctx.delivery.seq },
       timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
       maxPayloadBytes: o.maxPayloadBytes,
@@ -328,7 +329,7 @@ export class ShardSupervisor {
     const webhook = this.#ctx.webhook;
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
     this.#heartbeatLatencyMs = null;
-    const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
+    const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
     if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message));
     this.#attempt = attempt;
     const outcome = await attempt.done;
@@ -351,6 +352,8 @@ export class ShardSupervisor {
   /** Carries out a decision; false when the loop must end. */
   async #apply(decision: Decision, outcome: Outcome, token: string | undefined, progressed: boolean): Promise<boolean> {
     this.#noteError(outcome);
+    // No session starts left: no IDENTIFY anywhere the gate reaches until the reset, not only on this shard.
+    if (outcome.kind === 'session-limit') void this.#ctx.identifyGate?.budget(0, outcome.retryAfterMs);
     if (decision.kind === 'stop') return false;
     if (decision.kind === 'fatal') {
       this.#fail(decision.error);
@@ -473,7 +476,10 @@ export class ShardSupervisor {
       case WorkerEventOp.GatewayUrl:
         this.#gatewayUrl = e.url;
         if (this.#sessionId !== null) this.#ctx.checkpointer.session(this.#sessionId, e.url, this.#ctx.delivery.seq);
-        if (this.#ctx.identifyGate !== undefined && e.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = e.maxConcurrency;
+        if (this.#ctx.identifyGate !== undefined) {
+          if (e.maxConcurrency !== null) this.#ctx.identifyGate.maxConcurrency = e.maxConcurrency;
+          void this.#ctx.identifyGate.budget(e.remaining ?? undefined, e.resetAfterMs ?? undefined);
+        }
         return;
       case WorkerEventOp.Ready:
         this.#sessionId = e.sessionId;

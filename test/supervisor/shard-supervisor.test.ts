@@ -191,7 +191,7 @@ describe('decisions: each outcome kind', () => {
   });
 
   it('a handshake failure forgets the gateway URL; a hello timeout keeps it', async () => {
-    const h = harness({ scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1 }), a.ready('s1'), timedOut('hello')), fail(timedOut('handshake'))] });
+    const h = harness({ scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), timedOut('hello')), fail(timedOut('handshake'))] });
     await h.supervisor.start();
     expect((await h.runner.started(2)).spec.gatewayUrl).toBe('ws://gw/1');
     expect((await h.runner.started(3)).spec.gatewayUrl).toBeNull();
@@ -327,7 +327,7 @@ describe('backoff and progress', () => {
 
 describe('escalation: the budget starts over, never gives up', () => {
   it('more than maxRestarts failures within windowMs: RESTART_BUDGET (retryable), runner reset, token refreshed, URL refetched, maxDelayMs, then on', async () => {
-    const gatewayUrl: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1 }), a.ready('s1'), closed(4009));
+    const gatewayUrl: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), closed(4009));
     const h = harness({ restart: { maxRestarts: 3, windowMs: 60_000, maxDelayMs: 30 }, scripts: [gatewayUrl, ...Array.from({ length: 3 }, () => fail(refused('hello')))] });
     await h.supervisor.start();
     const fifth = await h.runner.started(5);
@@ -499,7 +499,7 @@ describe('the session store', () => {
     const h = harness({
       store,
       checkpoint: { batchSize: 1 },
-      scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1 }), a.ready('s1', 1), a.dispatch(2), closed(1006)), resumedThen(closed(4006), 4)],
+      scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1', 1), a.dispatch(2), closed(1006)), resumedThen(closed(4006), 4)],
     });
     await h.supervisor.start();
     await h.runner.started(3);

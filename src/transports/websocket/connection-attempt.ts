@@ -5,7 +5,7 @@ import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
-import type { GatewayFrame, HelloData, ReadyData } from '../../protocol/payloads.js';
+import { SESSION_LIMIT_FALLBACK_MS, type GatewayFrame, type HelloData, type ReadyData } from '../../protocol/payloads.js';
 import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
 
 /** Close code we use when we leave a connection we intend to RESUME (not 1000, which may end the session). */
@@ -112,12 +112,12 @@ export class ConnectionAttempt {
         const info = await fetchGatewayBot(task.apiBase, task.accessToken, task.appId, task.timeouts.httpMs, this.#abort.signal);
         if (this.#done) return;
         if (task.resume === null && info.remaining === 0) {
-          const retryAfterMs = info.resetAfterMs ?? 60_000;
+          const retryAfterMs = info.resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS;
           this.#finish({ kind: 'session-limit', phase: 'gateway', retryAfterMs, reason: `no session starts left; reset after ${retryAfterMs} ms` }, 'terminate');
           return;
         }
         url = info.url;
-        this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null });
+        this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null, remaining: info.remaining ?? null, resetAfterMs: info.resetAfterMs ?? null });
       } catch (err) {
         if (this.#done) return;
         this.#finish(gatewayFetchFailed(err, task.timeouts.httpMs), 'terminate');
