@@ -49,6 +49,17 @@ export async function setRaw(key: string, value: string, url = REDIS_URL): Promi
   }
 }
 
+/** A key's value and its remaining time to live in ms (`-2`: no such key), read straight from the server. */
+export async function getRaw(key: string, url = REDIS_URL): Promise<{ value: string | null; pttl: number }> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    return { value: await client.get(key), pttl: await client.pTTL(key) };
+  } finally {
+    client.destroy();
+  }
+}
+
 /** A port nothing listens on (taken from the kernel, then released). */
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { RedisConnection } from '../../src/store/redis-connection.js';
 import { RedisIdentifyGate } from '../../src/store/redis-identify-gate.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
 
 let prefix: string;
 const connections: RedisConnection[] = [];
@@ -22,9 +22,16 @@ function gate(windowMs: number): RedisIdentifyGate {
   return new RedisIdentifyGate(connection, windowMs);
 }
 
+/** Gates that know a session-start budget large enough not to matter (as the fake answers by default). */
+async function gatesWithBudget(n: number, windowMs: number): Promise<RedisIdentifyGate[]> {
+  const gates = Array.from({ length: n }, () => gate(windowMs));
+  await gates[0]?.budget(1_000, 60_000);
+  return gates;
+}
+
 it('three processes, max_concurrency 1: IDENTIFY grants are a window apart across the fleet', async () => {
   const windowMs = 600;
-  const gates = [gate(windowMs), gate(windowMs), gate(windowMs)];
+  const gates = await gatesWithBudget(3, windowMs);
   const signal = new AbortController().signal;
   const grantedAt: number[] = [];
   await Promise.all(
@@ -43,7 +50,7 @@ it('three processes, max_concurrency 1: IDENTIFY grants are a window apart acros
 
 it('max_concurrency 2 lets two through at once, the third a window later', async () => {
   const windowMs = 600;
-  const gates = [gate(windowMs), gate(windowMs), gate(windowMs)];
+  const gates = await gatesWithBudget(3, windowMs);
   for (const g of gates) g.maxConcurrency = 2;
   const signal = new AbortController().signal;
   const started = performance.now();
@@ -54,10 +61,66 @@ it('max_concurrency 2 lets two through at once, the third a window later', async
 });
 
 it('a waiting acquire ends with undefined when its signal aborts', async () => {
-  const g = gate(60_000);
+  const [g] = (await gatesWithBudget(1, 60_000)) as [RedisIdentifyGate];
   const signal = new AbortController();
   expect(await g.acquire(signal.signal)).toBeDefined();
   const waiting = g.acquire(signal.signal);
   signal.abort();
   expect(await waiting).toBeUndefined();
+});
+
+/** Acquires on every gate at once; each grant's time (ms from the call) and whether it was the probe, by time. */
+async function grantsOf(gates: RedisIdentifyGate[]): Promise<{ at: number; probe: boolean | undefined }[]> {
+  const signal = new AbortController().signal;
+  const started = performance.now();
+  const grants = await Promise.all(gates.map(async (g) => ({ probe: (await g.acquire(signal))?.probe, at: performance.now() - started })));
+  return grants.sort((a, b) => a.at - b.at);
+}
+
+it('budget 1 shared by two processes: exactly one grant; the other waits for the reset, then probes', async () => {
+  const gates = [gate(600), gate(600)];
+  for (const g of gates) g.maxConcurrency = 2;
+  const resetAfterMs = 1_000;
+  await gates[0]?.budget(1, resetAfterMs);
+  const granted = grantsOf(gates);
+  const [first, second] = await granted;
+  expect(first).toMatchObject({ probe: false });
+  expect(first?.at).toBeLessThan(resetAfterMs / 2);
+  // The budget's reset, on Redis's clock; allow this machine's timer granularity.
+  expect(second?.at).toBeGreaterThanOrEqual(resetAfterMs - 50);
+  // Nothing was known after the reset: the late one is the probe, and holds the others back until its answer.
+  expect(second).toMatchObject({ probe: true });
+  expect((await getRaw(`${prefix}identify-budget`)).value).toBe('probe');
+});
+
+it('no budget known: one probe across the fleet; the others wait for its answer, which counts the probe', async () => {
+  const gates = [gate(60_000), gate(60_000), gate(60_000)];
+  for (const g of gates) g.maxConcurrency = 3;
+  const signal = new AbortController().signal;
+  const slots = gates.map((g) => g.acquire(signal));
+  const probe = await Promise.race(slots);
+  expect(probe?.probe).toBe(true);
+  const budget = await getRaw(`${prefix}identify-budget`);
+  expect(budget.value).toBe('probe');
+  expect(budget.pttl).toBeGreaterThan(0);
+  // The probe's /gateway/bot answer: remaining 5, of which one is the probe's own IDENTIFY (granted, not yet counted).
+  await gates[0]?.budget(5, 60_000);
+  const all = await Promise.all(slots);
+  expect(all.filter((s) => s?.probe === true)).toHaveLength(1);
+  expect((await getRaw(`${prefix}identify-budget`)).value).toBe('2');
+});
+
+it("the platform's answer is the truth: it raises a spent budget, and one without session_start_limit ends a probe", async () => {
+  const g = gate(600);
+  g.maxConcurrency = 5;
+  const signal = new AbortController().signal;
+  await g.budget(0, 60_000);
+  await g.budget(3, 60_000);
+  expect((await g.acquire(signal))?.probe).toBe(false);
+  expect((await getRaw(`${prefix}identify-budget`)).value).toBe('2');
+  await deleteKeysUnder(prefix);
+  expect((await g.acquire(signal))?.probe).toBe(true);
+  const next = g.acquire(signal);
+  await g.budget(undefined, undefined);
+  expect((await next)?.probe).toBe(true);
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BUDGET_PROBE_MS } from '../../src/store/session-store.js';
 import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
 
 beforeEach(() => {
@@ -8,6 +9,13 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** A gate that knows the platform's session-start budget (the fake's and the docs' figures by default). */
+function gateWithBudget(remaining = 1_000, resetAfterMs = 14_400_000): IdentifyGate {
+  const gate = new IdentifyGate();
+  void gate.budget(remaining, resetAfterMs);
+  return gate;
+}
 
 /** Acquires `n` slots at once and records when each was granted. */
 function grants(gate: IdentifyGate, n: number, signal = new AbortController().signal): { at: number[]; all: Promise<boolean[]> } {
@@ -25,14 +33,14 @@ function grants(gate: IdentifyGate, n: number, signal = new AbortController().si
 
 describe('IdentifyGate', () => {
   it('lets one IDENTIFY start per 5 s by default, in order', async () => {
-    const { at, all } = grants(new IdentifyGate(), 3);
+    const { at, all } = grants(gateWithBudget(), 3);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(await all).toEqual([true, true, true]);
     expect(at).toEqual([0, 5_000, 10_000]);
   });
 
   it('lets max_concurrency IDENTIFYs start per 5 s', async () => {
-    const gate = new IdentifyGate();
+    const gate = gateWithBudget();
     gate.maxConcurrency = 2;
     const { at, all } = grants(gate, 5);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -41,7 +49,7 @@ describe('IdentifyGate', () => {
   });
 
   it('ignores a max_concurrency that is not a positive integer', async () => {
-    const gate = new IdentifyGate();
+    const gate = gateWithBudget();
     gate.maxConcurrency = 0;
     gate.maxConcurrency = 2.5;
     const { at, all } = grants(gate, 2);
@@ -51,7 +59,7 @@ describe('IdentifyGate', () => {
   });
 
   it('a waiter whose signal aborts gets no slot at once and leaves no timer', async () => {
-    const gate = new IdentifyGate();
+    const gate = gateWithBudget();
     const controller = new AbortController();
     expect(await gate.acquire(controller.signal)).toBeDefined();
     const waiting = gate.acquire(controller.signal);
@@ -62,7 +70,7 @@ describe('IdentifyGate', () => {
   });
 
   it('counts the window from when the Identify was sent, not from the grant', async () => {
-    const gate = new IdentifyGate();
+    const gate = gateWithBudget();
     const signal = new AbortController().signal;
     const first = await gate.acquire(signal);
     await vi.advanceTimersByTimeAsync(800);
@@ -74,5 +82,68 @@ describe('IdentifyGate', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await second;
     expect(grantedAt).toBe(5_800);
+  });
+});
+
+describe('IdentifyGate: the session-start budget', () => {
+  it('spends one per grant; at 0 no IDENTIFY until the reset, even with room in the window', async () => {
+    const gate = gateWithBudget(2, 30_000);
+    gate.maxConcurrency = 10;
+    const { at, all } = grants(gate, 3);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(await all).toEqual([true, true, true]);
+    // The third waited for the reset, then probed (nothing known after it).
+    expect(at).toEqual([0, 0, 30_000]);
+  });
+
+  it('an answer counts the grants of the last 5 s the platform may not have seen yet', async () => {
+    const gate = new IdentifyGate();
+    gate.maxConcurrency = 2;
+    const signal = new AbortController().signal;
+    const probe = await gate.acquire(signal);
+    expect(probe?.probe).toBe(true);
+    // The probe's own /gateway/bot answer, read before it identified: remaining 1 is that IDENTIFY's.
+    await gate.budget(1, 20_000);
+    const { at, all } = grants(gate, 1);
+    await vi.advanceTimersByTimeAsync(20_000);
+    await all;
+    expect(at).toEqual([20_000]);
+  });
+
+  it('no budget known: one grant probes, the others wait for its answer, then spend what it says', async () => {
+    const gate = new IdentifyGate();
+    gate.maxConcurrency = 3;
+    const signal = new AbortController().signal;
+    const probe = await gate.acquire(signal);
+    expect(probe?.probe).toBe(true);
+    let granted: (boolean | undefined)[] = [];
+    const waiting = Promise.all([gate.acquire(signal), gate.acquire(signal)]).then((slots) => {
+      granted = slots.map((s) => s?.probe);
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(granted).toEqual([]);
+    await gate.budget(100, 60_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await waiting;
+    expect(granted).toEqual([false, false]);
+  });
+
+  it('an answer without session_start_limit ends the probe; an unanswered probe ends after BUDGET_PROBE_MS', async () => {
+    const gate = new IdentifyGate();
+    gate.maxConcurrency = 3;
+    const signal = new AbortController().signal;
+    await gate.acquire(signal);
+    const second = gate.acquire(signal);
+    await gate.budget(undefined, undefined);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await second)?.probe).toBe(true);
+    let thirdAt: number | undefined;
+    const third = gate.acquire(signal).then((slot) => {
+      thirdAt = Date.now();
+      return slot;
+    });
+    await vi.advanceTimersByTimeAsync(BUDGET_PROBE_MS + 1_000);
+    expect((await third)?.probe).toBe(true);
+    expect(thirdAt).toBeGreaterThanOrEqual(BUDGET_PROBE_MS);
   });
 });
