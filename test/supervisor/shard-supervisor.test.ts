@@ -4,7 +4,8 @@ import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardStatus } from '../../src/events.js';
 import { resolveOptions, type RestartOptions } from '../../src/options.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
-import { MemorySessionStore, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
+import { MemorySessionStore, type FleetIdentifyGate, type IdentifySlot, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
+import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
 import { rejection } from '../helpers.js';
@@ -37,7 +38,9 @@ afterEach(async () => {
   await Promise.all(supervisors.splice(0).map((s) => s.close()));
 });
 
-function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: SessionStore; checkpoint?: CheckpointOptions; random?: () => number } = {}): Harness {
+function harness(
+  setup: { scripts?: Script[]; restart?: RestartOptions; store?: SessionStore; checkpoint?: CheckpointOptions; random?: () => number; identifyGate?: FleetIdentifyGate } = {},
+): Harness {
   const clock = { t: T0 };
   const options = resolveOptions({ appId: 'app', secret: 'secret', intents: 1, restart: { minDelayMs: 1, maxDelayMs: 16, ...setup.restart } });
   const runner = new ScriptedRunner(setup.scripts);
@@ -77,7 +80,7 @@ function harness(setup: { scripts?: Script[]; restart?: RestartOptions; store?: 
     store,
     checkpointer: new ShardCheckpointer(0, store, { ...DEFAULT_CHECKPOINT, ...setup.checkpoint }, 64, (e) => (h.errors.push(e), changed())),
     sink,
-    identifyGate: undefined,
+    identifyGate: setup.identifyGate,
     now: () => clock.t,
     random: setup.random ?? (() => 1),
   });
@@ -585,5 +588,53 @@ describe('status() is never stale', () => {
     expect((await rejection(started)).code).toBe(ErrorCodes.CLOSED);
     expect(h.supervisor.status()).toMatchObject({ state: 'closed', nextAttemptAt: null });
     expect(h.runner.attempts).toHaveLength(1);
+  });
+});
+
+/** The in-memory gate (a 1 ms window, so spacing costs nothing here), recording what the supervisor asks of it. */
+class RecordingGate extends IdentifyGate {
+  readonly grants: boolean[] = [];
+  readonly answers: [number | undefined, number | undefined][] = [];
+
+  constructor() {
+    super(1);
+  }
+
+  override async acquire(signal: AbortSignal): Promise<IdentifySlot | undefined> {
+    const slot = await super.acquire(signal);
+    if (slot !== undefined) this.grants.push(slot.probe);
+    return slot;
+  }
+
+  override budget(remaining: number | undefined, resetAfterMs: number | undefined): Promise<void> {
+    this.answers.push([remaining, resetAfterMs]);
+    return super.budget(remaining, resetAfterMs);
+  }
+}
+
+describe('the session-start budget through the identify gate', () => {
+  it('a probe reads /gateway/bot even with a URL at hand; every answer reaches the gate; a RESUME never asks it', async () => {
+    const gate = new RecordingGate();
+    const noLimit: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), closed(4006));
+    const limit: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: 5, resetAfterMs: 60_000 }), a.ready('s2'), closed(4006));
+    const h = harness({ identifyGate: gate, scripts: [noLimit, limit, readyThen(closed(4009), 's3'), resumedThen(closed(4009))] });
+    await h.supervisor.start();
+    const [probe, secondProbe, counted, resume] = [await h.runner.started(1), await h.runner.started(2), await h.runner.started(3), await h.runner.started(4)];
+    // An answer without session_start_limit ended the first probe, so the next IDENTIFY probed again, URL or not.
+    expect([probe.spec.gatewayUrl, secondProbe.spec.gatewayUrl, counted.spec.gatewayUrl]).toStrictEqual([null, null, 'ws://gw/1']);
+    expect(gate.answers).toStrictEqual([
+      [undefined, undefined],
+      [5, 60_000],
+    ]);
+    expect(resume.spec.resume?.sessionId).toBe('s3');
+    expect(gate.grants).toStrictEqual([true, true, false]);
+  });
+
+  it("no session starts left (session-limit) spends the gate's budget until the platform's reset", async () => {
+    const gate = new RecordingGate();
+    const h = harness({ identifyGate: gate, scripts: [readyThen({ kind: 'session-limit', phase: 'gateway', retryAfterMs: 25, reason: 'remaining 0' })] });
+    await h.supervisor.start();
+    await h.runner.started(2);
+    expect(gate.answers).toStrictEqual([[0, 25]]);
   });
 });
