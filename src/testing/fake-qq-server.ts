@@ -549,7 +549,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         this.#signal('gatewayBot');
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
-        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: 14_400_000, max_concurrency: this.#options.maxConcurrency };
+        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: this.#options.sessionStartResetAfterMs, max_concurrency: this.#options.maxConcurrency };
         let gatewayUrl = this.gatewayUrl;
         if (this.#gatewayUrlOverride.n > 0) {
           this.#gatewayUrlOverride.n -= 1;

@@ -58,6 +58,11 @@ export interface FakeQQServerOptions {
    */
   sessionStartRemaining?: number;
   /**
+   * `session_start_limit.reset_after` (ms) answered by `GET /gateway/bot` (constant, like `remaining`).
+   * @defaultValue `14400000` (4 h, as the platform's docs show)
+   */
+  sessionStartResetAfterMs?: number;
+  /**
    * `session_start_limit.max_concurrency` answered by `GET /gateway/bot`: sessions that may start per 5 s. The
    * fake does not enforce it; `stats.identifies` (with `at`) shows whether a client kept to it.
    * @defaultValue `1`
@@ -82,6 +87,7 @@ const FAKE_DEFAULTS = {
   allowedIntents: 0xffff_ffff,
   shards: 1,
   sessionStartRemaining: 1000,
+  sessionStartResetAfterMs: 14_400_000,
   maxConcurrency: 1,
 } as const satisfies Required<Omit<FakeQQServerOptions, 'now'>>;
 
@@ -239,6 +245,7 @@ export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOp
     allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
     shards: intAtLeast('shards', options.shards ?? d.shards, 1),
     sessionStartRemaining: intAtLeast('sessionStartRemaining', options.sessionStartRemaining ?? d.sessionStartRemaining, 0),
+    sessionStartResetAfterMs: intAtLeast('sessionStartResetAfterMs', options.sessionStartResetAfterMs ?? d.sessionStartResetAfterMs, 0),
     maxConcurrency: intAtLeast('maxConcurrency', options.maxConcurrency ?? d.maxConcurrency, 1),
     now: options.now ?? Date.now,
   };
