@@ -145,6 +145,7 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, connector:
     stopReason: typeof stop.signal.reason === 'string' ? stop.signal.reason : 'fatal',
     durationMs: streamedMs,
     shards: config.shards,
+    transport: config.webhook ? 'webhook' : 'websocket',
     ratePerSec: config.ratePerSec,
     chaosMs: config.chaosMs ?? null,
     sent: fake.eventsDispatched,

@@ -5,6 +5,7 @@ const facts = (overrides: Partial<DemoFacts> = {}): DemoFacts => ({
   stopReason: 'duration',
   durationMs: 3_000.4,
   shards: 1,
+  transport: 'websocket',
   ratePerSec: 200,
   chaosMs: 500,
   sent: 600,
@@ -42,9 +43,16 @@ describe('the demo summary', () => {
     expect(formatDemoSummary(buildDemoSummary(facts()))).not.toMatch(/without a number/);
   });
 
+  it('explains events out of order over webhook (redeliveries), and only there', () => {
+    const row = (text: string): string | undefined => text.split('\n').find((line) => line.trimStart().startsWith('out of order'));
+    expect(row(formatDemoSummary(buildDemoSummary(facts({ transport: 'webhook', outOfOrder: 29 }))))).toMatch(/ 29 \(expected over webhook: the platform redelivers/);
+    expect(row(formatDemoSummary(buildDemoSummary(facts({ transport: 'webhook', outOfOrder: 0 }))))).toMatch(/ 0$/);
+    expect(row(formatDemoSummary(buildDemoSummary(facts({ outOfOrder: 3 }))))).toMatch(/ 3$/);
+  });
+
   it('keeps the documented JSON key order', () => {
     expect(Object.keys(buildDemoSummary(facts()))).toEqual([
-      'mode', 'ok', 'stopReason', 'durationMs', 'shards', 'ratePerSec', 'chaosMs', 'sent', 'received', 'lost', 'duplicated',
+      'mode', 'ok', 'stopReason', 'durationMs', 'shards', 'transport', 'ratePerSec', 'chaosMs', 'sent', 'received', 'lost', 'duplicated',
       'outOfOrder', 'unnumbered', 'restarts', 'kills', 'newSessions', 'medianRecoveryMs', 'maxRecoveryMs', 'duplicatesDropped', 'fatal',
     ]);
   });
