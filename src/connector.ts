@@ -62,6 +62,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /** Aborted by `close()`: ends the wait for the shard count (`shards: 'auto'`). */
   readonly #closed = new AbortController();
   #fatal: QQBotError | undefined;
+  /** The last failure to read the shard count (`shards: 'auto'`), while no shard exists yet. */
+  #planError: QQBotError | undefined;
 
   constructor(options: QQBotConnectorOptions) {
     super();
@@ -188,16 +190,19 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     const plan = await this.#shardPlan();
     const count = plan.shards;
-    // A fleet member never runs more than `lease.maxShards` at once: no threads for the shards it stands by for.
-    const runner = this.#newRunner(Math.min(count, this.#store.leases?.maxShards ?? count));
-    this.#runner = runner;
-    const sink = this.#sink();
     const store = this.#store;
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
     const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
+    // A close() during the awaits above found no shard to close: none may start now. From here to the shards'
+    // start nothing awaits, so a later close() finds them all.
+    if (this.#closed.signal.aborted) throw closedBeforeSession();
+    // A fleet member never runs more than `lease.maxShards` at once: no threads for the shards it stands by for.
+    const runner = this.#newRunner(Math.min(count, store.leases?.maxShards ?? count));
+    this.#runner = runner;
+    const sink = this.#sink();
     const target = this.#dispatchTarget();
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
@@ -234,16 +239,19 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   async #shardPlan(): Promise<ShardPlan> {
     const o = this.#options;
-    const closed = (): QQBotError => new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established');
     if (o.shards !== 'auto') return { shards: o.shards, maxConcurrency: undefined, remaining: undefined, resetAfterMs: undefined };
     let plan: ShardPlan | undefined;
     try {
-      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError: (error) => this.#report(error), signal: this.#closed.signal });
+      const onError = (error: QQBotError): void => {
+        this.#planError = error;
+        this.#report(error);
+      };
+      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, signal: this.#closed.signal });
     } catch (err) {
       this.#onFatal(err as QQBotError);
       throw err;
     }
-    if (plan === undefined || this.#closed.signal.aborted) throw closed();
+    if (plan === undefined || this.#closed.signal.aborted) throw closedBeforeSession();
     this.#options.logger?.info({ shards: plan.shards }, 'shard count from GET /gateway/bot');
     return plan;
   }
@@ -288,7 +296,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     const aborted = (s: AbortSignal): QQBotError => {
-      const last = this.#shards.map((shard) => shard.lastError).find((e) => e !== undefined);
+      // Before the shards exist (`shards: 'auto'`), the last failure to read the count is the reason.
+      const last = this.#shards.map((shard) => shard.lastError).find((e) => e !== undefined) ?? this.#planError;
       const why = last === undefined ? '' : `; the last error was ${last.code}: ${last.message}`;
       return new QQBotError(ErrorCodes.ABORTED, `start() was aborted before every shard had a session${why}`, { retryable: false, cause: last ?? s.reason });
     };
@@ -345,4 +354,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (name !== 'error' && this.listenerCount('error') > 0) this.#deliver('error', error);
     else if (this.#options.logger === undefined) this.#warn(error);
   }
+}
+
+function closedBeforeSession(): QQBotError {
+  return new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established');
 }
