@@ -3,7 +3,8 @@
 // RedisSessionStore on 127.0.0.1:6379, both with default options, interleaved; medians of several runs.
 // Target: Redis / memory ≥ 0.9 (the event path never waits on the store). On a shared machine the events/s of one
 // run swing by ±30 % with the neighbours' load, so each run also reports the CPU it cost per event — this process
-// (every thread) plus the Redis server's own (INFO cpu) — which other processes' load barely moves.
+// (every thread) plus the Redis server's own (INFO cpu). Other processes' load barely moves the first; the second
+// counts every client of that server, so run it on a Redis nobody else is using for a clean figure.
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

@@ -82,7 +82,7 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.Started; threadId: number; version: number }
   /**
    * `frame` is the dispatch's JSON text as received: copying a string across threads costs far less than
-   * cloning the parsed object, and the host parses `d` only for events that pass dedupe. `problem` is set when
+   * cloning the parsed object, and the host parses `d` only when a listener first reads `data`. `problem` is set when
    * the transport's edge checks refused `d` (validateEvent, run where the frame was parsed): the host reports
    * the event instead of delivering it.
    */
