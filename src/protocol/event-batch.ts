@@ -16,13 +16,21 @@ export interface DispatchRun {
 }
 
 /** What crosses the events port, worker → host: one array per turn of the worker's event loop. */
-export type WireEvent = Exclude<WorkerEvent, { op: typeof WorkerEventOp.Dispatch }> | Extract<WorkerEvent, { op: typeof WorkerEventOp.Dispatch }> | DispatchRun;
+export type WireEvent = WorkerEvent | DispatchRun;
 
-/** The worker's side: events in order, valid dispatches packed into runs. */
+type Dispatch = Extract<WorkerEvent, { op: typeof WorkerEventOp.Dispatch }>;
+
+/**
+ * The worker's side: events in order, two or more valid dispatches in a row packed into a run. A lone dispatch
+ * crosses as itself: a run of one clones five arrays for one event (measured: ~0.8 µs more per message on the
+ * webhook path, where every dispatch is followed by its ack request, and on a quiet gateway).
+ */
 export class EventBatch {
   #events: WireEvent[] = [];
   /** The run the next valid dispatch joins; any other event closes it, so order is kept. */
   #run: DispatchRun | undefined;
+  /** The last event pushed, when it is a valid dispatch not yet in a run: a second one makes the pair a run. */
+  #lone: Dispatch | undefined;
 
   get empty(): boolean {
     return this.#events.length === 0;
@@ -31,21 +39,24 @@ export class EventBatch {
   push(event: WorkerEvent): void {
     if (event.op !== WorkerEventOp.Dispatch || event.problem !== undefined) {
       this.#run = undefined;
+      this.#lone = undefined;
       this.#events.push(event);
       return;
     }
-    let run = this.#run;
-    if (run === undefined) {
-      run = { op: WorkerEventOp.DispatchRun, seqs: [], types: [], typeNames: [], ids: [], frames: [] };
-      this.#run = run;
-      this.#events.push(run);
+    if (this.#run !== undefined) return append(this.#run, event);
+    const lone = this.#lone;
+    if (lone === undefined) {
+      this.#lone = event;
+      this.#events.push(event);
+      return;
     }
-    let type = run.typeNames.indexOf(event.type);
-    if (type === -1) type = run.typeNames.push(event.type) - 1;
-    run.seqs.push(event.seq);
-    run.types.push(type);
-    run.ids.push(event.id);
-    run.frames.push(event.frame);
+    const run: DispatchRun = { op: WorkerEventOp.DispatchRun, seqs: [], types: [], typeNames: [], ids: [], frames: [] };
+    append(run, lone);
+    append(run, event);
+    // The lone dispatch was the last event pushed: the run takes its place.
+    this.#events[this.#events.length - 1] = run;
+    this.#run = run;
+    this.#lone = undefined;
   }
 
   /** The events so far, in order; the batch starts empty again. */
@@ -53,8 +64,18 @@ export class EventBatch {
     const events = this.#events;
     this.#events = [];
     this.#run = undefined;
+    this.#lone = undefined;
     return events;
   }
+}
+
+function append(run: DispatchRun, event: Dispatch): void {
+  let type = run.typeNames.indexOf(event.type);
+  if (type === -1) type = run.typeNames.push(event.type) - 1;
+  run.seqs.push(event.seq);
+  run.types.push(type);
+  run.ids.push(event.id);
+  run.frames.push(event.frame);
 }
 
 /** The host's side: hands every event of `batch` to `onEvent`, in order, runs unpacked. */

@@ -34,7 +34,7 @@ describe('EventBatch', () => {
       { op: WorkerEventOp.End },
     ];
     const { wire, out } = roundTrip(events);
-    expect(wire.map((e) => e.op)).toEqual([WorkerEventOp.Phase, WorkerEventOp.DispatchRun, WorkerEventOp.Dispatch, WorkerEventOp.DispatchRun, WorkerEventOp.Heartbeat, WorkerEventOp.DispatchRun, WorkerEventOp.End]);
+    expect(wire.map((e) => e.op)).toEqual([WorkerEventOp.Phase, WorkerEventOp.DispatchRun, WorkerEventOp.Dispatch, WorkerEventOp.Dispatch, WorkerEventOp.Heartbeat, WorkerEventOp.Dispatch, WorkerEventOp.End]);
     // Each type name crosses once per run.
     expect(wire[1]).toMatchObject({ typeNames: ['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE'], types: [0, 1, 0] });
     expect(out).toEqual(events);
@@ -48,6 +48,15 @@ describe('EventBatch', () => {
     expect(batch.take()).toHaveLength(1);
     expect(batch.empty).toBe(true);
     batch.push(dispatch(2, 'X', 'b'));
-    expect(batch.take()).toEqual([{ op: WorkerEventOp.DispatchRun, seqs: [2], types: [0], typeNames: ['X'], ids: ['b'], frames: [dispatch(2, 'X', 'b').frame] }]);
+    batch.push(dispatch(3, 'X', 'c'));
+    expect(batch.take()).toEqual([{ op: WorkerEventOp.DispatchRun, seqs: [2, 3], types: [0, 0], typeNames: ['X'], ids: ['b', 'c'], frames: [dispatch(2, 'X', 'b').frame, dispatch(3, 'X', 'c').frame] }]);
+  });
+
+  it('a lone dispatch crosses as itself (a run of one would clone five arrays for it)', () => {
+    const ack: WorkerEvent = { op: WorkerEventOp.Heartbeat, latencyMs: 1 };
+    const events: WorkerEvent[] = [dispatch(1, 'X', 'a'), ack, dispatch(2, 'X', 'b')];
+    const { wire, out } = roundTrip(events);
+    expect(wire).toEqual(events);
+    expect(out).toEqual(events);
   });
 });
