@@ -62,6 +62,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /** Aborted by `close()`: ends the wait for the shard count (`shards: 'auto'`). */
   readonly #closed = new AbortController();
   #fatal: QQBotError | undefined;
+  /** `webhookHandler()` was handed out: a connector used only through it is healthy without a shard. */
+  #handlerServed = false;
   /** The last failure to read the shard count (`shards: 'auto'`), while no shard exists yet. */
   #planError: QQBotError | undefined;
 
@@ -116,6 +118,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     const { host, delivery } = this.#webhookState();
+    this.#handlerServed = true;
     const refusals = new RefusalReport((error) => this.#report(error));
     // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
     return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem), refusals.count);
@@ -147,11 +150,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /**
    * For readiness probes: `ok` is true while every shard is `'ready'` (has a session) or `'standby'` (with a
    * leased store, another process runs it): a process that is a pure hot standby is healthy. Any other state
-   * (connecting, backoff, idle, fatal, closed) makes it false, as does a connector not started.
+   * (connecting, backoff, idle, fatal, closed) makes it false, as does a connector not started — except one
+   * used only through {@link webhookHandler} (never started, no shard): it is ready once the handler exists,
+   * until `close()`.
    */
   health(): HealthReport {
     const shards = this.status();
-    return { ok: shards.length > 0 && shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
+    if (shards.length === 0) return { ok: this.#handlerServed && this.#started === undefined && this.#closing === undefined, shards };
+    return { ok: shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
   }
 
   /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */

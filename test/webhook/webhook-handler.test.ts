@@ -54,6 +54,16 @@ describe('webhookHandler() on the host’s own server', () => {
     });
   }
 
+  it('a connector used only through webhookHandler() is healthy once the handler exists, until close()', async () => {
+    // As docs/webhook.md shows it: the webhook transport's options (no intents), and start() never called.
+    bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook' } });
+    expect(bot.health()).toEqual({ ok: false, shards: [] });
+    bot.webhookHandler();
+    expect(bot.health()).toEqual({ ok: true, shards: [] });
+    await bot.close();
+    expect(bot.health()).toEqual({ ok: false, shards: [] });
+  });
+
   it('answers 200 when a listener throws: the event was delivered, and the throw is reported', async () => {
     bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, intents: 1 });
     const errors: QQBotError[] = [];
