@@ -1,6 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
 import { ALL_INTENTS } from './protocol/intents.js';
+import { MAX_SHARDS } from './protocol/payloads.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
 import {
   resolveCredentials,
@@ -15,7 +16,6 @@ import { integerOption, isObject, optionKeys, rejectUnknownKeys, section } from 
 import type { AttemptRunner, RunnerOption } from './runners/runner.js';
 import { resolveCheckpointOptions, type CheckpointOptions } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
-import { MAX_SHARDS } from './supervisor/shard-count.js';
 
 export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './shared-options.js';
 

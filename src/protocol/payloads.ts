@@ -64,5 +64,8 @@ export interface GatewayBotInfo {
 /** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
 export const IDENTIFY_WINDOW_MS = 5_000;
 
+/** The highest shard count one connector runs (the `shards` option's bound, and `'auto'`'s). */
+export const MAX_SHARDS = 1024;
+
 /** The wait when `/gateway/bot` reports a `remaining` without its `reset_after`. */
 export const SESSION_LIMIT_FALLBACK_MS = 60_000;

@@ -74,16 +74,6 @@ export interface FleetIdentifyGate {
   budget(remaining: number | undefined, resetAfterMs: number | undefined): Promise<void>;
 }
 
-/**
- * How long a probe grant holds every other IDENTIFY back while its `/gateway/bot` answer is awaited; an attempt
- * that never reads it (the fetch failed) lets the next probe go after this.
- */
-export const BUDGET_PROBE_MS = 10_000;
-/** How often a waiter looks again while a probe's answer is awaited. */
-export const BUDGET_PROBE_POLL_MS = 250;
-/** The longest a waiter sleeps on a spent budget before it reads it again (a newer answer may have set another). */
-export const BUDGET_RECHECK_MS = 60_000;
-
 /** This process's hold on one shard. */
 export interface ShardLease {
   readonly shard: number;

@@ -3,12 +3,10 @@ import { fetchGatewayBot } from '../http/gateway.js';
 import type { ResolvedOptions } from '../options.js';
 import { decide, type DecisionHistory } from '../protocol/close-codes.js';
 import { gatewayFetchFailed, type Outcome } from '../protocol/outcome.js';
+import { MAX_SHARDS } from '../protocol/payloads.js';
 import { sleep } from '../util/abort.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TokenSource } from './shard-supervisor.js';
-
-/** The highest shard count the connector runs (the `shards` option's bound). */
-export const MAX_SHARDS = 1024;
 
 /** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
 export interface ShardPlan {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUDGET_PROBE_MS } from '../../src/store/session-store.js';
+import { BUDGET_PROBE_MS } from '../../src/protocol/session-start.js';
 import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
 
 beforeEach(() => {

@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+/** Every module of src/ with the modules of src/ it imports (static, type-only and dynamic imports alike). */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const path of readdirSync(SRC, { recursive: true, encoding: 'utf8' })) {
+    if (!path.endsWith('.ts')) continue;
+    const file = join(SRC, path);
+    const text = readFileSync(file, 'utf8');
+    const targets = [...text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((m) => relative(SRC, resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts'))));
+    graph.set(relative(SRC, file), targets);
+  }
+  return graph;
+}
+
+/** The imports of the modules `from` selects that land in a module `to` selects. */
+function crossings(graph: Map<string, string[]>, from: (path: string) => boolean, to: (path: string) => boolean): string[] {
+  return [...graph].flatMap(([file, targets]) => (from(file) ? targets.filter(to).map((target) => `${file} → ${target}`) : []));
+}
+
+const under = (dir: string) => (path: string) => path.startsWith(`${dir}/`);
+
+it('layers: store and protocol never import the supervisor; options import no supervisor either (no cycle through shard-count)', () => {
+  const graph = importGraph();
+  expect(graph.size).toBeGreaterThan(50);
+  expect(crossings(graph, under('store'), under('supervisor'))).toEqual([]);
+  expect(crossings(graph, under('protocol'), under('supervisor'))).toEqual([]);
+  expect(crossings(graph, (p) => p === 'options.ts' || p === 'shared-options.ts', under('supervisor'))).toEqual([]);
+  expect(crossings(graph, (p) => under('http')(p) || under('testing')(p), (p) => under('supervisor')(p) || p === 'options.ts')).toEqual([]);
+});
