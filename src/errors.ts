@@ -51,6 +51,8 @@ export const ErrorCodes = {
   RESTART_BUDGET: 'QQBOT_RESTART_BUDGET',
   /** No session for longer than the opt-in `restart.giveUpAfterMs`. Fatal. */
   GAVE_UP: 'QQBOT_GAVE_UP',
+  /** `shards: 'auto'`: `GET /gateway/bot` recommends more shards than one connector runs (`MAX_SHARDS`). Fatal. */
+  TOO_MANY_SHARDS: 'QQBOT_TOO_MANY_SHARDS',
   /** A call needed the shard's running attempt (`workerStatus()`), and none is running right now. */
   NO_WORKER: 'QQBOT_NO_WORKER',
   /** A control call (status, shutdown) to a worker missed its deadline or the worker died meanwhile. */
@@ -113,6 +115,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_WORKER_BOOTSTRAP: false,
   QQBOT_RESTART_BUDGET: true,
   QQBOT_GAVE_UP: false,
+  QQBOT_TOO_MANY_SHARDS: false,
   QQBOT_NO_WORKER: true,
   QQBOT_CONTROL_TIMEOUT: true,
   QQBOT_LISTENER_THREW: true,

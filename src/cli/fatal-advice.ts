@@ -9,6 +9,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   [ErrorCodes.BOT_BANNED]: 'the bot is banned: contact the platform; reconnecting will not help',
   [ErrorCodes.WORKER_BOOTSTRAP]: 'the worker thread could not load: reinstall or rebuild the package (npm run build)',
   [ErrorCodes.RESTART_BUDGET]: 'too many restarts in a short time: the warnings above show the cause (network, endpoints, platform)',
+  [ErrorCodes.TOO_MANY_SHARDS]: 'the platform recommends more shards than one connector runs (--shards auto): retrying will not help',
   [ErrorCodes.INVALID_OPTION]: 'an option is invalid: check the flags and environment variables',
 };
 

@@ -34,7 +34,7 @@ export interface ShardCountContext {
  * `shards: 'auto'`: the count `GET /gateway/bot` recommends, read on the main thread with the connector's tokens.
  * A failure is an Outcome like a shard attempt's, and the same `decide()` and restart backoff handle it: a
  * transient failure is retried forever, refused credentials (or a 401 again after a token refresh) are fatal,
- * and so is the opt-in `restart.giveUpAfterMs`. Resolves `undefined` when `signal` aborts; rejects only when fatal.
+ * and so are a recommended count above {@link MAX_SHARDS} and the opt-in `restart.giveUpAfterMs`. Resolves `undefined` when `signal` aborts; rejects only when fatal.
  */
 export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan | undefined> {
   const { options, tokens, signal } = ctx;
@@ -51,12 +51,14 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
       token = rejected === undefined ? await tokens.get(signal) : await tokens.refresh(rejected, signal);
       rejected = undefined;
       const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
-      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1 && info.shards <= MAX_SHARDS) {
+      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
+      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
         return { shards: info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs };
       }
       throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
     } catch (err) {
       if (signal.aborted) return undefined;
+      if (err instanceof QQBotError && err.code === ErrorCodes.TOO_MANY_SHARDS) throw err;
       failure = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
       outcome = token === undefined ? { kind: 'token-failed', phase: 'token', error: toWire(failure), reason: failure.message } : gatewayFetchFailed(failure, options.timeouts.httpMs);
     }
@@ -76,4 +78,13 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
     }
   }
   return undefined;
+}
+
+/** A well-formed answer no retry will change: the bot needs more shards than one connector runs. */
+function tooManyShards(recommended: number): QQBotError {
+  return new QQBotError(
+    ErrorCodes.TOO_MANY_SHARDS,
+    `GET /gateway/bot recommends ${recommended} shards, more than one connector runs (${MAX_SHARDS}); shards: 'auto' cannot start this bot`,
+    { details: { recommended, maxShards: MAX_SHARDS } },
+  );
 }

@@ -53,6 +53,16 @@ it('refused credentials are fatal before any shard starts', async () => {
   expect(bot.status()).toEqual([]);
 });
 
+it('a recommended count above MAX_SHARDS is fatal at once (QQBOT_TOO_MANY_SHARDS), not retried: no retry can change it', async () => {
+  const { fake, bot, errors, fatals } = await setup({ shards: 2000 });
+  await expect(bot.start()).rejects.toMatchObject({ code: 'QQBOT_TOO_MANY_SHARDS', retryable: false, details: { recommended: 2000, maxShards: 1024 } });
+  expect(fatals.map((e) => e.code)).toEqual(['QQBOT_TOO_MANY_SHARDS']);
+  expect(errors).toEqual([]);
+  expect(fake.stats.gatewayBotCalls).toBe(1);
+  expect(fake.stats.identifies).toEqual([]);
+  expect(bot.status()).toEqual([]);
+});
+
 it('a 401 from GET /gateway/bot refreshes the token once; a second 401 is fatal', async () => {
   const { fake, bot, fatals } = await setup();
   fake.failGatewayBot(2, 401);
