@@ -23,6 +23,8 @@ export interface ShardCountContext {
   tokens: TokenSource;
   /** Each failed try, retryable, for the host's `'error'` listeners (no shard exists yet to show it in `status()`). */
   onError: (error: QQBotError) => void;
+  /** For the host's `'error'` listeners too, but no failure of the count: a spent restart budget. */
+  report: (error: QQBotError) => void;
   /** `close()`: stop waiting. */
   signal: AbortSignal;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -70,7 +72,13 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
       history.authFailures += 1;
     }
     ctx.onError(failure);
-    const delayMs = Math.max(policy.next(now(), false).delayMs, decision.delayMs ?? 0);
+    const step = policy.next(now(), false);
+    if (step.escalate) {
+      // As a shard escalates: a clean slate (the next try fetches a new token), said once, after maxDelayMs.
+      if (token !== undefined) rejected = token;
+      ctx.report(restartBudget(options.restart, policy.consecutiveFailures));
+    }
+    const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
     if (!(await sleep(Math.min(delayMs, Math.max(giveUpAt - now(), 0)), signal))) return undefined;
     if (now() >= giveUpAt) {
       const ms = options.restart.giveUpAfterMs;
@@ -86,5 +94,15 @@ function tooManyShards(recommended: number): QQBotError {
     ErrorCodes.TOO_MANY_SHARDS,
     `GET /gateway/bot recommends ${recommended} shards, more than one connector runs (${MAX_SHARDS}); shards: 'auto' cannot start this bot`,
     { details: { recommended, maxShards: MAX_SHARDS } },
+  );
+}
+
+/** More than `restart.maxRestarts` failed tries within `restart.windowMs`: the shard supervisor's escalation. */
+function restartBudget(restart: ResolvedOptions['restart'], failures: number): QQBotError {
+  const { maxRestarts, windowMs, maxDelayMs } = restart;
+  return new QQBotError(
+    ErrorCodes.RESTART_BUDGET,
+    `shards 'auto': more than ${maxRestarts} failures to read the shard count within ${windowMs} ms; starting over with a new access token in ${maxDelayMs} ms`,
+    { details: { maxRestarts, windowMs, failures } },
   );
 }

@@ -45,6 +45,28 @@ it('a failing GET /gateway/bot is retried with backoff until it answers; each fa
   expect(fake.stats.gatewayBotCalls).toBe(5);
 });
 
+it('more than restart.maxRestarts failures within windowMs escalate as a shard does: QQBOT_RESTART_BUDGET, a new token, maxDelayMs', async () => {
+  const maxDelayMs = 300;
+  const { fake, bot, errors } = await setup({}, { restart: { minDelayMs: 1, maxDelayMs, maxRestarts: 2, windowMs: 60_000 } });
+  fake.failGatewayBot(3, 503);
+  let escalatedAt = 0;
+  bot.on('error', (e) => {
+    if (e.code === 'QQBOT_RESTART_BUDGET') escalatedAt = performance.now();
+  });
+  await bot.start();
+  expect(performance.now() - escalatedAt).toBeGreaterThanOrEqual(maxDelayMs - 5);
+  expect(errors.map((e) => [e.code, e.retryable])).toEqual([
+    ['QQBOT_GATEWAY_UNAVAILABLE', true],
+    ['QQBOT_GATEWAY_UNAVAILABLE', true],
+    ['QQBOT_GATEWAY_UNAVAILABLE', true],
+    ['QQBOT_RESTART_BUDGET', true],
+  ]);
+  expect(errors[3]?.details).toMatchObject({ maxRestarts: 2, windowMs: 60_000, failures: 3 });
+  // The clean slate: the try after the escalation asked for a new token.
+  expect(fake.stats.tokenCalls).toBe(2);
+  expect(bot.status().map((s) => s.state)).toEqual(['ready']);
+});
+
 it('refused credentials are fatal before any shard starts', async () => {
   const { fake, bot, fatals } = await setup({}, { secret: 'not-the-secret' });
   await expect(bot.start()).rejects.toMatchObject({ code: 'QQBOT_CREDENTIALS_REFUSED', retryable: false });
