@@ -3,11 +3,18 @@
  * one rule for `IdentifyGate` (one process) and `RedisIdentifyGate` (a fleet).
  */
 
+/** Beyond the probing attempt's own `/gateway/bot` fetch: its worker thread's start, the answer's way to the gate. */
+export const BUDGET_PROBE_MARGIN_MS = 5_000;
+
 /**
- * How long a probe grant holds every other IDENTIFY back while its `/gateway/bot` answer is awaited; an attempt
- * that never reads it (the fetch failed) lets the next probe go after this.
+ * How long a probe grant holds every other IDENTIFY back while its `/gateway/bot` answer is awaited: as long as
+ * the probing attempt may take to read it, its fetch bounded by `timeouts.httpMs` (a fixed 10 s let a second
+ * probe go while a slow first fetch was still allowed to answer). An attempt that never reads it (the fetch
+ * failed) lets the next probe go after this.
  */
-export const BUDGET_PROBE_MS = 10_000;
+export function budgetProbeMs(httpMs: number): number {
+  return httpMs + BUDGET_PROBE_MARGIN_MS;
+}
 /** How often a waiter looks again while a probe's answer is awaited. */
 export const BUDGET_PROBE_POLL_MS = 250;
 /** The longest a waiter sleeps on a spent budget before it reads it again (a newer answer may have set another). */

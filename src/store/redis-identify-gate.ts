@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
-import { BUDGET_PROBE_MS, BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
+import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
 import { pause, type RedisConnection } from './redis-connection.js';
 import type { FleetIdentifyGate, IdentifySlot } from './session-store.js';
 
@@ -46,8 +46,8 @@ return 1`;
 
 /**
  * A /gateway/bot answer sets the budget: the platform's \`remaining\` (the truth, so a grant that was never sent
- * and a reset are both corrected), less the grants of the last window it may not count yet. ARGV[1] '' (no
- * session_start_limit) only ends a probe.
+ * and a reset are both corrected), less the grants of the last window it may not count yet (a live probe's always
+ * counts: it IDENTIFYs after this answer). ARGV[1] '' (no session_start_limit) only ends a probe.
  */
 const BUDGET = `
 if ARGV[1] == '' then
@@ -57,6 +57,8 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local recent = redis.call('ZCOUNT', KEYS[1], '(' .. (now - tonumber(ARGV[3])), '+inf')
+-- A live probe's IDENTIFY goes out after this answer, however long ago (past the window) it was granted.
+if recent < 1 and redis.call('GET', KEYS[2]) == 'probe' then recent = 1 end
 local left = math.max(0, tonumber(ARGV[1]) - recent)
 redis.call('SET', KEYS[2], left, 'PX', ARGV[2])
 return left`;
@@ -89,9 +91,9 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
   }
 
   /** Resolves with a slot when an IDENTIFY may start anywhere in the fleet, `undefined` if `signal` aborted first. */
-  async acquire(signal: AbortSignal): Promise<IdentifySlot | undefined> {
+  async acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
     const member = randomBytes(8).toString('hex');
-    const args = [member, String(this.#maxConcurrency), String(this.#windowMs), String(BUDGET_PROBE_MS), String(BUDGET_PROBE_POLL_MS), String(BUDGET_RECHECK_MS)];
+    const args = [member, String(this.#maxConcurrency), String(this.#windowMs), String(probeMs), String(BUDGET_PROBE_POLL_MS), String(BUDGET_RECHECK_MS)];
     while (!signal.aborted) {
       const wait = await this.#redis.evaluate(`take an identify place in ${this.#key}`, TAKE, [this.#key, this.#budgetKey], args).then(Number, () => RETRY_MS);
       if (wait <= 0) {

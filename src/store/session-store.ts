@@ -64,7 +64,11 @@ export interface IdentifySlot {
  * which every grant spends and RESUMEs never touch.
  */
 export interface FleetIdentifyGate {
-  acquire(signal: AbortSignal): Promise<IdentifySlot | undefined>;
+  /**
+   * Resolves with a slot when an IDENTIFY may start, `undefined` if `signal` aborted first. `probeMs`: how long a
+   * probe granted here holds the others back (`budgetProbeMs` of this process's `timeouts.httpMs`).
+   */
+  acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined>;
   set maxConcurrency(value: number);
   /**
    * A `/gateway/bot` answer (anyone's): the budget becomes `remaining` less the grants of the last 5 s the platform

@@ -1,5 +1,5 @@
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
-import { BUDGET_PROBE_MS, BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
+import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
 import type { FleetIdentifyGate, IdentifySlot } from '../store/session-store.js';
 import { sleep } from '../util/abort.js';
 
@@ -33,26 +33,28 @@ export class IdentifyGate implements FleetIdentifyGate {
       if (this.#budget?.probe === true) this.#budget = undefined;
       return Promise.resolve();
     }
-    // The platform's count is the truth, less the grants of the last window it may not have counted yet.
-    const recent = this.#starts.filter((s) => now - s.at < this.#windowMs).length;
+    // The platform's count is the truth, less the grants of the last window it may not have counted yet; a live
+    // probe's IDENTIFY goes out after this answer, however long ago it was granted.
+    const inWindow = this.#starts.filter((s) => now - s.at < this.#windowMs).length;
+    const recent = this.#budget?.probe === true && this.#budget.until > now ? Math.max(inWindow, 1) : inWindow;
     this.#budget = { probe: false, left: Math.max(0, Math.floor(remaining) - recent), until: now + Math.max(1, resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS) };
     return Promise.resolve();
   }
 
   /** Resolves with a slot when an IDENTIFY may start, `undefined` if `signal` aborted first. Callers are served in order. */
-  acquire(signal: AbortSignal): Promise<IdentifySlot | undefined> {
-    const turn = this.#queue.then(() => this.#waitForSlot(signal));
+  acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
+    const turn = this.#queue.then(() => this.#waitForSlot(signal, probeMs));
     this.#queue = turn.then(() => undefined);
     return turn;
   }
 
-  async #waitForSlot(signal: AbortSignal): Promise<IdentifySlot | undefined> {
+  async #waitForSlot(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
     for (;;) {
       if (signal.aborted) return undefined;
       const now = Date.now();
       // A slot's time can move later (sent()), so drop expired ones wherever they are.
       for (let i = this.#starts.length - 1; i >= 0; i--) if (now - (this.#starts[i] as { at: number }).at >= this.#windowMs) this.#starts.splice(i, 1);
-      const wait = this.#starts.length >= this.#maxConcurrency ? Math.min(...this.#starts.map((s) => s.at)) + this.#windowMs - now : this.#budgetWait(now);
+      const wait = this.#starts.length >= this.#maxConcurrency ? Math.min(...this.#starts.map((s) => s.at)) + this.#windowMs - now : this.#budgetWait(now, probeMs);
       if (wait > 0) {
         if (!(await sleep(wait, signal))) return undefined;
         continue;
@@ -70,10 +72,10 @@ export class IdentifyGate implements FleetIdentifyGate {
   }
 
   /** 0: spend one of the budget; -1: none known, this grant probes; else the ms to wait. */
-  #budgetWait(now: number): number {
+  #budgetWait(now: number, probeMs: number): number {
     const budget = this.#budget !== undefined && this.#budget.until > now ? this.#budget : undefined;
     if (budget === undefined) {
-      this.#budget = { probe: true, until: now + BUDGET_PROBE_MS };
+      this.#budget = { probe: true, until: now + probeMs };
       return -1;
     }
     if (budget.probe) return Math.min(budget.until - now, BUDGET_PROBE_POLL_MS);

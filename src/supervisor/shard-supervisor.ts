@@ -5,6 +5,7 @@ import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
 import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
+import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
@@ -320,7 +321,7 @@ export class ShardSupervisor {
     const resuming = this.#sessionId !== null;
     let identifySlot: IdentifySlot | undefined;
     if (!resuming && this.#ctx.identifyGate !== undefined) {
-      identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal);
+      identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal, budgetProbeMs(this.#ctx.options.timeouts.httpMs));
       if (identifySlot === undefined) return undefined;
     }
     // The lease may have gone while we waited: never connect without it.

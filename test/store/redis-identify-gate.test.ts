@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUTS } from '../../src/options.js';
+import { budgetProbeMs } from '../../src/protocol/session-start.js';
 import { RedisConnection } from '../../src/store/redis-connection.js';
 import { RedisIdentifyGate } from '../../src/store/redis-identify-gate.js';
 import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
+
+/** A probe's lifetime, as `budgetProbeMs` derives it from the default `timeouts.httpMs`. */
+const PROBE_MS = budgetProbeMs(DEFAULT_TIMEOUTS.httpMs);
 
 let prefix: string;
 const connections: RedisConnection[] = [];
@@ -36,7 +41,7 @@ it('three processes, max_concurrency 1: IDENTIFY grants are a window apart acros
   const grantedAt: number[] = [];
   await Promise.all(
     gates.map(async (g) => {
-      const slot = await g.acquire(signal);
+      const slot = await g.acquire(signal, PROBE_MS);
       expect(slot).toBeDefined();
       grantedAt.push(performance.now());
       slot?.sent();
@@ -54,7 +59,7 @@ it('max_concurrency 2 lets two through at once, the third a window later', async
   for (const g of gates) g.maxConcurrency = 2;
   const signal = new AbortController().signal;
   const started = performance.now();
-  const at = await Promise.all(gates.map(async (g) => (await g.acquire(signal), performance.now() - started)));
+  const at = await Promise.all(gates.map(async (g) => (await g.acquire(signal, PROBE_MS), performance.now() - started)));
   at.sort((a, b) => a - b);
   expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(windowMs - 150);
   expect((at[1] as number) - (at[0] as number)).toBeLessThan(windowMs - 150);
@@ -63,8 +68,8 @@ it('max_concurrency 2 lets two through at once, the third a window later', async
 it('a waiting acquire ends with undefined when its signal aborts', async () => {
   const [g] = (await gatesWithBudget(1, 60_000)) as [RedisIdentifyGate];
   const signal = new AbortController();
-  expect(await g.acquire(signal.signal)).toBeDefined();
-  const waiting = g.acquire(signal.signal);
+  expect(await g.acquire(signal.signal, PROBE_MS)).toBeDefined();
+  const waiting = g.acquire(signal.signal, PROBE_MS);
   signal.abort();
   expect(await waiting).toBeUndefined();
 });
@@ -73,7 +78,7 @@ it('a waiting acquire ends with undefined when its signal aborts', async () => {
 async function grantsOf(gates: RedisIdentifyGate[]): Promise<{ at: number; probe: boolean | undefined }[]> {
   const signal = new AbortController().signal;
   const started = performance.now();
-  const grants = await Promise.all(gates.map(async (g) => ({ probe: (await g.acquire(signal))?.probe, at: performance.now() - started })));
+  const grants = await Promise.all(gates.map(async (g) => ({ probe: (await g.acquire(signal, PROBE_MS))?.probe, at: performance.now() - started })));
   return grants.sort((a, b) => a.at - b.at);
 }
 
@@ -97,7 +102,7 @@ it('no budget known: one probe across the fleet; the others wait for its answer,
   const gates = [gate(60_000), gate(60_000), gate(60_000)];
   for (const g of gates) g.maxConcurrency = 3;
   const signal = new AbortController().signal;
-  const slots = gates.map((g) => g.acquire(signal));
+  const slots = gates.map((g) => g.acquire(signal, PROBE_MS));
   const probe = await Promise.race(slots);
   expect(probe?.probe).toBe(true);
   const budget = await getRaw(`${prefix}identify-budget`);
@@ -116,11 +121,27 @@ it("the platform's answer is the truth: it raises a spent budget, and one withou
   const signal = new AbortController().signal;
   await g.budget(0, 60_000);
   await g.budget(3, 60_000);
-  expect((await g.acquire(signal))?.probe).toBe(false);
+  expect((await g.acquire(signal, PROBE_MS))?.probe).toBe(false);
   expect((await getRaw(`${prefix}identify-budget`)).value).toBe('2');
   await deleteKeysUnder(prefix);
-  expect((await g.acquire(signal))?.probe).toBe(true);
-  const next = g.acquire(signal);
+  expect((await g.acquire(signal, PROBE_MS))?.probe).toBe(true);
+  const next = g.acquire(signal, PROBE_MS);
   await g.budget(undefined, undefined);
   expect((await next)?.probe).toBe(true);
+});
+
+it("a probe holds the others back for its probeMs (timeouts.httpMs + a margin), and its answer counts the probe's IDENTIFY even past the window", async () => {
+  const windowMs = 200;
+  const g = gate(windowMs);
+  g.maxConcurrency = 5;
+  const signal = new AbortController().signal;
+  expect((await g.acquire(signal, budgetProbeMs(20_000)))?.probe).toBe(true);
+  const probe = await getRaw(`${prefix}identify-budget`);
+  expect(probe.value).toBe('probe');
+  // A fixed 10 s let a second probe go while the first attempt's fetch could still answer.
+  expect(probe.pttl).toBeGreaterThan(20_000);
+  // The answer comes after the probe's grant left the window: remaining 1 is still the probe's own IDENTIFY.
+  await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+  await g.budget(1, 60_000);
+  expect((await getRaw(`${prefix}identify-budget`)).value).toBe('0');
 });

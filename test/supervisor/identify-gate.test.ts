@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUDGET_PROBE_MS } from '../../src/protocol/session-start.js';
+import { budgetProbeMs } from '../../src/protocol/session-start.js';
 import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
+
+/** A probe's lifetime, as `budgetProbeMs` derives it for some `timeouts.httpMs`. */
+const PROBE_MS = 10_000;
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -22,7 +25,7 @@ function grants(gate: IdentifyGate, n: number, signal = new AbortController().si
   const at: number[] = [];
   const all = Promise.all(
     Array.from({ length: n }, () =>
-      gate.acquire(signal).then((slot) => {
+      gate.acquire(signal, PROBE_MS).then((slot) => {
         at.push(Date.now());
         return slot !== undefined;
       }),
@@ -61,8 +64,8 @@ describe('IdentifyGate', () => {
   it('a waiter whose signal aborts gets no slot at once and leaves no timer', async () => {
     const gate = gateWithBudget();
     const controller = new AbortController();
-    expect(await gate.acquire(controller.signal)).toBeDefined();
-    const waiting = gate.acquire(controller.signal);
+    expect(await gate.acquire(controller.signal, PROBE_MS)).toBeDefined();
+    const waiting = gate.acquire(controller.signal, PROBE_MS);
     await vi.advanceTimersByTimeAsync(1_000);
     controller.abort();
     expect(await waiting).toBeUndefined();
@@ -72,11 +75,11 @@ describe('IdentifyGate', () => {
   it('counts the window from when the Identify was sent, not from the grant', async () => {
     const gate = gateWithBudget();
     const signal = new AbortController().signal;
-    const first = await gate.acquire(signal);
+    const first = await gate.acquire(signal, PROBE_MS);
     await vi.advanceTimersByTimeAsync(800);
     first?.sent();
     let grantedAt: number | undefined;
-    const second = gate.acquire(signal).then(() => {
+    const second = gate.acquire(signal, PROBE_MS).then(() => {
       grantedAt = Date.now();
     });
     await vi.advanceTimersByTimeAsync(10_000);
@@ -100,7 +103,7 @@ describe('IdentifyGate: the session-start budget', () => {
     const gate = new IdentifyGate();
     gate.maxConcurrency = 2;
     const signal = new AbortController().signal;
-    const probe = await gate.acquire(signal);
+    const probe = await gate.acquire(signal, PROBE_MS);
     expect(probe?.probe).toBe(true);
     // The probe's own /gateway/bot answer, read before it identified: remaining 1 is that IDENTIFY's.
     await gate.budget(1, 20_000);
@@ -114,10 +117,10 @@ describe('IdentifyGate: the session-start budget', () => {
     const gate = new IdentifyGate();
     gate.maxConcurrency = 3;
     const signal = new AbortController().signal;
-    const probe = await gate.acquire(signal);
+    const probe = await gate.acquire(signal, PROBE_MS);
     expect(probe?.probe).toBe(true);
     let granted: (boolean | undefined)[] = [];
-    const waiting = Promise.all([gate.acquire(signal), gate.acquire(signal)]).then((slots) => {
+    const waiting = Promise.all([gate.acquire(signal, PROBE_MS), gate.acquire(signal, PROBE_MS)]).then((slots) => {
       granted = slots.map((s) => s?.probe);
     });
     await vi.advanceTimersByTimeAsync(1_000);
@@ -128,22 +131,44 @@ describe('IdentifyGate: the session-start budget', () => {
     expect(granted).toEqual([false, false]);
   });
 
-  it('an answer without session_start_limit ends the probe; an unanswered probe ends after BUDGET_PROBE_MS', async () => {
+  it('an answer without session_start_limit ends the probe; an unanswered probe ends after its probeMs', async () => {
     const gate = new IdentifyGate();
     gate.maxConcurrency = 3;
     const signal = new AbortController().signal;
-    await gate.acquire(signal);
-    const second = gate.acquire(signal);
+    await gate.acquire(signal, PROBE_MS);
+    const second = gate.acquire(signal, PROBE_MS);
     await gate.budget(undefined, undefined);
     await vi.advanceTimersByTimeAsync(1_000);
     expect((await second)?.probe).toBe(true);
     let thirdAt: number | undefined;
-    const third = gate.acquire(signal).then((slot) => {
+    const third = gate.acquire(signal, PROBE_MS).then((slot) => {
       thirdAt = Date.now();
       return slot;
     });
-    await vi.advanceTimersByTimeAsync(BUDGET_PROBE_MS + 1_000);
+    await vi.advanceTimersByTimeAsync(PROBE_MS + 1_000);
     expect((await third)?.probe).toBe(true);
-    expect(thirdAt).toBeGreaterThanOrEqual(BUDGET_PROBE_MS);
+    expect(thirdAt).toBeGreaterThanOrEqual(PROBE_MS);
+  });
+
+  it("a probe lasts as long as its attempt's /gateway/bot may take (timeouts.httpMs + a margin): httpMs 20 000, a 12 s answer, one IDENTIFY", async () => {
+    const gate = new IdentifyGate();
+    gate.maxConcurrency = 3;
+    const signal = new AbortController().signal;
+    const probeMs = budgetProbeMs(20_000);
+    expect((await gate.acquire(signal, probeMs))?.probe).toBe(true);
+    let second: boolean | undefined;
+    const waiting = gate.acquire(signal, probeMs).then((slot) => {
+      second = slot?.probe;
+    });
+    // A fixed 10 s probe let a second one go here, while the first fetch could still answer.
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(second).toBeUndefined();
+    // remaining 1 is the probe's own IDENTIFY (granted 12 s ago, past the 5 s window, still to go out): none left.
+    await gate.budget(1, 60_000);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(second).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(2_000);
+    await waiting;
+    expect(second).toBe(true);
   });
 });

@@ -600,8 +600,8 @@ class RecordingGate extends IdentifyGate {
     super(1);
   }
 
-  override async acquire(signal: AbortSignal): Promise<IdentifySlot | undefined> {
-    const slot = await super.acquire(signal);
+  override async acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
+    const slot = await super.acquire(signal, probeMs);
     if (slot !== undefined) this.grants.push(slot.probe);
     return slot;
   }
