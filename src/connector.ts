@@ -252,7 +252,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         this.#planError = error;
         this.#report(error);
       };
-      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), signal: this.#closed.signal });
+      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet: this.#store.leases, signal: this.#closed.signal });
     } catch (err) {
       this.#onFatal(err as QQBotError);
       throw err;

@@ -53,6 +53,8 @@ export const ErrorCodes = {
   GAVE_UP: 'QQBOT_GAVE_UP',
   /** `shards: 'auto'`: `GET /gateway/bot` recommends more shards than one connector runs (`MAX_SHARDS`). Fatal. */
   TOO_MANY_SHARDS: 'QQBOT_TOO_MANY_SHARDS',
+  /** `shards: 'auto'` in a fleet: `GET /gateway/bot` recommends another count than the fleet's stored one, which this process runs. */
+  SHARD_COUNT_DIFFERS: 'QQBOT_SHARD_COUNT_DIFFERS',
   /** A call needed the shard's running attempt (`workerStatus()`), and none is running right now. */
   NO_WORKER: 'QQBOT_NO_WORKER',
   /** A control call (status, shutdown) to a worker missed its deadline or the worker died meanwhile. */
@@ -116,6 +118,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_RESTART_BUDGET: true,
   QQBOT_GAVE_UP: false,
   QQBOT_TOO_MANY_SHARDS: false,
+  QQBOT_SHARD_COUNT_DIFFERS: false,
   QQBOT_NO_WORKER: true,
   QQBOT_CONTROL_TIMEOUT: true,
   QQBOT_LISTENER_THREW: true,

@@ -4,7 +4,8 @@ import { ErrorCodes, QQBotError } from '../errors.js';
 import { integerOption, optionKeys, section } from '../validation.js';
 import { pause, type RedisConnection } from './redis-connection.js';
 import { RedisIdentifyGate } from './redis-identify-gate.js';
-import type { ShardLease, ShardLeases } from './session-store.js';
+import { agreeShardCount } from './redis-shard-count.js';
+import type { FleetShardCount, ShardLease, ShardLeases } from './session-store.js';
 
 export interface LeaseOptions {
   /**
@@ -225,6 +226,10 @@ export class RedisLeases implements ShardLeases {
       await pause(pollMs, signal);
     }
     return undefined;
+  }
+
+  shardCount(recommended: number): Promise<FleetShardCount> {
+    return agreeShardCount(this.#redis, recommended);
   }
 
   /** Releases every lease held (close()). */

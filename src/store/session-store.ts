@@ -45,6 +45,18 @@ export interface ShardLeases {
   readonly maxShards: number;
   /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */
   readonly identifyGate: FleetIdentifyGate;
+  /**
+   * `shards: 'auto'`: the fleet's count. The first process's `recommended` is stored for good; every later
+   * process gets the stored count back, whatever it was recommended, so all IDENTIFY with the same `[i, N]`.
+   */
+  shardCount(recommended: number): Promise<FleetShardCount>;
+}
+
+/** The count every process of a fleet runs, and where it is kept (a process changing it must be told how). */
+export interface FleetShardCount {
+  readonly shards: number;
+  /** The store's key that holds it. */
+  readonly key: string;
 }
 
 /** A granted IDENTIFY. Its window runs from the grant until {@link IdentifySlot.sent} moves it to the send. */

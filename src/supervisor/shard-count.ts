@@ -5,6 +5,7 @@ import { decide, type DecisionHistory } from '../protocol/close-codes.js';
 import { gatewayFetchFailed, type Outcome } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import { sleep } from '../util/abort.js';
+import type { FleetShardCount, ShardLeases } from '../store/session-store.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TokenSource } from './shard-supervisor.js';
 
@@ -23,8 +24,10 @@ export interface ShardCountContext {
   tokens: TokenSource;
   /** Each failed try, retryable, for the host's `'error'` listeners (no shard exists yet to show it in `status()`). */
   onError: (error: QQBotError) => void;
-  /** For the host's `'error'` listeners too, but no failure of the count: a spent restart budget. */
+  /** For the host's `'error'` listeners too, but no failure of the count: a spent restart budget, a fleet's other count. */
   report: (error: QQBotError) => void;
+  /** With a leased store: the fleet's count, which this process adopts (the first process stored its own). */
+  fleet?: Pick<ShardLeases, 'shardCount'> | undefined;
   /** `close()`: stop waiting. */
   signal: AbortSignal;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -36,7 +39,8 @@ export interface ShardCountContext {
  * `shards: 'auto'`: the count `GET /gateway/bot` recommends, read on the main thread with the connector's tokens.
  * A failure is an Outcome like a shard attempt's, and the same `decide()` and restart backoff handle it: a
  * transient failure is retried forever, refused credentials (or a 401 again after a token refresh) are fatal,
- * and so are a recommended count above {@link MAX_SHARDS} and the opt-in `restart.giveUpAfterMs`. Resolves `undefined` when `signal` aborts; rejects only when fatal.
+ * and so are a recommended count above {@link MAX_SHARDS} and the opt-in `restart.giveUpAfterMs`. With a leased
+ * store the fleet's stored count is used, and a recommendation that differs from it is reported, not followed. Resolves `undefined` when `signal` aborts; rejects only when fatal.
  */
 export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan | undefined> {
   const { options, tokens, signal } = ctx;
@@ -55,7 +59,10 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
       const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
       if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
       if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
-        return { shards: info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs };
+        // A fleet's processes must agree (leases and checkpoints are keyed by shard index): the stored count wins.
+        const fleet = await ctx.fleet?.shardCount(info.shards);
+        if (fleet !== undefined && fleet.shards !== info.shards) ctx.report(countDiffers(info.shards, fleet));
+        return { shards: fleet?.shards ?? info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs };
       }
       throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
     } catch (err) {
@@ -104,5 +111,14 @@ function restartBudget(restart: ResolvedOptions['restart'], failures: number): Q
     ErrorCodes.RESTART_BUDGET,
     `shards 'auto': more than ${maxRestarts} failures to read the shard count within ${windowMs} ms; starting over with a new access token in ${maxDelayMs} ms`,
     { details: { maxRestarts, windowMs, failures } },
+  );
+}
+
+/** The platform now recommends another count than the fleet runs: said, not followed (the fleet must agree). */
+function countDiffers(recommended: number, fleet: FleetShardCount): QQBotError {
+  return new QQBotError(
+    ErrorCodes.SHARD_COUNT_DIFFERS,
+    `GET /gateway/bot recommends ${recommended} shards; the fleet runs ${fleet.shards}, the count its first process stored in ${fleet.key}, and so does this process. To change it, stop every process of the fleet, delete ${fleet.key}, and start them again`,
+    { details: { recommended, fleetShards: fleet.shards, key: fleet.key } },
   );
 }
