@@ -192,9 +192,12 @@ function resolveResourceLimits(value: unknown): ResourceLimits | undefined {
 
 /** A count, or `'auto'` (from `GET /gateway/bot` at start). */
 function resolveShards(value: unknown): number | 'auto' {
+  if (value === undefined) return DEFAULT_OPTIONS.shards;
   if (value === 'auto') return value;
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value))) throw invalidOption("Expected `shards` to be 'auto' or an integer from 1 to 1024");
-  return integerOption('shards', value, DEFAULT_OPTIONS.shards, 1, MAX_SHARDS);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_SHARDS) {
+    throw invalidOption(`Expected \`shards\` to be 'auto' or an integer from 1 to ${MAX_SHARDS}`);
+  }
+  return value;
 }
 
 /** The webhook transport is one listener: `shards` may only say so. */

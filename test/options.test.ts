@@ -103,6 +103,10 @@ describe('accepted values', () => {
     expect(resolveOptions({ ...VALID, shards: 1_024 }).shards).toBe(1_024);
   });
 
+  it("an out-of-range shards names 'auto' too", () => {
+    for (const shards of [0, 1_025, 1.5, 'Auto']) expect(() => resolveOptions({ ...VALID, shards })).toThrow("Expected `shards` to be 'auto' or an integer from 1 to 1024");
+  });
+
   it('accepts maxDelayMs equal to minDelayMs', () => {
     expect(resolveOptions({ ...VALID, restart: { minDelayMs: 1_000, maxDelayMs: 1_000 } }).restart).toMatchObject({ minDelayMs: 1_000, maxDelayMs: 1_000 });
   });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { MAX_SHARDS } from '../protocol/payloads.js';
 import { closestKey } from '../validation.js';
 import { DEFAULT_INTENTS, IntentsError, parseIntents } from './intents.js';
 
@@ -16,7 +17,8 @@ export const DEFAULT_CHAOS_MS = 1_000;
 interface CommonConfig {
   /** OR of intent bits. */
   intents: number;
-  shards: number;
+  /** `--shards`: a count, or (live mode) `'auto'`, the count `GET /gateway/bot` recommends. */
+  shards: number | 'auto';
   /** Stop by itself after this long; `undefined` runs until SIGINT/SIGTERM (`--duration 0`). */
   durationMs: number | undefined;
   verbose: boolean;
@@ -26,6 +28,8 @@ interface CommonConfig {
 
 export interface DemoConfig extends CommonConfig {
   mode: 'demo';
+  /** The embedded fake has no recommendation worth reading: a count. */
+  shards: number;
   /** `--webhook`: the fake POSTs signed callbacks to a webhook listener instead of using the gateway. */
   webhook: boolean;
   ratePerSec: number;
@@ -169,7 +173,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   const durationS = number('duration', values.duration, { min: 0, max: 31_536_000, integer: false });
   const common: CommonConfig = {
     intents,
-    shards: number('shards', values.shards, { min: 1, max: 1024, integer: true }) ?? 1,
+    shards: values.shards === 'auto' ? 'auto' : (number('shards', values.shards, { min: 1, max: MAX_SHARDS, integer: true }) ?? 1),
     durationMs: durationS === undefined || durationS === 0 ? undefined : Math.max(1, Math.round(durationS * 1000)),
     verbose: values.verbose === true,
     json: values.json === true,
@@ -189,9 +193,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     }
     const chaosMs = number('chaos', values.chaos, { min: 0, max: 3_600_000, integer: true }) ?? DEFAULT_CHAOS_MS;
     if (chaosMs > 0 && chaosMs < 10) throw new UsageError(`--chaos must be 0 (no kills) or between 10 and 3600000, got ${values.chaos ?? ''}`);
+    if (common.shards === 'auto') throw new UsageError('--shards auto needs live mode (the count GET /gateway/bot recommends); give the demo a count');
     return {
       mode: 'demo',
       ...common,
+      shards: common.shards,
       durationMs: values.duration === undefined ? DEFAULT_DEMO_DURATION_S * 1000 : common.durationMs,
       webhook: values.webhook === true,
       ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,

@@ -31,7 +31,8 @@ Live flags:
 
 Common flags:
   --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})
-  --shards <n>         number of shards, one worker thread each (default 1)
+  --shards <n|auto>    number of shards, one worker thread each (default 1); auto (live): the count
+                       GET /gateway/bot recommends
   --duration <s>       stop by itself after <s> seconds; 0 runs until Ctrl-C / SIGTERM
                        (default: ${DEFAULT_DEMO_DURATION_S} in the demo, until Ctrl-C / SIGTERM live)
   --json               machine-readable: the demo's summary as one JSON object on stdout; in live mode a

@@ -166,6 +166,7 @@ class RedisShardLease implements ShardLease {
 export class RedisLeases implements ShardLeases {
   readonly #redis: RedisConnection;
   readonly #ttlMs: number;
+  /** The most shards this process holds at once (`lease.maxShards`); `Number.MAX_SAFE_INTEGER` without a limit. */
   readonly maxShards: number;
   readonly #owner = randomBytes(6).toString('hex');
   readonly #held = new Map<number, RedisShardLease>();

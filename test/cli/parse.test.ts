@@ -45,6 +45,14 @@ describe('parseCli', () => {
     expect(parseCli(['--duration', '30'], env)).toMatchObject({ mode: 'live', durationMs: 30_000 });
   });
 
+  it("--shards takes a count up to MAX_SHARDS, or auto in live mode (the connector's shards: 'auto')", () => {
+    const env = { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' };
+    expect(parseCli(['--shards', 'auto'], env)).toMatchObject({ mode: 'live', shards: 'auto' });
+    expect(parseCli(['--shards', '1024'], env)).toMatchObject({ mode: 'live', shards: 1_024 });
+    expect(() => parseCli(['--shards', '1025'], env)).toThrow(new UsageError('--shards must be between 1 and 1024, got 1025'));
+    expect(() => parseCli(['--shards', 'auto'], {})).toThrow(/--shards auto needs live mode/);
+  });
+
   it('refuses a --chaos interval between 0 and 10 ms', () => {
     expect(() => parseCli(['--chaos', '5'], {})).toThrow(new UsageError('--chaos must be 0 (no kills) or between 10 and 3600000, got 5'));
   });

@@ -42,6 +42,8 @@ describe('bad usage exits with code 2 and says why on stderr', () => {
     [['--rate', 'fast'], /--rate expects a number/],
     [['--chaos', '-5'], /--chaos/],
     [['--shards', '0'], /--shards must be between 1 and 1024/],
+    [['--shards', 'many'], /--shards expects an integer/],
+    [['--shards', 'auto'], /--shards auto needs live mode/],
     [['--duration', '1e3'], /--duration expects a number/],
   ])('rejects a bad number: %j', async (args, message) => {
     const cli = startCli(args);
@@ -75,6 +77,7 @@ describe('help and version', () => {
     expect(await cli.exit(EXIT_MS), cli.stderr()).toEqual({ code: 0, signal: null });
     expect(cli.stdout()).toMatch(/^Usage:/m);
     expect(cli.stdout()).toMatch(/--secret-file/);
+    expect(cli.stdout()).toMatch(/--shards <n\|auto>/);
     expect(cli.stderr()).toBe('');
   });
 
