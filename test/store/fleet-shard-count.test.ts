@@ -4,7 +4,7 @@ import type { QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { connectorFor } from '../helpers.js';
-import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
+import { PrivateRedis, REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -17,7 +17,7 @@ it("shards 'auto' in a fleet: the first process stores its count for good; a lat
   cleanups.push(() => deleteKeysUnder(prefix));
   const key = `${prefix}shard-count`;
   // Two platforms' answers, nothing shared but the Redis prefix: the recommendation changed between the starts.
-  const [before, after] = await Promise.all([FakeQQServer.start({ shards: 2 }), FakeQQServer.start({ shards: 3 })]);
+  const [before, after] = await Promise.all([FakeQQServer.start({ shards: 2, maxConcurrency: 2 }), FakeQQServer.start({ shards: 3, maxConcurrency: 2 })]);
   cleanups.push(() => before.close(), () => after.close());
   const make = (fake: FakeQQServer): QQBotConnector => {
     const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: true }) });
@@ -45,4 +45,33 @@ it("shards 'auto' in a fleet: the first process stores its count for good; a lat
   expect(errors[0]?.message).toContain(`delete ${key}`);
   expect(after.stats.identifies).toEqual([]);
   expect((await getRaw(key)).value).toBe('2');
+}, 30_000);
+
+it("shards 'auto' in a fleet whose Redis does not answer yet: the count is not agreed, so no shard starts; retried until Redis is back", async () => {
+  const redis = await PrivateRedis.start();
+  cleanups.push(() => redis.down());
+  await redis.down();
+  const fake = await FakeQQServer.start({ shards: 2, maxConcurrency: 2 });
+  cleanups.push(() => fake.close());
+  const prefix = uniquePrefix();
+  const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: redis.url, prefix, lease: true }) });
+  cleanups.push(() => bot.close());
+  const errors: QQBotError[] = [];
+  const twoFailures = new Promise<void>((resolve) => {
+    bot.on('error', (e) => {
+      errors.push(e);
+      if (errors.length === 2) resolve();
+    });
+  });
+  const started = bot.start();
+  await twoFailures;
+  expect(errors.map((e) => [e.code, e.retryable])).toEqual([
+    ['QQBOT_STORE_UNAVAILABLE', true],
+    ['QQBOT_STORE_UNAVAILABLE', true],
+  ]);
+  expect(bot.status()).toEqual([]);
+  await redis.up();
+  await started;
+  expect(bot.status().map((s) => s.state)).toEqual(['ready', 'ready']);
+  expect(await getRaw(`${prefix}shard-count`, redis.url)).toMatchObject({ value: '2', pttl: -1 });
 }, 30_000);
