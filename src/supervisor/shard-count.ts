@@ -40,7 +40,9 @@ export interface ShardCountContext {
  * A failure is an Outcome like a shard attempt's, and the same `decide()` and restart backoff handle it: a
  * transient failure is retried forever, refused credentials (or a 401 again after a token refresh) are fatal,
  * and so are a recommended count above {@link MAX_SHARDS} and the opt-in `restart.giveUpAfterMs`. With a leased
- * store the fleet's stored count is used, and a recommendation that differs from it is reported, not followed. Resolves `undefined` when `signal` aborts; rejects only when fatal.
+ * store the fleet's stored count is used, and a recommendation that differs from it is reported, not followed (a
+ * store that does not answer is a failure like the fetch's). Resolves `undefined` when `signal` aborts; rejects
+ * only when fatal.
  */
 export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan | undefined> {
   const { options, tokens, signal } = ctx;
