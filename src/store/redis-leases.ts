@@ -5,7 +5,7 @@ import { integerOption, optionKeys, section } from '../validation.js';
 import { pause, type RedisConnection } from './redis-connection.js';
 import { RedisIdentifyGate } from './redis-identify-gate.js';
 import { agreeShardCount } from './redis-shard-count.js';
-import type { FleetShardCount, ShardLease, ShardLeases } from './session-store.js';
+import type { FleetShardCount, LeaseWait, ShardLease, ShardLeases } from './session-store.js';
 
 export interface LeaseOptions {
   /**
@@ -16,8 +16,9 @@ export interface LeaseOptions {
    */
   ttlMs?: number;
   /**
-   * The most shards this process holds at once (fleet sharding): the rest are left to other processes, and this
-   * process is a `'standby'` for them (it takes one over when it has room and the holder died).
+   * The most shards this process holds at once (fleet sharding): the rest are left to other processes. This
+   * process is a `'standby'` for a shard another process holds (it takes it over when it has room and the holder
+   * died); a shard nobody holds while this process is at its limit stays `'idle'` (unhealthy: nobody runs it).
    * @defaultValue no limit
    */
   maxShards?: number;
@@ -35,9 +36,13 @@ export function resolveLeaseOptions(value: unknown): { ttlMs: number; maxShards:
   };
 }
 
-/** Takes a free lease: the fencing counter grows by one, and the token carries it. `SET NX PX`: never over a live lease. */
+/**
+ * Takes a free lease: the fencing counter grows by one, and the token carries it. `SET NX PX`: never over a live
+ * lease. A lease already taken answers `{holder's token}` (a one-element array), so the caller sees who holds it.
+ */
 const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local holder = redis.call('GET', KEYS[1])
+if holder then return {holder} end
 local token = redis.call('INCR', KEYS[2]) .. ':' .. ARGV[1]
 redis.call('SET', KEYS[1], token, 'NX', 'PX', ARGV[2])
 return token`;
@@ -191,27 +196,26 @@ export class RedisLeases implements ShardLeases {
     return `${this.#redis.prefix}lease:${shard}`;
   }
 
-  async acquire(shard: number, signal: AbortSignal, onStandby?: () => void): Promise<ShardLease | undefined> {
+  async acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined> {
     const pollMs = Math.min(Math.floor(this.#ttlMs / 10), 250);
     const key = this.leaseKey(shard);
     const fence = `${this.#redis.prefix}fence:${shard}`;
-    let standby = false;
-    const taken = (): void => {
-      if (standby) return;
-      standby = true;
-      onStandby?.();
+    let waiting: LeaseWait = 'idle';
+    const report = (kind: LeaseWait): void => {
+      if (kind === waiting) return;
+      waiting = kind;
+      onWaiting?.(kind);
     };
     while (!signal.aborted) {
       // Counted before the round trip: shards acquiring at once must not all pass the limit.
       if (this.#held.size + this.#claiming < this.maxShards) {
         this.#claiming += 1;
         const sentAt = performance.now();
-        // `null`: another process holds it; `undefined`: Redis did not answer (nobody is known to hold it).
-        const token = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => undefined);
+        // A token: ours now; `[holder]`: taken; `undefined`: Redis did not answer (nobody is known to hold it).
+        const reply = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => undefined);
         this.#claiming -= 1;
-        if (token === null) taken();
-        if (typeof token === 'string') {
-          const lease = new RedisShardLease(shard, token, this.#redis, key, this.#ttlMs, sentAt, () => {
+        if (typeof reply === 'string') {
+          const lease = new RedisShardLease(shard, reply, this.#redis, key, this.#ttlMs, sentAt, () => {
             if (this.#held.get(shard) === lease) this.#held.delete(shard);
           });
           if (signal.aborted) {
@@ -221,12 +225,21 @@ export class RedisLeases implements ShardLeases {
           this.#held.set(shard, lease);
           return lease;
         }
+        report(Array.isArray(reply) && this.#heldByOther(reply[0]) ? 'standby' : 'idle');
       } else {
-        taken();
+        // At `maxShards`: a standby only while another process runs the shard. One GET per poll; a free lease
+        // (or no answer) is a shard nobody is known to run, so it stays 'idle'.
+        const holder = await this.#redis.command(`get ${key}`, ['GET', key]).catch(() => undefined);
+        report(this.#heldByOther(holder) ? 'standby' : 'idle');
       }
       await pause(pollMs, signal);
     }
     return undefined;
+  }
+
+  /** A token of another process (`<fence>:<owner>`); one of ours is a lease this process lost that Redis still keeps a moment. */
+  #heldByOther(holder: unknown): boolean {
+    return typeof holder === 'string' && !holder.endsWith(`:${this.#owner}`);
   }
 
   shardCount(recommended: number): Promise<FleetShardCount> {

@@ -34,13 +34,17 @@ export interface SessionStore {
 }
 
 /** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
+/** What a process waiting for a lease is for the shard: `'standby'` (another process runs it) or `'idle'` (nobody is known to). */
+export type LeaseWait = 'standby' | 'idle';
+
 export interface ShardLeases {
   /**
-   * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. `onStandby` is called
-   * once, the first time a try finds the lease held by another process or this process at its `maxShards`: from
-   * then on this process is a standby for the shard (a store it cannot reach does not make it one).
+   * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. While it waits, each
+   * try that changes the answer calls `onWaiting` (the wait starts `'idle'`): `'standby'` when another process
+   * holds the lease, `'idle'` when nobody is known to (the lease is free but this process is at `maxShards`, or
+   * the store does not answer).
    */
-  acquire(shard: number, signal: AbortSignal, onStandby?: () => void): Promise<ShardLease | undefined>;
+  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined>;
   /** The most shards this process holds at once (`lease.maxShards`; `Number.MAX_SAFE_INTEGER` without a limit). */
   readonly maxShards: number;
   /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */

@@ -9,7 +9,7 @@ import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
-import type { FleetIdentifyGate, IdentifySlot, SessionStore, ShardLease } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease } from '../store/session-store.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
@@ -128,7 +128,7 @@ export class ShardSupervisor {
 
   /**
    * Starts the loop; resolves at the first READY/RESUMED however long that takes, or, with leases, as soon as the
-   * shard is a standby (another process runs it); rejects with the fatal error.
+   * shard is a standby (another process holds its lease); rejects with the fatal error.
    */
   start(): Promise<void> {
     this.#loop ??= this.#run().catch((err: unknown) => {
@@ -192,9 +192,11 @@ export class ShardSupervisor {
     while (!this.#closing.signal.aborted) {
       if (leases !== undefined) {
         this.#state = 'idle';
-        const lease = await leases.acquire(this.shard, this.#closing.signal, () => this.#standby());
+        const lease = await leases.acquire(this.shard, this.#closing.signal, (kind) => this.#waiting(kind));
         if (lease === undefined) return;
         this.#lease = lease;
+        // Waiting for the lease is not an outage of ours: giveUpAfterMs and the reconnect latency count from here.
+        this.#disconnectedSince = this.#now();
         lease.lost.addEventListener('abort', () => this.#leaseLost(lease), { once: true });
       }
       await this.#restore();
@@ -203,11 +205,15 @@ export class ShardSupervisor {
     }
   }
 
-  /** Another process runs the shard (or this one runs `maxShards` already): healthy, and start() need not wait. */
-  #standby(): void {
+  /**
+   * Waiting for the lease, the state follows what Redis says: `'standby'` while another process runs the shard
+   * (healthy, and start() need not wait), `'idle'` while nobody is known to (free but this process is at
+   * `maxShards`, or Redis does not answer).
+   */
+  #waiting(kind: LeaseWait): void {
     if (this.#closing.signal.aborted) return;
-    this.#state = 'standby';
-    this.#firstSession.resolve();
+    this.#state = kind;
+    if (kind === 'standby') this.#firstSession.resolve();
   }
 
   /** Another process may run the shard from now on: stop at once, without a close frame (the session must stay resumable). */
