@@ -61,8 +61,8 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
   const waiting = new AbortController();
   aborts.push(waiting);
   let bGot = false;
-  let standbys = 0;
-  const bLease = b.leases?.acquire(0, waiting.signal, () => (standbys += 1)).then((l) => ((bGot = l !== undefined), l));
+  const waits: string[] = [];
+  const bLease = b.leases?.acquire(0, waiting.signal, (kind) => waits.push(kind)).then((l) => ((bGot = l !== undefined), l));
   await a.save(0, CHECKPOINT);
   await expect(b.save(0, { ...CHECKPOINT, seq: 99 })).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST, retryable: true });
   expect(await b.load(0)).toEqual(CHECKPOINT);
@@ -73,8 +73,8 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(bGot).toBe(false);
-  // Told once that it is a standby, however many tries found the lease taken.
-  expect(standbys).toBe(1);
+  // Told once that it is a standby, however many tries found the lease taken (changes only).
+  expect(waits).toEqual(['standby']);
   waiting.abort();
   expect(await bLease).toBeUndefined();
 });
@@ -129,20 +129,72 @@ it('a holder that cannot renew (Redis gone) gives the shard up before the lease 
   }
 });
 
-it('lease.maxShards: a process holds at most that many shards; past it, the shard is a standby', async () => {
+/** Each kind `acquire()` reports while it waits, and a way to await the next one. */
+function waitLog(): { kinds: string[]; onWaiting: (kind: string) => void; next: (kind: string) => Promise<void> } {
+  const kinds: string[] = [];
+  const waiters = new Set<{ kind: string; resolve: () => void }>();
+  return {
+    kinds,
+    onWaiting: (kind) => {
+      kinds.push(kind);
+      for (const w of waiters) {
+        if (w.kind !== kind) continue;
+        waiters.delete(w);
+        w.resolve();
+      }
+    },
+    next: (kind) => new Promise((resolve) => waiters.add({ kind, resolve })),
+  };
+}
+
+it('lease.maxShards: a process holds at most that many; past it a free shard stays idle, one another process holds is a standby', async () => {
   const a = processStore({ ttlMs: 2_000, maxShards: 1 });
+  const b = processStore({ ttlMs: 2_000 });
   const lease0 = await acquire(a, 0);
   const signal = new AbortController();
   aborts.push(signal);
   let second: ShardLease | undefined;
-  let standby!: () => void;
-  const isStandby = new Promise<void>((resolve) => (standby = resolve));
-  const pending = a.leases?.acquire(1, signal.signal, standby).then((l) => (second = l));
+  const log = waitLog();
+  const pending = a.leases?.acquire(1, signal.signal, log.onWaiting).then((l) => (second = l));
+  // Several polls (every 200 ms) at the limit: shard 1 is free, so nobody runs it and A must not call itself its standby.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  expect(log.kinds).toEqual([]);
+  // Another process takes it: now A is its standby; freed while A is still at its limit: idle again.
+  const isStandby = log.next('standby');
+  const leaseB = await acquire(b, 1);
   await isStandby;
+  const isIdle = log.next('idle');
+  await leaseB.release();
+  await isIdle;
+  expect(log.kinds).toEqual(['standby', 'idle']);
   expect(second).toBeUndefined();
   await lease0.release();
   await pending;
   expect(second?.shard).toBe(1);
+});
+
+it('a standby whose Redis stops answering is idle (nobody is known to run the shard), and takes the lease once Redis is back', async () => {
+  const redis = await PrivateRedis.start();
+  try {
+    const a = processStore({ ttlMs: 2_000 }, redis.url);
+    const b = processStore({ ttlMs: 2_000 }, redis.url);
+    await acquire(a);
+    const signal = new AbortController();
+    aborts.push(signal);
+    const log = waitLog();
+    const isStandby = log.next('standby');
+    const pending = b.leases?.acquire(0, signal.signal, log.onWaiting);
+    await isStandby;
+    const isIdle = log.next('idle');
+    await redis.down();
+    await isIdle;
+    // The server comes back empty: the lease is free, and B takes it.
+    await redis.up();
+    expect((await pending)?.shard).toBe(0);
+    expect(log.kinds).toEqual(['standby', 'idle']);
+  } finally {
+    await redis.down();
+  }
 });
 
 it('refuses bad lease options with QQBOT_INVALID_OPTION', () => {
