@@ -82,10 +82,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /**
    * Connects every shard; resolves when each has a session (READY or RESUMED) or, with a leased store, is a
-   * standby (another process of the fleet runs it), however long an outage lasts. With `shards: 'auto'` it
-   * first reads the count from `GET /gateway/bot`, retried with the restart backoff. Rejects only with a fatal
-   * error, when `close()` is called first (`QQBOT_CLOSED`), or when `signal` aborts (`QQBOT_ABORTED`, its
-   * `cause` the last error seen).
+   * standby (another process of the fleet holds its lease), however long an outage lasts. A shard nobody holds
+   * that `lease.maxShards` keeps this process from taking is not a standby: start() waits for a process to run
+   * it. With `shards: 'auto'` it first reads the count from `GET /gateway/bot`, retried with the restart backoff.
+   * Rejects only with a fatal error, when `close()` is called first (`QQBOT_CLOSED`), or when `signal` aborts
+   * (`QQBOT_ABORTED`, its `cause` the last error seen).
    */
   start(options: StartOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
@@ -149,10 +150,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   /**
    * For readiness probes: `ok` is true while every shard is `'ready'` (has a session) or `'standby'` (with a
-   * leased store, another process runs it): a process that is a pure hot standby is healthy. Any other state
-   * (connecting, backoff, idle, fatal, closed) makes it false, as does a connector not started — except one
-   * used only through {@link webhookHandler} (never started, no shard): it is ready once the handler exists,
-   * until `close()`.
+   * leased store, another process holds its lease): a process that is a pure hot standby is healthy. Any other
+   * state makes it false, as does a connector not started: connecting, backoff, fatal, closed, and idle — which,
+   * with leases, includes a shard nobody holds while this process is at `lease.maxShards`, and Redis not answering.
+   * Except a connector used only through {@link webhookHandler} (never started, no shard): it is ready once the
+   * handler exists, until `close()`.
    */
   health(): HealthReport {
     const shards = this.status();

@@ -85,9 +85,10 @@ export interface RestartEvent {
 
 /**
  * Where a shard is. `'ready'`: it has a session. `'standby'` (with a leased store only): another process holds the
- * shard's lease, or this process already holds `lease.maxShards` shards; it waits to take the shard over.
- * `'idle'`: not started yet, or trying to take the lease (Redis unreachable stays `'idle'`: nobody is known to
- * run the shard). `'connecting'`, `'backoff'`: working towards a session. `'closing'`, `'closed'`, `'fatal'`: stopped.
+ * shard's lease right now; this one waits to take the shard over. `'idle'`: not started yet, or waiting for a
+ * lease nobody is known to hold — free while this process is at `lease.maxShards`, or Redis does not answer (a
+ * standby whose Redis stops answering goes back to `'idle'`). `'connecting'`, `'backoff'`: working towards a
+ * session. `'closing'`, `'closed'`, `'fatal'`: stopped.
  */
 export type ShardState = 'idle' | 'standby' | 'connecting' | 'ready' | 'backoff' | 'closing' | 'closed' | 'fatal';
 
@@ -96,7 +97,10 @@ export interface ShardStatus {
   state: ShardState;
   /** Epoch ms when the current session was reached (READY/RESUMED); `null` without a session. */
   connectedSince: number | null;
-  /** Epoch ms since when the shard has had no session; `null` while it has one. */
+  /**
+   * Epoch ms since when the shard has had no session; `null` while it has one. With leases it starts again when
+   * this process takes the lease: time as a standby is not an outage (`restart.giveUpAfterMs` counts from here).
+   */
   disconnectedSince: number | null;
   /** Attempts in a row that made no progress (what the backoff counts). */
   consecutiveFailures: number;
@@ -118,8 +122,8 @@ export interface ShardStatus {
 /** `bot.health()`: a summary for readiness probes. */
 export interface HealthReport {
   /**
-   * Every shard is `'ready'` (has a session) or `'standby'` (another process of the fleet runs it) right now.
-   * A process that is a pure hot standby is healthy.
+   * Every shard is `'ready'` (has a session) or `'standby'` (another process of the fleet holds its lease) right
+   * now. A process that is a pure hot standby is healthy; a shard nobody runs is not.
    */
   ok: boolean;
   shards: ShardStatus[];

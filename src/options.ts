@@ -54,7 +54,8 @@ export interface RestartOptions {
   stableAfterMs?: number;
   /**
    * Opt-in: after this long without a session, give up with a fatal `QQBOT_GAVE_UP`, for hosts that prefer to
-   * restart themselves. `Infinity` never gives up.
+   * restart themselves. With leases it counts from when this process took the shard's lease (time as a standby
+   * is not time without a session). `Infinity` never gives up.
    * @defaultValue `Infinity`
    */
   giveUpAfterMs?: number;

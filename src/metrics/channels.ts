@@ -12,7 +12,7 @@ export const CHANNEL_NAMES = {
   duplicate: 'qqbot-connector:duplicate',
   /** `{ shard, kind, decision, delayMs, progressed }` — an attempt ended and another is scheduled. */
   restart: 'qqbot-connector:restart',
-  /** `{ shard, ms, resumed }` — a session is back: time from the end of the last session to READY/RESUMED. */
+  /** `{ shard, ms, resumed }` — a session is back: time from the end of the last session (or the lease taken) to READY/RESUMED. */
   reconnect: 'qqbot-connector:reconnect',
   /** `{ shard, failures }` — the restart budget was spent and the shard started over from a clean slate. */
   escalation: 'qqbot-connector:escalation',

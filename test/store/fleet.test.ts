@@ -32,9 +32,21 @@ async function startFleet(count: number, shards: number, lease: true | object): 
   return { fake, hosts, config };
 }
 
+/**
+ * Every host's shard states, asked again while any is 'idle' (bounded): a process at its `maxShards` reads a lease
+ * once per poll, so it may call a shard free for up to one poll after another process took it over.
+ */
+async function settledStatuses(hosts: HostProcess[], timeoutMs = 5_000): Promise<{ states: string[]; ok: boolean }[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const statuses = await Promise.all(hosts.map((h) => h.status()));
+    if (Date.now() > until || statuses.every((s) => !s.states.includes('idle'))) return statuses;
+  }
+}
+
 /** Asks every host for its shard states: each shard is 'ready' in exactly one and 'standby' in the others. */
 async function expectEachShardHeldOnce(hosts: HostProcess[], shards: number, maxShards = shards): Promise<number[][]> {
-  const statuses = await Promise.all(hosts.map((h) => h.status()));
+  const statuses = await settledStatuses(hosts);
   const held = statuses.map((s) => s.states.flatMap((state, shard) => (state === 'ready' ? [shard] : [])));
   for (const [i, status] of statuses.entries()) {
     expect(status.states).toHaveLength(shards);
