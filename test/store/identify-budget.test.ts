@@ -36,8 +36,11 @@ it('remaining 1 across two processes sharing a leased store, 2 shards: one IDENT
     });
   for (const bot of bots) bot.on('ready', (e) => ready.push(e));
   const [firstReady, bothReady] = [readyCount(1), readyCount(2)];
-  // start() may resolve with a shard as a standby: the 'ready' events say when each shard has its session.
-  await Promise.all(bots.map((bot) => bot.start()));
+  // start() resolves only once each process has its own shard's session (the other is a standby): the second
+  // waits for reset_after, so the 'ready' events say when each shard has its session.
+  const started = Promise.all(bots.map((bot) => bot.start()));
+  // Awaited below; a rejection before then must not go unhandled.
+  started.catch(() => undefined);
 
   await firstReady;
   // The first IDENTIFY spent the fleet's budget (remaining 1, read by each main thread's /gateway/bot).
@@ -47,6 +50,7 @@ it('remaining 1 across two processes sharing a leased store, 2 shards: one IDENT
   expect(spent.pttl).toBeGreaterThan(0);
 
   await bothReady;
+  await started;
   const [first, second] = fake.stats.identifies;
   expect(new Set(fake.stats.identifies.map((i) => i.shard[0]))).toEqual(new Set([0, 1]));
   // The reset on Redis's clock, less the first IDENTIFY's own connect time after its answer.
