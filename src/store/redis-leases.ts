@@ -165,7 +165,7 @@ class RedisShardLease implements ShardLease {
 
 /**
  * Shard leases in Redis: `<prefix>lease:<shard>` holds the holder's token (`SET NX PX`), `<prefix>fence:<shard>`
- * the fencing counter. A process waits for a free lease (polling at a tenth of the TTL, at most every 250 ms),
+ * the fencing counter. A process waits for a free lease (one GET a poll, at a tenth of the TTL, at most every 250 ms),
  * renews it every third of the TTL, and stops its shard by itself at 4/5 of the TTL without a renewal.
  */
 export class RedisLeases implements ShardLeases {
@@ -207,11 +207,14 @@ export class RedisLeases implements ShardLeases {
       onWaiting?.(kind);
     };
     while (!signal.aborted) {
+      // One GET a poll, without a claim: the tries of shards another process holds must never take the room a
+      // free shard needs (at `maxShards`, they could keep it from ever being tried).
+      let holder = await this.#redis.command(`get ${key}`, ['GET', key]).catch(() => undefined);
       // Counted before the round trip: shards acquiring at once must not all pass the limit.
-      if (this.#held.size + this.#claiming < this.maxShards) {
+      if (holder === null && this.#held.size + this.#claiming < this.maxShards) {
         this.#claiming += 1;
         const sentAt = performance.now();
-        // A token: ours now; `[holder]`: taken; `undefined`: Redis did not answer (nobody is known to hold it).
+        // A token: ours now; `[holder]`: taken meanwhile; `undefined`: Redis did not answer.
         const reply = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => undefined);
         this.#claiming -= 1;
         if (typeof reply === 'string') {
@@ -225,13 +228,11 @@ export class RedisLeases implements ShardLeases {
           this.#held.set(shard, lease);
           return lease;
         }
-        report(Array.isArray(reply) && this.#heldByOther(reply[0]) ? 'standby' : 'idle');
-      } else {
-        // At `maxShards`: a standby only while another process runs the shard. One GET per poll; a free lease
-        // (or no answer) is a shard nobody is known to run, so it stays 'idle'.
-        const holder = await this.#redis.command(`get ${key}`, ['GET', key]).catch(() => undefined);
-        report(this.#heldByOther(holder) ? 'standby' : 'idle');
+        holder = Array.isArray(reply) ? reply[0] : undefined;
       }
+      // A standby only while another process runs the shard; a free lease this process has no room for, or no
+      // answer, is a shard nobody is known to run: 'idle'.
+      report(this.#heldByOther(holder) ? 'standby' : 'idle');
       await pause(pollMs, signal);
     }
     return undefined;

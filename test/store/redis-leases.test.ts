@@ -173,6 +173,27 @@ it('lease.maxShards: a process holds at most that many; past it a free shard sta
   expect(second?.shard).toBe(1);
 });
 
+it('lease.maxShards: the tries for a shard another process holds never crowd out a free shard', async () => {
+  const a = processStore();
+  const b = processStore({ ttlMs: 2_000, maxShards: 1 });
+  await acquire(a, 0);
+  // Started in this order, shard 0's tries would always come first and, had they taken B's one slot for their
+  // round trip, shard 1's would always find B at its limit.
+  const signal = new AbortController();
+  aborts.push(signal);
+  const log = waitLog();
+  const isStandby = log.next('standby');
+  const standby = b.leases?.acquire(0, signal.signal, log.onWaiting);
+  // Taken at its first try; 25 polls is a generous bound that still tells "never" from "at once".
+  let timer: NodeJS.Timeout | undefined;
+  const starved = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('shard 1 was never tried')), 5_000)));
+  const lease1 = await Promise.race([acquire(b, 1), starved]).finally(() => clearTimeout(timer));
+  expect(lease1.shard).toBe(1);
+  await isStandby;
+  signal.abort();
+  expect(await standby).toBeUndefined();
+});
+
 it('a standby whose Redis stops answering is idle (nobody is known to run the shard), and takes the lease once Redis is back', async () => {
   const redis = await PrivateRedis.start();
   try {
