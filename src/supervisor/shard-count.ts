@@ -6,7 +6,7 @@ import { gatewayFetchFailed, type Outcome } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import { sleep } from '../util/abort.js';
 import type { FleetShardCount, ShardLeases } from '../store/session-store.js';
-import { RestartPolicy } from './restart-policy.js';
+import { gaveUpError, restartBudgetError, RestartPolicy } from './restart-policy.js';
 import type { TokenSource } from './shard-supervisor.js';
 
 /** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
@@ -85,14 +85,11 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
     if (step.escalate) {
       // As a shard escalates: a clean slate (the next try fetches a new token), said once, after maxDelayMs.
       if (token !== undefined) rejected = token;
-      ctx.report(restartBudget(options.restart, policy.consecutiveFailures));
+      ctx.report(restartBudgetError("shards 'auto'", 'failures to read the shard count', options.restart, policy.consecutiveFailures));
     }
     const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
     if (!(await sleep(Math.min(delayMs, Math.max(giveUpAt - now(), 0)), signal))) return undefined;
-    if (now() >= giveUpAt) {
-      const ms = options.restart.giveUpAfterMs;
-      throw new QQBotError(ErrorCodes.GAVE_UP, `no shard count from GET /gateway/bot for ${ms} ms (restart.giveUpAfterMs)`, { cause: failure, details: { giveUpAfterMs: ms } });
-    }
+    if (now() >= giveUpAt) throw gaveUpError('no shard count from GET /gateway/bot', options.restart.giveUpAfterMs, failure);
   }
   return undefined;
 }
@@ -103,16 +100,6 @@ function tooManyShards(recommended: number): QQBotError {
     ErrorCodes.TOO_MANY_SHARDS,
     `GET /gateway/bot recommends ${recommended} shards, more than one connector runs (${MAX_SHARDS}); shards: 'auto' cannot start this bot`,
     { details: { recommended, maxShards: MAX_SHARDS } },
-  );
-}
-
-/** More than `restart.maxRestarts` failed tries within `restart.windowMs`: the shard supervisor's escalation. */
-function restartBudget(restart: ResolvedOptions['restart'], failures: number): QQBotError {
-  const { maxRestarts, windowMs, maxDelayMs } = restart;
-  return new QQBotError(
-    ErrorCodes.RESTART_BUDGET,
-    `shards 'auto': more than ${maxRestarts} failures to read the shard count within ${windowMs} ms; starting over with a new access token in ${maxDelayMs} ms`,
-    { details: { maxRestarts, windowMs, failures } },
   );
 }
 

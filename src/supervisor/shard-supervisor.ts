@@ -14,7 +14,7 @@ import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
 import { sleep } from '../util/abort.js';
-import { RestartPolicy } from './restart-policy.js';
+import { gaveUpError, restartBudgetError, RestartPolicy } from './restart-policy.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
@@ -402,13 +402,7 @@ export class ShardSupervisor {
     if (token !== undefined) this.#rejectedToken = token;
     this.#gatewayUrl = null;
     await this.#ctx.runner.reset();
-    const { maxRestarts, windowMs, maxDelayMs } = this.#ctx.options.restart;
-    this.#ctx.sink.error(
-      new QQBotError(ErrorCodes.RESTART_BUDGET, `shard ${this.shard}: more than ${maxRestarts} attempts without progress within ${windowMs} ms; starting over from a clean slate in ${maxDelayMs} ms`, {
-        retryable: true,
-        details: { maxRestarts, windowMs, failures },
-      }),
-    );
+    this.#ctx.sink.error(restartBudgetError(`shard ${this.shard}`, 'attempts without progress', this.#ctx.options.restart, failures));
     publish('escalation', () => ({ shard: this.shard, failures }));
   }
 
@@ -423,8 +417,7 @@ export class ShardSupervisor {
       if (!(await sleep(wait, this.#closing.signal))) return false;
     }
     if (this.#now() >= giveUpAt) {
-      const ms = this.#ctx.options.restart.giveUpAfterMs;
-      this.#fail(new QQBotError(ErrorCodes.GAVE_UP, `shard ${this.shard}: no session for ${ms} ms (restart.giveUpAfterMs)`, { cause: this.#lastError, details: { giveUpAfterMs: ms } }));
+      this.#fail(gaveUpError(`shard ${this.shard}: no session`, this.#ctx.options.restart.giveUpAfterMs, this.#lastError));
       return false;
     }
     return !this.#closing.signal.aborted;
