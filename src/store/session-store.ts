@@ -33,10 +33,10 @@ export interface SessionStore {
   readonly leases?: ShardLeases;
 }
 
-/** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
 /** What a process waiting for a lease is for the shard: `'standby'` (another process runs it) or `'idle'` (nobody is known to). */
 export type LeaseWait = 'standby' | 'idle';
 
+/** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
 export interface ShardLeases {
   /**
    * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. While it waits, each
