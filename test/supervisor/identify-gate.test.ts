@@ -20,6 +20,16 @@ function gateWithBudget(remaining = 1_000, resetAfterMs = 14_400_000): IdentifyG
   return gate;
 }
 
+/** A gate with no budget known yet, and its first grant: the probe. */
+async function probedGate(maxConcurrency: number): Promise<{ gate: IdentifyGate; signal: AbortSignal }> {
+  const gate = new IdentifyGate();
+  gate.maxConcurrency = maxConcurrency;
+  const signal = new AbortController().signal;
+  const probe = await gate.acquire(signal, PROBE_MS);
+  expect(probe?.probe).toBe(true);
+  return { gate, signal };
+}
+
 /** Acquires `n` slots at once and records when each was granted. */
 function grants(gate: IdentifyGate, n: number, signal = new AbortController().signal): { at: number[]; all: Promise<boolean[]> } {
   const at: number[] = [];
@@ -100,11 +110,7 @@ describe('IdentifyGate: the session-start budget', () => {
   });
 
   it('an answer counts the grants of the last 5 s the platform may not have seen yet', async () => {
-    const gate = new IdentifyGate();
-    gate.maxConcurrency = 2;
-    const signal = new AbortController().signal;
-    const probe = await gate.acquire(signal, PROBE_MS);
-    expect(probe?.probe).toBe(true);
+    const { gate, signal } = await probedGate(2);
     // The probe's own /gateway/bot answer, read before it identified: remaining 1 is that IDENTIFY's.
     await gate.budget(1, 20_000);
     const { at, all } = grants(gate, 1);
@@ -114,11 +120,7 @@ describe('IdentifyGate: the session-start budget', () => {
   });
 
   it('no budget known: one grant probes, the others wait for its answer, then spend what it says', async () => {
-    const gate = new IdentifyGate();
-    gate.maxConcurrency = 3;
-    const signal = new AbortController().signal;
-    const probe = await gate.acquire(signal, PROBE_MS);
-    expect(probe?.probe).toBe(true);
+    const { gate, signal } = await probedGate(3);
     let granted: (boolean | undefined)[] = [];
     const waiting = Promise.all([gate.acquire(signal, PROBE_MS), gate.acquire(signal, PROBE_MS)]).then((slots) => {
       granted = slots.map((s) => s?.probe);
