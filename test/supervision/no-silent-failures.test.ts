@@ -59,6 +59,23 @@ it("a throwing 'dispatch' listener with no 'error' listener: one warning for man
   expectNoSecret();
 });
 
+it('with a logger, problems go to the logger and nothing goes to warnings', async () => {
+  const logged: string[] = [];
+  const record = (fields: unknown): void => void logged.push(String((fields as { code?: string }).code));
+  const logger = { debug: () => undefined, info: () => undefined, warn: record, error: record };
+  const bot = env.make({ secret: SECRET, logger });
+  bot.on('dispatch', () => {
+    throw new Error('host bug');
+  });
+  await bot.start();
+  await env.fake.emitEvents(1);
+  await env.fake.waitFor(() => logged.includes(ErrorCodes.LISTENER_THREW));
+  env.fake.closeConnections(4915);
+  await env.fake.waitFor(() => logged.includes(ErrorCodes.BOT_BANNED));
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(warnings.filter((w) => w.name === 'QQBotWarning')).toStrictEqual([]);
+});
+
 it("with an 'error' listener or a 'fatal' listener, nothing goes to warnings", async () => {
   const bot = env.make({ secret: SECRET });
   const heard: string[] = [];

@@ -541,6 +541,14 @@ describe('the session store', () => {
 });
 
 describe('status() is never stale', () => {
+  it('workerStatus() with no attempt running (in backoff) rejects with its own code, QQBOT_NO_WORKER, retryable', async () => {
+    const h = harness({ restart: { maxRestarts: 100, minDelayMs: 60_000, maxDelayMs: 60_000 }, scripts: [fail(refused())] });
+    void h.supervisor.start();
+    await h.until(() => h.supervisor.status().state === 'backoff', 'backoff');
+    const err = await rejection(h.supervisor.workerStatus());
+    expect(err).toMatchObject({ code: ErrorCodes.NO_WORKER, retryable: true });
+  });
+
   it('idle, then connecting, ready with connectedSince, backoff with nextAttemptAt and lastError', async () => {
     const h = harness({ restart: { maxRestarts: 100, minDelayMs: 60_000, maxDelayMs: 60_000 } });
     expect(h.supervisor.status()).toMatchObject({ state: 'idle', connectedSince: null, disconnectedSince: T0, consecutiveFailures: 0, nextAttemptAt: null, lastError: null });
