@@ -89,7 +89,7 @@ function liveWebhook(transport: string | undefined, port: string | undefined): {
 }
 
 /** Empty environment variables count as unset. */
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -105,7 +105,7 @@ function number(flag: string, text: string | undefined, { min, max, integer }: {
   return value;
 }
 
-function httpUrl(source: string, text: string | undefined): string | undefined {
+export function httpUrl(source: string, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   let url: URL;
   try {
@@ -118,7 +118,7 @@ function httpUrl(source: string, text: string | undefined): string | undefined {
 }
 
 /** A secret must never be typed on the command line (shell history, `ps`): refuse it before parsing. */
-function refuseSecretArgument(argv: readonly string[]): void {
+export function refuseSecretArgument(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     if (arg === '--secret' || arg.startsWith('--secret=')) {
@@ -128,8 +128,7 @@ function refuseSecretArgument(argv: readonly string[]): void {
 }
 
 /** An unknown `--flag` is refused with the nearest known one, as an unknown option key is (`--durations`). */
-function refuseUnknownFlags(argv: readonly string[]): void {
-  const known = Object.keys(OPTIONS);
+export function refuseUnknownFlags(argv: readonly string[], known: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     if (!arg.startsWith('--')) continue;
@@ -140,16 +139,21 @@ function refuseUnknownFlags(argv: readonly string[]): void {
   }
 }
 
+/** parseArgs' own errors as a {@link UsageError}; anything else is thrown on. */
+export function throwUsageError(err: unknown): never {
+  const code = (err as { code?: unknown }).code;
+  // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
+  throw err;
+}
+
 function parse(argv: readonly string[]) {
-  refuseUnknownFlags(argv);
+  refuseUnknownFlags(argv, Object.keys(OPTIONS));
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
-    throw err;
+    return throwUsageError(err);
   }
 }
 

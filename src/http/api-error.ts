@@ -23,6 +23,8 @@ export const QQApiCodes = {
   /** Channel messages held for audit (HTTP 202): `data.message_audit.audit_id`. */
   MESSAGE_AUDIT: 304023,
   MESSAGE_AUDIT_ALT: 304024,
+  /** "接口访问源IP不在白名单" (HTTP 401): the caller's IP is not on the bot's IP allow-list (production only, not the sandbox). */
+  IP_NOT_ALLOWED: 11298,
 } as const;
 
 /**
