@@ -23,13 +23,22 @@ beforeAll(async () => {
   const now = Date.now();
   certs = {
     good: selfSignedCert('doctor good', { hosts: ['localhost'], notAfter: new Date(now + 90 * DAY_MS) }),
-    expired: selfSignedCert('doctor expired', { hosts: ['localhost'], notBefore: new Date(now - 30 * DAY_MS), notAfter: new Date(now - DAY_MS) }),
+    expired: selfSignedCert('doctor expired', {
+      hosts: ['localhost'],
+      notBefore: new Date(now - 30 * DAY_MS),
+      notAfter: new Date(now - DAY_MS),
+    }),
     otherHost: selfSignedCert('doctor other host', { hosts: ['other.example'], notAfter: new Date(now + 90 * DAY_MS) }),
     expiring: selfSignedCert('doctor expiring', { hosts: ['localhost'], notAfter: new Date(now + 5 * DAY_MS) }),
   };
   dir = await mkdtemp(join(tmpdir(), 'qqbot-doctor-'));
   bundle = join(dir, 'extra-ca.pem');
-  await writeFile(bundle, Object.values(certs).map((c) => c.cert).join(''));
+  await writeFile(
+    bundle,
+    Object.values(certs)
+      .map((c) => c.cert)
+      .join(''),
+  );
   fake = await FakeQQServer.start({ appId: 'test-app', secret: SECRET });
 });
 
@@ -56,8 +65,17 @@ async function listener(tls: SelfSignedCert): Promise<number> {
   return bot.webhookAddress()!.port;
 }
 
-async function doctor(url: string, port: number): Promise<{ code: number | null; checks: Map<string, CheckResult>; text: string }> {
-  const env = { QQBOT_APP_ID: 'test-app', QQBOT_SECRET: SECRET, QQBOT_API_URL: fake.endpoints.api, QQBOT_TOKEN_URL: fake.endpoints.token, NODE_EXTRA_CA_CERTS: bundle };
+async function doctor(
+  url: string,
+  port: number,
+): Promise<{ code: number | null; checks: Map<string, CheckResult>; text: string }> {
+  const env = {
+    QQBOT_APP_ID: 'test-app',
+    QQBOT_SECRET: SECRET,
+    QQBOT_API_URL: fake.endpoints.api,
+    QQBOT_TOKEN_URL: fake.endpoints.token,
+    NODE_EXTRA_CA_CERTS: bundle,
+  };
   const cli = startCli(['doctor', '--json', '--webhook-url', url, '--connect-to', `127.0.0.1:${port}`], env);
   const { code } = await cli.exit(15_000);
   const text = cli.stdout() + cli.stderr();
@@ -65,7 +83,8 @@ async function doctor(url: string, port: number): Promise<{ code: number | null;
   return { code, checks: new Map(doc.checks.map((c) => [c.id, c])), text };
 }
 
-const statuses = (checks: Map<string, CheckResult>): Record<string, string> => Object.fromEntries([...checks].map(([id, c]) => [id, c.status]));
+const statuses = (checks: Map<string, CheckResult>): Record<string, string> =>
+  Object.fromEntries([...checks].map(([id, c]) => [id, c.status]));
 
 it("a trusted certificate for the URL's host, a platform port and the connector's own listener: every check ✓, exit 0", async () => {
   const port = await listener(certs.good);
@@ -81,13 +100,18 @@ it("a trusted certificate for the URL's host, a platform port and the connector'
     'certificate-expiry': 'pass',
     'webhook-validation': 'pass',
   });
-  expect(checks.get('certificate-chain')?.summary).toMatch(/NODE_EXTRA_CA_CERTS is set: a CA it adds is trusted here, not by the platform/);
+  expect(checks.get('certificate-chain')?.summary).toMatch(
+    /NODE_EXTRA_CA_CERTS is set: a CA it adds is trusted here, not by the platform/,
+  );
   expect(text).not.toContain(SECRET);
 
   // The same listener under a URL with a port the platform does not call: that one line fails.
   const wrongPort = await doctor('https://localhost:9443/qqbot', port);
   expect(wrongPort.code).toBe(1);
-  expect(wrongPort.checks.get('webhook-port')).toMatchObject({ status: 'fail', summary: '9443 is not a port the platform calls' });
+  expect(wrongPort.checks.get('webhook-port')).toMatchObject({
+    status: 'fail',
+    summary: '9443 is not a port the platform calls',
+  });
   expect(wrongPort.checks.get('webhook-validation')?.status).toBe('pass');
 });
 
@@ -95,7 +119,10 @@ it('an expired certificate: expiry ✗ (CERT_HAS_EXPIRED), op 13 not tried', asy
   const port = await listener(certs.expired);
   const { code, checks } = await doctor('https://localhost/qqbot', port);
   expect(code).toBe(1);
-  expect(checks.get('certificate-expiry')).toMatchObject({ status: 'fail', summary: 'the certificate has expired (CERT_HAS_EXPIRED)' });
+  expect(checks.get('certificate-expiry')).toMatchObject({
+    status: 'fail',
+    summary: 'the certificate has expired (CERT_HAS_EXPIRED)',
+  });
   expect(checks.get('webhook-validation')?.status).toBe('skip');
 });
 
@@ -104,7 +131,10 @@ it('a certificate for another host name: host ✗ naming what it is for, its exp
   const { code, checks } = await doctor('https://localhost:8080/qqbot', port);
   expect(code).toBe(1);
   expect(checks.get('certificate-chain')?.status).toBe('pass');
-  expect(checks.get('certificate-host')).toMatchObject({ status: 'fail', summary: 'the certificate is for DNS:other.example, not localhost' });
+  expect(checks.get('certificate-host')).toMatchObject({
+    status: 'fail',
+    summary: 'the certificate is for DNS:other.example, not localhost',
+  });
   expect(checks.get('certificate-expiry')?.status).toBe('pass');
   expect(checks.get('webhook-validation')?.status).toBe('skip');
 });
@@ -114,7 +144,9 @@ it('a certificate expiring in 5 days: expiry ✗ with the date, the rest ✓', a
   const { code, checks } = await doctor('https://localhost:443/qqbot', port);
   expect(code).toBe(1);
   expect(checks.get('certificate-expiry')).toMatchObject({ status: 'fail', facts: { daysLeft: 4 } });
-  expect(checks.get('certificate-expiry')?.summary).toMatch(/^the certificate expires 20\d\d-.*, in 4 days \(less than 14\)$/);
+  expect(checks.get('certificate-expiry')?.summary).toMatch(
+    /^the certificate expires 20\d\d-.*, in 4 days \(less than 14\)$/,
+  );
   expect(checks.get('webhook-validation')?.status).toBe('pass');
 });
 
@@ -133,5 +165,8 @@ it('a listener that answers op 13 with a wrong signature: op 13 ✗', async () =
   const { code, checks } = await doctor('https://localhost:8443/qqbot', port);
   expect(code).toBe(1);
   expect(checks.get('certificate-chain')?.status).toBe('pass');
-  expect(checks.get('webhook-validation')).toMatchObject({ status: 'fail', summary: '/qqbot answered a signature that does not verify: the listener signs with another secret' });
+  expect(checks.get('webhook-validation')).toMatchObject({
+    status: 'fail',
+    summary: '/qqbot answered a signature that does not verify: the listener signs with another secret',
+  });
 });

@@ -22,11 +22,20 @@ afterEach(async () => {
 });
 
 function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { QQBOT_APP_ID: 'test-app', QQBOT_SECRET: SECRET, QQBOT_API_URL: fake.endpoints.api, QQBOT_TOKEN_URL: fake.endpoints.token, ...overrides };
+  return {
+    QQBOT_APP_ID: 'test-app',
+    QQBOT_SECRET: SECRET,
+    QQBOT_API_URL: fake.endpoints.api,
+    QQBOT_TOKEN_URL: fake.endpoints.token,
+    ...overrides,
+  };
 }
 
 /** Runs the CLI in this process; stdout and stderr captured together. */
-async function doctor(args: readonly string[], environment: NodeJS.ProcessEnv = env()): Promise<{ code: number; out: string }> {
+async function doctor(
+  args: readonly string[],
+  environment: NodeJS.ProcessEnv = env(),
+): Promise<{ code: number; out: string }> {
   let out = '';
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -38,7 +47,10 @@ async function doctor(args: readonly string[], environment: NodeJS.ProcessEnv = 
   return { code, out };
 }
 
-async function doctorJson(args: readonly string[], environment?: NodeJS.ProcessEnv): Promise<{ code: number; ok: boolean; checks: Map<string, CheckResult> }> {
+async function doctorJson(
+  args: readonly string[],
+  environment?: NodeJS.ProcessEnv,
+): Promise<{ code: number; ok: boolean; checks: Map<string, CheckResult> }> {
   const { code, out } = await doctor(['--json', ...args], environment);
   const doc = JSON.parse(out) as { ok: boolean; checks: CheckResult[] };
   return { code, ok: doc.ok, checks: new Map(doc.checks.map((c) => [c.id, c])) };
@@ -48,7 +60,8 @@ describe('qqbot-connector doctor: the platform checks, against FakeQQServer', ()
   it('passes every check of a gateway bot with good credentials, exit 0, a ✓ per line, and never prints the secret', async () => {
     const { code, out } = await doctor([]);
     expect(code, out).toBe(0);
-    for (const title of ['credentials', 'IP allow-list', 'gateway', 'intents']) expect(out).toMatch(new RegExp(`^✓ ${title}`, 'm'));
+    for (const title of ['credentials', 'IP allow-list', 'gateway', 'intents'])
+      expect(out).toMatch(new RegExp(`^✓ ${title}`, 'm'));
     expect(out).toContain('1 shard recommended; 1000 of 1000 session starts left');
     expect(out).toContain('All 4 checks passed.');
     expect(out).not.toContain('✗');
@@ -78,13 +91,17 @@ describe('qqbot-connector doctor: the platform checks, against FakeQQServer', ()
     const { code, checks } = await doctorJson([]);
     expect(code).toBe(1);
     expect(checks.get('credentials')).toMatchObject({ status: 'fail', facts: { qqCode: 100007 } });
-    expect(checks.get('credentials')?.fix).toMatch(/^check QQBOT_APP_ID \(or --app-id\): test-app is not a valid AppID/);
+    expect(checks.get('credentials')?.fix).toMatch(
+      /^check QQBOT_APP_ID \(or --app-id\): test-app is not a valid AppID/,
+    );
   });
 
   it('no credentials at all: credentials ✗ with how to give them, exit 1', async () => {
     const { code, out } = await doctor([], { QQBOT_API_URL: fake.endpoints.api });
     expect(code).toBe(1);
-    expect(out).toMatch(/^✗ credentials .*QQBOT_APP_ID \(or --app-id\) and QQBOT_SECRET \(or --secret-file\) are not set/m);
+    expect(out).toMatch(
+      /^✗ credentials .*QQBOT_APP_ID \(or --app-id\) and QQBOT_SECRET \(or --secret-file\) are not set/m,
+    );
     expect(fake.stats.tokenCalls).toBe(0);
   });
 
@@ -102,13 +119,20 @@ describe('qqbot-connector doctor: the platform checks, against FakeQQServer', ()
 
   it('no session starts left: gateway ✗ with when the count resets', async () => {
     await fake.close();
-    fake = await FakeQQServer.start({ appId: 'test-app', secret: SECRET, sessionStartRemaining: 0, sessionStartResetAfterMs: 3_600_000 });
+    fake = await FakeQQServer.start({
+      appId: 'test-app',
+      secret: SECRET,
+      sessionStartRemaining: 0,
+      sessionStartResetAfterMs: 3_600_000,
+    });
     const before = Date.now();
     const { code, checks } = await doctorJson([]);
     expect(code).toBe(1);
     const gateway = checks.get('gateway')!;
     expect(gateway.status).toBe('fail');
-    expect(gateway.summary).toMatch(/^0 of 1000 session starts left for the 1 shard recommended; the count resets in 1 h 0 min, at /);
+    expect(gateway.summary).toMatch(
+      /^0 of 1000 session starts left for the 1 shard recommended; the count resets in 1 h 0 min, at /,
+    );
     expect(Date.parse(String(gateway.facts?.resetsAt)) - before).toBeGreaterThanOrEqual(3_600_000);
     expect(gateway.fix).toMatch(/a RESUME needs no session start/);
   });
@@ -141,7 +165,12 @@ describe('checkIntents', () => {
     [Intents.FORUMS_EVENT, false, 'fail', /FORUMS_EVENT is for private/],
     [Intents.GUILD_MESSAGES | Intents.FORUMS_EVENT, false, 'fail', /GUILD_MESSAGES and FORUMS_EVENT are for private/],
     [0x8000_0000, false, 'fail', /1<<31.*4013/],
-    [Intents.PUBLIC_GUILD_MESSAGES | Intents.DIRECT_MESSAGE, false, 'pass', /^DIRECT_MESSAGE \| PUBLIC_GUILD_MESSAGES \(0x40001000\)$/],
+    [
+      Intents.PUBLIC_GUILD_MESSAGES | Intents.DIRECT_MESSAGE,
+      false,
+      'pass',
+      /^DIRECT_MESSAGE \| PUBLIC_GUILD_MESSAGES \(0x40001000\)$/,
+    ],
   ] as const)('%i (private %s) → %s', (bits, privateBot, status, summary) => {
     const result = checkIntents(bits, privateBot);
     expect(result.status).toBe(status);
@@ -150,14 +179,17 @@ describe('checkIntents', () => {
 });
 
 describe('qqbot-connector doctor --webhook-url (local listeners)', () => {
-  it('plain HTTP on a random port: HTTPS ✗ and port ✗, and op 13 against the connector\'s own listener ✓', async () => {
+  it("plain HTTP on a random port: HTTPS ✗ and port ✗, and op 13 against the connector's own listener ✓", async () => {
     bot = new QQBotConnector({ appId: 'test-app', secret: SECRET, transport: { kind: 'webhook', port: 0 } });
     await bot.start();
     const port = bot.webhookAddress()!.port;
     const { code, checks } = await doctorJson(['--webhook-url', `http://127.0.0.1:${port}/qqbot`]);
     expect(code).toBe(1);
     expect(checks.get('webhook-https')).toMatchObject({ status: 'fail' });
-    expect(checks.get('webhook-port')).toMatchObject({ status: 'fail', summary: `${port} is not a port the platform calls` });
+    expect(checks.get('webhook-port')).toMatchObject({
+      status: 'fail',
+      summary: `${port} is not a port the platform calls`,
+    });
     expect(checks.has('certificate-chain')).toBe(false);
     expect(checks.get('webhook-validation')).toMatchObject({ status: 'pass' });
     expect(checks.has('gateway')).toBe(false);
@@ -165,10 +197,19 @@ describe('qqbot-connector doctor --webhook-url (local listeners)', () => {
 
   it('a self-signed certificate is ✗ (TLS verification stays on), op 13 is skipped', async () => {
     const { selfSignedCert } = await import('../../src/testing/index.js');
-    bot = new QQBotConnector({ appId: 'test-app', secret: SECRET, transport: { kind: 'webhook', port: 0, tls: selfSignedCert() } });
+    bot = new QQBotConnector({
+      appId: 'test-app',
+      secret: SECRET,
+      transport: { kind: 'webhook', port: 0, tls: selfSignedCert() },
+    });
     await bot.start();
     const port = bot.webhookAddress()!.port;
-    const { code, out } = await doctor(['--webhook-url', 'https://localhost:8443/qqbot', '--connect-to', `127.0.0.1:${port}`]);
+    const { code, out } = await doctor([
+      '--webhook-url',
+      'https://localhost:8443/qqbot',
+      '--connect-to',
+      `127.0.0.1:${port}`,
+    ]);
     expect(code).toBe(1);
     expect(out).toMatch(/^✓ webhook URL is HTTPS/m);
     expect(out).toMatch(/^✓ webhook port +8443/m);
@@ -179,7 +220,10 @@ describe('qqbot-connector doctor --webhook-url (local listeners)', () => {
 
   it('nothing listening: the chain check says no handshake, with what to do', async () => {
     const { checks } = await doctorJson(['--webhook-url', 'https://localhost/qqbot', '--connect-to', `127.0.0.1:1`]);
-    expect(checks.get('certificate-chain')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/no TLS handshake with 127\.0\.0\.1:1 \(as localhost\): ECONNREFUSED/) });
+    expect(checks.get('certificate-chain')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringMatching(/no TLS handshake with 127\.0\.0\.1:1 \(as localhost\): ECONNREFUSED/),
+    });
     expect(checks.get('certificate-host')?.status).toBe('skip');
   });
 });

@@ -28,7 +28,12 @@ export interface CheckResult {
   facts?: Record<string, unknown>;
 }
 
-export const pass = (id: CheckId, summary: string, facts?: Record<string, unknown>): CheckResult => ({ id, status: 'pass', summary, ...(facts === undefined ? {} : { facts }) });
+export const pass = (id: CheckId, summary: string, facts?: Record<string, unknown>): CheckResult => ({
+  id,
+  status: 'pass',
+  summary,
+  ...(facts === undefined ? {} : { facts }),
+});
 
 export const fail = (id: CheckId, summary: string, fix: string, facts?: Record<string, unknown>): CheckResult => ({
   id,
@@ -57,7 +62,10 @@ export function formatChecklist(heading: string, checks: readonly CheckResult[],
   }
   for (const note of notes) lines.push(`  note: ${note}`);
   const failed = checks.filter((c) => c.status !== 'pass').length;
-  lines.push('', failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks did not pass.`);
+  lines.push(
+    '',
+    failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks did not pass.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,15 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_INTENTS, IntentsError, parseIntents } from '../intents.js';
-import { envValue, httpUrl, refuseSecretArgument, refuseUnknownFlags, SANDBOX_API_URL, throwUsageError, UsageError, type SecretSource } from '../args.js';
+import {
+  envValue,
+  httpUrl,
+  refuseSecretArgument,
+  refuseUnknownFlags,
+  SANDBOX_API_URL,
+  throwUsageError,
+  UsageError,
+  type SecretSource,
+} from '../args.js';
 
 /** `qqbot-connector doctor …`: what to check. Credentials may be missing: the doctor reports that as a failed check. */
 export interface DoctorConfig {
@@ -58,7 +67,8 @@ function webhookUrl(text: string): URL {
     throw new UsageError(`--webhook-url expects an absolute URL such as https://bot.example.com/qqbot, got '${text}'`);
   }
   // An http:// URL is a failed check, not a usage error: the doctor says why the platform will not call it.
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--webhook-url expects an http(s) URL, got '${text}'`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--webhook-url expects an http(s) URL, got '${text}'`);
   return url;
 }
 
@@ -84,21 +94,43 @@ export function parseDoctor(argv: readonly string[], env: NodeJS.ProcessEnv): Do
     throwUsageError(err);
   }
   if (values.help === true) return { mode: 'doctor-help' };
-  if (values.sandbox === true && values['api-url'] !== undefined) throw new UsageError('--sandbox and --api-url both set the API origin: use one');
-  if (values['connect-to'] !== undefined && values['webhook-url'] === undefined) throw new UsageError('--connect-to applies to --webhook-url only');
+  if (values.sandbox === true && values['api-url'] !== undefined)
+    throw new UsageError('--sandbox and --api-url both set the API origin: use one');
+  if (values['connect-to'] !== undefined && values['webhook-url'] === undefined)
+    throw new UsageError('--connect-to applies to --webhook-url only');
 
   const secretFile = values['secret-file'];
   const envSecret = envValue(env, 'QQBOT_SECRET');
-  const api = values.sandbox === true ? SANDBOX_API_URL : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
-  const token = httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
-  const webhook = values['webhook-url'] === undefined ? null : { url: webhookUrl(values['webhook-url']), connectTo: values['connect-to'] === undefined ? undefined : connectTo(values['connect-to']) };
+  const api =
+    values.sandbox === true
+      ? SANDBOX_API_URL
+      : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
+  const token =
+    httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
+  const webhook =
+    values['webhook-url'] === undefined
+      ? null
+      : {
+          url: webhookUrl(values['webhook-url']),
+          connectTo: values['connect-to'] === undefined ? undefined : connectTo(values['connect-to']),
+        };
   return {
     mode: 'doctor',
     appId: values['app-id'] ?? envValue(env, 'QQBOT_APP_ID'),
-    secret: secretFile !== undefined ? { from: 'file', path: secretFile } : envSecret !== undefined ? { from: 'env', value: envSecret } : undefined,
+    secret:
+      secretFile !== undefined
+        ? { from: 'file', path: secretFile }
+        : envSecret !== undefined
+          ? { from: 'env', value: envSecret }
+          : undefined,
     endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
     sandbox: values.sandbox === true,
-    intents: values.intents !== undefined ? intentBits(values.intents) : webhook === null ? parseIntents(DEFAULT_INTENTS) : undefined,
+    intents:
+      values.intents !== undefined
+        ? intentBits(values.intents)
+        : webhook === null
+          ? parseIntents(DEFAULT_INTENTS)
+          : undefined,
     privateBot: values.private === true,
     webhook,
     json: values.json === true,

@@ -21,7 +21,13 @@ const hex = (bits: number): string => `0x${(bits >>> 0).toString(16)}`;
 export function checkIntents(bits: number, privateBot: boolean): CheckResult {
   const { names, unknown } = describe(bits);
   const facts = { bits: bits >>> 0, names, unknown };
-  if (bits === 0) return fail('intents', 'no intents: the gateway would deliver no events', 'pass --intents with the events the bot handles, e.g. --intents group,c2c', facts);
+  if (bits === 0)
+    return fail(
+      'intents',
+      'no intents: the gateway would deliver no events',
+      'pass --intents with the events the bot handles, e.g. --intents group,c2c',
+      facts,
+    );
   if (unknown.length > 0) {
     return fail(
       'intents',

@@ -19,7 +19,8 @@ const CONSOLE = 'q.qq.com → development settings (开发设置)';
 
 /** The token endpoint's refusals (its `code`) and which value to check. */
 const TOKEN_FIXES: Readonly<Record<number, (appId: string) => string>> = {
-  100016: (appId) => `check QQBOT_SECRET (or --secret-file): it must be the AppSecret of AppID ${appId}, copied from ${CONSOLE}; resetting it there invalidates the old one. Check the AppID too`,
+  100016: (appId) =>
+    `check QQBOT_SECRET (or --secret-file): it must be the AppSecret of AppID ${appId}, copied from ${CONSOLE}; resetting it there invalidates the old one. Check the AppID too`,
   100007: (appId) => `check QQBOT_APP_ID (or --app-id): ${appId} is not a valid AppID; copy it from ${CONSOLE}`,
   100001: () => 'the token endpoint rate-limited this app: wait a minute, then run the doctor again',
 };
@@ -44,11 +45,16 @@ async function checkCredentials(tokens: TokenManager, target: PlatformTarget): P
     await tokens.get();
     const expiresAt = tokens.peek()?.expiresAt;
     const validS = expiresAt === undefined ? undefined : Math.round((expiresAt - target.now()) / 1000);
-    return pass('credentials', `the token endpoint issued an access token for AppID ${target.appId}${validS === undefined ? '' : ` (valid ${validS} s)`}`);
+    return pass(
+      'credentials',
+      `the token endpoint issued an access token for AppID ${target.appId}${validS === undefined ? '' : ` (valid ${validS} s)`}`,
+    );
   } catch (err) {
     const qqCode = err instanceof QQBotError ? err.details?.qqCode : undefined;
     const fix = typeof qqCode === 'number' ? TOKEN_FIXES[qqCode] : undefined;
-    return fail('credentials', messageOf(err), fix?.(target.appId) ?? genericFix(err, target.endpoints.token), { qqCode: qqCode ?? null });
+    return fail('credentials', messageOf(err), fix?.(target.appId) ?? genericFix(err, target.endpoints.token), {
+      qqCode: qqCode ?? null,
+    });
   }
 }
 
@@ -57,9 +63,15 @@ async function checkAllowList(api: QQOpenAPI, target: PlatformTarget): Promise<C
   try {
     const me = await api.getMe();
     const sandbox = target.sandbox ? ' (the sandbox has no allow-list: run without --sandbox to check production)' : '';
-    return pass('ip-allow-list', `this machine may call the OpenAPI: bot ${me.username} (id ${me.id})${sandbox}`, { botId: me.id, username: me.username });
+    return pass('ip-allow-list', `this machine may call the OpenAPI: bot ${me.username} (id ${me.id})${sandbox}`, {
+      botId: me.id,
+      username: me.username,
+    });
   } catch (err) {
-    if (err instanceof QQApiError && (err.qqCode === QQApiCodes.IP_NOT_ALLOWED || err.errCode === QQApiCodes.IP_NOT_ALLOWED)) {
+    if (
+      err instanceof QQApiError &&
+      (err.qqCode === QQApiCodes.IP_NOT_ALLOWED || err.errCode === QQApiCodes.IP_NOT_ALLOWED)
+    ) {
       return fail(
         'ip-allow-list',
         `the platform refused this machine's IP: "${err.platformMessage ?? ''}" (code ${QQApiCodes.IP_NOT_ALLOWED}${err.traceId === undefined ? '' : `, trace ${err.traceId}`})`,
@@ -108,11 +120,25 @@ async function checkGateway(api: QQOpenAPI, target: PlatformTarget): Promise<Che
 
 /** Token fetch, then the allow-list, then (for a gateway bot) `GET /gateway/bot`; a check runs only when the one before passed. */
 export async function platformChecks(target: PlatformTarget): Promise<CheckResult[]> {
-  const tokens = new TokenManager({ appId: target.appId, secret: target.secret, url: target.endpoints.token, timeoutMs: target.timeoutMs, now: target.now });
+  const tokens = new TokenManager({
+    appId: target.appId,
+    secret: target.secret,
+    url: target.endpoints.token,
+    timeoutMs: target.timeoutMs,
+    now: target.now,
+  });
   const results = [await checkCredentials(tokens, target)];
   const later = (): CheckResult[] => (target.gateway ? [skip('gateway', 'ip-allow-list')] : []);
-  if (results[0]!.status !== 'pass') return [...results, skip('ip-allow-list', 'credentials'), ...(target.gateway ? [skip('gateway', 'credentials')] : [])];
-  const api = QQOpenAPI.fromTokenManager(tokens, { apiBase: target.endpoints.api, timeouts: { httpMs: target.timeoutMs } });
+  if (results[0]!.status !== 'pass')
+    return [
+      ...results,
+      skip('ip-allow-list', 'credentials'),
+      ...(target.gateway ? [skip('gateway', 'credentials')] : []),
+    ];
+  const api = QQOpenAPI.fromTokenManager(tokens, {
+    apiBase: target.endpoints.api,
+    timeouts: { httpMs: target.timeoutMs },
+  });
   try {
     const allowList = await checkAllowList(api, target);
     results.push(allowList);

@@ -11,9 +11,10 @@ import { webhookChecks } from './webhook-checks.js';
 
 /** The credentials, or why they are not usable (a failed check, not a usage error: finding that out is the doctor's job). */
 async function credentials(config: DoctorConfig): Promise<{ appId: string; secret: string } | string> {
-  const missing = [config.appId === undefined ? 'QQBOT_APP_ID (or --app-id)' : undefined, config.secret === undefined ? 'QQBOT_SECRET (or --secret-file)' : undefined].filter(
-    (name) => name !== undefined,
-  );
+  const missing = [
+    config.appId === undefined ? 'QQBOT_APP_ID (or --app-id)' : undefined,
+    config.secret === undefined ? 'QQBOT_SECRET (or --secret-file)' : undefined,
+  ].filter((name) => name !== undefined);
   if (missing.length > 0) return `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set`;
   try {
     return { appId: config.appId!, secret: await readSecret(config.secret!) };
@@ -29,7 +30,10 @@ async function credentials(config: DoctorConfig): Promise<{ appId: string; secre
  */
 export async function runDoctor(config: DoctorConfig, io: CliIo): Promise<number> {
   const creds = await credentials(config);
-  const endpoints = { token: config.endpoints.token ?? DEFAULT_ENDPOINTS.token, api: config.endpoints.api ?? DEFAULT_ENDPOINTS.api };
+  const endpoints = {
+    token: config.endpoints.token ?? DEFAULT_ENDPOINTS.token,
+    api: config.endpoints.api ?? DEFAULT_ENDPOINTS.api,
+  };
   const gateway = config.intents !== undefined;
   const timeoutMs = DEFAULT_TIMEOUTS.httpMs;
   const now = Date.now;
@@ -37,13 +41,22 @@ export async function runDoctor(config: DoctorConfig, io: CliIo): Promise<number
   const notes: string[] = [];
 
   if (typeof creds === 'string') {
-    checks.push(fail('credentials', creds, 'set QQBOT_APP_ID and QQBOT_SECRET (or pass --app-id and --secret-file <path>), as the bot gets them'));
+    checks.push(
+      fail(
+        'credentials',
+        creds,
+        'set QQBOT_APP_ID and QQBOT_SECRET (or pass --app-id and --secret-file <path>), as the bot gets them',
+      ),
+    );
     checks.push(skip('ip-allow-list', 'credentials'), ...(gateway ? [skip('gateway', 'credentials')] : []));
   } else {
     checks.push(...(await platformChecks({ ...creds, endpoints, sandbox: config.sandbox, gateway, timeoutMs, now })));
   }
   if (config.intents !== undefined) checks.push(checkIntents(config.intents, config.privateBot));
-  else notes.push('a webhook bot: the gateway and intents are not checked (the console chooses the events); add --intents to check them too');
+  else
+    notes.push(
+      'a webhook bot: the gateway and intents are not checked (the console chooses the events); add --intents to check them too',
+    );
   if (config.webhook !== null) {
     checks.push(
       ...(await webhookChecks({

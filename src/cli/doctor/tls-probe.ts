@@ -16,10 +16,20 @@ export function urlPort(url: URL): number {
  * Opens a TLS connection to `url` (or `connectTo`), verifying the chain against the trusted CAs and the
  * certificate against the URL's host name, and closes it at once: nothing is sent.
  */
-export function probeTls(url: URL, connectTo: { host: string; port: number } | undefined, timeoutMs: number): Promise<TlsProbe> {
+export function probeTls(
+  url: URL,
+  connectTo: { host: string; port: number } | undefined,
+  timeoutMs: number,
+): Promise<TlsProbe> {
   return new Promise((resolve) => {
-    const socket = connect({ ...connectToOptions(url, connectTo ?? { host: url.hostname.replace(/^\[|\]$/g, ''), port: urlPort(url) }), rejectUnauthorized: true });
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    const socket = connect({
+      ...connectToOptions(url, connectTo ?? { host: url.hostname.replace(/^\[|\]$/g, ''), port: urlPort(url) }),
+      rejectUnauthorized: true,
+    });
+    const timer = setTimeout(
+      () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      timeoutMs,
+    );
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       const cert = socket.getPeerCertificate();

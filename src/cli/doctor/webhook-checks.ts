@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
 import { postCallback } from '../../testing/callback-post.js';
-import { signWebhook, validationAnswerProblem, validationBody, webhookKeyPair } from '../../transports/webhook/signature.js';
+import {
+  signWebhook,
+  validationAnswerProblem,
+  validationBody,
+  webhookKeyPair,
+} from '../../transports/webhook/signature.js';
 import { fail, pass, skip, type CheckId, type CheckResult } from './checklist.js';
 import { probeTls, urlPort, type TlsProbe } from './tls-probe.js';
 
@@ -23,18 +28,48 @@ export const PLATFORM_PORTS: readonly number[] = [80, 443, 8080, 8443];
 export const EXPIRY_MARGIN_DAYS = 14;
 const DAY_MS = 86_400_000;
 
-const PUBLIC_CA = "the platform trusts certificates of public CAs only: get one for the URL's host (e.g. Let's Encrypt with certbot)";
-const FULL_CHAIN = "serve the full chain, the certificate and then its intermediate CA certificates (Let's Encrypt: fullchain.pem, not cert.pem)";
+const PUBLIC_CA =
+  "the platform trusts certificates of public CAs only: get one for the URL's host (e.g. Let's Encrypt with certbot)";
+const FULL_CHAIN =
+  "serve the full chain, the certificate and then its intermediate CA certificates (Let's Encrypt: fullchain.pem, not cert.pem)";
 
 /** Handshake refusals (Node's `err.code`), the check each one fails and what to do. Any other verification code fails the chain. */
 const TLS_REFUSALS: Readonly<Record<string, { check: CheckId; summary: string; fix: string }>> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: { check: 'certificate-chain', summary: 'the certificate is self-signed', fix: PUBLIC_CA },
-  SELF_SIGNED_CERT_IN_CHAIN: { check: 'certificate-chain', summary: 'the chain ends in a CA that is not trusted (a private CA?)', fix: PUBLIC_CA },
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: { check: 'certificate-chain', summary: 'the issuer of the certificate is unknown: an intermediate is missing, or the CA is private', fix: FULL_CHAIN },
-  UNABLE_TO_GET_ISSUER_CERT: { check: 'certificate-chain', summary: 'the issuer of the certificate is unknown: an intermediate is missing', fix: FULL_CHAIN },
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { check: 'certificate-chain', summary: 'the server sends the certificate without its intermediate CA certificates', fix: FULL_CHAIN },
-  CERT_HAS_EXPIRED: { check: 'certificate-expiry', summary: 'the certificate has expired', fix: 'renew it (e.g. certbot renew), reload the server, and automate the renewal' },
-  CERT_NOT_YET_VALID: { check: 'certificate-expiry', summary: 'the certificate is not valid yet', fix: "check this machine's clock and the certificate's start date" },
+  DEPTH_ZERO_SELF_SIGNED_CERT: {
+    check: 'certificate-chain',
+    summary: 'the certificate is self-signed',
+    fix: PUBLIC_CA,
+  },
+  SELF_SIGNED_CERT_IN_CHAIN: {
+    check: 'certificate-chain',
+    summary: 'the chain ends in a CA that is not trusted (a private CA?)',
+    fix: PUBLIC_CA,
+  },
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: {
+    check: 'certificate-chain',
+    summary: 'the issuer of the certificate is unknown: an intermediate is missing, or the CA is private',
+    fix: FULL_CHAIN,
+  },
+  UNABLE_TO_GET_ISSUER_CERT: {
+    check: 'certificate-chain',
+    summary: 'the issuer of the certificate is unknown: an intermediate is missing',
+    fix: FULL_CHAIN,
+  },
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+    check: 'certificate-chain',
+    summary: 'the server sends the certificate without its intermediate CA certificates',
+    fix: FULL_CHAIN,
+  },
+  CERT_HAS_EXPIRED: {
+    check: 'certificate-expiry',
+    summary: 'the certificate has expired',
+    fix: 'renew it (e.g. certbot renew), reload the server, and automate the renewal',
+  },
+  CERT_NOT_YET_VALID: {
+    check: 'certificate-expiry',
+    summary: 'the certificate is not valid yet',
+    fix: "check this machine's clock and the certificate's start date",
+  },
 };
 
 /** Errors that mean no TLS conversation happened at all. */
@@ -50,7 +85,10 @@ const NO_HANDSHAKE: ReadonlySet<string> = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
-const where = (target: WebhookTarget): string => (target.connectTo === undefined ? target.url.host : `${target.connectTo.host}:${target.connectTo.port} (as ${target.url.host})`);
+const where = (target: WebhookTarget): string =>
+  target.connectTo === undefined
+    ? target.url.host
+    : `${target.connectTo.host}:${target.connectTo.port} (as ${target.url.host})`;
 const hostName = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
 const cn = (name: PeerCertificate['subject'] | undefined): string => String(name?.CN ?? name?.O ?? '?');
 
@@ -74,12 +112,22 @@ function certificateChecks(probe: TlsProbe, target: WebhookTarget): CheckResult[
   if (probe.ok || (probe.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && probe.cert !== undefined)) {
     const cert = probe.cert!;
     const names = cert.subjectaltname ?? `CN=${cn(cert.subject)}`;
-    const extra = target.extraCaCerts === undefined ? '' : '; NODE_EXTRA_CA_CERTS is set: a CA it adds is trusted here, not by the platform';
+    const extra =
+      target.extraCaCerts === undefined
+        ? ''
+        : '; NODE_EXTRA_CA_CERTS is set: a CA it adds is trusted here, not by the platform';
     return [
-      pass('certificate-chain', `${cn(cert.subject)}, issued by ${cn(cert.issuer)}: trusted${extra}`, { subject: cn(cert.subject), issuer: cn(cert.issuer) }),
+      pass('certificate-chain', `${cn(cert.subject)}, issued by ${cn(cert.issuer)}: trusted${extra}`, {
+        subject: cn(cert.subject),
+        issuer: cn(cert.issuer),
+      }),
       probe.ok
         ? pass('certificate-host', `${host} matches the certificate (${names})`)
-        : fail('certificate-host', `the certificate is for ${names}, not ${host}`, `use a certificate whose names include ${host}, or a URL on a host the certificate names`),
+        : fail(
+            'certificate-host',
+            `the certificate is for ${names}, not ${host}`,
+            `use a certificate whose names include ${host}, or a URL on a host the certificate names`,
+          ),
       expiryCheck(cert, target.now()),
     ];
   }
@@ -95,15 +143,27 @@ function certificateChecks(probe: TlsProbe, target: WebhookTarget): CheckResult[
       skip('certificate-expiry', stopped),
     ];
   }
-  const refusal = TLS_REFUSALS[probe.code] ?? { check: 'certificate-chain', summary: `the certificate was refused: ${probe.message}`, fix: PUBLIC_CA };
+  const refusal = TLS_REFUSALS[probe.code] ?? {
+    check: 'certificate-chain',
+    summary: `the certificate was refused: ${probe.message}`,
+    fix: PUBLIC_CA,
+  };
   return (['certificate-chain', 'certificate-host', 'certificate-expiry'] as const).map((id) =>
-    id === refusal.check ? fail(id, `${refusal.summary} (${probe.code})`, refusal.fix, { code: probe.code }) : skip(id, stopped),
+    id === refusal.check
+      ? fail(id, `${refusal.summary} (${probe.code})`, refusal.fix, { code: probe.code })
+      : skip(id, stopped),
   );
 }
 
 /** op 13 as the platform sends it (signed, with our AppID), and the answer checked as the platform checks it. */
-async function checkValidation(target: WebhookTarget, credentials: { appId: string; secret: string }): Promise<CheckResult> {
-  const request = { plainToken: randomBytes(15).toString('base64url'), eventTs: String(Math.floor(target.now() / 1000)) };
+async function checkValidation(
+  target: WebhookTarget,
+  credentials: { appId: string; secret: string },
+): Promise<CheckResult> {
+  const request = {
+    plainToken: randomBytes(15).toString('base64url'),
+    eventTs: String(Math.floor(target.now() / 1000)),
+  };
   const body = validationBody(request);
   const keys = webhookKeyPair(credentials.secret);
   const headers = {
@@ -116,14 +176,23 @@ async function checkValidation(target: WebhookTarget, credentials: { appId: stri
   const started = performance.now();
   let answer;
   try {
-    answer = await postCallback(target.url, body, { headers, timeoutMs: target.timeoutMs, ...(target.connectTo === undefined ? {} : { connectTo: target.connectTo }) });
+    answer = await postCallback(target.url, body, {
+      headers,
+      timeoutMs: target.timeoutMs,
+      ...(target.connectTo === undefined ? {} : { connectTo: target.connectTo }),
+    });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    return fail('webhook-validation', `no answer from ${where(target)}: ${typeof code === 'string' ? code : String(err)}`, 'start the listener, and check that the URL reaches it');
+    return fail(
+      'webhook-validation',
+      `no answer from ${where(target)}: ${typeof code === 'string' ? code : String(err)}`,
+      'start the listener, and check that the URL reaches it',
+    );
   }
   const ms = Math.round(performance.now() - started);
   const problem = validationAnswerProblem(keys.publicKey, request, answer);
-  if (problem === null) return pass('webhook-validation', `${target.url.pathname} answered with the right signature in ${ms} ms`, { ms });
+  if (problem === null)
+    return pass('webhook-validation', `${target.url.pathname} answered with the right signature in ${ms} ms`, { ms });
   return fail(
     'webhook-validation',
     `${target.url.pathname} ${problem}`,
@@ -142,13 +211,23 @@ export async function webhookChecks(target: WebhookTarget): Promise<CheckResult[
   const results: CheckResult[] = [
     https
       ? pass('webhook-https', url.href)
-      : fail('webhook-https', `${url.href} is not HTTPS`, "the platform calls HTTPS URLs only: put a TLS proxy in front, or give the connector's transport a tls key and certificate"),
+      : fail(
+          'webhook-https',
+          `${url.href} is not HTTPS`,
+          "the platform calls HTTPS URLs only: put a TLS proxy in front, or give the connector's transport a tls key and certificate",
+        ),
     PLATFORM_PORTS.includes(port)
       ? pass('webhook-port', `${port}`)
-      : fail('webhook-port', `${port} is not a port the platform calls`, `listen on, or forward from, one of ${PLATFORM_PORTS.join(', ')}`),
+      : fail(
+          'webhook-port',
+          `${port} is not a port the platform calls`,
+          `listen on, or forward from, one of ${PLATFORM_PORTS.join(', ')}`,
+        ),
   ];
   if (https) results.push(...certificateChecks(await probeTls(url, target.connectTo, target.timeoutMs), target));
-  const certificateOk = results.every((r) => !r.id.startsWith('certificate-') || r.id === 'certificate-expiry' || r.status === 'pass');
+  const certificateOk = results.every(
+    (r) => !r.id.startsWith('certificate-') || r.id === 'certificate-expiry' || r.status === 'pass',
+  );
   if (target.credentials === undefined) results.push(skip('webhook-validation', 'credentials'));
   else if (!certificateOk) results.push(skip('webhook-validation', 'the platform would refuse the certificate first'));
   else results.push(await checkValidation(target, target.credentials));
