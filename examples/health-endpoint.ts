@@ -11,7 +11,13 @@
 import { createServer } from 'node:http';
 import { Intents, QQBotConnector, type SessionStore } from 'qqbot-connector';
 
-const { QQBOT_APP_ID: appId, QQBOT_SECRET: secret, QQBOT_API_URL: api, QQBOT_TOKEN_URL: token, QQBOT_REDIS_URL: redisUrl } = process.env;
+const {
+  QQBOT_APP_ID: appId,
+  QQBOT_SECRET: secret,
+  QQBOT_API_URL: api,
+  QQBOT_TOKEN_URL: token,
+  QQBOT_REDIS_URL: redisUrl,
+} = process.env;
 if (appId === undefined || secret === undefined) {
   console.error('Set QQBOT_APP_ID and QQBOT_SECRET.');
   process.exit(1);
@@ -31,7 +37,9 @@ const bot = new QQBotConnector({
   endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
   ...(store === undefined ? {} : { store }),
 });
-bot.on('dispatch', (event) => console.log(`${event.type} ${event.id ?? ''}${event.redelivered ? ' (may have been delivered before)' : ''}`));
+bot.on('dispatch', (event) =>
+  console.log(`${event.type} ${event.id ?? ''}${event.redelivered ? ' (may have been delivered before)' : ''}`),
+);
 bot.on('error', (err) => console.error(`${err.code}: ${err.message}`));
 
 const health = createServer((req, res) => {
@@ -69,8 +77,10 @@ health.listen(port, process.env.HEALTH_HOST ?? '0.0.0.0', () => {
   const address = health.address();
   console.log(`health on port ${typeof address === 'object' && address !== null ? address.port : port}`);
 });
-// start() rejects only on a fatal error (reported above) or a stop during start.
+// start() resolves once every shard has a session or stands by; it rejects on a fatal error (reported above) or a stop.
 bot.start().then(
   () => console.log('bot started'),
-  () => {},
+  (err: unknown) => {
+    if (stopping === undefined) console.error(`start failed: ${String(err)}`);
+  },
 );

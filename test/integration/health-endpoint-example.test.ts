@@ -23,7 +23,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const { child } of replicas.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const { child } of replicas.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await fake.close();
   await deleteKeysUnder(prefix);
 });
@@ -31,7 +32,16 @@ afterEach(async () => {
 /** Starts examples/health-endpoint with the fake's endpoints and a free health port; resolves once the port is known. */
 async function startReplica(env: Record<string, string> = {}): Promise<Replica> {
   const child = spawn(process.execPath, [EXAMPLE], {
-    env: { ...process.env, QQBOT_APP_ID: 'test-app', QQBOT_SECRET: 'test-secret', QQBOT_API_URL: fake.endpoints.api, QQBOT_TOKEN_URL: fake.endpoints.token, HEALTH_PORT: '0', HEALTH_HOST: '127.0.0.1', ...env },
+    env: {
+      ...process.env,
+      QQBOT_APP_ID: 'test-app',
+      QQBOT_SECRET: 'test-secret',
+      QQBOT_API_URL: fake.endpoints.api,
+      QQBOT_TOKEN_URL: fake.endpoints.token,
+      HEALTH_PORT: '0',
+      HEALTH_HOST: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -64,7 +74,10 @@ it('examples/health-endpoint: /healthz 200 at once, /readyz 503 until the sessio
   expect(JSON.parse(before.body)).toMatchObject({ ok: false, shards: [{ shard: 0, state: 'connecting' }] });
   fake.holdReady(false);
   await fake.waitFor(() => replica.output().includes('bot started'), 10_000);
-  expect(JSON.parse((await get(replica, '/readyz')).body)).toEqual({ ok: true, shards: [{ shard: 0, state: 'ready' }] });
+  expect(JSON.parse((await get(replica, '/readyz')).body)).toEqual({
+    ok: true,
+    shards: [{ shard: 0, state: 'ready' }],
+  });
 
   replica.child.kill('SIGTERM');
   expect(await exitCode(replica), replica.output()).toBe(0);
