@@ -62,6 +62,8 @@ function stop(exitCode: number): Promise<void> {
     await bot.close();
     health.close();
     health.closeAllConnections();
+    // A parent's IPC channel (PM2, node:cluster) would keep the process alive: everything else is closed.
+    if (process.connected) process.disconnect();
   })();
   return stopping;
 }
@@ -79,7 +81,11 @@ health.listen(port, process.env.HEALTH_HOST ?? '0.0.0.0', () => {
 });
 // start() resolves once every shard has a session or stands by; it rejects on a fatal error (reported above) or a stop.
 bot.start().then(
-  () => console.log('bot started'),
+  () => {
+    console.log('bot started');
+    // PM2 (wait_ready) counts the process as up from here; elsewhere process.send is undefined.
+    process.send?.('ready');
+  },
   (err: unknown) => {
     if (stopping === undefined) console.error(`start failed: ${String(err)}`);
   },
