@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_INTENTS, IntentsError, parseIntents } from '../intents.js';
 import {
+  credentialsFrom,
+  endpointsFrom,
   envValue,
-  httpUrl,
+  PLATFORM_FLAGS,
   refuseSecretArgument,
   refuseUnknownFlags,
-  SANDBOX_API_URL,
   throwUsageError,
   UsageError,
   type SecretSource,
@@ -31,11 +32,7 @@ export interface DoctorConfig {
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
-  'app-id': { type: 'string' },
-  'secret-file': { type: 'string' },
-  sandbox: { type: 'boolean' },
-  'api-url': { type: 'string' },
-  'token-url': { type: 'string' },
+  ...PLATFORM_FLAGS,
   intents: { type: 'string' },
   private: { type: 'boolean' },
   'webhook-url': { type: 'string' },
@@ -94,19 +91,9 @@ export function parseDoctor(argv: readonly string[], env: NodeJS.ProcessEnv): Do
     throwUsageError(err);
   }
   if (values.help === true) return { mode: 'doctor-help' };
-  if (values.sandbox === true && values['api-url'] !== undefined)
-    throw new UsageError('--sandbox and --api-url both set the API origin: use one');
   if (values['connect-to'] !== undefined && values['webhook-url'] === undefined)
     throw new UsageError('--connect-to applies to --webhook-url only');
 
-  const secretFile = values['secret-file'];
-  const envSecret = envValue(env, 'QQBOT_SECRET');
-  const api =
-    values.sandbox === true
-      ? SANDBOX_API_URL
-      : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
-  const token =
-    httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
   const webhook =
     values['webhook-url'] === undefined
       ? null
@@ -116,14 +103,8 @@ export function parseDoctor(argv: readonly string[], env: NodeJS.ProcessEnv): Do
         };
   return {
     mode: 'doctor',
-    appId: values['app-id'] ?? envValue(env, 'QQBOT_APP_ID'),
-    secret:
-      secretFile !== undefined
-        ? { from: 'file', path: secretFile }
-        : envSecret !== undefined
-          ? { from: 'env', value: envSecret }
-          : undefined,
-    endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
+    ...credentialsFrom(values, env),
+    endpoints: endpointsFrom(values, env),
     sandbox: values.sandbox === true,
     intents:
       values.intents !== undefined
