@@ -155,6 +155,13 @@ describe('qqbot-connector doctor: the platform checks, against FakeQQServer', ()
     expect(unknown.code).toBe(2);
     expect(unknown.out).toMatch(/did you mean --webhook-url\?/);
     expect((await doctor(['--intents', 'nope'])).code).toBe(2);
+    expect((await doctor(['--webhook-url', 'https://x/', '--connect-to', 'nohost'])).out).toMatch(
+      /--connect-to expects host:port/,
+    );
+    expect((await doctor(['--webhook-url', 'ftp://x/'])).code).toBe(2);
+    expect((await doctor(['--sandbox', '--api-url', 'http://127.0.0.1:1'])).out).toMatch(
+      /--sandbox and --api-url both set the API origin/,
+    );
     expect((await doctor(['--help'])).out).toMatch(/^qqbot-connector doctor:/);
   });
 });

@@ -50,6 +50,20 @@ export const skip = (id: CheckId, after: CheckId | string): CheckResult => ({
   summary: `not checked: ${after in CHECK_TITLES ? `needs "${CHECK_TITLES[after as CheckId]}" to pass first` : after}`,
 });
 
+/** Runs the steps in order; once one does not pass, the rest are skipped, naming it. */
+export async function inSequence(
+  steps: ReadonlyArray<{ id: CheckId; run: () => CheckResult | Promise<CheckResult> }>,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  let blocker: CheckId | undefined;
+  for (const step of steps) {
+    const result = blocker === undefined ? await step.run() : skip(step.id, blocker);
+    if (result.status !== 'pass') blocker ??= result.id;
+    results.push(result);
+  }
+  return results;
+}
+
 const MARKS: Readonly<Record<CheckStatus, string>> = { pass: '✓', fail: '✗', skip: '–' };
 
 /** The human checklist: one line per check, the fix indented under each ✗, a verdict at the end. */

@@ -2,11 +2,11 @@ import { ErrorCodes, QQBotError } from '../../errors.js';
 import { QQApiCodes, QQApiError } from '../../http/api-error.js';
 import { QQOpenAPI } from '../../http/openapi.js';
 import { TokenManager } from '../../http/token-manager.js';
-import { fail, pass, skip, type CheckResult } from './checklist.js';
+import { fail, inSequence, pass, skip, type CheckResult } from './checklist.js';
 
 export interface PlatformTarget {
-  appId: string;
-  secret: string;
+  /** The credentials, or why there are none (missing, an unreadable secret file): then the credentials check fails with it. */
+  credentials: { appId: string; secret: string } | string;
   endpoints: { token: string; api: string };
   sandbox: boolean;
   /** Also ask `GET /gateway/bot` (a gateway bot). */
@@ -40,19 +40,19 @@ function genericFix(err: unknown, url: string): string {
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-async function checkCredentials(tokens: TokenManager, target: PlatformTarget): Promise<CheckResult> {
+async function checkCredentials(tokens: TokenManager, appId: string, target: PlatformTarget): Promise<CheckResult> {
   try {
     await tokens.get();
     const expiresAt = tokens.peek()?.expiresAt;
     const validS = expiresAt === undefined ? undefined : Math.round((expiresAt - target.now()) / 1000);
     return pass(
       'credentials',
-      `the token endpoint issued an access token for AppID ${target.appId}${validS === undefined ? '' : ` (valid ${validS} s)`}`,
+      `the token endpoint issued an access token for AppID ${appId}${validS === undefined ? '' : ` (valid ${validS} s)`}`,
     );
   } catch (err) {
     const qqCode = err instanceof QQBotError ? err.details?.qqCode : undefined;
     const fix = typeof qqCode === 'number' ? TOKEN_FIXES[qqCode] : undefined;
-    return fail('credentials', messageOf(err), fix?.(target.appId) ?? genericFix(err, target.endpoints.token), {
+    return fail('credentials', messageOf(err), fix?.(appId) ?? genericFix(err, target.endpoints.token), {
       qqCode: qqCode ?? null,
     });
   }
@@ -118,33 +118,30 @@ async function checkGateway(api: QQOpenAPI, target: PlatformTarget): Promise<Che
   );
 }
 
-/** Token fetch, then the allow-list, then (for a gateway bot) `GET /gateway/bot`; a check runs only when the one before passed. */
+/** Token fetch, then the allow-list, then (for a gateway bot) `GET /gateway/bot`; each runs only when the one before passed. */
 export async function platformChecks(target: PlatformTarget): Promise<CheckResult[]> {
+  const { credentials } = target;
+  if (typeof credentials === 'string') {
+    const fix = 'set QQBOT_APP_ID and QQBOT_SECRET (or pass --app-id and --secret-file <path>), as the bot gets them';
+    const later = target.gateway ? (['ip-allow-list', 'gateway'] as const) : (['ip-allow-list'] as const);
+    return [fail('credentials', credentials, fix), ...later.map((id) => skip(id, 'credentials'))];
+  }
   const tokens = new TokenManager({
-    appId: target.appId,
-    secret: target.secret,
+    ...credentials,
     url: target.endpoints.token,
     timeoutMs: target.timeoutMs,
     now: target.now,
   });
-  const results = [await checkCredentials(tokens, target)];
-  const later = (): CheckResult[] => (target.gateway ? [skip('gateway', 'ip-allow-list')] : []);
-  if (results[0]!.status !== 'pass')
-    return [
-      ...results,
-      skip('ip-allow-list', 'credentials'),
-      ...(target.gateway ? [skip('gateway', 'credentials')] : []),
-    ];
   const api = QQOpenAPI.fromTokenManager(tokens, {
     apiBase: target.endpoints.api,
     timeouts: { httpMs: target.timeoutMs },
   });
   try {
-    const allowList = await checkAllowList(api, target);
-    results.push(allowList);
-    if (allowList.status !== 'pass') return [...results, ...later()];
-    if (target.gateway) results.push(await checkGateway(api, target));
-    return results;
+    return await inSequence([
+      { id: 'credentials', run: () => checkCredentials(tokens, credentials.appId, target) },
+      { id: 'ip-allow-list', run: () => checkAllowList(api, target) },
+      ...(target.gateway ? [{ id: 'gateway' as const, run: () => checkGateway(api, target) }] : []),
+    ]);
   } finally {
     await api.close();
   }

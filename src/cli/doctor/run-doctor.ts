@@ -3,7 +3,7 @@ import { UsageError } from '../args.js';
 import { ExitCodes, type CliIo } from '../io.js';
 import { readSecret } from '../live.js';
 import { createRedactor } from '../redaction.js';
-import { checklistJson, fail, formatChecklist, skip, type CheckResult } from './checklist.js';
+import { checklistJson, formatChecklist, type CheckResult } from './checklist.js';
 import type { DoctorConfig } from './doctor-args.js';
 import { checkIntents } from './intent-check.js';
 import { platformChecks } from './platform-checks.js';
@@ -40,18 +40,9 @@ export async function runDoctor(config: DoctorConfig, io: CliIo): Promise<number
   const checks: CheckResult[] = [];
   const notes: string[] = [];
 
-  if (typeof creds === 'string') {
-    checks.push(
-      fail(
-        'credentials',
-        creds,
-        'set QQBOT_APP_ID and QQBOT_SECRET (or pass --app-id and --secret-file <path>), as the bot gets them',
-      ),
-    );
-    checks.push(skip('ip-allow-list', 'credentials'), ...(gateway ? [skip('gateway', 'credentials')] : []));
-  } else {
-    checks.push(...(await platformChecks({ ...creds, endpoints, sandbox: config.sandbox, gateway, timeoutMs, now })));
-  }
+  checks.push(
+    ...(await platformChecks({ credentials: creds, endpoints, sandbox: config.sandbox, gateway, timeoutMs, now })),
+  );
   if (config.intents !== undefined) checks.push(checkIntents(config.intents, config.privateBot));
   else
     notes.push(
