@@ -5,11 +5,12 @@
 //
 //   npm run build && QQBOT_APP_ID=… QQBOT_SECRET=… HEALTH_PORT=8080 node dist/examples/health-endpoint.js
 //
+// QQBOT_SESSION_FILE keeps the session in a file, so a restarted process RESUMEs it (one process per host).
 // QQBOT_REDIS_URL (and QQBOT_REDIS_PREFIX) share the session with the other replicas through Redis, with leases:
 // one replica runs it, the others stand by (ready) and take over when it stops. QQBOT_API_URL and QQBOT_TOKEN_URL
 // point it elsewhere (the sandbox, or a FakeQQServer in tests).
 import { createServer } from 'node:http';
-import { Intents, QQBotConnector, type SessionStore } from 'qqbot-connector';
+import { FileSessionStore, Intents, QQBotConnector, type SessionStore } from 'qqbot-connector';
 
 const {
   QQBOT_APP_ID: appId,
@@ -24,6 +25,7 @@ if (appId === undefined || secret === undefined) {
 }
 
 let store: SessionStore | undefined;
+if (process.env.QQBOT_SESSION_FILE !== undefined) store = new FileSessionStore(process.env.QQBOT_SESSION_FILE);
 if (redisUrl !== undefined) {
   // An optional peer: loaded only when asked for (npm install redis).
   const { RedisSessionStore } = await import('qqbot-connector/redis');

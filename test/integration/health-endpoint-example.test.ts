@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FakeQQServer } from '../../src/testing/index.js';
@@ -107,4 +110,30 @@ it('two replicas on one Redis (a rolling deploy): the second is a ready standby;
   expect(seen.size).toBe(40);
   b.child.kill('SIGTERM');
   expect(await exitCode(b)).toBe(0);
+}, 60_000);
+
+it('with QQBOT_SESSION_FILE, a restarted process (SIGTERM, start again) RESUMEs the session: 1 IDENTIFY, nothing lost', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'qqbot-health-'));
+  try {
+    const file = { QQBOT_SESSION_FILE: join(dir, 'qq-session.json') };
+    const first = await startReplica(file);
+    await fake.waitFor(() => first.output().includes('bot started'), 15_000);
+    await fake.emitEvents(10);
+    await fake.waitFor(() => (first.output().match(/GROUP_AT_MESSAGE_CREATE/g) ?? []).length === 10, 10_000);
+    first.child.kill('SIGTERM');
+    expect(await exitCode(first), first.output()).toBe(0);
+    await fake.emitEvents(10);
+
+    const second = await startReplica(file);
+    await fake.waitFor(() => second.output().includes('bot started'), 15_000);
+    await fake.waitFor(() => (second.output().match(/GROUP_AT_MESSAGE_CREATE/g) ?? []).length >= 10, 10_000);
+    expect(fake.stats.identifies).toHaveLength(1);
+    expect(fake.stats.resumes).toHaveLength(1);
+    const ids = (text: string): string[] => [...text.matchAll(/GROUP_AT_MESSAGE_CREATE (\S+)/g)].map((m) => m[1]!);
+    expect(new Set([...ids(first.output()), ...ids(second.output())]).size).toBe(20);
+    second.child.kill('SIGTERM');
+    expect(await exitCode(second)).toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }, 60_000);
