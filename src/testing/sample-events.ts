@@ -6,22 +6,6 @@
  * @module
  */
 
-import type { C2CMessageData, ChannelMessageData, DirectMessageData, GroupMessageData, MessageDeleteData } from '../protocol/events/message-events.js';
-import type {
-  AudioData,
-  AudioLiveMemberData,
-  ChannelData,
-  ForumAuditData,
-  ForumData,
-  FriendManagementData,
-  GroupManagementData,
-  GuildData,
-  GuildMemberData,
-  InteractionData,
-  MessageAuditData,
-  OpenForumData,
-  ReactionData,
-} from '../protocol/events/other-events.js';
 import type { DispatchEventDataMap, KnownDispatchType } from '../protocol/events/event-map.js';
 
 /** The ids every sample uses: the targets a bot's replies go to. */
@@ -41,40 +25,42 @@ export interface SampleTime {
   unix: number;
 }
 
-type Sample<K extends KnownDispatchType> = (n: number, at: SampleTime) => DispatchEventDataMap[K];
+type Data<K extends KnownDispatchType> = DispatchEventDataMap[K];
+type Sample<K extends KnownDispatchType> = (n: number, at: SampleTime) => Data<K>;
 
-// One builder per data type; the explicit return types make the compiler check every field against the types.
+// One builder per data shape (named by one type that carries it); the explicit return types make the compiler
+// check every field against the event types.
 
-function groupMessage(n: number, at: SampleTime): GroupMessageData {
+function groupMessage(n: number, at: SampleTime): Data<'GROUP_AT_MESSAGE_CREATE'> {
   // The @-mention is stripped, so the text begins with a space.
   return { id: `fake-msg-${n}`, content: ` event ${n}`, timestamp: at.iso, group_openid: SAMPLE_IDS.group, group_id: SAMPLE_IDS.group, author: { member_openid: SAMPLE_IDS.member, id: SAMPLE_IDS.member } };
 }
 
-function c2cMessage(n: number, at: SampleTime): C2CMessageData {
+function c2cMessage(n: number, at: SampleTime): Data<'C2C_MESSAGE_CREATE'> {
   return { id: `fake-msg-${n}`, content: `event ${n}`, timestamp: at.iso, author: { user_openid: SAMPLE_IDS.user, id: SAMPLE_IDS.user } };
 }
 
-function channelMessage(n: number, at: SampleTime): ChannelMessageData {
+function channelMessage(n: number, at: SampleTime): Data<'AT_MESSAGE_CREATE'> {
   return { id: `fake-msg-${n}`, content: `event ${n}`, timestamp: at.iso, channel_id: SAMPLE_IDS.channel, guild_id: SAMPLE_IDS.guild, author: { id: SAMPLE_IDS.user } };
 }
 
-function directMessage(n: number, at: SampleTime): DirectMessageData {
+function directMessage(n: number, at: SampleTime): Data<'DIRECT_MESSAGE_CREATE'> {
   return { ...channelMessage(n, at), src_guild_id: SAMPLE_IDS.guild, direct_message: true };
 }
 
-function messageDelete(n: number): MessageDeleteData {
+function messageDelete(n: number): Data<'MESSAGE_DELETE'> {
   return { message: { id: `fake-msg-${n}`, channel_id: SAMPLE_IDS.channel, guild_id: SAMPLE_IDS.guild, author: { id: SAMPLE_IDS.user } }, op_user: { id: SAMPLE_IDS.user } };
 }
 
-function groupManagement(_n: number, at: SampleTime): GroupManagementData {
+function groupManagement(_n: number, at: SampleTime): Data<'GROUP_ADD_ROBOT'> {
   return { timestamp: at.unix, group_openid: SAMPLE_IDS.group, op_member_openid: SAMPLE_IDS.member };
 }
 
-function friendManagement(_n: number, at: SampleTime): FriendManagementData {
+function friendManagement(_n: number, at: SampleTime): Data<'FRIEND_ADD'> {
   return { timestamp: at.unix, openid: SAMPLE_IDS.user };
 }
 
-function interaction(n: number, at: SampleTime): InteractionData {
+function interaction(n: number, at: SampleTime): Data<'INTERACTION_CREATE'> {
   return {
     id: `fake-interaction-${n}`,
     type: 11,
@@ -88,43 +74,43 @@ function interaction(n: number, at: SampleTime): InteractionData {
   };
 }
 
-function guild(): GuildData {
+function guild(): Data<'GUILD_CREATE'> {
   return { id: SAMPLE_IDS.guild, name: 'fake guild', owner_id: SAMPLE_IDS.user, member_count: 1, max_members: 100 };
 }
 
-function channel(): ChannelData {
+function channel(): Data<'CHANNEL_CREATE'> {
   return { id: SAMPLE_IDS.channel, guild_id: SAMPLE_IDS.guild, name: 'fake channel', type: 0 };
 }
 
-function guildMember(_n: number, at: SampleTime): GuildMemberData {
+function guildMember(_n: number, at: SampleTime): Data<'GUILD_MEMBER_ADD'> {
   return { guild_id: SAMPLE_IDS.guild, user: { id: SAMPLE_IDS.user, username: 'fake user', bot: false }, joined_at: at.iso };
 }
 
-function reaction(n: number): ReactionData {
+function reaction(n: number): Data<'MESSAGE_REACTION_ADD'> {
   return { user_id: SAMPLE_IDS.user, guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, target: { id: `fake-msg-${n}`, type: 0 }, emoji: { id: '4', type: 1 } };
 }
 
-function messageAudit(n: number, at: SampleTime): MessageAuditData {
+function messageAudit(n: number, at: SampleTime): Data<'MESSAGE_AUDIT_PASS'> {
   return { audit_id: `fake-audit-${n}`, message_id: `fake-msg-${n}`, guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, audit_time: at.iso, create_time: at.iso };
 }
 
-function forum(n: number, at: SampleTime): ForumData {
+function forum(n: number, at: SampleTime): Data<'FORUM_THREAD_CREATE'> {
   return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, author_id: SAMPLE_IDS.user, thread_info: { thread_id: `fake-thread-${n}`, title: `event ${n}`, date_time: at.iso } };
 }
 
-function forumAudit(n: number): ForumAuditData {
+function forumAudit(n: number): Data<'FORUM_PUBLISH_AUDIT_RESULT'> {
   return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, author_id: SAMPLE_IDS.user, thread_id: `fake-thread-${n}`, type: 1, result: 0 };
 }
 
-function openForum(): OpenForumData {
+function openForum(): Data<'OPEN_FORUM_THREAD_CREATE'> {
   return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, author_id: SAMPLE_IDS.user };
 }
 
-function audio(n: number): AudioData {
+function audio(n: number): Data<'AUDIO_START'> {
   return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, text: `event ${n}` };
 }
 
-function audioLiveMember(): AudioLiveMemberData {
+function audioLiveMember(): Data<'AUDIO_OR_LIVE_CHANNEL_MEMBER_ENTER'> {
   return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, channel_type: 2, user_id: SAMPLE_IDS.user };
 }
 
