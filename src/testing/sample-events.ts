@@ -33,15 +33,34 @@ type Sample<K extends KnownDispatchType> = (n: number, at: SampleTime) => Data<K
 
 function groupMessage(n: number, at: SampleTime): Data<'GROUP_AT_MESSAGE_CREATE'> {
   // The @-mention is stripped, so the text begins with a space.
-  return { id: `fake-msg-${n}`, content: ` event ${n}`, timestamp: at.iso, group_openid: SAMPLE_IDS.group, group_id: SAMPLE_IDS.group, author: { member_openid: SAMPLE_IDS.member, id: SAMPLE_IDS.member } };
+  return {
+    id: `fake-msg-${n}`,
+    content: ` event ${n}`,
+    timestamp: at.iso,
+    group_openid: SAMPLE_IDS.group,
+    group_id: SAMPLE_IDS.group,
+    author: { member_openid: SAMPLE_IDS.member, id: SAMPLE_IDS.member },
+  };
 }
 
 function c2cMessage(n: number, at: SampleTime): Data<'C2C_MESSAGE_CREATE'> {
-  return { id: `fake-msg-${n}`, content: `event ${n}`, timestamp: at.iso, author: { user_openid: SAMPLE_IDS.user, id: SAMPLE_IDS.user } };
+  return {
+    id: `fake-msg-${n}`,
+    content: `event ${n}`,
+    timestamp: at.iso,
+    author: { user_openid: SAMPLE_IDS.user, id: SAMPLE_IDS.user },
+  };
 }
 
 function channelMessage(n: number, at: SampleTime): Data<'AT_MESSAGE_CREATE'> {
-  return { id: `fake-msg-${n}`, content: `event ${n}`, timestamp: at.iso, channel_id: SAMPLE_IDS.channel, guild_id: SAMPLE_IDS.guild, author: { id: SAMPLE_IDS.user } };
+  return {
+    id: `fake-msg-${n}`,
+    content: `event ${n}`,
+    timestamp: at.iso,
+    channel_id: SAMPLE_IDS.channel,
+    guild_id: SAMPLE_IDS.guild,
+    author: { id: SAMPLE_IDS.user },
+  };
 }
 
 function directMessage(n: number, at: SampleTime): Data<'DIRECT_MESSAGE_CREATE'> {
@@ -49,7 +68,15 @@ function directMessage(n: number, at: SampleTime): Data<'DIRECT_MESSAGE_CREATE'>
 }
 
 function messageDelete(n: number): Data<'MESSAGE_DELETE'> {
-  return { message: { id: `fake-msg-${n}`, channel_id: SAMPLE_IDS.channel, guild_id: SAMPLE_IDS.guild, author: { id: SAMPLE_IDS.user } }, op_user: { id: SAMPLE_IDS.user } };
+  return {
+    message: {
+      id: `fake-msg-${n}`,
+      channel_id: SAMPLE_IDS.channel,
+      guild_id: SAMPLE_IDS.guild,
+      author: { id: SAMPLE_IDS.user },
+    },
+    op_user: { id: SAMPLE_IDS.user },
+  };
 }
 
 function groupManagement(_n: number, at: SampleTime): Data<'GROUP_ADD_ROBOT'> {
@@ -83,23 +110,52 @@ function channel(): Data<'CHANNEL_CREATE'> {
 }
 
 function guildMember(_n: number, at: SampleTime): Data<'GUILD_MEMBER_ADD'> {
-  return { guild_id: SAMPLE_IDS.guild, user: { id: SAMPLE_IDS.user, username: 'fake user', bot: false }, joined_at: at.iso };
+  return {
+    guild_id: SAMPLE_IDS.guild,
+    user: { id: SAMPLE_IDS.user, username: 'fake user', bot: false },
+    joined_at: at.iso,
+  };
 }
 
 function reaction(n: number): Data<'MESSAGE_REACTION_ADD'> {
-  return { user_id: SAMPLE_IDS.user, guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, target: { id: `fake-msg-${n}`, type: 0 }, emoji: { id: '4', type: 1 } };
+  return {
+    user_id: SAMPLE_IDS.user,
+    guild_id: SAMPLE_IDS.guild,
+    channel_id: SAMPLE_IDS.channel,
+    target: { id: `fake-msg-${n}`, type: 0 },
+    emoji: { id: '4', type: 1 },
+  };
 }
 
 function messageAudit(n: number, at: SampleTime): Data<'MESSAGE_AUDIT_PASS'> {
-  return { audit_id: `fake-audit-${n}`, message_id: `fake-msg-${n}`, guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, audit_time: at.iso, create_time: at.iso };
+  return {
+    audit_id: `fake-audit-${n}`,
+    message_id: `fake-msg-${n}`,
+    guild_id: SAMPLE_IDS.guild,
+    channel_id: SAMPLE_IDS.channel,
+    audit_time: at.iso,
+    create_time: at.iso,
+  };
 }
 
 function forum(n: number, at: SampleTime): Data<'FORUM_THREAD_CREATE'> {
-  return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, author_id: SAMPLE_IDS.user, thread_info: { thread_id: `fake-thread-${n}`, title: `event ${n}`, date_time: at.iso } };
+  return {
+    guild_id: SAMPLE_IDS.guild,
+    channel_id: SAMPLE_IDS.channel,
+    author_id: SAMPLE_IDS.user,
+    thread_info: { thread_id: `fake-thread-${n}`, title: `event ${n}`, date_time: at.iso },
+  };
 }
 
 function forumAudit(n: number): Data<'FORUM_PUBLISH_AUDIT_RESULT'> {
-  return { guild_id: SAMPLE_IDS.guild, channel_id: SAMPLE_IDS.channel, author_id: SAMPLE_IDS.user, thread_id: `fake-thread-${n}`, type: 1, result: 0 };
+  return {
+    guild_id: SAMPLE_IDS.guild,
+    channel_id: SAMPLE_IDS.channel,
+    author_id: SAMPLE_IDS.user,
+    thread_id: `fake-thread-${n}`,
+    type: 1,
+    result: 0,
+  };
 }
 
 function openForum(): Data<'OPEN_FORUM_THREAD_CREATE'> {

@@ -48,7 +48,11 @@ afterEach(async () => {
 
 /** Starts the SDK; resolves once it reported READY. An empty environment: no proxy variables reach axios. */
 async function startSdk(): Promise<void> {
-  child = fork(CHILD, [fake.url, fake.endpoints.token], { env: { PATH: process.env.PATH ?? '' }, execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  child = fork(CHILD, [fake.url, fake.endpoints.token], {
+    env: { PATH: process.env.PATH ?? '' },
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.on('message', (m) => reports.push(m as Report));
@@ -70,7 +74,9 @@ it('qq-official-bot: READY, group and C2C messages, a reconnect resumed with rep
   await fake.waitFor(() => of('replied').length === 2, 10_000);
 
   // The SDK routes by the live aliases: group_id (not group_openid) and author.id (not the openids).
-  expect(of('group')).toEqual([{ kind: 'group', group_id: SAMPLE_IDS.group, user_id: SAMPLE_IDS.member, message_id: 'fake-msg-0', raw: 'event 0' }]);
+  expect(of('group')).toEqual([
+    { kind: 'group', group_id: SAMPLE_IDS.group, user_id: SAMPLE_IDS.member, message_id: 'fake-msg-0', raw: 'event 0' },
+  ]);
   expect(of('c2c')).toEqual([{ kind: 'c2c', user_id: SAMPLE_IDS.user, message_id: 'fake-msg-1', raw: 'event 1' }]);
   // It sends text without msg_type, as the official Go SDK does: the fake takes it as text.
   expect(fake.rest.messages.map((m) => [m.kind, m.targetId, m.body])).toEqual([
