@@ -18,8 +18,10 @@ import { MemorySessionStore, type SessionStore } from './store/session-store.js'
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import { CallbackGate } from './transports/webhook/callback-gate.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
+import { SecretMismatchReport } from './transports/webhook/secret-mismatch.js';
 import type { WebhookAddress } from './transports/webhook/listener.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
 import { raceAbort } from './util/abort.js';
@@ -76,6 +78,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       apiBase: o.endpoints.api,
       timeouts: o.timeouts,
       ...(o.logger === undefined ? {} : { logger: o.logger }),
+      replies: o.replies,
     });
     this.#store = o.store ?? new MemorySessionStore();
   }
@@ -118,11 +121,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const { host, delivery } = this.#webhookState();
+    const { host } = this.#webhookState();
     this.#handlerServed = true;
-    const refusals = new RefusalReport((error) => this.#report(error));
-    // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
-    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem), refusals.count);
+    const report = (error: QQBotError): void => this.#report(error);
+    return host.handler(new RefusalReport(report).count, new SecretMismatchReport(report).verified);
   }
 
   /**
@@ -133,13 +135,24 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return this.#shards[0]?.webhookAddress() ?? null;
   }
 
-  /** The webhook key pair and the pipeline both webhook paths share (a redelivery is dropped whichever path it takes). */
+  /**
+   * The webhook key pair and the pipeline both webhook paths share, behind one gate: a copy of a callback is
+   * dropped whichever path it takes, and, with a store that offers claims, whichever process it reaches.
+   */
   #webhookState(): { host: WebhookHost; delivery: ShardDelivery } {
+    if (this.#webhook !== undefined) return this.#webhook;
     const o = this.#options;
-    this.#webhook ??= {
-      host: new WebhookHost(o.appId, o.secret, o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' })),
-      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
-    };
+    const transport = o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' });
+    // No seq: callbacks may arrive concurrently, so they are deduplicated by their key alone.
+    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget());
+    const gate = new CallbackGate({
+      shared: this.#store.claims,
+      deliver: (dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem),
+      duplicate: () => delivery.dropped('id'),
+      report: (error) => this.#report(error),
+      deliverTimeoutMs: transport.deliverTimeoutMs,
+    });
+    this.#webhook = { host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)), delivery };
     return this.#webhook;
   }
 
