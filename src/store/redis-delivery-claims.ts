@@ -35,7 +35,14 @@ export class RedisDeliveryClaims implements DeliveryClaims {
 
   async claim(key: string, claimMs: number): Promise<ClaimState> {
     const token = `c:${this.#process}:${this.#next++}`;
-    const state = String(await this.#redis.evaluate(`claim ${this.#key(key)}`, CLAIM, [this.#key(key)], [token, String(Math.max(1, Math.ceil(claimMs)))])) as ClaimState;
+    const state = String(
+      await this.#redis.evaluate(
+        `claim ${this.#key(key)}`,
+        CLAIM,
+        [this.#key(key)],
+        [token, String(Math.max(1, Math.ceil(claimMs)))],
+      ),
+    ) as ClaimState;
     if (state === 'claimed') this.#tokens.set(key, token);
     return state;
   }

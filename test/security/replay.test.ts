@@ -32,20 +32,41 @@ interface Captured {
 }
 
 function capture(body: string, timestamp = String(Math.floor(Date.now() / 1000))): Captured {
-  return { body, headers: { 'x-bot-appid': APP_ID, 'x-signature-timestamp': timestamp, 'x-signature-ed25519': signWebhook(KEYS.privateKey, timestamp, body) } };
+  return {
+    body,
+    headers: {
+      'x-bot-appid': APP_ID,
+      'x-signature-timestamp': timestamp,
+      'x-signature-ed25519': signWebhook(KEYS.privateKey, timestamp, body),
+    },
+  };
 }
 
 function event(id: string | undefined, n: number): string {
-  return JSON.stringify({ op: 0, ...(id === undefined ? {} : { id }), t: 'GROUP_AT_MESSAGE_CREATE', d: { id: `msg-${n}`, content: `n${n}`, group_openid: 'G1', author: { member_openid: 'M1' } } });
+  return JSON.stringify({
+    op: 0,
+    ...(id === undefined ? {} : { id }),
+    t: 'GROUP_AT_MESSAGE_CREATE',
+    d: { id: `msg-${n}`, content: `n${n}`, group_openid: 'G1', author: { member_openid: 'M1' } },
+  });
 }
 
 function send(bot: QQBotConnector, request: Captured): Promise<CallbackAnswer> {
-  return postCallback(new URL(`http://127.0.0.1:${bot.webhookAddress()!.port}/qqbot`), request.body, { headers: request.headers, agent, timeoutMs: 10_000 });
+  return postCallback(new URL(`http://127.0.0.1:${bot.webhookAddress()!.port}/qqbot`), request.body, {
+    headers: request.headers,
+    agent,
+    timeoutMs: 10_000,
+  });
 }
 
 /** A started webhook bot with default options (but port 0), and every event it delivered. */
 async function started(store?: RedisSessionStore): Promise<{ bot: QQBotConnector; seen: DispatchEvent[] }> {
-  const bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 }, ...(store === undefined ? {} : { store }) });
+  const bot = new QQBotConnector({
+    appId: APP_ID,
+    secret: SECRET,
+    transport: { kind: 'webhook', port: 0 },
+    ...(store === undefined ? {} : { store }),
+  });
   bots.push(bot);
   const seen: DispatchEvent[] = [];
   bot.on('dispatch', (e) => seen.push(e));
@@ -92,7 +113,12 @@ describe('replay protection', () => {
     for (let i = 0; i < 3; i++) expect(await send(a.bot, captured)).toEqual(ACK);
     expect(await send(b.bot, captured)).toEqual(ACK);
     // The same signature in upper-case hex is the same request.
-    expect(await send(b.bot, { ...captured, headers: { ...captured.headers, 'x-signature-ed25519': captured.headers['x-signature-ed25519']!.toUpperCase() } })).toEqual(ACK);
+    expect(
+      await send(b.bot, {
+        ...captured,
+        headers: { ...captured.headers, 'x-signature-ed25519': captured.headers['x-signature-ed25519']!.toUpperCase() },
+      }),
+    ).toEqual(ACK);
     expect(a.seen.map((e) => (e.data as { content: string }).content)).toEqual(['n7']);
     expect(b.seen).toEqual([]);
     expect(a.bot.status()[0]!.duplicatesDropped).toBe(2);

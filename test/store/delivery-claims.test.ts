@@ -20,10 +20,13 @@ afterAll(async () => {
 
 /** Two callers on one record: two processes on one Redis, or one process's memory twice. */
 const CASES: [string, () => [DeliveryClaims, DeliveryClaims]][] = [
-  ['memory', () => {
-    const claims = new MemoryDeliveryClaims();
-    return [claims, claims];
-  }],
+  [
+    'memory',
+    () => {
+      const claims = new MemoryDeliveryClaims();
+      return [claims, claims];
+    },
+  ],
   ['Redis, two processes', () => [redisClaims(), redisClaims()]],
 ];
 

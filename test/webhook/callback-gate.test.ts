@@ -22,7 +22,15 @@ afterAll(async () => {
 
 let n = 0;
 function dispatch(id = `gate-${n++}`): WebhookDispatch {
-  return { type: 'C2C_MESSAGE_CREATE', id, seq: -1, frame: '{}', problem: undefined, key: `e:${id}`, expiresAt: Date.now() + 300_000 };
+  return {
+    type: 'C2C_MESSAGE_CREATE',
+    id,
+    seq: -1,
+    frame: '{}',
+    problem: undefined,
+    key: `e:${id}`,
+    expiresAt: Date.now() + 300_000,
+  };
 }
 
 /** A gate that records what it delivered, dropped and reported. */
@@ -113,7 +121,11 @@ describe('CallbackGate', () => {
 
   it('delivers under its own dedupe when the store does not answer, and reports that once', async () => {
     const down = new QQBotError(ErrorCodes.STORE_UNAVAILABLE, 'Redis is away', { retryable: true });
-    const g = gate({ claim: () => Promise.reject(down), delivered: () => Promise.reject(down), release: () => Promise.reject(down) });
+    const g = gate({
+      claim: () => Promise.reject(down),
+      delivered: () => Promise.reject(down),
+      release: () => Promise.reject(down),
+    });
     const d = dispatch();
     await g.deliver(d);
     await g.deliver(dispatch());

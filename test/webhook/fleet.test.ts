@@ -26,26 +26,46 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function fleet(count: number): Promise<{ replicas: HostProcess[]; proxy: RoundRobinProxy; sender: FakeCallbackSender }> {
+async function fleet(
+  count: number,
+): Promise<{ replicas: HostProcess[]; proxy: RoundRobinProxy; sender: FakeCallbackSender }> {
   prefix = uniquePrefix();
-  const replicas = Array.from({ length: count }, () => new HostProcess({ ...CREDENTIALS, store: { url: REDIS_URL, prefix } }, REPLICA));
-  await Promise.all(replicas.map((r) => r.until((records) => records.some((x) => x.kind === 'up'), 30_000, 'the replica listening')));
+  const replicas = Array.from(
+    { length: count },
+    () => new HostProcess({ ...CREDENTIALS, store: { url: REDIS_URL, prefix } }, REPLICA),
+  );
+  await Promise.all(
+    replicas.map((r) => r.until((records) => records.some((x) => x.kind === 'up'), 30_000, 'the replica listening')),
+  );
   const ports = replicas.map((r) => r.records.find((x) => x.kind === 'up')!.port!);
   proxy = await RoundRobinProxy.start(ports);
   // The platform's behaviour: a copy not answered 200 (a 502 from the proxy, a 503, no answer) is sent again.
-  sender = new FakeCallbackSender({ url: proxy.url.href, tries: 6, timeoutMs: 15_000, retryDelayMs: 100, concurrency: 48 }, CREDENTIALS, () => undefined);
+  sender = new FakeCallbackSender(
+    { url: proxy.url.href, tries: 6, timeoutMs: 15_000, retryDelayMs: 100, concurrency: 48 },
+    CREDENTIALS,
+    () => undefined,
+  );
   return { replicas, proxy, sender };
 }
 
 /** Posts events `from`…`to - 1`, each as {@link COPIES} concurrent copies, `lanes` events at a time. */
-async function postEvents(poster: FakeCallbackSender, ids: string[], lanes: number, onEvent?: (done: number) => void): Promise<boolean[]> {
+async function postEvents(
+  poster: FakeCallbackSender,
+  ids: string[],
+  lanes: number,
+  onEvent?: (done: number) => void,
+): Promise<boolean[]> {
   const acked: boolean[] = [];
   let next = 0;
   let done = 0;
   const lane = async (): Promise<void> => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      const event = { id, type: 'C2C_MESSAGE_CREATE', data: { id: `msg-${id}`, content: 'hi', author: { user_openid: 'U1' }, timestamp: new Date().toISOString() } };
+      const event = {
+        id,
+        type: 'C2C_MESSAGE_CREATE',
+        data: { id: `msg-${id}`, content: 'hi', author: { user_openid: 'U1' }, timestamp: new Date().toISOString() },
+      };
       const copies = await Promise.all(Array.from({ length: COPIES }, () => poster.deliver(event)));
       acked.push(copies.every(Boolean));
       onEvent?.(++done);

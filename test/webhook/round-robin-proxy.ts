@@ -20,9 +20,9 @@ export class RoundRobinProxy {
   }
 
   static async start(ports: readonly number[]): Promise<RoundRobinProxy> {
-    let proxy: RoundRobinProxy | undefined;
-    const server = createServer((req, res) => proxy!.#forward(req, res));
-    proxy = new RoundRobinProxy(server, ports);
+    // The handler runs only once a request comes, after `proxy` is set.
+    const server = createServer((req, res) => proxy.#forward(req, res));
+    const proxy = new RoundRobinProxy(server, ports);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
@@ -51,15 +51,24 @@ export class RoundRobinProxy {
       const upstream = this.#pick();
       if (upstream === undefined) return this.#fail(res);
       const body = Buffer.concat(chunks);
-      const out = request({ host: '127.0.0.1', port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, connection: 'keep-alive' } }, (answer) => {
-        const parts: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => parts.push(chunk));
-        answer.on('end', () => {
-          res.writeHead(answer.statusCode ?? 502, { 'content-type': 'application/json' });
-          res.end(Buffer.concat(parts));
-        });
-        answer.on('error', () => this.#fail(res));
-      });
+      const out = request(
+        {
+          host: '127.0.0.1',
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, connection: 'keep-alive' },
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            res.writeHead(answer.statusCode ?? 502, { 'content-type': 'application/json' });
+            res.end(Buffer.concat(parts));
+          });
+          answer.on('error', () => this.#fail(res));
+        },
+      );
       out.on('error', () => {
         upstream.up = false;
         this.#fail(res);
@@ -70,7 +79,10 @@ export class RoundRobinProxy {
 
   #fail(res: ServerResponse): void {
     this.failed += 1;
-    if (res.headersSent) return res.destroy();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.writeHead(502, { 'content-type': 'application/json' });
     res.end('{"error":"bad gateway"}');
   }

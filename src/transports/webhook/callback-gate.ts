@@ -67,7 +67,10 @@ export class CallbackGate {
     // The local claim outlasts the fleet wait: a local copy never slips in while the first one waits.
     const local = this.#local.claimNow(dispatch.key, this.#waitMs + this.#claimMs);
     if (local === 'delivered') return this.#options.duplicate();
-    if (local === 'pending') return this.#claiming.get(dispatch.key) ?? Promise.reject(new Error('a copy of this callback is being delivered'));
+    if (local === 'pending')
+      return (
+        this.#claiming.get(dispatch.key) ?? Promise.reject(new Error('a copy of this callback is being delivered'))
+      );
     const shared = this.#options.shared;
     if (shared === undefined) return this.#deliverNow(dispatch);
     const claiming = this.#claim(shared, dispatch).finally(() => this.#claiming.delete(dispatch.key));
@@ -116,7 +119,8 @@ export class CallbackGate {
     const now = this.#now();
     if (now - this.#reportedAt < STORE_REPORT_MS) return;
     this.#reportedAt = now;
-    const message = 'the session store did not answer a webhook claim: callbacks are deduplicated by this process alone until it does';
+    const message =
+      'the session store did not answer a webhook claim: callbacks are deduplicated by this process alone until it does';
     this.#options.report(new QQBotError(ErrorCodes.STORE_UNAVAILABLE, message, { retryable: true, cause: err }));
   }
 }

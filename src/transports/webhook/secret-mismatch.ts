@@ -35,8 +35,13 @@ export class SecretMismatchReport {
     this.#reportedAt = now;
     const message =
       `${this.#run} callbacks in a row named this bot's app id with a fresh timestamp and failed signature verification: ` +
-      'the `secret` option is most likely not this bot\'s AppSecret. Copy the AppSecret of this AppID from the QQ console ' +
+      "the `secret` option is most likely not this bot's AppSecret. Copy the AppSecret of this AppID from the QQ console " +
       '(reset it there if unsure) and restart; every callback is refused until then.';
-    this.#report(new QQBotError(ErrorCodes.WEBHOOK_SECRET_MISMATCH, message, { retryable: false, details: { failures: this.#run } }));
+    this.#report(
+      new QQBotError(ErrorCodes.WEBHOOK_SECRET_MISMATCH, message, {
+        retryable: false,
+        details: { failures: this.#run },
+      }),
+    );
   };
 }
