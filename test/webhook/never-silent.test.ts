@@ -65,7 +65,9 @@ describe('a wrong secret', () => {
     const errors = errorsOf(bot);
     await bot.start();
     const url = new URL(`http://127.0.0.1:${bot.webhookAddress()!.port}/qqbot`);
-    expect(await post(url, 25, (body) => signedHeaders(body, { privateKey: PLATFORM_KEY }))).toEqual(Array(25).fill(401));
+    expect(await post(url, 25, (body) => signedHeaders(body, { privateKey: PLATFORM_KEY }))).toEqual(
+      Array(25).fill(401),
+    );
     await until(() => errors.some((e) => e.code === 'QQBOT_WEBHOOK_SECRET_MISMATCH'));
     const mismatch = errors.filter((e) => e.code === 'QQBOT_WEBHOOK_SECRET_MISMATCH');
     expect(mismatch).toHaveLength(1);
@@ -107,7 +109,11 @@ describe('a port already taken', () => {
     const errors = errorsOf(bot);
     const started = bot.start();
     const first = (await once(bot, 'error')) as [QQBotError];
-    expect(first[0]).toMatchObject({ code: 'QQBOT_WEBHOOK_LISTEN_FAILED', retryable: true, details: { errno: 'EADDRINUSE', host: '127.0.0.1', port } });
+    expect(first[0]).toMatchObject({
+      code: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+      retryable: true,
+      details: { errno: 'EADDRINUSE', host: '127.0.0.1', port },
+    });
     expect(first[0].message).toContain(`127.0.0.1:${port}`);
     await until(() => errors.length >= 2);
     await new Promise((resolve) => blocker!.close(resolve));
