@@ -5,7 +5,7 @@ import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
-import type { ReplyableEvent } from './http/passive-reply.js';
+import type { ReplyableEvent, ReplyTrackerOptions } from './http/passive-reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
@@ -14,6 +14,7 @@ import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
 import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
+import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
@@ -78,9 +79,18 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       apiBase: o.endpoints.api,
       timeouts: o.timeouts,
       ...(o.logger === undefined ? {} : { logger: o.logger }),
-      replies: o.replies,
+      replies: this.#replyOptions(),
     });
     this.#store = o.store ?? new MemorySessionStore();
+  }
+
+  /** A shared reply store (the option's or the session store's) never blocks a reply: see withLocalFallback. */
+  #replyOptions(): ReplyTrackerOptions {
+    const replies = this.#options.replies;
+    const store = replies.store;
+    // Not a ReplyStore at all: left as given, for the tracker to refuse with QQBOT_INVALID_OPTION.
+    if (typeof store?.spend !== 'function') return replies;
+    return { ...replies, store: withLocalFallback(store, (error) => this.#report(error)) };
   }
 
   /**

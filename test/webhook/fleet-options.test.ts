@@ -4,7 +4,7 @@ import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import type { ReplyStore } from '../../src/http/passive-reply.js';
 import { RedisSessionStore } from '../../src/store/redis-session-store.js';
 import { FakeQQServer } from '../../src/testing/index.js';
-import { REDIS_URL, deleteKeysUnder, keysUnder, uniquePrefix } from '../store/redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, freePort, keysUnder, uniquePrefix } from '../store/redis-helpers.js';
 import { APP_ID, SECRET } from './helpers.js';
 
 // What replicas of a webhook bot share through the store (delivered callbacks, reply counts), and the options
@@ -55,6 +55,24 @@ describe('replies across webhook replicas', () => {
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as QQBotError).code] : []));
     expect(refused).toEqual([ErrorCodes.PASSIVE_REPLY_LIMIT, ErrorCodes.PASSIVE_REPLY_LIMIT]);
     expect(await keysUnder(prefix)).toContain(`${prefix}reply:m:msg-fleet`);
+  });
+
+  it('keeps replying while the shared store does not answer: counts kept in the process, QQBOT_STORE_UNAVAILABLE reported once', async () => {
+    const fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
+    closers.push(() => fake.close());
+    const away = new RedisSessionStore({ url: `redis://127.0.0.1:${await freePort()}`, prefix, commandTimeoutMs: 200 });
+    const bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook' }, endpoints: fake.endpoints, store: away });
+    closers.push(() => bot.close());
+    const errors: QQBotError[] = [];
+    bot.on('error', (e) => errors.push(e));
+    const timestamp = new Date().toISOString();
+    fake.rest.registerMessage({ id: 'msg-away', timestamp, kind: 'group' });
+    const event = { type: 'GROUP_AT_MESSAGE_CREATE', data: { id: 'msg-away', group_openid: 'G1', timestamp } };
+    await bot.reply(event, 'first');
+    await bot.reply(event, 'second');
+    const seqs = fake.rest.requestsTo('/v2/groups/G1/messages', 'POST').map((r) => (r.body as { msg_seq: number }).msg_seq);
+    expect(seqs).toEqual([1, 2]);
+    expect(errors.map((e) => e.code)).toEqual([ErrorCodes.STORE_UNAVAILABLE]);
   });
 
   it('takes replies.store over the store’s own', async () => {
