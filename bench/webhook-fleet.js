@@ -45,10 +45,10 @@ async function replica(store) {
 async function timedRound(client, path, count) {
   path.seen.received = 0;
   client.postMessage({ url: path.url });
-  const [{ ms, statuses }] = await once(client, 'message');
+  const [{ ms, cpuMicros, statuses }] = await once(client, 'message');
   if (statuses[200] !== count || path.seen.received !== count)
     throw new Error(`bench/webhook-fleet: ${JSON.stringify(statuses)}, ${path.seen.received} delivered of ${count}`);
-  return count / (ms / 1000);
+  return { rate: count / (ms / 1000), cpuMicros: cpuMicros / count };
 }
 
 export async function run({ runs = 3, count = 5_000, concurrency = 32 } = {}) {
@@ -78,8 +78,10 @@ export async function run({ runs = 3, count = 5_000, concurrency = 32 } = {}) {
       if (keys.length > 0) await redis.del(keys);
     redis.destroy();
   }
-  const alone = median(rates.alone);
-  const fleet = median(rates.fleet);
+  const alone = median(rates.alone.map((r) => r.rate));
+  const fleet = median(rates.fleet.map((r) => r.rate));
+  // This process's CPU per event (every thread; not the Redis server's): what the claims cost a replica.
+  const cpu = (name) => round(median(rates[name].map((r) => r.cpuMicros)), 0);
   return {
     name: 'webhook-fleet',
     runs,
@@ -88,7 +90,8 @@ export async function run({ runs = 3, count = 5_000, concurrency = 32 } = {}) {
     aloneEventsPerSec: Math.round(alone),
     fleetEventsPerSec: Math.round(fleet),
     ratio: round(fleet / alone, 3),
-    perRun: { alone: rates.alone.map(Math.round), fleet: rates.fleet.map(Math.round) },
+    cpuMicrosPerEvent: { alone: cpu('alone'), fleet: cpu('fleet') },
+    perRun: { alone: rates.alone.map((r) => Math.round(r.rate)), fleet: rates.fleet.map((r) => Math.round(r.rate)) },
   };
 }
 

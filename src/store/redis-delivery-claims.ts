@@ -2,16 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { ClaimState, DeliveryClaims } from './delivery-claims.js';
 import type { RedisConnection } from './redis-connection.js';
 
-/** A claim is this process's token; a delivered key holds `d`. One atomic step: no two callers both win. */
-const CLAIM = `
-local held = redis.call('GET', KEYS[1])
-if not held then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 'claimed'
-end
-if held == 'd' then return 'delivered' end
-return 'pending'`;
-
 /** Drops the claim only while it is still ours: a lapsed one may belong to another process by now. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -33,18 +23,19 @@ export class RedisDeliveryClaims implements DeliveryClaims {
     this.#redis = redis;
   }
 
+  /**
+   * `SET NX` wins or loses atomically; only a loser reads what holds the key (a delivered key holds `d`, a claim
+   * its holder's token). A claim that lapsed between the two reads as pending: the caller looks again.
+   */
   async claim(key: string, claimMs: number): Promise<ClaimState> {
     const token = `c:${this.#process}:${this.#next++}`;
-    const state = String(
-      await this.#redis.evaluate(
-        `claim ${this.#key(key)}`,
-        CLAIM,
-        [this.#key(key)],
-        [token, String(Math.max(1, Math.ceil(claimMs)))],
-      ),
-    ) as ClaimState;
-    if (state === 'claimed') this.#tokens.set(key, token);
-    return state;
+    const redisKey = this.#key(key);
+    const ms = String(Math.max(1, Math.ceil(claimMs)));
+    if ((await this.#redis.command(`claim ${redisKey}`, ['SET', redisKey, token, 'NX', 'PX', ms])) !== null) {
+      this.#tokens.set(key, token);
+      return 'claimed';
+    }
+    return (await this.#redis.command(`read ${redisKey}`, ['GET', redisKey])) === 'd' ? 'delivered' : 'pending';
   }
 
   async delivered(key: string, expiresAt: number): Promise<void> {
