@@ -1,22 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryDeliveryClaims, type DeliveryClaims } from '../../src/store/delivery-claims.js';
-import { RedisSessionStore } from '../../src/store/redis-session-store.js';
-import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
+import { getRaw, sharedClaims } from './redis-helpers.js';
 
-const prefix = uniquePrefix();
-const stores: RedisSessionStore[] = [];
-function redisClaims(): DeliveryClaims {
-  const store = new RedisSessionStore({ url: REDIS_URL, prefix });
-  stores.push(store);
-  return store.claims;
-}
-
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await deleteKeysUnder(prefix);
-});
+const { prefix, claims: redisClaims } = sharedClaims();
 
 /** Two callers on one record: two processes on one Redis, or one process's memory twice. */
 const CASES: [string, () => [DeliveryClaims, DeliveryClaims]][] = [

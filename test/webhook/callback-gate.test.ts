@@ -1,24 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import type { DeliveryClaims } from '../../src/store/delivery-claims.js';
-import { RedisSessionStore } from '../../src/store/redis-session-store.js';
 import { CallbackGate } from '../../src/transports/webhook/callback-gate.js';
 import type { WebhookDispatch } from '../../src/transports/webhook/request-handler.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from '../store/redis-helpers.js';
+import { sharedClaims } from '../store/redis-helpers.js';
 
-const prefix = uniquePrefix();
-const stores: RedisSessionStore[] = [];
-function processClaims(): DeliveryClaims {
-  const store = new RedisSessionStore({ url: REDIS_URL, prefix });
-  stores.push(store);
-  return store.claims;
-}
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await deleteKeysUnder(prefix);
-});
+const { claims: processClaims } = sharedClaims();
 
 let n = 0;
 function dispatch(id = `gate-${n++}`): WebhookDispatch {
