@@ -1,12 +1,17 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { webhookKeyPair } from '../../src/transports/webhook/signature.js';
 import { APP_ID, SECRET, dispatchBody, signedHeaders } from './helpers.js';
+
+const UNPRIVILEGED = fileURLToPath(new URL('../fixtures/unprivileged-bind.js', import.meta.url));
 
 // A webhook that cannot work must say so on 'error': a secret that is not the bot's (every callback refused), a
 // port another process holds. Default options unless a test names one.
@@ -139,5 +144,33 @@ describe('a port already taken', () => {
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(errors.every((e) => e.code === 'QQBOT_WEBHOOK_LISTEN_FAILED')).toBe(true);
     expect(bot.status()[0]!.state).toBe('fatal');
+  }, 40_000);
+
+  it('EACCES (a privileged port, in a process without the right): reported at once, retried, then start() rejects with it', async () => {
+    // A child process (dist/: build first) that drops root if it has it, so the bind really is refused.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [UNPRIVILEGED, JSON.stringify({ startTimeoutMs: 1_500 })],
+      { timeout: 30_000 },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { kind: string; code: string; retryable?: boolean; details: Record<string, unknown> },
+      );
+    const errors = lines.filter((l) => l.kind === 'error');
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors[0]).toMatchObject({
+      code: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+      retryable: true,
+      details: { errno: 'EACCES', host: '127.0.0.1', port: 80 },
+    });
+    expect(lines.at(-1)).toMatchObject({
+      kind: 'start-failed',
+      code: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+      details: { errno: 'EACCES' },
+    });
   }, 40_000);
 });
