@@ -71,7 +71,9 @@ describe('CallbackGate', () => {
     const b = gate(processClaims());
     const d = dispatch();
     const first = a.deliver(d);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A has claimed it in Redis and delivered it (its first command also opens its connection).
+    const deadline = Date.now() + 5_000;
+    while (a.delivered.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(a.delivered).toEqual([d.id]);
     const copy = b.deliver({ ...d });
     expect(await stateAfter(copy, 300)).toBe('waiting');
