@@ -132,6 +132,8 @@ describe('a port already taken', () => {
     const port = await blockPort();
     bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port } });
     const errors = errorsOf(bot);
+    const fatal: QQBotError[] = [];
+    bot.on('fatal', (e) => fatal.push(e));
     const began = Date.now();
     const failure = await bot.start().then(
       () => undefined,
@@ -144,6 +146,7 @@ describe('a port already taken', () => {
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(errors.every((e) => e.code === 'QQBOT_WEBHOOK_LISTEN_FAILED')).toBe(true);
     expect(bot.status()[0]!.state).toBe('fatal');
+    expect(fatal).toEqual([failure]);
   }, 40_000);
 
   it('EACCES (a privileged port, in a process without the right): reported at once, retried, then start() rejects with it', async () => {
