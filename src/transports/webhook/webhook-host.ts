@@ -37,6 +37,8 @@ export class WebhookHost {
       maxBodyBytes: t.maxBodyBytes,
       timestampWindowMs: t.timestampWindowMs,
       maxConcurrentRequests: t.maxConcurrentRequests,
+      maxUnverifiedRequests: t.maxUnverifiedRequests,
+      bodyTimeoutMs: t.bodyTimeoutMs,
       deliverTimeoutMs: t.deliverTimeoutMs,
       drainMs: t.drainMs,
     };
@@ -57,6 +59,8 @@ export class WebhookHost {
         maxBodyBytes: t.maxBodyBytes,
         timestampWindowMs: t.timestampWindowMs,
         maxConcurrentRequests: t.maxConcurrentRequests,
+        maxUnverifiedRequests: t.maxUnverifiedRequests,
+        bodyTimeoutMs: t.bodyTimeoutMs,
         deliverTimeoutMs: t.deliverTimeoutMs,
       },
       { signValidation: (request) => answerValidation(privateKey, request).signature, deliver, refused },
