@@ -1,6 +1,7 @@
 import WebSocket, { type RawData } from 'ws';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
+import { gatewayUrlAllowed, gatewayUrlRefused } from '../../http/gateway-url.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
@@ -114,6 +115,12 @@ export class ConnectionAttempt {
         if (task.resume === null && info.remaining === 0) {
           const retryAfterMs = info.resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS;
           this.#finish({ kind: 'session-limit', phase: 'gateway', retryAfterMs, reason: `no session starts left; reset after ${retryAfterMs} ms` }, 'terminate');
+          return;
+        }
+        if (!gatewayUrlAllowed(info.url, task.apiBase)) {
+          const error = gatewayUrlRefused('gateway/bot', info.url, `shard ${task.shard[0]}`);
+          this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
+          this.#finish({ kind: 'connect-failed', phase: 'gateway', error: toWire(error), authRejected: false, reason: error.message }, 'terminate');
           return;
         }
         url = info.url;
