@@ -8,6 +8,7 @@ import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
 import { SESSION_LIMIT_FALLBACK_MS, type GatewayFrame, type HelloData, type ReadyData } from '../../protocol/payloads.js';
 import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
+import { untrustedText } from '../../util/untrusted-text.js';
 
 /** Close code we use when we leave a connection we intend to RESUME (not 1000, which may end the session). */
 export const CLOSE_FOR_RESUME = 4000;
@@ -187,7 +188,9 @@ export class ConnectionAttempt {
         this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'terminate');
         return;
       }
-      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'terminate');
+      // The server chose the reason's text: it reaches logs only filtered (it could echo the token).
+      const text = untrustedText(reason.toString(), [this.#task.accessToken]);
+      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: text || `closed with ${code}` }, 'terminate');
     });
   }
 
