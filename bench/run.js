@@ -7,6 +7,7 @@ const suites = [
   ['throughput', './throughput.js'],
   ['send', './send.js'],
   ['webhook', './webhook.js'],
+  ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
 ];
