@@ -15,10 +15,19 @@ const ATTACKERS = Array.from({ length: 8 }, (_, i) => `127.0.2.${i + 1}`);
 
 function post(url, agent, body, headers, localAddress) {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, localAddress, headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode));
+      },
+    );
     req.once('error', (err) => resolve(err.code ?? 'error'));
     req.end(body);
   });
@@ -34,7 +43,9 @@ function hold(url, slow, localAddress, stopped, counts) {
     counts.opened += 1;
     if (slow) {
       const ts = Math.floor(Date.now() / 1000);
-      socket.write(`POST ${target.pathname} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\nx-signature-timestamp: ${ts}\r\nx-signature-ed25519: ${'ab'.repeat(64)}\r\n\r\n`);
+      socket.write(
+        `POST ${target.pathname} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\nx-signature-timestamp: ${ts}\r\nx-signature-ed25519: ${'ab'.repeat(64)}\r\n\r\n`,
+      );
     }
   });
   socket.resume();
@@ -65,8 +76,14 @@ async function starve({ url, slow, idle, rate, seconds }) {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     heldMin = Math.min(heldMin, counts.sockets.size);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const body = Buffer.from(JSON.stringify({ op: 0, id: `starve-${process.hrtime.bigint()}-${n}`, t: 'GROUP_AT_MESSAGE_CREATE', d: { n } }));
-    const headers = { 'x-signature-ed25519': signWebhook(privateKey, timestamp, body), 'x-signature-timestamp': timestamp, 'x-bot-appid': appId };
+    const body = Buffer.from(
+      JSON.stringify({ op: 0, id: `starve-${process.hrtime.bigint()}-${n}`, t: 'GROUP_AT_MESSAGE_CREATE', d: { n } }),
+    );
+    const headers = {
+      'x-signature-ed25519': signWebhook(privateKey, timestamp, body),
+      'x-signature-timestamp': timestamp,
+      'x-bot-appid': appId,
+    };
     const sent = performance.now();
     n += 1;
     pending.push(
@@ -84,7 +101,10 @@ async function starve({ url, slow, idle, rate, seconds }) {
 }
 
 async function op13({ url, seconds, concurrency, peers }) {
-  const agents = Array.from({ length: peers }, () => new Agent({ keepAlive: true, maxSockets: Math.max(1, Math.ceil(concurrency / peers)) }));
+  const agents = Array.from(
+    { length: peers },
+    () => new Agent({ keepAlive: true, maxSockets: Math.max(1, Math.ceil(concurrency / peers)) }),
+  );
   const statuses = {};
   const t0 = performance.now();
   let n = 0;

@@ -62,7 +62,10 @@ function summarize(rounds) {
 
 async function starvation(client, { runs, seconds, rate, slow, idle }) {
   const result = {};
-  for (const [name, make] of [['transport', transport], ['handler', handler]]) {
+  for (const [name, make] of [
+    ['transport', transport],
+    ['handler', handler],
+  ]) {
     const path = await make();
     try {
       await ask(client, { mode: 'starve', url: path.url, slow: 0, idle: 0, rate, seconds: 1 });
@@ -74,7 +77,11 @@ async function starvation(client, { runs, seconds, rate, slow, idle }) {
       }
       result[name] = {
         baseline: summarize(baseline),
-        attacked: { ...summarize(attacked), attackerReopenedPerRun: attacked.map((r) => r.attackerReopened), attackerHeldMin: attacked.map((r) => r.attackerHeldMin) },
+        attacked: {
+          ...summarize(attacked),
+          attackerReopenedPerRun: attacked.map((r) => r.attackerReopened),
+          attackerHeldMin: attacked.map((r) => r.attackerHeldMin),
+        },
       };
     } finally {
       await path.close();
@@ -95,8 +102,13 @@ async function flood(client, { runs, seconds }) {
     const measured = { onePeer: [], manyPeers: [] };
     for (let i = 0; i < runs; i++) {
       idle.push((await elu(() => new Promise((resolve) => setTimeout(resolve, seconds * 1000)))).utilization);
-      for (const [name, peers] of [['onePeer', 1], ['manyPeers', 64]]) {
-        measured[name].push(await elu(() => ask(client, { mode: 'op13', url: path.url, seconds, concurrency: 64, peers })));
+      for (const [name, peers] of [
+        ['onePeer', 1],
+        ['manyPeers', 64],
+      ]) {
+        measured[name].push(
+          await elu(() => ask(client, { mode: 'op13', url: path.url, seconds, concurrency: 64, peers })),
+        );
       }
     }
     const report = (rows) => ({
@@ -104,14 +116,20 @@ async function flood(client, { runs, seconds }) {
       requestsPerSec: Math.round(median(rows.map((r) => r.out.perSecond))),
       statusesPerRun: rows.map((r) => r.out.statuses),
     });
-    return { baselineIdleBusyPct: round(median(idle) * 100, 1), onePeer: report(measured.onePeer), manyPeers: report(measured.manyPeers) };
+    return {
+      baselineIdleBusyPct: round(median(idle) * 100, 1),
+      onePeer: report(measured.onePeer),
+      manyPeers: report(measured.manyPeers),
+    };
   } finally {
     await path.close();
   }
 }
 
 export async function run({ runs = 3, seconds = 5, rate = 100, slow = 500, idle = 500 } = {}) {
-  const client = new Worker(new URL('./webhook-attack-client.js', import.meta.url), { workerData: { secret: SECRET, appId: APP_ID } });
+  const client = new Worker(new URL('./webhook-attack-client.js', import.meta.url), {
+    workerData: { secret: SECRET, appId: APP_ID },
+  });
   await once(client, 'message');
   try {
     return {

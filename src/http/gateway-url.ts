@@ -34,7 +34,11 @@ export type GatewayUrlSource = 'checkpoint' | 'gateway/bot';
 /** The report of a refused URL: its host (capped, as the URL parser spells it) and never the rest of it. */
 export function gatewayUrlRefused(source: GatewayUrlSource, url: string, what: string): QQBotError {
   const host = (parse(url)?.host ?? 'not a URL').slice(0, 100);
-  return new QQBotError(ErrorCodes.GATEWAY_URL_REFUSED, `${what}: the gateway URL from ${source} (host ${host}) is not allowed the token; not used`, {
-    details: { source, host },
-  });
+  return new QQBotError(
+    ErrorCodes.GATEWAY_URL_REFUSED,
+    `${what}: the gateway URL from ${source} (host ${host}) is not allowed the token; not used`,
+    {
+      details: { source, host },
+    },
+  );
 }

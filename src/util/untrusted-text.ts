@@ -5,6 +5,7 @@ export const UNTRUSTED_TEXT_MAX = 200;
 /** `QQBot <token>`, the form the token travels in (an Authorization header, a RESUME): whatever follows is hidden. */
 const AUTHORIZATION = /QQBot\s+[^\s"',;]+/gi;
 /** C0 and C1 controls, and the bidirectional overrides that reorder what a terminal shows. */
+// eslint-disable-next-line no-control-regex -- control characters are what it replaces
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -27,8 +27,14 @@ describe('gatewayUrlAllowed: the token goes to the platform over wss, or to the 
 
   it('the report names the host only, capped, never the path or query the URL carried', () => {
     const err = gatewayUrlRefused('checkpoint', 'ws://evil.example:9/x?token=QQBot%20secret', 'shard 0');
-    expect(err).toMatchObject({ code: 'QQBOT_GATEWAY_URL_REFUSED', retryable: true, details: { source: 'checkpoint', host: 'evil.example:9' } });
+    expect(err).toMatchObject({
+      code: 'QQBOT_GATEWAY_URL_REFUSED',
+      retryable: true,
+      details: { source: 'checkpoint', host: 'evil.example:9' },
+    });
     expect(err.message).not.toMatch(/secret|\?/);
-    expect(gatewayUrlRefused('gateway/bot', `ws://${'a'.repeat(300)}.example/`, 'shard 0').details.host).toHaveLength(100);
+    expect(gatewayUrlRefused('gateway/bot', `ws://${'a'.repeat(300)}.example/`, 'shard 0').details.host).toHaveLength(
+      100,
+    );
   });
 });

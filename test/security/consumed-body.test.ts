@@ -19,12 +19,16 @@ afterEach(async () => {
 });
 
 /** What `express.json()` does before the next handler runs: reads the whole body and sets `req.body`. */
-function bodyParserFirst(next: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+function bodyParserFirst(
+  next: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      (req as IncomingMessage & { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      (req as IncomingMessage & { body?: unknown }).body = JSON.parse(
+        Buffer.concat(chunks).toString('utf8'),
+      ) as unknown;
       next(req, res);
     });
   };
@@ -39,26 +43,45 @@ describe('webhookHandler() mounted after a body parser', () => {
     bot.on('dispatch', (e) => seen.push(e.id!));
     const handle = bot.webhookHandler();
     // Both mounts on one server: /parsed behind the parser, /qqbot (the callback path) raw.
-    server = createServer((req, res) => (req.url === '/parsed' ? bodyParserFirst((r, s) => handle(Object.assign(r, { url: '/qqbot' }), s))(req, res) : handle(req, res)));
+    server = createServer((req, res) =>
+      req.url === '/parsed'
+        ? bodyParserFirst((r, s) => handle(Object.assign(r, { url: '/qqbot' }), s))(req, res)
+        : handle(req, res),
+    );
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
 
     const body = dispatchBody('evt-parsed');
-    const answer = await postCallback(new URL(`http://127.0.0.1:${port}/parsed`), body, { headers: signedHeaders(body), timeoutMs: 5_000 });
+    const answer = await postCallback(new URL(`http://127.0.0.1:${port}/parsed`), body, {
+      headers: signedHeaders(body),
+      timeoutMs: 5_000,
+    });
     expect(answer.status).toBe(500);
     expect(JSON.parse(answer.body)).toMatchObject({ error: 'consumed' });
-    await expect.poll(() => errors.find((e) => e.code === ErrorCodes.WEBHOOK_BODY_CONSUMED), { timeout: 5_000 }).toBeDefined();
+    await expect
+      .poll(() => errors.find((e) => e.code === ErrorCodes.WEBHOOK_BODY_CONSUMED), { timeout: 5_000 })
+      .toBeDefined();
     expect(errors.find((e) => e.code === ErrorCodes.WEBHOOK_BODY_CONSUMED)!.retryable).toBe(false);
 
     const more = await Promise.all(
       Array.from({ length: 300 }, () => {
         const b = dispatchBody();
-        return postCallback(new URL(`http://127.0.0.1:${port}/parsed`), b, { headers: signedHeaders(b), timeoutMs: 5_000 }).then((a) => a.status);
+        return postCallback(new URL(`http://127.0.0.1:${port}/parsed`), b, {
+          headers: signedHeaders(b),
+          timeoutMs: 5_000,
+        }).then((a) => a.status);
       }),
     );
     expect(more.every((s) => s === 500)).toBe(true);
     const raw = dispatchBody('evt-raw');
-    expect((await postCallback(new URL(`http://127.0.0.1:${port}/qqbot`), raw, { headers: signedHeaders(raw), timeoutMs: 5_000 })).status).toBe(200);
+    expect(
+      (
+        await postCallback(new URL(`http://127.0.0.1:${port}/qqbot`), raw, {
+          headers: signedHeaders(raw),
+          timeoutMs: 5_000,
+        })
+      ).status,
+    ).toBe(200);
     expect(seen).toEqual(['evt-raw']);
   });
 });

@@ -106,7 +106,9 @@ describe('a gateway URL is untrusted input: the token goes only to an allowed ho
     const store = new RedisSessionStore({ url: REDIS_URL, prefix, lease: false });
     stores.push(store);
     const errors = await runOn(store);
-    expect(errors.filter((e) => e.code === ErrorCodes.GATEWAY_URL_REFUSED).map((e) => e.details.source)).toEqual(['checkpoint']);
+    expect(errors.filter((e) => e.code === ErrorCodes.GATEWAY_URL_REFUSED).map((e) => e.details.source)).toEqual([
+      'checkpoint',
+    ]);
     expectNothingReachedTheAttacker();
   });
 

@@ -29,7 +29,12 @@ async function genuine(url: URL, count: number): Promise<Array<number | string>>
   const statuses: Array<number | string> = [];
   for (let i = 0; i < count; i++) {
     const body = dispatchBody();
-    statuses.push(await postCallback(url, body, { headers: signedHeaders(body), timeoutMs: 5_000 }).then((a) => a.status, (err: { code?: string }) => err.code ?? 'error'));
+    statuses.push(
+      await postCallback(url, body, { headers: signedHeaders(body), timeoutMs: 5_000 }).then(
+        (a) => a.status,
+        (err: { code?: string }) => err.code ?? 'error',
+      ),
+    );
   }
   return statuses;
 }
@@ -54,7 +59,11 @@ describe('the webhook cannot be starved by slow requests', () => {
   });
 
   it('a body that never comes is answered 408 and its connection closed within bodyTimeoutMs, not held for the request timeout', async () => {
-    bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0, bodyTimeoutMs: 500 } });
+    bot = new QQBotConnector({
+      appId: APP_ID,
+      secret: SECRET,
+      transport: { kind: 'webhook', port: 0, bodyTimeoutMs: 500 },
+    });
     counted(bot);
     await bot.start();
     const started = Date.now();
