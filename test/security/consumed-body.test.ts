@@ -1,19 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QQBotConnector } from '../../src/connector.js';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { APP_ID, SECRET, dispatchBody, signedHeaders } from '../webhook/helpers.js';
+import { listenHost, type HostServer } from './helpers.js';
 
 let bot: QQBotConnector | undefined;
-let server: Server | undefined;
+let host: HostServer | undefined;
 
 afterEach(async () => {
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-    server = undefined;
-  }
+  await host?.close();
+  host = undefined;
   await bot?.close();
   bot = undefined;
 });
@@ -43,13 +41,12 @@ describe('webhookHandler() mounted after a body parser', () => {
     bot.on('dispatch', (e) => seen.push(e.id!));
     const handle = bot.webhookHandler();
     // Both mounts on one server: /parsed behind the parser, /qqbot (the callback path) raw.
-    server = createServer((req, res) =>
+    host = await listenHost((req, res) =>
       req.url === '/parsed'
         ? bodyParserFirst((r, s) => handle(Object.assign(r, { url: '/qqbot' }), s))(req, res)
         : handle(req, res),
     );
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
+    const { port } = host;
 
     const body = dispatchBody('evt-parsed');
     const answer = await postCallback(new URL(`http://127.0.0.1:${port}/parsed`), body, {

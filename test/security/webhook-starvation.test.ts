@@ -1,25 +1,21 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QQBotConnector } from '../../src/connector.js';
 import type { DispatchEvent } from '../../src/events.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { APP_ID, SECRET, dispatchBody, signedHeaders } from '../webhook/helpers.js';
-import { closedCount, holdSlowRequests, releaseAll } from './slow-clients.js';
+import { closedCount, holdSlowRequests, listenHost, releaseAll, type HostServer } from './helpers.js';
 
 let bot: QQBotConnector | undefined;
-let server: Server | undefined;
+let host: HostServer | undefined;
 let slow: Socket[] = [];
 
 afterEach(async () => {
   releaseAll(slow);
   slow = [];
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-    server = undefined;
-  }
+  await host?.close();
+  host = undefined;
   await bot?.close();
   bot = undefined;
 });
@@ -80,9 +76,8 @@ describe('the webhook cannot be starved by slow requests', () => {
   it('webhookHandler() on a server with node defaults answers genuine callbacks 200 while 300 requests from the same address hold their bodies', async () => {
     bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook' } });
     const seen = counted(bot);
-    server = createServer(bot.webhookHandler());
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
+    host = await listenHost(bot.webhookHandler());
+    const { port } = host;
     slow = await holdSlowRequests(port, 300, '127.0.0.1');
     const statuses = await genuine(new URL(`http://127.0.0.1:${port}/qqbot`), 20);
     expect(statuses).toEqual(Array(20).fill(200));

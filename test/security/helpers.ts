@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 /**
@@ -40,4 +41,22 @@ export function closedCount(sockets: Socket[]): number {
 
 export function releaseAll(sockets: Socket[]): void {
   for (const socket of sockets) socket.destroy();
+}
+
+export interface HostServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The host's own node:http server, node's defaults, on 127.0.0.1 with a free port. */
+export async function listenHost(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<HostServer> {
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
