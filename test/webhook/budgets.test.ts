@@ -4,31 +4,32 @@ import { RateLimit } from '../../src/transports/webhook/rate-limit.js';
 
 describe('BodyAdmission: the budget of requests still sending their body', () => {
   it('when full, drops the oldest pending request for a new one; a released place is free again', () => {
-    const budget = new BodyAdmission(3, 3);
+    const budget = new BodyAdmission(3);
     const dropped: string[] = [];
     const admit = (name: string, peer: string): (() => void) => budget.admit(peer, () => dropped.push(name));
     admit('a', 'p1');
-    const releaseB = admit('b', 'p2');
-    admit('c', 'p3');
-    admit('d', 'p4');
+    const releaseB = admit('b', 'p1');
+    admit('c', 'p1');
+    admit('d', 'p1');
     expect(dropped).toEqual(['a']);
     releaseB();
-    admit('e', 'p5');
+    admit('e', 'p1');
     expect(dropped).toEqual(['a']);
     expect(budget.pending).toBe(3);
   });
 
-  it('a peer at its share drops its own oldest, never another peer’s', () => {
-    const budget = new BodyAdmission(8, 2);
+  it('takes the request to drop from the address holding the most, never the platform’s while it holds fewer', () => {
+    const budget = new BodyAdmission(8);
     const dropped: string[] = [];
     budget.admit('platform', () => dropped.push('platform'));
-    for (let i = 0; i < 10; i++) budget.admit('attacker', () => dropped.push(`attacker-${i}`));
-    expect(dropped).toEqual(Array.from({ length: 8 }, (_, i) => `attacker-${i}`));
-    expect(budget.pending).toBe(3);
+    for (let i = 0; i < 20; i++) budget.admit('attacker', () => dropped.push(`attacker-${i}`));
+    budget.admit('platform', () => dropped.push('platform-2'));
+    expect(dropped).toEqual(Array.from({ length: 14 }, (_, i) => `attacker-${i}`));
+    expect(budget.pending).toBe(8);
   });
 
   it('releasing twice, or after being dropped, changes nothing', () => {
-    const budget = new BodyAdmission(1, 1);
+    const budget = new BodyAdmission(1);
     const release = budget.admit('p', () => undefined);
     budget.admit('q', () => undefined);
     release();

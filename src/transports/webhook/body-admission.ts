@@ -2,51 +2,50 @@
  * The budget of requests still sending their body (not yet verified): small, apart from the budget of verified
  * requests, so slow or unsigned traffic can never take the slots the platform's callbacks need.
  *
- * When it is full, a new request is let in and the oldest pending one is dropped: the platform sends a callback
- * whole, so the request that has waited longest for its body is the least likely to be genuine. A peer that
- * already has `perPeer` pending requests drops its own oldest instead, so one address cannot fill the budget.
+ * When it is full, a new request is let in and an old one dropped: the oldest of the address holding the most.
+ * The platform sends a callback whole, so the request that has waited longest for its body is the least likely
+ * to be genuine, and one address flooding the budget loses its own requests first. Behind a proxy, where every
+ * request has the proxy's address, that is simply the oldest one.
  */
 export class BodyAdmission {
   readonly #capacity: number;
-  readonly #perPeer: number;
-  /** Insertion order is age: the first entry is the oldest pending request. */
-  readonly #pending = new Map<symbol, { peer: string; evict: () => void }>();
-  readonly #byPeer = new Map<string, Set<symbol>>();
+  /** Per address, its pending requests oldest first, each with the function that drops it. */
+  readonly #byPeer = new Map<string, Map<symbol, () => void>>();
+  #pending = 0;
 
-  constructor(capacity: number, perPeer: number) {
+  constructor(capacity: number) {
     this.#capacity = capacity;
-    this.#perPeer = Math.min(perPeer, capacity);
   }
 
   get pending(): number {
-    return this.#pending.size;
+    return this.#pending;
   }
 
   /** Admits a request from `peer`; `evict` is called if it is dropped to make room. Returns its release. */
   admit(peer: string, evict: () => void): () => void {
-    const own = this.#byPeer.get(peer);
-    if (own !== undefined && own.size >= this.#perPeer) this.#evict(own.values().next().value!);
-    else if (this.#pending.size >= this.#capacity) this.#evict(this.#pending.keys().next().value!);
+    if (this.#pending >= this.#capacity) this.#evictOne();
     const ticket = Symbol();
-    this.#pending.set(ticket, { peer, evict });
-    const set = own ?? new Set<symbol>();
-    set.add(ticket);
-    this.#byPeer.set(peer, set);
-    return () => this.#release(ticket);
+    const own = this.#byPeer.get(peer) ?? new Map<symbol, () => void>();
+    own.set(ticket, evict);
+    this.#byPeer.set(peer, own);
+    this.#pending += 1;
+    return () => this.#release(peer, ticket);
   }
 
-  #evict(ticket: symbol): void {
-    const entry = this.#pending.get(ticket);
-    this.#release(ticket);
-    entry?.evict();
+  #evictOne(): void {
+    let fullest: [string, Map<symbol, () => void>] | undefined;
+    for (const entry of this.#byPeer) if (fullest === undefined || entry[1].size > fullest[1].size) fullest = entry;
+    if (fullest === undefined) return;
+    const [peer, own] = fullest;
+    const [ticket, evict] = own.entries().next().value!;
+    this.#release(peer, ticket);
+    evict();
   }
 
-  #release(ticket: symbol): void {
-    const entry = this.#pending.get(ticket);
-    if (entry === undefined) return;
-    this.#pending.delete(ticket);
-    const set = this.#byPeer.get(entry.peer)!;
-    set.delete(ticket);
-    if (set.size === 0) this.#byPeer.delete(entry.peer);
+  #release(peer: string, ticket: symbol): void {
+    const own = this.#byPeer.get(peer);
+    if (own?.delete(ticket) !== true) return;
+    this.#pending -= 1;
+    if (own.size === 0) this.#byPeer.delete(peer);
   }
 }

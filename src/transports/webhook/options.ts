@@ -41,7 +41,7 @@ export interface WebhookTransportOptions {
   maxConcurrentRequests?: number;
   /**
    * Requests still sending their body, kept apart from the verified ones so slow or unsigned traffic cannot take
-   * their slots: past this many, the oldest pending request is dropped with 408 (one address may hold a quarter).
+   * their slots: past this many, the oldest pending request of the address holding the most is dropped with 408.
    * @defaultValue `64`
    */
   maxUnverifiedRequests?: number;

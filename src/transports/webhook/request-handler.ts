@@ -43,8 +43,6 @@ export type WebhookRefusal = keyof typeof WEBHOOK_REFUSALS;
 const UNSIGNED_VALIDATION_MAX_BYTES = 1024;
 const ACK = JSON.stringify({ op: OpCodes.HTTP_CALLBACK_ACK, d: 0 });
 const TIMESTAMP = /^[0-9]{1,15}$/;
-/** A peer may hold this share of the unverified budget: one address cannot fill it. */
-const UNVERIFIED_PEER_SHARE = 4;
 /**
  * Unsigned op 13 requests are signed on the main thread: they get a budget, per peer and in all. The platform
  * validates a URL once when it is saved in the console, so these leave room for retries and nothing more.
@@ -81,7 +79,7 @@ export interface WebhookChecks {
   timestampWindowMs: number;
   /** Verified requests (past their body) past this many in flight are answered 503 at once. */
   maxConcurrentRequests: number;
-  /** Requests still sending their body past this many: the oldest pending one is dropped (408). */
+  /** Requests still sending their body past this many: an old one is dropped (408), see BodyAdmission. */
   maxUnverifiedRequests: number;
   /** The body must arrive within this long after the headers, else 408. */
   bodyTimeoutMs: number;
@@ -203,7 +201,7 @@ export class WebhookRequestHandler {
     this.#checks = checks;
     this.#host = host;
     this.#now = host.now ?? Date.now;
-    this.#unverified = new BodyAdmission(checks.maxUnverifiedRequests, Math.ceil(checks.maxUnverifiedRequests / UNVERIFIED_PEER_SHARE));
+    this.#unverified = new BodyAdmission(checks.maxUnverifiedRequests);
     this.#validations = new RateLimit(VALIDATION_LIMITS.global, VALIDATION_LIMITS.perPeer, this.#now);
   }
 
