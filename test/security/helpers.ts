@@ -1,12 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
-/**
- * Sockets that send a callback's headers, declare a body, and never send it: what held every slot of the
- * webhook. They connect from `localAddress` (any 127.x address works on Linux): another peer than the platform.
- */
-export async function holdSlowRequests(port: number, count: number, localAddress = '127.0.0.2'): Promise<Socket[]> {
-  const head = [
+/** A callback's headers declaring a body that never follows: what held every slot of the webhook. */
+export function slowRequestHead(): string {
+  return [
     'POST /qqbot HTTP/1.1',
     'host: 127.0.0.1',
     'content-type: application/json',
@@ -16,6 +13,18 @@ export async function holdSlowRequests(port: number, count: number, localAddress
     '',
     '',
   ].join('\r\n');
+}
+
+/**
+ * `count` sockets to `port` from `localAddress` (any 127.x address works on Linux: another peer than the
+ * platform), each sending `head` once connected ('' sends nothing: an idle connection).
+ */
+export async function holdConnections(
+  port: number,
+  count: number,
+  localAddress: string,
+  head: string,
+): Promise<Socket[]> {
   return Promise.all(
     Array.from(
       { length: count },
@@ -26,12 +35,17 @@ export async function holdSlowRequests(port: number, count: number, localAddress
           socket.on('error', () => undefined);
           // Reads whatever the server answers, so its close is seen.
           socket.resume();
-          socket.once('connect', () => socket.write(head, () => resolve(socket)));
+          socket.once('connect', () => (head === '' ? resolve(socket) : socket.write(head, () => resolve(socket))));
           socket.once('close', () => resolve(socket));
-          setTimeout(() => reject(new Error('holdSlowRequests: no connection within 10 s')), 10_000).unref();
+          setTimeout(() => reject(new Error('holdConnections: no connection within 10 s')), 10_000).unref();
         }),
     ),
   );
+}
+
+/** Requests that send their headers and never their body, from `localAddress`. */
+export function holdSlowRequests(port: number, count: number, localAddress = '127.0.0.2'): Promise<Socket[]> {
+  return holdConnections(port, count, localAddress, slowRequestHead());
 }
 
 /** How many of `sockets` the server has closed. */

@@ -5,7 +5,7 @@ import { QQBotConnector } from '../../src/connector.js';
 import type { DispatchEvent } from '../../src/events.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { APP_ID, SECRET, dispatchBody, signedHeaders } from '../webhook/helpers.js';
-import { closedCount, holdSlowRequests, listenHost, releaseAll, type HostServer } from './helpers.js';
+import { closedCount, holdConnections, holdSlowRequests, listenHost, releaseAll, type HostServer } from './helpers.js';
 
 let bot: QQBotConnector | undefined;
 let host: HostServer | undefined;
@@ -71,6 +71,20 @@ describe('the webhook cannot be starved by slow requests', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     // Generous: the deadline is 500 ms; the old code held the socket for the listener's 30 s request timeout.
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('the listener takes 256 connections from one address; the next is closed at once, and other addresses still connect', async () => {
+    bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 } });
+    counted(bot);
+    await bot.start();
+    const { port } = bot.webhookAddress()!;
+    slow = await holdConnections(port, 256, '127.0.0.4', '');
+    const [extra] = await holdConnections(port, 1, '127.0.0.4', '');
+    slow.push(extra!);
+    await once(extra!, 'close');
+    // Closed on arrival, not at the 5 s headers timeout: the 256 before it are all still open.
+    expect(closedCount(slow.slice(0, 256))).toBe(0);
+    expect(await genuine(new URL(`http://127.0.0.1:${port}/qqbot`), 1)).toEqual([200]);
   });
 
   it('webhookHandler() on a server with node defaults answers genuine callbacks 200 while 300 requests from the same address hold their bodies', async () => {
