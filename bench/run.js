@@ -7,6 +7,8 @@ const suites = [
   ['throughput', './throughput.js'],
   ['send', './send.js'],
   ['webhook', './webhook.js'],
+  ['webhook-fleet', './webhook-fleet.js'],
+  ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
 ];

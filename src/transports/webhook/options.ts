@@ -35,10 +35,22 @@ export interface WebhookTransportOptions {
    */
   timestampWindowMs?: number;
   /**
-   * Requests past this many in flight are answered 503 at once.
+   * Verified requests (past their body) past this many in flight are answered 503 at once.
    * @defaultValue `256`
    */
   maxConcurrentRequests?: number;
+  /**
+   * Requests still sending their body, kept apart from the verified ones so slow or unsigned traffic cannot take
+   * their slots: past this many, the oldest pending request of the address holding the most is dropped with 408.
+   * @defaultValue `64`
+   */
+  maxUnverifiedRequests?: number;
+  /**
+   * The body must arrive within this long after the headers, else 408 and the connection is closed. The
+   * platform sends a callback whole; behind a proxy, let it buffer request bodies (docs/webhook.md).
+   * @defaultValue `3_000`
+   */
+  bodyTimeoutMs?: number;
   /**
    * An event the host has not taken within this long is answered 503, so the platform delivers it again.
    * @defaultValue `5_000`
@@ -49,6 +61,14 @@ export interface WebhookTransportOptions {
    * @defaultValue `5_000`
    */
   drainMs?: number;
+  /**
+   * How long `start()` keeps trying to bind the first time. Each failure (`EADDRINUSE`: another process holds the
+   * port; `EACCES`: a privileged port) reaches `'error'` at once as `QQBOT_WEBHOOK_LISTEN_FAILED` with the address,
+   * and is retried with backoff; still failing after this long, `start()` rejects with it. Once bound, a later
+   * failure to bind again (after a restart) is retried for as long as it lasts.
+   * @defaultValue `10_000`
+   */
+  startTimeoutMs?: number;
 }
 
 export const DEFAULT_WEBHOOK = {
@@ -58,8 +78,11 @@ export const DEFAULT_WEBHOOK = {
   maxBodyBytes: 1024 * 1024,
   timestampWindowMs: 5 * 60_000,
   maxConcurrentRequests: 256,
+  maxUnverifiedRequests: 64,
+  bodyTimeoutMs: 3_000,
   deliverTimeoutMs: 5_000,
   drainMs: 5_000,
+  startTimeoutMs: 10_000,
 } as const satisfies Omit<Required<WebhookTransportOptions>, 'kind' | 'tls'>;
 
 /** The webhook transport after validation, every default filled in; the TLS pair as PEM text. */
@@ -72,8 +95,11 @@ export interface ResolvedWebhookTransport {
   maxBodyBytes: number;
   timestampWindowMs: number;
   maxConcurrentRequests: number;
+  maxUnverifiedRequests: number;
+  bodyTimeoutMs: number;
   deliverTimeoutMs: number;
   drainMs: number;
+  startTimeoutMs: number;
 }
 
 const WEBHOOK_KEYS = optionKeys<WebhookTransportOptions>({
@@ -85,8 +111,11 @@ const WEBHOOK_KEYS = optionKeys<WebhookTransportOptions>({
   maxBodyBytes: true,
   timestampWindowMs: true,
   maxConcurrentRequests: true,
+  maxUnverifiedRequests: true,
+  bodyTimeoutMs: true,
   deliverTimeoutMs: true,
   drainMs: true,
+  startTimeoutMs: true,
 });
 const TLS_KEYS = ['key', 'cert'] as const;
 
@@ -123,8 +152,11 @@ export function resolveWebhookTransport(t: Record<string, unknown>): ResolvedWeb
     maxBodyBytes: integerOption('transport.maxBodyBytes', t.maxBodyBytes, DEFAULT_WEBHOOK.maxBodyBytes, 1_024),
     timestampWindowMs: integerOption('transport.timestampWindowMs', t.timestampWindowMs, DEFAULT_WEBHOOK.timestampWindowMs, 1_000),
     maxConcurrentRequests: integerOption('transport.maxConcurrentRequests', t.maxConcurrentRequests, DEFAULT_WEBHOOK.maxConcurrentRequests, 1),
+    maxUnverifiedRequests: integerOption('transport.maxUnverifiedRequests', t.maxUnverifiedRequests, DEFAULT_WEBHOOK.maxUnverifiedRequests, 1),
+    bodyTimeoutMs: integerOption('transport.bodyTimeoutMs', t.bodyTimeoutMs, DEFAULT_WEBHOOK.bodyTimeoutMs, 100),
     deliverTimeoutMs: integerOption('transport.deliverTimeoutMs', t.deliverTimeoutMs, DEFAULT_WEBHOOK.deliverTimeoutMs, 1),
     drainMs: integerOption('transport.drainMs', t.drainMs, DEFAULT_WEBHOOK.drainMs, 0),
+    startTimeoutMs: integerOption('transport.startTimeoutMs', t.startTimeoutMs, DEFAULT_WEBHOOK.startTimeoutMs, 0),
   };
 }
 
