@@ -2,6 +2,7 @@ import { ErrorCodes, QQBotError } from '../../errors.js';
 import { QQApiCodes, QQApiError } from '../../http/api-error.js';
 import { QQOpenAPI } from '../../http/openapi.js';
 import { TokenManager } from '../../http/token-manager.js';
+import { untrustedText } from '../../util/untrusted-text.js';
 import { fail, inSequence, pass, skip, type CheckResult } from './checklist.js';
 
 export interface PlatformTarget {
@@ -63,9 +64,10 @@ async function checkAllowList(api: QQOpenAPI, target: PlatformTarget): Promise<C
   try {
     const me = await api.getMe();
     const sandbox = target.sandbox ? ' (the sandbox has no allow-list: run without --sandbox to check production)' : '';
-    return pass('ip-allow-list', `this machine may call the OpenAPI: bot ${me.username} (id ${me.id})${sandbox}`, {
-      botId: me.id,
-      username: me.username,
+    const [username, id] = [untrustedText(me.username), untrustedText(me.id)];
+    return pass('ip-allow-list', `this machine may call the OpenAPI: bot ${username} (id ${id})${sandbox}`, {
+      botId: id,
+      username,
     });
   } catch (err) {
     if (
@@ -74,11 +76,11 @@ async function checkAllowList(api: QQOpenAPI, target: PlatformTarget): Promise<C
     ) {
       return fail(
         'ip-allow-list',
-        `the platform refused this machine's IP: "${err.platformMessage ?? ''}" (code ${QQApiCodes.IP_NOT_ALLOWED}${err.traceId === undefined ? '' : `, trace ${err.traceId}`})`,
+        `the platform refused this machine's IP: "${untrustedText(err.platformMessage ?? '')}" (code ${QQApiCodes.IP_NOT_ALLOWED}${err.traceId === undefined ? '' : `, trace ${untrustedText(err.traceId)}`})`,
         `add this machine's public outbound IP to ${CONSOLE} → IP allow-list (IP白名单). The answer does not say which IP the platform ` +
           'saw: `curl -s https://ifconfig.me` on this machine prints it (behind NAT or a proxy, the exit address). Every machine and ' +
           'replica that calls the API or the gateway needs its IP there',
-        { qqCode: QQApiCodes.IP_NOT_ALLOWED, traceId: err.traceId ?? null },
+        { qqCode: QQApiCodes.IP_NOT_ALLOWED, traceId: err.traceId === undefined ? null : untrustedText(err.traceId) },
       );
     }
     return fail('ip-allow-list', messageOf(err), genericFix(err, target.endpoints.api));

@@ -2,7 +2,7 @@ import { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS } from '../../shared-options.js';
 import { UsageError } from '../args.js';
 import { ExitCodes, type CliIo } from '../io.js';
 import { readSecret } from '../live.js';
-import { createRedactor } from '../redaction.js';
+import { createRedactor } from '../../util/redaction.js';
 import { checklistJson, formatChecklist, type CheckResult } from './checklist.js';
 import type { DoctorConfig } from './doctor-args.js';
 import { checkIntents } from './intent-check.js';

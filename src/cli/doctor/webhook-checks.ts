@@ -8,6 +8,7 @@ import {
   validationBody,
   webhookKeyPair,
 } from '../../transports/webhook/signature.js';
+import { untrustedText } from '../../util/untrusted-text.js';
 import { fail, pass, skip, type CheckId, type CheckResult } from './checklist.js';
 import { probeTls, urlPort, type TlsProbe } from './tls-probe.js';
 
@@ -90,7 +91,8 @@ const where = (target: WebhookTarget): string =>
     ? target.url.host
     : `${target.connectTo.host}:${target.connectTo.port} (as ${target.url.host})`;
 const hostName = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
-const cn = (name: PeerCertificate['subject'] | undefined): string => String(name?.CN ?? name?.O ?? '?');
+/** A name from the server's certificate: the server chose it. */
+const cn = (name: PeerCertificate['subject'] | undefined): string => untrustedText(String(name?.CN ?? name?.O ?? '?'));
 
 function expiryCheck(cert: PeerCertificate, now: number): CheckResult {
   const validTo = Date.parse(cert.valid_to);
@@ -111,7 +113,7 @@ function certificateChecks(probe: TlsProbe, target: WebhookTarget): CheckResult[
   const host = hostName(target.url);
   if (probe.ok || (probe.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && probe.cert !== undefined)) {
     const cert = probe.cert!;
-    const names = cert.subjectaltname ?? `CN=${cn(cert.subject)}`;
+    const names = cert.subjectaltname === undefined ? `CN=${cn(cert.subject)}` : untrustedText(cert.subjectaltname);
     const extra =
       target.extraCaCerts === undefined
         ? ''
