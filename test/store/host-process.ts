@@ -31,8 +31,10 @@ export class HostProcess {
   #stderr = '';
   readonly #waiters = new Set<() => void>();
 
-  constructor(config: object) {
-    this.child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `launch`: the host's own node flags and environment (the test process's by default). */
+  constructor(config: object, launch: { execArgv?: readonly string[]; env?: NodeJS.ProcessEnv } = {}) {
+    const args = [...(launch.execArgv ?? []), HOST, JSON.stringify(config)];
+    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: launch.env ?? process.env });
     running.add(this);
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       this.records.push(JSON.parse(line) as HostRecord);
