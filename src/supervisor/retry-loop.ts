@@ -1,0 +1,166 @@
+import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
+import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
+import type { Outcome } from '../protocol/outcome.js';
+import { sleep } from '../util/abort.js';
+import { gaveUpError, restartBudgetError, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+
+/** Access tokens, as a retry loop needs them (the connector's TokenManager). */
+export interface TokenSource {
+  get(signal?: AbortSignal): Promise<string>;
+  /** `rejected` was refused by the platform: a new one unless someone already fetched it. */
+  refresh(rejected?: string, signal?: AbortSignal): Promise<string>;
+}
+
+/** A decision the loop carries on after (`fatal` and `stop` end it). */
+export type RetryDecision = Extract<Decision, { kind: 'resume' | 'identify' }>;
+
+/** How one try ended: with what the loop was for, or with an Outcome for `decide()`. */
+export type TryEnd<T> =
+  | { done: T }
+  /** `error`: the failure as the caller saw it, when it says more than the Outcome (the give-up's cause). */
+  | { outcome: Outcome; progressed: boolean; error?: QQBotError };
+
+/** What happens after a failed try, as the caller reports it (a `'restart'` event, a status). */
+export interface RetryStep {
+  decision: RetryDecision;
+  outcome: Outcome;
+  progressed: boolean;
+  /** The budget was spent: a clean slate, then `maxDelayMs`. */
+  escalated: boolean;
+  delayMs: number;
+  /** When the next try starts (earlier than `delayMs` says when `restart.giveUpAfterMs` comes first). */
+  nextAttemptAt: number;
+}
+
+/** What one caller of the loop does; everything else (token, decide(), backoff, escalation, give-up) is the loop's. */
+export interface RetryTask<T> {
+  /** Each try's start, before its token is fetched. */
+  starting?(): void;
+  /** One try with a fresh access token ('' when the loop has no token source). `undefined`: stop, nothing to decide. */
+  run(token: string): Promise<TryEnd<T> | undefined>;
+  /**
+   * A failed try's decision, after the loop took its token part: what else it asks (forget a session, a URL…).
+   * `failure`: the try's error, if the Outcome carries one (a plain close does not).
+   */
+  decided?(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): void;
+  /** The budget is spent; the loop already drops the token. Start over from a clean slate and report `report`. */
+  escalated(report: QQBotError): Promise<void> | void;
+  /** The next try is decided; the wait follows. */
+  restarting?(step: RetryStep): void;
+  /** When the time without success began: `restart.giveUpAfterMs` counts from it. */
+  since(): number;
+}
+
+export type RetryResult<T> = { kind: 'done'; value: T } | { kind: 'stopped' } | { kind: 'fatal'; error: QQBotError };
+
+export interface RetryLoopOptions {
+  restart: RestartPolicyOptions & { giveUpAfterMs: number };
+  /** `undefined`: the tries need no access token (a webhook listener). */
+  tokens: TokenSource | undefined;
+  /** For the loop's reports: `subject` (`shard 0`), what failed (`attempts without progress`), what never came. */
+  names: { subject: string; failures: string; lacking: string };
+  /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
+  now?: (() => number) | undefined;
+  random?: (() => number) | undefined;
+}
+
+/**
+ * "Retry until done, with the restart policy", written once for every caller (a shard's attempts, the
+ * `shards: 'auto'` count): a token (a refused one replaced), one try, `decide()`, the backoff of
+ * {@link RestartPolicy}, escalation to a clean slate, and the opt-in give-up. Policy and history live as long as
+ * the loop object, across `run()` calls (a shard runs again after a lease comes back).
+ */
+export class RetryLoop {
+  /** What `decide()` remembers between tries; a caller updates `resumeFailures` and clears `authFailures` on success. */
+  readonly history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
+  readonly #options: RetryLoopOptions;
+  readonly #policy: RestartPolicy;
+  readonly #now: () => number;
+  /** Set after a 4004/401 or an escalation: the next try first replaces this token. */
+  #rejectedToken: string | undefined;
+  #lastError: QQBotError | undefined;
+
+  constructor(options: RetryLoopOptions) {
+    this.#options = options;
+    this.#policy = new RestartPolicy(options.restart, options.random);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Tries in a row that made no progress. */
+  get consecutiveFailures(): number {
+    return this.#policy.consecutiveFailures;
+  }
+
+  /** The running try made progress: the failure count is cleared now, not only when it ends. */
+  progress(): void {
+    this.#policy.progress();
+  }
+
+  /** Runs tries until one is done, a decision is fatal, or `signal` aborts. Never rejects for a failed try. */
+  async run<T>(task: RetryTask<T>, signal: AbortSignal): Promise<RetryResult<T>> {
+    const { restart, names } = this.#options;
+    while (!signal.aborted) {
+      task.starting?.();
+      const token = await this.#token(signal);
+      if (signal.aborted) break;
+      const end = typeof token === 'string' ? await task.run(token) : token;
+      if (end === undefined || signal.aborted) break;
+      if ('done' in end) return { kind: 'done', value: end.done };
+
+      const { outcome, progressed } = end;
+      const decision = decide(outcome, this.history);
+      const failure = end.error ?? outcomeError(outcome);
+      this.#lastError = failure ?? this.#lastError;
+      if (decision.kind === 'stop') break;
+      if (decision.kind === 'fatal') return { kind: 'fatal', error: decision.error };
+      if (decision.refreshToken === true && typeof token === 'string') {
+        this.#rejectedToken = token;
+        this.history.authFailures += 1;
+      }
+      task.decided?.(decision, outcome, failure);
+
+      const step = this.#policy.next(this.#now(), progressed);
+      if (step.escalate) {
+        if (typeof token === 'string') this.#rejectedToken = token;
+        await task.escalated(restartBudgetError(names.subject, names.failures, restart, this.#policy.consecutiveFailures));
+      }
+      const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
+      const giveUpAt = task.since() + restart.giveUpAfterMs;
+      const now = this.#now();
+      const waitMs = Math.min(delayMs, Math.max(giveUpAt - now, 0));
+      task.restarting?.({ decision, outcome, progressed, escalated: step.escalate, delayMs, nextAttemptAt: now + waitMs });
+      if (waitMs > 0 && !(await sleep(waitMs, signal))) break;
+      if (this.#now() >= giveUpAt) return { kind: 'fatal', error: gaveUpError(names.lacking, restart.giveUpAfterMs, this.#lastError) };
+    }
+    return { kind: 'stopped' };
+  }
+
+  /** A token, or the try's end that says why there is none. `''` without a token source. */
+  async #token(signal: AbortSignal): Promise<string | TryEnd<never>> {
+    const tokens = this.#options.tokens;
+    if (tokens === undefined) return '';
+    try {
+      const token = this.#rejectedToken === undefined ? await tokens.get(signal) : await tokens.refresh(this.#rejectedToken, signal);
+      this.#rejectedToken = undefined;
+      return token;
+    } catch (err) {
+      const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the access token could not be fetched', { cause: err, retryable: true });
+      return { outcome: { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message }, progressed: false, error };
+    }
+  }
+}
+
+/** The error an Outcome carries, as a host sees it in `status().lastError`; `undefined` for a plain close. */
+function outcomeError(outcome: Outcome): QQBotError | undefined {
+  switch (outcome.kind) {
+    case 'worker-died':
+    case 'connect-failed':
+    case 'token-failed':
+    case 'listen-failed':
+      return fromWire(outcome.error);
+    case 'timeout':
+      return new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
+    default:
+      return undefined;
+  }
+}
