@@ -9,6 +9,7 @@ const suites = [
   ['webhook', './webhook.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
+  ['outage', './outage.js'],
 ];
 
 const only = process.argv.slice(2);

@@ -53,8 +53,21 @@ export interface RetryTask<T> {
 
 export type RetryResult<T> = { kind: 'done'; value: T } | { kind: 'stopped' } | { kind: 'fatal'; error: QQBotError };
 
+/** Cheap checks of whether the platform answers again, run while a backoff waits (`restart.probeIntervalMs`). */
+export interface RetryProbe {
+  /** `0`: no probes. */
+  intervalMs: number;
+  /** The URL whose host a failed try could not reach; `undefined` when the failure was no reachability problem. */
+  target(outcome: Outcome): string | undefined;
+  /** True when the host answers. Never rejects. */
+  answers(url: string, timeoutMs: number, signal: AbortSignal): Promise<boolean>;
+  /** Each probe's result, for metrics and debug text. */
+  probed?(url: string, answered: boolean): void;
+}
+
 export interface RetryLoopOptions {
   restart: RestartPolicyOptions & { giveUpAfterMs: number };
+  probe?: RetryProbe | undefined;
   /** `undefined`: the tries need no access token (a webhook listener). */
   tokens: TokenSource | undefined;
   /** For the loop's reports: `subject` (`shard 0`), what failed (`attempts without progress`), what never came. */
@@ -79,6 +92,8 @@ export class RetryLoop {
   /** Set after a 4004/401 or an escalation: the next try first replaces this token. */
   #rejectedToken: string | undefined;
   #lastError: QQBotError | undefined;
+  /** The last wait was cut short by a probe: the probe said "back" and the try still failed. */
+  #probeWoke = false;
 
   constructor(options: RetryLoopOptions) {
     this.#options = options;
@@ -129,10 +144,57 @@ export class RetryLoop {
       const now = this.#now();
       const waitMs = Math.min(delayMs, Math.max(giveUpAt - now, 0));
       task.restarting?.({ decision, outcome, progressed, escalated: step.escalate, delayMs, nextAttemptAt: now + waitMs });
-      if (waitMs > 0 && !(await sleep(waitMs, signal))) break;
+      if (waitMs > 0 && !(await this.#backoff(waitMs, decision.delayMs === undefined ? outcome : undefined, signal))) break;
       if (this.#now() >= giveUpAt) return { kind: 'fatal', error: gaveUpError(names.lacking, restart.giveUpAfterMs, this.#lastError) };
     }
     return { kind: 'stopped' };
+  }
+
+  /**
+   * Waits `ms`, or less: while it waits, a probe of the host the try could not reach runs every
+   * `probe.intervalMs`, and the wait ends once the host answers. A delay the protocol imposed (`outcome`
+   * undefined) is waited out. False when `signal` aborted.
+   */
+  async #backoff(ms: number, outcome: Outcome | undefined, signal: AbortSignal): Promise<boolean> {
+    const probe = this.#options.probe;
+    const url = probe === undefined || outcome === undefined ? undefined : probe.target(outcome);
+    const probeWoke = this.#probeWoke;
+    this.#probeWoke = false;
+    if (probe === undefined || url === undefined || probe.intervalMs === 0 || ms <= probe.intervalMs) return sleep(ms, signal);
+    // Ends the probes and the sleep together, whichever ends the wait; the loop's own signal is only listened to.
+    const waiting = new AbortController();
+    const stop = (): void => waiting.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([sleep(ms, waiting.signal), this.#probeUntilBack(probe, url, probeWoke, waiting.signal)]);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      waiting.abort();
+    }
+    return !signal.aborted;
+  }
+
+  /**
+   * Resolves once a probe finds the host back. A probe is weaker than a try (a host can answer HEAD and still
+   * refuse the gateway): after a try that a probe woke failed, only a change from "down" to "up" wakes the next,
+   * so a probe that always answers costs at most one extra try per backoff.
+   */
+  async #probeUntilBack(probe: RetryProbe, url: string, probeWoke: boolean, signal: AbortSignal): Promise<void> {
+    let armed = !probeWoke;
+    // A fixed cadence: a probe that took long (up to its timeout, the interval) does not push the next one back.
+    let next = performance.now() + probe.intervalMs;
+    for (;;) {
+      if (!(await sleep(Math.max(next - performance.now(), 0), signal))) return;
+      next += probe.intervalMs;
+      const answered = await probe.answers(url, probe.intervalMs, signal);
+      if (signal.aborted) return;
+      probe.probed?.(url, answered);
+      if (!answered) armed = true;
+      else if (armed) {
+        this.#probeWoke = true;
+        return;
+      }
+    }
   }
 
   /** A token, or the try's end that says why there is none. `''` without a token source. */
@@ -148,6 +210,19 @@ export class RetryLoop {
       return { outcome: { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message }, progressed: false, error };
     }
   }
+}
+
+/**
+ * The host a failed try could not reach, to probe while waiting: the token endpoint, the API (`/gateway/bot`
+ * failed) or the gateway (the handshake failed). `undefined` for every other end: the platform answered.
+ */
+export function unreachedHost(outcome: Outcome, urls: { token: string; api: string; gateway: string | null }): string | undefined {
+  if (outcome.kind === 'token-failed') return urls.token;
+  if ((outcome.kind === 'connect-failed' && !outcome.authRejected) || outcome.kind === 'timeout') {
+    if (outcome.phase === 'gateway') return urls.api;
+    if (outcome.phase === 'handshake') return urls.gateway ?? urls.api;
+  }
+  return undefined;
 }
 
 /** The error an Outcome carries, as a host sees it in `status().lastError`; `undefined` for a plain close. */

@@ -4,7 +4,8 @@ import type { ResolvedOptions } from '../options.js';
 import { gatewayFetchFailed } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import type { FleetShardCount, ShardLeases } from '../store/session-store.js';
-import { RetryLoop, type TokenSource, type TryEnd } from './retry-loop.js';
+import { hostAnswers } from '../http/probe.js';
+import { RetryLoop, unreachedHost, type TokenSource, type TryEnd } from './retry-loop.js';
 
 /** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
 export interface ShardPlan {
@@ -46,6 +47,11 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
   const started = (ctx.now ?? Date.now)();
   const loop = new RetryLoop({
     restart: options.restart,
+    probe: {
+      intervalMs: options.restart.probeIntervalMs,
+      target: (outcome) => unreachedHost(outcome, { token: options.endpoints.token, api: options.endpoints.api, gateway: null }),
+      answers: hostAnswers,
+    },
     tokens: ctx.tokens,
     names: { subject: "shards 'auto'", failures: 'failures to read the shard count', lacking: 'no shard count from GET /gateway/bot' },
     now: ctx.now,

@@ -9,10 +9,11 @@ import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSock
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
 import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease } from '../store/session-store.js';
+import { hostAnswers } from '../http/probe.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
-import { RetryLoop, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
+import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
@@ -74,6 +75,12 @@ export class ShardSupervisor {
   #attempt: RunningAttempt | undefined;
   #sessionId: string | null = null;
   #gatewayUrl: string | null = null;
+  /**
+   * The next attempt reads `/gateway/bot` though a URL is at hand (connecting to it failed). Once per outage:
+   * the platform rate-limits `/gateway` (100017), and a URL just fetched is as good as the next fetch would give.
+   */
+  #refetchGateway = false;
+  #refetchedSinceSession = false;
   /** Where the webhook listener was last bound; the next attempt binds the same port. */
   #webhookAddress: WebhookAddress | null = null;
   #restarts = 0;
@@ -95,8 +102,18 @@ export class ShardSupervisor {
     this.#count = count;
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
+    const { endpoints, restart } = ctx.options;
     this.#retry = new RetryLoop({
-      restart: ctx.options.restart,
+      restart,
+      probe: {
+        intervalMs: restart.probeIntervalMs,
+        target: (outcome) => unreachedHost(outcome, { token: endpoints.token, api: endpoints.api, gateway: this.#gatewayUrl }),
+        answers: hostAnswers,
+        probed: (url, answered) => {
+          this.#debug(() => `probe of ${new URL(url).host}: ${answered ? 'answered' : 'no answer'}`);
+          publish('probe', () => ({ shard, answered }));
+        },
+      },
       // A webhook listener needs no access token: the platform calls it.
       tokens: ctx.webhook === undefined ? ctx.tokens : undefined,
       names: { subject: `shard ${shard}`, failures: 'attempts without progress', lacking: `shard ${shard}: no session` },
@@ -277,7 +294,7 @@ export class ShardSupervisor {
       appId: o.appId,
       intents: o.intents,
       apiBase: o.endpoints.api,
-      gatewayUrl: fetchGateway ? null : this.#gatewayUrl,
+      gatewayUrl: fetchGateway || this.#refetchGateway ? null : this.#gatewayUrl,
       resume: sessionId === null ? null : { sessionId, seq: this.#ctx.delivery.seq },
       timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
       maxPayloadBytes: o.maxPayloadBytes,
@@ -312,7 +329,9 @@ export class ShardSupervisor {
     const webhook = this.#ctx.webhook;
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
     this.#heartbeatLatencyMs = null;
-    const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
+    const spec = webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook);
+    this.#refetchGateway = false;
+    const attempt = this.#ctx.runner.start(spec, (event) => this.#onEvent(record, event));
     if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message));
     this.#attempt = attempt;
     const outcome = await attempt.done;
@@ -341,7 +360,7 @@ export class ShardSupervisor {
     // No session starts left: no IDENTIFY anywhere the gate reaches until the reset, not only on this shard.
     if (outcome.kind === 'session-limit') void this.#ctx.identifyGate?.budget(0, outcome.retryAfterMs);
     if (decision.kind === 'identify' && this.#sessionId !== null) this.#forgetSession();
-    if (decision.refetchGateway === true) this.#gatewayUrl = null;
+    if (decision.refetchGateway === true && !this.#refetchedSinceSession) this.#refetchGatewayOnce();
     if (decision.report !== undefined) {
       this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
     }
@@ -349,11 +368,17 @@ export class ShardSupervisor {
 
   /** The budget is spent: start over from a clean slate (the loop drops the token; gateway URL refetched, fresh threads). */
   async #escalate(report: QQBotError): Promise<void> {
-    this.#gatewayUrl = null;
+    this.#refetchGatewayOnce();
     await this.#ctx.runner.reset();
     this.#ctx.sink.error(report);
     const failures = this.#retry.consecutiveFailures;
     publish('escalation', () => ({ shard: this.shard, failures }));
+  }
+
+  /** The next attempt reads the URL again; if that fails, the one at hand is still used after it. */
+  #refetchGatewayOnce(): void {
+    this.#refetchGateway = true;
+    this.#refetchedSinceSession = true;
   }
 
   #restarting(step: RetryStep): void {
@@ -467,6 +492,7 @@ export class ShardSupervisor {
     record.sessionAt = now;
     this.#state = 'ready';
     this.#retry.history.authFailures = 0;
+    this.#refetchedSinceSession = false;
     this.#connectedSince = now;
     publish('reconnect', () => ({ shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
     this.#checkpoint();
