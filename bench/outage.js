@@ -20,7 +20,13 @@ const EVENTS_DURING = 20;
 /** One connector through one outage of `outageMs`, on this thread; `restart` is `{}` (the defaults) or the baseline's. */
 async function oneRun(outageMs, restart) {
   const fake = await FakeQQServer.start();
-  const bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: fake.endpoints, restart });
+  const bot = new QQBotConnector({
+    appId: 'test-app',
+    secret: 'test-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT,
+    endpoints: fake.endpoints,
+    restart,
+  });
   const seen = new Map();
   bot.on('dispatch', (e) => seen.set(e.seq, (seen.get(e.seq) ?? 0) + 1));
   const restarts = [];
@@ -35,7 +41,11 @@ async function oneRun(outageMs, restart) {
   await fake.emitEvents(EVENTS_BEFORE);
   await fake.waitFor(() => seen.size >= EVENTS_BEFORE, 10_000);
 
-  const before = { gatewayBotCalls: fake.stats.gatewayBotCalls, identifies: fake.stats.identifies.length, tokenCalls: fake.stats.tokenCalls };
+  const before = {
+    gatewayBotCalls: fake.stats.gatewayBotCalls,
+    identifies: fake.stats.identifies.length,
+    tokenCalls: fake.stats.tokenCalls,
+  };
   const resumed = new Promise((resolve) => bot.once('resumed', () => resolve(performance.now())));
   const start = performance.now();
   fake.outage(outageMs);
@@ -69,7 +79,9 @@ function sampleInThread(outageMs, restart) {
   const worker = new Worker(new URL(import.meta.url), { workerData: { outageMs, restart } });
   return new Promise((resolve, reject) => {
     worker.once('message', (result) => {
-      console.error(`outage ${outageMs / 1000} s${restart.probeIntervalMs === 0 ? ' (probes off)' : ''}: back after ${round(result.backMs)} ms`);
+      console.error(
+        `outage ${outageMs / 1000} s${restart.probeIntervalMs === 0 ? ' (probes off)' : ''}: back after ${round(result.backMs)} ms`,
+      );
       resolve(result);
     });
     worker.once('error', reject);
@@ -107,7 +119,12 @@ export async function run({ outagesS = OUTAGES_S, samples = 5, baseline = true }
     Promise.all(outagesS.map((s) => outageOf(s * 1000, samples, {}))),
     baseline ? Promise.all(outagesS.map((s) => outageOf(s * 1000, samples, PROBES_OFF))) : [],
   ]);
-  return { name: 'outage', samplesPerOutage: samples, outages, baselineProbesOff: probesOff.map(({ perRun: _perRun, ...summary }) => summary) };
+  return {
+    name: 'outage',
+    samplesPerOutage: samples,
+    outages,
+    baselineProbesOff: probesOff.map(({ perRun: _perRun, ...summary }) => summary),
+  };
 }
 
 if (!isMainThread && workerData?.outageMs !== undefined) {

@@ -8,7 +8,11 @@ import { request } from 'undici';
 export async function hostAnswers(url: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   try {
-    const res = await request(url.replace(/^ws/, 'http'), { method: 'HEAD', signal: deadline, headersTimeout: timeoutMs });
+    const res = await request(url.replace(/^ws/, 'http'), {
+      method: 'HEAD',
+      signal: deadline,
+      headersTimeout: timeoutMs,
+    });
     await res.body.dump();
     return res.statusCode < 500;
   } catch {

@@ -137,15 +137,26 @@ export class RetryLoop {
       const step = this.#policy.next(this.#now(), progressed);
       if (step.escalate) {
         if (typeof token === 'string') this.#rejectedToken = token;
-        await task.escalated(restartBudgetError(names.subject, names.failures, restart, this.#policy.consecutiveFailures));
+        await task.escalated(
+          restartBudgetError(names.subject, names.failures, restart, this.#policy.consecutiveFailures),
+        );
       }
       const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
       const giveUpAt = task.since() + restart.giveUpAfterMs;
       const now = this.#now();
       const waitMs = Math.min(delayMs, Math.max(giveUpAt - now, 0));
-      task.restarting?.({ decision, outcome, progressed, escalated: step.escalate, delayMs, nextAttemptAt: now + waitMs });
-      if (waitMs > 0 && !(await this.#backoff(waitMs, decision.delayMs === undefined ? outcome : undefined, signal))) break;
-      if (this.#now() >= giveUpAt) return { kind: 'fatal', error: gaveUpError(names.lacking, restart.giveUpAfterMs, this.#lastError) };
+      task.restarting?.({
+        decision,
+        outcome,
+        progressed,
+        escalated: step.escalate,
+        delayMs,
+        nextAttemptAt: now + waitMs,
+      });
+      if (waitMs > 0 && !(await this.#backoff(waitMs, decision.delayMs === undefined ? outcome : undefined, signal)))
+        break;
+      if (this.#now() >= giveUpAt)
+        return { kind: 'fatal', error: gaveUpError(names.lacking, restart.giveUpAfterMs, this.#lastError) };
     }
     return { kind: 'stopped' };
   }
@@ -160,7 +171,8 @@ export class RetryLoop {
     const url = probe === undefined || outcome === undefined ? undefined : probe.target(outcome);
     const probeWoke = this.#probeWoke;
     this.#probeWoke = false;
-    if (probe === undefined || url === undefined || probe.intervalMs === 0 || ms <= probe.intervalMs) return sleep(ms, signal);
+    if (probe === undefined || url === undefined || probe.intervalMs === 0 || ms <= probe.intervalMs)
+      return sleep(ms, signal);
     // Ends the probes and the sleep together, whichever ends the wait; the loop's own signal is only listened to.
     const waiting = new AbortController();
     const stop = (): void => waiting.abort();
@@ -202,12 +214,25 @@ export class RetryLoop {
     const tokens = this.#options.tokens;
     if (tokens === undefined) return '';
     try {
-      const token = this.#rejectedToken === undefined ? await tokens.get(signal) : await tokens.refresh(this.#rejectedToken, signal);
+      const token =
+        this.#rejectedToken === undefined
+          ? await tokens.get(signal)
+          : await tokens.refresh(this.#rejectedToken, signal);
       this.#rejectedToken = undefined;
       return token;
     } catch (err) {
-      const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the access token could not be fetched', { cause: err, retryable: true });
-      return { outcome: { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message }, progressed: false, error };
+      const error =
+        err instanceof QQBotError
+          ? err
+          : new QQBotError(ErrorCodes.INTERNAL, 'the access token could not be fetched', {
+              cause: err,
+              retryable: true,
+            });
+      return {
+        outcome: { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message },
+        progressed: false,
+        error,
+      };
     }
   }
 }
@@ -216,7 +241,10 @@ export class RetryLoop {
  * The host a failed try could not reach, to probe while waiting: the token endpoint, the API (`/gateway/bot`
  * failed) or the gateway (the handshake failed). `undefined` for every other end: the platform answered.
  */
-export function unreachedHost(outcome: Outcome, urls: { token: string; api: string; gateway: string | null }): string | undefined {
+export function unreachedHost(
+  outcome: Outcome,
+  urls: { token: string; api: string; gateway: string | null },
+): string | undefined {
   if (outcome.kind === 'token-failed') return urls.token;
   if ((outcome.kind === 'connect-failed' && !outcome.authRejected) || outcome.kind === 'timeout') {
     if (outcome.phase === 'gateway') return urls.api;
@@ -234,7 +262,10 @@ function outcomeError(outcome: Outcome): QQBotError | undefined {
     case 'listen-failed':
       return fromWire(outcome.error);
     case 'timeout':
-      return new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
+      return new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, {
+        retryable: true,
+        details: { phase: outcome.phase, ms: outcome.ms },
+      });
     default:
       return undefined;
   }

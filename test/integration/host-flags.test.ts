@@ -18,20 +18,33 @@ const HOSTS: [string, { execArgv?: string[]; nodeOptions?: string }][] = [
   ['--title=qqbot-host', { execArgv: ['--title=qqbot-host'] }],
   ['--expose-gc', { execArgv: ['--expose-gc'] }],
   ['--max-semi-space-size=16', { execArgv: ['--max-semi-space-size=16'] }],
-  ['NODE_OPTIONS with heap, semi-space and title flags', { nodeOptions: '--max-old-space-size=512 --max-semi-space-size=16 --title=qqbot-host' }],
+  [
+    'NODE_OPTIONS with heap, semi-space and title flags',
+    { nodeOptions: '--max-old-space-size=512 --max-semi-space-size=16 --title=qqbot-host' },
+  ],
 ];
 
 describe('a host started with node flags, default options', () => {
-  it.each(HOSTS)('%s: start() resolves and events are delivered in order', async (_name, launch) => {
-    const fake = await FakeQQServer.start();
-    cleanups.push(() => fake.close());
-    const env = launch.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: launch.nodeOptions };
-    const host = new HostProcess({ endpoints: fake.endpoints }, { execArgv: launch.execArgv ?? [], env });
-    await host.until((r) => r.some((x) => x.kind === 'up' || x.kind === 'start-failed' || x.kind === 'fatal'), 20_000, 'start() to settle');
-    expect(host.records.filter((x) => x.kind === 'start-failed' || x.kind === 'fatal' || x.kind === 'error')).toEqual([]);
-    const sent = await fake.emitEvents(20);
-    await host.until((r) => r.filter((x) => x.kind === 'dispatch').length >= sent.length, 15_000, 'every event');
-    expect(host.dispatches().map((r) => r.seq)).toEqual(sent);
-    expect(fake.stats.identifies).toHaveLength(1);
-  }, 40_000);
+  it.each(HOSTS)(
+    '%s: start() resolves and events are delivered in order',
+    async (_name, launch) => {
+      const fake = await FakeQQServer.start();
+      cleanups.push(() => fake.close());
+      const env = launch.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: launch.nodeOptions };
+      const host = new HostProcess({ endpoints: fake.endpoints }, { execArgv: launch.execArgv ?? [], env });
+      await host.until(
+        (r) => r.some((x) => x.kind === 'up' || x.kind === 'start-failed' || x.kind === 'fatal'),
+        20_000,
+        'start() to settle',
+      );
+      expect(host.records.filter((x) => x.kind === 'start-failed' || x.kind === 'fatal' || x.kind === 'error')).toEqual(
+        [],
+      );
+      const sent = await fake.emitEvents(20);
+      await host.until((r) => r.filter((x) => x.kind === 'dispatch').length >= sent.length, 15_000, 'every event');
+      expect(host.dispatches().map((r) => r.seq)).toEqual(sent);
+      expect(fake.stats.identifies).toHaveLength(1);
+    },
+    40_000,
+  );
 });

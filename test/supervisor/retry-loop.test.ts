@@ -2,15 +2,31 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError, toWire } from '../../src/errors.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
 import { RATE_LIMIT_DELAY_MS } from '../../src/protocol/close-codes.js';
-import { RetryLoop, unreachedHost, type RetryProbe, type RetryStep, type TryEnd } from '../../src/supervisor/retry-loop.js';
+import {
+  RetryLoop,
+  unreachedHost,
+  type RetryProbe,
+  type RetryStep,
+  type TryEnd,
+} from '../../src/supervisor/retry-loop.js';
 import { ScriptedTokens, closed, refused, timedOut } from './scripted-runner.js';
 
 // The one retry loop, driven by scripted tries and a scripted probe: no sockets. Backoffs are long (a minute,
 // random() = 1), probes short (20 ms): a try that starts soon after a wait began was started by a probe.
 
 const MINUTE = 60_000;
-const RESTART = { minDelayMs: MINUTE, maxDelayMs: MINUTE, maxRestarts: 1_000, windowMs: MINUTE, giveUpAfterMs: Number.POSITIVE_INFINITY };
-const URLS = { token: 'https://token.example/t', api: 'https://api.example', gateway: 'wss://gateway.example/websocket' };
+const RESTART = {
+  minDelayMs: MINUTE,
+  maxDelayMs: MINUTE,
+  maxRestarts: 1_000,
+  windowMs: MINUTE,
+  giveUpAfterMs: Number.POSITIVE_INFINITY,
+};
+const URLS = {
+  token: 'https://token.example/t',
+  api: 'https://api.example',
+  gateway: 'wss://gateway.example/websocket',
+};
 
 const closing: AbortController[] = [];
 afterEach(() => closing.splice(0).forEach((c) => c.abort()));
@@ -38,14 +54,21 @@ function runLoop(outcomes: Outcome[], probe: RetryProbe) {
   const starts: number[] = [];
   const steps: RetryStep[] = [];
   const waiters = new Set<() => void>();
-  const loop = new RetryLoop({ restart: RESTART, probe, tokens: new ScriptedTokens(), names: { subject: 's', failures: 'f', lacking: 'l' }, random: () => 1 });
+  const loop = new RetryLoop({
+    restart: RESTART,
+    probe,
+    tokens: new ScriptedTokens(),
+    names: { subject: 's', failures: 'f', lacking: 'l' },
+    random: () => 1,
+  });
   const done = loop.run<never>(
     {
       run: (): Promise<TryEnd<never> | undefined> => {
         starts.push(performance.now());
         waiters.forEach((w) => w());
         const outcome = outcomes.shift();
-        if (outcome === undefined) return new Promise((resolve) => signal.signal.addEventListener('abort', () => resolve(undefined)));
+        if (outcome === undefined)
+          return new Promise((resolve) => signal.signal.addEventListener('abort', () => resolve(undefined)));
         return Promise.resolve({ outcome, progressed: false });
       },
       escalated: () => undefined,
