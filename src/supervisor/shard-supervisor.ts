@@ -60,7 +60,8 @@ interface AttemptRecord {
 }
 
 /**
- * A shard's whole life: attempts through a runner, the decision table between them, backoff and escalation.
+ * A shard's whole life: attempts through a runner, and between them the retry loop (the decision table, backoff,
+ * probes, escalation).
  * It knows nothing of threads or ports (the runner's), nor of duplicates and listeners (the delivery pipeline's).
  */
 export class ShardSupervisor {

@@ -1,9 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { HostProcess, killHosts } from '../store/host-process.js';
 
 // Production hosts run Node with their own flags. Node refuses V8 and process-wide flags in a worker thread
-// (ERR_WORKER_INVALID_EXEC_ARGV), so a worker that inherited the host's flags could not start at all.
+// (ERR_WORKER_INVALID_EXEC_ARGV), so a worker that inherited the host's flags could not start at all; nor could
+// one that ran the host's preloads (this one throws in a worker thread).
+
+const PRELOAD = fileURLToPath(new URL('../fixtures/main-thread-preload.js', import.meta.url));
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -18,6 +22,7 @@ const HOSTS: [string, { execArgv?: string[]; nodeOptions?: string }][] = [
   ['--title=qqbot-host', { execArgv: ['--title=qqbot-host'] }],
   ['--expose-gc', { execArgv: ['--expose-gc'] }],
   ['--max-semi-space-size=16', { execArgv: ['--max-semi-space-size=16'] }],
+  ['--import of a preload for the main thread only', { execArgv: ['--import', PRELOAD] }],
   [
     'NODE_OPTIONS with heap, semi-space and title flags',
     { nodeOptions: '--max-old-space-size=512 --max-semi-space-size=16 --title=qqbot-host' },
