@@ -123,6 +123,8 @@ export class RetryLoop {
       if ('done' in end) return { kind: 'done', value: end.done };
 
       const { outcome, progressed } = end;
+      // A try that worked clears the doubt a failed probe-woken try cast on the probes.
+      if (progressed) this.#probeWoke = false;
       const decision = decide(outcome, this.history);
       const failure = end.error ?? outcomeError(outcome);
       this.#lastError = failure ?? this.#lastError;
