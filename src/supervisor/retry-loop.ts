@@ -40,9 +40,10 @@ export interface RetryTask<T> {
   run(token: string): Promise<TryEnd<T> | undefined>;
   /**
    * A failed try's decision, after the loop took its token part: what else it asks (forget a session, a URL…).
-   * `failure`: the try's error, if the Outcome carries one (a plain close does not).
+   * `failure`: the try's error, if the Outcome carries one (a plain close does not). Returns the most the caller
+   * waits for the next try, in ms (nothing: no limit); ≤ 0 ends the loop with `failure` as fatal.
    */
-  decided?(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): void;
+  decided?(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): number | undefined;
   /** The budget is spent; the loop already drops the token. Start over from a clean slate and report `report`. */
   escalated(report: QQBotError): Promise<void> | void;
   /** The next try is decided; the wait follows. */
@@ -134,7 +135,8 @@ export class RetryLoop {
         this.#rejectedToken = token;
         this.history.authFailures += 1;
       }
-      task.decided?.(decision, outcome, failure);
+      const waitLimitMs = task.decided?.(decision, outcome, failure) ?? Number.POSITIVE_INFINITY;
+      if (waitLimitMs <= 0 && failure !== undefined) return { kind: 'fatal', error: failure };
 
       const step = this.#policy.next(this.#now(), progressed);
       if (step.escalate) {
@@ -143,7 +145,7 @@ export class RetryLoop {
           restartBudgetError(names.subject, names.failures, restart, this.#policy.consecutiveFailures),
         );
       }
-      const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
+      const delayMs = Math.min(Math.max(step.delayMs, decision.delayMs ?? 0), waitLimitMs);
       const giveUpAt = task.since() + restart.giveUpAfterMs;
       const now = this.#now();
       const waitMs = Math.min(delayMs, Math.max(giveUpAt - now, 0));

@@ -63,6 +63,7 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
       decided: (_decision, _outcome, failure) => {
         // Every failed try carries its error (readShardPlan's, or the token's).
         if (failure !== undefined) ctx.onError(failure);
+        return undefined;
       },
       // As a shard escalates: a clean slate (the loop fetches a new token), said once, after maxDelayMs.
       escalated: (report) => ctx.report(report),

@@ -84,6 +84,8 @@ export class ShardSupervisor {
   #refetchedSinceSession = false;
   /** Where the webhook listener was last bound; the next attempt binds the same port. */
   #webhookAddress: WebhookAddress | null = null;
+  /** When start() was called: the webhook's first bind has `startTimeoutMs` from here. */
+  #startedAt = 0;
   #restarts = 0;
   #lastError: QQBotError | undefined;
   #heartbeatLatencyMs: number | null = null;
@@ -145,6 +147,7 @@ export class ShardSupervisor {
    * shard is a standby (another process holds its lease); rejects with the fatal error.
    */
   start(): Promise<void> {
+    if (this.#loop === undefined) this.#startedAt = this.#now();
     this.#loop ??= this.#run().catch((err: unknown) => {
       // The loop handles every expected failure; anything else is our bug. Report it, never crash the host.
       this.#fail(new QQBotError(ErrorCodes.INTERNAL, 'the shard supervisor failed unexpectedly', { cause: err }));
@@ -333,7 +336,7 @@ export class ShardSupervisor {
     const spec = webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook);
     this.#refetchGateway = false;
     const attempt = this.#ctx.runner.start(spec, (event) => this.#onEvent(record, event));
-    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message));
+    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message), webhook.deliver);
     this.#attempt = attempt;
     const outcome = await attempt.done;
     this.#attempt = undefined;
@@ -354,8 +357,8 @@ export class ShardSupervisor {
     return { outcome, progressed };
   }
 
-  /** What a decision asks of this shard beyond the token and the backoff (the retry loop's). */
-  #decided(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): void {
+  /** What a decision asks of this shard beyond the token and the backoff (the retry loop's); the most to wait, if limited. */
+  #decided(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): number | undefined {
     this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
     this.#lastError = failure ?? this.#lastError;
     // No session starts left: no IDENTIFY anywhere the gate reaches until the reset, not only on this shard.
@@ -365,6 +368,7 @@ export class ShardSupervisor {
     if (decision.report !== undefined) {
       this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
     }
+    return outcome.kind === 'listen-failed' ? this.#bindFailed() : undefined;
   }
 
   /** The budget is spent: start over from a clean slate (the loop drops the token; gateway URL refetched, fresh threads). */
@@ -400,6 +404,17 @@ export class ShardSupervisor {
     publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
     this.#nextAttemptAt = step.nextAttemptAt;
     if (step.nextAttemptAt > this.#now()) this.#state = 'backoff';
+  }
+
+  /**
+   * A retryable bind failure (EADDRINUSE, EACCES) reaches `'error'` at once, with the address. Before the first
+   * bind, start() waits at most `transport.startTimeoutMs`: returns the ms left (≤ 0: give up with this error);
+   * once the listener was bound, there is no limit.
+   */
+  #bindFailed(): number {
+    this.#ctx.sink.error(this.#lastError!);
+    if (this.#webhookAddress !== null || this.#ctx.webhook === undefined) return Number.POSITIVE_INFINITY;
+    return this.#startedAt + this.#ctx.webhook.startTimeoutMs - this.#now();
   }
 
   #fail(error: QQBotError): void {
@@ -475,9 +490,11 @@ export class ShardSupervisor {
         this.#firstSession.resolve();
         return;
       }
+      case WorkerEventOp.WebhookDispatch:
+        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        record.webhook?.onEvent(e);
+        return;
       case WorkerEventOp.WebhookSign:
-      case WorkerEventOp.WebhookAckRequest:
-        // In event order: an ack request follows the dispatch it acknowledges, which was delivered just above.
         record.webhook?.onEvent(e);
         return;
     }

@@ -8,6 +8,10 @@ const HOST = fileURLToPath(new URL('../fixtures/store-host.js', import.meta.url)
 export interface HostRecord {
   kind: 'started' | 'up' | 'status' | 'dispatch' | 'ready' | 'resumed' | 'error' | 'fatal' | 'start-failed';
   shard?: number;
+  /** A dispatch's event id (test/fixtures/webhook-replica.js). */
+  id?: string;
+  /** `up` of a webhook replica: the port it listens on. */
+  port?: number;
   seq?: number;
   n?: number;
   redelivered?: boolean;
@@ -31,9 +35,12 @@ export class HostProcess {
   #stderr = '';
   readonly #waiters = new Set<() => void>();
 
-  /** `launch`: the host's own node flags and environment (the test process's by default). */
-  constructor(config: object, launch: { execArgv?: readonly string[]; env?: NodeJS.ProcessEnv } = {}) {
-    const args = [...(launch.execArgv ?? []), HOST, JSON.stringify(config)];
+  /**
+   * `launch.script`: another host fixture writing the same kind of lines (test/fixtures/webhook-replica.js);
+   * `launch.execArgv` and `launch.env`: the host's own node flags and environment (the test process's by default).
+   */
+  constructor(config: object, launch: { script?: string; execArgv?: readonly string[]; env?: NodeJS.ProcessEnv } = {}) {
+    const args = [...(launch.execArgv ?? []), launch.script ?? HOST, JSON.stringify(config)];
     this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: launch.env ?? process.env });
     running.add(this);
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
