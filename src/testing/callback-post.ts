@@ -30,7 +30,15 @@ export interface CallbackPostOptions {
 }
 
 /** The request options that send a request for `url` to another address, as {@link CallbackPostOptions.connectTo} says. */
-export function connectToOptions(url: URL, to: { host: string; port: number }): { host: string; port: number; servername?: string; checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined } {
+export function connectToOptions(
+  url: URL,
+  to: { host: string; port: number },
+): {
+  host: string;
+  port: number;
+  servername?: string;
+  checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
+} {
   const name = url.hostname.replace(/^\[|\]$/g, '');
   return {
     host: to.host,
@@ -46,7 +54,12 @@ export function postCallback(url: URL, body: string | Buffer, options: CallbackP
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(options.connectTo === undefined ? {} : { host: url.host }), ...options.headers },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...(options.connectTo === undefined ? {} : { host: url.host }),
+        ...options.headers,
+      },
       ...(options.connectTo === undefined ? {} : connectToOptions(url, options.connectTo)),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
