@@ -12,6 +12,7 @@ import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from
 import type { WorkerStatus } from './protocol/worker-messages.js';
 import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
+import { ThreadPool } from './runners/thread-pool.js';
 import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
@@ -207,8 +208,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // A close() during the awaits above found no shard to close: none may start now. From here to the shards'
     // start nothing awaits, so a later close() finds them all.
     if (this.#closed.signal.aborted) throw closedBeforeSession();
-    // A fleet member never runs more than `lease.maxShards` at once: no threads for the shards it stands by for.
-    const runner = this.#newRunner(Math.min(count, store.leases?.maxShards ?? count));
+    const runner = this.#newRunner();
     this.#runner = runner;
     const sink = this.#sink();
     const target = this.#dispatchTarget();
@@ -264,14 +264,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return plan;
   }
 
-  /** `concurrency`: the attempts that may run at once (the thread pool keeps one more, warm). */
-  #newRunner(concurrency: number): AttemptRunner {
+  #newRunner(): AttemptRunner {
     const o = this.#options;
     if (o.runner === 'in-process') return new InProcessRunner();
     if (o.runner !== 'thread') return o.runner;
+    // 'own': a thread per shard plus a spare, as if each bot were alone in its process.
+    const pool = o.threads === 'shared' ? ThreadPool.shared(o.resourceLimits) : o.threads === 'own' ? new ThreadPool({ sessionsPerThread: 1, ...limits(o.resourceLimits) }) : o.threads;
     return new ThreadRunner({
-      concurrency,
-      resourceLimits: o.resourceLimits,
+      pool,
       watchdogMs: o.timeouts.watchdogMs,
       controlMs: o.timeouts.controlMs,
       onError: (error) => this.#report(error),
@@ -362,6 +362,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (name !== 'error' && this.listenerCount('error') > 0) this.#deliver('error', error);
     else if (this.#options.logger === undefined) this.#warn(error);
   }
+}
+
+function limits(resourceLimits: ResolvedOptions['resourceLimits']): { resourceLimits?: NonNullable<ResolvedOptions['resourceLimits']> } {
+  return resourceLimits === undefined ? {} : { resourceLimits };
 }
 
 function closedBeforeSession(): QQBotError {
