@@ -139,7 +139,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     this.#webhook ??= {
       host: new WebhookHost(o.appId, o.secret, o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' })),
-      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
+      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget(), o.appId),
     };
     return this.#webhook;
   }
@@ -215,7 +215,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from({ length: count }, (_, i) => {
-      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
+      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target, o.appId);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
       return new ShardSupervisor(i, count, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
     });

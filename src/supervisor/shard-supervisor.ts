@@ -392,7 +392,7 @@ export class ShardSupervisor {
       delayMs,
     };
     this.#ctx.sink.restart(event);
-    publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
+    publish('restart', () => ({ appId: this.#ctx.options.appId, shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
     return this.#wait(delayMs);
   }
 
@@ -403,7 +403,7 @@ export class ShardSupervisor {
     this.#gatewayUrl = null;
     await this.#ctx.runner.reset();
     this.#ctx.sink.error(restartBudgetError(`shard ${this.shard}`, 'attempts without progress', this.#ctx.options.restart, failures));
-    publish('escalation', () => ({ shard: this.shard, failures }));
+    publish('escalation', () => ({ appId: this.#ctx.options.appId, shard: this.shard, failures }));
   }
 
   /** Waits `delayMs` before the next attempt, or gives up at `restart.giveUpAfterMs`; false when the loop must end. */
@@ -530,7 +530,7 @@ export class ShardSupervisor {
     this.#state = 'ready';
     this.#history.authFailures = 0;
     this.#connectedSince = now;
-    publish('reconnect', () => ({ shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
+    publish('reconnect', () => ({ appId: this.#ctx.options.appId, shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
     this.#checkpoint();
   }
 
