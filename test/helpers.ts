@@ -21,11 +21,14 @@ export const FAST = {
 /** Connector options for tests; `chaos` swaps in the fault-injecting worker, `workerFile` any worker file. */
 export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean; workerFile?: string };
 
-/** A thread runner on a pool of another worker entry (default pool settings), configured as the connector would configure its own. */
-export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}): ThreadRunner {
+/**
+ * A thread runner on a pool of another worker entry (default pool settings, or `pool`: several connectors may
+ * share one), configured as the connector would configure its own.
+ */
+export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}, pool?: ThreadPool): ThreadRunner {
   const timeouts = { ...FAST.timeouts, ...options.timeouts };
   return new ThreadRunner({
-    pool: new ThreadPool(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }, workerFile),
+    pool: pool ?? new ThreadPool(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }, workerFile),
     watchdogMs: timeouts.watchdogMs,
     controlMs: timeouts.controlMs,
     onError: () => undefined,

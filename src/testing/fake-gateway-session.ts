@@ -362,7 +362,7 @@ export class FakeGateway {
     const token = typeof data.token === 'string' ? data.token : '';
     const intents = typeof data.intents === 'number' ? data.intents : Number.NaN;
     const shard = parseShard(data.shard);
-    this.host.stats.identifies.push({ token, intents, shard, at: this.host.now() });
+    this.host.stats.identifies.push({ token, intents, shard, at: this.host.now(), appId: this.host.appOf(token) });
     this.host.signal('identify', { shard: [shard[0], shard[1]], intents });
     if (conn.closing) return;
     if (this.failIdentifies.n > 0) {

@@ -111,6 +111,8 @@ export interface FakeIdentifyRecord {
   shard: [number, number];
   /** {@link FakeQQServerOptions.now} when it arrived. */
   at: number;
+  /** The app its token was issued to (`''` for a token the fake did not issue). */
+  appId: string;
 }
 
 /** One Resume frame as received (malformed fields are recorded as `''` or `NaN`). */
