@@ -83,7 +83,10 @@ function control(attempt: Attempt, call: ControlCall): WorkerStatus | null {
 }
 
 function onFrame(frame: HostFrame): void {
-  if (frame.op === LinkOp.Start) return start(frame.attempt, frame.spec);
+  if (frame.op === LinkOp.Start) {
+    tickEvery(frame.watchdogTickMs);
+    return start(frame.attempt, frame.spec);
+  }
   const entry = hosted.get(frame.attempt);
   if (frame.op === LinkOp.Host) {
     frame.messages.forEach((message) => entry?.onHostMessage?.(message));
@@ -103,7 +106,17 @@ const beat = (): void => {
   Atomics.store(tick, 0, BigInt(Date.now()));
 };
 beat();
-setInterval(beat, boot.watchdogTickMs);
+/** As often as the most watchful attempt hosted so far asks (a thread never ticks slower again: it costs little). */
+let tickMs = boot.watchdogTickMs;
+let ticking = setInterval(beat, tickMs);
+function tickEvery(ms: number): void {
+  // A fresh tick before the attempt starts: its first steps (loading the HTTP client) may take a while.
+  beat();
+  if (ms >= tickMs) return;
+  tickMs = ms;
+  clearInterval(ticking);
+  ticking = setInterval(beat, tickMs);
+}
 
 frames.push({ op: LinkOp.Hello, version: WORKER_PROTOCOL_VERSION });
 link.on('message', (batch: HostFrame[]) => batch.forEach(onFrame));

@@ -29,7 +29,10 @@ export const LinkOp = {
 /** What the thread is told at boot (`workerData`). */
 export interface WorkerBoot {
   version: typeof WORKER_PROTOCOL_VERSION;
-  /** One BigInt64 slot: the thread stores `Date.now()` into it every `watchdogTickMs`, whatever it hosts. */
+  /**
+   * One BigInt64 slot: the thread stores `Date.now()` into it every `watchdogTickMs`, or more often when an
+   * attempt it hosts asks for it (its {@link LinkOp.Start} frame's `watchdogTickMs`).
+   */
   watchdog: SharedArrayBuffer;
   watchdogTickMs: number;
 }
@@ -46,7 +49,7 @@ export type ControlCall =
 
 /** Host → worker frames. The spec of a Start is the only place an attempt's access token crosses. */
 export type HostFrame =
-  | { op: typeof LinkOp.Start; attempt: number; spec: AttemptSpec }
+  | { op: typeof LinkOp.Start; attempt: number; spec: AttemptSpec; watchdogTickMs: number }
   | { op: typeof LinkOp.Call; attempt: number; call: number; control: ControlCall }
   | { op: typeof LinkOp.Host; attempt: number; messages: HostMessage[] };
 

@@ -1,11 +1,13 @@
 /** How long a thread may take to load before its first tick. */
 const BOOTSTRAP_LIMIT_MS = 10_000;
 
-/**
- * How often a worker thread ticks: well inside the smallest limit (`timeouts.watchdogMs` ≥ 100). One timer per
- * thread, whatever it hosts.
- */
-export const WATCHDOG_TICK_MS = 20;
+/** How often a thread ticks before its first attempt, and at most: one timer per thread, whatever it hosts. */
+export const WATCHDOG_TICK_MS = 100;
+
+/** How often a thread hosting an attempt watched at `limitMs` must tick: well inside the limit. */
+export function tickFor(limitMs: number): number {
+  return Math.max(10, Math.min(WATCHDOG_TICK_MS, Math.floor(limitMs / 5)));
+}
 
 /**
  * Watches one thread's SharedArrayBuffer slot, where the worker stores `Date.now()` every tick. A slot older than

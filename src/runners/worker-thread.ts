@@ -6,7 +6,7 @@ import { LinkOp, type ControlCall, type HostFrame, type WorkerBoot, type WorkerF
 import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptSpec, type HostMessage, type WorkerEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import { withDeadline } from '../util/abort.js';
 import { TurnBatch } from '../util/turn-batch.js';
-import { WATCHDOG_TICK_MS, Watchdog } from './watchdog.js';
+import { WATCHDOG_TICK_MS, Watchdog, tickFor } from './watchdog.js';
 
 /**
  * Node ≥ 20.19 may load an ESM module with a synchronous `require()`; terminating a thread during that load
@@ -114,7 +114,7 @@ export class WorkerThread {
     const attempt = nextAttemptId++;
     this.#sessions.set(attempt, session);
     if (this.#versionError !== undefined) session.onEvent({ op: WorkerEventOp.Error, error: toWire(this.#versionError) });
-    this.#out.push({ op: LinkOp.Start, attempt, spec });
+    this.#out.push({ op: LinkOp.Start, attempt, spec, watchdogTickMs: tickFor(session.watchdogMs) });
     return attempt;
   }
 

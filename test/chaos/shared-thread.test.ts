@@ -25,12 +25,9 @@ afterEach(async () => {
 });
 
 /** Bots a–d on one pool of `workerFile`: three sessions per thread, so a, b and c share a thread and d has another. */
-async function startBots(workerFile: string, watchdogMs = 1_000): Promise<{ pool: ThreadPool; seen: DispatchEvent[][] }> {
+async function startBots(workerFile: string): Promise<{ pool: ThreadPool; seen: DispatchEvent[][] }> {
   const pool = new ThreadPool({ sessionsPerThread: 3 }, workerFile);
-  bots = APPS.map((app) => {
-    const options = { ...app, timeouts: { watchdogMs } };
-    return connectorFor(fake, { ...options, runner: threadRunnerFor(workerFile, options, pool) });
-  });
+  bots = APPS.map((app) => connectorFor(fake, { ...app, runner: threadRunnerFor(workerFile, app, pool) }));
   const seen = bots.map((bot) => collect(bot));
   // One at a time: a, b, c fill the first thread in order.
   for (const bot of bots) await bot.start();
@@ -49,14 +46,14 @@ function expectEachBotExactlyOnce(seen: DispatchEvent[][], sent: number[][]): vo
 }
 
 describe('a shared thread dies with several bots in it: only its sessions restart, each RESUMEs, exactly once for every bot', () => {
-  const kills: Array<[string, (pool: ThreadPool, threadId: number) => Promise<void>, string, number?]> = [
+  const kills: Array<[string, (pool: ThreadPool, threadId: number) => Promise<void>, string]> = [
     ['worker.terminate()', (pool, threadId) => pool.terminateThread(threadId), 'terminated'],
     ['process.exit in the worker', (_pool, threadId) => injectFault('exit', threadId), 'crashed'],
-    ['a hang caught by the watchdog', (_pool, threadId) => injectFault('hang', threadId), 'hung', 300],
+    ['a hang caught by the watchdog', (_pool, threadId) => injectFault('hang', threadId), 'hung'],
   ];
 
-  it.each(kills)('%s', async (_label, kill, cause, watchdogMs) => {
-    const { pool, seen } = await startBots(CHAOS_WORKER, watchdogMs);
+  it.each(kills)('%s', async (_label, kill, cause) => {
+    const { pool, seen } = await startBots(CHAOS_WORKER);
     const [a, b, c, d] = bots as [QQBotConnector, QQBotConnector, QQBotConnector, QQBotConnector];
     const shared = threadOf(a);
     expect([threadOf(b), threadOf(c)]).toEqual([shared, shared]);
