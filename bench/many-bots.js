@@ -164,8 +164,9 @@ async function childStarve(endpoints, n) {
   await emitting;
   while (received < count) await new Promise((resolve) => setTimeout(resolve, 20));
   const heavyEventsPerSec = round(count / ((performance.now() - t0) / 1000));
+  const threads = ThreadPool.shared().threads().length;
   await Promise.all(bots.map((bot) => bot.close()));
-  return { bots: n, sameThread, threads: ThreadPool.shared().threads().length, heavyEventsPerSec, idle, loaded };
+  return { bots: n, sameThread, threads, heavyEventsPerSec, idle, loaded };
 }
 
 if (process.argv[2] === 'child') {

@@ -76,7 +76,7 @@ export class ThreadPool {
   readonly #users = new Set<(error: QQBotError) => void>();
   #idleTimer: NodeJS.Timeout | undefined;
 
-  /** `workerFile` is for tests (a worker that can be told to crash). */
+  /** `workerFile` is for tests (a worker that can be told to crash): hosts leave it out. */
   constructor(options: ThreadPoolOptions = {}, workerFile: string = defaultWorkerFile()) {
     if (!isObject(options)) throw invalidOption('Expected the ThreadPool options to be an object');
     rejectUnknownKeys('', options, POOL_KEYS);
@@ -107,13 +107,13 @@ export class ThreadPool {
     await [...this.#threads].find((thread) => thread.threadId === threadId)?.terminate();
   }
 
-  /** A connector starts using the pool; `onIdleError` hears of threads failing while they host nothing. */
+  /** @internal A connector starts using the pool; `onIdleError` hears of threads failing while they host nothing. */
   acquire(onIdleError: (error: QQBotError) => void): void {
     this.#users.add(onIdleError);
     this.#keepSpares();
   }
 
-  /** A connector stopped using the pool (its attempts have ended); the last one out ends every thread. */
+  /** @internal A connector stopped using the pool (its attempts have ended); the last one out ends every thread. */
   async release(onIdleError: (error: QQBotError) => void): Promise<void> {
     this.#users.delete(onIdleError);
     if (this.#users.size > 0) return;
@@ -121,7 +121,7 @@ export class ThreadPool {
     await Promise.all([...this.#threads].map((thread) => thread.terminate()));
   }
 
-  /** Places a session on the fullest open thread with room, else an empty one, else a new one. */
+  /** @internal Places a session on the fullest open thread with room, else an empty one, else a new one. */
   start(spec: AttemptSpec, session: HostedSession): { thread: WorkerThread; attempt: number } {
     let best: WorkerThread | undefined;
     let empty: WorkerThread | undefined;
@@ -136,7 +136,7 @@ export class ThreadPool {
     return { thread, attempt };
   }
 
-  /** No new session goes to these threads; each ends once its sessions have (a clean slate after failures). */
+  /** @internal No new session goes to these threads; each ends once its sessions have (a clean slate after failures). */
   drain(threads: Iterable<WorkerThread>): void {
     for (const thread of threads) {
       thread.draining = true;
