@@ -34,8 +34,8 @@ export interface StartOptions {
 }
 
 /**
- * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread; a supervisor on
- * this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
+ * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread (shared with other
+ * connectors by default: see the `threads` option); a supervisor on this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
  * every event once, in order.
  *
  * @example
@@ -163,14 +163,18 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return { ok: shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
   }
 
-  /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */
+  /**
+   * Ends `shard`'s attempt at once, exactly like a crash, and the supervisor restarts and resumes it: the thread
+   * itself is terminated when the session is alone in it; in a thread shared with other sessions, only this one
+   * ends (its thread-mates go on). `ThreadPool.terminateThread` ends a whole thread.
+   */
   async terminateWorker(shard = 0): Promise<void> {
     await this.#shard(shard).terminateWorker();
   }
 
   /**
    * Asks the worker hosting `shard` for its own view (phase, last seq it read, heartbeat interval and latency)
-   * over the control port. Rejects with `QQBOT_NO_WORKER` while no attempt runs, `QQBOT_CONTROL_TIMEOUT` after
+   * over the worker's link. Rejects with `QQBOT_NO_WORKER` while no attempt runs, `QQBOT_CONTROL_TIMEOUT` after
    * `timeouts.controlMs`, and at once if the worker dies meanwhile.
    */
   workerStatus(shard = 0): Promise<WorkerStatus> {
