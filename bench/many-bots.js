@@ -48,14 +48,20 @@ async function idleCpuPerBot(ms, bots) {
   const before = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const used = process.cpuUsage(before);
-  return round(((used.user + used.system) / 1000 / (ms / 1000)) / bots, 3);
+  return round((used.user + used.system) / 1000 / (ms / 1000) / bots, 3);
 }
 
 /** A plain in-process gateway client: token, /gateway/bot, socket, Hello, Identify, heartbeats; READY. */
 async function plainClient(WebSocket, endpoints, app) {
-  const tokenRes = await fetch(endpoints.token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appId: app.appId, clientSecret: app.secret }) });
+  const tokenRes = await fetch(endpoints.token, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appId: app.appId, clientSecret: app.secret }),
+  });
   const { access_token: token } = await tokenRes.json();
-  const gateway = await (await fetch(`${endpoints.api}/gateway/bot`, { headers: { authorization: `QQBot ${token}` } })).json();
+  const gateway = await (
+    await fetch(`${endpoints.api}/gateway/bot`, { headers: { authorization: `QQBot ${token}` } })
+  ).json();
   const ws = new WebSocket(gateway.url);
   let seq = null;
   let beat;
@@ -88,7 +94,14 @@ async function childPlain(endpoints, n) {
   const rss1 = process.memoryUsage().rss;
   const idleCpuMsPerSecPerBot = await idleCpuPerBot(IDLE_WINDOW_MS, n);
   closers.forEach((close) => close());
-  return { bots: n, startedMs: round(startedMs), rssBeforeMb: mb(rss0), rssMb: mb(rss1), perBotMb: round(mb(rss1 - rss0) / n, 3), idleCpuMsPerSecPerBot };
+  return {
+    bots: n,
+    startedMs: round(startedMs),
+    rssBeforeMb: mb(rss0),
+    rssMb: mb(rss1),
+    perBotMb: round(mb(rss1 - rss0) / n, 3),
+    idleCpuMsPerSecPerBot,
+  };
 }
 
 async function childConnectors(endpoints, n, sessionsPerThread, drill) {
@@ -97,7 +110,9 @@ async function childConnectors(endpoints, n, sessionsPerThread, drill) {
   const pool = threads === 'shared' ? ThreadPool.shared() : threads;
   await settle();
   const rss0 = process.memoryUsage().rss;
-  const bots = apps(n).map((app) => new QQBotConnector({ ...app, intents: Intents.GROUP_AND_C2C_EVENT, endpoints, threads }));
+  const bots = apps(n).map(
+    (app) => new QQBotConnector({ ...app, intents: Intents.GROUP_AND_C2C_EVENT, endpoints, threads }),
+  );
   for (const bot of bots) bot.on('error', () => {});
   const t0 = performance.now();
   await Promise.all(bots.map((bot) => bot.start()));
@@ -105,7 +120,16 @@ async function childConnectors(endpoints, n, sessionsPerThread, drill) {
   await settle();
   const rss1 = process.memoryUsage().rss;
   const idleCpuMsPerSecPerBot = await idleCpuPerBot(IDLE_WINDOW_MS, n);
-  const result = { bots: n, sessionsPerThread: pool.sessionsPerThread, startedMs: round(startedMs), rssBeforeMb: mb(rss0), rssMb: mb(rss1), perBotMb: round(mb(rss1 - rss0) / n, 3), threads: pool.threads().length, idleCpuMsPerSecPerBot };
+  const result = {
+    bots: n,
+    sessionsPerThread: pool.sessionsPerThread,
+    startedMs: round(startedMs),
+    rssBeforeMb: mb(rss0),
+    rssMb: mb(rss1),
+    perBotMb: round(mb(rss1 - rss0) / n, 3),
+    threads: pool.threads().length,
+    idleCpuMsPerSecPerBot,
+  };
   if (drill) result.killDrill = await killFullestThread(bots, pool);
   await Promise.all(bots.map((bot) => bot.close()));
   return result;
@@ -127,7 +151,14 @@ async function killFullestThread(bots, pool) {
   const done = await Promise.all(latencies);
   const ms = done.map((d) => d.ms);
   const others = bots.filter((bot) => !victims.includes(bot)).filter((bot) => bot.status()[0].restarts > 0).length;
-  return { sessions: victims.length, resumed: done.filter((d) => d.resumed).length, medianMs: round(median(ms)), p99Ms: round(percentile(ms, 99)), maxMs: round(Math.max(...ms)), otherBotsRestarted: others };
+  return {
+    sessions: victims.length,
+    resumed: done.filter((d) => d.resumed).length,
+    medianMs: round(median(ms)),
+    p99Ms: round(percentile(ms, 99)),
+    maxMs: round(Math.max(...ms)),
+    otherBotsRestarted: others,
+  };
 }
 
 /** One bot at 5 000 events/s (its listener reads every event's data) beside quiet bots in the same thread. */
@@ -152,7 +183,12 @@ async function childStarve(endpoints, n) {
         if (latency !== null) seen.push(latency);
       }
     }
-    return { samples: seen.length, medianMs: round(median(seen), 2), p99Ms: round(percentile(seen, 99), 2), maxMs: round(Math.max(...seen), 2) };
+    return {
+      samples: seen.length,
+      medianMs: round(median(seen), 2),
+      p99Ms: round(percentile(seen, 99), 2),
+      maxMs: round(Math.max(...seen), 2),
+    };
   };
   const sameThread = new Set(bots.map((bot) => bot.status()[0].threadId)).size === 1;
   const idle = await sample(8_000);
@@ -176,7 +212,11 @@ if (process.argv[2] === 'child') {
   });
   const [, , , mode, n, endpoints, extra] = process.argv;
   const spt = extra === undefined || extra === 'default' ? undefined : Number(extra);
-  const run = { plain: () => childPlain(JSON.parse(endpoints), Number(n)), connectors: () => childConnectors(JSON.parse(endpoints), Number(n), spt, true), starve: () => childStarve(JSON.parse(endpoints), Number(n)) };
+  const run = {
+    plain: () => childPlain(JSON.parse(endpoints), Number(n)),
+    connectors: () => childConnectors(JSON.parse(endpoints), Number(n), spt, true),
+    starve: () => childStarve(JSON.parse(endpoints), Number(n)),
+  };
   const result = await run[mode]();
   process.send({ result });
   process.disconnect();
@@ -192,7 +232,9 @@ function child(fake, mode, n, extra = 'default') {
       if ('result' in message) return resolve(message.result);
       proc.send({ id: message.id, result: await fake.call(message.cmd, message.arg) });
     });
-    proc.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`many-bots child ${mode} ${n} exited with ${code}`))));
+    proc.on('exit', (code) =>
+      code === 0 ? undefined : reject(new Error(`many-bots child ${mode} ${n} exited with ${code}`)),
+    );
   });
 }
 

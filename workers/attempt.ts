@@ -8,7 +8,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { toWire } from '../src/errors.js';
 import { EventBatch } from '../src/protocol/event-batch.js';
-import { LinkOp, type ControlCall, type HostFrame, type WorkerBoot, type WorkerFrame } from '../src/protocol/worker-link.js';
+import {
+  LinkOp,
+  type ControlCall,
+  type HostFrame,
+  type WorkerBoot,
+  type WorkerFrame,
+} from '../src/protocol/worker-link.js';
 import { WORKER_PROTOCOL_VERSION, type HostMessage, type WorkerStatus } from '../src/protocol/worker-messages.js';
 import { createAttempt, type Attempt } from '../src/transports/attempts.js';
 import { TurnBatch } from '../src/util/turn-batch.js';
@@ -18,7 +24,7 @@ interface Hosted {
   onHostMessage: ((message: HostMessage) => void) | undefined;
 }
 
-if (parentPort === null) throw new Error('workers/attempt.js runs in a worker thread of the connector\'s pool');
+if (parentPort === null) throw new Error("workers/attempt.js runs in a worker thread of the connector's pool");
 const link = parentPort;
 const boot = workerData as WorkerBoot;
 
@@ -95,7 +101,12 @@ function onFrame(frame: HostFrame): void {
   // A call on an attempt that has ended: the host already has its outcome and rejects the call itself.
   if (entry === undefined) return;
   try {
-    frameOf(frame.attempt, { op: LinkOp.Reply, call: frame.call, value: control(entry.attempt, frame.control), error: null });
+    frameOf(frame.attempt, {
+      op: LinkOp.Reply,
+      call: frame.call,
+      value: control(entry.attempt, frame.control),
+      error: null,
+    });
   } catch (err) {
     frameOf(frame.attempt, { op: LinkOp.Reply, call: frame.call, value: null, error: toWire(err) });
   }

@@ -33,7 +33,12 @@ export interface PoolThread {
 export const DEFAULT_POOL = { sessionsPerThread: 50, spareThreads: 1 } as const satisfies ThreadPoolOptions;
 
 const POOL_KEYS = optionKeys<ThreadPoolOptions>({ sessionsPerThread: true, spareThreads: true, resourceLimits: true });
-const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({ maxYoungGenerationSizeMb: true, maxOldGenerationSizeMb: true, codeRangeSizeMb: true, stackSizeMb: true });
+const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({
+  maxYoungGenerationSizeMb: true,
+  maxOldGenerationSizeMb: true,
+  codeRangeSizeMb: true,
+  stackSizeMb: true,
+});
 
 /** `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. */
 export function resolveResourceLimits(path: string, value: unknown): ResourceLimits | undefined {
@@ -42,7 +47,8 @@ export function resolveResourceLimits(path: string, value: unknown): ResourceLim
   rejectUnknownKeys(path, value, RESOURCE_LIMIT_KEYS);
   const limits: ResourceLimits = {};
   for (const [key, limit] of Object.entries(value)) {
-    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0)
+      throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
     limits[key as keyof ResourceLimits] = limit;
   }
   return limits;
@@ -80,7 +86,13 @@ export class ThreadPool {
   constructor(options: ThreadPoolOptions = {}, workerFile: string = defaultWorkerFile()) {
     if (!isObject(options)) throw invalidOption('Expected the ThreadPool options to be an object');
     rejectUnknownKeys('', options, POOL_KEYS);
-    this.sessionsPerThread = integerOption('sessionsPerThread', options.sessionsPerThread, DEFAULT_POOL.sessionsPerThread, 1, 10_000);
+    this.sessionsPerThread = integerOption(
+      'sessionsPerThread',
+      options.sessionsPerThread,
+      DEFAULT_POOL.sessionsPerThread,
+      1,
+      10_000,
+    );
     this.spareThreads = integerOption('spareThreads', options.spareThreads, DEFAULT_POOL.spareThreads, 0, 64);
     this.resourceLimits = resolveResourceLimits('resourceLimits', options.resourceLimits);
     this.#workerFile = workerFile;
@@ -90,7 +102,8 @@ export class ThreadPool {
   static shared(resourceLimits?: ResourceLimits): ThreadPool {
     const key = JSON.stringify(resourceLimits ?? null);
     let pool = sharedPools.get(key);
-    if (pool === undefined) sharedPools.set(key, (pool = new ThreadPool(resourceLimits === undefined ? {} : { resourceLimits })));
+    if (pool === undefined)
+      sharedPools.set(key, (pool = new ThreadPool(resourceLimits === undefined ? {} : { resourceLimits })));
     return pool;
   }
 

@@ -1,6 +1,12 @@
 import { ErrorCodes, QQBotError, errnoOf, toWire, type ErrorCode } from '../errors.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
-import { WorkerEventOp, type AttemptSpec, type HostMessage, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
+import {
+  WorkerEventOp,
+  type AttemptSpec,
+  type HostMessage,
+  type SessionEvent,
+  type WorkerStatus,
+} from '../protocol/worker-messages.js';
 import { withDeadline } from '../util/abort.js';
 import { TurnBatch } from '../util/turn-batch.js';
 import type { AttemptRunner, RunningAttempt } from './runner.js';
@@ -9,7 +15,10 @@ import type { DeathCause, WorkerThread } from './worker-thread.js';
 
 /** How a worker thread's death is reported, by cause. */
 const DEATHS: Readonly<Record<DeathCause, { code: ErrorCode; text: (watchdogMs: number) => string }>> = {
-  hung: { code: ErrorCodes.WORKER_HUNG, text: (ms) => `the worker's event loop stalled for more than ${ms} ms and was terminated` },
+  hung: {
+    code: ErrorCodes.WORKER_HUNG,
+    text: (ms) => `the worker's event loop stalled for more than ${ms} ms and was terminated`,
+  },
   terminated: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread was terminated' },
   crashed: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread died' },
   bootstrap: { code: ErrorCodes.WORKER_DIED, text: () => 'the worker thread failed to start' },
@@ -140,11 +149,15 @@ class ThreadAttempt implements RunningAttempt {
   #death(cause: DeathCause, err: unknown): Outcome {
     const errno = errnoOf(err);
     const what = DEATHS[cause];
-    const error = new QQBotError(what.code, `${what.text(this.#options.watchdogMs)}${errno === undefined ? '' : ` (${errno})`}`, {
-      retryable: cause !== 'bootstrap',
-      cause: err,
-      details: { cause, errno: errno ?? null },
-    });
+    const error = new QQBotError(
+      what.code,
+      `${what.text(this.#options.watchdogMs)}${errno === undefined ? '' : ` (${errno})`}`,
+      {
+        retryable: cause !== 'bootstrap',
+        cause: err,
+        details: { cause, errno: errno ?? null },
+      },
+    );
     return { kind: 'worker-died', phase: this.#phase, error: toWire(error), cause, reason: error.message };
   }
 }

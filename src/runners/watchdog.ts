@@ -40,7 +40,8 @@ export class Watchdog {
       const staleMs = Date.now() - last;
       // Until its first tick the thread is still loading (ws, undici: seconds on a busy host); a load that
       // never ends is still caught, at the longer bootstrap limit.
-      const bound = limitMs === undefined ? undefined : last === this.#bornAt ? Math.max(limitMs, BOOTSTRAP_LIMIT_MS) : limitMs;
+      const bound =
+        limitMs === undefined ? undefined : last === this.#bornAt ? Math.max(limitMs, BOOTSTRAP_LIMIT_MS) : limitMs;
       if (bound !== undefined && staleMs > bound) {
         this.stop();
         onHung(staleMs);

@@ -2,8 +2,21 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../errors.js';
 import { unpackBatch } from '../protocol/event-batch.js';
 import type { Outcome } from '../protocol/outcome.js';
-import { LinkOp, type ControlCall, type HostFrame, type WorkerBoot, type WorkerFrame } from '../protocol/worker-link.js';
-import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptSpec, type HostMessage, type WorkerEvent, type WorkerStatus } from '../protocol/worker-messages.js';
+import {
+  LinkOp,
+  type ControlCall,
+  type HostFrame,
+  type WorkerBoot,
+  type WorkerFrame,
+} from '../protocol/worker-link.js';
+import {
+  WORKER_PROTOCOL_VERSION,
+  WorkerEventOp,
+  type AttemptSpec,
+  type HostMessage,
+  type WorkerEvent,
+  type WorkerStatus,
+} from '../protocol/worker-messages.js';
 import { withDeadline } from '../util/abort.js';
 import { TurnBatch } from '../util/turn-batch.js';
 import { WATCHDOG_TICK_MS, Watchdog, tickFor } from './watchdog.js';
@@ -13,7 +26,9 @@ import { WATCHDOG_TICK_MS, Watchdog, tickFor } from './watchdog.js';
  * aborted the whole process (V8 `Module::IsGraphAsync must be used on an instantiated module`): 3 aborts in 720
  * pool destroys during start-up with require(esm) on, 0 in 720 with it off (docs/design-notes.md).
  */
-export const WORKER_EXEC_ARGV: readonly string[] = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+export const WORKER_EXEC_ARGV: readonly string[] = process.allowedNodeEnvironmentFlags.has(
+  '--no-experimental-require-module',
+)
   ? [...process.execArgv, '--no-experimental-require-module']
   : [...process.execArgv];
 
@@ -79,7 +94,11 @@ export class WorkerThread {
   constructor(options: WorkerThreadOptions) {
     this.#options = options;
     this.#watchdog = new Watchdog(() => this.#watchdogLimit());
-    const boot: WorkerBoot = { version: WORKER_PROTOCOL_VERSION, watchdog: this.#watchdog.buffer, watchdogTickMs: WATCHDOG_TICK_MS };
+    const boot: WorkerBoot = {
+      version: WORKER_PROTOCOL_VERSION,
+      watchdog: this.#watchdog.buffer,
+      watchdogTickMs: WATCHDOG_TICK_MS,
+    };
     this.#worker = new Worker(options.workerFile, {
       workerData: boot,
       execArgv: [...WORKER_EXEC_ARGV],
@@ -113,7 +132,8 @@ export class WorkerThread {
   start(spec: AttemptSpec, session: HostedSession): number {
     const attempt = nextAttemptId++;
     this.#sessions.set(attempt, session);
-    if (this.#versionError !== undefined) session.onEvent({ op: WorkerEventOp.Error, error: toWire(this.#versionError) });
+    if (this.#versionError !== undefined)
+      session.onEvent({ op: WorkerEventOp.Error, error: toWire(this.#versionError) });
     this.#out.push({ op: LinkOp.Start, attempt, spec, watchdogTickMs: tickFor(session.watchdogMs) });
     return attempt;
   }
@@ -175,7 +195,11 @@ export class WorkerThread {
   }
 
   #hung(staleMs: number): void {
-    for (const session of this.#sessions.values()) session.onEvent({ op: WorkerEventOp.Debug, message: `worker event loop stalled for ${staleMs} ms; terminating it` });
+    for (const session of this.#sessions.values())
+      session.onEvent({
+        op: WorkerEventOp.Debug,
+        message: `worker event loop stalled for ${staleMs} ms; terminating it`,
+      });
     void this.terminate('hung');
   }
 
@@ -184,8 +208,12 @@ export class WorkerThread {
       case LinkOp.Hello:
         this.#booted = true;
         if (frame.version !== WORKER_PROTOCOL_VERSION) {
-          this.#versionError = new QQBotError(ErrorCodes.WORKER_BOOTSTRAP, `worker protocol version ${frame.version}, expected ${WORKER_PROTOCOL_VERSION}`);
-          for (const session of this.#sessions.values()) session.onEvent({ op: WorkerEventOp.Error, error: toWire(this.#versionError) });
+          this.#versionError = new QQBotError(
+            ErrorCodes.WORKER_BOOTSTRAP,
+            `worker protocol version ${frame.version}, expected ${WORKER_PROTOCOL_VERSION}`,
+          );
+          for (const session of this.#sessions.values())
+            session.onEvent({ op: WorkerEventOp.Error, error: toWire(this.#versionError) });
         }
         return;
       case LinkOp.Events: {
@@ -207,7 +235,13 @@ export class WorkerThread {
         if (call === undefined) return;
         this.#calls.delete(frame.call);
         if (frame.error === null) call.resolve(frame.value);
-        else call.reject(new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `control call ${call.method} failed`, { retryable: true, cause: frame.error }));
+        else
+          call.reject(
+            new QQBotError(ErrorCodes.CONTROL_TIMEOUT, `control call ${call.method} failed`, {
+              retryable: true,
+              cause: frame.error,
+            }),
+          );
         return;
       }
     }
@@ -219,15 +253,25 @@ export class WorkerThread {
     this.#watchdog.stop();
     this.#out.clear();
     this.#endCalls(() => true, 'the worker ended before answering');
-    const err = this.#error ?? (this.#killedBy === undefined ? new Error(`the worker thread exited with code ${code}`) : undefined);
+    const err =
+      this.#error ??
+      (this.#killedBy === undefined ? new Error(`the worker thread exited with code ${code}`) : undefined);
     // A thread out of memory may stall in GC long enough for the watchdog to fire first: its own death wins.
-    const cause: DeathCause = errnoOf(err) === 'ERR_WORKER_OUT_OF_MEMORY' ? 'crashed' : (this.#killedBy ?? (this.#booted ? 'crashed' : 'bootstrap'));
+    const cause: DeathCause =
+      errnoOf(err) === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? 'crashed'
+        : (this.#killedBy ?? (this.#booted ? 'crashed' : 'bootstrap'));
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const session of sessions) session.onDeath(cause, err);
-    const idleError = sessions.length === 0 && this.#killedBy === undefined
-      ? new QQBotError(ErrorCodes.WORKER_DIED, 'an idle worker thread failed', { cause: err, retryable: true, details: { errno: errnoOf(err) ?? null } })
-      : undefined;
+    const idleError =
+      sessions.length === 0 && this.#killedBy === undefined
+        ? new QQBotError(ErrorCodes.WORKER_DIED, 'an idle worker thread failed', {
+            cause: err,
+            retryable: true,
+            details: { errno: errnoOf(err) ?? null },
+          })
+        : undefined;
     this.#options.onExit(this, idleError);
   }
 

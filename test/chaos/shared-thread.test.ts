@@ -42,7 +42,12 @@ function sessionOf(appId: string): string {
 
 /** Every bot got exactly the seqs the fake dispatched into its session, once each, in order. */
 function expectEachBotExactlyOnce(seen: DispatchEvent[][], sent: number[][]): void {
-  seen.forEach((events, i) => expect(events.map((e) => e.seq), APPS[i]?.appId).toEqual(sent[i]));
+  seen.forEach((events, i) =>
+    expect(
+      events.map((e) => e.seq),
+      APPS[i]?.appId,
+    ).toEqual(sent[i]),
+  );
 }
 
 describe('a shared thread dies with several bots in it: only its sessions restart, each RESUMEs, exactly once for every bot', () => {
@@ -66,7 +71,10 @@ describe('a shared thread dies with several bots in it: only its sessions restar
     const restarts = [a, b, c].map((bot) => nextEvent<{ kind: string; reason: string }>(bot, 'restart'));
     await kill(pool, shared);
     await Promise.all(resumed);
-    for (const restart of restarts) expect((await restart).reason).toContain(cause === 'hung' ? 'stalled' : cause === 'crashed' ? 'died' : 'terminated');
+    for (const restart of restarts)
+      expect((await restart).reason).toContain(
+        cause === 'hung' ? 'stalled' : cause === 'crashed' ? 'died' : 'terminated',
+      );
     const sent = await Promise.all(emitting);
     await fake.waitFor(() => seen.every((events, i) => events.length >= (sent[i]?.length ?? 0)), 10_000);
 
@@ -98,7 +106,11 @@ describe('a shared thread dies with several bots in it: only its sessions restar
 
 describe('secrets in a shared thread', () => {
   it('each bot’s token travels in its own sessions’ Start frames only; no secret crosses; each session is its own bot’s', async () => {
-    const frames: Array<{ threadId: number; frame?: { op: number; spec?: { appId: string; accessToken: string } }; boot?: unknown }> = [];
+    const frames: Array<{
+      threadId: number;
+      frame?: { op: number; spec?: { appId: string; accessToken: string } };
+      boot?: unknown;
+    }> = [];
     const channel = new BroadcastChannel('qqbot-spy');
     channel.onmessage = (event) => frames.push((event as MessageEvent).data as (typeof frames)[number]);
     process.env.QQBOT_SECRET = APPS[0]?.secret;
@@ -116,7 +128,10 @@ describe('secrets in a shared thread', () => {
       const starts = frames.filter((f) => f.frame?.spec !== undefined);
       expect(starts.map((f) => f.frame?.spec?.appId).sort()).toEqual(['bot-a', 'bot-a', 'bot-b', 'bot-c', 'bot-d']);
       // Each IDENTIFY carried the token its Start frame brought, issued by the fake to that very bot.
-      const identified = fake.stats.identifies.map((r) => [r.appId, starts.find((f) => `QQBot ${f.frame?.spec?.accessToken}` === r.token)?.frame?.spec?.appId]);
+      const identified = fake.stats.identifies.map((r) => [
+        r.appId,
+        starts.find((f) => `QQBot ${f.frame?.spec?.accessToken}` === r.token)?.frame?.spec?.appId,
+      ]);
       expect(identified.sort()).toEqual(APPS.map((app) => [app.appId, app.appId]));
       for (const app of APPS) expect(fake.sessions.filter((s) => s.appId === app.appId)).toHaveLength(1);
       const tokens = new Map(starts.map((f) => [f.frame?.spec?.accessToken, f.frame?.spec?.appId]));
@@ -127,7 +142,13 @@ describe('secrets in a shared thread', () => {
         expect(carrying.every((f) => f.frame?.spec?.appId === appId)).toBe(true);
       }
       // What each bot's code paths show (events, errors, debug, status) holds no secret and no other bot's token.
-      const crossed = JSON.stringify({ frames, statuses, errors: errors.map((e) => [e.message, e.details]), debug, status: bots.map((bot) => bot.status()) });
+      const crossed = JSON.stringify({
+        frames,
+        statuses,
+        errors: errors.map((e) => [e.message, e.details]),
+        debug,
+        status: bots.map((bot) => bot.status()),
+      });
       for (const app of APPS) expect(crossed).not.toContain(app.secret);
       for (const [i, status] of statuses.entries()) {
         const others = [...tokens].filter(([, appId]) => appId !== APPS[i]?.appId).map(([token]) => token as string);
@@ -146,7 +167,12 @@ describe('the pool', () => {
     await Promise.all(bots.map((bot) => bot.start()));
     const pool = ThreadPool.shared();
     expect(new Set(bots.map((bot) => threadOf(bot))).size).toBe(1);
-    expect(pool.threads().map((t) => t.sessions).sort()).toEqual([0, 4]);
+    expect(
+      pool
+        .threads()
+        .map((t) => t.sessions)
+        .sort(),
+    ).toEqual([0, 4]);
     await Promise.all(bots.map((bot) => bot.close()));
     bots = [];
     expect(pool.threads()).toEqual([]);
@@ -164,7 +190,11 @@ describe('the pool', () => {
     expect(() => new ThreadPool({ sessionPerThread: 2 } as never)).toThrow('did you mean `sessionsPerThread`?');
     expect(() => new ThreadPool({ sessionsPerThread: 0 })).toThrow('sessionsPerThread');
     const pool = new ThreadPool({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
-    expect(() => connectorFor(fake, { threads: pool, resourceLimits: { maxOldGenerationSizeMb: 64 } })).toThrow('set on the ThreadPool');
-    expect(() => connectorFor(fake, { threads: 'mine' as never })).toThrow("Expected `threads` to be 'shared', 'own' or a ThreadPool");
+    expect(() => connectorFor(fake, { threads: pool, resourceLimits: { maxOldGenerationSizeMb: 64 } })).toThrow(
+      'set on the ThreadPool',
+    );
+    expect(() => connectorFor(fake, { threads: 'mine' as never })).toThrow(
+      "Expected `threads` to be 'shared', 'own' or a ThreadPool",
+    );
   });
 });
