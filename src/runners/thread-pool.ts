@@ -149,9 +149,14 @@ export class ThreadPool {
     return { thread, attempt };
   }
 
-  /** @internal No new session goes to these threads; each ends once its sessions have (a clean slate after failures). */
-  drain(threads: Iterable<WorkerThread>): void {
+  /**
+   * @internal A clean slate after failures: no new session goes to those of `threads` that host `owner`'s sessions
+   * only, and each ends once its sessions have. A thread shared with other connectors goes on: draining it would
+   * move every bot in it, and a platform outage would make every bot drain every thread.
+   */
+  drain(threads: Iterable<WorkerThread>, owner: object): void {
     for (const thread of threads) {
+      if (!thread.ownedBy(owner)) continue;
       thread.draining = true;
       if (thread.sessions === 0) void thread.terminate();
     }

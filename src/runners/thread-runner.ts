@@ -50,14 +50,14 @@ export class ThreadRunner implements AttemptRunner {
   }
 
   start(spec: AttemptSpec, onEvent: (event: SessionEvent) => void): RunningAttempt {
-    const attempt = new ThreadAttempt(spec, onEvent, this.#options);
+    const attempt = new ThreadAttempt(spec, onEvent, this.#options, this);
     this.#used.add(attempt.thread);
     return attempt;
   }
 
-  /** Later attempts start on other threads; the ones used so far end once their sessions (of any bot) have. */
+  /** Later attempts start on other threads than the ones used so far, unless another connector's sessions share them. */
   reset(): Promise<void> {
-    this.#options.pool.drain(this.#used);
+    this.#options.pool.drain(this.#used, this);
     this.#used.clear();
     return Promise.resolve();
   }
@@ -77,7 +77,12 @@ class ThreadAttempt implements RunningAttempt {
   readonly #options: ThreadRunnerOptions;
   readonly #outbox: TurnBatch<HostMessage>;
 
-  constructor(spec: AttemptSpec, onEvent: (event: SessionEvent) => void, options: ThreadRunnerOptions) {
+  constructor(
+    spec: AttemptSpec,
+    onEvent: (event: SessionEvent) => void,
+    options: ThreadRunnerOptions,
+    owner: ThreadRunner,
+  ) {
     this.#options = options;
     let settle!: (outcome: Outcome) => void;
     this.done = new Promise<Outcome>((resolve) => {
@@ -87,6 +92,7 @@ class ThreadAttempt implements RunningAttempt {
       };
     });
     const placed = options.pool.start(spec, {
+      owner,
       watchdogMs: options.watchdogMs,
       quiesceFirst: spec.transport === 'webhook',
       onEvent: (event) => {

@@ -39,6 +39,8 @@ export type DeathCause = Extract<Outcome, { kind: 'worker-died' }>['cause'];
 
 /** What a thread needs of one attempt it hosts. */
 export interface HostedSession {
+  /** Who started it (a connector's runner): a thread is drained for a clean slate only when all its sessions are one owner's. */
+  readonly owner: object;
   /** The smallest `watchdogMs` of a thread's sessions is its watchdog's limit. */
   readonly watchdogMs: number;
   /** The attempt serves HTTP (the webhook listener): it drops its connections before the thread is terminated. */
@@ -121,6 +123,11 @@ export class WorkerThread {
   /** Attempts running here now. */
   get sessions(): number {
     return this.#sessions.size;
+  }
+
+  /** True when every session here is `owner`'s (none is, too). */
+  ownedBy(owner: object): boolean {
+    return [...this.#sessions.values()].every((session) => session.owner === owner);
   }
 
   /** Takes new sessions: alive, not being ended, not draining. */

@@ -178,6 +178,25 @@ describe('the pool', () => {
     expect(pool.threads()).toEqual([]);
   });
 
+  it("one bot's clean slate (restart budget spent) leaves a thread it shares with another bot alone", async () => {
+    const [appA, appB] = APPS as [(typeof APPS)[number], (typeof APPS)[number]];
+    const b = connectorFor(fake, appB);
+    bots = [b];
+    await b.start();
+    const shared = threadOf(b);
+    // 4900 "internal error" closes are retried; without progress, the second escalates (maxRestarts 1).
+    fake.failIdentifies(3, 4900);
+    const a = connectorFor(fake, { ...appA, restart: { maxRestarts: 1, minDelayMs: 1, maxDelayMs: 20 } });
+    bots.push(a);
+    const errors: QQBotError[] = [];
+    a.on('error', (e) => errors.push(e));
+    await a.start();
+    expect(errors.map((e) => e.code)).toContain('QQBOT_RESTART_BUDGET');
+    expect(threadOf(a)).toBe(shared);
+    expect(threadOf(b)).toBe(shared);
+    expect(b.status()[0]?.restarts).toBe(0);
+  });
+
   it("threads: 'own' gives a bot a thread per shard and a spare of its own", async () => {
     bots = [connectorFor(fake, { ...APPS[0], threads: 'own', shards: 2 }), connectorFor(fake, APPS[1] ?? {})];
     await Promise.all(bots.map((bot) => bot.start()));
