@@ -48,6 +48,7 @@ describe('defaults', () => {
       maxPayloadBytes: 16_777_216,
       logger: undefined,
       runner: 'thread',
+      threads: 'shared',
       store: undefined,
       checkpoint: { batchSize: 100, intervalMs: 1_000 },
     });
@@ -74,6 +75,7 @@ describe('accepted values', () => {
       maxPayloadBytes: 1_024,
       logger: LOGGER,
       runner: 'in-process',
+      threads: 'own',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
     });
@@ -89,6 +91,7 @@ describe('accepted values', () => {
       maxPayloadBytes: 1_024,
       logger: LOGGER,
       runner: 'in-process',
+      threads: 'own',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
     });
