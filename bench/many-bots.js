@@ -140,14 +140,18 @@ async function killFullestThread(bots, pool) {
   const fullest = pool.threads().sort((a, b) => b.sessions - a.sessions)[0];
   const victims = bots.filter((bot) => bot.status()[0].threadId === fullest.threadId);
   const t0 = performance.now();
+  // Kill → 'restart' (the thread gone, the next attempt decided) and 'restart' → RESUMED: where the time goes.
+  const restarts = [];
   const latencies = victims.map(
     (bot) =>
       new Promise((resolve) => {
+        bot.once('restart', () => restarts.push(performance.now() - t0));
         bot.once('resumed', () => resolve({ ms: performance.now() - t0, resumed: true }));
         bot.once('ready', () => resolve({ ms: performance.now() - t0, resumed: false }));
       }),
   );
   await pool.terminateThread(fullest.threadId);
+  const gone = performance.now() - t0;
   const done = await Promise.all(latencies);
   const ms = done.map((d) => d.ms);
   const others = bots.filter((bot) => !victims.includes(bot)).filter((bot) => bot.status()[0].restarts > 0).length;
@@ -157,6 +161,8 @@ async function killFullestThread(bots, pool) {
     medianMs: round(median(ms)),
     p99Ms: round(percentile(ms, 99)),
     maxMs: round(Math.max(...ms)),
+    threadGoneMs: round(gone),
+    lastRestartMs: round(Math.max(...restarts)),
     otherBotsRestarted: others,
   };
 }
