@@ -203,7 +203,7 @@ describe('the pool', () => {
     const own = (bots[0] as QQBotConnector).status().map((s) => s.threadId);
     expect(new Set(own).size).toBe(2);
     expect(own).not.toContain(threadOf(bots[1] as QQBotConnector));
-  });
+  }, 40_000); // two shards: their IDENTIFYs are 5 s apart
 
   it('refuses unknown and out-of-range options, and resourceLimits both on the connector and on its pool', () => {
     expect(() => new ThreadPool({ sessionPerThread: 2 } as never)).toThrow('did you mean `sessionsPerThread`?');
