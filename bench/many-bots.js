@@ -117,11 +117,19 @@ async function childConnectors(endpoints, n, sessionsPerThread, drill) {
   const t0 = performance.now();
   await Promise.all(bots.map((bot) => bot.start()));
   const startedMs = performance.now() - t0;
+  // Bots that restarted while all started, by their last error: what a host starting many bots on a busy machine sees.
+  const restartedAtStart = {};
+  for (const bot of bots) {
+    const [status] = bot.status();
+    const code = status.lastError?.code ?? 'none';
+    if (status.restarts > 0) restartedAtStart[code] = (restartedAtStart[code] ?? 0) + 1;
+  }
   await settle();
   const rss1 = process.memoryUsage().rss;
   const idleCpuMsPerSecPerBot = await idleCpuPerBot(IDLE_WINDOW_MS, n);
   const result = {
     bots: n,
+    restartedAtStart,
     sessionsPerThread: pool.sessionsPerThread,
     startedMs: round(startedMs),
     rssBeforeMb: mb(rss0),
