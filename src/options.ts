@@ -80,7 +80,7 @@ export interface QQBotConnectorOptions {
    */
   transport?: TransportOptions;
   /**
-   * How many shards to open (1–1024); each runs in its own worker thread. `'auto'`: the count `GET /gateway/bot`
+   * How many shards to open (1–1024); each is a session in a worker thread (see `threads`). `'auto'`: the count `GET /gateway/bot`
    * recommends, read by `start()` (retried with the restart backoff while it fails). With a Redis store with
    * `lease`, the processes of a fleet share these shards (README "Running more than one process"). The webhook
    * transport is one listener: only `1`.
