@@ -1,5 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
+import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './http/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
@@ -132,6 +133,15 @@ export interface QQBotConnectorOptions {
   store?: SessionStore;
   /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
   checkpoint?: CheckpointOptions;
+  /**
+   * The passive-reply rules behind `reply()` (`msg_seq`, 5 replies per message, the reply window). Several
+   * processes that answer the same messages (webhook replicas behind a load balancer) share the counts through
+   * `replies.store`; without one, the `store`'s own reply state is used when it has one (`RedisSessionStore`
+   * does: `msg_seq` never repeats across the fleet), else this process's memory.
+   * @defaultValue `{ store: store.replies }` when the session store offers one, else counts in memory
+   * @example `{ store: new RedisReplyStore({ prefix: 'mybot:' }) }`
+   */
+  replies?: ReplyTrackerOptions;
 }
 
 export const DEFAULT_RESTART = {
@@ -167,6 +177,7 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   threads: true,
   store: true,
   checkpoint: true,
+  replies: true,
 });
 
 /** `restart`'s keys: its defaults name every one. */
@@ -190,6 +201,8 @@ export interface ResolvedOptions {
   threads: ThreadsOption;
   store: SessionStore | undefined;
   checkpoint: Required<CheckpointOptions>;
+  /** With the store's reply state filled in when `replies.store` was not given. */
+  replies: ReplyTrackerOptions;
 }
 
 /** A count, or `'auto'` (from `GET /gateway/bot` at start). */
@@ -238,6 +251,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (threads instanceof ThreadPool && resourceLimits !== undefined) {
     throw invalidOption('Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector');
   }
+  const store = resolveStore(input.store);
+  if (transport.kind === 'webhook') refuseWebhookMeaningless(input, store);
+  const replies = section('replies', input.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions;
 
   return {
     appId,
@@ -254,9 +270,29 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     logger: resolveLogger(input.logger),
     runner: resolveRunner(input.runner),
     threads,
-    store: resolveStore(input.store),
+    store,
     checkpoint: resolveCheckpointOptions(input.checkpoint),
+    replies: replies.store === undefined && store?.replies !== undefined ? { ...replies, store: store.replies } : replies,
   };
+}
+
+/**
+ * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
+ * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
+ * (`store.replies`) — and nothing that belongs to a gateway session. Options that only mean something there are
+ * refused rather than silently ignored.
+ */
+function refuseWebhookMeaningless(input: Record<string, unknown>, store: SessionStore | undefined): void {
+  if (store?.leases !== undefined) {
+    throw invalidOption(
+      'Expected a store without `lease` with `transport.kind` webhook: leases give one process a gateway session, and a webhook has none ' +
+        '(every replica serves callbacks; the store shares their dedupe and reply counts). Drop `lease`.',
+    );
+  }
+  if (input.checkpoint !== undefined) throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
+  if (input.dedupeWindow !== undefined) {
+    throw invalidOption('Expected no `dedupeWindow` with `transport.kind` webhook: callbacks are remembered for `transport.timestampWindowMs`, not by count');
+  }
 }
 
 const RUNNER_METHODS = ['start', 'reset', 'close'] as const;

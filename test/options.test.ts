@@ -51,6 +51,7 @@ describe('defaults', () => {
       threads: 'shared',
       store: undefined,
       checkpoint: { batchSize: 100, intervalMs: 1_000 },
+      replies: {},
     });
   });
 
@@ -78,6 +79,7 @@ describe('accepted values', () => {
       threads: 'own',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
+      replies: { maxReplies: 3, maxTracked: 10 },
     });
     expect(resolved).toStrictEqual({
       ...VALID,
@@ -94,6 +96,7 @@ describe('accepted values', () => {
       threads: 'own',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
+      replies: { maxReplies: 3, maxTracked: 10 },
     });
   });
 
