@@ -8,6 +8,7 @@ const suites = [
   ['send', './send.js'],
   ['webhook', './webhook.js'],
   ['webhook-fleet', './webhook-fleet.js'],
+  ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
   ['many-bots', './many-bots.js'],
