@@ -11,6 +11,7 @@ const suites = [
   ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
+  ['outage', './outage.js'],
   ['many-bots', './many-bots.js'],
 ];
 
