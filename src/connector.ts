@@ -4,9 +4,12 @@ import { callIsolated } from './delivery/isolate.js';
 import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
-import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
-import type { ReplyableEvent } from './http/passive-reply.js';
-import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
+import { QQOpenAPI } from './http/openapi.js';
+import { DEFAULT_RETRY } from './http/openapi-options.js';
+import type { CallOptions, SendResult } from './bodies/message-bodies.js';
+import type { ReplyableEvent } from './replies/passive-reply.js';
+import type { ReplyContent } from './replies/reply.js';
+import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
@@ -72,11 +75,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options = resolveOptions(options);
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
-    this.api = QQOpenAPI.fromTokenManager(this.#tokens, {
-      apiBase: o.endpoints.api,
-      timeouts: o.timeouts,
-      ...(o.logger === undefined ? {} : { logger: o.logger }),
-    });
+    // Resolved already: the client takes the values as they are.
+    this.api = new QQOpenAPI({ apiBase: o.endpoints.api, timeoutMs: o.timeouts.httpMs, retry: DEFAULT_RETRY, logger: o.logger, replies: {} }, this.#tokens);
     this.#store = o.store ?? new MemorySessionStore();
   }
 

@@ -61,13 +61,11 @@ export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opco
 export type { WorkerStatus } from './protocol/worker-messages.js';
 export type { AttemptRunner, RunnerOption, RunningAttempt } from './runners/runner.js';
 export { CHANNEL_NAMES } from './metrics/channels.js';
+export { QQOpenAPI, type BotUser, type InteractionAckCode, type InteractionEventLike } from './http/openapi.js';
+export { DEFAULT_RETRY, type QQOpenAPIOptions, type SharedTokenOpenAPIOptions, type TokenSource, type RetryOptions } from './http/openapi-options.js';
 export {
-  QQOpenAPI,
-  DEFAULT_RETRY,
-  type QQOpenAPIOptions,
-  type SharedTokenOpenAPIOptions,
-  type TokenSource,
-  type RetryOptions,
+  ButtonActionType,
+  ButtonStyle,
   type CallOptions,
   type V2MessageBody,
   type ChannelMessageBody,
@@ -78,16 +76,17 @@ export {
   type EmbedPayload,
   type MessageReference,
   type UploadMediaInput,
-  type ReplyContent,
   type MediaFileType,
   type SendResult,
   type MediaUploadResult,
-  type BotUser,
-  type InteractionAckCode,
-  type InteractionEventLike,
-} from './http/openapi.js';
+  type ButtonAction,
+  type ButtonPermission,
+  type KeyboardButton,
+  type KeyboardRow,
+} from './bodies/message-bodies.js';
+export type { ReplyContent } from './replies/reply.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
+export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './replies/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,
@@ -95,19 +94,13 @@ export {
   linkButton,
   callbackButton,
   commandButton,
-  ButtonActionType,
-  ButtonStyle,
   MAX_KEYBOARD_ROWS,
   MAX_BUTTONS_PER_ROW,
-  type ButtonAction,
   type ButtonAudience,
   type ButtonOptions,
-  type ButtonPermission,
   type ButtonSpec,
-  type KeyboardButton,
-  type KeyboardRow,
 } from './messages/keyboard.js';
 export { ark, type ArkMessage, type ArkValue } from './messages/ark.js';
 export { embed, type EmbedInput, type EmbedMessage } from './messages/embed.js';
 export { MEDIA_FILE_TYPES, type MediaKind, type MediaReply, type MediaSource } from './messages/media.js';
-export { DEFAULT_STREAM, type StreamReplyOptions, type StreamReplyResult } from './http/stream-reply.js';
+export { DEFAULT_STREAM, type StreamReplyOptions, type StreamReplyResult } from './replies/stream-reply.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
-import { ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyableEvent } from '../../src/http/passive-reply.js';
+import { ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyableEvent } from '../../src/replies/passive-reply.js';
 import { codeOf } from '../helpers.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

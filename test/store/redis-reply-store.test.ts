@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
-import { ReplyTracker, type ReplyPlan } from '../../src/http/passive-reply.js';
+import { ReplyTracker, type ReplyPlan } from '../../src/replies/passive-reply.js';
 import { RedisReplyStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { REDIS_URL, deleteKeysUnder, keysUnder, uniquePrefix } from './redis-helpers.js';
