@@ -2,7 +2,7 @@ import { ErrorCodes, QQBotError, fromWire, type ErrorCode } from '../errors.js';
 import type { Outcome } from './outcome.js';
 
 /**
- * What the supervisor does after an attempt ends. One table decides it (qq-protocol.md §5); nothing here
+ * What the supervisor does after an attempt ends. One table decides it (docs/protocol.md §5); nothing here
  * reads an error's message text. How long to wait is the restart policy's business (it knows whether the
  * attempt made progress); a decision only names a delay the protocol itself imposes.
  */
@@ -51,7 +51,7 @@ interface CloseCodeRow {
   rule: Rule;
 }
 
-/** qq-protocol.md §5, as data. The first matching row wins; codes not listed resume. */
+/** docs/protocol.md §5, as data. The first matching row wins; codes not listed resume. */
 export const CLOSE_CODE_TABLE: readonly CloseCodeRow[] = [
   // Raised locally for a frame over maxPayloadBytes: a RESUME would replay the same frame, so start afresh.
   { from: 1009, to: 1009, meaning: 'frame too large', rule: { decision: 'identify' } },
