@@ -6,6 +6,8 @@ import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI } from './http/openapi.js';
 import { DEFAULT_RETRY } from './http/openapi-options.js';
+import { DEFAULT_PACING } from './http/pacing.js';
+import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
 import type { CallOptions, SendResult } from './bodies/message-bodies.js';
 import type { ReplyableEvent } from './replies/passive-reply.js';
 import type { ReplyContent } from './replies/reply.js';
@@ -76,7 +78,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
     // Resolved already: the client takes the values as they are.
-    this.api = new QQOpenAPI({ apiBase: o.endpoints.api, timeoutMs: o.timeouts.httpMs, retry: DEFAULT_RETRY, logger: o.logger, replies: {} }, this.#tokens);
+    this.api = new QQOpenAPI({ apiBase: o.endpoints.api, timeoutMs: o.timeouts.httpMs, retry: DEFAULT_RETRY, logger: o.logger, replies: {}, pacing: DEFAULT_PACING, upload: DEFAULT_UPLOAD }, this.#tokens);
     this.#store = o.store ?? new MemorySessionStore();
   }
 

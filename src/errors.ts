@@ -83,6 +83,10 @@ export const ErrorCodes = {
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
   /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+  /** A send was refused because the per-target send queue is full (`pacing.maxQueued` sends waiting). Try later. */
+  SEND_QUEUE_FULL: 'QQBOT_SEND_QUEUE_FULL',
+  /** A part of a chunked upload kept failing for the platform's `retry_timeout`; `cause` is its last error. */
+  UPLOAD_FAILED: 'QQBOT_UPLOAD_FAILED',
   /** The source of a streamed reply threw; the stream was closed with the text so far. `cause` is what it threw. */
   STREAM_SOURCE_FAILED: 'QQBOT_STREAM_SOURCE_FAILED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
@@ -129,6 +133,8 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_PASSIVE_REPLY_LIMIT: false,
   QQBOT_REPLY_UNSUPPORTED: false,
   QQBOT_STREAM_SOURCE_FAILED: false,
+  QQBOT_SEND_QUEUE_FULL: true,
+  QQBOT_UPLOAD_FAILED: 'varies',
   QQBOT_STORE_UNAVAILABLE: true,
   QQBOT_STORE_CORRUPT: false,
   QQBOT_LEASE_LOST: true,

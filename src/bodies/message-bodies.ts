@@ -114,8 +114,31 @@ export interface ChannelMessageBody {
 /** Media kinds for uploads: 1 image, 2 video, 3 voice, 4 file. */
 export type MediaFileType = 1 | 2 | 3 | 4;
 
-/** What to upload: a URL the platform fetches the file from, or the bytes (sent base64 as `file_data`). */
-export type UploadMediaInput = { fileType: MediaFileType; url: string; data?: undefined } | { fileType: MediaFileType; data: Uint8Array; url?: undefined };
+type UploadSource<K extends 'url' | 'data' | 'path' | 'stream'> = { fileType: MediaFileType } & { [P in Exclude<'url' | 'data' | 'path' | 'stream', K>]?: undefined };
+
+/**
+ * What to upload: a URL the platform fetches the file from; the bytes; a file on disk; or a readable stream and
+ * its size in bytes. Small files go inline (base64 `file_data`); above `upload.chunkedAboveBytes` the chunked
+ * protocol runs, reading a file part by part (a stream is first written to a temporary file). `fileName` is
+ * what the platform is told (a file's own name by default).
+ */
+export type UploadMediaInput =
+  | (UploadSource<'url'> & { url: string })
+  | (UploadSource<'data'> & { data: Uint8Array; fileName?: string })
+  | (UploadSource<'path'> & { path: string; fileName?: string })
+  | (UploadSource<'stream'> & { stream: AsyncIterable<Uint8Array>; size: number; fileName?: string });
+
+/** How far an upload is: bytes the platform has of `bytesTotal`. */
+export interface UploadProgress {
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Per-call options of an upload. */
+export interface UploadCallOptions extends CallOptions {
+  /** Called after each part of a chunked upload (and once when an inline upload is done). */
+  onProgress?: (progress: UploadProgress) => void;
+}
 
 /** What a send returns: sent, held for audit (HTTP 201/202), or recognised as already sent by an earlier attempt. */
 export type SendResult =

@@ -2,6 +2,8 @@ import { invalidOption } from '../errors.js';
 import { DEFAULT_ENDPOINTS, resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, type EndpointOptions, type Logger, type TimeoutOptions } from '../shared-options.js';
 import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
 import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from '../replies/passive-reply.js';
+import { DEFAULT_PACING, type PacingOptions } from './pacing.js';
+import { DEFAULT_UPLOAD, MAX_INLINE_BYTES, type UploadOptions } from './chunked-upload.js';
 
 /**
  * The options of `QQOpenAPI`, checked once here; the client and its parts take the resolved values and
@@ -53,6 +55,10 @@ interface CommonOpenAPIOptions {
   logger?: Logger;
   /** Passed to the `ReplyTracker` behind `reply()`. */
   replies?: ReplyTrackerOptions;
+  /** Per-target send queues and rate-limit waits. */
+  pacing?: PacingOptions;
+  /** Media uploads: when the chunked protocol takes over from an inline body. */
+  upload?: UploadOptions;
 }
 
 /** Standalone use: the client makes its own `TokenManager` from the credentials. */
@@ -76,11 +82,14 @@ export interface ResolvedOpenAPIOptions {
   retry: Required<RetryOptions>;
   logger: Logger | undefined;
   replies: ReplyTrackerOptions;
+  pacing: Required<PacingOptions>;
+  upload: Required<UploadOptions>;
 }
 
 /** The keys each way of building a client accepts; the compiler checks each table against its interface. */
-const STANDALONE_KEYS = optionKeys<QQOpenAPIOptions>({ appId: true, secret: true, endpoints: true, timeouts: true, retry: true, logger: true, replies: true });
-const SHARED_TOKEN_KEYS = optionKeys<SharedTokenOpenAPIOptions>({ apiBase: true, timeouts: true, retry: true, logger: true, replies: true });
+const COMMON = { timeouts: true, retry: true, logger: true, replies: true, pacing: true, upload: true } as const;
+const STANDALONE_KEYS = optionKeys<QQOpenAPIOptions>({ appId: true, secret: true, endpoints: true, ...COMMON });
+const SHARED_TOKEN_KEYS = optionKeys<SharedTokenOpenAPIOptions>({ apiBase: true, ...COMMON });
 const RETRY_KEYS = Object.keys(DEFAULT_RETRY);
 
 /** Checks a `retry` object (p-retry style: once, at construction). */
@@ -102,7 +111,25 @@ function resolveCommon(options: Record<string, unknown>, apiBase: string): Resol
     retry: resolveRetry(options.retry),
     logger: resolveLogger(options.logger),
     replies: section('replies', options.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions,
+    pacing: resolvePacing(options.pacing),
+    upload: resolveUpload(options.upload),
   };
+}
+
+/** Checks a `pacing` object. */
+export function resolvePacing(value: unknown): Required<PacingOptions> {
+  const p = section('pacing', value, Object.keys(DEFAULT_PACING));
+  return {
+    maxQueued: integerOption('pacing.maxQueued', p.maxQueued, DEFAULT_PACING.maxQueued, 0),
+    rateLimitRetries: integerOption('pacing.rateLimitRetries', p.rateLimitRetries, DEFAULT_PACING.rateLimitRetries, 0, 100),
+    maxWaitMs: integerOption('pacing.maxWaitMs', p.maxWaitMs, DEFAULT_PACING.maxWaitMs, 0, 3_600_000),
+  };
+}
+
+/** Checks an `upload` object. */
+export function resolveUpload(value: unknown): Required<UploadOptions> {
+  const u = section('upload', value, Object.keys(DEFAULT_UPLOAD));
+  return { chunkedAboveBytes: integerOption('upload.chunkedAboveBytes', u.chunkedAboveBytes, DEFAULT_UPLOAD.chunkedAboveBytes, 0, MAX_INLINE_BYTES) };
 }
 
 function isTokenSource(value: unknown): value is TokenSource {

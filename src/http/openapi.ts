@@ -1,7 +1,7 @@
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
-import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
+import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
 import { ReplyTracker, type ReplyableEvent } from '../replies/passive-reply.js';
 import { Replier, type ReplyContent } from '../replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from '../replies/stream-reply.js';
@@ -60,6 +60,7 @@ export class QQOpenAPI {
   readonly #requester: RestRequester;
   readonly #replies: ReplyTracker;
   readonly #replier: Replier;
+  readonly #upload: ResolvedOpenAPIOptions['upload'];
 
   constructor(options: QQOpenAPIOptions);
   /** @internal Use {@link QQOpenAPI.fromTokenManager}; `options` are taken as resolved, not checked again. */
@@ -75,6 +76,7 @@ export class QQOpenAPI {
       this.#tokens = tokens;
     }
     this.#requester = new RestRequester(this.#tokens, resolved);
+    this.#upload = resolved.upload;
     this.#replies = new ReplyTracker(resolved.replies);
     const route = 'POST /v2/users/{openid}/stream_messages';
     this.#replier = new Replier(
@@ -87,7 +89,7 @@ export class QQOpenAPI {
         uploadC2CMedia: (id, i, o) => this.uploadC2CMedia(id, i, o),
         postStreamFrame: async (openid, frame) => {
           // Idempotent: a frame resent whole, with the same index, replaces the text with itself.
-          const res = await this.#requester.call({ method: 'POST', idempotent: true, route, path: `/v2/users/${enc(openid)}/stream_messages`, body: frame });
+          const res = await this.#requester.call({ method: 'POST', idempotent: true, route, path: `/v2/users/${enc(openid)}/stream_messages`, body: frame, target: openid });
           const id = isObject(res.body) ? res.body.id : undefined;
           return typeof id === 'string' && id !== '' ? id : undefined;
         },
@@ -118,12 +120,12 @@ export class QQOpenAPI {
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/groups/{group_openid}/messages', `/v2/groups/${enc(groupOpenid)}/messages`, body, true, options);
+    return this.#send('POST /v2/groups/{group_openid}/messages', groupOpenid, `/v2/groups/${enc(groupOpenid)}/messages`, body, true, options);
   }
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/users/{openid}/messages', `/v2/users/${enc(openid)}/messages`, body, true, options);
+    return this.#send('POST /v2/users/{openid}/messages', openid, `/v2/users/${enc(openid)}/messages`, body, true, options);
   }
 
   /**
@@ -132,7 +134,7 @@ export class QQOpenAPI {
    * are still retried.
    */
   sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /channels/{channel_id}/messages', `/channels/${enc(channelId)}/messages`, body, false, options);
+    return this.#send('POST /channels/{channel_id}/messages', channelId, `/channels/${enc(channelId)}/messages`, body, false, options);
   }
 
   /**
@@ -140,7 +142,7 @@ export class QQOpenAPI {
    * Retried as {@link QQOpenAPI.sendChannelMessage} is: never after a failure that may have landed.
    */
   sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /dms/{guild_id}/messages', `/dms/${enc(guildId)}/messages`, body, false, options);
+    return this.#send('POST /dms/{guild_id}/messages', guildId, `/dms/${enc(guildId)}/messages`, body, false, options);
   }
 
   /**
@@ -176,12 +178,20 @@ export class QQOpenAPI {
 
   // ─────────────── media ───────────────
 
-  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
-    return uploadMedia(this.#requester, { scope: 'groups', idName: 'group_openid', id: enc(groupOpenid) }, input, options);
+  /**
+   * Uploads media for a group message (`msg_type` 7 with `media.file_info`): a URL, bytes, a file (`path`) or a
+   * stream with its `size`, of any size. Up to `upload.chunkedAboveBytes` (5 MiB) in one inline body; above it
+   * by the chunked protocol, part by part, with `onProgress` after each part. The platform's daily upload quota
+   * (40093002) is a non-retryable `QQApiError` of kind `upload-quota`; a part failing past the platform's
+   * `retry_timeout` is `QQBOT_UPLOAD_FAILED`. See docs/rest.md.
+   */
+  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
+    return uploadMedia(this.#requester, { scope: 'groups', idName: 'group_openid', openid: groupOpenid }, input, this.#upload, options);
   }
 
-  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
-    return uploadMedia(this.#requester, { scope: 'users', idName: 'openid', id: enc(openid) }, input, options);
+  /** As {@link QQOpenAPI.uploadGroupMedia}, for a C2C message. */
+  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
+    return uploadMedia(this.#requester, { scope: 'users', idName: 'openid', openid }, input, this.#upload, options);
   }
 
   // ─────────────── recall, interactions ───────────────
@@ -280,8 +290,9 @@ export class QQOpenAPI {
     return this.#requester.close();
   }
 
-  async #send(route: string, path: string, body: V2MessageBody | ChannelMessageBody, idempotent: boolean, options?: CallOptions): Promise<SendResult> {
+  /** Sends are queued and paced per target (`pacing`). */
+  async #send(route: string, target: string, path: string, body: V2MessageBody | ChannelMessageBody, idempotent: boolean, options?: CallOptions): Promise<SendResult> {
     if (!isObject(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
-    return readSendResult(route, await this.#requester.call({ method: 'POST', idempotent, route, path, body, signal: options?.signal }));
+    return readSendResult(route, await this.#requester.call({ method: 'POST', idempotent, route, path, body, target, signal: options?.signal }));
   }
 }

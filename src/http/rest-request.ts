@@ -7,12 +7,14 @@ import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { auditIdOf, badShape } from './answers.js';
 import { authorization } from './authorization.js';
 import type { ResolvedOpenAPIOptions, RetryOptions, TokenSource } from './openapi-options.js';
+import { Pacer, type LaneTicket } from './pacing.js';
 import { exchange, type JsonResponse } from './request-json.js';
 
 /**
  * The one place that decides how a REST call is carried out (undici's retry handler is the model): the token,
  * one deadline per attempt, which failures are retried and after how long, the single token refresh on
- * 401 / 11244, and what a "duplicate" after a retry means. Endpoint methods only say what to call.
+ * 401 / 11244, what a "duplicate" after a retry means, and the pacing of sends per target. Endpoint methods
+ * only say what to call.
  * @module
  */
 
@@ -33,6 +35,14 @@ function retryAfterMs(headers: JsonResponse['headers']): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
+/** A rate-limit answer's hint: the `Retry-After` header, else a `retry_after` (seconds) in the body. */
+function rateLimitHintMs(headers: JsonResponse['headers'], body: unknown): number | undefined {
+  const header = retryAfterMs(headers);
+  if (header !== undefined) return header;
+  const seconds = isObject(body) ? body.retry_after : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface Call {
@@ -51,6 +61,11 @@ export interface Call {
   idempotent: boolean;
   /** An empty 2xx body is fine (recall, ACK). */
   allowEmpty?: boolean;
+  /**
+   * The target (group, user, channel, guild) the call sends to: calls to one route and target are queued and
+   * paced together (see `pacing.ts`). Unset: not queued (reads, ACKs).
+   */
+  target?: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -75,10 +90,12 @@ export class RestRequester {
   /** Created on first use; one origin, so one pool. */
   #pool: Pool | undefined;
   readonly #closing = new AbortController();
+  readonly #pacer: Pacer;
 
   constructor(tokens: TokenSource, options: ResolvedOpenAPIOptions) {
     this.#tokens = tokens;
     this.#opts = options;
+    this.#pacer = new Pacer(options.pacing);
     const url = new URL(options.apiBase);
     this.#origin = url.origin;
     this.#host = url.host;
@@ -90,9 +107,15 @@ export class RestRequester {
   /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the connection pool. Idempotent. */
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client was closed', { retryable: false }));
+    this.#pacer.closeAll(this.#closing.signal.reason as QQBotError);
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.destroy();
+  }
+
+  /** Aborted by {@link close}: work beside the calls (upload parts) stops with it. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
   }
 
   assertOpen(): void {
@@ -121,13 +144,24 @@ export class RestRequester {
    */
   async call(call: Call): Promise<CallResult> {
     this.assertOpen();
-    // Waits (token, backoff) stop on close() or the caller's abort. The request itself gets only the caller's
+    // Waits (queue, token, backoff) stop on close() or the caller's abort. The request itself gets only the caller's
     // signal: close() ends it by destroying the pool, which keeps AbortSignal.any off the long-lived signal.
     const signals = call.signal === undefined ? [this.#closing.signal] : [this.#closing.signal, call.signal];
+    if (call.target === undefined) return this.#attempts(call, signals, undefined);
+    const ticket = await this.#wait(this.#pacer.enter(`${call.route} ${call.target}`, signals), [], call);
+    try {
+      return await this.#attempts(call, signals, ticket);
+    } finally {
+      ticket.release();
+    }
+  }
+
+  async #attempts(call: Call, signals: readonly AbortSignal[], lane: LaneTicket | undefined): Promise<CallResult> {
     const { retry, logger } = this.#opts;
     const path = `${this.#basePath}${call.path}`;
     const payload = call.body === undefined ? null : JSON.stringify(call.body);
     let retriesUsed = 0;
+    let rateLimited = 0;
     let refreshed = false;
     /**
      * An earlier attempt may have reached the platform (timeout, reset, 5xx): a "duplicate" now means it landed,
@@ -139,6 +173,7 @@ export class RestRequester {
       // caller's abort must not fail the others; with a signal we stop waiting instead. Without one, the wait is
       // bounded by the token request's own deadline, and a close() meanwhile is noticed right after.
       const token = await this.#wait(this.#tokens.get(), call.signal === undefined ? [] : signals, call);
+      if (lane !== undefined) await this.#wait(lane.turn(signals), [], call);
       this.assertOpen();
       let res: JsonResponse;
       try {
@@ -174,6 +209,7 @@ export class RestRequester {
       }
 
       const kind = classifyApiError(res.status, errorBody.code, errorBody.err_code);
+      if (kind !== 'rate-limit') lane?.passed();
       if (kind === 'duplicate' && mayHaveLanded) {
         logger?.debug({ route: call.route, attempt }, 'qq api: duplicate after a retry; the first attempt landed');
         return { status: res.status, body: res.body, deduplicated: true };
@@ -188,9 +224,20 @@ export class RestRequester {
         await this.#wait(this.#tokens.refresh(token), signals, call);
         continue;
       }
-      // A 5xx may have been sent after the platform accepted the call; a 429 was not.
-      if (kind === 'retry' && retriesUsed < retry.retries && (call.idempotent || res.status === 429)) {
-        if (res.status >= 500) mayHaveLanded = true;
+      // A rate-limited call was not carried out: retried whatever its idempotency, after the hint, on its own budget.
+      if (kind === 'rate-limit' && rateLimited < this.#pacer.options.rateLimitRetries) {
+        rateLimited++;
+        const backoff = Math.max(retry.minDelayMs, retryDelayMs(rateLimited, retry));
+        const hint = rateLimitHintMs(res.headers, res.body);
+        const ms = lane === undefined ? Math.min(this.#pacer.options.maxWaitMs, hint ?? backoff) : lane.limited(hint, backoff);
+        logger?.debug({ route: call.route, retry: rateLimited, delayMs: ms, why: `rate limited (HTTP ${res.status}, code ${errorBody.code ?? 'none'})` }, 'qq api: retrying');
+        // A paced lane waits in its next turn; a call without a lane waits here.
+        if (lane === undefined) await this.#wait(sleepOrReject(ms, signals), [], call);
+        continue;
+      }
+      // A 5xx may have been sent after the platform accepted the call.
+      if (kind === 'retry' && retriesUsed < retry.retries && call.idempotent) {
+        mayHaveLanded = true;
         retriesUsed++;
         await this.#backoff(call, retriesUsed, retryAfterMs(res.headers), `HTTP ${res.status}`, signals);
         continue;

@@ -52,8 +52,15 @@ function button(label: string, type: ButtonActionType, data: string, options: Bu
   return spec;
 }
 
-/** A button that opens `url`. */
+/** A button that opens `url`: an `https://` (or `http://`) URL, nothing else (`javascript:`, `file:` are refused). */
 export function linkButton(label: string, url: string, options: ButtonOptions = {}): ButtonSpec {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw invalidOption(`Expected the URL of link button "${label}" to be an https:// (or http://) URL`);
   return button(label, ButtonActionType.LINK, url, options);
 }
 

@@ -1,6 +1,6 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
-import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
+import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
 import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';
 import { parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyTracker, type ReplyableEvent } from './passive-reply.js';
 import { resolveStreamOptions, runStream, type StreamFrame, type StreamReplyOptions, type StreamReplyResult } from './stream-reply.js';
@@ -14,8 +14,8 @@ export interface ReplyEndpoints {
   sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult>;
   sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult>;
   sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult>;
-  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult>;
-  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult>;
+  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult>;
+  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult>;
   /** Posts one stream frame (`POST /v2/users/{openid}/stream_messages`); answers the frame's `id`. */
   postStreamFrame(openid: string, body: Record<string, unknown>): Promise<string | undefined>;
 }
@@ -91,7 +91,7 @@ export class Replier {
       const { msg_seq: _seq, ...ref } = plan.fields;
       return this.#sendGuild(plan, { image: media.source as string, ...(media.content === undefined ? {} : { content: media.content }), ...ref }, options);
     }
-    const input: UploadMediaInput = typeof media.source === 'string' ? { fileType: media.fileType, url: media.source } : { fileType: media.fileType, data: media.source };
+    const input = uploadInput(media);
     const api = this.#endpoints;
     const uploaded = plan.scope === 'group' ? await api.uploadGroupMedia(plan.targetId, input, options) : await api.uploadC2CMedia(plan.targetId, input, options);
     const body: V2MessageBody = { msg_type: 7, media: { file_info: uploaded.fileInfo }, content: text, ...plan.fields };
@@ -101,6 +101,14 @@ export class Replier {
   #sendGuild(plan: ReplyPlan, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return plan.scope === 'channel' ? this.#endpoints.sendChannelMessage(plan.targetId, body, options) : this.#endpoints.sendDirectMessage(plan.targetId, body, options);
   }
+}
+
+function uploadInput(media: MediaRequest): UploadMediaInput {
+  const { source, fileType } = media;
+  if (typeof source === 'string') return { fileType, url: source };
+  if (source instanceof Uint8Array) return { fileType, data: source };
+  if ('path' in source) return { fileType, path: source.path, ...(source.fileName === undefined ? {} : { fileName: source.fileName }) };
+  return { fileType, stream: source.stream, size: source.size, ...(source.fileName === undefined ? {} : { fileName: source.fileName }) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, t
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
 import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+import { OBJECT_STORE_PATH } from './fake-chunked-upload.js';
 import { sampleEventData } from './sample-events.js';
 import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
 import type {
@@ -112,7 +113,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       setTimer: (fn, ms) => this.#setTimer(fn, ms),
       clearTimer: (timer) => this.#clearTimer(timer),
     });
-    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now() });
+    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now(), baseUrl: () => this.url });
     server.on('request', (req, res) => void this.#onRequest(req, res));
     server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -534,6 +535,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', this.url);
+      // Presigned part PUTs stream into the fake object store: no body is buffered here.
+      if (url.pathname.startsWith(OBJECT_STORE_PATH)) return this.rest.chunkedUploads.put(req, res, url.pathname);
       const body = await readBody(req, MAX_BODY_BYTES);
       if (this.#closing) return void res.destroy();
       if (body === undefined) {

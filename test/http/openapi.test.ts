@@ -247,11 +247,13 @@ describe('QQOpenAPI never returns a silent undefined', () => {
     expect(host.rest.requests).toHaveLength(1 + FAST_RETRY.retries);
   });
 
-  it('honours Retry-After on a non-JSON 429', async () => {
+  it('honours Retry-After on a non-JSON 429, capped at pacing.maxWaitMs', async () => {
+    await api.close();
+    api = client({ pacing: { maxWaitMs: 5 } });
     host.rest.nonJsonNext(1, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
     const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
-    expect(waits).toEqual([FAST_RETRY.maxDelayMs]);
+    expect(waits).toEqual([5]);
   });
 });
 
@@ -275,12 +277,14 @@ describe('QQOpenAPI retries', () => {
     expect(host.rest.requests.map((r) => (r.body as { msg_seq: number }).msg_seq)).toEqual([3, 3]);
   });
 
-  it('retries a 429, waiting for Retry-After capped at maxDelayMs', async () => {
+  it('retries a 429 (apart from `retries`), waiting for Retry-After capped at pacing.maxWaitMs', async () => {
+    await api.close();
+    api = client({ retry: { ...FAST_RETRY, retries: 0 }, pacing: { maxWaitMs: 5 } });
     host.rest.failNext(2, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
     expect(host.rest.requests).toHaveLength(3);
     const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
-    expect(waits).toEqual([FAST_RETRY.maxDelayMs, FAST_RETRY.maxDelayMs]);
+    expect(waits).toEqual([5, 5]);
   });
 
   it('gives up after `retries` retries with a retryable QQApiError', async () => {

@@ -1,0 +1,191 @@
+import { ErrorCodes, QQBotError } from '../errors.js';
+import { raceAbort, sleepOrReject } from '../util/abort.js';
+
+/**
+ * Sends queued per target, paced by what the platform's rate-limit answers taught (none is hard-coded: the
+ * platform publishes no limits for its v2 routes, docs/protocol.md §12). Each lane (route + target) runs one
+ * call at a time, in order; a rate-limit answer pauses the lane for the platform's hint (or a backoff) and sets a
+ * spacing between its sends from the rate it had reached; every answer that passes lowers the spacing a little,
+ * so a lane probes back up. Lanes never hold each other up. The queue is bounded across lanes.
+ * @module
+ */
+
+export interface PacingOptions {
+  /**
+   * Calls waiting in all lanes at most; one more is refused with `QQBOT_SEND_QUEUE_FULL` (retryable).
+   * @defaultValue `10_000`
+   */
+  maxQueued?: number;
+  /**
+   * Rate-limit answers (HTTP 429, codes 22009, 20028, 100017) one call waits out before it fails with the last of
+   * them; apart from `retry.retries`.
+   * @defaultValue `6`
+   */
+  rateLimitRetries?: number;
+  /**
+   * Longest wait after one rate-limit answer, whatever the hint says.
+   * @defaultValue `60_000`
+   */
+  maxWaitMs?: number;
+}
+
+export const DEFAULT_PACING = {
+  maxQueued: 10_000,
+  rateLimitRetries: 6,
+  maxWaitMs: 60_000,
+} as const satisfies Required<PacingOptions>;
+
+/** The window a lane's rate is measured over when it is first limited. */
+const RATE_WINDOW_MS = 1_000;
+/** Spacing grows by this after a rate-limit answer on a paced lane… */
+const BACKOFF_FACTOR = 1.5;
+/** …and shrinks by this after each answer that passes (a slow probe back up). */
+const RECOVERY_FACTOR = 0.99;
+/** Below this the spacing is dropped: the lane runs unpaced again. */
+const MIN_SPACING_MS = 2;
+/** Idle lanes kept with what they learned, oldest dropped first. */
+const MAX_LEARNED_LANES = 10_000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+class Lane {
+  busy = false;
+  readonly waiters: Waiter[] = [];
+  /** Learned spacing between the starts of two calls; 0 = unpaced. */
+  spacingMs = 0;
+  /** No call starts before this (performance.now()). */
+  notBefore = 0;
+  /** Starts of the calls that passed within the last {@link RATE_WINDOW_MS}. */
+  readonly recent: number[] = [];
+}
+
+/** One call's hold on its lane: wait for the turn before each attempt, report how each went, release at the end. */
+export interface LaneTicket {
+  /** Waits until the lane's pacing lets the next attempt start. */
+  turn(signals: readonly AbortSignal[]): Promise<void>;
+  /** The attempt passed the platform's limits. */
+  passed(): void;
+  /** The attempt was rate limited; `hintMs` is the platform's hint if it gave one. Returns the wait before the next try. */
+  limited(hintMs: number | undefined, backoffMs: number): number;
+  release(): void;
+}
+
+export class Pacer {
+  readonly #opts: Required<PacingOptions>;
+  readonly #lanes = new Map<string, Lane>();
+  #queued = 0;
+
+  constructor(options: Required<PacingOptions>) {
+    this.#opts = options;
+  }
+
+  get options(): Required<PacingOptions> {
+    return this.#opts;
+  }
+
+  /** Calls waiting for their lane, all lanes together. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Waits for the lane `key` (route + target) to be this call's; rejects when the queue is full or a signal aborts. */
+  async enter(key: string, signals: readonly AbortSignal[]): Promise<LaneTicket> {
+    let lane = this.#lanes.get(key);
+    if (lane === undefined) {
+      lane = new Lane();
+      this.#lanes.set(key, lane);
+      this.#forgetOldLanes();
+    }
+    if (lane.busy) await this.#queue(lane, signals);
+    lane.busy = true;
+    return this.#ticket(key, lane);
+  }
+
+  #queue(lane: Lane, signals: readonly AbortSignal[]): Promise<void> {
+    if (this.#queued >= this.#opts.maxQueued) {
+      return Promise.reject(
+        new QQBotError(ErrorCodes.SEND_QUEUE_FULL, `${this.#queued} sends are already waiting for their targets (pacing.maxQueued)`, {
+          details: { maxQueued: this.#opts.maxQueued },
+        }),
+      );
+    }
+    this.#queued += 1;
+    let waiter!: Waiter;
+    const turn = new Promise<void>((resolve, reject) => {
+      waiter = { resolve, reject };
+    });
+    lane.waiters.push(waiter);
+    return raceAbort(turn, signals).then(
+      () => {
+        this.#queued -= 1;
+      },
+      (err: unknown) => {
+        // Aborted while waiting: leave the line; if the turn had just been given, pass it on.
+        this.#queued -= 1;
+        const at = lane.waiters.indexOf(waiter);
+        if (at >= 0) lane.waiters.splice(at, 1);
+        else void turn.then(
+          () => this.#handOn(lane),
+          () => undefined,
+        );
+        throw err;
+      },
+    );
+  }
+
+  #handOn(lane: Lane): void {
+    const next = lane.waiters.shift();
+    if (next === undefined) lane.busy = false;
+    else next.resolve();
+  }
+
+  #ticket(key: string, lane: Lane): LaneTicket {
+    let started = 0;
+    let released = false;
+    return {
+      turn: async (signals) => {
+        const wait = lane.notBefore - performance.now();
+        if (wait > 0) await sleepOrReject(wait, signals);
+        started = performance.now();
+        lane.notBefore = started + lane.spacingMs;
+      },
+      passed: () => {
+        lane.recent.push(started);
+        while (lane.recent.length > 0 && (lane.recent[0] as number) < started - RATE_WINDOW_MS) lane.recent.shift();
+        lane.spacingMs = lane.spacingMs * RECOVERY_FACTOR < MIN_SPACING_MS ? 0 : lane.spacingMs * RECOVERY_FACTOR;
+      },
+      limited: (hintMs, backoffMs) => {
+        // First limit: the rate this lane reached in the last window is the rate it may keep.
+        lane.spacingMs = lane.spacingMs === 0 ? RATE_WINDOW_MS / Math.max(1, lane.recent.length) : lane.spacingMs * BACKOFF_FACTOR;
+        lane.spacingMs = Math.min(lane.spacingMs, this.#opts.maxWaitMs);
+        lane.recent.length = 0;
+        const wait = Math.min(this.#opts.maxWaitMs, Math.max(hintMs ?? backoffMs, lane.spacingMs));
+        lane.notBefore = performance.now() + wait;
+        return wait;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#handOn(lane);
+        if (!lane.busy && lane.spacingMs === 0 && lane.notBefore <= performance.now()) this.#lanes.delete(key);
+      },
+    };
+  }
+
+  /** Lanes that learned a limit stay after they go idle; bounded, oldest first. */
+  #forgetOldLanes(): void {
+    if (this.#lanes.size <= MAX_LEARNED_LANES) return;
+    for (const [key, lane] of this.#lanes) {
+      if (this.#lanes.size <= MAX_LEARNED_LANES) return;
+      if (!lane.busy) this.#lanes.delete(key);
+    }
+  }
+
+  /** Rejects every waiting call with `err` (the client was closed). */
+  closeAll(err: QQBotError): void {
+    for (const lane of this.#lanes.values()) for (const waiter of lane.waiters.splice(0)) waiter.reject(err);
+  }
+}
