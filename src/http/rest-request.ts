@@ -203,6 +203,7 @@ export class RestRequester {
         // An error in a 2xx answer (seen in the field): a non-zero code, no id, not an audit hold.
         const isError = code !== undefined && code !== 0 && !(isObject(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
         if (!isError) {
+          lane?.passed();
           if (res.body === undefined && call.allowEmpty !== true) throw badShape(call.route, res.status, 'a JSON body', 'empty');
           return { status: res.status, body: res.body, deduplicated: false };
         }

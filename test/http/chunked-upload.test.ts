@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, QQBotError } from '../../src/errors.js';
+import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { QQApiError } from '../../src/http/api-error.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
 import type { UploadProgress } from '../../src/bodies/message-bodies.js';
