@@ -3,13 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callIsolated } from './delivery/isolate.js';
 import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
-import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
+import type { ConnectorEventMap, ConnectorEventName, ConnectorListener, DispatchEvent, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI } from './http/openapi.js';
 import { DEFAULT_RETRY } from './http/openapi-options.js';
 import { DEFAULT_PACING } from './http/pacing.js';
 import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
 import type { CallOptions, SendResult } from './bodies/message-bodies.js';
-import type { ReplyableEvent } from './replies/passive-reply.js';
+import type { ReplyableEvent, StreamableEvent } from './replies/passive-reply.js';
 import type { ReplyContent } from './replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
@@ -50,6 +50,15 @@ export interface StartOptions {
  * await bot.start();
  * ```
  */
+/** Listener methods whose event name is checked, with a message naming the valid ones (see {@link ConnectorEventName}). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- narrows the inherited listener methods; no new member
+export interface QQBotConnector {
+  on<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  once<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  off<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /** The OpenAPI client: shares this connector's access token and its refreshes with the gateway. */
   readonly api: QQOpenAPI;
@@ -109,7 +118,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** A streamed C2C reply: a shortcut for {@link QQOpenAPI.replyStream} (`bot.api.replyStream`). */
-  replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
     return this.api.replyStream(event, chunks, options);
   }
 

@@ -5,6 +5,8 @@ export { FileSessionStore } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
   ConnectorEventMap,
+  ConnectorEventName,
+  ConnectorListener,
   DispatchEvent,
   DispatchEventBase,
   DispatchListenerMap,
@@ -85,8 +87,11 @@ export {
   type KeyboardRow,
 } from './bodies/message-bodies.js';
 export type { ReplyContent } from './replies/reply.js';
+export { DEFAULT_PACING, type PacingOptions } from './http/pacing.js';
+export { DEFAULT_UPLOAD, type UploadOptions } from './http/chunked-upload.js';
+export type { UploadCallOptions, UploadProgress } from './bodies/message-bodies.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './replies/passive-reply.js';
+export { REPLY_WINDOWS_MS, REPLYABLE_EVENT_TYPES, type ReplyableEventType, type StreamableEvent, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './replies/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,

@@ -2,7 +2,7 @@ import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
 import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
-import { ReplyTracker, type ReplyableEvent } from '../replies/passive-reply.js';
+import { ReplyTracker, type ReplyableEvent, type StreamableEvent } from '../replies/passive-reply.js';
 import { Replier, type ReplyContent } from '../replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from '../replies/stream-reply.js';
 import { badShape, readSendResult } from './answers.js';
@@ -171,7 +171,7 @@ export class QQOpenAPI {
    * @example
    * bot.on('C2C_MESSAGE_CREATE', (e) => bot.api.replyStream(e, llm.stream(e.data.content)).catch(report));
    */
-  async replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  async replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
     this.#requester.assertOpen();
     return this.#replier.replyStream(event, chunks, options);
   }

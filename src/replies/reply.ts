@@ -2,7 +2,7 @@ import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
 import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
 import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';
-import { parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyTracker, type ReplyableEvent } from './passive-reply.js';
+import { parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyTracker, type ReplyableEvent, type StreamableEvent } from './passive-reply.js';
 import { resolveStreamOptions, runStream, type StreamFrame, type StreamReplyOptions, type StreamReplyResult } from './stream-reply.js';
 
 /** What `reply()` sends: text, a message body (see the builders in `src/messages/`), or media. */
@@ -62,7 +62,7 @@ export class Replier {
     }
   }
 
-  async replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  async replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
     const opts = resolveStreamOptions(options);
     if (chunks === null || typeof (chunks as Partial<AsyncIterable<string>>)?.[Symbol.asyncIterator] !== 'function') {
       throw invalidOption('Expected `chunks` to be an async iterable of strings');

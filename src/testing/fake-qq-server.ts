@@ -49,6 +49,14 @@ const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not e
  * await fake.close();
  * ```
  */
+/** How {@link FakeQQServer.sendCallback} signs its request. */
+export interface SendCallbackOptions {
+  /** `'valid'` signs with the app's key, `'forged'` with another, `'none'` sends no signature. @defaultValue `'valid'` */
+  signature?: 'valid' | 'forged' | 'none';
+  /** `X-Signature-Timestamp` (unix seconds): an old one replays a request. @defaultValue now */
+  timestamp?: string;
+}
+
 export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   /** The listening port. */
   readonly port: number;
@@ -278,11 +286,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   }
 
   /**
-   * One raw POST to the bot in callback mode, not retried: `signature: 'forged'` signs with another key,
-   * `'none'` sends none, `timestamp` (unix seconds) replays an old request.
+   * One POST to the bot in callback mode, not retried: the raw body, or an event (sent as its op 0 payload).
+   * `signature: 'forged'` signs with another key, `'none'` sends none, `timestamp` (unix seconds) replays an old request.
    */
-  sendCallback(body: string, options: { signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {}): Promise<CallbackAnswer> {
-    return this.#requireCallbacks().send(body, options);
+  sendCallback(body: string | FakeCallbackEvent, options: SendCallbackOptions = {}): Promise<CallbackAnswer> {
+    const raw = typeof body === 'string' ? body : JSON.stringify({ op: 0, id: body.id, t: body.type, d: body.data });
+    return this.#requireCallbacks().send(raw, options);
   }
 
   #requireCallbacks(): FakeCallbackSender {

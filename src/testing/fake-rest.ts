@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isObject } from '../validation.js';
+import type { ChannelMessageBody, V2MessageBody } from '../bodies/message-bodies.js';
 import { FakeChunkedUploads, type FakeChunkedFile, type FakeChunkedUploadConfig } from './fake-chunked-upload.js';
 import { FakeSendLimits, type FakeCodeOptions, type FakeRateLimitOptions } from './fake-send-limits.js';
 
@@ -47,13 +48,19 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/**
+ * The body of a message the fake accepted, as the client sent it: the fields of a v2 (group, C2C) or guild
+ * (channel, DM) send typed, a stream's final frame, and anything else the client put in it.
+ */
+export type FakeSentBody = Partial<V2MessageBody> & Partial<ChannelMessageBody> & Record<string, unknown>;
+
 /** A message the fake accepted. */
 export interface FakeSentMessage {
   id: string;
   kind: FakeMessageKind;
   /** group_openid, openid, channel_id or guild_id. */
   targetId: string;
-  body: Record<string, unknown>;
+  body: FakeSentBody;
 }
 
 /** A file uploaded to `POST /v2/groups/{id}/files` or `/v2/users/{id}/files`. */

@@ -58,7 +58,7 @@ describe('chunked upload, default options', () => {
     // No inline body went out: the bytes went only to the object store.
     expect(fake.rest.requestsTo('/v2/groups/G1/files').map((r) => Object.keys(r.body as object).sort())).toEqual([['file_name', 'file_type', 'srv_send_msg', 'upload_id']]);
 
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: 'hi', timestamp: new Date().toISOString() } };
+    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: 'hi', timestamp: new Date().toISOString() } };
     expect((await api.reply(event, { video: { path } })).status).toBe('sent');
     expect(fake.rest.messages.at(-1)?.body).toMatchObject({ msg_type: 7, msg_id: 'IN-1' });
   });

@@ -29,7 +29,7 @@ describe('QQOpenAPI against FakeQQServer', () => {
   it('reads the gateway and replies to a group message', async () => {
     const info = await api.getGatewayBot();
     expect(info.url).toBe(fake.gatewayUrl);
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() } };
+    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() } };
     const result = await api.reply(event, 'hello');
     expect(result.status).toBe('sent');
     expect(fake.rest.messages).toEqual([expect.objectContaining({ kind: 'group', targetId: 'G1', body: { content: 'hello', msg_type: 0, msg_id: 'IN-1', msg_seq: 1 } })]);

@@ -468,8 +468,8 @@ describe('QQOpenAPI.reply', () => {
     api = client({ replies: { now: () => now } });
   });
 
-  const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() } };
-  const c2cEvent = { type: 'C2C_MESSAGE_CREATE', id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() } };
+  const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() } };
+  const c2cEvent = { type: 'C2C_MESSAGE_CREATE' as const, id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() } };
 
   it('turns a string into a text message with msg_id and msg_seq 1, 2, 3', async () => {
     await api.reply(groupEvent, 'one');
@@ -484,8 +484,8 @@ describe('QQOpenAPI.reply', () => {
 
   it('replies to C2C, channel and DM messages at their endpoints', async () => {
     await api.reply(c2cEvent, 'u');
-    await api.reply({ type: 'AT_MESSAGE_CREATE', id: 'e', data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() } }, 'c');
-    await api.reply({ type: 'DIRECT_MESSAGE_CREATE', id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
+    await api.reply({ type: 'AT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() } }, 'c');
+    await api.reply({ type: 'DIRECT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
     expect(host.rest.requests.map((r) => [r.path, r.body])).toEqual([
       ['/v2/users/U1/messages', { content: 'u', msg_type: 0, msg_id: 'IN-U', msg_seq: 1 }],
       // The guild API has neither msg_seq nor msg_type.
@@ -495,7 +495,7 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('replies to a non-message event with event_id', async () => {
-    await api.reply({ type: 'INTERACTION_CREATE', id: 'EV-I', data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() } }, 'ok');
+    await api.reply({ type: 'INTERACTION_CREATE' as const, id: 'EV-I', data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() } }, 'ok');
     expect(host.rest.requests[0]?.body).toEqual({ content: 'ok', msg_type: 0, event_id: 'EV-I', msg_seq: 1 });
   });
 
@@ -517,7 +517,7 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('throws QQBOT_REPLY_UNSUPPORTED for an event with no target', async () => {
-    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } }, 'x'))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } } as never, 'x'))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
     expect(host.rest.requests).toHaveLength(0);
   });
 

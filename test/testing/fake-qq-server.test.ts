@@ -136,7 +136,7 @@ describe('FakeQQServer HTTP', () => {
     expect(fake.stats.tokenCalls).toBe(3);
   });
 
-  it('answers 400 for a non-JSON token request and 413 for a body over 10 MiB (the platform's inline limit)', async () => {
+  it('answers 400 for a non-JSON token request and 413 for a body over 10 MiB (the platform inline limit)', async () => {
     const fake = await startFake();
     const bad = await post(fake.endpoints.token, 'not json');
     expect(bad.status).toBe(400);
