@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
@@ -64,6 +65,24 @@ export async function digestsOf(chunks: AsyncIterable<Uint8Array> | Iterable<Uin
     size += chunk.byteLength;
   }
   return { md5: md5.digest('hex'), sha1: sha1.digest('hex'), md5_10m: md510.digest('hex'), size };
+}
+
+/** Digest reads of a file: one buffer, reused for every read, so hashing hundreds of MB leaves no garbage behind. */
+const DIGEST_READ_BYTES = 1024 * 1024;
+
+/** A file's bytes in blocks that are valid until the next one is asked for (one buffer, refilled). */
+async function* fileBlocks(path: string): AsyncGenerator<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(DIGEST_READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 export function sourceChunks(source: ChunkSource, start = 0, length?: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
@@ -152,7 +171,7 @@ export async function uploadChunked(requester: RestRequester, req: ChunkedUpload
   const call = (what: string, body: unknown) =>
     requester.call({ method: 'POST', idempotent: true, route: routeOf(what), path: `${base}/${what}`, body, target: req.target, signal: req.signal });
 
-  const digests = await digestsOf(sourceChunks(req.source));
+  const digests = await digestsOf(req.source.kind === 'file' ? fileBlocks(req.source.path) : sourceChunks(req.source));
   if (digests.size !== req.size) {
     throw new QQBotError(ErrorCodes.INVALID_OPTION, `the upload's size is ${req.size} bytes but ${digests.size} were read`, { details: { size: req.size, read: digests.size } });
   }

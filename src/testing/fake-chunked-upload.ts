@@ -25,6 +25,8 @@ export interface FakeChunkedUploadConfig {
   retryTimeout?: number;
   /** `upload_config.retry_delay` in seconds. @defaultValue `0.05` */
   retryDelay?: number;
+  /** Where the presigned part URLs point: another origin tests a client's URL check. @defaultValue the fake's own */
+  presignedUrlBase?: string;
 }
 
 /** A finished chunked upload, as the fake saw it. */
@@ -55,6 +57,8 @@ interface Session {
 
 type Answer = (status: number, body: unknown) => void;
 
+const DEFAULT_CONFIG = { blockSize: 1024 * 1024, concurrency: 3, indexBase: 1, retryTimeout: 10, retryDelay: 0.05 } as const;
+
 const CODES = { INVALID_BODY: 40034999, PART_FAILED: 40093001, QUOTA: 40093002 } as const;
 
 export class FakeChunkedUploads {
@@ -63,7 +67,7 @@ export class FakeChunkedUploads {
   /** PUTs the object store answered, failures included. */
   partPuts = 0;
   readonly files: FakeChunkedFile[] = [];
-  #config: Required<FakeChunkedUploadConfig> = { blockSize: 1024 * 1024, concurrency: 3, indexBase: 1, retryTimeout: 10, retryDelay: 0.05 };
+  #config: FakeChunkedUploadConfig & Required<Omit<FakeChunkedUploadConfig, 'presignedUrlBase'>> = { ...DEFAULT_CONFIG };
   readonly #sessions = new Map<string, Session>();
   readonly #failOnce = new Set<number>();
   #quotaSpent = false;
@@ -87,7 +91,7 @@ export class FakeChunkedUploads {
   }
 
   reset(): void {
-    this.#config = { blockSize: 1024 * 1024, concurrency: 3, indexBase: 1, retryTimeout: 10, retryDelay: 0.05 };
+    this.#config = { ...DEFAULT_CONFIG };
     this.#sessions.clear();
     this.#failOnce.clear();
     this.#quotaSpent = false;
@@ -122,7 +126,7 @@ export class FakeChunkedUploads {
     answer(200, {
       upload_id: uploadId,
       block_size: String(blockSize),
-      parts: Array.from({ length: count }, (_, i) => ({ index: i + indexBase, presigned_url: `${this.baseUrl()}${OBJECT_STORE_PATH}${uploadId}/${i}` })),
+      parts: Array.from({ length: count }, (_, i) => ({ index: i + indexBase, presigned_url: `${this.#config.presignedUrlBase ?? this.baseUrl()}${OBJECT_STORE_PATH}${uploadId}/${i}` })),
       upload_config: { concurrency, retry_timeout: retryTimeout, retry_delay: retryDelay },
     });
   }

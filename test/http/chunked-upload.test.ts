@@ -129,4 +129,12 @@ describe('chunked upload, platform variants and faults', () => {
     await api.uploadC2CMedia('U1', { fileType: 4, path });
     expect(fake.rest.chunkedUploads.files[0]?.md5_10m).toBe(md5(data.subarray(0, 10_002_432)));
   });
+
+  it('a presigned URL over http:// to a remote host is refused before any byte is PUT (QQBOT_BAD_RESPONSE)', async () => {
+    fake.rest.configureChunkedUpload({ presignedUrlBase: 'http://objects.example.com' });
+    const err = await rejection(api.uploadGroupMedia('G1', { fileType: 4, data: randomBytes(5 * MiB + 1) }));
+    expect(err.code).toBe(ErrorCodes.BAD_RESPONSE);
+    expect(err.message).toMatch(/https:\/\/ presigned_url/);
+    expect(fake.rest.chunkedUploads.partPuts).toBe(0);
+  });
 });
