@@ -123,6 +123,7 @@ export function resolvePacing(value: unknown): Required<PacingOptions> {
     maxQueued: integerOption('pacing.maxQueued', p.maxQueued, DEFAULT_PACING.maxQueued, 0),
     rateLimitRetries: integerOption('pacing.rateLimitRetries', p.rateLimitRetries, DEFAULT_PACING.rateLimitRetries, 0, 100),
     maxWaitMs: integerOption('pacing.maxWaitMs', p.maxWaitMs, DEFAULT_PACING.maxWaitMs, 0, 3_600_000),
+    concurrencyPerTarget: integerOption('pacing.concurrencyPerTarget', p.concurrencyPerTarget, DEFAULT_PACING.concurrencyPerTarget, 1, 1_000),
   };
 }
 

@@ -3,10 +3,11 @@ import { raceAbort, sleepOrReject } from '../util/abort.js';
 
 /**
  * Sends queued per target, paced by what the platform's rate-limit answers taught (none is hard-coded: the
- * platform publishes no limits for its v2 routes, docs/protocol.md §12). Each lane (route + target) runs one
- * call at a time, in order; a rate-limit answer pauses the lane for the platform's hint (or a backoff) and sets a
- * spacing between its sends from the rate it had reached; every answer that passes lowers the spacing a little,
- * so a lane probes back up. Lanes never hold each other up. The queue is bounded across lanes.
+ * platform publishes no limits for its v2 routes, docs/protocol.md §12). Each lane (route + target) runs up to
+ * `concurrencyPerTarget` calls at once, in arrival order; a rate-limit answer pauses the lane for the platform's
+ * hint (or a backoff), sets a spacing between its sends from the rate it had reached, and from then on runs one
+ * call at a time; every answer that passes lowers the spacing a little, so a lane probes back up, and a lane
+ * whose spacing is gone runs unpaced again. Lanes never hold each other up. The queue is bounded across lanes.
  * @module
  */
 
@@ -27,12 +28,19 @@ export interface PacingOptions {
    * @defaultValue `60_000`
    */
   maxWaitMs?: number;
+  /**
+   * Calls to one route and target in flight at once while the target has not rate-limited us; once it has, one
+   * at a time, spaced. Bounds the first burst's refusals: at most this many are in flight when the limit is found.
+   * @defaultValue `4`
+   */
+  concurrencyPerTarget?: number;
 }
 
 export const DEFAULT_PACING = {
   maxQueued: 10_000,
   rateLimitRetries: 6,
   maxWaitMs: 60_000,
+  concurrencyPerTarget: 4,
 } as const satisfies Required<PacingOptions>;
 
 /** The window a lane's rate is measured over when it is first limited. */
@@ -52,7 +60,8 @@ interface Waiter {
 }
 
 class Lane {
-  busy = false;
+  /** Calls holding this lane. */
+  active = 0;
   readonly waiters: Waiter[] = [];
   /** Learned spacing between the starts of two calls; 0 = unpaced. */
   spacingMs = 0;
@@ -60,6 +69,8 @@ class Lane {
   notBefore = 0;
   /** Starts of the calls that passed within the last {@link RATE_WINDOW_MS}. */
   readonly recent: number[] = [];
+  /** When the lane last learned from a limit: answers to calls started before it teach nothing new. */
+  limitedAt = Number.NEGATIVE_INFINITY;
 }
 
 /** One call's hold on its lane: wait for the turn before each attempt, report how each went, release at the end. */
@@ -99,8 +110,8 @@ export class Pacer {
       this.#lanes.set(key, lane);
       this.#forgetOldLanes();
     }
-    if (lane.busy) await this.#queue(lane, signals);
-    lane.busy = true;
+    if (lane.active >= this.#capacity(lane) || lane.waiters.length > 0) await this.#queue(lane, signals);
+    else lane.active += 1;
     return this.#ticket(key, lane);
   }
 
@@ -123,23 +134,32 @@ export class Pacer {
         this.#queued -= 1;
       },
       (err: unknown) => {
-        // Aborted while waiting: leave the line; if the turn had just been given, pass it on.
+        // Aborted while waiting: leave the line; if a slot had just been granted, give it back.
         this.#queued -= 1;
         const at = lane.waiters.indexOf(waiter);
         if (at >= 0) lane.waiters.splice(at, 1);
-        else void turn.then(
-          () => this.#handOn(lane),
-          () => undefined,
-        );
+        else
+          void turn.then(
+            () => this.#leave(lane),
+            () => undefined,
+          );
         throw err;
       },
     );
   }
 
-  #handOn(lane: Lane): void {
-    const next = lane.waiters.shift();
-    if (next === undefined) lane.busy = false;
-    else next.resolve();
+  /** Learned a limit: one call at a time; else `concurrencyPerTarget`. */
+  #capacity(lane: Lane): number {
+    return lane.spacingMs > 0 ? 1 : this.#opts.concurrencyPerTarget;
+  }
+
+  /** A call gives its slot back; waiting calls get the free slots, in order (a granted slot is counted here). */
+  #leave(lane: Lane): void {
+    lane.active -= 1;
+    while (lane.waiters.length > 0 && lane.active < this.#capacity(lane)) {
+      lane.active += 1;
+      (lane.waiters.shift() as Waiter).resolve();
+    }
   }
 
   #ticket(key: string, lane: Lane): LaneTicket {
@@ -147,10 +167,12 @@ export class Pacer {
     let released = false;
     return {
       turn: async (signals) => {
-        const wait = lane.notBefore - performance.now();
-        if (wait > 0) await sleepOrReject(wait, signals);
+        // Reserve this call's start before waiting: calls in flight together take turns, never wake at once.
+        const now = performance.now();
+        const at = Math.max(now, lane.notBefore);
+        lane.notBefore = at + lane.spacingMs;
+        if (at > now) await sleepOrReject(at - now, signals);
         started = performance.now();
-        lane.notBefore = started + lane.spacingMs;
       },
       passed: () => {
         lane.recent.push(started);
@@ -158,19 +180,23 @@ export class Pacer {
         lane.spacingMs = lane.spacingMs * RECOVERY_FACTOR < MIN_SPACING_MS ? 0 : lane.spacingMs * RECOVERY_FACTOR;
       },
       limited: (hintMs, backoffMs) => {
-        // First limit: the rate this lane reached in the last window is the rate it may keep.
-        lane.spacingMs = lane.spacingMs === 0 ? RATE_WINDOW_MS / Math.max(1, lane.recent.length) : lane.spacingMs * BACKOFF_FACTOR;
-        lane.spacingMs = Math.min(lane.spacingMs, this.#opts.maxWaitMs);
-        lane.recent.length = 0;
-        const wait = Math.min(this.#opts.maxWaitMs, Math.max(hintMs ?? backoffMs, lane.spacingMs));
-        lane.notBefore = performance.now() + wait;
-        return wait;
+        const now = performance.now();
+        // Calls that were already in flight when the lane learned its last limit teach nothing new.
+        if (started >= lane.limitedAt) {
+          // First limit: the rate this lane reached in the last window is the rate it may keep.
+          lane.spacingMs = lane.spacingMs === 0 ? RATE_WINDOW_MS / Math.max(1, lane.recent.length) : lane.spacingMs * BACKOFF_FACTOR;
+          lane.spacingMs = Math.min(lane.spacingMs, this.#opts.maxWaitMs);
+          lane.recent.length = 0;
+          lane.limitedAt = now;
+          lane.notBefore = Math.max(lane.notBefore, now + Math.min(this.#opts.maxWaitMs, Math.max(hintMs ?? backoffMs, lane.spacingMs)));
+        }
+        return Math.max(0, lane.notBefore - now);
       },
       release: () => {
         if (released) return;
         released = true;
-        this.#handOn(lane);
-        if (!lane.busy && lane.spacingMs === 0 && lane.notBefore <= performance.now()) this.#lanes.delete(key);
+        this.#leave(lane);
+        if (lane.active === 0 && lane.spacingMs === 0 && lane.notBefore <= performance.now()) this.#lanes.delete(key);
       },
     };
   }
@@ -180,7 +206,7 @@ export class Pacer {
     if (this.#lanes.size <= MAX_LEARNED_LANES) return;
     for (const [key, lane] of this.#lanes) {
       if (this.#lanes.size <= MAX_LEARNED_LANES) return;
-      if (!lane.busy) this.#lanes.delete(key);
+      if (lane.active === 0) this.#lanes.delete(key);
     }
   }
 

@@ -21,17 +21,23 @@ afterEach(async () => {
 });
 
 // Guild sends without a reply reference: the fake counts no replies for them.
+/** A client that sends one call at a time per target, so that later sends wait in the queue. */
+async function serial(pacing: { maxQueued?: number } = {}): Promise<void> {
+  await api.close();
+  api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, pacing: { concurrencyPerTarget: 1, ...pacing } });
+}
+
 const text = (n: number) => ({ content: `m${n}` });
 
 describe('pacing: sends queued per target, limits learned from the answers', () => {
-  it.each([[429], [22009]] as const)('rate limit answered %s: a burst of 30 to a channel that takes 10/s all lands, in order, at most 20 percent rate-limited; another channel is not held behind it', async (answer) => {
+  it.each([[429], [22009]] as const)('rate limit answered %s: a burst of 30 to a channel that takes 10/s all lands, at most 20 percent rate-limited; another channel is not held behind it', async (answer) => {
     fake.rest.limitSends(10, { answer });
     const burst = Array.from({ length: 30 }, (_, n) => api.sendChannelMessage('C1', text(n)));
     const other = api.sendChannelMessage('C2', text(99)).then(() => fake.rest.messages.filter((m) => m.targetId === 'C1').length);
     const results = await Promise.all(burst);
     expect(results.every((r) => r.status === 'sent')).toBe(true);
     const sentToC1 = fake.rest.messages.filter((m) => m.targetId === 'C1');
-    expect(sentToC1.map((m) => m.body.content)).toEqual(Array.from({ length: 30 }, (_, n) => `m${n}`));
+    expect(sentToC1.map((m) => m.body.content).sort()).toEqual(Array.from({ length: 30 }, (_, n) => `m${n}`).sort());
     const attempts = fake.rest.requestsTo('/channels/C1/messages').length;
     expect(fake.rest.rateLimited / attempts).toBeLessThanOrEqual(0.2);
     // C2 landed while C1's burst was still being paced.
@@ -39,8 +45,7 @@ describe('pacing: sends queued per target, limits learned from the answers', () 
   });
 
   it('the queue is bounded: past pacing.maxQueued a send is refused with QQBOT_SEND_QUEUE_FULL (retryable), nothing else lost', async () => {
-    await api.close();
-    api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, pacing: { maxQueued: 2 } });
+    await serial({ maxQueued: 2 });
     const sends = Array.from({ length: 4 }, (_, n) => api.sendChannelMessage('C1', text(n)).then((r) => r.status, (e: QQBotError) => e));
     const outcomes = await Promise.all(sends);
     expect(outcomes.slice(0, 3)).toEqual(['sent', 'sent', 'sent']);
@@ -48,7 +53,14 @@ describe('pacing: sends queued per target, limits learned from the answers', () 
     expect((outcomes[3] as QQBotError).retryable).toBe(true);
   });
 
+  it('one at a time per target keeps the order of the sends', async () => {
+    await serial();
+    await Promise.all(Array.from({ length: 10 }, (_, n) => api.sendChannelMessage('C1', text(n))));
+    expect(fake.rest.messages.map((m) => m.body.content)).toEqual(Array.from({ length: 10 }, (_, n) => `m${n}`));
+  });
+
   it('a signal aborts a send waiting in the queue: QQBOT_ABORTED, never sent, the queue goes on', async () => {
+    await serial();
     fake.rest.delayNext(1, 200);
     const first = api.sendChannelMessage('C1', text(0));
     const controller = new AbortController();
@@ -61,6 +73,7 @@ describe('pacing: sends queued per target, limits learned from the answers', () 
   });
 
   it('close() rejects the sends still queued with QQBOT_CLOSED', async () => {
+    await serial();
     fake.rest.delayNext(1, 200);
     const first = api.sendChannelMessage('C1', text(0)).catch((e: QQBotError) => e);
     const queued = rejection(api.sendChannelMessage('C1', text(1)));
