@@ -32,7 +32,7 @@ async function writeFile(path) {
 
 /** Peak RSS growth over `work`, sampled every 10 ms. */
 async function rssGrowth(work) {
-  global.gc?.();
+  globalThis.gc?.();
   const base = process.memoryUsage.rss();
   let peak = base;
   const timer = setInterval(() => {
