@@ -1,52 +1,43 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { QQApiError } from '../../src/http/api-error.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
 import { linkButton } from '../../src/messages/keyboard.js';
-import { FakeQQServer } from '../../src/testing/index.js';
 import { rejection } from '../helpers.js';
+import { fakeApiPerTest } from './fake-api.js';
 
 // Pacing, the error table and the safety checks, against the fake over real HTTP, with default options.
 
-let fake: FakeQQServer;
-let api: QQOpenAPI;
+const t = fakeApiPerTest();
 
-beforeEach(async () => {
-  fake = await FakeQQServer.start();
-  api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints });
-});
-afterEach(async () => {
-  await api.close();
-  await fake.close();
-});
 
 // Guild sends without a reply reference: the fake counts no replies for them.
 /** A client that sends one call at a time per target, so that later sends wait in the queue. */
 async function serial(pacing: { maxQueued?: number } = {}): Promise<void> {
-  await api.close();
-  api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, pacing: { concurrencyPerTarget: 1, ...pacing } });
+  await t.api.close();
+  t.api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: t.fake.endpoints, pacing: { concurrencyPerTarget: 1, ...pacing } });
 }
 
 const text = (n: number) => ({ content: `m${n}` });
 
 describe('pacing: sends queued per target, limits learned from the answers', () => {
   it.each([[429], [22009]] as const)('rate limit answered %s: a burst of 30 to a channel that takes 10/s all lands, at most 20 percent rate-limited; another channel is not held behind it', async (answer) => {
-    fake.rest.limitSends(10, { answer });
-    const burst = Array.from({ length: 30 }, (_, n) => api.sendChannelMessage('C1', text(n)));
-    const other = api.sendChannelMessage('C2', text(99)).then(() => fake.rest.messages.filter((m) => m.targetId === 'C1').length);
+    t.fake.rest.limitSends(10, { answer });
+    const burst = Array.from({ length: 30 }, (_, n) => t.api.sendChannelMessage('C1', text(n)));
+    const other = t.api.sendChannelMessage('C2', text(99)).then(() => t.fake.rest.messages.filter((m) => m.targetId === 'C1').length);
     const results = await Promise.all(burst);
     expect(results.every((r) => r.status === 'sent')).toBe(true);
-    const sentToC1 = fake.rest.messages.filter((m) => m.targetId === 'C1');
+    const sentToC1 = t.fake.rest.messages.filter((m) => m.targetId === 'C1');
     expect(sentToC1.map((m) => m.body.content).sort()).toEqual(Array.from({ length: 30 }, (_, n) => `m${n}`).sort());
-    const attempts = fake.rest.requestsTo('/channels/C1/messages').length;
-    expect(fake.rest.rateLimited / attempts).toBeLessThanOrEqual(0.2);
+    const attempts = t.fake.rest.requestsTo('/channels/C1/messages').length;
+    expect(t.fake.rest.rateLimited / attempts).toBeLessThanOrEqual(0.2);
     // C2 landed while C1's burst was still being paced.
     expect(await other).toBeLessThan(30);
   });
 
   it('the queue is bounded: past pacing.maxQueued a send is refused with QQBOT_SEND_QUEUE_FULL (retryable), nothing else lost', async () => {
     await serial({ maxQueued: 2 });
-    const sends = Array.from({ length: 4 }, (_, n) => api.sendChannelMessage('C1', text(n)).then((r) => r.status, (e: QQBotError) => e));
+    const sends = Array.from({ length: 4 }, (_, n) => t.api.sendChannelMessage('C1', text(n)).then((r) => r.status, (e: QQBotError) => e));
     const outcomes = await Promise.all(sends);
     expect(outcomes.slice(0, 3)).toEqual(['sent', 'sent', 'sent']);
     expect((outcomes[3] as QQBotError).code).toBe(ErrorCodes.SEND_QUEUE_FULL);
@@ -55,30 +46,30 @@ describe('pacing: sends queued per target, limits learned from the answers', () 
 
   it('one at a time per target keeps the order of the sends', async () => {
     await serial();
-    await Promise.all(Array.from({ length: 10 }, (_, n) => api.sendChannelMessage('C1', text(n))));
-    expect(fake.rest.messages.map((m) => m.body.content)).toEqual(Array.from({ length: 10 }, (_, n) => `m${n}`));
+    await Promise.all(Array.from({ length: 10 }, (_, n) => t.api.sendChannelMessage('C1', text(n))));
+    expect(t.fake.rest.messages.map((m) => m.body.content)).toEqual(Array.from({ length: 10 }, (_, n) => `m${n}`));
   });
 
   it('a signal aborts a send waiting in the queue: QQBOT_ABORTED, never sent, the queue goes on', async () => {
     await serial();
-    fake.rest.delayNext(1, 200);
-    const first = api.sendChannelMessage('C1', text(0));
+    t.fake.rest.delayNext(1, 200);
+    const first = t.api.sendChannelMessage('C1', text(0));
     const controller = new AbortController();
-    const queued = api.sendChannelMessage('C1', text(1), { signal: controller.signal });
-    const third = api.sendChannelMessage('C1', text(2));
+    const queued = t.api.sendChannelMessage('C1', text(1), { signal: controller.signal });
+    const third = t.api.sendChannelMessage('C1', text(2));
     controller.abort();
     expect(((await rejection(queued)) as QQBotError).code).toBe(ErrorCodes.ABORTED);
     await Promise.all([first, third]);
-    expect(fake.rest.messages.map((m) => m.body.content)).toEqual(['m0', 'm2']);
+    expect(t.fake.rest.messages.map((m) => m.body.content)).toEqual(['m0', 'm2']);
   });
 
   it('close() rejects the sends still queued with QQBOT_CLOSED', async () => {
     await serial();
-    fake.rest.delayNext(1, 200);
-    const first = api.sendChannelMessage('C1', text(0)).catch((e: QQBotError) => e);
-    const queued = rejection(api.sendChannelMessage('C1', text(1)));
-    await new Promise((resolve) => fake.rest.once('request', resolve));
-    await api.close();
+    t.fake.rest.delayNext(1, 200);
+    const first = t.api.sendChannelMessage('C1', text(0)).catch((e: QQBotError) => e);
+    const queued = rejection(t.api.sendChannelMessage('C1', text(1)));
+    await new Promise((resolve) => t.fake.rest.once('request', resolve));
+    await t.api.close();
     expect(((await queued) as QQBotError).code).toBe(ErrorCodes.CLOSED);
     await first;
   });
@@ -86,21 +77,21 @@ describe('pacing: sends queued per target, limits learned from the answers', () 
 
 describe('errors that say what to change', () => {
   it('11298 with HTTP 401 is an IP allow-list refusal: no token refresh, no retry, advice names the allow-list', async () => {
-    await api.getMe();
-    const tokenCalls = fake.stats.tokenCalls;
-    fake.rest.answerCode('POST /v2/groups/G1/messages', 11298, { status: 401 });
-    const err = (await rejection(api.sendGroupMessage('G1', { msg_type: 0, content: 'x', msg_id: 'M1' }))) as QQApiError;
+    await t.api.getMe();
+    const tokenCalls = t.fake.stats.tokenCalls;
+    t.fake.rest.answerCode('POST /v2/groups/G1/messages', 11298, { status: 401 });
+    const err = (await rejection(t.api.sendGroupMessage('G1', { msg_type: 0, content: 'x', msg_id: 'M1' }))) as QQApiError;
     expect(err).toBeInstanceOf(QQApiError);
     expect(err.kind).toBe('ip-not-allowed');
     expect(err.retryable).toBe(false);
     expect(err.advice).toMatch(/IP allow-list/);
-    expect(fake.stats.tokenCalls).toBe(tokenCalls);
-    expect(fake.rest.requestsTo('/v2/groups/G1/messages')).toHaveLength(1);
+    expect(t.fake.stats.tokenCalls).toBe(tokenCalls);
+    expect(t.fake.rest.requestsTo('/v2/groups/G1/messages')).toHaveLength(1);
   });
 
   it('304057 (keyboard not permitted) says which permission', async () => {
-    fake.rest.answerCode('/v2/users/U1/messages', 304057);
-    const err = (await rejection(api.sendC2CMessage('U1', { msg_type: 0, content: 'x', msg_id: 'M1' }))) as QQApiError;
+    t.fake.rest.answerCode('/v2/users/U1/messages', 304057);
+    const err = (await rejection(t.api.sendC2CMessage('U1', { msg_type: 0, content: 'x', msg_id: 'M1' }))) as QQApiError;
     expect(err.kind).toBe('not-permitted');
     expect(err.message).toMatch(/permission/);
   });
@@ -108,7 +99,7 @@ describe('errors that say what to change', () => {
 
 describe('nothing unsafe by accident', () => {
   it('an http:// endpoint to a remote host is refused at construction; loopback is fine', () => {
-    for (const endpoints of [{ api: 'http://api.example.com' }, { token: 'http://bots.example.com/app/getAppAccessToken' }]) {
+    for (const endpoints of [{ api: 'http://t.api.example.com' }, { token: 'http://bots.example.com/app/getAppAccessToken' }]) {
       let err: unknown;
       try {
         new QQOpenAPI({ appId: 'a', secret: 's', endpoints });
