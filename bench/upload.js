@@ -50,12 +50,25 @@ async function rssGrowth(work) {
 
 /** The floor: prepare once by hand, then PUT every part from disk at the same concurrency, nothing else. */
 async function rawPuts(endpoints, path) {
-  const token = await (await request(endpoints.token, { method: 'POST', body: JSON.stringify({ appId: 'test-app', clientSecret: 'test-secret' }), headers: { 'content-type': 'application/json' } })).body.json();
+  const token = await (
+    await request(endpoints.token, {
+      method: 'POST',
+      body: JSON.stringify({ appId: 'test-app', clientSecret: 'test-secret' }),
+      headers: { 'content-type': 'application/json' },
+    })
+  ).body.json();
   const prepared = await (
     await request(`${endpoints.api}/v2/users/U1/upload_prepare`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `QQBot ${token.access_token}` },
-      body: JSON.stringify({ file_type: 4, file_name: 'raw.bin', file_size: String(SIZE), md5: '0'.repeat(32), sha1: '0'.repeat(40), md5_10m: '0'.repeat(32) }),
+      body: JSON.stringify({
+        file_type: 4,
+        file_name: 'raw.bin',
+        file_size: String(SIZE),
+        md5: '0'.repeat(32),
+        sha1: '0'.repeat(40),
+        md5_10m: '0'.repeat(32),
+      }),
     })
   ).body.json();
   let next = 0;
@@ -64,7 +77,11 @@ async function rawPuts(endpoints, path) {
       const i = next++;
       const start = i * PART;
       const length = Math.min(PART, SIZE - start);
-      const res = await request(prepared.parts[i].presigned_url, { method: 'PUT', body: createReadStream(path, { start, end: start + length - 1 }), headers: { 'content-length': String(length) } });
+      const res = await request(prepared.parts[i].presigned_url, {
+        method: 'PUT',
+        body: createReadStream(path, { start, end: start + length - 1 }),
+        headers: { 'content-length': String(length) },
+      });
       await res.body.dump();
     }
   };

@@ -59,7 +59,8 @@ export interface KeyboardRow {
 }
 
 /** `keyboard` of a message: your own rows, or a keyboard template approved in the console (`id`). */
-export type KeyboardPayload = { content: { rows: KeyboardRow[] }; id?: undefined } | { id: string; content?: undefined };
+export type KeyboardPayload =
+  { content: { rows: KeyboardRow[] }; id?: undefined } | { id: string; content?: undefined };
 
 export interface ArkPayload {
   template_id: number;
@@ -114,7 +115,9 @@ export interface ChannelMessageBody {
 /** Media kinds for uploads: 1 image, 2 video, 3 voice, 4 file. */
 export type MediaFileType = 1 | 2 | 3 | 4;
 
-type UploadSource<K extends 'url' | 'data' | 'path' | 'stream'> = { fileType: MediaFileType } & { [P in Exclude<'url' | 'data' | 'path' | 'stream', K>]?: undefined };
+type UploadSource<K extends 'url' | 'data' | 'path' | 'stream'> = { fileType: MediaFileType } & {
+  [P in Exclude<'url' | 'data' | 'path' | 'stream', K>]?: undefined;
+};
 
 /**
  * What to upload: a URL the platform fetches the file from; the bytes; a file on disk; or a readable stream and

@@ -53,7 +53,9 @@ export interface Digests {
 }
 
 /** The three digests in one pass over `chunks` (a file is streamed, never held). */
-export async function digestsOf(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Digests & { size: number }> {
+export async function digestsOf(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<Digests & { size: number }> {
   const md5 = createHash('md5');
   const sha1 = createHash('sha1');
   const md510 = createHash('md5');
@@ -85,7 +87,11 @@ async function* fileBlocks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-export function sourceChunks(source: ChunkSource, start = 0, length?: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+export function sourceChunks(
+  source: ChunkSource,
+  start = 0,
+  length?: number,
+): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
   if (source.kind === 'buffer') return [source.data.subarray(start, length === undefined ? undefined : start + length)];
   if (length === 0) return [];
   return createReadStream(source.path, { start, ...(length === undefined ? {} : { end: start + length - 1 }) });
@@ -128,13 +134,20 @@ function positive(value: unknown): number | undefined {
 
 /** Reads the `upload_prepare` answer; `QQBOT_BAD_RESPONSE` for what cannot be used (an http:// URL to a remote host included). */
 function readPlan(route: string, status: number, body: unknown, size: number): Plan {
-  if (!isObject(body) || typeof body.upload_id !== 'string' || body.upload_id === '' || !Array.isArray(body.parts) || body.parts.length === 0) {
+  if (
+    !isObject(body) ||
+    typeof body.upload_id !== 'string' ||
+    body.upload_id === '' ||
+    !Array.isArray(body.parts) ||
+    body.parts.length === 0
+  ) {
     throw badShape(route, status, 'upload_id and parts');
   }
   const blockSize = positive(body.block_size);
   if (blockSize === undefined || !Number.isInteger(blockSize)) throw badShape(route, status, 'a block_size');
   const count = Math.ceil(size / blockSize);
-  if (body.parts.length !== count) throw badShape(route, status, `${count} parts of ${blockSize} bytes`, `${body.parts.length} parts`);
+  if (body.parts.length !== count)
+    throw badShape(route, status, `${count} parts of ${blockSize} bytes`, `${body.parts.length} parts`);
   const parts = body.parts.map((p: unknown, i: number): Part => {
     const url = isObject(p) && typeof p.presigned_url === 'string' ? p.presigned_url : '';
     let parsed: URL | undefined;
@@ -144,7 +157,13 @@ function readPlan(route: string, status: number, body: unknown, size: number): P
       throw badShape(route, status, `a presigned_url for part ${i}`);
     }
     // The part's bytes would cross the network in clear: never PUT them over http:// to a remote host.
-    if (!isSecureUrl(parsed)) throw badShape(route, status, `an https:// presigned_url for part ${i}`, `${parsed.protocol}// to ${parsed.hostname}`);
+    if (!isSecureUrl(parsed))
+      throw badShape(
+        route,
+        status,
+        `an https:// presigned_url for part ${i}`,
+        `${parsed.protocol}// to ${parsed.hostname}`,
+      );
     const offset = i * blockSize;
     return { index: isObject(p) ? p.index : i, url, offset, length: Math.min(blockSize, size - offset) };
   });
@@ -169,11 +188,23 @@ export async function uploadChunked(requester: RestRequester, req: ChunkedUpload
   const base = `/v2/${req.scope}/${req.id}`;
   const routeOf = (what: string): string => `POST /v2/${req.scope}/{${req.idName}}/${what}`;
   const call = (what: string, body: unknown) =>
-    requester.call({ method: 'POST', idempotent: true, route: routeOf(what), path: `${base}/${what}`, body, target: req.target, signal: req.signal });
+    requester.call({
+      method: 'POST',
+      idempotent: true,
+      route: routeOf(what),
+      path: `${base}/${what}`,
+      body,
+      target: req.target,
+      signal: req.signal,
+    });
 
   const digests = await digestsOf(req.source.kind === 'file' ? fileBlocks(req.source.path) : sourceChunks(req.source));
   if (digests.size !== req.size) {
-    throw new QQBotError(ErrorCodes.INVALID_OPTION, `the upload's size is ${req.size} bytes but ${digests.size} were read`, { details: { size: req.size, read: digests.size } });
+    throw new QQBotError(
+      ErrorCodes.INVALID_OPTION,
+      `the upload's size is ${req.size} bytes but ${digests.size} were read`,
+      { details: { size: req.size, read: digests.size } },
+    );
   }
   const prepared = await call('upload_prepare', {
     file_type: req.fileType,
@@ -195,17 +226,26 @@ export async function uploadChunked(requester: RestRequester, req: ChunkedUpload
     for (;;) {
       try {
         const md5 = await putPart(part, req.source, signals);
-        await call('upload_part_finish', { upload_id: plan.uploadId, part_index: part.index, block_size: String(part.length), md5 });
+        await call('upload_part_finish', {
+          upload_id: plan.uploadId,
+          part_index: part.index,
+          block_size: String(part.length),
+          md5,
+        });
         return;
       } catch (err) {
         const failure = translate(err, requester, req.signal);
         if (!partRetryable(failure)) throw failure;
         if (performance.now() + plan.retryDelayMs > deadline) {
-          throw new QQBotError(ErrorCodes.UPLOAD_FAILED, `part ${String(part.index)} of the upload kept failing for ${plan.retryTimeoutMs} ms (retry_timeout)`, {
-            retryable: true,
-            cause: failure,
-            details: { part: String(part.index), retryTimeoutMs: plan.retryTimeoutMs },
-          });
+          throw new QQBotError(
+            ErrorCodes.UPLOAD_FAILED,
+            `part ${String(part.index)} of the upload kept failing for ${plan.retryTimeoutMs} ms (retry_timeout)`,
+            {
+              retryable: true,
+              cause: failure,
+              details: { part: String(part.index), retryTimeoutMs: plan.retryTimeoutMs },
+            },
+          );
         }
         await sleepOrReject(plan.retryDelayMs, signals).catch((e: unknown) => {
           throw translate(e, requester, req.signal);
@@ -233,13 +273,19 @@ export async function uploadChunked(requester: RestRequester, req: ChunkedUpload
   // The first failure is the cause; the others only saw its abort.
   if (failed !== undefined) throw stop.signal.reason ?? failed.reason;
 
-  const merged = await call('files', { file_type: req.fileType, file_name: req.fileName, srv_send_msg: false, upload_id: plan.uploadId });
+  const merged = await call('files', {
+    file_type: req.fileType,
+    file_name: req.fileName,
+    srv_send_msg: false,
+    upload_id: plan.uploadId,
+  });
   return readUploadResult(routeOf('files'), merged);
 }
 
 /** Any failure → a QQBotError: the caller's abort and close() win over what they caused. */
 function translate(err: unknown, requester: RestRequester, signal: AbortSignal | undefined): QQBotError {
-  if (requester.closing.aborted) return new QQBotError(ErrorCodes.CLOSED, 'the upload was cut short: the OpenAPI client was closed', { cause: err });
+  if (requester.closing.aborted)
+    return new QQBotError(ErrorCodes.CLOSED, 'the upload was cut short: the OpenAPI client was closed', { cause: err });
   if (signal?.aborted === true) return new QQBotError(ErrorCodes.ABORTED, 'the upload was aborted', { cause: err });
   if (err instanceof QQBotError) return err;
   return new QQBotError(ErrorCodes.INTERNAL, 'the upload failed unexpectedly', { cause: err });
@@ -272,7 +318,10 @@ async function putPart(part: Part, source: ChunkSource, signals: readonly AbortS
     throw transportError(err, what, host, PART_TIMEOUT_MS, false);
   }
   if (status < 200 || status >= 300) {
-    throw new QQBotError(ErrorCodes.UPLOAD_FAILED, `${what} to ${host} answered HTTP ${status}`, { retryable: status >= 500 || status === 429 || status === 408, details: { status } });
+    throw new QQBotError(ErrorCodes.UPLOAD_FAILED, `${what} to ${host} answered HTTP ${status}`, {
+      retryable: status >= 500 || status === 429 || status === 408,
+      details: { status },
+    });
   }
   return hash.digest('hex');
 }

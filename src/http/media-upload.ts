@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
-import type { MediaFileType, MediaUploadResult, UploadCallOptions, UploadMediaInput } from '../bodies/message-bodies.js';
+import type {
+  MediaFileType,
+  MediaUploadResult,
+  UploadCallOptions,
+  UploadMediaInput,
+} from '../bodies/message-bodies.js';
 import { readUploadResult } from './answers.js';
 import { uploadChunked, type ChunkSource } from './chunked-upload.js';
 import type { UploadOptions } from './chunked-upload.js';
@@ -18,22 +23,34 @@ export interface UploadTarget {
   openid: string;
 }
 
-const INPUT_SHAPES = '`{ fileType: 1 | 2 | 3 | 4 }` with one of `url`, `data` (non-empty bytes), `path` (a file), or `stream` and `size`';
+const INPUT_SHAPES =
+  '`{ fileType: 1 | 2 | 3 | 4 }` with one of `url`, `data` (non-empty bytes), `path` (a file), or `stream` and `size`';
 
 /** What was given, checked: a URL, or bytes / a file / a stream with its size. */
-type Checked = { kind: 'url'; url: string } | { kind: 'data'; data: Uint8Array } | { kind: 'path'; path: string } | { kind: 'stream'; stream: AsyncIterable<Uint8Array>; size: number };
+type Checked =
+  | { kind: 'url'; url: string }
+  | { kind: 'data'; data: Uint8Array }
+  | { kind: 'path'; path: string }
+  | { kind: 'stream'; stream: AsyncIterable<Uint8Array>; size: number };
 
 function check(input: UploadMediaInput): Checked {
-  if (!isObject(input) || ![1, 2, 3, 4].includes(input.fileType as number)) throw invalidOption(`Expected ${INPUT_SHAPES}`);
+  if (!isObject(input) || ![1, 2, 3, 4].includes(input.fileType as number))
+    throw invalidOption(`Expected ${INPUT_SHAPES}`);
   const given = (['url', 'data', 'path', 'stream'] as const).filter((k) => input[k] !== undefined);
-  if (given.length !== 1) throw invalidOption(`Expected ${INPUT_SHAPES}; got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+  if (given.length !== 1)
+    throw invalidOption(`Expected ${INPUT_SHAPES}; got ${given.length === 0 ? 'none' : given.join(' and ')}`);
   const { url, data, path, stream, size, fileName } = input as Record<string, unknown>;
-  if (fileName !== undefined && (typeof fileName !== 'string' || fileName === '')) throw invalidOption('Expected `fileName` to be a non-empty string');
+  if (fileName !== undefined && (typeof fileName !== 'string' || fileName === ''))
+    throw invalidOption('Expected `fileName` to be a non-empty string');
   if (typeof url === 'string' && url !== '') return { kind: 'url', url };
   if (data instanceof Uint8Array && data.byteLength > 0) return { kind: 'data', data };
   if (typeof path === 'string' && path !== '') return { kind: 'path', path };
-  const iterable = typeof stream === 'object' && stream !== null && typeof (stream as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function';
-  if (iterable && typeof size === 'number' && Number.isSafeInteger(size) && size > 0) return { kind: 'stream', stream: stream as AsyncIterable<Uint8Array>, size };
+  const iterable =
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof (stream as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function';
+  if (iterable && typeof size === 'number' && Number.isSafeInteger(size) && size > 0)
+    return { kind: 'stream', stream: stream as AsyncIterable<Uint8Array>, size };
   throw invalidOption(`Expected ${INPUT_SHAPES}`);
 }
 
@@ -122,12 +139,18 @@ async function fileSize(path: string): Promise<number> {
     return info.size;
   } catch (err) {
     if (err instanceof QQBotError) throw err;
-    throw new QQBotError(ErrorCodes.INVALID_OPTION, `Expected \`path\` to name a readable file: ${path}`, { cause: err });
+    throw new QQBotError(ErrorCodes.INVALID_OPTION, `Expected \`path\` to name a readable file: ${path}`, {
+      cause: err,
+    });
   }
 }
 
 function sizeMismatch(declared: number, read: number): QQBotError {
-  return new QQBotError(ErrorCodes.INVALID_OPTION, `the stream's \`size\` is ${declared} bytes but it yielded ${read}`, { details: { size: declared, read } });
+  return new QQBotError(
+    ErrorCodes.INVALID_OPTION,
+    `the stream's \`size\` is ${declared} bytes but it yielded ${read}`,
+    { details: { size: declared, read } },
+  );
 }
 
 /** A small stream, read whole (it fits an inline body). */

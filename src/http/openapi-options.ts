@@ -1,5 +1,14 @@
 import { invalidOption } from '../errors.js';
-import { DEFAULT_ENDPOINTS, resolveCredentials, resolveEndpoints, resolveLogger, resolveTimeouts, type EndpointOptions, type Logger, type TimeoutOptions } from '../shared-options.js';
+import {
+  DEFAULT_ENDPOINTS,
+  resolveCredentials,
+  resolveEndpoints,
+  resolveLogger,
+  resolveTimeouts,
+  type EndpointOptions,
+  type Logger,
+  type TimeoutOptions,
+} from '../shared-options.js';
 import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
 import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from '../replies/passive-reply.js';
 import { DEFAULT_PACING, type PacingOptions } from './pacing.js';
@@ -100,7 +109,8 @@ export function resolveRetry(value: unknown): Required<RetryOptions> {
     minDelayMs: integerOption('retry.minDelayMs', r.minDelayMs, DEFAULT_RETRY.minDelayMs, 0, 60_000),
     maxDelayMs: integerOption('retry.maxDelayMs', r.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 300_000),
   };
-  if (retry.maxDelayMs < retry.minDelayMs) throw invalidOption('Expected `retry.maxDelayMs` to be ≥ `retry.minDelayMs`');
+  if (retry.maxDelayMs < retry.minDelayMs)
+    throw invalidOption('Expected `retry.maxDelayMs` to be ≥ `retry.minDelayMs`');
   return retry;
 }
 
@@ -121,16 +131,36 @@ export function resolvePacing(value: unknown): Required<PacingOptions> {
   const p = section('pacing', value, Object.keys(DEFAULT_PACING));
   return {
     maxQueued: integerOption('pacing.maxQueued', p.maxQueued, DEFAULT_PACING.maxQueued, 0),
-    rateLimitRetries: integerOption('pacing.rateLimitRetries', p.rateLimitRetries, DEFAULT_PACING.rateLimitRetries, 0, 100),
+    rateLimitRetries: integerOption(
+      'pacing.rateLimitRetries',
+      p.rateLimitRetries,
+      DEFAULT_PACING.rateLimitRetries,
+      0,
+      100,
+    ),
     maxWaitMs: integerOption('pacing.maxWaitMs', p.maxWaitMs, DEFAULT_PACING.maxWaitMs, 0, 3_600_000),
-    concurrencyPerTarget: integerOption('pacing.concurrencyPerTarget', p.concurrencyPerTarget, DEFAULT_PACING.concurrencyPerTarget, 1, 1_000),
+    concurrencyPerTarget: integerOption(
+      'pacing.concurrencyPerTarget',
+      p.concurrencyPerTarget,
+      DEFAULT_PACING.concurrencyPerTarget,
+      1,
+      1_000,
+    ),
   };
 }
 
 /** Checks an `upload` object. */
 export function resolveUpload(value: unknown): Required<UploadOptions> {
   const u = section('upload', value, Object.keys(DEFAULT_UPLOAD));
-  return { chunkedAboveBytes: integerOption('upload.chunkedAboveBytes', u.chunkedAboveBytes, DEFAULT_UPLOAD.chunkedAboveBytes, 0, MAX_INLINE_BYTES) };
+  return {
+    chunkedAboveBytes: integerOption(
+      'upload.chunkedAboveBytes',
+      u.chunkedAboveBytes,
+      DEFAULT_UPLOAD.chunkedAboveBytes,
+      0,
+      MAX_INLINE_BYTES,
+    ),
+  };
 }
 
 function isTokenSource(value: unknown): value is TokenSource {
@@ -140,7 +170,9 @@ function isTokenSource(value: unknown): value is TokenSource {
 }
 
 /** Standalone options: the resolved client options plus what its own token manager needs. */
-export function resolveStandaloneOptions(options: unknown): ResolvedOpenAPIOptions & { appId: string; secret: string; tokenUrl: string } {
+export function resolveStandaloneOptions(
+  options: unknown,
+): ResolvedOpenAPIOptions & { appId: string; secret: string; tokenUrl: string } {
   if (!isObject(options)) throw invalidOption('Expected options to be an object with appId and secret');
   rejectUnknownKeys('', options, STANDALONE_KEYS);
   const { appId, secret } = resolveCredentials(options);

@@ -1,14 +1,29 @@
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
-import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
+import type {
+  CallOptions,
+  ChannelMessageBody,
+  MediaUploadResult,
+  SendResult,
+  UploadCallOptions,
+  UploadMediaInput,
+  V2MessageBody,
+} from '../bodies/message-bodies.js';
 import { ReplyTracker, type ReplyableEvent, type StreamableEvent } from '../replies/passive-reply.js';
 import { Replier, type ReplyContent } from '../replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from '../replies/stream-reply.js';
 import { badShape, readSendResult } from './answers.js';
 import { readGatewayBot } from './gateway.js';
 import { uploadMedia } from './media-upload.js';
-import { resolveSharedTokenOptions, resolveStandaloneOptions, type QQOpenAPIOptions, type ResolvedOpenAPIOptions, type SharedTokenOpenAPIOptions, type TokenSource } from './openapi-options.js';
+import {
+  resolveSharedTokenOptions,
+  resolveStandaloneOptions,
+  type QQOpenAPIOptions,
+  type ResolvedOpenAPIOptions,
+  type SharedTokenOpenAPIOptions,
+  type TokenSource,
+} from './openapi-options.js';
 import { RestRequester } from './rest-request.js';
 import { TokenManager } from './token-manager.js';
 
@@ -70,7 +85,12 @@ export class QQOpenAPI {
     if (tokens === undefined) {
       const standalone = resolveStandaloneOptions(options);
       resolved = standalone;
-      this.#tokens = new TokenManager({ appId: standalone.appId, secret: standalone.secret, url: standalone.tokenUrl, timeoutMs: standalone.timeoutMs });
+      this.#tokens = new TokenManager({
+        appId: standalone.appId,
+        secret: standalone.secret,
+        url: standalone.tokenUrl,
+        timeoutMs: standalone.timeoutMs,
+      });
     } else {
       resolved = options as ResolvedOpenAPIOptions;
       this.#tokens = tokens;
@@ -89,7 +109,14 @@ export class QQOpenAPI {
         uploadC2CMedia: (id, i, o) => this.uploadC2CMedia(id, i, o),
         postStreamFrame: async (openid, frame) => {
           // Idempotent: a frame resent whole, with the same index, replaces the text with itself.
-          const res = await this.#requester.call({ method: 'POST', idempotent: true, route, path: `/v2/users/${enc(openid)}/stream_messages`, body: frame, target: openid });
+          const res = await this.#requester.call({
+            method: 'POST',
+            idempotent: true,
+            route,
+            path: `/v2/users/${enc(openid)}/stream_messages`,
+            body: frame,
+            target: openid,
+          });
           const id = isObject(res.body) ? res.body.id : undefined;
           return typeof id === 'string' && id !== '' ? id : undefined;
         },
@@ -120,12 +147,26 @@ export class QQOpenAPI {
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/groups/{group_openid}/messages', groupOpenid, `/v2/groups/${enc(groupOpenid)}/messages`, body, true, options);
+    return this.#send(
+      'POST /v2/groups/{group_openid}/messages',
+      groupOpenid,
+      `/v2/groups/${enc(groupOpenid)}/messages`,
+      body,
+      true,
+      options,
+    );
   }
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
   sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /v2/users/{openid}/messages', openid, `/v2/users/${enc(openid)}/messages`, body, true, options);
+    return this.#send(
+      'POST /v2/users/{openid}/messages',
+      openid,
+      `/v2/users/${enc(openid)}/messages`,
+      body,
+      true,
+      options,
+    );
   }
 
   /**
@@ -134,7 +175,14 @@ export class QQOpenAPI {
    * are still retried.
    */
   sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return this.#send('POST /channels/{channel_id}/messages', channelId, `/channels/${enc(channelId)}/messages`, body, false, options);
+    return this.#send(
+      'POST /channels/{channel_id}/messages',
+      channelId,
+      `/channels/${enc(channelId)}/messages`,
+      body,
+      false,
+      options,
+    );
   }
 
   /**
@@ -171,7 +219,11 @@ export class QQOpenAPI {
    * @example
    * bot.on('C2C_MESSAGE_CREATE', (e) => bot.api.replyStream(e, llm.stream(e.data.content)).catch(report));
    */
-  async replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  async replyStream(
+    event: StreamableEvent,
+    chunks: AsyncIterable<string>,
+    options?: StreamReplyOptions,
+  ): Promise<StreamReplyResult> {
     this.#requester.assertOpen();
     return this.#replier.replyStream(event, chunks, options);
   }
@@ -185,8 +237,18 @@ export class QQOpenAPI {
    * (40093002) is a non-retryable `QQApiError` of kind `upload-quota`; a part failing past the platform's
    * `retry_timeout` is `QQBOT_UPLOAD_FAILED`. See docs/rest.md.
    */
-  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
-    return uploadMedia(this.#requester, { scope: 'groups', idName: 'group_openid', openid: groupOpenid }, input, this.#upload, options);
+  uploadGroupMedia(
+    groupOpenid: string,
+    input: UploadMediaInput,
+    options?: UploadCallOptions,
+  ): Promise<MediaUploadResult> {
+    return uploadMedia(
+      this.#requester,
+      { scope: 'groups', idName: 'group_openid', openid: groupOpenid },
+      input,
+      this.#upload,
+      options,
+    );
   }
 
   /** As {@link QQOpenAPI.uploadGroupMedia}, for a C2C message. */
@@ -228,7 +290,11 @@ export class QQOpenAPI {
    * interaction id (`data.id`). Until it is ACKed the user's client shows the press as pending, and then as failed:
    * ACK first, then do the work (`bot.on('INTERACTION_CREATE', (e) => void bot.api.ackInteraction(e))`).
    */
-  async ackInteraction(interaction: string | InteractionEventLike, code: InteractionAckCode = 0, options?: CallOptions): Promise<void> {
+  async ackInteraction(
+    interaction: string | InteractionEventLike,
+    code: InteractionAckCode = 0,
+    options?: CallOptions,
+  ): Promise<void> {
     const interactionId = interactionIdOf(interaction);
     await this.#requester.call({
       method: 'PUT',
@@ -241,13 +307,19 @@ export class QQOpenAPI {
     });
   }
 
-
   // ─────────────── bot, gateway ───────────────
 
   async getMe(options?: CallOptions): Promise<BotUser> {
     const route = 'GET /users/@me';
-    const { status, body } = await this.#requester.call({ method: 'GET', idempotent: true, route, path: '/users/@me', signal: options?.signal });
-    if (!isObject(body) || typeof body.id !== 'string' || typeof body.username !== 'string') throw badShape(route, status, 'id and username');
+    const { status, body } = await this.#requester.call({
+      method: 'GET',
+      idempotent: true,
+      route,
+      path: '/users/@me',
+      signal: options?.signal,
+    });
+    if (!isObject(body) || typeof body.id !== 'string' || typeof body.username !== 'string')
+      throw badShape(route, status, 'id and username');
     const user: BotUser = { id: body.id, username: body.username };
     if (typeof body.avatar === 'string') user.avatar = body.avatar;
     if (typeof body.union_openid === 'string') user.union_openid = body.union_openid;
@@ -256,14 +328,26 @@ export class QQOpenAPI {
 
   async getGateway(options?: CallOptions): Promise<{ url: string }> {
     const route = 'GET /gateway';
-    const { status, body } = await this.#requester.call({ method: 'GET', idempotent: true, route, path: '/gateway', signal: options?.signal });
+    const { status, body } = await this.#requester.call({
+      method: 'GET',
+      idempotent: true,
+      route,
+      path: '/gateway',
+      signal: options?.signal,
+    });
     if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     return { url: body.url };
   }
 
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
-    const { status, body } = await this.#requester.call({ method: 'GET', idempotent: true, route, path: '/gateway/bot', signal: options?.signal });
+    const { status, body } = await this.#requester.call({
+      method: 'GET',
+      idempotent: true,
+      route,
+      path: '/gateway/bot',
+      signal: options?.signal,
+    });
     const info = readGatewayBot(body);
     // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
     if (
@@ -279,7 +363,12 @@ export class QQOpenAPI {
     return {
       url: info.url,
       shards: info.shards,
-      session_start_limit: { total: info.total, remaining: info.remaining, reset_after: info.resetAfterMs, max_concurrency: info.maxConcurrency },
+      session_start_limit: {
+        total: info.total,
+        remaining: info.remaining,
+        reset_after: info.resetAfterMs,
+        max_concurrency: info.maxConcurrency,
+      },
     };
   }
 
@@ -291,8 +380,18 @@ export class QQOpenAPI {
   }
 
   /** Sends are queued and paced per target (`pacing`). */
-  async #send(route: string, target: string, path: string, body: V2MessageBody | ChannelMessageBody, idempotent: boolean, options?: CallOptions): Promise<SendResult> {
+  async #send(
+    route: string,
+    target: string,
+    path: string,
+    body: V2MessageBody | ChannelMessageBody,
+    idempotent: boolean,
+    options?: CallOptions,
+  ): Promise<SendResult> {
     if (!isObject(body)) throw invalidOption(`Expected the body of ${route} to be an object`);
-    return readSendResult(route, await this.#requester.call({ method: 'POST', idempotent, route, path, body, target, signal: options?.signal }));
+    return readSendResult(
+      route,
+      await this.#requester.call({ method: 'POST', idempotent, route, path, body, target, signal: options?.signal }),
+    );
   }
 }

@@ -118,9 +118,13 @@ export class Pacer {
   #queue(lane: Lane, signals: readonly AbortSignal[]): Promise<void> {
     if (this.#queued >= this.#opts.maxQueued) {
       return Promise.reject(
-        new QQBotError(ErrorCodes.SEND_QUEUE_FULL, `${this.#queued} sends are already waiting for their targets (pacing.maxQueued)`, {
-          details: { maxQueued: this.#opts.maxQueued },
-        }),
+        new QQBotError(
+          ErrorCodes.SEND_QUEUE_FULL,
+          `${this.#queued} sends are already waiting for their targets (pacing.maxQueued)`,
+          {
+            details: { maxQueued: this.#opts.maxQueued },
+          },
+        ),
       );
     }
     this.#queued += 1;
@@ -184,11 +188,15 @@ export class Pacer {
         // Calls that were already in flight when the lane learned its last limit teach nothing new.
         if (started >= lane.limitedAt) {
           // First limit: the rate this lane reached in the last window is the rate it may keep.
-          lane.spacingMs = lane.spacingMs === 0 ? RATE_WINDOW_MS / Math.max(1, lane.recent.length) : lane.spacingMs * BACKOFF_FACTOR;
+          lane.spacingMs =
+            lane.spacingMs === 0 ? RATE_WINDOW_MS / Math.max(1, lane.recent.length) : lane.spacingMs * BACKOFF_FACTOR;
           lane.spacingMs = Math.min(lane.spacingMs, this.#opts.maxWaitMs);
           lane.recent.length = 0;
           lane.limitedAt = now;
-          lane.notBefore = Math.max(lane.notBefore, now + Math.min(this.#opts.maxWaitMs, Math.max(hintMs ?? backoffMs, lane.spacingMs)));
+          lane.notBefore = Math.max(
+            lane.notBefore,
+            now + Math.min(this.#opts.maxWaitMs, Math.max(hintMs ?? backoffMs, lane.spacingMs)),
+          );
         }
         return Math.max(0, lane.notBefore - now);
       },

@@ -106,7 +106,8 @@ export class RestRequester {
 
   /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the connection pool. Idempotent. */
   async close(): Promise<void> {
-    if (!this.#closing.signal.aborted) this.#closing.abort(new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client was closed', { retryable: false }));
+    if (!this.#closing.signal.aborted)
+      this.#closing.abort(new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client was closed', { retryable: false }));
     this.#pacer.closeAll(this.#closing.signal.reason as QQBotError);
     const pool = this.#pool;
     this.#pool = undefined;
@@ -119,7 +120,8 @@ export class RestRequester {
   }
 
   assertOpen(): void {
-    if (this.#closing.signal.aborted) throw new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client is closed', { retryable: false });
+    if (this.#closing.signal.aborted)
+      throw new QQBotError(ErrorCodes.CLOSED, 'the OpenAPI client is closed', { retryable: false });
   }
 
   /** The keep-alive pool; its phase timeouts are the attempt's deadline, so no request sets its own. */
@@ -181,7 +183,16 @@ export class RestRequester {
         // are thrown as QQBotErrors (HTTP_TIMEOUT, NETWORK, ABORTED, BAD_RESPONSE for a 2xx that is not JSON).
         res = await exchange(
           { pool: this.#connections(), path, host: this.#host },
-          { method: call.method, headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId }, payload, timeoutMs: this.#opts.timeoutMs, signal: call.signal, what: call.route, keepAlive: true, repeatable: false },
+          {
+            method: call.method,
+            headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId },
+            payload,
+            timeoutMs: this.#opts.timeoutMs,
+            signal: call.signal,
+            what: call.route,
+            keepAlive: true,
+            repeatable: false,
+          },
         );
       } catch (err) {
         const failure = this.#translate(err, call);
@@ -201,10 +212,15 @@ export class RestRequester {
       if (res.status >= 200 && res.status < 300) {
         const code = errorBody.code ?? errorBody.err_code;
         // An error in a 2xx answer (seen in the field): a non-zero code, no id, not an audit hold.
-        const isError = code !== undefined && code !== 0 && !(isObject(res.body) && typeof res.body.id === 'string') && auditIdOf(res.body) === undefined;
+        const isError =
+          code !== undefined &&
+          code !== 0 &&
+          !(isObject(res.body) && typeof res.body.id === 'string') &&
+          auditIdOf(res.body) === undefined;
         if (!isError) {
           lane?.passed();
-          if (res.body === undefined && call.allowEmpty !== true) throw badShape(call.route, res.status, 'a JSON body', 'empty');
+          if (res.body === undefined && call.allowEmpty !== true)
+            throw badShape(call.route, res.status, 'a JSON body', 'empty');
           return { status: res.status, body: res.body, deduplicated: false };
         }
       }
@@ -230,8 +246,17 @@ export class RestRequester {
         rateLimited++;
         const backoff = Math.max(retry.minDelayMs, retryDelayMs(rateLimited, retry));
         const hint = rateLimitHintMs(res.headers, res.body);
-        const ms = lane === undefined ? Math.min(this.#pacer.options.maxWaitMs, hint ?? backoff) : lane.limited(hint, backoff);
-        logger?.debug({ route: call.route, retry: rateLimited, delayMs: ms, why: `rate limited (HTTP ${res.status}, code ${errorBody.code ?? 'none'})` }, 'qq api: retrying');
+        const ms =
+          lane === undefined ? Math.min(this.#pacer.options.maxWaitMs, hint ?? backoff) : lane.limited(hint, backoff);
+        logger?.debug(
+          {
+            route: call.route,
+            retry: rateLimited,
+            delayMs: ms,
+            why: `rate limited (HTTP ${res.status}, code ${errorBody.code ?? 'none'})`,
+          },
+          'qq api: retrying',
+        );
         // A paced lane waits in its next turn; a call without a lane waits here.
         if (lane === undefined) await this.#wait(sleepOrReject(ms, signals), [], call);
         continue;
@@ -243,13 +268,36 @@ export class RestRequester {
         await this.#backoff(call, retriesUsed, retryAfterMs(res.headers), `HTTP ${res.status}`, signals);
         continue;
       }
-      const error = new QQApiError({ what: call.route, status: res.status, body: res.body, errorBody, headers: res.headers, attempts: attempt });
-      logger?.warn({ route: call.route, status: error.status, qqCode: error.qqCode ?? null, traceId: error.traceId ?? null, kind: error.kind, attempts: attempt }, 'qq api: call failed');
+      const error = new QQApiError({
+        what: call.route,
+        status: res.status,
+        body: res.body,
+        errorBody,
+        headers: res.headers,
+        attempts: attempt,
+      });
+      logger?.warn(
+        {
+          route: call.route,
+          status: error.status,
+          qqCode: error.qqCode ?? null,
+          traceId: error.traceId ?? null,
+          kind: error.kind,
+          attempts: attempt,
+        },
+        'qq api: call failed',
+      );
       throw error;
     }
   }
 
-  async #backoff(call: Call, n: number, retryAfter: number | undefined, why: string, signals: readonly AbortSignal[]): Promise<void> {
+  async #backoff(
+    call: Call,
+    n: number,
+    retryAfter: number | undefined,
+    why: string,
+    signals: readonly AbortSignal[],
+  ): Promise<void> {
     const { retry, logger } = this.#opts;
     const jitter = retryDelayMs(n, retry);
     const ms = retryAfter === undefined ? jitter : Math.min(retry.maxDelayMs, Math.max(jitter, retryAfter));
@@ -269,10 +317,14 @@ export class RestRequester {
   /** Any thrown value → a QQBotError; `close()` wins over the abort it causes. */
   #translate(err: unknown, call: Call): QQBotError {
     if (this.#closing.signal.aborted) {
-      return new QQBotError(ErrorCodes.CLOSED, `${call.route} was cut short: the OpenAPI client was closed`, { retryable: false, cause: err });
+      return new QQBotError(ErrorCodes.CLOSED, `${call.route} was cut short: the OpenAPI client was closed`, {
+        retryable: false,
+        cause: err,
+      });
     }
     if (err instanceof QQBotError) return err;
-    if (call.signal?.aborted === true) return new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
+    if (call.signal?.aborted === true)
+      return new QQBotError(ErrorCodes.ABORTED, `${call.route} was aborted`, { retryable: false, cause: err });
     return new QQBotError(ErrorCodes.INTERNAL, `${call.route} failed unexpectedly`, { retryable: false, cause: err });
   }
 }
@@ -285,5 +337,8 @@ function isTransportFailure(err: QQBotError): boolean {
 /** Connection refused or never connected: the request cannot have reached the platform. */
 function neverSent(err: QQBotError): boolean {
   const errno = err.details.errno;
-  return err.code === ErrorCodes.NETWORK && (errno === 'ECONNREFUSED' || errno === 'UND_ERR_CONNECT_TIMEOUT' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN');
+  return (
+    err.code === ErrorCodes.NETWORK &&
+    (errno === 'ECONNREFUSED' || errno === 'UND_ERR_CONNECT_TIMEOUT' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN')
+  );
 }

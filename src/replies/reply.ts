@@ -1,9 +1,30 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
-import type { CallOptions, ChannelMessageBody, MediaUploadResult, SendResult, UploadCallOptions, UploadMediaInput, V2MessageBody } from '../bodies/message-bodies.js';
+import type {
+  CallOptions,
+  ChannelMessageBody,
+  MediaUploadResult,
+  SendResult,
+  UploadCallOptions,
+  UploadMediaInput,
+  V2MessageBody,
+} from '../bodies/message-bodies.js';
 import { readMediaReply, type MediaReply, type MediaRequest } from '../messages/media.js';
-import { parseEventTimestamp, resolveReplyTarget, type ReplyPlan, type ReplyTracker, type ReplyableEvent, type StreamableEvent } from './passive-reply.js';
-import { resolveStreamOptions, runStream, type StreamFrame, type StreamReplyOptions, type StreamReplyResult } from './stream-reply.js';
+import {
+  parseEventTimestamp,
+  resolveReplyTarget,
+  type ReplyPlan,
+  type ReplyTracker,
+  type ReplyableEvent,
+  type StreamableEvent,
+} from './passive-reply.js';
+import {
+  resolveStreamOptions,
+  runStream,
+  type StreamFrame,
+  type StreamReplyOptions,
+  type StreamReplyResult,
+} from './stream-reply.js';
 
 /** What `reply()` sends: text, a message body (see the builders in `src/messages/`), or media. */
 export type ReplyContent = string | V2MessageBody | ChannelMessageBody | MediaReply;
@@ -14,7 +35,11 @@ export interface ReplyEndpoints {
   sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult>;
   sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult>;
   sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult>;
-  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult>;
+  uploadGroupMedia(
+    groupOpenid: string,
+    input: UploadMediaInput,
+    options?: UploadCallOptions,
+  ): Promise<MediaUploadResult>;
   uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult>;
   /** Posts one stream frame (`POST /v2/users/{openid}/stream_messages`); answers the frame's `id`. */
   postStreamFrame(openid: string, body: Record<string, unknown>): Promise<string | undefined>;
@@ -50,7 +75,9 @@ export class Replier {
       case 'c2c': {
         // v2 requires msg_type; a body without one is text.
         const body = { msg_type: 0, ...(base as Partial<V2MessageBody>), ...plan.fields } as V2MessageBody;
-        return plan.scope === 'group' ? this.#endpoints.sendGroupMessage(plan.targetId, body, options) : this.#endpoints.sendC2CMessage(plan.targetId, body, options);
+        return plan.scope === 'group'
+          ? this.#endpoints.sendGroupMessage(plan.targetId, body, options)
+          : this.#endpoints.sendC2CMessage(plan.targetId, body, options);
       }
       case 'channel':
       case 'dm': {
@@ -62,25 +89,41 @@ export class Replier {
     }
   }
 
-  async replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  async replyStream(
+    event: StreamableEvent,
+    chunks: AsyncIterable<string>,
+    options?: StreamReplyOptions,
+  ): Promise<StreamReplyResult> {
     const opts = resolveStreamOptions(options);
     if (chunks === null || typeof (chunks as Partial<AsyncIterable<string>>)?.[Symbol.asyncIterator] !== 'function') {
       throw invalidOption('Expected `chunks` to be an async iterable of strings');
     }
     const target = resolveReplyTarget(event);
     if (target.scope !== 'c2c') {
-      throw new QQBotError(ErrorCodes.REPLY_UNSUPPORTED, `streamed replies are C2C only, not ${target.scope} (${String(event.type)})`, { details: { type: String(event.type) } });
+      throw new QQBotError(
+        ErrorCodes.REPLY_UNSUPPORTED,
+        `streamed replies are C2C only, not ${target.scope} (${String(event.type)})`,
+        { details: { type: String(event.type) } },
+      );
     }
     const now = this.#now;
     const data = isObject(event.data) ? event.data : {};
     const deadline = (parseEventTimestamp(data.timestamp) ?? now()) + opts.windowMs;
     if (now() > deadline) {
-      throw new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `a stream needs a message younger than ${opts.windowMs} ms`, { details: { scope: 'c2c', windowMs: opts.windowMs, lateByMs: now() - deadline } });
+      throw new QQBotError(
+        ErrorCodes.PASSIVE_REPLY_EXPIRED,
+        `a stream needs a message younger than ${opts.windowMs} ms`,
+        { details: { scope: 'c2c', windowMs: opts.windowMs, lateByMs: now() - deadline } },
+      );
     }
     const plan = await this.#tracker.plan(event);
     // The official SDK sends the message id as both msg_id and event_id; an event reference goes as event_id.
-    const ref = plan.fields.msg_id === undefined ? { event_id: plan.fields.event_id } : { msg_id: plan.fields.msg_id, event_id: plan.fields.msg_id };
-    const post = (frame: StreamFrame): Promise<string | undefined> => this.#endpoints.postStreamFrame(plan.targetId, { ...frame, ...ref, msg_seq: plan.fields.msg_seq });
+    const ref =
+      plan.fields.msg_id === undefined
+        ? { event_id: plan.fields.event_id }
+        : { msg_id: plan.fields.msg_id, event_id: plan.fields.msg_id };
+    const post = (frame: StreamFrame): Promise<string | undefined> =>
+      this.#endpoints.postStreamFrame(plan.targetId, { ...frame, ...ref, msg_seq: plan.fields.msg_seq });
     return runStream({ post, now, deadline }, chunks, opts);
   }
 
@@ -89,17 +132,28 @@ export class Replier {
     const text = media.content ?? ' ';
     if (plan.scope === 'channel' || plan.scope === 'dm') {
       const { msg_seq: _seq, ...ref } = plan.fields;
-      return this.#sendGuild(plan, { image: media.source as string, ...(media.content === undefined ? {} : { content: media.content }), ...ref }, options);
+      return this.#sendGuild(
+        plan,
+        { image: media.source as string, ...(media.content === undefined ? {} : { content: media.content }), ...ref },
+        options,
+      );
     }
     const input = uploadInput(media);
     const api = this.#endpoints;
-    const uploaded = plan.scope === 'group' ? await api.uploadGroupMedia(plan.targetId, input, options) : await api.uploadC2CMedia(plan.targetId, input, options);
+    const uploaded =
+      plan.scope === 'group'
+        ? await api.uploadGroupMedia(plan.targetId, input, options)
+        : await api.uploadC2CMedia(plan.targetId, input, options);
     const body: V2MessageBody = { msg_type: 7, media: { file_info: uploaded.fileInfo }, content: text, ...plan.fields };
-    return plan.scope === 'group' ? api.sendGroupMessage(plan.targetId, body, options) : api.sendC2CMessage(plan.targetId, body, options);
+    return plan.scope === 'group'
+      ? api.sendGroupMessage(plan.targetId, body, options)
+      : api.sendC2CMessage(plan.targetId, body, options);
   }
 
   #sendGuild(plan: ReplyPlan, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
-    return plan.scope === 'channel' ? this.#endpoints.sendChannelMessage(plan.targetId, body, options) : this.#endpoints.sendDirectMessage(plan.targetId, body, options);
+    return plan.scope === 'channel'
+      ? this.#endpoints.sendChannelMessage(plan.targetId, body, options)
+      : this.#endpoints.sendDirectMessage(plan.targetId, body, options);
   }
 }
 
@@ -107,8 +161,14 @@ function uploadInput(media: MediaRequest): UploadMediaInput {
   const { source, fileType } = media;
   if (typeof source === 'string') return { fileType, url: source };
   if (source instanceof Uint8Array) return { fileType, data: source };
-  if ('path' in source) return { fileType, path: source.path, ...(source.fileName === undefined ? {} : { fileName: source.fileName }) };
-  return { fileType, stream: source.stream, size: source.size, ...(source.fileName === undefined ? {} : { fileName: source.fileName }) };
+  if ('path' in source)
+    return { fileType, path: source.path, ...(source.fileName === undefined ? {} : { fileName: source.fileName }) };
+  return {
+    fileType,
+    stream: source.stream,
+    size: source.size,
+    ...(source.fileName === undefined ? {} : { fileName: source.fileName }),
+  };
 }
 
 /**
@@ -119,7 +179,11 @@ function checkGuildMedia(event: ReplyableEvent, media: MediaRequest): void {
   const { scope } = resolveReplyTarget(event);
   if (scope !== 'channel' && scope !== 'dm') return;
   if (media.kind === 'image' && typeof media.source === 'string') return;
-  throw new QQBotError(ErrorCodes.REPLY_UNSUPPORTED, `a ${scope} reply takes an image URL only, not ${media.kind === 'image' ? 'image bytes' : `a ${media.kind}`}`, {
-    details: { type: String(event.type), kind: media.kind },
-  });
+  throw new QQBotError(
+    ErrorCodes.REPLY_UNSUPPORTED,
+    `a ${scope} reply takes an image URL only, not ${media.kind === 'image' ? 'image bytes' : `a ${media.kind}`}`,
+    {
+      details: { type: String(event.type), kind: media.kind },
+    },
+  );
 }

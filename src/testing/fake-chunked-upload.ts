@@ -57,7 +57,13 @@ interface Session {
 
 type Answer = (status: number, body: unknown) => void;
 
-const DEFAULT_CONFIG = { blockSize: 1024 * 1024, concurrency: 3, indexBase: 1, retryTimeout: 10, retryDelay: 0.05 } as const;
+const DEFAULT_CONFIG = {
+  blockSize: 1024 * 1024,
+  concurrency: 3,
+  indexBase: 1,
+  retryTimeout: 10,
+  retryDelay: 0.05,
+} as const;
 
 const CODES = { INVALID_BODY: 40034999, PART_FAILED: 40093001, QUOTA: 40093002 } as const;
 
@@ -67,7 +73,9 @@ export class FakeChunkedUploads {
   /** PUTs the object store answered, failures included. */
   partPuts = 0;
   readonly files: FakeChunkedFile[] = [];
-  #config: FakeChunkedUploadConfig & Required<Omit<FakeChunkedUploadConfig, 'presignedUrlBase'>> = { ...DEFAULT_CONFIG };
+  #config: FakeChunkedUploadConfig & Required<Omit<FakeChunkedUploadConfig, 'presignedUrlBase'>> = {
+    ...DEFAULT_CONFIG,
+  };
   readonly #sessions = new Map<string, Session>();
   readonly #failOnce = new Set<number>();
   #quotaSpent = false;
@@ -101,13 +109,17 @@ export class FakeChunkedUploads {
   }
 
   prepare(targetPath: string, body: unknown, answer: Answer): void {
-    const invalid = (message: string): void => answer(400, { message, code: CODES.INVALID_BODY, err_code: CODES.INVALID_BODY });
-    if (this.#quotaSpent) return answer(400, { message: 'upload quota exceeded for today', code: CODES.QUOTA, err_code: CODES.QUOTA });
-    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number)) return invalid('file_type (1-4) is required');
+    const invalid = (message: string): void =>
+      answer(400, { message, code: CODES.INVALID_BODY, err_code: CODES.INVALID_BODY });
+    if (this.#quotaSpent)
+      return answer(400, { message: 'upload quota exceeded for today', code: CODES.QUOTA, err_code: CODES.QUOTA });
+    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number))
+      return invalid('file_type (1-4) is required');
     const size = typeof body.file_size === 'string' && /^\d+$/.test(body.file_size) ? Number(body.file_size) : 0;
     if (size <= 0) return invalid('file_size must be a positive integer as a string');
     const hex = (v: unknown, n: number): v is string => typeof v === 'string' && new RegExp(`^[0-9a-f]{${n}}$`).test(v);
-    if (!hex(body.md5, 32) || !hex(body.sha1, 40) || !hex(body.md5_10m, 32)) return invalid('md5, sha1 and md5_10m (hex) are required');
+    if (!hex(body.md5, 32) || !hex(body.sha1, 40) || !hex(body.md5_10m, 32))
+      return invalid('md5, sha1 and md5_10m (hex) are required');
     if (typeof body.file_name !== 'string' || body.file_name === '') return invalid('file_name is required');
     const { blockSize, indexBase, concurrency, retryTimeout, retryDelay } = this.#config;
     const uploadId = `fake-upload-${++this.#seq}`;
@@ -126,7 +138,10 @@ export class FakeChunkedUploads {
     answer(200, {
       upload_id: uploadId,
       block_size: String(blockSize),
-      parts: Array.from({ length: count }, (_, i) => ({ index: i + indexBase, presigned_url: `${this.#config.presignedUrlBase ?? this.baseUrl()}${OBJECT_STORE_PATH}${uploadId}/${i}` })),
+      parts: Array.from({ length: count }, (_, i) => ({
+        index: i + indexBase,
+        presigned_url: `${this.#config.presignedUrlBase ?? this.baseUrl()}${OBJECT_STORE_PATH}${uploadId}/${i}`,
+      })),
       upload_config: { concurrency, retry_timeout: retryTimeout, retry_delay: retryDelay },
     });
   }
@@ -167,7 +182,8 @@ export class FakeChunkedUploads {
   }
 
   partFinish(targetPath: string, body: unknown, answer: Answer): void {
-    const failed = (message: string): void => answer(400, { message, code: CODES.PART_FAILED, err_code: CODES.PART_FAILED });
+    const failed = (message: string): void =>
+      answer(400, { message, code: CODES.PART_FAILED, err_code: CODES.PART_FAILED });
     if (!isObject(body) || typeof body.upload_id !== 'string') return failed('upload_id is required');
     const session = this.#sessions.get(body.upload_id);
     if (session === undefined || session.targetPath !== targetPath) return failed('unknown upload_id');
@@ -175,7 +191,12 @@ export class FakeChunkedUploads {
     const slot = session.parts[i];
     if (slot === undefined) return failed('unknown part_index');
     const expected = Math.min(session.blockSize, session.size - i * session.blockSize);
-    if (slot.received === undefined || slot.received.md5 !== body.md5 || slot.received.length !== expected || body.block_size !== String(expected)) {
+    if (
+      slot.received === undefined ||
+      slot.received.md5 !== body.md5 ||
+      slot.received.length !== expected ||
+      body.block_size !== String(expected)
+    ) {
       return failed('part not received, or its md5 or length differ');
     }
     slot.finished = true;
@@ -183,7 +204,10 @@ export class FakeChunkedUploads {
   }
 
   /** The merge (`/files` with `upload_id`): the file_info when every part was finished, else 40093001. */
-  merge(targetPath: string, body: Record<string, unknown>): { fileInfo: string; file: FakeChunkedFile } | { error: string } {
+  merge(
+    targetPath: string,
+    body: Record<string, unknown>,
+  ): { fileInfo: string; file: FakeChunkedFile } | { error: string } {
     const session = this.#sessions.get(String(body.upload_id));
     if (session === undefined || session.targetPath !== targetPath) return { error: 'unknown upload_id' };
     if (!session.parts.every((p) => p.finished)) return { error: 'not every part was finished' };

@@ -37,19 +37,34 @@ export class FakeSendLimits {
   #limit: { perSecond: number; answer: 429 | 22009 | 20028 | 100017; pathPrefix: string | undefined } | undefined;
   /** Per method + path (so per route and target): the times of the requests accepted in the last second. */
   readonly #windows = new Map<string, number[]>();
-  readonly #codes: Array<{ method: string | undefined; pathPrefix: string; code: number; status: number; left: number; message: string }> = [];
+  readonly #codes: Array<{
+    method: string | undefined;
+    pathPrefix: string;
+    code: number;
+    status: number;
+    left: number;
+    message: string;
+  }> = [];
 
   constructor(private readonly now: () => number) {}
 
   limit(perSecond: number, options: FakeRateLimitOptions = {}): void {
-    if (!Number.isInteger(perSecond) || perSecond < 1) throw new RangeError('limitSends: perSecond must be a positive integer');
+    if (!Number.isInteger(perSecond) || perSecond < 1)
+      throw new RangeError('limitSends: perSecond must be a positive integer');
     this.#limit = { perSecond, answer: options.answer ?? 429, pathPrefix: options.pathPrefix };
   }
 
   code(route: string, code: number, options: FakeCodeOptions = {}): void {
     const [first, second] = route.split(' ');
     const method = second === undefined ? undefined : first;
-    this.#codes.push({ method, pathPrefix: second ?? first ?? '', code, status: options.status ?? 400, left: options.times ?? 1, message: options.message ?? `injected code ${code}` });
+    this.#codes.push({
+      method,
+      pathPrefix: second ?? first ?? '',
+      code,
+      status: options.status ?? 400,
+      left: options.times ?? 1,
+      message: options.message ?? `injected code ${code}`,
+    });
   }
 
   reset(): void {
@@ -61,14 +76,21 @@ export class FakeSendLimits {
 
   /** The answer for this request when a limit or an injected code applies, else `undefined`. */
   check(method: string, path: string): FakeAnswer | undefined {
-    const injected = this.#codes.find((c) => c.left > 0 && path.startsWith(c.pathPrefix) && (c.method === undefined || c.method === method));
+    const injected = this.#codes.find(
+      (c) => c.left > 0 && path.startsWith(c.pathPrefix) && (c.method === undefined || c.method === method),
+    );
     if (injected !== undefined) {
       injected.left -= 1;
-      return { status: injected.status, body: { code: injected.code, err_code: injected.code, message: injected.message }, headers: {} };
+      return {
+        status: injected.status,
+        body: { code: injected.code, err_code: injected.code, message: injected.message },
+        headers: {},
+      };
     }
     const limit = this.#limit;
     if (limit === undefined || method !== 'POST') return undefined;
-    if (limit.pathPrefix === undefined ? !path.endsWith('/messages') : !path.startsWith(limit.pathPrefix)) return undefined;
+    if (limit.pathPrefix === undefined ? !path.endsWith('/messages') : !path.startsWith(limit.pathPrefix))
+      return undefined;
     const key = `${method} ${path}`;
     const now = this.now();
     const times = (this.#windows.get(key) ?? []).filter((t) => t > now - WINDOW_MS);
@@ -79,7 +101,16 @@ export class FakeSendLimits {
     }
     this.rateLimited += 1;
     const waitS = Math.max(0.001, ((times[0] as number) + WINDOW_MS - now) / 1000);
-    if (limit.answer === 429) return { status: 429, body: { code: 429, message: 'too many requests' }, headers: { 'retry-after': String(Math.ceil(waitS)) } };
-    return { status: 400, body: { code: limit.answer, err_code: limit.answer, message: 'rate limit exceeded', retry_after: waitS }, headers: {} };
+    if (limit.answer === 429)
+      return {
+        status: 429,
+        body: { code: 429, message: 'too many requests' },
+        headers: { 'retry-after': String(Math.ceil(waitS)) },
+      };
+    return {
+      status: 400,
+      body: { code: limit.answer, err_code: limit.answer, message: 'rate limit exceeded', retry_after: waitS },
+      headers: {},
+    };
   }
 }

@@ -36,7 +36,12 @@ describe('chunked upload, default options', () => {
     const result = await t.api.uploadGroupMedia('G1', { fileType: 2, path }, { onProgress: (p) => progress.push(p) });
 
     const [file] = t.fake.rest.chunkedUploads.files;
-    expect(file).toMatchObject({ fileName: 'clip.mp4', size: data.length, md5: md5(data), sha1: createHash('sha1').update(data).digest('hex') });
+    expect(file).toMatchObject({
+      fileName: 'clip.mp4',
+      size: data.length,
+      md5: md5(data),
+      sha1: createHash('sha1').update(data).digest('hex'),
+    });
     expect(file?.md5_10m).toBe(md5(data)); // smaller than 10 002 432 bytes: the whole file
     const parts = Array.from({ length: 7 }, (_, i) => md5(data.subarray(i * MiB, (i + 1) * MiB)));
     expect(file?.partMd5s).toEqual(parts);
@@ -47,9 +52,15 @@ describe('chunked upload, default options', () => {
     expect(progress.at(-1)?.bytesDone).toBe(data.length);
     expect(result.fileInfo).toBe(t.fake.rest.uploads[0]?.fileInfo);
     // No inline body went out: the bytes went only to the object store.
-    expect(t.fake.rest.requestsTo('/v2/groups/G1/files').map((r) => Object.keys(r.body as object).sort())).toEqual([['file_name', 'file_type', 'srv_send_msg', 'upload_id']]);
+    expect(t.fake.rest.requestsTo('/v2/groups/G1/files').map((r) => Object.keys(r.body as object).sort())).toEqual([
+      ['file_name', 'file_type', 'srv_send_msg', 'upload_id'],
+    ]);
 
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: 'hi', timestamp: new Date().toISOString() } };
+    const event = {
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
+      id: 'E1',
+      data: { id: 'IN-1', group_openid: 'G1', content: 'hi', timestamp: new Date().toISOString() },
+    };
     expect((await t.api.reply(event, { video: { path } })).status).toBe('sent');
     expect(t.fake.rest.messages.at(-1)?.body).toMatchObject({ msg_type: 7, msg_id: 'IN-1' });
   });
@@ -63,7 +74,9 @@ describe('chunked upload, default options', () => {
 
   it('40093002 (daily quota spent) is a non-retryable QQApiError that says the quota resets daily', async () => {
     t.fake.rest.chunkedUploads.spendQuota();
-    const err = (await rejection(t.api.uploadC2CMedia('U1', { fileType: 4, data: randomBytes(5 * MiB + 1) }))) as QQApiError;
+    const err = (await rejection(
+      t.api.uploadC2CMedia('U1', { fileType: 4, data: randomBytes(5 * MiB + 1) }),
+    )) as QQApiError;
     expect(err).toBeInstanceOf(QQApiError);
     expect(err.kind).toBe('upload-quota');
     expect(err.retryable).toBe(false);
@@ -73,19 +86,36 @@ describe('chunked upload, default options', () => {
 });
 
 describe('chunked upload, platform variants and faults', () => {
-  it.each([0, 1] as const)('offsets follow the order of parts with %i-based indexes; a stream with its size is spooled, never held', async (indexBase) => {
-    t.fake.rest.configureChunkedUpload({ indexBase, blockSize: 256 * 1024, concurrency: 2 });
-    await t.api.close();
-    t.api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: t.fake.endpoints, upload: { chunkedAboveBytes: 64 * 1024 } });
-    const data = randomBytes(1 * MiB + 123);
-    const stream = Readable.from((function* () {
-      for (let at = 0; at < data.length; at += 10_000) yield data.subarray(at, at + 10_000);
-    })());
-    await t.api.uploadC2CMedia('U1', { fileType: 4, stream, size: data.length, fileName: 'log.txt' });
-    const file = t.fake.rest.chunkedUploads.files[0];
-    expect(file?.partMd5s).toEqual(Array.from({ length: 5 }, (_, i) => md5(data.subarray(i * 256 * 1024, (i + 1) * 256 * 1024))));
-    expect(t.fake.rest.requestsTo('/v2/users/U1/upload_part_finish').map((r) => (r.body as { part_index: number }).part_index).sort()).toEqual([0, 1, 2, 3, 4].map((i) => i + indexBase));
-  });
+  it.each([0, 1] as const)(
+    'offsets follow the order of parts with %i-based indexes; a stream with its size is spooled, never held',
+    async (indexBase) => {
+      t.fake.rest.configureChunkedUpload({ indexBase, blockSize: 256 * 1024, concurrency: 2 });
+      await t.api.close();
+      t.api = new QQOpenAPI({
+        appId: 'test-app',
+        secret: 'test-secret',
+        endpoints: t.fake.endpoints,
+        upload: { chunkedAboveBytes: 64 * 1024 },
+      });
+      const data = randomBytes(1 * MiB + 123);
+      const stream = Readable.from(
+        (function* () {
+          for (let at = 0; at < data.length; at += 10_000) yield data.subarray(at, at + 10_000);
+        })(),
+      );
+      await t.api.uploadC2CMedia('U1', { fileType: 4, stream, size: data.length, fileName: 'log.txt' });
+      const file = t.fake.rest.chunkedUploads.files[0];
+      expect(file?.partMd5s).toEqual(
+        Array.from({ length: 5 }, (_, i) => md5(data.subarray(i * 256 * 1024, (i + 1) * 256 * 1024))),
+      );
+      expect(
+        t.fake.rest
+          .requestsTo('/v2/users/U1/upload_part_finish')
+          .map((r) => (r.body as { part_index: number }).part_index)
+          .sort(),
+      ).toEqual([0, 1, 2, 3, 4].map((i) => i + indexBase));
+    },
+  );
 
   it('a part failing once is PUT again within retry_timeout; the upload completes', async () => {
     t.fake.rest.configureChunkedUpload({ blockSize: 512 * 1024 });
@@ -97,7 +127,9 @@ describe('chunked upload, platform variants and faults', () => {
   });
 
   it('a stream whose size is wrong is refused (QQBOT_INVALID_OPTION) and nothing is prepared', async () => {
-    const err = await rejection(t.api.uploadGroupMedia('G1', { fileType: 4, stream: Readable.from([randomBytes(6 * MiB)]), size: 6 * MiB + 1 }));
+    const err = await rejection(
+      t.api.uploadGroupMedia('G1', { fileType: 4, stream: Readable.from([randomBytes(6 * MiB)]), size: 6 * MiB + 1 }),
+    );
     expect((err as QQBotError).code).toBe(ErrorCodes.INVALID_OPTION);
     expect(t.fake.rest.requestsTo('/v2/groups/G1/upload_prepare')).toHaveLength(0);
   });
@@ -106,7 +138,11 @@ describe('chunked upload, platform variants and faults', () => {
     t.fake.rest.configureChunkedUpload({ blockSize: 256 * 1024, concurrency: 1 });
     const controller = new AbortController();
     const data = randomBytes(6 * MiB);
-    const done = t.api.uploadGroupMedia('G1', { fileType: 4, data }, { signal: controller.signal, onProgress: (p) => p.bytesDone >= 512 * 1024 && controller.abort() });
+    const done = t.api.uploadGroupMedia(
+      'G1',
+      { fileType: 4, data },
+      { signal: controller.signal, onProgress: (p) => p.bytesDone >= 512 * 1024 && controller.abort() },
+    );
     const err = await rejection(done);
     expect((err as QQBotError).code).toBe(ErrorCodes.ABORTED);
     expect(t.fake.rest.chunkedUploads.files).toHaveLength(0);

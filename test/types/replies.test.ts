@@ -6,7 +6,11 @@ import type { FakeSentMessage } from '../../src/testing/index.js';
 // callers are refused at run time with QQBOT_REPLY_UNSUPPORTED (test/http/passive-reply.test.ts, stream-reply.test.ts).
 describe('reply types catch mistakes', () => {
   it('reply() takes events that can be replied to, replyStream() C2C messages only', () => {
-    const check = (bot: QQBotConnector, group: TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>, c2c: TypedDispatchEvent<'C2C_MESSAGE_CREATE'>): void => {
+    const check = (
+      bot: QQBotConnector,
+      group: TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>,
+      c2c: TypedDispatchEvent<'C2C_MESSAGE_CREATE'>,
+    ): void => {
       void bot.reply(group, 'ok');
       void bot.reply({} as TypedDispatchEvent<'INTERACTION_CREATE'>, 'ok');
       void bot.reply({} as TypedDispatchEvent<'FRIEND_ADD'>, 'ok');
