@@ -9,6 +9,7 @@ const suites = [
   ['upload', './upload.js'],
   ['pacing', './pacing.js'],
   ['webhook', './webhook.js'],
+  ['webhook-fleet', './webhook-fleet.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
 ];

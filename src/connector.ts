@@ -9,7 +9,7 @@ import { DEFAULT_RETRY } from './http/openapi-options.js';
 import { DEFAULT_PACING } from './http/pacing.js';
 import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
 import type { CallOptions, SendResult } from './bodies/message-bodies.js';
-import type { ReplyableEvent, StreamableEvent } from './replies/passive-reply.js';
+import type { ReplyableEvent, ReplyTrackerOptions, StreamableEvent } from './replies/passive-reply.js';
 import type { ReplyContent } from './replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
@@ -19,12 +19,15 @@ import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
 import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
+import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import { CallbackGate } from './transports/webhook/callback-gate.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
+import { SecretMismatchReport } from './transports/webhook/secret-mismatch.js';
 import type { WebhookAddress } from './transports/webhook/listener.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
 import { raceAbort } from './util/abort.js';
@@ -87,8 +90,28 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
     // Resolved already: the client takes the values as they are.
-    this.api = new QQOpenAPI({ apiBase: o.endpoints.api, timeoutMs: o.timeouts.httpMs, retry: DEFAULT_RETRY, logger: o.logger, replies: {}, pacing: DEFAULT_PACING, upload: DEFAULT_UPLOAD }, this.#tokens);
+    this.api = new QQOpenAPI(
+      {
+        apiBase: o.endpoints.api,
+        timeoutMs: o.timeouts.httpMs,
+        retry: DEFAULT_RETRY,
+        logger: o.logger,
+        replies: this.#replyOptions(),
+        pacing: DEFAULT_PACING,
+        upload: DEFAULT_UPLOAD,
+      },
+      this.#tokens,
+    );
     this.#store = o.store ?? new MemorySessionStore();
+  }
+
+  /** A shared reply store (the option's or the session store's) never blocks a reply: see withLocalFallback. */
+  #replyOptions(): ReplyTrackerOptions {
+    const replies = this.#options.replies;
+    const store = replies.store;
+    // Not a ReplyStore at all: left as given, for the tracker to refuse with QQBOT_INVALID_OPTION.
+    if (typeof store?.spend !== 'function') return replies;
+    return { ...replies, store: withLocalFallback(store, (error) => this.#report(error)) };
   }
 
   /**
@@ -129,11 +152,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const { host, delivery } = this.#webhookState();
+    const { host } = this.#webhookState();
     this.#handlerServed = true;
-    const refusals = new RefusalReport((error) => this.#report(error));
-    // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
-    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem), refusals.count);
+    const report = (error: QQBotError): void => this.#report(error);
+    return host.handler(new RefusalReport(report).count, new SecretMismatchReport(report).verified);
   }
 
   /**
@@ -144,13 +166,24 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return this.#shards[0]?.webhookAddress() ?? null;
   }
 
-  /** The webhook key pair and the pipeline both webhook paths share (a redelivery is dropped whichever path it takes). */
+  /**
+   * The webhook key pair and the pipeline both webhook paths share, behind one gate: a copy of a callback is
+   * dropped whichever path it takes, and, with a store that offers claims, whichever process it reaches.
+   */
   #webhookState(): { host: WebhookHost; delivery: ShardDelivery } {
+    if (this.#webhook !== undefined) return this.#webhook;
     const o = this.#options;
-    this.#webhook ??= {
-      host: new WebhookHost(o.appId, o.secret, o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' })),
-      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
-    };
+    const transport = o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' });
+    // No seq: callbacks may arrive concurrently, so they are deduplicated by their key alone.
+    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget());
+    const gate = new CallbackGate({
+      shared: this.#store.claims,
+      deliver: (dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem),
+      duplicate: () => delivery.dropped('id'),
+      report: (error) => this.#report(error),
+      deliverTimeoutMs: transport.deliverTimeoutMs,
+    });
+    this.#webhook = { host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)), delivery };
     return this.#webhook;
   }
 

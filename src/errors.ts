@@ -81,6 +81,11 @@ export const ErrorCodes = {
   LEASE_LOST: 'QQBOT_LEASE_LOST',
   /** Webhook callback requests were refused (forged, replayed, malformed, oversized…); `details` counts them by reason. */
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
+  /**
+   * A run of callbacks that name this bot, with fresh timestamps, failed signature verification: the `secret`
+   * is most likely not this bot's AppSecret. Reported once per run (at most every 10 min).
+   */
+  WEBHOOK_SECRET_MISMATCH: 'QQBOT_WEBHOOK_SECRET_MISMATCH',
   /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
   /** A send was refused because the per-target send queue is full (`pacing.maxQueued` sends waiting). Try later. */
@@ -139,6 +144,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_STORE_CORRUPT: false,
   QQBOT_LEASE_LOST: true,
   QQBOT_WEBHOOK_REFUSED: true,
+  QQBOT_WEBHOOK_SECRET_MISMATCH: false,
   QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',
   // An unforeseen failure: retried where the supervisor can start over, not where a caller's request failed.
   QQBOT_INTERNAL: 'varies',

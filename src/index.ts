@@ -1,6 +1,7 @@
 // The public surface: what a host uses, and nothing more. test/package/surface.test.ts pins these names.
 export { QQBotConnector, type StartOptions } from './connector.js';
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
+export type { ClaimState, DeliveryClaims } from './store/delivery-claims.js';
 export { FileSessionStore } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
@@ -91,7 +92,7 @@ export { DEFAULT_PACING, type PacingOptions } from './http/pacing.js';
 export { DEFAULT_UPLOAD, type UploadOptions } from './http/chunked-upload.js';
 export type { UploadCallOptions, UploadProgress } from './bodies/message-bodies.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, REPLYABLE_EVENT_TYPES, type ReplyableEventType, type StreamableEvent, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './replies/passive-reply.js';
+export { REPLY_WINDOWS_MS, REPLYABLE_EVENT_TYPES, type ReplyableEventType, type StreamableEvent, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyStore, type ReplyTrackerOptions } from './replies/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,

@@ -3,7 +3,7 @@ import type { DispatchEvent, QQBotConnector, TypedDispatchEvent } from '../../sr
 import type { FakeSentMessage } from '../../src/testing/index.js';
 
 // Checked by `npm run typecheck` (tsc over test/); at run time these are no-ops. The same mistakes from untyped
-// callers are refused at run time with QQBOT_REPLY_UNSUPPORTED (test/http/passive-reply.test.ts, stream-reply.test.ts).
+// callers are refused at run time with QQBOT_REPLY_UNSUPPORTED (test/replies/passive-reply.test.ts, stream-reply.test.ts).
 describe('reply types catch mistakes', () => {
   it('reply() takes events that can be replied to, replyStream() C2C messages only', () => {
     const check = (
