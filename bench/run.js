@@ -10,6 +10,7 @@ const suites = [
   ['pacing', './pacing.js'],
   ['webhook', './webhook.js'],
   ['webhook-fleet', './webhook-fleet.js'],
+  ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
 ];

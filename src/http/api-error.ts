@@ -1,4 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
+import { untrustedText } from '../util/untrusted-text.js';
 
 /**
  * Business codes the platform puts in an error body's `code` / `err_code` (docs/protocol.md §1, §8).
@@ -220,7 +221,7 @@ export class QQApiError extends QQBotError {
     const traceId = body.trace_id ?? (init.headers === undefined ? undefined : header(init.headers, 'x-tps-trace-id'));
     const { kind, retryable, advice } = describeApiError(init.status, body.code, body.err_code);
     const code = body.code ?? body.err_code;
-    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${body.message}`} (${advice})`;
+    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${untrustedText(body.message)}`} (${advice})`;
     super(ErrorCodes.API_ERROR, text, {
       retryable,
       cause: init.cause,

@@ -10,6 +10,7 @@ import type {
   UploadMediaInput,
 } from '../bodies/message-bodies.js';
 import { readUploadResult } from './answers.js';
+import { pathSegment } from './path.js';
 import { uploadChunked, type ChunkSource } from './chunked-upload.js';
 import type { UploadOptions } from './chunked-upload.js';
 import type { RestRequester } from './rest-request.js';
@@ -77,7 +78,7 @@ export async function uploadMedia(
       method: 'POST',
       idempotent: true,
       route,
-      path: `/v2/${target.scope}/${encodeURIComponent(target.openid)}/files`,
+      path: `/v2/${target.scope}/${pathSegment(target.openid)}/files`,
       body: { file_type: fileType, ...body, srv_send_msg: false },
       target: target.openid,
       signal: options?.signal,
@@ -90,7 +91,7 @@ export async function uploadMedia(
     uploadChunked(requester, {
       scope: target.scope,
       idName: target.idName,
-      id: encodeURIComponent(target.openid),
+      id: pathSegment(target.openid),
       target: target.openid,
       fileType,
       fileName,

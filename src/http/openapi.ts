@@ -15,6 +15,7 @@ import { Replier, type ReplyContent } from '../replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from '../replies/stream-reply.js';
 import { badShape, readSendResult } from './answers.js';
 import { readGatewayBot } from './gateway.js';
+import { pathSegment } from './path.js';
 import { uploadMedia } from './media-upload.js';
 import {
   resolveSharedTokenOptions,
@@ -53,7 +54,8 @@ function interactionIdOf(interaction: string | InteractionEventLike): string {
   throw invalidOption('Expected an INTERACTION_CREATE event (with data.id) or an interaction id');
 }
 
-const enc = encodeURIComponent;
+/** Ids in paths: checked and encoded (`..` or a slash would send the call and its token to another route). */
+const enc = pathSegment;
 
 /**
  * The QQ OpenAPI over undici: one keep-alive {@link Pool} to the API origin, one deadline per attempt, retries with
@@ -146,7 +148,7 @@ export class QQOpenAPI {
   // ─────────────── messages ───────────────
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
-  sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send(
       'POST /v2/groups/{group_openid}/messages',
       groupOpenid,
@@ -158,7 +160,7 @@ export class QQOpenAPI {
   }
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
-  sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send(
       'POST /v2/users/{openid}/messages',
       openid,
@@ -174,7 +176,7 @@ export class QQOpenAPI {
    * `msg_seq`, so a retry could post twice. Such a failure is thrown with its code; 429 and connection failures
    * are still retried.
    */
-  sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send(
       'POST /channels/{channel_id}/messages',
       channelId,
@@ -189,7 +191,7 @@ export class QQOpenAPI {
    * A guild direct message; `guildId` is the DM session's guild id (`guild_id` of DIRECT_MESSAGE_CREATE).
    * Retried as {@link QQOpenAPI.sendChannelMessage} is: never after a failure that may have landed.
    */
-  sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send('POST /dms/{guild_id}/messages', guildId, `/dms/${enc(guildId)}/messages`, body, false, options);
   }
 
@@ -237,7 +239,7 @@ export class QQOpenAPI {
    * (40093002) is a non-retryable `QQApiError` of kind `upload-quota`; a part failing past the platform's
    * `retry_timeout` is `QQBOT_UPLOAD_FAILED`. See docs/rest.md.
    */
-  uploadGroupMedia(
+  async uploadGroupMedia(
     groupOpenid: string,
     input: UploadMediaInput,
     options?: UploadCallOptions,
@@ -252,7 +254,7 @@ export class QQOpenAPI {
   }
 
   /** As {@link QQOpenAPI.uploadGroupMedia}, for a C2C message. */
-  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
+  async uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
     return uploadMedia(this.#requester, { scope: 'users', idName: 'openid', openid }, input, this.#upload, options);
   }
 

@@ -1,6 +1,7 @@
 import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
 import type { ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } from '../events.js';
 import type { ShardDelivery } from '../delivery/pipeline.js';
+import { gatewayUrlAllowed, gatewayUrlRefused } from '../http/gateway-url.js';
 import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
 import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
@@ -267,15 +268,25 @@ export class ShardSupervisor {
       const checkpoint = await this.#ctx.store.load(this.shard);
       if (checkpoint === null) return;
       this.#sessionId = checkpoint.sessionId;
-      this.#gatewayUrl = checkpoint.gatewayUrl;
+      this.#gatewayUrl = this.#trustedGatewayUrl(checkpoint.gatewayUrl);
       this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds);
-      this.#ctx.checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds);
+      this.#ctx.checkpointer.session(checkpoint.sessionId, this.#gatewayUrl, checkpoint.seq, checkpoint.recentIds);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
       this.#ctx.sink.error(
         err instanceof QQBotError ? err : new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store could not load a checkpoint; identifying`, { retryable: true, cause: err }),
       );
     }
+  }
+
+  /**
+   * A stored URL is untrusted input: whoever can write the store must not get the token by naming a host. One
+   * not allowed is reported and dropped; the attempt fetches `/gateway/bot` instead (the session is still resumed).
+   */
+  #trustedGatewayUrl(url: string | null): string | null {
+    if (url === null || gatewayUrlAllowed(url, this.#ctx.options.endpoints.api)) return url;
+    this.#ctx.sink.error(gatewayUrlRefused('checkpoint', url, `shard ${this.shard}`));
+    return null;
   }
 
   /** A token, or the Outcome that says why there is none. */

@@ -100,6 +100,9 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
   /** `performance.now()` until which WebSocket upgrades are refused (`refuseConnections`). */
   #refuseUntil = 0;
+  /** Upgrades still to be left unanswered (`silenceUpgrades`), and the sockets left so, destroyed on close. */
+  #silenceUpgrades = 0;
+  readonly #silenced = new Set<Duplex>();
 
   private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
     super();
@@ -409,6 +412,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#refuseUntil = performance.now() + intAtLeast('ms', ms, 0);
   }
 
+  /**
+   * The next `n` WebSocket upgrades to the gateway are accepted and never answered: a gateway that hangs in the
+   * handshake, on the origin the connector trusts. Their sockets are closed by `close()`.
+   */
+  silenceUpgrades(n: number): void {
+    this.#silenceUpgrades = intAtLeast('n', n, 0);
+  }
+
   /** The next `n` Identify frames are answered by closing the socket with `code`. */
   failIdentifies(n: number, code: number): void {
     this.#gateway.failIdentifies = { n: intAtLeast('n', n, 0), code: closeCode(code) };
@@ -497,6 +508,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#timers.clear();
     for (const res of this.#hung) res.destroy();
     this.#hung.clear();
+    for (const socket of this.#silenced) socket.destroy();
+    this.#silenced.clear();
     this.#gateway.shutdown();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -632,6 +645,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       this.#signal('refused');
       socket.once('finish', () => socket.destroy());
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    if (this.#silenceUpgrades > 0) {
+      this.#silenceUpgrades -= 1;
+      this.#silenced.add(socket);
+      socket.once('close', () => this.#silenced.delete(socket));
       return;
     }
     try {
