@@ -13,6 +13,7 @@ const suites = [
   ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
+  ['outage', './outage.js'],
 ];
 
 const only = process.argv.slice(2);
