@@ -14,6 +14,7 @@ const suites = [
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
   ['outage', './outage.js'],
+  ['many-bots', './many-bots.js'],
 ];
 
 const only = process.argv.slice(2);

@@ -62,7 +62,8 @@ export type {
 } from './protocol/events/other-events.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
 export type { WorkerStatus } from './protocol/worker-messages.js';
-export type { AttemptRunner, RunnerOption, RunningAttempt } from './runners/runner.js';
+export type { AttemptRunner, RunnerOption, RunningAttempt, ThreadsOption } from './runners/runner.js';
+export { ThreadPool, type ThreadPoolOptions, type PoolThread } from './runners/thread-pool.js';
 export { CHANNEL_NAMES } from './metrics/channels.js';
 export { QQOpenAPI, type BotUser, type InteractionAckCode, type InteractionEventLike } from './http/openapi.js';
 export { DEFAULT_RETRY, type QQOpenAPIOptions, type SharedTokenOpenAPIOptions, type TokenSource, type RetryOptions } from './http/openapi-options.js';

@@ -37,7 +37,8 @@ export class ShardDelivery {
   /** Replaying a session restored from a store, until RESUMED: the process before may have delivered these. */
   #redelivering = false;
 
-  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget) {
+  /** `appId` names the bot in the metrics channels. */
+  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget, readonly appId: string) {
     this.shard = shard;
     this.#ids = new DedupeWindow(dedupeWindow);
     this.#target = target;
@@ -106,7 +107,7 @@ export class ShardDelivery {
     if (this.#redelivering) event.redelivered = true;
     const settled = this.#target.dispatch(event);
     // Checked here, not in publish(): no closure per event while nobody listens.
-    if (channels.delivered.hasSubscribers) channels.delivered.publish({ shard: this.shard, type });
+    if (channels.delivered.hasSubscribers) channels.delivered.publish({ appId: this.appId, shard: this.shard, type });
     this.onDelivered?.(seq, id, settled);
     return true;
   }
@@ -118,7 +119,7 @@ export class ShardDelivery {
 
   #drop(reason: 'seq' | 'id'): false {
     this.#duplicates += 1;
-    publish('duplicate', () => ({ shard: this.shard, reason }));
+    publish('duplicate', () => ({ appId: this.appId, shard: this.shard, reason }));
     return false;
   }
 }
