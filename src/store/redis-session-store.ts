@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
 import type { DeliveryClaims } from './delivery-claims.js';
