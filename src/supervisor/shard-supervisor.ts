@@ -3,7 +3,7 @@ import type { ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } 
 import type { ShardDelivery } from '../delivery/pipeline.js';
 import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
-import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
+import { CLOSE_ENDING_SESSION, CLOSE_FOR_RESUME, decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
@@ -14,6 +14,7 @@ import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
 import { sleep } from '../util/abort.js';
+import { ContestWatch } from './contest-watch.js';
 import { gaveUpError, restartBudgetError, RestartPolicy } from './restart-policy.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
@@ -46,6 +47,11 @@ export interface ShardContext {
   sink: ShardSink;
   /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
   identifyGate: FleetIdentifyGate | undefined;
+  /**
+   * The store is durable and shared but has no ownership (`lease: false`): watch for another process taking
+   * the session again and again (`QQBOT_SESSION_CONTESTED`).
+   */
+  watchContest?: boolean;
   /** Set for the webhook transport: its attempts are listeners; they need no token and have no session. */
   webhook?: WebhookHost | undefined;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -78,6 +84,7 @@ export class ShardSupervisor {
   readonly #policy: RestartPolicy;
   readonly #now: () => number;
   readonly #closing = new AbortController();
+  readonly #contest: ContestWatch | undefined;
   #state: ShardState = 'idle';
   #attempt: RunningAttempt | undefined;
   #sessionId: string | null = null;
@@ -107,6 +114,7 @@ export class ShardSupervisor {
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
     this.#policy = new RestartPolicy(ctx.options.restart, ctx.random);
+    this.#contest = ctx.watchContest === true ? new ContestWatch(shard) : undefined;
     this.#disconnectedSince = this.#now();
     // Every delivered event, in order, to the checkpointer: it writes the acknowledged seq.
     ctx.delivery.onDelivered = (seq, id, settled) => ctx.checkpointer.delivered(seq, id, settled);
@@ -156,6 +164,7 @@ export class ShardSupervisor {
       lastError: e === undefined ? null : { code: e.code, message: e.message, details: e.details },
       heartbeatLatencyMs: this.#heartbeatLatencyMs,
       duplicatesDropped: this.#ctx.delivery.duplicatesDropped,
+      contested: this.#contest?.contested(this.#now()) ?? false,
     };
   }
 
@@ -171,14 +180,20 @@ export class ShardSupervisor {
     await this.#attempt?.kill();
   }
 
-  /** Graceful close frame, then a hard kill if the attempt does not end in time. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Graceful close frame, then a hard kill if the attempt does not end in time. Idempotent (the first call's
+   * `endSession` counts). The session stays resumable — closed with {@link CLOSE_FOR_RESUME}, its checkpoint
+   * written, the lease given up last — so a successor RESUMEs it; `endSession` closes with 1000 and clears it.
+   */
+  async close(endSession = false): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
       if (this.#state !== 'fatal') this.#state = 'closing';
       this.#firstSession.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'));
       const attempt = this.#attempt;
-      if (attempt !== undefined && !(await attempt.shutdown(1000))) await attempt.kill();
+      if (attempt !== undefined && !(await attempt.shutdown(endSession ? CLOSE_ENDING_SESSION : CLOSE_FOR_RESUME))) await attempt.kill();
+      // Only a holder may clear the stored session (a standby's would be fenced off, and is not its to end).
+      if (endSession && (this.#ctx.store.leases === undefined || this.#lease?.held() === true)) this.#ctx.checkpointer.forget();
     }
     await this.#loop;
     await this.#ctx.checkpointer.close();
@@ -241,6 +256,11 @@ export class ShardSupervisor {
         if (ran === undefined) break;
         outcome = ran.outcome;
         progressed = ran.progressed;
+        const contested = this.#contest?.ended(outcome, ran.hadSession, this.#now());
+        if (contested !== undefined) {
+          this.#lastError = contested;
+          this.#ctx.sink.error(contested);
+        }
         if (progressed) this.#history.resumeFailures = 0;
         else if (ran.resumeRefused) this.#history.resumeFailures += 1;
       } else {
@@ -265,8 +285,9 @@ export class ShardSupervisor {
       if (checkpoint === null) return;
       this.#sessionId = checkpoint.sessionId;
       this.#gatewayUrl = checkpoint.gatewayUrl;
-      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds);
-      this.#ctx.checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds);
+      const checkpointer = this.#ctx.checkpointer;
+      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, checkpointer.unrecordedBound);
+      checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
       this.#ctx.sink.error(
@@ -323,7 +344,7 @@ export class ShardSupervisor {
   }
 
   /** Runs one attempt to its end; `undefined` if the connector closed while waiting for an identify slot. */
-  async #runAttempt(token: string): Promise<{ outcome: Outcome; progressed: boolean; resumeRefused: boolean } | undefined> {
+  async #runAttempt(token: string): Promise<{ outcome: Outcome; progressed: boolean; resumeRefused: boolean; hadSession: boolean } | undefined> {
     const resuming = this.#sessionId !== null;
     let identifySlot: IdentifySlot | undefined;
     if (!resuming && this.#ctx.identifyGate !== undefined) {
@@ -353,7 +374,7 @@ export class ShardSupervisor {
     }
     // Only a RESUME the platform saw and refused (or a resumed session that died before progress) costs the
     // session; a failure to reach the gateway never does, and neither does a kill by the host.
-    return { outcome, progressed, resumeRefused: record.resumeSent && !progressed && !killedByHost };
+    return { outcome, progressed, resumeRefused: record.resumeSent && !progressed && !killedByHost, hadSession: record.sessionAt !== undefined };
   }
 
   /** Carries out a decision; false when the loop must end. */
