@@ -9,6 +9,7 @@ const suites = [
   ['webhook', './webhook.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
+  ['rolling-deploy', './rolling-deploy.js'],
 ];
 
 const only = process.argv.slice(2);

@@ -10,7 +10,7 @@ import type { SessionCheckpoint } from './session-store.js';
 export function checkpointFromStored(value: unknown, where: string): SessionCheckpoint {
   const bad = (why: string): QQBotError => corrupt(where, why);
   if (!isObject(value)) throw bad('not an object');
-  const { sessionId, seq, gatewayUrl, recentIds, deliveredSeq } = value;
+  const { sessionId, seq, gatewayUrl, recentIds, deliveredSeq, handedOver } = value;
   if (typeof sessionId !== 'string' || sessionId === '') throw bad('sessionId is not a non-empty string');
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('seq is not a non-negative integer');
   if (gatewayUrl !== null && typeof gatewayUrl !== 'string') throw bad('gatewayUrl is neither a string nor null');
@@ -18,13 +18,21 @@ export function checkpointFromStored(value: unknown, where: string): SessionChec
   if (deliveredSeq !== undefined && (typeof deliveredSeq !== 'number' || !Number.isSafeInteger(deliveredSeq) || deliveredSeq < seq)) {
     throw bad('deliveredSeq is not an integer at least seq');
   }
-  return { sessionId, seq, gatewayUrl, recentIds: [...(recentIds as string[])], ...(deliveredSeq === undefined ? {} : { deliveredSeq }) };
+  if (handedOver !== undefined && typeof handedOver !== 'boolean') throw bad('handedOver is not a boolean');
+  return checkpointToStored({ sessionId, seq, gatewayUrl, recentIds: recentIds as string[], deliveredSeq, handedOver });
 }
 
 /** The plain record a store writes: exactly the checkpoint's fields, nothing the caller may have added. */
 export function checkpointToStored(checkpoint: SessionCheckpoint): SessionCheckpoint {
-  const { sessionId, seq, gatewayUrl, deliveredSeq } = checkpoint;
-  return { sessionId, seq, gatewayUrl, recentIds: [...checkpoint.recentIds], ...(deliveredSeq === undefined ? {} : { deliveredSeq }) };
+  const { sessionId, seq, gatewayUrl, deliveredSeq, handedOver } = checkpoint;
+  return {
+    sessionId,
+    seq,
+    gatewayUrl,
+    recentIds: [...checkpoint.recentIds],
+    ...(deliveredSeq === undefined ? {} : { deliveredSeq }),
+    ...(handedOver === true ? { handedOver } : {}),
+  };
 }
 
 /** Parses stored JSON text; text that is not JSON is corrupt like any other bad field. */

@@ -74,6 +74,8 @@ export class ShardCheckpointer {
   #writing: Promise<void> | undefined;
   #failures = 0;
   #closed = false;
+  /** close() is writing the last checkpoint of this process: nothing is delivered after it. */
+  #handedOver = false;
 
   constructor(shard: number, store: SessionStore, options: Required<CheckpointOptions>, maxIds: number, onError: (error: QQBotError) => void) {
     this.shard = shard;
@@ -164,9 +166,17 @@ export class ShardCheckpointer {
     await this.#write(true);
   }
 
-  /** Final flush (errors reported, not thrown); no timer survives it. */
-  async close(): Promise<void> {
+  /**
+   * Final flush (errors reported, not thrown); no timer survives it. `handOver`: this process still holds the
+   * session and delivers nothing more; the last checkpoint says so (`handedOver`), so a successor flags only what
+   * was really delivered.
+   */
+  async close(handOver = false): Promise<void> {
     if (this.#closed) return;
+    if (handOver && this.#sessionId !== null) {
+      this.#handedOver = true;
+      this.#dirty = true;
+    }
     await this.flush().catch(() => undefined);
     this.#closed = true;
     this.#clearTimer();
@@ -231,7 +241,14 @@ export class ShardCheckpointer {
     const checkpoint: SessionCheckpoint | null =
       this.#sessionId === null
         ? null
-        : { sessionId: this.#sessionId, seq: this.#seq, gatewayUrl: this.#gatewayUrl, recentIds: this.#ids.slice(-this.#maxIds), deliveredSeq: Math.max(this.#deliveredSeq, this.#seq) };
+        : {
+            sessionId: this.#sessionId,
+            seq: this.#seq,
+            gatewayUrl: this.#gatewayUrl,
+            recentIds: this.#ids.slice(-this.#maxIds),
+            deliveredSeq: Math.max(this.#deliveredSeq, this.#seq),
+            ...(this.#handedOver ? { handedOver: true } : {}),
+          };
     const written = this.#unwritten;
     const deliveredSince = this.#deliveredSinceWrite;
     this.#unwritten = 0;

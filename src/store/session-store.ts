@@ -15,7 +15,12 @@ export interface SessionCheckpoint {
    * `redelivered` only the replayed events up to it, and at most one checkpoint batch beyond (what was delivered
    * after the last write). Absent (a checkpoint written before it existed): every replayed event is flagged.
    */
-  deliveredSeq?: number;
+  deliveredSeq?: number | undefined;
+  /**
+   * Written by `close()`: nothing was delivered after this checkpoint, so `deliveredSeq` is exact and a successor
+   * flags nothing beyond it.
+   */
+  handedOver?: boolean | undefined;
 }
 
 /**

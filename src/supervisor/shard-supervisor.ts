@@ -192,11 +192,12 @@ export class ShardSupervisor {
       this.#firstSession.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'));
       const attempt = this.#attempt;
       if (attempt !== undefined && !(await attempt.shutdown(endSession ? CLOSE_ENDING_SESSION : CLOSE_FOR_RESUME))) await attempt.kill();
-      // Only a holder may clear the stored session (a standby's would be fenced off, and is not its to end).
-      if (endSession && (this.#ctx.store.leases === undefined || this.#lease?.held() === true)) this.#ctx.checkpointer.forget();
     }
     await this.#loop;
-    await this.#ctx.checkpointer.close();
+    // Only a holder writes the last checkpoint, or clears the session (a standby's writes would be fenced off).
+    const holder = this.#ctx.store.leases === undefined || this.#lease?.held() === true;
+    if (endSession && holder) this.#ctx.checkpointer.forget();
+    await this.#ctx.checkpointer.close(holder && !endSession);
     await this.#lease?.release();
     if (this.#state !== 'fatal') this.#state = 'closed';
   }
@@ -286,7 +287,7 @@ export class ShardSupervisor {
       this.#sessionId = checkpoint.sessionId;
       this.#gatewayUrl = checkpoint.gatewayUrl;
       const checkpointer = this.#ctx.checkpointer;
-      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, checkpointer.unrecordedBound);
+      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound);
       checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.

@@ -191,6 +191,18 @@ describe('ShardCheckpointer', () => {
     expect(await store.load(0)).toEqual({ sessionId: 's3', seq: 7, gatewayUrl: 'ws://gw3', recentIds: [], deliveredSeq: 7 });
   });
 
+  it('close(true), the hand-over: the last checkpoint is written even with nothing new, marked handedOver', async () => {
+    const store = new RecordingStore();
+    const c = make(store);
+    c.session('s1', null, 0);
+    c.delivered(1, 'a');
+    await c.flush();
+    const writes = store.saves.length;
+    await c.close(true);
+    expect(store.saves).toHaveLength(writes + 1);
+    expect(store.saves.at(-1)).toMatchObject({ seq: 1, deliveredSeq: 1, handedOver: true });
+  });
+
   it('close() flushes what is acknowledged and leaves no timer', async () => {
     const store = new RecordingStore();
     const c = make(store, { batchSize: 1_000, intervalMs: 3_600_000 });

@@ -50,6 +50,8 @@ describe('FileSessionStore', () => {
     ['another format', '{"format":"something-else","shards":{}}'],
     ['a bad seq', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, seq: -1 } } })],
     ['a bad shard key', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { x: CHECKPOINT } })],
+    ['a deliveredSeq below seq', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, deliveredSeq: 1 } } })],
+    ['handedOver not a boolean', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, handedOver: 'yes' } } })],
     ['recentIds of numbers', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, recentIds: [1] } } })],
   ])('a corrupt file (%s) → load rejects with QQBOT_STORE_CORRUPT; the next save replaces it', async (_what, text) => {
     await writeFile(file, text);
