@@ -1,4 +1,4 @@
-// The `d` of a bench event (plus n): sized like a real group message event (qq-protocol.md §6), and complete
+// The `d` of a bench event (plus n): sized like a real group message event (docs/protocol.md §6), and complete
 // enough to pass the connector's edge checks. Shared by the benchmarks so they measure the same payload.
 export const GROUP_MESSAGE_SAMPLE = {
   author: { member_openid: 'E4F4AEA33253A2797FB897C50B81D7ED' },

@@ -1,4 +1,4 @@
-// npm run soak (not in CI, several minutes): default options through the three faults issue 8 names, one after
+// npm run soak (not in CI, several minutes): default options through three faults (kills, an outage, a stale-session loop), one after
 // the other, on one connector and one event stream:
 //   1. 1 000 terminateWorker() kills while events stream;
 //   2. a 3-minute outage: the gateway refuses every connection and GET /gateway/bot answers 500;

@@ -94,6 +94,8 @@ async function connectorPath(count, readData) {
   const gateway = await startGateway(count);
   const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: gateway.endpoints });
   const { done, tick } = counter(count);
+  // The sum is kept so the reads cannot be optimised away.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   let sum = 0;
   bot.on('dispatch', readData ? (e) => ((sum += e.data.n), tick()) : tick);
   await bot.start();

@@ -309,7 +309,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options.logger?.error({ code: error.code }, error.message);
     // A fatal nobody hears would leave the host up with QQ dead and no trace: say it the Node way.
     if (this.listenerCount('fatal') === 0 && this.#options.logger === undefined) this.#warn(error);
-    this.#deliver('fatal', error);
+    void this.#deliver('fatal', error);
     // Nothing keeps running after a fatal error.
     void this.close();
   }
@@ -335,20 +335,20 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return {
       ready: (event) => {
         logger?.info({ shard: event.shard, sessionId: event.sessionId }, 'session ready');
-        this.#deliver('ready', event);
+        void this.#deliver('ready', event);
       },
       resumed: (event) => {
         logger?.info({ shard: event.shard, sessionId: event.sessionId, seq: event.seq }, 'session resumed');
-        this.#deliver('resumed', event);
+        void this.#deliver('resumed', event);
       },
       restart: (event) => {
         logger?.warn({ shard: event.shard, kind: event.kind, closeCode: event.closeCode, delayMs: event.delayMs, attempt: event.attempt }, `restarting: ${event.reason}`);
-        this.#deliver('restart', event);
+        void this.#deliver('restart', event);
       },
       error: (error) => this.#report(error),
       debug: (message) => {
         logger?.debug(message);
-        this.#deliver('debug', message);
+        void this.#deliver('debug', message);
       },
       debugEnabled: () => this.listenerCount('debug') > 0 || (logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true)),
     };
@@ -356,7 +356,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
 
   #report(error: QQBotError): void {
     this.#options.logger?.warn({ code: error.code }, error.message);
-    if (this.listenerCount('error') > 0) this.#deliver('error', error);
+    if (this.listenerCount('error') > 0) void this.#deliver('error', error);
     else if (this.#options.logger === undefined) this.#warn(error);
   }
 
@@ -376,7 +376,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const error = new QQBotError(ErrorCodes.LISTENER_THREW, `a '${name}' listener threw; delivery went on`, { retryable: true, cause: err });
     this.#options.logger?.error({ code: error.code, event: name }, error.message);
     // An 'error' listener that throws is logged only, never re-reported (no loop).
-    if (name !== 'error' && this.listenerCount('error') > 0) this.#deliver('error', error);
+    if (name !== 'error' && this.listenerCount('error') > 0) void this.#deliver('error', error);
     else if (this.#options.logger === undefined) this.#warn(error);
   }
 }

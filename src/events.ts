@@ -1,6 +1,7 @@
 import type { QQBotError } from './errors.js';
 import type { DecisionKind } from './protocol/close-codes.js';
 import type { DispatchEventDataMap, KnownDispatchType, UnknownEventType } from './protocol/events/event-map.js';
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- named by a {@link} below
 import type { GroupMessageData } from './protocol/events/message-events.js';
 import type { OutcomeKind, Phase } from './protocol/outcome.js';
 

@@ -20,7 +20,7 @@ import type { SessionStore } from './store/session-store.js';
 export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './shared-options.js';
 
 /**
- * The restart policy (design.md): retryable failures are retried forever; only the fixed list of fatal causes,
+ * The restart policy (docs/design-notes.md): retryable failures are retried forever; only the fixed list of fatal causes,
  * or `giveUpAfterMs` when set, ends the connector.
  */
 export interface RestartOptions {

@@ -1,6 +1,6 @@
 import { Intents, type IntentName } from '../protocol/intents.js';
 
-/** Short CLI names → intent constants (qq-protocol.md §6). Several names may share one bit. */
+/** Short CLI names → intent constants (docs/protocol.md §6). Several names may share one bit. */
 export const INTENT_NAMES = {
   group: 'GROUP_AND_C2C_EVENT',
   c2c: 'GROUP_AND_C2C_EVENT',

@@ -77,7 +77,7 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   const stop = createStopSignal({ onForce: exitOnForce(io.stderr) });
   const fatal = watchFatal(connector, stop);
   let connected = false;
-  let shards: readonly ShardStatus[] = [];
+  let shards: readonly ShardStatus[];
   try {
     // A wall-clock bound: it also ends a run that never manages to connect.
     if (config.durationMs !== undefined) stop.stopAfter(config.durationMs);

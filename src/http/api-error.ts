@@ -1,7 +1,7 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
 
 /**
- * Business codes the platform puts in an error body's `code` / `err_code` (qq-protocol.md §1, §8).
+ * Business codes the platform puts in an error body's `code` / `err_code` (docs/protocol.md §1, §8).
  * Sources: the official docs for 11244; field reports (several SDKs and bots, HTTP 400 with the same value in
  * `code` and `err_code`) for the 4003…/4005… codes. None of the 4003…/4005… values is in an official table we could read.
  */
@@ -45,7 +45,7 @@ interface ClassificationRule {
 
 /**
  * The one table that classifies a failed answer. First matching row wins; body codes come first because the
- * platform's status for a given code is not stable (qq-protocol.md §1). Add a row, never an `if`.
+ * platform's status for a given code is not stable (docs/protocol.md §1). Add a row, never an `if`.
  */
 export const API_ERROR_RULES: readonly ClassificationRule[] = [
   { codes: [QQApiCodes.TOKEN_INVALID], kind: 'refresh-token' },

@@ -3,7 +3,7 @@ import { integerOption, isObject, optionKeys } from '../validation.js';
 import type { UnknownEventType } from '../protocol/events/event-map.js';
 
 /**
- * The platform's passive-reply rules (qq-protocol.md §8), enforced before anything is sent:
+ * The platform's passive-reply rules (docs/protocol.md §8), enforced before anything is sent:
  * - a reply names the message (`msg_id`) or the event (`event_id`) it answers, and a `msg_seq` that is new for
  *   that id (the same id + seq twice is rejected as a duplicate);
  * - at most 5 replies per id;

@@ -3,7 +3,7 @@ import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../valid
 import { raceAbort } from '../util/abort.js';
 
 /**
- * Streamed C2C replies (`POST /v2/users/{openid}/stream_messages`, qq-protocol.md §10): the shape LLM bots use.
+ * Streamed C2C replies (`POST /v2/users/{openid}/stream_messages`, docs/protocol.md §10): the shape LLM bots use.
  * Every number and field here comes from community SDKs and field reports, not from public docs, so each is an
  * option. What we rely on, checked against the platform's newest SDK (tencent-connect/qqbot-nodejs):
  * - replace mode: every frame carries the whole text so far (`content_raw`);

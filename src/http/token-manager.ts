@@ -4,7 +4,7 @@ import { raceAbort } from '../util/abort.js';
 import { readErrorBody } from './api-error.js';
 import { requestJson } from './request-json.js';
 
-/** Token endpoint codes that mean the appId/secret pair is wrong: never retried (qq-protocol.md §1). */
+/** Token endpoint codes that mean the appId/secret pair is wrong: never retried (docs/protocol.md §1). */
 const CREDENTIAL_CODES: ReadonlySet<number> = new Set([100007, 100016]);
 /** Token endpoint code for "too many requests". */
 const RATE_LIMIT_CODE = 100001;

@@ -1,7 +1,7 @@
 import { invalidOption } from '../errors.js';
 import { isObject } from '../validation.js';
 
-/** Upload `file_type` per media kind (qq-protocol.md §8). */
+/** Upload `file_type` per media kind (docs/protocol.md §8). */
 export const MEDIA_FILE_TYPES = { image: 1, video: 2, voice: 3, file: 4 } as const;
 export type MediaKind = keyof typeof MEDIA_FILE_TYPES;
 

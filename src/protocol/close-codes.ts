@@ -10,7 +10,7 @@ export const CLOSE_FOR_RESUME = 4000;
 export const CLOSE_ENDING_SESSION = 1000;
 
 /**
- * What the supervisor does after an attempt ends. One table decides it (qq-protocol.md §5); nothing here
+ * What the supervisor does after an attempt ends. One table decides it (docs/protocol.md §5); nothing here
  * reads an error's message text. How long to wait is the restart policy's business (it knows whether the
  * attempt made progress); a decision only names a delay the protocol itself imposes.
  */
@@ -59,7 +59,7 @@ interface CloseCodeRow {
   rule: Rule;
 }
 
-/** qq-protocol.md §5, as data. The first matching row wins; codes not listed resume. */
+/** docs/protocol.md §5, as data. The first matching row wins; codes not listed resume. */
 export const CLOSE_CODE_TABLE: readonly CloseCodeRow[] = [
   // Raised locally for a frame over maxPayloadBytes: a RESUME would replay the same frame, so start afresh.
   { from: 1009, to: 1009, meaning: 'frame too large', rule: { decision: 'identify' } },

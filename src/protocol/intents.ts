@@ -1,4 +1,4 @@
-/** Intent bits (qq-protocol.md §6). OR them together: `Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES`. */
+/** Intent bits (docs/protocol.md §6). OR them together: `Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES`. */
 export const Intents = {
   GUILDS: 1 << 0,
   GUILD_MEMBERS: 1 << 1,

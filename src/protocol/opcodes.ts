@@ -1,4 +1,4 @@
-/** Gateway opcodes (qq-protocol.md §4). */
+/** Gateway opcodes (docs/protocol.md §4). */
 export const OpCodes = {
   DISPATCH: 0,
   HEARTBEAT: 1,
@@ -14,7 +14,7 @@ export const OpCodes = {
 
 export type OpCode = (typeof OpCodes)[keyof typeof OpCodes];
 
-/** Dispatch event names the platform sends (qq-protocol.md §6). Others may appear; they are delivered too. */
+/** Dispatch event names the platform sends (docs/protocol.md §6). Others may appear; they are delivered too. */
 export const DispatchEvents = {
   READY: 'READY',
   RESUMED: 'RESUMED',

@@ -7,7 +7,7 @@ import { ErrorCodes, toWire, type WireError } from '../errors.js';
 export type Phase = 'token' | 'gateway' | 'handshake' | 'hello' | 'ready' | 'session';
 
 /**
- * How one connection attempt ended: a plain, cloneable record (design.md "One attempt, one outcome"). An attempt
+ * How one connection attempt ended: a plain, cloneable record (docs/design-notes.md, "One attempt, one outcome"). An attempt
  * resolves with one of these; `worker-died` is built by the runner when the attempt's thread dies instead, and
  * `token-failed` by the supervisor when there was no token to start an attempt with.
  */

@@ -61,7 +61,7 @@ export interface GatewayBotInfo {
   };
 }
 
-/** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (qq-protocol.md §7). */
+/** The platform's identify window: at most `max_concurrency` sessions may start per this many ms (docs/protocol.md §7). */
 export const IDENTIFY_WINDOW_MS = 5_000;
 
 /** The highest shard count one connector runs (the `shards` option's bound, and `'auto'`'s). */

@@ -28,7 +28,7 @@ const EXIT_GRACE_MS = 5_000;
 
 /**
  * Hosts connection attempts in a piscina pool with the settings that avoid its traps for long tasks
- * (design.md): threads never idle out, no Atomics wait loop (it freezes timers a finished task left behind),
+ * (docs/design-notes.md): threads never idle out, no Atomics wait loop (it freezes timers a finished task left behind),
  * one task per thread, and a warm spare so a replacement attempt does not pay for loading ws and undici.
  */
 export class PoolHost {

@@ -24,7 +24,7 @@ export interface SessionCheckpoint {
 }
 
 /**
- * Where sessions live between attempts and processes (design.md "Delivery guarantees"). The supervisor keeps
+ * Where sessions live between attempts and processes (docs/design-notes.md, "Delivery guarantees"). The supervisor keeps
  * the live session on the main thread and writes checkpoints here; it never waits on the store in the event
  * path. Implementations: {@link MemorySessionStore} (the default), the file store, and `qqbot-connector/redis`.
  */

@@ -17,7 +17,7 @@ export interface RestartStep {
 
 /**
  * Backoff and restart budget for one shard: pure state, no timers, clock and randomness injected. It never
- * gives up (design.md "Restart policy"):
+ * gives up (docs/design-notes.md, "Restart policy"):
  *
  * - An attempt that made progress (a session that delivered a live event, got a heartbeat ACK or stayed up
  *   `stableAfterMs`) is followed by the next at once, and clears the failure count.

@@ -110,7 +110,7 @@ type Answer = (status: number, body: unknown) => void;
 
 const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
 const MAX_REPLIES = 5;
-/** A stream needs a `msg_id` younger than this (qq-protocol.md §10, as reported), also in C2C. */
+/** A stream needs a `msg_id` younger than this (docs/protocol.md §10, as reported), also in C2C. */
 export const STREAM_WINDOW_MS = 5 * 60_000;
 
 interface Route {

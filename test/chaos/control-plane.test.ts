@@ -1,5 +1,4 @@
 import { expect, it } from 'vitest';
-import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
 import { injectFault, nextEvent, threadOf, useFakeQQ } from '../helpers.js';
 

@@ -39,12 +39,11 @@ export class FakeHost {
   }
 
   static async start(options: FakeHostOptions = {}): Promise<FakeHost> {
-    let host: FakeHost | undefined;
     const server = createServer((req, res) => {
-      void host?.onRequest(req, res);
+      void host.onRequest(req, res);
     });
     server.keepAliveTimeout = 60_000;
-    host = new FakeHost(server, options);
+    const host = new FakeHost(server, options);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     void host.url;

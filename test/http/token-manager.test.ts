@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, QQBotError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { REFRESH_AHEAD_MS, TokenManager } from '../../src/http/token-manager.js';
 import { FakeHost } from './fake-host.js';
 import { rejection } from '../helpers.js';

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 
-// The root export is what a host uses (issue 8 §2). A new name here is a deliberate API decision: add it to
+// The root export is what a host uses (the README's "Embed it in a host"). A new name here is a deliberate API decision: add it to
 // this list in the same change, and say why in the commit.
 const ROOT_EXPORTS = [
   'ButtonActionType',

@@ -40,7 +40,7 @@ function fatalError(decision: Decision): QQBotError {
   return decision.error;
 }
 
-describe('close codes (qq-protocol.md §5)', () => {
+describe('close codes (docs/protocol.md §5)', () => {
   const internalErrors = Array.from({ length: 4913 - 4900 + 1 }, (_, i) => 4900 + i);
 
   const row = (closeCode: number, decision: Decision): [number, string, Decision] => [closeCode, decision.kind, decision];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Intents } from '../../src/protocol/intents.js';
 import { OpCodes } from '../../src/protocol/opcodes.js';
 
-// The values of qq-protocol.md §4 and §6: a typo here would silently ask for the wrong events.
+// The values of docs/protocol.md §4 and §6: a typo here would silently ask for the wrong events.
 describe('protocol constants', () => {
   it.each<[keyof typeof Intents, number]>([
     ['GUILDS', 1 << 0],

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ErrorCodes, QQBotError } from '../../src/errors.js';
+import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
 import { ReplyTracker, type ReplyPlan } from '../../src/http/passive-reply.js';
 import { RedisReplyStore } from '../../src/redis/index.js';

@@ -110,7 +110,7 @@ describe('IdentifyGate: the session-start budget', () => {
   });
 
   it('an answer counts the grants of the last 5 s the platform may not have seen yet', async () => {
-    const { gate, signal } = await probedGate(2);
+    const { gate } = await probedGate(2);
     // The probe's own /gateway/bot answer, read before it identified: remaining 1 is that IDENTIFY's.
     await gate.budget(1, 20_000);
     const { at, all } = grants(gate, 1);

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { QQBotConnector, type DispatchEvent, type QQBotError, type ReadyEvent, type RestartEvent, type ResumedEvent, type ShardStatus, type WorkerStatus } from '../../src/index.js';
+import { type QQBotConnector, type DispatchEvent, type QQBotError, type ReadyEvent, type RestartEvent, type ResumedEvent, type ShardStatus, type WorkerStatus } from '../../src/index.js';
 
 // These assertions are checked by `npm run typecheck` (tsc over test/); at run time they are no-ops.
 describe('public types', () => {

@@ -11,7 +11,7 @@ import {
   webhookKeyPair,
 } from '../../src/transports/webhook/signature.js';
 
-// qq-protocol.md §9: the platform's documented op 13 example.
+// docs/protocol.md §9: the platform's documented op 13 example.
 const OP13 = {
   secret: 'DG5g3B4j9X2KOErG',
   eventTs: '1725442341',

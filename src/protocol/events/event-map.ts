@@ -117,6 +117,7 @@ declare const unknownEventType: unique symbol;
  * string; its type is kept apart from `string` so that `e.type === 'GROUP_AT_MESSAGE_CREATE'` narrows `e.data`
  * (a `string` member would keep every comparison open). Compare it as `String(e.type) === 'NEW_EVENT'`.
  */
+// eslint-disable-next-line @typescript-eslint/no-wrapper-object-types -- deliberate: see above
 export interface UnknownEventType extends String {
   readonly [unknownEventType]: true;
 }

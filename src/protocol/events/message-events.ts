@@ -1,5 +1,5 @@
 /**
- * The `d` of message events (qq-protocol.md §6): group and C2C (v2), channel and guild DM (v1). Fields the
+ * The `d` of message events (docs/protocol.md §6): group and C2C (v2), channel and guild DM (v1). Fields the
  * platform always sends are required; the rest are optional, as community SDKs and field reports show them.
  * @module
  */

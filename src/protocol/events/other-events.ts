@@ -1,5 +1,5 @@
 /**
- * The `d` of the non-message events (qq-protocol.md §6): interactions, group and friend management, guilds,
+ * The `d` of the non-message events (docs/protocol.md §6): interactions, group and friend management, guilds,
  * channels, members, reactions, audits, forums and audio. Optional fields are what the platform sends only
  * sometimes, or what we have seen reported but not confirmed.
  * @module

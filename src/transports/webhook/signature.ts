@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
- * Ed25519 keys and signatures of the platform's HTTP callback (qq-protocol.md §9), through node:crypto only.
+ * Ed25519 keys and signatures of the platform's HTTP callback (docs/protocol.md §9), through node:crypto only.
  * The private key is derived from the app secret and stays on the main thread; a worker gets the public key
  * ({@link exportPublicKey}) and can verify, never sign.
  */
