@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { FakeQQServer } from '../dist/src/testing/index.js';
 
 const HOST = fileURLToPath(new URL('../test/fixtures/store-host.js', import.meta.url));
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -52,6 +53,43 @@ class Ledger {
   /** The counters so far, to subtract from later ones (per takeover). */
   snapshot() {
     return { duplicates: this.duplicates, unflaggedDuplicates: this.unflaggedDuplicates, overFlagged: this.overFlagged };
+  }
+}
+
+/**
+ * Runs `body(fleet)` against a fresh FakeQQServer and a store of `kind` (default options): the first host process
+ * has its session and a 200 events/s stream runs. Then waits for every event and adds the fleet-wide counts to
+ * what `body` returned. Cleans up processes, the fake and the store whatever happens.
+ */
+export async function withFleet(kind, body) {
+  const fake = await FakeQQServer.start();
+  const { store, cleanup } = await benchStore(kind);
+  const fleet = new HostFleet({ endpoints: fake.endpoints, store });
+  const stop = new AbortController();
+  try {
+    fleet.start();
+    await fleet.until(() => fleet.holder !== undefined, 20_000, 'the first session');
+    const stream = fake.emitEvents(1_000_000, { ratePerSec: 200, signal: stop.signal });
+    const result = await body(fleet);
+    stop.abort();
+    const sent = await stream;
+    const { ledger } = fleet;
+    await fleet.until(() => sent.every((seq) => ledger.delivered.has(seq)), 20_000, 'every event');
+    return {
+      store: kind,
+      ...result,
+      eventsSent: sent.length,
+      lost: sent.filter((seq) => !ledger.delivered.has(seq)).length,
+      duplicates: ledger.duplicates,
+      unflaggedDuplicates: ledger.unflaggedDuplicates,
+      identifies: fake.stats.identifies.length,
+      maxConcurrentPerSession: fake.stats.maxConcurrentPerSession,
+    };
+  } finally {
+    stop.abort();
+    await fleet.close();
+    await fake.close();
+    await cleanup();
   }
 }
 

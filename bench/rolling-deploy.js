@@ -2,22 +2,13 @@
 // while the current one runs (it waits as a standby), then the current one gets SIGTERM (the fixture calls
 // close()). Default options, per store (Redis, file), 200 events/s from FakeQQServer. Reported: SIGTERM → the
 // successor's RESUMED (target ≤ 1 s), IDENTIFYs in all (target 1), events lost (0), duplicates and those not
-// flagged `redelivered` (0).
-import { FakeQQServer } from '../dist/src/testing/index.js';
-import { benchStore, HostFleet } from './host-fleet.js';
+// flagged `redelivered` (0), flagged events never delivered before.
+import { withFleet } from './host-fleet.js';
 import { percentile } from './stats.js';
 
-async function deploys(kind, count) {
-  const fake = await FakeQQServer.start();
-  const { store, cleanup } = await benchStore(kind);
-  const fleet = new HostFleet({ endpoints: fake.endpoints, store });
-  const handoverMs = [];
-  const stop = new AbortController();
-  let stream;
-  try {
-    fleet.start();
-    await fleet.until(() => fleet.holder !== undefined, 20_000, 'the first session');
-    stream = fake.emitEvents(1_000_000, { ratePerSec: 200, signal: stop.signal });
+function deploys(kind, count) {
+  return withFleet(kind, async (fleet) => {
+    const handoverMs = [];
     for (let i = 0; i < count; i++) {
       const current = fleet.holder;
       const next = fleet.start();
@@ -29,30 +20,14 @@ async function deploys(kind, count) {
       handoverMs.push(fleet.holder.record.at - sigtermAt);
       console.error(`deploy ${kind} ${i + 1}/${count}: SIGTERM → ${fleet.holder.record.kind} ${handoverMs.at(-1)} ms`);
     }
-    stop.abort();
-    const sent = await stream;
-    await fleet.until(() => sent.every((seq) => fleet.ledger.delivered.has(seq)), 20_000, 'every event');
-    const { ledger } = fleet;
     return {
-      store: kind,
       deploys: count,
       p50Ms: percentile(handoverMs, 50),
       p90Ms: percentile(handoverMs, 90),
       maxMs: Math.max(...handoverMs),
-      identifies: fake.stats.identifies.length,
-      eventsSent: sent.length,
-      lost: sent.filter((seq) => !ledger.delivered.has(seq)).length,
-      duplicates: ledger.duplicates,
-      unflaggedDuplicates: ledger.unflaggedDuplicates,
-      flaggedNeverDelivered: ledger.overFlagged,
-      maxConcurrentPerSession: fake.stats.maxConcurrentPerSession,
+      flaggedNeverDelivered: fleet.ledger.overFlagged,
     };
-  } finally {
-    stop.abort();
-    await fleet.close();
-    await fake.close();
-    await cleanup();
-  }
+  });
 }
 
 export async function run({ count = 10 } = {}) {

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeQQServer } from '../../src/testing/index.js';
-import { HostProcess, killHosts, untilFleet, type HostRecord } from './host-process.js';
+import { HostProcess, has, killHosts, seqsOf, storeConfig, untilFleet, type HostRecord } from './host-process.js';
 import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
 
 // A rolling deploy as Kubernetes or Docker runs one: the new process B starts while A runs, then A gets SIGTERM
@@ -17,21 +14,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const seqsOf = (records: HostRecord[]): number[] => records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
-const has = (kind: HostRecord['kind']) => (records: HostRecord[]) => records.some((r) => r.kind === kind);
 const isSession = (r: HostRecord): boolean => r.kind === 'ready' || r.kind === 'resumed';
 
-/** Default options for `kind`: a fresh file path, or a fresh Redis prefix; both cleaned up. */
-async function storeConfig(kind: 'file' | 'redis'): Promise<object> {
-  if (kind === 'file') {
-    const dir = await mkdtemp(join(tmpdir(), 'qqbot-deploy-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return { kind: 'file', path: join(dir, 'session.json') };
-  }
-  const prefix = uniquePrefix();
-  cleanups.push(() => deleteKeysUnder(prefix));
-  return { kind: 'redis', url: REDIS_URL, prefix };
-}
 
 async function fakeServer(options: Parameters<typeof FakeQQServer.start>[0] = {}): Promise<FakeQQServer> {
   const fake = await FakeQQServer.start(options);
@@ -66,14 +50,20 @@ async function expectHandover(fake: FakeQQServer, owner: HostProcess, successor:
   return resumedAt - sigtermAt;
 }
 
+/** A runs the session (READY), then B starts and is up: both on a store of `kind` with default options. */
+async function ownerThenStandby(kind: 'file' | 'redis', fakeOptions: Parameters<typeof FakeQQServer.start>[0] = {}): Promise<{ fake: FakeQQServer; a: HostProcess; b: HostProcess }> {
+  const fake = await fakeServer(fakeOptions);
+  const config = { endpoints: fake.endpoints, store: await storeConfig(kind, cleanups) };
+  const a = new HostProcess(config);
+  await a.until(has('ready'), 15_000, 'READY on A');
+  const b = new HostProcess(config);
+  await b.until(has('up'), 15_000, 'B to be up');
+  return { fake, a, b };
+}
+
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {
   it('rolling deploy: B starts while A runs (B is a healthy standby), A gets SIGTERM → B RESUMEs; 1 IDENTIFY, 0 lost, duplicates flagged', async ({ annotate }) => {
-    const fake = await fakeServer();
-    const config = { endpoints: fake.endpoints, store: await storeConfig(kind) };
-    const a = new HostProcess(config);
-    await a.until(has('ready'), 15_000, 'READY on A');
-    const b = new HostProcess(config);
-    await b.until(has('up'), 15_000, 'B to be up');
+    const { fake, a, b } = await ownerThenStandby(kind);
     expect(b.records.find((r) => r.kind === 'up')).toMatchObject({ states: ['standby'], ok: true });
     expect(await a.status()).toEqual({ states: ['ready'], ok: true });
 
@@ -86,7 +76,7 @@ describe.each(['file', 'redis'] as const)('%s store, default options', (kind) =>
 
   it('both started at once: one runs the session, the other stands by; SIGTERM to the one running hands it over', async () => {
     const fake = await fakeServer();
-    const config = { endpoints: fake.endpoints, store: await storeConfig(kind) };
+    const config = { endpoints: fake.endpoints, store: await storeConfig(kind, cleanups) };
     const hosts = [new HostProcess(config), new HostProcess(config)];
     await untilFleet(hosts, () => hosts.every((h) => h.records.some((r) => r.kind === 'up')), 30_000, 'both up');
     const states = hosts.map((h) => h.records.find((r) => r.kind === 'up')?.states?.[0]).sort();
@@ -95,39 +85,28 @@ describe.each(['file', 'redis'] as const)('%s store, default options', (kind) =>
     const successor = hosts.find((h) => h !== owner) as HostProcess;
     await expectHandover(fake, owner, successor);
   }, 90_000);
-
-  it('kill -9 of the owner: the standby takes over and RESUMEs; flagged events are the real duplicates and at most one batch more', async () => {
-    const fake = await fakeServer();
-    const config = { endpoints: fake.endpoints, store: await storeConfig(kind) };
-    const a = new HostProcess(config);
-    await a.until(has('ready'), 15_000, 'READY on A');
-    const b = new HostProcess(config);
-    await b.until(has('up'), 15_000, 'B to be up');
-    const stream = fake.emitEvents(2_000, { ratePerSec: 200 });
-    await a.until((r) => seqsOf(r).length >= 300, 15_000, '300 events on A');
-    await a.signal('SIGKILL');
-    // The default Redis lease (10 s) must expire first; the file lock dies with the process.
-    await b.until(has('resumed'), 30_000, 'B to resume');
-    const sent = await stream;
-    const before = new Set(seqsOf(a.records));
-    await b.until((r) => new Set([...before, ...seqsOf(r)]).size >= sent.length, 20_000, 'every event');
-    expect(fake.stats.identifies).toHaveLength(1);
-    expect(fake.stats.maxConcurrentPerSession).toBe(1);
-    const flagged = b.dispatches().filter((r) => r.redelivered);
-    // Every real duplicate flagged; flagged but never delivered before: at most one checkpoint batch (100).
-    expect(b.dispatches().filter((r) => before.has(r.seq as number) && !r.redelivered)).toEqual([]);
-    expect(flagged.filter((r) => !before.has(r.seq as number)).length).toBeLessThanOrEqual(100);
-  }, 90_000);
 });
+
+it('file store: kill -9 of the owner — the kernel ends its lock, the standby takes over at once and RESUMEs; flagged events are the real duplicates and at most one batch more', async () => {
+  const { fake, a, b } = await ownerThenStandby('file');
+  const stream = fake.emitEvents(2_000, { ratePerSec: 200 });
+  await a.until((r) => seqsOf(r).length >= 300, 15_000, '300 events on A');
+  await a.signal('SIGKILL');
+  await b.until(has('resumed'), 30_000, 'B to resume');
+  const sent = await stream;
+  const before = new Set(seqsOf(a.records));
+  await b.until((r) => new Set([...before, ...seqsOf(r)]).size >= sent.length, 20_000, 'every event');
+  expect(fake.stats.identifies).toHaveLength(1);
+  expect(fake.stats.maxConcurrentPerSession).toBe(1);
+  const flagged = b.dispatches().filter((r) => r.redelivered);
+  // Every real duplicate flagged; flagged but never delivered before: at most one checkpoint batch (100).
+  expect(b.dispatches().filter((r) => before.has(r.seq as number) && !r.redelivered)).toEqual([]);
+  expect(flagged.filter((r) => !before.has(r.seq as number)).length).toBeLessThanOrEqual(100);
+}, 90_000);
 
 it('file store: a stopped owner (SIGSTOP) keeps the lock — the standby never runs the session beside it — and runs on after SIGCONT', async () => {
   // The fake drops the stopped owner's socket when its heartbeats stop: the session is then nobody's for a while.
-  const fake = await fakeServer({ heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1_500 });
-  const config = { endpoints: fake.endpoints, store: await storeConfig('file') };
-  const a = new HostProcess(config);
-  await a.until(has('ready'), 15_000, 'READY on A');
-  const b = new HostProcess(config);
-  await b.until(has('up'), 15_000, 'B to be up');
+  const { fake, a, b } = await ownerThenStandby('file', { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1_500 });
   await a.signal('SIGSTOP');
   await fake.waitFor(() => fake.sessions[0]?.delivering === false, 15_000);
   // Past the drop, B is still a standby (healthy): a paused process is not a dead one.
