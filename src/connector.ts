@@ -228,7 +228,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const sink = this.#sink();
     const target = this.#dispatchTarget();
     // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
-    const watchContest = store.leases === undefined && !(store instanceof MemorySessionStore);
+    const watchContest = store.leases === undefined && !(store instanceof MemorySessionStore) && o.transport.kind !== 'webhook';
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from({ length: count }, (_, i) => {

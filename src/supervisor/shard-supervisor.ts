@@ -9,7 +9,7 @@ import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
-import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease, ShardLeases } from '../store/session-store.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
@@ -195,7 +195,7 @@ export class ShardSupervisor {
     }
     await this.#loop;
     // Only a holder writes the last checkpoint, or clears the session (a standby's writes would be fenced off).
-    const holder = this.#ctx.store.leases === undefined || this.#lease?.held() === true;
+    const holder = this.#leases() === undefined || this.#lease?.held() === true;
     if (endSession && holder) this.#ctx.checkpointer.forget();
     await this.#ctx.checkpointer.close(holder && !endSession);
     await this.#lease?.release();
@@ -204,7 +204,7 @@ export class ShardSupervisor {
 
   /** With leases: hold the shard's lease, run the shard until the lease is lost, then wait for it again. */
   async #run(): Promise<void> {
-    const leases = this.#ctx.store.leases;
+    const leases = this.#leases();
     while (!this.#closing.signal.aborted) {
       if (leases !== undefined) {
         this.#state = 'idle';
@@ -219,6 +219,11 @@ export class ShardSupervisor {
       await this.#runSession();
       if (leases === undefined || this.#closing.signal.aborted || this.#state === 'fatal') return;
     }
+  }
+
+  /** The store's ownership, if the shard runs under it. A webhook listener has no session to own: every replica listens. */
+  #leases(): ShardLeases | undefined {
+    return this.#ctx.webhook === undefined ? this.#ctx.store.leases : undefined;
   }
 
   /**
