@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { errnoOf, invalidOption } from '../errors.js';
+import { errnoOf, invalidOption, type QQBotError } from '../errors.js';
 import { sleep } from '../util/abort.js';
+import { storeUnavailable } from './checkpoint-codec.js';
 import { leaseLost } from './lease-lost.js';
 import type { FleetShardCount, LeaseWait, ShardLease, ShardLeases } from './session-store.js';
 
@@ -83,7 +84,7 @@ class Hold {
 }
 
 /** One try for the lock: ours, another live process's (the connection to it stays open to hear it go), or failed. */
-type Try = { kind: 'held'; hold: Hold } | { kind: 'other'; holder: Socket } | { kind: 'failed' };
+type Try = { kind: 'held'; hold: Hold } | { kind: 'other'; holder: Socket } | { kind: 'failed'; cause: unknown };
 
 function listen(server: Server, address: string): Promise<unknown> {
   return new Promise((resolve) => {
@@ -185,8 +186,9 @@ export class FileLeases implements ShardLeases {
     return this.#hold !== undefined && !this.#hold.lost.signal.aborted;
   }
 
-  async acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined> {
+  async acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void, onError?: (error: QQBotError) => void): Promise<ShardLease | undefined> {
     let waiting: LeaseWait = 'idle';
+    let reported: string | undefined;
     while (!signal.aborted) {
       const hold = this.#hold;
       if (hold !== undefined && !hold.lost.signal.aborted) {
@@ -202,8 +204,16 @@ export class FileLeases implements ShardLeases {
       if (result.kind === 'held') continue;
       const kind: LeaseWait = result.kind === 'other' ? 'standby' : 'idle';
       if (kind !== waiting) onWaiting?.((waiting = kind));
-      if (result.kind === 'other') await this.#untilGone(result.holder, signal);
-      else await sleep(RETRY_MS, signal);
+      if (result.kind === 'other') {
+        reported = undefined;
+        await this.#untilGone(result.holder, signal);
+        continue;
+      }
+      // Not even tried (no directory, no permission): said once per cause, and tried again.
+      const errno = errnoOf(result.cause) ?? 'EUNKNOWN';
+      if (errno !== reported) onError?.(storeUnavailable(`take its lock ${this.#address}`, result.cause, { path: this.#path }));
+      reported = errno;
+      await sleep(RETRY_MS, signal);
     }
     return undefined;
   }
@@ -252,14 +262,14 @@ export class FileLeases implements ShardLeases {
         this.#onAcquired();
         return { kind: 'held', hold: this.#hold };
       }
-      if (errnoOf(failure) !== 'EADDRINUSE') return { kind: 'failed' };
+      if (errnoOf(failure) !== 'EADDRINUSE') return { kind: 'failed', cause: failure };
       const inode = IS_WINDOWS ? undefined : await inodeOf(this.#address);
       const holder = await this.#probeTwice();
       if (typeof holder !== 'string') return { kind: 'other', holder };
       if (holder === 'ECONNREFUSED' && inode !== undefined) await this.#reap(inode);
-      else if (holder !== 'ENOENT') return { kind: 'failed' };
+      else if (holder !== 'ENOENT') return { kind: 'failed', cause: Object.assign(new Error(`connecting to the lock failed (${holder})`), { code: holder }) };
     }
-    return { kind: 'failed' };
+    return { kind: 'failed', cause: Object.assign(new Error('the lock was taken and freed again meanwhile'), { code: 'EAGAIN' }) };
   }
 
   /** A live holder is refused only for the instant between its bind and its listen: ask twice before calling it dead. */

@@ -1,3 +1,5 @@
+import type { QQBotError } from '../errors.js';
+
 /**
  * What a store keeps of one shard's session: enough for another attempt — or another process — to RESUME it
  * and to drop what was already delivered.
@@ -54,9 +56,10 @@ export interface ShardLeases {
    * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. While it waits, each
    * try that changes the answer calls `onWaiting` (the wait starts `'idle'`): `'standby'` when another process
    * holds the lease, `'idle'` when nobody is known to (the lease is free but this process is at `maxShards`, or
-   * the store does not answer).
+   * the store does not answer). `onError`: a failure to try at all (the file store cannot create its lock), once per
+   * new cause, for the host's `'error'` listeners.
    */
-  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined>;
+  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void, onError?: (error: QQBotError) => void): Promise<ShardLease | undefined>;
   /** The most shards this process holds at once (`lease.maxShards`; `Number.MAX_SAFE_INTEGER` without a limit). */
   readonly maxShards: number;
   /**

@@ -208,7 +208,12 @@ export class ShardSupervisor {
     while (!this.#closing.signal.aborted) {
       if (leases !== undefined) {
         this.#state = 'idle';
-        const lease = await leases.acquire(this.shard, this.#closing.signal, (kind) => this.#waiting(kind));
+        const lease = await leases.acquire(
+          this.shard,
+          this.#closing.signal,
+          (kind) => this.#waiting(kind),
+          (error) => this.#ctx.sink.error(error),
+        );
         if (lease === undefined) return;
         this.#lease = lease;
         // Waiting for the lease is not an outage of ours: giveUpAfterMs and the reconnect latency count from here.

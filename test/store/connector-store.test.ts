@@ -85,6 +85,23 @@ it('close() hands over (the next connector on the file RESUMEs); close({ endSess
   await third.close();
 });
 
+it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAVAILABLE on "error" once, the shard idle and unhealthy, never silent', async () => {
+  const missing = join(dir, 'no-such-dir', 'session.json');
+  const bot = env.make({ store: new FileSessionStore(missing) });
+  const errors: QQBotError[] = [];
+  bot.on('error', (e) => errors.push(e));
+  const started = bot.start();
+  started.catch(() => undefined);
+  await vi.waitFor(() => expect(errors.map((e) => e.code)).toContain(ErrorCodes.STORE_UNAVAILABLE), { timeout: 5_000, interval: 20 });
+  expect(errors[0]?.details).toMatchObject({ path: missing, errno: expect.any(String) });
+  expect(bot.health()).toMatchObject({ ok: false, shards: [{ state: 'idle' }] });
+  // Tried again every 250 ms, reported once per cause.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  expect(errors).toHaveLength(1);
+  await bot.close();
+  await expect(started).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+});
+
 it('refuses unknown or bad checkpoint options with QQBOT_INVALID_OPTION', () => {
   expect(() => env.make({ checkpoint: { batch: 1 } as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
   expect(() => env.make({ checkpoint: { intervalMs: 0 } })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
