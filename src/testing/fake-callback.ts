@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { answerValidation, signWebhook, validationRequest, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
 import { postCallback, type CallbackAnswer } from './callback-post.js';
-import { sampleEventData } from './sample-events.js';
+import { sampleEventData, sampleTime } from './sample-events.js';
 
 /**
  * The callback ("webhook") half of {@link FakeQQServer}: it validates the bot's URL with op 13, then POSTs
@@ -162,7 +162,7 @@ export class FakeCallbackSender {
         }
         const n = nextNumber();
         numbers.push(n);
-        await this.deliver({ id: `cb-${n}`, type: opts.type, data: sampleEventData(opts.type, n, new Date().toISOString()) });
+        await this.deliver({ id: `cb-${n}`, type: opts.type, data: sampleEventData(opts.type, n, sampleTime(Date.now())) });
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, count) }, lane));

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { OpCodes } from '../protocol/opcodes.js';
+import type { HelloData, ReadyData } from '../protocol/payloads.js';
 import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
 import { isObject } from '../validation.js';
 
@@ -305,7 +306,7 @@ export class FakeGateway {
 
   #sendHello(conn: FakeConnection): void {
     conn.helloSent = true;
-    conn.send(JSON.stringify({ op: OpCodes.HELLO, d: { heartbeat_interval: this.host.heartbeatIntervalMs } }));
+    conn.send(JSON.stringify({ op: OpCodes.HELLO, d: { heartbeat_interval: this.host.heartbeatIntervalMs } satisfies HelloData }));
   }
 
   #onFrame(conn: FakeConnection, data: RawData): void {
@@ -441,8 +442,7 @@ export class FakeGateway {
     if (pending === undefined || session === undefined || !conn.open || session.bound !== conn) return;
     conn.pending = undefined;
     if (pending.kind === 'ready') {
-      const user = { id: 'bot-1', username: 'fake-bot', bot: true };
-      const d = { version: 1, session_id: session.id, user, shard: pending.shard };
+      const d = { version: 1, session_id: session.id, user: { id: 'bot-1', username: 'fake-bot', bot: true }, shard: pending.shard } satisfies ReadyData;
       conn.send(JSON.stringify({ op: OpCodes.DISPATCH, s: pending.readySeq, t: 'READY', id: `READY-${session.id}`, d }));
       for (const event of session.eventsAfter(pending.readySeq)) conn.send(event.frame);
       conn.delivering = true;

@@ -10,7 +10,7 @@ import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, t
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
 import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
-import { sampleEventData } from './sample-events.js';
+import { sampleEventData, sampleTime } from './sample-events.js';
 import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
 import type {
   FakeDispatchOptions,
@@ -227,11 +227,11 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
           const until = Math.min(total, due);
           // Once per batch: the shards that have a session now.
           const shards = opts.shard === undefined ? this.#gateway.shardsWithSession() : [opts.shard];
-          const timestamp = new Date(this.#options.now()).toISOString();
+          const at = sampleTime(this.#options.now());
           while (seqs.length < until) {
             const n = this.#eventCounter;
             const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
-            seqs.push(this.dispatch(type, sampleEventData(type, n, timestamp), shard === undefined ? {} : { shard }));
+            seqs.push(this.dispatch(type, sampleEventData(type, n, at), shard === undefined ? {} : { shard }));
             this.#eventCounter = n + 1;
           }
         } catch (err) {

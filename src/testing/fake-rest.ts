@@ -336,8 +336,9 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     const error = (status: number, code: number, message: string): void => answer(status, { message, code, err_code: code });
     if (!isObject(body)) return error(400, FakeRestCodes.INVALID_BODY, 'body must be a JSON object');
     const v2 = kind === 'group' || kind === 'c2c';
-    const msgType = v2 ? body.msg_type : 0;
-    if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number)) return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0, 2, 3, 4 or 7');
+    // A v2 send without msg_type is text: the platform takes it so (docs/testing.md, "Fidelity").
+    const msgType = v2 ? (body.msg_type ?? 0) : 0;
+    if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number)) return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0 (or absent), 2, 3, 4 or 7');
     if (msgType === 0 && (typeof body.content !== 'string' || body.content.trim() === '') && !(!v2 && (body.embed !== undefined || body.ark !== undefined || body.image !== undefined || body.markdown !== undefined))) {
       return error(400, FakeRestCodes.INVALID_BODY, 'content is required for msg_type 0');
     }

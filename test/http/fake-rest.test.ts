@@ -38,6 +38,15 @@ describe('FakeRestApi', () => {
     expect(res.body).toMatchObject({ code: FakeRestCodes.TOKEN_INVALID });
   });
 
+  it('takes a group or C2C send without msg_type as text, as the platform does (botgo omits msg_type 0)', async () => {
+    expect((await call('POST', '/v2/groups/G/messages', { content: 'hi', msg_id: 'M', msg_seq: 7 })).status).toBe(200);
+    expect((await call('POST', '/v2/users/U/messages', { content: 'hi' })).status).toBe(200);
+    expect(host.rest.messages.map((m) => [m.kind, m.targetId, m.body])).toEqual([
+      ['group', 'G', { content: 'hi', msg_id: 'M', msg_seq: 7 }],
+      ['c2c', 'U', { content: 'hi' }],
+    ]);
+  });
+
   it('records requests with the authorization redacted', async () => {
     await call('POST', '/v2/groups/G/messages', { content: 'x', msg_type: 0 });
     expect(host.rest.requests).toEqual([
@@ -50,6 +59,8 @@ describe('FakeRestApi', () => {
     ['text without content', { msg_type: 0 }],
     ['text with blank content', { msg_type: 0, content: '   ' }],
     ['an unknown msg_type', { msg_type: 5, content: 'x' }],
+    ['a msg_type that is not a number', { msg_type: '0', content: 'x' }],
+    ['no msg_type and no content', { msg_id: 'M' }],
     ['markdown without markdown', { msg_type: 2 }],
     ['media without an uploaded file_info', { msg_type: 7, media: { file_info: 'made-up' } }],
     ['a fractional msg_seq', { msg_type: 0, content: 'x', msg_seq: 1.5 }],

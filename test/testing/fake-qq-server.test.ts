@@ -545,11 +545,12 @@ describe('FakeQQServer emitEvents', () => {
     expect(second[1199]).toBe(1203);
     expect(fake.eventsDispatched).toBe(1202);
     const last = await client.next((f) => f.s === 1203);
-    expect(last.d).toMatchObject({ n: 1201, id: 'fake-msg-1201', content: ' event 1201', group_openid: 'fake-group', author: { member_openid: 'fake-member' } });
+    expect(last.d).toMatchObject({ n: 1201, id: 'fake-msg-1201', content: ' event 1201', group_openid: 'fake-group', group_id: 'fake-group', author: { member_openid: 'fake-member', id: 'fake-member' } });
     expect(client.frames.filter((f) => f.t === 'C2C_MESSAGE_CREATE')).toHaveLength(2);
     // Message events carry what the connector's edge checks require, so they are delivered and can be replied to.
     const c2c = client.frames.find((f) => f.t === 'C2C_MESSAGE_CREATE');
     expect(validateEvent('C2C_MESSAGE_CREATE', c2c?.d)).toBeUndefined();
+    expect(c2c?.d).toMatchObject({ author: { user_openid: 'fake-user', id: 'fake-user' } });
     expect(validateEvent('GROUP_AT_MESSAGE_CREATE', last.d)).toBeUndefined();
   });
 

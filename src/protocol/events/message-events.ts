@@ -39,12 +39,12 @@ export interface GroupMessageData {
   /** ISO 8601 with offset, e.g. `2023-11-06T13:37:18+08:00`. */
   timestamp: string;
   group_openid: string;
-  /** Legacy group id; prefer `group_openid`. */
-  group_id?: string;
+  /** Sent beside `group_openid` and equal to it; some SDKs (the official Go one) read only this. */
+  group_id: string;
   author: {
     member_openid: string;
-    /** Legacy id; prefer `member_openid`. */
-    id?: string;
+    /** Sent beside `member_openid` and equal to it. */
+    id: string;
     union_openid?: string;
     username?: string;
     bot?: boolean;
@@ -63,7 +63,8 @@ export interface C2CMessageData {
   timestamp: string;
   author: {
     user_openid: string;
-    id?: string;
+    /** Sent beside `user_openid` and equal to it. */
+    id: string;
     union_openid?: string;
   };
   attachments?: MessageAttachment[];
