@@ -46,7 +46,9 @@ export async function run({ kills = 10 } = {}) {
   return {
     name: 'failover',
     leaseTtlMs: DEFAULT_LEASE.ttlMs,
-    target: `Redis: ≤ lease + 1 s = ${DEFAULT_LEASE.ttlMs + 1_000} ms; flagged but never delivered ≤ one batch (${DEFAULT_CHECKPOINT.batchSize}) per takeover; 0 lost, 0 unflagged duplicates`,
+    target:
+      `Redis: ≤ lease + 1 s = ${DEFAULT_LEASE.ttlMs + 1_000} ms; ` +
+      `flagged but never delivered ≤ one batch (${DEFAULT_CHECKPOINT.batchSize}) per takeover; 0 lost, 0 unflagged duplicates`,
     redis: await failovers('redis', kills),
     file: await failovers('file', kills),
   };

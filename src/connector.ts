@@ -234,7 +234,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      return new ShardSupervisor(i, count, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host, watchContest });
+      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host };
+      return new ShardSupervisor(i, count, { ...context, watchContest });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));

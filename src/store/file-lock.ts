@@ -26,7 +26,8 @@ export function lockAddress(path: string): string {
   const address = `${path}.lock`;
   if (Buffer.byteLength(address) > MAX_SOCKET_PATH) {
     throw invalidOption(
-      `FileSessionStore: the lock socket ${address} is longer than ${MAX_SOCKET_PATH} bytes (a system limit); use a shorter path, or pass { lease: false } to run without ownership`,
+      `FileSessionStore: the lock socket ${address} is longer than ${MAX_SOCKET_PATH} bytes (a system limit); ` +
+        'use a shorter path, or pass { lease: false } to run without ownership',
     );
   }
   return address;
@@ -186,7 +187,12 @@ export class FileLeases implements ShardLeases {
     return this.#hold !== undefined && !this.#hold.lost.signal.aborted;
   }
 
-  async acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void, onError?: (error: QQBotError) => void): Promise<ShardLease | undefined> {
+  async acquire(
+    shard: number,
+    signal: AbortSignal,
+    onWaiting?: (kind: LeaseWait) => void,
+    onError?: (error: QQBotError) => void,
+  ): Promise<ShardLease | undefined> {
     let waiting: LeaseWait = 'idle';
     let reported: string | undefined;
     while (!signal.aborted) {

@@ -35,7 +35,8 @@ export class ContestWatch {
     this.#reported = true;
     return new QQBotError(
       ErrorCodes.SESSION_CONTESTED,
-      `shard ${this.#shard}: another process keeps taking this session (${this.#closes.length} "session resumed elsewhere" closes within ${CONTEST_WINDOW_MS} ms); ` +
+      `shard ${this.#shard}: another process keeps taking this session ` +
+        `(${this.#closes.length} "session resumed elsewhere" closes within ${CONTEST_WINDOW_MS} ms); ` +
         'two processes run one bot without ownership (lease: false): run one, or remove lease: false',
       { retryable: false, details: { shard: this.#shard, closes: this.#closes.length, windowMs: CONTEST_WINDOW_MS } },
     );

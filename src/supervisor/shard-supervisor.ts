@@ -297,7 +297,9 @@ export class ShardSupervisor {
       this.#sessionId = checkpoint.sessionId;
       this.#gatewayUrl = checkpoint.gatewayUrl;
       const checkpointer = this.#ctx.checkpointer;
-      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound);
+      // Handed over by close(): its deliveredSeq is exact. After a crash, up to a batch more may have been delivered.
+      const unrecorded = checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound;
+      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, unrecorded);
       checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.

@@ -85,7 +85,7 @@ it('close() hands over (the next connector on the file RESUMEs); close({ endSess
   await third.close();
 });
 
-it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAVAILABLE on "error" once, the shard idle and unhealthy, never silent', async () => {
+it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAVAILABLE once, the shard idle, unhealthy', async () => {
   const missing = join(dir, 'no-such-dir', 'session.json');
   const bot = env.make({ store: new FileSessionStore(missing) });
   const errors: QQBotError[] = [];

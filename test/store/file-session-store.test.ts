@@ -90,7 +90,8 @@ describe('FileSessionStore', () => {
   it('refuses an empty path, and unknown or bad options, with QQBOT_INVALID_OPTION', () => {
     expect(() => new FileSessionStore('')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
     expect(() => new FileSessionStore(42 as unknown as string)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => new FileSessionStore(file, { leas: false } as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining('lease') }));
+    const misspelt = expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining('lease') });
+    expect(() => new FileSessionStore(file, { leas: false } as never)).toThrow(misspelt);
     expect(() => new FileSessionStore(file, { lease: 'no' } as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
   });
 

@@ -51,7 +51,10 @@ async function expectHandover(fake: FakeQQServer, owner: HostProcess, successor:
 }
 
 /** A runs the session (READY), then B starts and is up: both on a store of `kind` with default options. */
-async function ownerThenStandby(kind: 'file' | 'redis', fakeOptions: Parameters<typeof FakeQQServer.start>[0] = {}): Promise<{ fake: FakeQQServer; a: HostProcess; b: HostProcess }> {
+async function ownerThenStandby(
+  kind: 'file' | 'redis',
+  fakeOptions: Parameters<typeof FakeQQServer.start>[0] = {},
+): Promise<{ fake: FakeQQServer; a: HostProcess; b: HostProcess }> {
   const fake = await fakeServer(fakeOptions);
   const config = { endpoints: fake.endpoints, store: await storeConfig(kind, cleanups) };
   const a = new HostProcess(config);
@@ -62,7 +65,7 @@ async function ownerThenStandby(kind: 'file' | 'redis', fakeOptions: Parameters<
 }
 
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {
-  it('rolling deploy: B starts while A runs (B is a healthy standby), A gets SIGTERM → B RESUMEs; 1 IDENTIFY, 0 lost, duplicates flagged', async ({ annotate }) => {
+  it('rolling deploy: B starts while A runs (a healthy standby), A gets SIGTERM → B RESUMEs; 1 IDENTIFY, 0 lost', async ({ annotate }) => {
     const { fake, a, b } = await ownerThenStandby(kind);
     expect(b.records.find((r) => r.kind === 'up')).toMatchObject({ states: ['standby'], ok: true });
     expect(await a.status()).toEqual({ states: ['ready'], ok: true });
@@ -87,7 +90,7 @@ describe.each(['file', 'redis'] as const)('%s store, default options', (kind) =>
   }, 90_000);
 });
 
-it('file store: kill -9 of the owner — the kernel ends its lock, the standby takes over at once and RESUMEs; flagged events are the real duplicates and at most one batch more', async () => {
+it('file store: kill -9 of the owner ends its lock; the standby RESUMEs; flagged = real duplicates + at most one batch', async () => {
   const { fake, a, b } = await ownerThenStandby('file');
   const stream = fake.emitEvents(2_000, { ratePerSec: 200 });
   await a.until((r) => seqsOf(r).length >= 300, 15_000, '300 events on A');

@@ -9,7 +9,8 @@ it('3 "resumed elsewhere" closes of live sessions within the window: one QQBOT_S
   expect(watch.ended(closed(4009), true, 0)).toBeUndefined();
   expect(watch.ended(closed(4009), true, 1_000)).toBeUndefined();
   const error = watch.ended(closed(4009), true, 2_000);
-  expect(error).toMatchObject({ code: 'QQBOT_SESSION_CONTESTED', retryable: false, details: { shard: 2, closes: CONTEST_CLOSES, windowMs: CONTEST_WINDOW_MS } });
+  const details = { shard: 2, closes: CONTEST_CLOSES, windowMs: CONTEST_WINDOW_MS };
+  expect(error).toMatchObject({ code: 'QQBOT_SESSION_CONTESTED', retryable: false, details });
   expect(watch.contested(2_000)).toBe(true);
   // Reported once per fight.
   expect(watch.ended(closed(4009), true, 3_000)).toBeUndefined();

@@ -17,7 +17,8 @@ it('webhook replicas sharing a RedisSessionStore (default options, ownership on)
   const storePrefix = uniquePrefix();
   prefix = storePrefix;
   for (let i = 0; i < 2; i++) {
-    bots.push(new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 }, store: new RedisSessionStore({ url: REDIS_URL, prefix: storePrefix }) }));
+    const store = new RedisSessionStore({ url: REDIS_URL, prefix: storePrefix });
+    bots.push(new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 }, store }));
   }
   await Promise.all(bots.map((bot) => bot.start()));
   for (const bot of bots) {
