@@ -18,7 +18,10 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 export async function benchStore(kind) {
   if (kind === 'file') {
     const dir = await mkdtemp(join(tmpdir(), 'qqbot-bench-'));
-    return { store: { kind: 'file', path: join(dir, 'session.json') }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      store: { kind: 'file', path: join(dir, 'session.json') },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   }
   const prefix = `qqbot-bench:${randomBytes(4).toString('hex')}:`;
   return { store: { kind: 'redis', url: REDIS_URL, prefix }, cleanup: () => deleteUnder(prefix) };
@@ -52,7 +55,11 @@ class Ledger {
 
   /** The counters so far, to subtract from later ones (per takeover). */
   snapshot() {
-    return { duplicates: this.duplicates, unflaggedDuplicates: this.unflaggedDuplicates, overFlagged: this.overFlagged };
+    return {
+      duplicates: this.duplicates,
+      unflaggedDuplicates: this.unflaggedDuplicates,
+      overFlagged: this.overFlagged,
+    };
   }
 }
 
@@ -106,7 +113,9 @@ export class HostFleet {
   }
 
   start() {
-    const child = spawn(process.execPath, [HOST, JSON.stringify(this.#config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [HOST, JSON.stringify(this.#config)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     // 'close' comes after the last line was read: a dead process's deliveries are all in the ledger by then.
     const closed = new Promise((resolve) => child.once('close', resolve));
     createInterface({ input: child.stdout }).on('line', (line) => this.#onRecord(child, JSON.parse(line)));

@@ -13,7 +13,11 @@ function deploys(kind, count) {
       const current = fleet.holder;
       const next = fleet.start();
       const seen = fleet.ledger.delivered.size;
-      await fleet.until(() => next.up && fleet.ledger.delivered.size >= seen + 200, 20_000, 'the next process up as a standby');
+      await fleet.until(
+        () => next.up && fleet.ledger.delivered.size >= seen + 200,
+        20_000,
+        'the next process up as a standby',
+      );
       const sigtermAt = Date.now();
       await fleet.stop(current.host, 'SIGTERM');
       await fleet.until(() => fleet.holder !== current, 20_000, 'the successor to take over');

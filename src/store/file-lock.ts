@@ -198,7 +198,9 @@ export class FileLeases implements ShardLeases {
     while (!signal.aborted) {
       const hold = this.#hold;
       if (hold !== undefined && !hold.lost.signal.aborted) {
-        const lease: FileShardLease = new FileShardLease(shard, `${this.#owner}:${shard}`, hold, (): Promise<void> => this.#released(shard, lease));
+        const lease: FileShardLease = new FileShardLease(shard, `${this.#owner}:${shard}`, hold, (): Promise<void> =>
+          this.#released(shard, lease),
+        );
         this.#leases.set(shard, lease);
         return lease;
       }
@@ -217,7 +219,8 @@ export class FileLeases implements ShardLeases {
       }
       // Not even tried (no directory, no permission): said once per cause, and tried again.
       const errno = errnoOf(result.cause) ?? 'EUNKNOWN';
-      if (errno !== reported) onError?.(storeUnavailable(`take its lock ${this.#address}`, result.cause, { path: this.#path }));
+      if (errno !== reported)
+        onError?.(storeUnavailable(`take its lock ${this.#address}`, result.cause, { path: this.#path }));
       reported = errno;
       await sleep(RETRY_MS, signal);
     }
@@ -273,9 +276,16 @@ export class FileLeases implements ShardLeases {
       const holder = await this.#probeTwice();
       if (typeof holder !== 'string') return { kind: 'other', holder };
       if (holder === 'ECONNREFUSED' && inode !== undefined) await this.#reap(inode);
-      else if (holder !== 'ENOENT') return { kind: 'failed', cause: Object.assign(new Error(`connecting to the lock failed (${holder})`), { code: holder }) };
+      else if (holder !== 'ENOENT')
+        return {
+          kind: 'failed',
+          cause: Object.assign(new Error(`connecting to the lock failed (${holder})`), { code: holder }),
+        };
     }
-    return { kind: 'failed', cause: Object.assign(new Error('the lock was taken and freed again meanwhile'), { code: 'EAGAIN' }) };
+    return {
+      kind: 'failed',
+      cause: Object.assign(new Error('the lock was taken and freed again meanwhile'), { code: 'EAGAIN' }),
+    };
   }
 
   /** A live holder is refused only for the instant between its bind and its listen: ask twice before calling it dead. */

@@ -16,7 +16,6 @@ afterEach(async () => {
 
 const isSession = (r: HostRecord): boolean => r.kind === 'ready' || r.kind === 'resumed';
 
-
 async function fakeServer(options: Parameters<typeof FakeQQServer.start>[0] = {}): Promise<FakeQQServer> {
   const fake = await FakeQQServer.start(options);
   cleanups.push(() => fake.close());
@@ -65,7 +64,9 @@ async function ownerThenStandby(
 }
 
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {
-  it('rolling deploy: B starts while A runs (a healthy standby), A gets SIGTERM → B RESUMEs; 1 IDENTIFY, 0 lost', async ({ annotate }) => {
+  it('rolling deploy: B starts while A runs (a healthy standby), A gets SIGTERM → B RESUMEs; 1 IDENTIFY, 0 lost', async ({
+    annotate,
+  }) => {
     const { fake, a, b } = await ownerThenStandby(kind);
     expect(b.records.find((r) => r.kind === 'up')).toMatchObject({ states: ['standby'], ok: true });
     expect(await a.status()).toEqual({ states: ['ready'], ok: true });
@@ -116,7 +117,11 @@ it('file store: a stopped owner (SIGSTOP) keeps the lock — the standby never r
   expect(await b.status()).toEqual({ states: ['standby'], ok: true });
   a.child.kill('SIGCONT');
   const stoppedUntil = Date.now();
-  await a.until((r) => r.some((x) => x.kind === 'resumed' && x.at >= stoppedUntil - 1_000), 20_000, 'A to resume after SIGCONT');
+  await a.until(
+    (r) => r.some((x) => x.kind === 'resumed' && x.at >= stoppedUntil - 1_000),
+    20_000,
+    'A to resume after SIGCONT',
+  );
   const sent = await fake.emitEvents(20);
   await a.until((r) => sent.every((seq) => seqsOf(r).includes(seq)), 15_000, 'A to deliver');
   expect(b.dispatches()).toEqual([]);

@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import type { Outcome } from '../../src/protocol/outcome.js';
 import { CONTEST_CLOSES, CONTEST_WINDOW_MS, ContestWatch } from '../../src/supervisor/contest-watch.js';
 
-const closed = (closeCode: number): Outcome => ({ kind: 'closed', phase: 'ready', closeCode, reason: 'closed' }) as Outcome;
+const closed = (closeCode: number): Outcome =>
+  ({ kind: 'closed', phase: 'ready', closeCode, reason: 'closed' }) as Outcome;
 
 it('3 "resumed elsewhere" closes of live sessions within the window: one QQBOT_SESSION_CONTESTED, contested until the window passes', () => {
   const watch = new ContestWatch(2);
