@@ -7,6 +7,7 @@ const suites = [
   ['throughput', './throughput.js'],
   ['send', './send.js'],
   ['webhook', './webhook.js'],
+  ['webhook-fleet', './webhook-fleet.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
   ['rolling-deploy', './rolling-deploy.js'],

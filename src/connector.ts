@@ -5,7 +5,7 @@ import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
 import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
-import type { ReplyableEvent } from './http/passive-reply.js';
+import type { ReplyableEvent, ReplyTrackerOptions } from './http/passive-reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
@@ -14,12 +14,15 @@ import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
 import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
+import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { IdentifyGate } from './supervisor/identify-gate.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import { CallbackGate } from './transports/webhook/callback-gate.js';
 import { resolveWebhookTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
+import { SecretMismatchReport } from './transports/webhook/secret-mismatch.js';
 import type { WebhookAddress } from './transports/webhook/listener.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
 import { raceAbort } from './util/abort.js';
@@ -85,8 +88,18 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       apiBase: o.endpoints.api,
       timeouts: o.timeouts,
       ...(o.logger === undefined ? {} : { logger: o.logger }),
+      replies: this.#replyOptions(),
     });
     this.#store = o.store ?? new MemorySessionStore();
+  }
+
+  /** A shared reply store (the option's or the session store's) never blocks a reply: see withLocalFallback. */
+  #replyOptions(): ReplyTrackerOptions {
+    const replies = this.#options.replies;
+    const store = replies.store;
+    // Not a ReplyStore at all: left as given, for the tracker to refuse with QQBOT_INVALID_OPTION.
+    if (typeof store?.spend !== 'function') return replies;
+    return { ...replies, store: withLocalFallback(store, (error) => this.#report(error)) };
   }
 
   /**
@@ -127,11 +140,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const { host, delivery } = this.#webhookState();
+    const { host } = this.#webhookState();
     this.#handlerServed = true;
-    const refusals = new RefusalReport((error) => this.#report(error));
-    // No seq: callbacks may arrive concurrently, so they are deduplicated by event id alone.
-    return host.handler((dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem), refusals.count);
+    const report = (error: QQBotError): void => this.#report(error);
+    return host.handler(new RefusalReport(report).count, new SecretMismatchReport(report).verified);
   }
 
   /**
@@ -142,13 +154,24 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return this.#shards[0]?.webhookAddress() ?? null;
   }
 
-  /** The webhook key pair and the pipeline both webhook paths share (a redelivery is dropped whichever path it takes). */
+  /**
+   * The webhook key pair and the pipeline both webhook paths share, behind one gate: a copy of a callback is
+   * dropped whichever path it takes, and, with a store that offers claims, whichever process it reaches.
+   */
   #webhookState(): { host: WebhookHost; delivery: ShardDelivery } {
+    if (this.#webhook !== undefined) return this.#webhook;
     const o = this.#options;
-    this.#webhook ??= {
-      host: new WebhookHost(o.appId, o.secret, o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' })),
-      delivery: new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget()),
-    };
+    const transport = o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' });
+    // No seq: callbacks may arrive concurrently, so they are deduplicated by their key alone.
+    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget());
+    const gate = new CallbackGate({
+      shared: this.#store.claims,
+      deliver: (dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem),
+      duplicate: () => delivery.dropped('id'),
+      report: (error) => this.#report(error),
+      deliverTimeoutMs: transport.deliverTimeoutMs,
+    });
+    this.#webhook = { host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)), delivery };
     return this.#webhook;
   }
 
@@ -214,8 +237,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const plan = await this.#shardPlan();
     const count = plan.shards;
     const store = this.#store;
-    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
-    const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
+    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A webhook
+    // listener never IDENTIFYs: replicas must not wait on each other's gate.
+    const gateway = o.transport.kind !== 'webhook';
+    const identifyGate = gateway ? (store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
@@ -228,7 +253,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const sink = this.#sink();
     const target = this.#dispatchTarget();
     // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
-    const watchContest = store.leases === undefined && !(store instanceof MemorySessionStore) && o.transport.kind !== 'webhook';
+    const watchContest = gateway && store.leases === undefined && !(store instanceof MemorySessionStore);
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from({ length: count }, (_, i) => {

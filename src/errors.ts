@@ -86,6 +86,11 @@ export const ErrorCodes = {
   SESSION_CONTESTED: 'QQBOT_SESSION_CONTESTED',
   /** Webhook callback requests were refused (forged, replayed, malformed, oversized…); `details` counts them by reason. */
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
+  /**
+   * A run of callbacks that name this bot, with fresh timestamps, failed signature verification: the `secret`
+   * is most likely not this bot's AppSecret. Reported once per run (at most every 10 min).
+   */
+  WEBHOOK_SECRET_MISMATCH: 'QQBOT_WEBHOOK_SECRET_MISMATCH',
   /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
   /** The source of a streamed reply threw; the stream was closed with the text so far. `cause` is what it threw. */
@@ -139,6 +144,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_LEASE_LOST: true,
   QQBOT_SESSION_CONTESTED: false,
   QQBOT_WEBHOOK_REFUSED: true,
+  QQBOT_WEBHOOK_SECRET_MISMATCH: false,
   QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',
   // An unforeseen failure: retried where the supervisor can start over, not where a caller's request failed.
   QQBOT_INTERNAL: 'varies',

@@ -1,6 +1,7 @@
 // The public surface: what a host uses, and nothing more. test/package/surface.test.ts pins these names.
 export { QQBotConnector, type CloseOptions, type StartOptions } from './connector.js';
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
+export type { ClaimState, DeliveryClaims } from './store/delivery-claims.js';
 export { FileSessionStore, type FileSessionStoreOptions } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
@@ -87,7 +88,7 @@ export {
   type InteractionEventLike,
 } from './http/openapi.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyTrackerOptions } from './http/passive-reply.js';
+export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyStore, type ReplyTrackerOptions } from './http/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,

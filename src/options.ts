@@ -1,5 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
+import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './http/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
@@ -118,6 +119,15 @@ export interface QQBotConnectorOptions {
   store?: SessionStore;
   /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
   checkpoint?: CheckpointOptions;
+  /**
+   * The passive-reply rules behind `reply()` (`msg_seq`, 5 replies per message, the reply window). Several
+   * processes that answer the same messages (webhook replicas behind a load balancer) share the counts through
+   * `replies.store`; without one, the `store`'s own reply state is used when it has one (`RedisSessionStore`
+   * does: `msg_seq` never repeats across the fleet), else this process's memory.
+   * @defaultValue `{ store: store.replies }` when the session store offers one, else counts in memory
+   * @example `{ store: new RedisReplyStore({ prefix: 'mybot:' }) }`
+   */
+  replies?: ReplyTrackerOptions;
 }
 
 export const DEFAULT_RESTART = {
@@ -152,6 +162,7 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   runner: true,
   store: true,
   checkpoint: true,
+  replies: true,
 });
 
 /** `restart`'s keys: its defaults name every one. */
@@ -174,6 +185,8 @@ export interface ResolvedOptions {
   runner: RunnerOption;
   store: SessionStore | undefined;
   checkpoint: Required<CheckpointOptions>;
+  /** With the store's reply state filled in when `replies.store` was not given. */
+  replies: ReplyTrackerOptions;
 }
 
 const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({ maxYoungGenerationSizeMb: true, maxOldGenerationSizeMb: true, codeRangeSizeMb: true, stackSizeMb: true });
@@ -233,6 +246,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption('Expected `restart.maxDelayMs` to be ≥ `restart.minDelayMs`');
 
   const resourceLimits = resolveResourceLimits(input.resourceLimits);
+  const store = resolveStore(input.store);
+  if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
+  const replies = section('replies', input.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions;
 
   return {
     appId,
@@ -248,9 +264,24 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxPayloadBytes: integerOption('maxPayloadBytes', input.maxPayloadBytes, DEFAULT_OPTIONS.maxPayloadBytes, 1024),
     logger: resolveLogger(input.logger),
     runner: resolveRunner(input.runner),
-    store: resolveStore(input.store),
+    store,
     checkpoint: resolveCheckpointOptions(input.checkpoint),
+    replies: replies.store === undefined && store?.replies !== undefined ? { ...replies, store: store.replies } : replies,
   };
+}
+
+/**
+ * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
+ * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
+ * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`leases`, on by
+ * default) is not used, every replica serves. Connector options that only mean something for a session are
+ * refused rather than silently ignored.
+ */
+function refuseWebhookMeaningless(input: Record<string, unknown>): void {
+  if (input.checkpoint !== undefined) throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
+  if (input.dedupeWindow !== undefined) {
+    throw invalidOption('Expected no `dedupeWindow` with `transport.kind` webhook: callbacks are remembered for `transport.timestampWindowMs`, not by count');
+  }
 }
 
 const RUNNER_METHODS = ['start', 'reset', 'close'] as const;

@@ -50,6 +50,7 @@ describe('defaults', () => {
       runner: 'thread',
       store: undefined,
       checkpoint: { batchSize: 100, intervalMs: 1_000 },
+      replies: {},
     });
   });
 
@@ -76,6 +77,7 @@ describe('accepted values', () => {
       runner: 'in-process',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
+      replies: { maxReplies: 3, maxTracked: 10 },
     });
     expect(resolved).toStrictEqual({
       ...VALID,
@@ -91,6 +93,7 @@ describe('accepted values', () => {
       runner: 'in-process',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
+      replies: { maxReplies: 3, maxTracked: 10 },
     });
   });
 

@@ -129,6 +129,11 @@ export class ShardDelivery {
     return false;
   }
 
+  /** A duplicate the transport dropped before the pipeline (a webhook copy another process delivered): counted like ours. */
+  dropped(reason: 'seq' | 'id'): void {
+    this.#drop(reason);
+  }
+
   #drop(reason: 'seq' | 'id'): false {
     this.#duplicates += 1;
     publish('duplicate', () => ({ shard: this.shard, reason }));

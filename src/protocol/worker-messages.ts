@@ -4,7 +4,7 @@ import type { EventProblem } from './events/validate.js';
 import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the runner refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 7;
+export const WORKER_PROTOCOL_VERSION = 8;
 
 /** Phase timeouts the attempt enforces (the watchdog is the runner's). */
 export interface AttemptTimeouts {
@@ -70,10 +70,11 @@ export const WorkerEventOp = {
   /** Webhook: an op 13 validation to sign; the host answers {@link HostMessageOp.WebhookSignature}. */
   WebhookSign: 11,
   /**
-   * Webhook: follows the Dispatch it acknowledges. Events are handled in order, so when the host reaches this
-   * one that dispatch was delivered (or dropped as a duplicate); the host answers {@link HostMessageOp.WebhookAck}.
+   * Webhook: a verified callback's dispatch, to deliver unless a copy of it was (its `key`); the host answers
+   * {@link HostMessageOp.WebhookAck} once it is delivered, here or by another process, or
+   * {@link HostMessageOp.WebhookUndelivered} when it is not (the request gets a 503, the platform redelivers).
    */
-  WebhookAckRequest: 12,
+  WebhookDispatch: 12,
   /** Thread runner wire only: consecutive valid dispatches packed as one {@link DispatchRun}. */
   DispatchRun: 13,
 } as const;
@@ -98,19 +99,30 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.End }
   | { op: typeof WorkerEventOp.WebhookListening; address: string; port: number }
   | { op: typeof WorkerEventOp.WebhookSign; ref: number; eventTs: string; plainToken: string }
-  | { op: typeof WorkerEventOp.WebhookAckRequest; ref: number };
+  | {
+      op: typeof WorkerEventOp.WebhookDispatch;
+      ref: number;
+      type: string;
+      id: string | undefined;
+      frame: string;
+      problem: EventProblem | undefined;
+      key: string;
+      expiresAt: number;
+    };
 
 /** Host → attempt message ops, on the events port (batched like events). */
 export const HostMessageOp = {
   /** The signature of a {@link WorkerEventOp.WebhookSign} request; `null` when the host refused to sign it. */
   WebhookSignature: 0,
-  /** The dispatches of these {@link WorkerEventOp.WebhookAckRequest} refs were delivered. */
+  /** The dispatches of these {@link WorkerEventOp.WebhookDispatch} refs were delivered (here or by another process). */
   WebhookAck: 1,
+  /** The dispatches of these refs were not delivered: answer 503. */
+  WebhookUndelivered: 2,
 } as const;
 
 export type WebhookHostMessage =
   | { op: typeof HostMessageOp.WebhookSignature; ref: number; signature: string | null }
-  | { op: typeof HostMessageOp.WebhookAck; refs: number[] };
+  | { op: typeof HostMessageOp.WebhookAck | typeof HostMessageOp.WebhookUndelivered; refs: number[] };
 
 /**
  * Everything one webhook listener attempt needs, built field by field on the main thread. Neither the app

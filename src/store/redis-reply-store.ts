@@ -9,10 +9,17 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
 return n`;
 
+/** {@link ReplyStore.spend} on `redis`, under `<prefix>reply:<key>`: what RedisReplyStore and RedisSessionStore.replies share. */
+export async function spendReply(redis: RedisConnection, key: string, expiresAt: number): Promise<number> {
+  const redisKey = `${redis.prefix}reply:${key}`;
+  return Number(await redis.evaluate(`count a reply in ${redisKey}`, SPEND, [redisKey], [String(Math.ceil(expiresAt))]));
+}
+
 /**
  * Passive-reply counts in Redis (`<prefix>reply:m:<msg_id>` / `reply:e:<event_id>`), shared by every process
  * that answers the bot's messages: each reply's `msg_seq` comes from one atomic `INCR`, so two processes never
  * send the same one, and the limit of 5 holds across them. Each count expires when its reply window closes.
+ * A connector with a `RedisSessionStore` needs none: the store's own `replies` is used (same keys).
  *
  * @example
  * ```ts
@@ -28,9 +35,8 @@ export class RedisReplyStore implements ReplyStore {
     this.#redis = new RedisConnection(connection);
   }
 
-  async spend(key: string, expiresAt: number): Promise<number> {
-    const redisKey = `${this.#redis.prefix}reply:${key}`;
-    return Number(await this.#redis.evaluate(`count a reply in ${redisKey}`, SPEND, [redisKey], [String(Math.ceil(expiresAt))]));
+  spend(key: string, expiresAt: number): Promise<number> {
+    return spendReply(this.#redis, key, expiresAt);
   }
 
   close(): Promise<void> {

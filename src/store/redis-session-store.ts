@@ -1,7 +1,11 @@
+import type { ReplyStore } from '../http/passive-reply.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
 import { notHeld } from './lease-lost.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
+import type { DeliveryClaims } from './delivery-claims.js';
+import { RedisDeliveryClaims } from './redis-delivery-claims.js';
 import { FENCED_WRITE, RedisLeases, resolveLeaseOptions, type LeaseOptions } from './redis-leases.js';
+import { spendReply } from './redis-reply-store.js';
 import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-store.js';
 
 export interface RedisSessionStoreOptions extends RedisConnectionOptions {
@@ -25,6 +29,10 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
  * reconnects in the background; the connector keeps the session going and writes the latest checkpoint when
  * Redis is back. Options are checked at construction: unknown keys are `QQBOT_INVALID_OPTION`.
  *
+ * It also keeps what replicas of a webhook bot share (docs/webhook.md "Several replicas"): which callbacks were
+ * delivered ({@link RedisSessionStore.claims}) and the passive-reply counts ({@link RedisSessionStore.replies}),
+ * on the same connection and prefix. Sessions and leases mean nothing to a webhook (it has no session).
+ *
  * @example
  * ```ts
  * import { RedisSessionStore } from 'qqbot-connector/redis';
@@ -34,12 +42,19 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
 export class RedisSessionStore implements SessionStore {
   /** Present unless `lease: false`: the connector runs a shard only while it holds its lease. */
   readonly leases?: ShardLeases;
+  /** Webhook callbacks delivered by any process of the fleet, under `<prefix>claim:…`: a copy is acknowledged, not delivered again. */
+  readonly claims: DeliveryClaims;
+  /** Passive-reply counts shared by the fleet, under `<prefix>reply:…` (the keys of `RedisReplyStore`): `msg_seq` never repeats. */
+  readonly replies: ReplyStore;
   readonly #redis: RedisConnection;
   readonly #leases: RedisLeases | undefined;
 
   constructor(options: RedisSessionStoreOptions = {}) {
     const { connection, rest } = resolveRedisOptions('RedisSessionStore', options, ['lease']);
     this.#redis = new RedisConnection(connection);
+    this.claims = new RedisDeliveryClaims(this.#redis);
+    const redis = this.#redis;
+    this.replies = { spend: (key, expiresAt) => spendReply(redis, key, expiresAt) };
     const lease = rest.lease;
     if (lease !== false) {
       this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true || lease === undefined ? {} : lease));

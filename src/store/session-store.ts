@@ -1,4 +1,6 @@
 import type { QQBotError } from '../errors.js';
+import type { ReplyStore } from '../http/passive-reply.js';
+import type { DeliveryClaims } from './delivery-claims.js';
 
 /**
  * What a store keeps of one shard's session: enough for another attempt — or another process — to RESUME it
@@ -45,6 +47,14 @@ export interface SessionStore {
    * process that does not. Absent: nothing keeps two processes from running one session.
    */
   readonly leases?: ShardLeases;
+  /**
+   * Present when several processes share the store and may receive copies of one webhook callback: the
+   * connector claims each callback here before delivering it, so one process of the fleet delivers it and the
+   * others acknowledge their copies. Without it, each process remembers its own (docs/webhook.md).
+   */
+  readonly claims?: DeliveryClaims;
+  /** Present when processes share passive-reply state: the connector's `replies.store` unless one is given. */
+  readonly replies?: ReplyStore;
 }
 
 /** What a process waiting for a lease is for the shard: `'standby'` (another process runs it) or `'idle'` (nobody is known to). */

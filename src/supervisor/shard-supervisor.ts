@@ -91,6 +91,8 @@ export class ShardSupervisor {
   #gatewayUrl: string | null = null;
   /** Where the webhook listener was last bound; the next attempt binds the same port. */
   #webhookAddress: WebhookAddress | null = null;
+  /** When start() was called: the webhook's first bind has `startTimeoutMs` from here. */
+  #startedAt = 0;
   readonly #history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
   /** Set after a 4004/401 or an escalation: the next attempt first replaces this token. */
   #rejectedToken: string | undefined;
@@ -139,6 +141,7 @@ export class ShardSupervisor {
    * shard is a standby (another process holds its lease); rejects with the fatal error.
    */
   start(): Promise<void> {
+    if (this.#loop === undefined) this.#startedAt = this.#now();
     this.#loop ??= this.#run().catch((err: unknown) => {
       // The loop handles every expected failure; anything else is our bug. Report it, never crash the host.
       this.#fail(new QQBotError(ErrorCodes.INTERNAL, 'the shard supervisor failed unexpectedly', { cause: err }));
@@ -371,7 +374,7 @@ export class ShardSupervisor {
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
     this.#heartbeatLatencyMs = null;
     const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
-    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message));
+    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message), webhook.deliver);
     this.#attempt = attempt;
     const outcome = await attempt.done;
     this.#attempt = undefined;
@@ -400,6 +403,11 @@ export class ShardSupervisor {
       this.#fail(decision.error);
       return false;
     }
+    const bindLeftMs = outcome.kind === 'listen-failed' ? this.#bindFailed() : Number.POSITIVE_INFINITY;
+    if (bindLeftMs <= 0) {
+      this.#fail(this.#lastError!);
+      return false;
+    }
     if (decision.kind === 'identify' && this.#sessionId !== null) this.#forgetSession();
     if (decision.refreshToken === true && token !== undefined) {
       this.#rejectedToken = token;
@@ -412,7 +420,7 @@ export class ShardSupervisor {
 
     const step = this.#policy.next(this.#now(), progressed);
     if (step.escalate) await this.#escalate(token);
-    const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
+    const delayMs = Math.min(Math.max(step.delayMs, decision.delayMs ?? 0), bindLeftMs);
     this.#restarts += 1;
     const event: RestartEvent = {
       shard: this.shard,
@@ -428,6 +436,17 @@ export class ShardSupervisor {
     this.#ctx.sink.restart(event);
     publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
     return this.#wait(delayMs);
+  }
+
+  /**
+   * A retryable bind failure (EADDRINUSE, EACCES) reaches `'error'` at once, with the address. Before the first
+   * bind, start() waits at most `transport.startTimeoutMs`: returns the ms left (≤ 0: give up with this error);
+   * once the listener was bound, there is no limit.
+   */
+  #bindFailed(): number {
+    this.#ctx.sink.error(this.#lastError!);
+    if (this.#webhookAddress !== null || this.#ctx.webhook === undefined) return Number.POSITIVE_INFINITY;
+    return this.#startedAt + this.#ctx.webhook.startTimeoutMs - this.#now();
   }
 
   /** The budget is spent: start over from a clean slate (new token, gateway URL refetched, fresh threads). */
@@ -545,9 +564,11 @@ export class ShardSupervisor {
         this.#firstSession.resolve();
         return;
       }
+      case WorkerEventOp.WebhookDispatch:
+        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        record.webhook?.onEvent(e);
+        return;
       case WorkerEventOp.WebhookSign:
-      case WorkerEventOp.WebhookAckRequest:
-        // In event order: an ack request follows the dispatch it acknowledges, which was delivered just above.
         record.webhook?.onEvent(e);
         return;
     }

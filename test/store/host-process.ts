@@ -12,6 +12,10 @@ const HOST = fileURLToPath(new URL('../fixtures/store-host.js', import.meta.url)
 export interface HostRecord {
   kind: 'started' | 'up' | 'status' | 'dispatch' | 'ready' | 'resumed' | 'error' | 'fatal' | 'start-failed';
   shard?: number;
+  /** A dispatch's event id (test/fixtures/webhook-replica.js). */
+  id?: string;
+  /** `up` of a webhook replica: the port it listens on. */
+  port?: number;
   seq?: number;
   n?: number;
   redelivered?: boolean;
@@ -56,8 +60,9 @@ export class HostProcess {
   #stderr = '';
   readonly #waiters = new Set<() => void>();
 
-  constructor(config: object) {
-    this.child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `script`: another host fixture writing the same kind of lines (test/fixtures/webhook-replica.js). */
+  constructor(config: object, script = HOST) {
+    this.child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(this);
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       this.records.push(JSON.parse(line) as HostRecord);

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
+import { afterAll, afterEach } from 'vitest';
+import type { DeliveryClaims } from '../../src/store/delivery-claims.js';
+import { RedisSessionStore } from '../../src/store/redis-session-store.js';
 
 /** The CI Redis (.ci/run starts it when it does not answer). */
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -121,4 +124,28 @@ export class PrivateRedis {
       child.kill('SIGKILL');
     });
   }
+}
+
+/**
+ * The claims of "processes" sharing one Redis under a unique prefix: each `claims()` is a new RedisSessionStore
+ * (its own connection, as another process would have). Registers the cleanup: stores closed after each test,
+ * keys deleted after the file.
+ */
+export function sharedClaims(): { prefix: string; claims(): DeliveryClaims } {
+  const prefix = uniquePrefix();
+  const stores: RedisSessionStore[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    await deleteKeysUnder(prefix);
+  });
+  return {
+    prefix,
+    claims: () => {
+      const store = new RedisSessionStore({ url: REDIS_URL, prefix });
+      stores.push(store);
+      return store.claims;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { selfSignedCert } from '../../src/testing/self-signed.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { WEBHOOK_REFUSALS, type WebhookRefusal } from '../../src/transports/webhook/request-handler.js';
 import { webhookKeyPair } from '../../src/transports/webhook/signature.js';
-import { APP_ID, dispatchBody, nowSeconds, serve, signedHeaders, type Served } from './helpers.js';
+import { APP_ID, DEFAULT_CHECKS, dispatchBody, nowSeconds, serve, signedHeaders, type Served } from './helpers.js';
 
 const ACK = '{"op":12,"d":0}';
 let served: Served | undefined;
@@ -25,7 +25,9 @@ describe('webhook request handler over real HTTP', () => {
     const body = dispatchBody('evt-a');
     const answer = await served.post(body, signedHeaders(body));
     expect(answer).toEqual({ status: 200, body: ACK });
-    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-a', seq: -1, frame: body, problem: undefined }]);
+    // Known by its event id, and remembered until the timestamp window closes (a replay is refused until then).
+    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-a', seq: -1, frame: body, problem: undefined, key: 'e:evt-a', expiresAt: expect.any(Number) }]);
+    expect(served.delivered[0]!.expiresAt - Date.now()).toBeGreaterThan(DEFAULT_CHECKS.timestampWindowMs - 10_000);
     expect(served.handler.counters.acked).toBe(1);
   });
 
@@ -33,7 +35,7 @@ describe('webhook request handler over real HTTP', () => {
     served = await serve();
     const body = JSON.stringify({ op: 0, id: 'evt-bad', t: 'C2C_MESSAGE_CREATE', d: { content: 'no id' } });
     expect(await served.post(body, signedHeaders(body))).toEqual({ status: 200, body: ACK });
-    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-bad', seq: -1, frame: body, problem: { path: 'id', expected: 'id' } }]);
+    expect(served.delivered).toMatchObject([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-bad', seq: -1, frame: body, problem: { path: 'id', expected: 'id' } }]);
   });
 
   it('answers the official op 13 example without a signature', async () => {

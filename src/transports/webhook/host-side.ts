@@ -1,38 +1,38 @@
 import type { KeyObject } from 'node:crypto';
 import { HostMessageOp, WorkerEventOp, type WebhookHostMessage, type WorkerEvent } from '../../protocol/worker-messages.js';
 import type { WebhookAddress } from './listener.js';
+import type { WebhookDispatch } from './request-handler.js';
 import { answerValidation, validationRequest } from './signature.js';
+
+/** Hands a verified callback to the host (the connector's CallbackGate): settles once delivered, rejects when not. */
+export type DeliverCallback = (dispatch: WebhookDispatch) => void | Promise<void>;
 
 /**
  * The main-thread half of a webhook attempt: signs op 13 answers with the private key (which never leaves
- * this thread) and acknowledges delivered dispatches. Acks are batched: one message per turn of the event
- * loop, however many dispatches a batch of events carried.
+ * this thread), delivers the attempt's dispatches and answers each (delivered or not). Answers are batched:
+ * one message per kind per turn of the event loop, however many dispatches a batch of events carried.
  */
 export class WebhookHostSide {
   readonly #privateKey: KeyObject;
   readonly #send: (message: WebhookHostMessage) => void;
+  readonly #deliver: DeliverCallback;
   #acks: number[] = [];
+  #undelivered: number[] = [];
   #flushing = false;
   /** Where the attempt's listener is bound; `null` until it is, and again after it ended. */
   address: WebhookAddress | null = null;
 
-  constructor(privateKey: KeyObject, send: (message: WebhookHostMessage) => void) {
+  constructor(privateKey: KeyObject, send: (message: WebhookHostMessage) => void, deliver: DeliverCallback) {
     this.#privateKey = privateKey;
     this.#send = send;
+    this.#deliver = deliver;
   }
 
-  /**
-   * Handles the webhook events of the attempt; false for every other event. Call it in event order, after
-   * the events before it were delivered: an ack request means "the dispatch before me reached the host".
-   */
+  /** Handles the webhook events of the attempt; false for every other event. */
   onEvent(event: WorkerEvent): boolean {
     switch (event.op) {
-      case WorkerEventOp.WebhookAckRequest:
-        this.#acks.push(event.ref);
-        if (!this.#flushing) {
-          this.#flushing = true;
-          queueMicrotask(() => this.#flush());
-        }
+      case WorkerEventOp.WebhookDispatch:
+        this.#dispatch(event);
         return true;
       case WorkerEventOp.WebhookSign: {
         // Checked again here: the signer, not the worker, is what keeps op 13 from signing an event body.
@@ -49,10 +49,35 @@ export class WebhookHostSide {
     }
   }
 
+  #dispatch(event: Extract<WorkerEvent, { op: typeof WorkerEventOp.WebhookDispatch }>): void {
+    const { ref, type, id, frame, problem, key, expiresAt } = event;
+    let settled: void | Promise<void>;
+    try {
+      settled = this.#deliver({ type, id, seq: -1, frame, problem, key, expiresAt });
+    } catch {
+      return this.#answer(this.#undelivered, ref);
+    }
+    if (settled === undefined) return this.#answer(this.#acks, ref);
+    settled.then(
+      () => this.#answer(this.#acks, ref),
+      () => this.#answer(this.#undelivered, ref),
+    );
+  }
+
+  #answer(list: number[], ref: number): void {
+    list.push(ref);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    queueMicrotask(() => this.#flush());
+  }
+
   #flush(): void {
     this.#flushing = false;
-    const refs = this.#acks;
+    const acks = this.#acks;
+    const undelivered = this.#undelivered;
     this.#acks = [];
-    if (refs.length > 0) this.#send({ op: HostMessageOp.WebhookAck, refs });
+    this.#undelivered = [];
+    if (acks.length > 0) this.#send({ op: HostMessageOp.WebhookAck, refs: acks });
+    if (undelivered.length > 0) this.#send({ op: HostMessageOp.WebhookUndelivered, refs: undelivered });
   }
 }

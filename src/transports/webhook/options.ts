@@ -49,6 +49,14 @@ export interface WebhookTransportOptions {
    * @defaultValue `5_000`
    */
   drainMs?: number;
+  /**
+   * How long `start()` keeps trying to bind the first time. Each failure (`EADDRINUSE`: another process holds the
+   * port; `EACCES`: a privileged port) reaches `'error'` at once as `QQBOT_WEBHOOK_LISTEN_FAILED` with the address,
+   * and is retried with backoff; still failing after this long, `start()` rejects with it. Once bound, a later
+   * failure to bind again (after a restart) is retried for as long as it lasts.
+   * @defaultValue `10_000`
+   */
+  startTimeoutMs?: number;
 }
 
 export const DEFAULT_WEBHOOK = {
@@ -60,6 +68,7 @@ export const DEFAULT_WEBHOOK = {
   maxConcurrentRequests: 256,
   deliverTimeoutMs: 5_000,
   drainMs: 5_000,
+  startTimeoutMs: 10_000,
 } as const satisfies Omit<Required<WebhookTransportOptions>, 'kind' | 'tls'>;
 
 /** The webhook transport after validation, every default filled in; the TLS pair as PEM text. */
@@ -74,6 +83,7 @@ export interface ResolvedWebhookTransport {
   maxConcurrentRequests: number;
   deliverTimeoutMs: number;
   drainMs: number;
+  startTimeoutMs: number;
 }
 
 const WEBHOOK_KEYS = optionKeys<WebhookTransportOptions>({
@@ -87,6 +97,7 @@ const WEBHOOK_KEYS = optionKeys<WebhookTransportOptions>({
   maxConcurrentRequests: true,
   deliverTimeoutMs: true,
   drainMs: true,
+  startTimeoutMs: true,
 });
 const TLS_KEYS = ['key', 'cert'] as const;
 
@@ -125,6 +136,7 @@ export function resolveWebhookTransport(t: Record<string, unknown>): ResolvedWeb
     maxConcurrentRequests: integerOption('transport.maxConcurrentRequests', t.maxConcurrentRequests, DEFAULT_WEBHOOK.maxConcurrentRequests, 1),
     deliverTimeoutMs: integerOption('transport.deliverTimeoutMs', t.deliverTimeoutMs, DEFAULT_WEBHOOK.deliverTimeoutMs, 1),
     drainMs: integerOption('transport.drainMs', t.drainMs, DEFAULT_WEBHOOK.drainMs, 0),
+    startTimeoutMs: integerOption('transport.startTimeoutMs', t.startTimeoutMs, DEFAULT_WEBHOOK.startTimeoutMs, 0),
   };
 }
 

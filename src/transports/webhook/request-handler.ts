@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateEvent, type EventProblem } from '../../protocol/events/validate.js';
 import { OpCodes } from '../../protocol/opcodes.js';
+import { callbackKey, rememberUntil } from './replay.js';
 import { validationRequest, verifyWebhook, type ValidationRequest } from './signature.js';
 
 /**
@@ -51,6 +52,10 @@ export interface WebhookDispatch {
   frame: string;
   /** Set when `d` failed the edge checks (validateEvent): the host reports the event instead of delivering it. */
   problem: EventProblem | undefined;
+  /** What every copy of this callback shares (its id, or its timestamp and signature): see replay.ts. */
+  key: string;
+  /** Epoch ms: until then a copy is acknowledged and not delivered (the end of the timestamp window). */
+  expiresAt: number;
 }
 
 export interface WebhookChecks {
@@ -78,6 +83,11 @@ export interface WebhookHost {
   deliver(dispatch: WebhookDispatch): void | Promise<void>;
   /** Told of every refusal; it must not throw. */
   refused?(reason: WebhookRefusal): void;
+  /**
+   * Told whether the signature verified, for each signed request that names this bot (`X-Bot-Appid`) with a
+   * fresh timestamp: a run of failures means the secret is wrong (see secret-mismatch.ts). It must not throw.
+   */
+  verified?(ok: boolean): void;
   /** Unix ms. @defaultValue `Date.now` */
   now?(): number;
 }
@@ -253,9 +263,7 @@ export class WebhookRequestHandler {
     if ('refusal' in checked) return this.#refuse(res, checked.refusal);
     const body = await readBody(req, checked.limit);
     if (body === null) return this.#refuse(res, 'too-large');
-    if (checked.signed && !(await verifyWebhook(this.#checks.publicKey, header(req, 'x-signature-timestamp')!, body, header(req, 'x-signature-ed25519')))) {
-      return this.#refuse(res, 'signature');
-    }
+    if (checked.signed && !(await this.#verify(req, body))) return this.#refuse(res, 'signature');
     let text: string;
     let payload: { op?: unknown; d?: unknown; t?: unknown; id?: unknown };
     try {
@@ -275,13 +283,23 @@ export class WebhookRequestHandler {
     }
     const { t, id } = payload;
     if (typeof t !== 'string' || (id !== undefined && typeof id !== 'string')) return this.#refuse(res, 'shape');
+    const timestamp = header(req, 'x-signature-timestamp')!;
+    const key = callbackKey(id, timestamp, header(req, 'x-signature-ed25519')!);
+    const expiresAt = rememberUntil(this.#now(), timestamp, this.#checks.timestampWindowMs);
     const delivered = await within(
-      this.#tryDeliver({ type: t, id, seq: -1, frame: text, problem: validateEvent(t, payload.d) }),
+      this.#tryDeliver({ type: t, id, seq: -1, frame: text, problem: validateEvent(t, payload.d), key, expiresAt }),
       this.#checks.deliverTimeoutMs,
     );
     if (!delivered) return this.#refuse(res, 'undelivered');
     this.counters.acked += 1;
     answer(res, 200, ACK, false);
+  }
+
+  async #verify(req: IncomingMessage, body: Buffer): Promise<boolean> {
+    const ok = await verifyWebhook(this.#checks.publicKey, header(req, 'x-signature-timestamp')!, body, header(req, 'x-signature-ed25519'));
+    // Only requests that name this bot count as evidence about the secret (checkHeaders refused other app ids).
+    if (header(req, 'x-bot-appid') !== undefined) this.#host.verified?.(ok);
+    return ok;
   }
 
   #tryDeliver(dispatch: WebhookDispatch): void | Promise<void> {

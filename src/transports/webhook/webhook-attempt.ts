@@ -11,6 +11,7 @@ import {
 import { WebhookListener } from './listener.js';
 import { RefusalReport } from './refusal-report.js';
 import { WebhookRequestHandler, type WebhookDispatch } from './request-handler.js';
+import { SecretMismatchReport } from './secret-mismatch.js';
 import { importPublicKey, type ValidationRequest } from './signature.js';
 
 /** How a webhook attempt talks to its host, wherever it runs (the shape of the runners' AttemptIO). */
@@ -22,9 +23,15 @@ export interface WebhookAttemptIO {
 
 /**
  * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the
- * port, EMFILE) is retried with backoff.
+ * port, EACCES until the process gets the capability, EMFILE) is retried with backoff, and reported each time.
  */
-const FATAL_LISTEN_ERRNOS: ReadonlySet<string> = new Set(['EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'ERR_SOCKET_BAD_PORT', 'ERR_OSSL_PEM_NO_START_LINE']);
+const FATAL_LISTEN_ERRNOS: ReadonlySet<string> = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'ERR_SOCKET_BAD_PORT', 'ERR_OSSL_PEM_NO_START_LINE']);
+
+/** What to do about the common bind failures, for the error's message. */
+const LISTEN_FIXES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process listens there (an old instance still draining?): free the port or change `transport.port`',
+  EACCES: 'ports below 1024 need privileges: listen on 8443 behind a proxy, or grant CAP_NET_BIND_SERVICE',
+};
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -60,7 +67,8 @@ export class WebhookAttempt {
     this.#result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
-    this.#refusals = new RefusalReport((error) => io.post({ op: WorkerEventOp.Error, error: toWire(error) }));
+    const report = (error: QQBotError): void => io.post({ op: WorkerEventOp.Error, error: toWire(error) });
+    this.#refusals = new RefusalReport(report);
     this.#handler = new WebhookRequestHandler(
       {
         appId: spec.appId,
@@ -75,6 +83,7 @@ export class WebhookAttempt {
         signValidation: (request) => this.#sign(request),
         deliver: (dispatch) => this.#deliver(dispatch),
         refused: this.#refusals.count,
+        verified: new SecretMismatchReport(report).verified,
       },
     );
     io.onHostMessage((message) => this.#onHostMessage(message));
@@ -117,7 +126,8 @@ export class WebhookAttempt {
     } catch (err) {
       const errno = errnoOf(err) ?? 'unknown';
       const retryable = !FATAL_LISTEN_ERRNOS.has(errno);
-      const error = new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, `the webhook listener could not bind ${spec.host}:${spec.port} (${errno})`, {
+      const fix = LISTEN_FIXES[errno];
+      const error = new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, `the webhook listener could not bind ${spec.host}:${spec.port} (${errno})${fix === undefined ? '' : `: ${fix}`}`, {
         retryable,
         details: { errno, host: spec.host, port: spec.port },
       });
@@ -140,8 +150,8 @@ export class WebhookAttempt {
 
   #deliver(dispatch: WebhookDispatch): Promise<void> {
     const ref = this.#nextRef++;
-    this.#io.post({ op: WorkerEventOp.Dispatch, seq: dispatch.seq, type: dispatch.type, id: dispatch.id, frame: dispatch.frame, problem: dispatch.problem });
-    this.#io.post({ op: WorkerEventOp.WebhookAckRequest, ref });
+    const { type, id, frame, problem, key, expiresAt } = dispatch;
+    this.#io.post({ op: WorkerEventOp.WebhookDispatch, ref, type, id, frame, problem, key, expiresAt });
     return this.#await(this.#pendingAcks, ref);
   }
 
@@ -175,6 +185,9 @@ export class WebhookAttempt {
     switch (message.op) {
       case HostMessageOp.WebhookAck:
         for (const ref of message.refs) this.#settle(this.#pendingAcks, ref, undefined);
+        return;
+      case HostMessageOp.WebhookUndelivered:
+        for (const ref of message.refs) this.#settle(this.#pendingAcks, ref, new Error('the host did not deliver it'));
         return;
       case HostMessageOp.WebhookSignature:
         this.#settle(this.#pendingSignatures, message.ref, message.signature ?? new Error('the host refused to sign'));

@@ -1,22 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookAttemptSpec } from '../../protocol/worker-messages.js';
+import type { DeliverCallback } from './host-side.js';
 import type { ResolvedWebhookTransport } from './options.js';
-import { WebhookRequestHandler, type WebhookDispatch, type WebhookRefusal } from './request-handler.js';
+import { WebhookRequestHandler, type WebhookRefusal } from './request-handler.js';
 import { answerValidation, exportPublicKey, webhookKeyPair, type WebhookKeyPair } from './signature.js';
 
 /**
  * The main thread's webhook state for one connector: the key pair (derived from the secret, which stays here),
- * the worker's attempt spec, and the inline handler behind `webhookHandler()`.
+ * the worker's attempt spec, the inline handler behind `webhookHandler()`, and `deliver`, where both paths hand
+ * their verified callbacks (the connector's CallbackGate).
  */
 export class WebhookHost {
   readonly #appId: string;
   readonly #transport: ResolvedWebhookTransport;
   readonly #keys: WebhookKeyPair;
+  readonly deliver: DeliverCallback;
 
-  constructor(appId: string, secret: string, transport: ResolvedWebhookTransport) {
+  constructor(appId: string, secret: string, transport: ResolvedWebhookTransport, deliver: DeliverCallback) {
     this.#appId = appId;
     this.#transport = transport;
     this.#keys = webhookKeyPair(secret);
+    this.deliver = deliver;
+  }
+
+  /** How long the first bind is retried before start() rejects (`transport.startTimeoutMs`). */
+  get startTimeoutMs(): number {
+    return this.#transport.startTimeoutMs;
   }
 
   get privateKey(): WebhookKeyPair['privateKey'] {
@@ -44,9 +53,9 @@ export class WebhookHost {
 
   /**
    * `(req, res)` for the host's own server: the same checks as the listener, on the host's thread; signing
-   * happens inline and `deliver` hands the event to the delivery pipeline synchronously.
+   * happens inline and the events go to {@link deliver}.
    */
-  handler(deliver: (dispatch: WebhookDispatch) => void, refused: (reason: WebhookRefusal) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  handler(refused: (reason: WebhookRefusal) => void, verified: (ok: boolean) => void): (req: IncomingMessage, res: ServerResponse) => void {
     const t = this.#transport;
     const privateKey = this.#keys.privateKey;
     const handler = new WebhookRequestHandler(
@@ -59,7 +68,7 @@ export class WebhookHost {
         maxConcurrentRequests: t.maxConcurrentRequests,
         deliverTimeoutMs: t.deliverTimeoutMs,
       },
-      { signValidation: (request) => answerValidation(privateKey, request).signature, deliver, refused },
+      { signValidation: (request) => answerValidation(privateKey, request).signature, deliver: this.deliver, refused, verified },
     );
     return handler.handle;
   }
