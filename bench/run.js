@@ -8,9 +8,11 @@ const suites = [
   ['send', './send.js'],
   ['webhook', './webhook.js'],
   ['webhook-fleet', './webhook-fleet.js'],
+  ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
   ['rolling-deploy', './rolling-deploy.js'],
+  ['outage', './outage.js'],
 ];
 
 const only = process.argv.slice(2);

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   NETWORK: 'QQBOT_NETWORK',
   /** `GET /gateway/bot` failed (non-2xx answer). */
   GATEWAY_UNAVAILABLE: 'QQBOT_GATEWAY_UNAVAILABLE',
+  /** A gateway URL (stored in a checkpoint, or answered by `/gateway/bot`) is not on a host allowed the token; it was not used. */
+  GATEWAY_URL_REFUSED: 'QQBOT_GATEWAY_URL_REFUSED',
   /** A connection phase (gateway, handshake, hello, ready) did not finish in time. */
   PHASE_TIMEOUT: 'QQBOT_PHASE_TIMEOUT',
   /** A gateway frame could not be parsed or had the wrong shape. It was skipped and reported. */
@@ -93,6 +95,8 @@ export const ErrorCodes = {
   WEBHOOK_SECRET_MISMATCH: 'QQBOT_WEBHOOK_SECRET_MISMATCH',
   /** The webhook listener could not bind its port (`details.errno`); fatal unless `retryable`. */
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
+  /** `webhookHandler()` got requests whose body something read first (a body parser mounted before it); answered 500. */
+  WEBHOOK_BODY_CONSUMED: 'QQBOT_WEBHOOK_BODY_CONSUMED',
   /** The source of a streamed reply threw; the stream was closed with the text so far. `cause` is what it threw. */
   STREAM_SOURCE_FAILED: 'QQBOT_STREAM_SOURCE_FAILED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
@@ -114,6 +118,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_BAD_RESPONSE: 'varies',
   QQBOT_NETWORK: 'varies',
   QQBOT_GATEWAY_UNAVAILABLE: true,
+  QQBOT_GATEWAY_URL_REFUSED: true,
   QQBOT_PHASE_TIMEOUT: true,
   QQBOT_MALFORMED_FRAME: true,
   QQBOT_INVALID_EVENT: false,
@@ -146,6 +151,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_WEBHOOK_REFUSED: true,
   QQBOT_WEBHOOK_SECRET_MISMATCH: false,
   QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',
+  QQBOT_WEBHOOK_BODY_CONSUMED: false,
   // An unforeseen failure: retried where the supervisor can start over, not where a caller's request failed.
   QQBOT_INTERNAL: 'varies',
 });

@@ -60,6 +60,14 @@ export interface RestartOptions {
    * @defaultValue `Infinity`
    */
   giveUpAfterMs?: number;
+  /**
+   * While the platform cannot be reached (an attempt failed to reach the token endpoint, `/gateway/bot` or the
+   * gateway), a cheap probe of that host (an HTTP `HEAD`, no credentials, never `/gateway`) runs this often during
+   * the backoff; once the host answers again the next attempt starts at once instead of waiting out the backoff.
+   * `0` turns probing off.
+   * @defaultValue `2_000`
+   */
+  probeIntervalMs?: number;
 }
 
 export interface QQBotConnectorOptions {
@@ -137,6 +145,7 @@ export const DEFAULT_RESTART = {
   windowMs: 60_000,
   stableAfterMs: 30_000,
   giveUpAfterMs: Number.POSITIVE_INFINITY,
+  probeIntervalMs: 2_000,
 } as const satisfies Required<RestartOptions>;
 
 export const DEFAULT_OPTIONS = {
@@ -242,6 +251,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     windowMs: integerOption('restart.windowMs', r.windowMs, DEFAULT_RESTART.windowMs, 1),
     stableAfterMs: integerOption('restart.stableAfterMs', r.stableAfterMs, DEFAULT_RESTART.stableAfterMs, 0),
     giveUpAfterMs: r.giveUpAfterMs === Number.POSITIVE_INFINITY ? r.giveUpAfterMs : integerOption('restart.giveUpAfterMs', r.giveUpAfterMs, DEFAULT_RESTART.giveUpAfterMs, 1),
+    probeIntervalMs: integerOption('restart.probeIntervalMs', r.probeIntervalMs, DEFAULT_RESTART.probeIntervalMs, 0),
   };
   if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption('Expected `restart.maxDelayMs` to be ≥ `restart.minDelayMs`');
 

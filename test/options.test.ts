@@ -29,7 +29,7 @@ describe('defaults', () => {
   it('has the documented default values', () => {
     expect(DEFAULT_ENDPOINTS).toStrictEqual({ token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' });
     expect(DEFAULT_TIMEOUTS).toStrictEqual({ httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 });
-    expect(DEFAULT_RESTART).toStrictEqual({ minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity });
+    expect(DEFAULT_RESTART).toStrictEqual({ minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity, probeIntervalMs: 2_000 });
     expect(DEFAULT_OPTIONS).toStrictEqual({ shards: 1, dedupeWindow: 2_048, maxPayloadBytes: 16_777_216 });
   });
 
@@ -42,7 +42,7 @@ describe('defaults', () => {
       shards: 1,
       endpoints: { token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' },
       timeouts: { httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 },
-      restart: { minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity },
+      restart: { minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity, probeIntervalMs: 2_000 },
       resourceLimits: undefined,
       dedupeWindow: 2_048,
       maxPayloadBytes: 16_777_216,
@@ -69,7 +69,7 @@ describe('accepted values', () => {
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000 },
+      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000, probeIntervalMs: 0 },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
@@ -85,7 +85,7 @@ describe('accepted values', () => {
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000 },
+      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000, probeIntervalMs: 0 },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
@@ -148,6 +148,7 @@ const BAD_OPTIONS: { name: string; input: unknown }[] = [
   { name: 'negative restart.maxRestarts', input: { ...VALID, restart: { maxRestarts: -1 } } },
   { name: 'restart.windowMs 0', input: { ...VALID, restart: { windowMs: 0 } } },
   { name: 'negative restart.stableAfterMs', input: { ...VALID, restart: { stableAfterMs: -1 } } },
+  { name: 'negative restart.probeIntervalMs', input: { ...VALID, restart: { probeIntervalMs: -1 } } },
   { name: 'infinite restart.maxRestarts', input: { ...VALID, restart: { maxRestarts: Number.POSITIVE_INFINITY } } },
   { name: 'shards 0', input: { ...VALID, shards: 0 } },
   { name: 'negative shards', input: { ...VALID, shards: -1 } },

@@ -7,7 +7,7 @@ import { formatFatal } from './fatal-advice.js';
 import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
-import { createRedactor } from './redaction.js';
+import { createRedactor } from '../util/redaction.js';
 import { releaseInOrder } from './release.js';
 import { RateMeter, shardTotal, StatusLine, type StatusFacts } from './status-line.js';
 import { createStopSignal, exitOnForce, stopOnOutputClosed, type StopSignal } from './stop-signal.js';

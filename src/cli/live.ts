@@ -8,7 +8,7 @@ import { formatFatal } from './fatal-advice.js';
 import { watchFatal } from './fatal-watch.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
-import { createRedactor } from './redaction.js';
+import { createRedactor } from '../util/redaction.js';
 import { releaseInOrder } from './release.js';
 import { JsonStatus, RateMeter, shardTotal, StatusLine, type StatusFacts, type StatusOutput } from './status-line.js';
 import { createStopSignal, exitOnForce, stopOnOutputClosed } from './stop-signal.js';

@@ -1,5 +1,5 @@
 import type { ShardStatus } from '../events.js';
-import type { Redact } from './redaction.js';
+import type { Redact } from '../util/redaction.js';
 
 /** Events per second over the last second, from samples of a growing counter. */
 export class RateMeter {

@@ -1,4 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
+import { untrustedText } from '../util/untrusted-text.js';
 
 /**
  * Business codes the platform puts in an error body's `code` / `err_code` (docs/protocol.md §1, §8).
@@ -145,7 +146,7 @@ export class QQApiError extends QQBotError {
     const traceId = body.trace_id ?? (init.headers === undefined ? undefined : header(init.headers, 'x-tps-trace-id'));
     const kind = classifyApiError(init.status, body.code, body.err_code);
     const code = body.code ?? body.err_code;
-    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${body.message}`}`;
+    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${untrustedText(body.message)}`}`;
     super(ErrorCodes.API_ERROR, text, {
       retryable: kind === 'retry',
       cause: init.cause,

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { pathSegment } from './path.js';
 import {
   DEFAULT_ENDPOINTS,
   resolveCredentials,
@@ -296,7 +297,7 @@ interface CallResult {
   deduplicated: boolean;
 }
 
-const enc = encodeURIComponent;
+const enc = pathSegment;
 
 /**
  * The QQ OpenAPI over undici: one keep-alive {@link Pool} to the API origin, one deadline per attempt, retries with
@@ -373,12 +374,12 @@ export class QQOpenAPI {
   // ─────────────── messages ───────────────
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
-  sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendGroupMessage(groupOpenid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send('POST /v2/groups/{group_openid}/messages', `/v2/groups/${enc(groupOpenid)}/messages`, body, true, options);
   }
 
   /** Retried after a timeout, a reset or a 5xx: the same `msg_seq` makes the platform drop a second copy. */
-  sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendC2CMessage(openid: string, body: V2MessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send('POST /v2/users/{openid}/messages', `/v2/users/${enc(openid)}/messages`, body, true, options);
   }
 
@@ -387,7 +388,7 @@ export class QQOpenAPI {
    * `msg_seq`, so a retry could post twice. Such a failure is thrown with its code; 429 and connection failures
    * are still retried.
    */
-  sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendChannelMessage(channelId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send('POST /channels/{channel_id}/messages', `/channels/${enc(channelId)}/messages`, body, false, options);
   }
 
@@ -395,7 +396,7 @@ export class QQOpenAPI {
    * A guild direct message; `guildId` is the DM session's guild id (`guild_id` of DIRECT_MESSAGE_CREATE).
    * Retried as {@link QQOpenAPI.sendChannelMessage} is: never after a failure that may have landed.
    */
-  sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
+  async sendDirectMessage(guildId: string, body: ChannelMessageBody, options?: CallOptions): Promise<SendResult> {
     return this.#send('POST /dms/{guild_id}/messages', `/dms/${enc(guildId)}/messages`, body, false, options);
   }
 
@@ -498,11 +499,11 @@ export class QQOpenAPI {
 
   // ─────────────── media ───────────────
 
-  uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
+  async uploadGroupMedia(groupOpenid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
     return this.#upload('POST /v2/groups/{group_openid}/files', `/v2/groups/${enc(groupOpenid)}/files`, input, options);
   }
 
-  uploadC2CMedia(openid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
+  async uploadC2CMedia(openid: string, input: UploadMediaInput, options?: CallOptions): Promise<MediaUploadResult> {
     return this.#upload('POST /v2/users/{openid}/files', `/v2/users/${enc(openid)}/files`, input, options);
   }
 

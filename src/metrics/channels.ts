@@ -16,6 +16,8 @@ export const CHANNEL_NAMES = {
   reconnect: 'qqbot-connector:reconnect',
   /** `{ shard, failures }` — the restart budget was spent and the shard started over from a clean slate. */
   escalation: 'qqbot-connector:escalation',
+  /** `{ shard, answered }` — while the platform could not be reached, a probe of its host (`restart.probeIntervalMs`). */
+  probe: 'qqbot-connector:probe',
 } as const;
 
 export interface ChannelMessages {
@@ -24,6 +26,7 @@ export interface ChannelMessages {
   restart: { shard: number; kind: string; decision: string; delayMs: number; progressed: boolean };
   reconnect: { shard: number; ms: number; resumed: boolean };
   escalation: { shard: number; failures: number };
+  probe: { shard: number; answered: boolean };
 }
 
 export const channels: { readonly [K in keyof ChannelMessages]: diagnosticsChannel.Channel } = {
@@ -32,6 +35,7 @@ export const channels: { readonly [K in keyof ChannelMessages]: diagnosticsChann
   restart: diagnosticsChannel.channel(CHANNEL_NAMES.restart),
   reconnect: diagnosticsChannel.channel(CHANNEL_NAMES.reconnect),
   escalation: diagnosticsChannel.channel(CHANNEL_NAMES.escalation),
+  probe: diagnosticsChannel.channel(CHANNEL_NAMES.probe),
 };
 
 /** Publishes only when someone listens; the message is built only then. */

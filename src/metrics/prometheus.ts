@@ -57,7 +57,7 @@ function resolveMetricsOptions(input: unknown): { registry: Registry; prefix: st
 /**
  * Registers the connector's counters on a prom-client registry, fed by its `node:diagnostics_channel` channels
  * (`CHANNEL_NAMES`): events delivered by type, duplicates dropped by reason, restarts by kind and decision,
- * escalations, and a histogram of the time from a lost session to the next READY/RESUMED. Every connector in the
+ * escalations, probes during outages, and a histogram of the time from a lost session to the next READY/RESUMED. Every connector in the
  * process feeds the same metrics; each carries a `shard` label.
  *
  * @example
@@ -77,6 +77,7 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
     restart: `${prefix}restarts_total`,
     escalation: `${prefix}escalations_total`,
     reconnect: `${prefix}reconnect_duration_seconds`,
+    probe: `${prefix}probes_total`,
   } as const;
   const taken = Object.values(names).find((name) => registry.getSingleMetric(name) !== undefined);
   if (taken !== undefined) throw invalidOption(`\`${taken}\` is already registered on this registry: close the other registerMetrics() handle first, or pick another \`prefix\``);
@@ -91,6 +92,12 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
     registers,
   });
   const escalations = new Counter({ name: names.escalation, help: 'Restart budgets spent: the shard started over from a clean slate.', labelNames: ['shard'], registers });
+  const probes = new Counter({
+    name: names.probe,
+    help: "Probes of the platform's host while it could not be reached, by whether it answered.",
+    labelNames: ['shard', 'answered'],
+    registers,
+  });
   const reconnects = new Histogram({
     name: names.reconnect,
     help: 'Time from the end of a session (or the start) to the next READY or RESUMED, in seconds.',
@@ -106,6 +113,7 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
     restart: (m) => restarts.inc({ shard: m.shard, kind: m.kind, decision: m.decision, progressed: String(m.progressed) }),
     escalation: (m) => escalations.inc({ shard: m.shard }),
     reconnect: (m) => reconnects.observe({ shard: m.shard, resumed: String(m.resumed) }, m.ms / 1000),
+    probe: (m) => probes.inc({ shard: m.shard, answered: String(m.answered) }),
   };
   const subscriptions = (Object.keys(handlers) as Array<keyof ChannelMessages>).map((key) => {
     const listener = handlers[key] as (message: unknown) => void;

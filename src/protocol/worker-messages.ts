@@ -143,6 +143,8 @@ export interface WebhookAttemptSpec {
   maxBodyBytes: number;
   timestampWindowMs: number;
   maxConcurrentRequests: number;
+  maxUnverifiedRequests: number;
+  bodyTimeoutMs: number;
   /** A dispatch the host has not acknowledged within this long is answered 503 (the platform redelivers). */
   deliverTimeoutMs: number;
   /** On shutdown, requests in flight get this long to be answered. */

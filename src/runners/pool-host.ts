@@ -14,14 +14,19 @@ export interface PoolHostOptions {
 }
 
 /**
+ * The worker's flags, all of them: none of the host's. Node refuses V8 and process-wide flags in a worker
+ * (`--max-old-space-size`, `--stack-size`, `--title`, `--expose-gc` … → `ERR_WORKER_INVALID_EXEC_ARGV`), and the
+ * host's preloads (`--import`, `--require dotenv/config`) could fill the worker's empty environment with the
+ * secret. `NODE_OPTIONS` does not reach the worker either: it reads it from its own environment, which is empty.
+ *
  * Node ≥ 20.19 lets piscina load our ESM worker file with a synchronous `require()`. Terminating a thread during
  * that load aborts the whole process (V8 `Module::IsGraphAsync must be used on an instantiated module`): we
  * reproduced 3 aborts in 720 pool destroys during start-up, and 0 in 720 with require(esm) turned off, which
  * makes piscina fall back to an asynchronous `import()`.
  */
 export const WORKER_EXEC_ARGV: readonly string[] = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
-  ? [...process.execArgv, '--no-experimental-require-module']
-  : [...process.execArgv];
+  ? ['--no-experimental-require-module']
+  : [];
 
 /** How long a thread may take to exit after it was told to. */
 const EXIT_GRACE_MS = 5_000;

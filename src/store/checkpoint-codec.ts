@@ -39,8 +39,9 @@ export function checkpointToStored(checkpoint: SessionCheckpoint): SessionCheckp
 export function parseStoredJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw corrupt(where, 'not JSON', err);
+  } catch {
+    // Not the parser's error as a cause: its message quotes the text, and a store path may be a symlink to anything.
+    throw corrupt(where, 'not JSON');
   }
 }
 

@@ -175,7 +175,7 @@ function decodeFile(text: string, path: string): Map<number, SessionCheckpoint> 
   const shards = new Map<number, SessionCheckpoint>();
   for (const [key, checkpoint] of Object.entries(value.shards)) {
     const shard = Number(key);
-    if (!Number.isInteger(shard) || shard < 0 || String(shard) !== key) throw corrupt(path, `"${key}" is not a shard number`);
+    if (!Number.isInteger(shard) || shard < 0 || String(shard) !== key) throw corrupt(path, 'a key of shards is not a shard number');
     shards.set(shard, checkpointFromStored(checkpoint, `${path} (shard ${shard})`));
   }
   return shards;

@@ -1,13 +1,11 @@
-import { ErrorCodes, QQBotError, toWire } from '../errors.js';
+import { ErrorCodes, QQBotError } from '../errors.js';
 import { fetchGatewayBot } from '../http/gateway.js';
 import type { ResolvedOptions } from '../options.js';
-import { decide, type DecisionHistory } from '../protocol/close-codes.js';
-import { gatewayFetchFailed, type Outcome } from '../protocol/outcome.js';
+import { gatewayFetchFailed } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
-import { sleep } from '../util/abort.js';
 import type { FleetShardCount, ShardLeases } from '../store/session-store.js';
-import { gaveUpError, restartBudgetError, RestartPolicy } from './restart-policy.js';
-import type { TokenSource } from './shard-supervisor.js';
+import { hostAnswers } from '../http/probe.js';
+import { RetryLoop, unreachedHost, type TokenSource, type TryEnd } from './retry-loop.js';
 
 /** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
 export interface ShardPlan {
@@ -45,53 +43,57 @@ export interface ShardCountContext {
  * only when fatal.
  */
 export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan | undefined> {
-  const { options, tokens, signal } = ctx;
-  const now = ctx.now ?? Date.now;
-  const policy = new RestartPolicy(options.restart, ctx.random);
-  const history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
-  const giveUpAt = now() + options.restart.giveUpAfterMs;
-  let rejected: string | undefined;
-  while (!signal.aborted) {
-    let token: string | undefined;
-    let outcome: Outcome;
-    let failure: QQBotError;
-    try {
-      token = rejected === undefined ? await tokens.get(signal) : await tokens.refresh(rejected, signal);
-      rejected = undefined;
-      const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
-      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
-      if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
-        // A fleet's processes must agree (leases and checkpoints are keyed by shard index): the stored count wins.
-        const fleet = await ctx.fleet?.shardCount(info.shards);
-        if (fleet !== undefined && fleet.shards !== info.shards) ctx.report(countDiffers(info.shards, fleet));
-        return { shards: fleet?.shards ?? info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs };
-      }
-      throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
-    } catch (err) {
-      if (signal.aborted) return undefined;
-      if (err instanceof QQBotError && err.code === ErrorCodes.TOO_MANY_SHARDS) throw err;
-      failure = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
-      outcome = token === undefined ? { kind: 'token-failed', phase: 'token', error: toWire(failure), reason: failure.message } : gatewayFetchFailed(failure, options.timeouts.httpMs);
+  const { options, signal } = ctx;
+  const started = (ctx.now ?? Date.now)();
+  const loop = new RetryLoop({
+    restart: options.restart,
+    probe: {
+      intervalMs: options.restart.probeIntervalMs,
+      target: (outcome) => unreachedHost(outcome, { token: options.endpoints.token, api: options.endpoints.api, gateway: null }),
+      answers: hostAnswers,
+    },
+    tokens: ctx.tokens,
+    names: { subject: "shards 'auto'", failures: 'failures to read the shard count', lacking: 'no shard count from GET /gateway/bot' },
+    now: ctx.now,
+    random: ctx.random,
+  });
+  const result = await loop.run<ShardPlan>(
+    {
+      run: (token) => readShardPlan(ctx, token),
+      decided: (_decision, _outcome, failure) => {
+        // Every failed try carries its error (readShardPlan's, or the token's).
+        if (failure !== undefined) ctx.onError(failure);
+        return undefined;
+      },
+      // As a shard escalates: a clean slate (the loop fetches a new token), said once, after maxDelayMs.
+      escalated: (report) => ctx.report(report),
+      since: () => started,
+    },
+    signal,
+  );
+  if (result.kind === 'fatal') throw result.error;
+  return result.kind === 'done' ? result.value : undefined;
+}
+
+/** One try: the count, or the Outcome that says why not (the same a shard's attempt would end with). */
+async function readShardPlan(ctx: ShardCountContext, token: string): Promise<TryEnd<ShardPlan> | undefined> {
+  const { options, signal } = ctx;
+  try {
+    const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
+    if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
+    if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
+      // A fleet's processes must agree (leases and checkpoints are keyed by shard index): the stored count wins.
+      const fleet = await ctx.fleet?.shardCount(info.shards);
+      if (fleet !== undefined && fleet.shards !== info.shards) ctx.report(countDiffers(info.shards, fleet));
+      return { done: { shards: fleet?.shards ?? info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs } };
     }
-    const decision = decide(outcome, history);
-    if (decision.kind === 'fatal') throw decision.error;
-    if (decision.kind === 'stop') return undefined;
-    if (decision.refreshToken === true) {
-      rejected = token;
-      history.authFailures += 1;
-    }
-    ctx.onError(failure);
-    const step = policy.next(now(), false);
-    if (step.escalate) {
-      // As a shard escalates: a clean slate (the next try fetches a new token), said once, after maxDelayMs.
-      if (token !== undefined) rejected = token;
-      ctx.report(restartBudgetError("shards 'auto'", 'failures to read the shard count', options.restart, policy.consecutiveFailures));
-    }
-    const delayMs = Math.max(step.delayMs, decision.delayMs ?? 0);
-    if (!(await sleep(Math.min(delayMs, Math.max(giveUpAt - now(), 0)), signal))) return undefined;
-    if (now() >= giveUpAt) throw gaveUpError('no shard count from GET /gateway/bot', options.restart.giveUpAfterMs, failure);
+    throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    if (err instanceof QQBotError && err.code === ErrorCodes.TOO_MANY_SHARDS) throw err;
+    const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
+    return { outcome: gatewayFetchFailed(error, options.timeouts.httpMs), progressed: false, error };
   }
-  return undefined;
 }
 
 /** A well-formed answer no retry will change: the bot needs more shards than one connector runs. */

@@ -1,21 +1,22 @@
-import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
+import { ErrorCodes, QQBotError, fromWire } from '../errors.js';
 import type { ReadyEvent, RestartEvent, ResumedEvent, ShardState, ShardStatus } from '../events.js';
 import type { ShardDelivery } from '../delivery/pipeline.js';
+import { gatewayUrlAllowed, gatewayUrlRefused } from '../http/gateway-url.js';
 import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
-import { CLOSE_ENDING_SESSION, CLOSE_FOR_RESUME, decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
+import { CLOSE_ENDING_SESSION, CLOSE_FOR_RESUME } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
 import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease, ShardLeases } from '../store/session-store.js';
+import { hostAnswers } from '../http/probe.js';
 import { WebhookHostSide } from '../transports/webhook/host-side.js';
 import type { WebhookAddress } from '../transports/webhook/listener.js';
 import type { WebhookHost } from '../transports/webhook/webhook-host.js';
-import { sleep } from '../util/abort.js';
 import { ContestWatch } from './contest-watch.js';
-import { gaveUpError, restartBudgetError, RestartPolicy } from './restart-policy.js';
+import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
@@ -27,13 +28,6 @@ export interface ShardSink {
   /** Called only when `debugEnabled()`: debug text is not even built otherwise. */
   debug(message: string): void;
   debugEnabled(): boolean;
-}
-
-/** Access tokens, as the supervisor needs them (the connector's TokenManager). */
-export interface TokenSource {
-  get(signal?: AbortSignal): Promise<string>;
-  /** `rejected` was refused by the platform: a new one unless someone already fetched it. */
-  refresh(rejected?: string, signal?: AbortSignal): Promise<string>;
 }
 
 export interface ShardContext {
@@ -74,14 +68,16 @@ interface AttemptRecord {
 }
 
 /**
- * A shard's whole life: attempts through a runner, the decision table between them, backoff and escalation.
+ * A shard's whole life: attempts through a runner, and between them the retry loop (the decision table, backoff,
+ * probes, escalation).
  * It knows nothing of threads or ports (the runner's), nor of duplicates and listeners (the delivery pipeline's).
  */
 export class ShardSupervisor {
   readonly shard: number;
   readonly #count: number;
   readonly #ctx: ShardContext;
-  readonly #policy: RestartPolicy;
+  /** Token, decide(), backoff, escalation and give-up between attempts. */
+  readonly #retry: RetryLoop;
   readonly #now: () => number;
   readonly #closing = new AbortController();
   readonly #contest: ContestWatch | undefined;
@@ -89,13 +85,16 @@ export class ShardSupervisor {
   #attempt: RunningAttempt | undefined;
   #sessionId: string | null = null;
   #gatewayUrl: string | null = null;
+  /**
+   * The next attempt reads `/gateway/bot` though a URL is at hand (connecting to it failed). Once per outage:
+   * the platform rate-limits `/gateway` (100017), and a URL just fetched is as good as the next fetch would give.
+   */
+  #refetchGateway = false;
+  #refetchedSinceSession = false;
   /** Where the webhook listener was last bound; the next attempt binds the same port. */
   #webhookAddress: WebhookAddress | null = null;
   /** When start() was called: the webhook's first bind has `startTimeoutMs` from here. */
   #startedAt = 0;
-  readonly #history: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
-  /** Set after a 4004/401 or an escalation: the next attempt first replaces this token. */
-  #rejectedToken: string | undefined;
   #restarts = 0;
   #lastError: QQBotError | undefined;
   #heartbeatLatencyMs: number | null = null;
@@ -115,7 +114,24 @@ export class ShardSupervisor {
     this.#count = count;
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
-    this.#policy = new RestartPolicy(ctx.options.restart, ctx.random);
+    const { endpoints, restart } = ctx.options;
+    this.#retry = new RetryLoop({
+      restart,
+      probe: {
+        intervalMs: restart.probeIntervalMs,
+        target: (outcome) => unreachedHost(outcome, { token: endpoints.token, api: endpoints.api, gateway: this.#gatewayUrl }),
+        answers: hostAnswers,
+        probed: (url, answered) => {
+          this.#debug(() => `probe of ${new URL(url).host}: ${answered ? 'answered' : 'no answer'}`);
+          publish('probe', () => ({ shard, answered }));
+        },
+      },
+      // A webhook listener needs no access token: the platform calls it.
+      tokens: ctx.webhook === undefined ? ctx.tokens : undefined,
+      names: { subject: `shard ${shard}`, failures: 'attempts without progress', lacking: `shard ${shard}: no session` },
+      now: ctx.now,
+      random: ctx.random,
+    });
     this.#contest = ctx.watchContest === true ? new ContestWatch(shard) : undefined;
     this.#disconnectedSince = this.#now();
     // Every delivered event, in order, to the checkpointer: it writes the acknowledged seq.
@@ -157,7 +173,7 @@ export class ShardSupervisor {
       state: this.#state,
       connectedSince: this.#connectedSince,
       disconnectedSince: this.#connectedSince === null ? this.#disconnectedSince : null,
-      consecutiveFailures: this.#policy.consecutiveFailures,
+      consecutiveFailures: this.#retry.consecutiveFailures,
       nextAttemptAt: this.#state === 'backoff' ? this.#nextAttemptAt : null,
       phase: attempt?.phase ?? null,
       threadId: attempt?.threadId ?? null,
@@ -257,34 +273,23 @@ export class ShardSupervisor {
   }
 
   async #runSession(): Promise<void> {
-    while (!this.#closing.signal.aborted && !this.#leaseGone()) {
-      this.#state = 'connecting';
-      this.#nextAttemptAt = null;
-      // A webhook listener needs no access token: the platform calls it.
-      const token = this.#ctx.webhook === undefined ? await this.#token() : '';
-      if (this.#closing.signal.aborted) break;
-      let outcome: Outcome;
-      let progressed = false;
-      if (typeof token === 'string') {
-        const ran = await this.#runAttempt(token);
-        if (ran === undefined) break;
-        outcome = ran.outcome;
-        progressed = ran.progressed;
-        const contested = this.#contest?.ended(outcome, ran.hadSession, this.#now());
-        if (contested !== undefined) {
-          this.#lastError = contested;
-          this.#ctx.sink.error(contested);
-        }
-        if (progressed) this.#history.resumeFailures = 0;
-        else if (ran.resumeRefused) this.#history.resumeFailures += 1;
-      } else {
-        outcome = token;
-      }
-      if (this.#closing.signal.aborted || this.#leaseGone()) break;
-      const decision = decide(outcome, this.#history);
-      this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
-      if (!(await this.#apply(decision, outcome, typeof token === 'string' ? token : undefined, progressed))) return;
-    }
+    const lost = this.#lease?.lost;
+    const signal = lost === undefined ? this.#closing.signal : AbortSignal.any([this.#closing.signal, lost]);
+    const result = await this.#retry.run<never>(
+      {
+        starting: () => {
+          this.#state = 'connecting';
+          this.#nextAttemptAt = null;
+        },
+        run: (token) => this.#runAttempt(token),
+        decided: (decision, outcome, failure) => this.#decided(decision, outcome, failure),
+        escalated: (report) => this.#escalate(report),
+        restarting: (step) => this.#restarting(step),
+        since: () => this.#disconnectedSince,
+      },
+      signal,
+    );
+    if (result.kind === 'fatal' && !this.#closing.signal.aborted) this.#fail(result.error);
   }
 
   /**
@@ -298,12 +303,12 @@ export class ShardSupervisor {
       const checkpoint = await this.#ctx.store.load(this.shard);
       if (checkpoint === null) return;
       this.#sessionId = checkpoint.sessionId;
-      this.#gatewayUrl = checkpoint.gatewayUrl;
+      this.#gatewayUrl = this.#trustedGatewayUrl(checkpoint.gatewayUrl);
       const checkpointer = this.#ctx.checkpointer;
       // Handed over by close(): its deliveredSeq is exact. After a crash, up to a batch more may have been delivered.
       const unrecorded = checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound;
       this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, unrecorded);
-      checkpointer.session(checkpoint.sessionId, checkpoint.gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
+      checkpointer.session(checkpoint.sessionId, this.#gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
       this.#ctx.sink.error(
@@ -312,18 +317,14 @@ export class ShardSupervisor {
     }
   }
 
-  /** A token, or the Outcome that says why there is none. */
-  async #token(): Promise<string | Outcome> {
-    const tokens = this.#ctx.tokens;
-    const signal = this.#closing.signal;
-    try {
-      const token = this.#rejectedToken === undefined ? await tokens.get(signal) : await tokens.refresh(this.#rejectedToken, signal);
-      this.#rejectedToken = undefined;
-      return token;
-    } catch (err) {
-      const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the access token could not be fetched', { cause: err, retryable: true });
-      return { kind: 'token-failed', phase: 'token', error: toWire(error), reason: error.message };
-    }
+  /**
+   * A stored URL is untrusted input: whoever can write the store must not get the token by naming a host. One
+   * not allowed is reported and dropped; the attempt fetches `/gateway/bot` instead (the session is still resumed).
+   */
+  #trustedGatewayUrl(url: string | null): string | null {
+    if (url === null || gatewayUrlAllowed(url, this.#ctx.options.endpoints.api)) return url;
+    this.#ctx.sink.error(gatewayUrlRefused('checkpoint', url, `shard ${this.shard}`));
+    return null;
   }
 
   /** `fetchGateway`: read `/gateway/bot` even with a URL at hand (a probe's answer sets the identify budget). */
@@ -338,7 +339,7 @@ export class ShardSupervisor {
       appId: o.appId,
       intents: o.intents,
       apiBase: o.endpoints.api,
-      gatewayUrl: fetchGateway ? null : this.#gatewayUrl,
+      gatewayUrl: fetchGateway || this.#refetchGateway ? null : this.#gatewayUrl,
       resume: sessionId === null ? null : { sessionId, seq: this.#ctx.delivery.seq },
       timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
       maxPayloadBytes: o.maxPayloadBytes,
@@ -359,8 +360,8 @@ export class ShardSupervisor {
     return this.#state === 'ready' ? this.#webhookAddress : null;
   }
 
-  /** Runs one attempt to its end; `undefined` if the connector closed while waiting for an identify slot. */
-  async #runAttempt(token: string): Promise<{ outcome: Outcome; progressed: boolean; resumeRefused: boolean; hadSession: boolean } | undefined> {
+  /** Runs one attempt to its end; `undefined` if the connector closed (or the lease went) while waiting for an identify slot. */
+  async #runAttempt(token: string): Promise<TryEnd<never> | undefined> {
     const resuming = this.#sessionId !== null;
     let identifySlot: IdentifySlot | undefined;
     if (!resuming && this.#ctx.identifyGate !== undefined) {
@@ -373,7 +374,9 @@ export class ShardSupervisor {
     const webhook = this.#ctx.webhook;
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
     this.#heartbeatLatencyMs = null;
-    const attempt = this.#ctx.runner.start(webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook), (event) => this.#onEvent(record, event));
+    const spec = webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook);
+    this.#refetchGateway = false;
+    const attempt = this.#ctx.runner.start(spec, (event) => this.#onEvent(record, event));
     if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message), webhook.deliver);
     this.#attempt = attempt;
     const outcome = await attempt.done;
@@ -390,37 +393,47 @@ export class ShardSupervisor {
     }
     // Only a RESUME the platform saw and refused (or a resumed session that died before progress) costs the
     // session; a failure to reach the gateway never does, and neither does a kill by the host.
-    return { outcome, progressed, resumeRefused: record.resumeSent && !progressed && !killedByHost, hadSession: record.sessionAt !== undefined };
+    if (progressed) this.#retry.history.resumeFailures = 0;
+    else if (record.resumeSent && !killedByHost) this.#retry.history.resumeFailures += 1;
+    const contested = this.#contest?.ended(outcome, record.sessionAt !== undefined, end);
+    if (contested !== undefined) {
+      this.#lastError = contested;
+      this.#ctx.sink.error(contested);
+    }
+    return { outcome, progressed };
   }
 
-  /** Carries out a decision; false when the loop must end. */
-  async #apply(decision: Decision, outcome: Outcome, token: string | undefined, progressed: boolean): Promise<boolean> {
-    this.#noteError(outcome);
+  /** What a decision asks of this shard beyond the token and the backoff (the retry loop's); the most to wait, if limited. */
+  #decided(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): number | undefined {
+    this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
+    this.#lastError = failure ?? this.#lastError;
     // No session starts left: no IDENTIFY anywhere the gate reaches until the reset, not only on this shard.
     if (outcome.kind === 'session-limit') void this.#ctx.identifyGate?.budget(0, outcome.retryAfterMs);
-    if (decision.kind === 'stop') return false;
-    if (decision.kind === 'fatal') {
-      this.#fail(decision.error);
-      return false;
-    }
-    const bindLeftMs = outcome.kind === 'listen-failed' ? this.#bindFailed() : Number.POSITIVE_INFINITY;
-    if (bindLeftMs <= 0) {
-      this.#fail(this.#lastError!);
-      return false;
-    }
     if (decision.kind === 'identify' && this.#sessionId !== null) this.#forgetSession();
-    if (decision.refreshToken === true && token !== undefined) {
-      this.#rejectedToken = token;
-      this.#history.authFailures += 1;
-    }
-    if (decision.refetchGateway === true) this.#gatewayUrl = null;
+    if (decision.refetchGateway === true && !this.#refetchedSinceSession) this.#refetchGatewayOnce();
     if (decision.report !== undefined) {
       this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
     }
+    return outcome.kind === 'listen-failed' ? this.#bindFailed() : undefined;
+  }
 
-    const step = this.#policy.next(this.#now(), progressed);
-    if (step.escalate) await this.#escalate(token);
-    const delayMs = Math.min(Math.max(step.delayMs, decision.delayMs ?? 0), bindLeftMs);
+  /** The budget is spent: start over from a clean slate (the loop drops the token; gateway URL refetched, fresh threads). */
+  async #escalate(report: QQBotError): Promise<void> {
+    this.#refetchGatewayOnce();
+    await this.#ctx.runner.reset();
+    this.#ctx.sink.error(report);
+    const failures = this.#retry.consecutiveFailures;
+    publish('escalation', () => ({ shard: this.shard, failures }));
+  }
+
+  /** The next attempt reads the URL again; if that fails, the one at hand is still used after it. */
+  #refetchGatewayOnce(): void {
+    this.#refetchGateway = true;
+    this.#refetchedSinceSession = true;
+  }
+
+  #restarting(step: RetryStep): void {
+    const { outcome, decision, delayMs, progressed } = step;
     this.#restarts += 1;
     const event: RestartEvent = {
       shard: this.shard,
@@ -429,13 +442,14 @@ export class ShardSupervisor {
       ...(outcome.kind === 'closed' ? { closeCode: outcome.closeCode } : {}),
       decision: decision.kind,
       progressed,
-      escalated: step.escalate,
+      escalated: step.escalated,
       attempt: this.#restarts,
       delayMs,
     };
     this.#ctx.sink.restart(event);
     publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
-    return this.#wait(delayMs);
+    this.#nextAttemptAt = step.nextAttemptAt;
+    if (step.nextAttemptAt > this.#now()) this.#state = 'backoff';
   }
 
   /**
@@ -447,48 +461,6 @@ export class ShardSupervisor {
     this.#ctx.sink.error(this.#lastError!);
     if (this.#webhookAddress !== null || this.#ctx.webhook === undefined) return Number.POSITIVE_INFINITY;
     return this.#startedAt + this.#ctx.webhook.startTimeoutMs - this.#now();
-  }
-
-  /** The budget is spent: start over from a clean slate (new token, gateway URL refetched, fresh threads). */
-  async #escalate(token: string | undefined): Promise<void> {
-    const failures = this.#policy.consecutiveFailures;
-    if (token !== undefined) this.#rejectedToken = token;
-    this.#gatewayUrl = null;
-    await this.#ctx.runner.reset();
-    this.#ctx.sink.error(restartBudgetError(`shard ${this.shard}`, 'attempts without progress', this.#ctx.options.restart, failures));
-    publish('escalation', () => ({ shard: this.shard, failures }));
-  }
-
-  /** Waits `delayMs` before the next attempt, or gives up at `restart.giveUpAfterMs`; false when the loop must end. */
-  async #wait(delayMs: number): Promise<boolean> {
-    const giveUpAt = this.#disconnectedSince + this.#ctx.options.restart.giveUpAfterMs;
-    const now = this.#now();
-    const wait = Math.min(delayMs, Math.max(giveUpAt - now, 0));
-    this.#nextAttemptAt = now + wait;
-    if (wait > 0) {
-      this.#state = 'backoff';
-      if (!(await sleep(wait, this.#closing.signal))) return false;
-    }
-    if (this.#now() >= giveUpAt) {
-      this.#fail(gaveUpError(`shard ${this.shard}: no session`, this.#ctx.options.restart.giveUpAfterMs, this.#lastError));
-      return false;
-    }
-    return !this.#closing.signal.aborted;
-  }
-
-  #noteError(outcome: Outcome): void {
-    switch (outcome.kind) {
-      case 'worker-died':
-      case 'connect-failed':
-      case 'token-failed':
-      case 'listen-failed':
-        this.#lastError = fromWire(outcome.error);
-        return;
-      case 'timeout':
-        this.#lastError = new QQBotError(ErrorCodes.PHASE_TIMEOUT, outcome.reason, { retryable: true, details: { phase: outcome.phase, ms: outcome.ms } });
-        return;
-      default:
-    }
   }
 
   #fail(error: QQBotError): void {
@@ -537,7 +509,7 @@ export class ShardSupervisor {
       case WorkerEventOp.Ready:
         this.#sessionId = e.sessionId;
         this.#ctx.delivery.newSession(e.seq);
-        this.#history.resumeFailures = 0;
+        this.#retry.history.resumeFailures = 0;
         this.#sessionUp(record, false);
         this.#ctx.sink.ready({ shard: this.shard, sessionId: e.sessionId, user: e.user, newSession: true });
         this.#firstSession.resolve();
@@ -576,14 +548,15 @@ export class ShardSupervisor {
 
   #progress(record: AttemptRecord): void {
     record.live = true;
-    this.#policy.progress();
+    this.#retry.progress();
   }
 
   #sessionUp(record: AttemptRecord, resumed: boolean): void {
     const now = this.#now();
     record.sessionAt = now;
     this.#state = 'ready';
-    this.#history.authFailures = 0;
+    this.#retry.history.authFailures = 0;
+    this.#refetchedSinceSession = false;
     this.#connectedSince = now;
     publish('reconnect', () => ({ shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
     this.#checkpoint();
@@ -599,7 +572,7 @@ export class ShardSupervisor {
   #forgetSession(): void {
     this.#sessionId = null;
     this.#ctx.delivery.newSession(0);
-    this.#history.resumeFailures = 0;
+    this.#retry.history.resumeFailures = 0;
     this.#ctx.checkpointer.forget();
   }
 }

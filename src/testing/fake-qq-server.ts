@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import type { CallbackAnswer } from './callback-post.js';
@@ -81,6 +82,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     maxConcurrentConnections: 0,
     maxConcurrentPerSession: 0,
     refusedConnections: 0,
+    resetConnections: 0,
   };
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #hung = new Set<ServerResponse>();
@@ -91,6 +93,11 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
   /** `performance.now()` until which WebSocket upgrades are refused (`refuseConnections`). */
   #refuseUntil = 0;
+  /** `performance.now()` until which every new TCP connection is reset (`outage`). */
+  #outageUntil = 0;
+  /** Upgrades still to be left unanswered (`silenceUpgrades`), and the sockets left so, destroyed on close. */
+  #silenceUpgrades = 0;
+  readonly #silenced = new Set<Duplex>();
 
   private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
     super();
@@ -113,6 +120,11 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       clearTimer: (timer) => this.#clearTimer(timer),
     });
     this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now() });
+    server.on('connection', (socket: Socket) => {
+      if (performance.now() >= this.#outageUntil) return;
+      this.#stats.resetConnections += 1;
+      socket.resetAndDestroy();
+    });
     server.on('request', (req, res) => void this.#onRequest(req, res));
     server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -392,11 +404,31 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   }
 
   /**
-   * For the next `ms` ms, WebSocket upgrades to the gateway are answered `503` and their sockets closed (a
-   * gateway outage; `GET /gateway/bot` still answers). Counted in `stats.refusedConnections`. `0` ends it.
+   * For the next `ms` ms, WebSocket upgrades to the gateway (and plain requests to its path) are answered `503`
+   * and their sockets closed (a gateway outage; `GET /gateway/bot` still answers). Counted in `stats.refusedConnections`. `0` ends it.
    */
   refuseConnections(ms: number): void {
     this.#refuseUntil = performance.now() + intAtLeast('ms', ms, 0);
+  }
+
+  /**
+   * For the next `ms` ms the whole platform is unreachable: every live gateway socket and HTTP connection is cut
+   * at once, and every new TCP connection (token, REST, `/gateway/bot`, gateway) is reset as soon as it is
+   * accepted. Counted in `stats.resetConnections`. `0` ends it.
+   */
+  outage(ms: number): void {
+    this.#outageUntil = performance.now() + intAtLeast('ms', ms, 0);
+    if (ms === 0) return;
+    this.#gateway.dropAll();
+    this.#server.closeAllConnections();
+  }
+
+  /**
+   * The next `n` WebSocket upgrades to the gateway are accepted and never answered: a gateway that hangs in the
+   * handshake, on the origin the connector trusts. Their sockets are closed by `close()`.
+   */
+  silenceUpgrades(n: number): void {
+    this.#silenceUpgrades = intAtLeast('n', n, 0);
   }
 
   /** The next `n` Identify frames are answered by closing the socket with `code`. */
@@ -487,6 +519,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.#timers.clear();
     for (const res of this.#hung) res.destroy();
     this.#hung.clear();
+    for (const socket of this.#silenced) socket.destroy();
+    this.#silenced.clear();
     this.#gateway.shutdown();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -559,6 +593,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       } else if (req.method === 'GET' && url.pathname === '/gateway') {
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         sendJson(res, 200, { url: this.gatewayUrl });
+      } else if (GATEWAY_PATHS.has(url.pathname) && performance.now() < this.#refuseUntil) {
+        sendJson(res, 503, { code: 503, message: 'gateway unavailable' });
       } else if (!this.rest.handle(req, res, url, body)) {
         sendJson(res, 404, { code: 404, message: 'not found' });
       }
@@ -620,6 +656,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       this.#signal('refused');
       socket.once('finish', () => socket.destroy());
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    if (this.#silenceUpgrades > 0) {
+      this.#silenceUpgrades -= 1;
+      this.#silenced.add(socket);
+      socket.once('close', () => this.#silenced.delete(socket));
       return;
     }
     try {

@@ -145,6 +145,8 @@ export interface FakeQQServerStats {
   readonly maxConcurrentPerSession: number;
   /** Gateway upgrades answered `503` by {@link FakeQQServer.refuseConnections}. */
   readonly refusedConnections: number;
+  /** TCP connections reset while {@link FakeQQServer.outage} lasted. */
+  readonly resetConnections: number;
 }
 
 /** A session as listed by {@link FakeQQServer.sessions}. */

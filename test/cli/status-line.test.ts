@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ShardStatus } from '../../src/events.js';
-import { createRedactor } from '../../src/cli/redaction.js';
+import { createRedactor } from '../../src/util/redaction.js';
 import { JsonStatus, type StatusFacts } from '../../src/cli/status-line.js';
 
 function collect(): { stream: Writable; text: () => string } {

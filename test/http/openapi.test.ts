@@ -88,10 +88,10 @@ describe('QQOpenAPI sends', () => {
     expect(host.rest.requests.map((r) => r.path)).toEqual([path]);
   });
 
-  it('encodes ids in paths', async () => {
-    await api.sendC2CMessage('a/b c', { content: 'x', msg_type: 0 });
-    expect(host.rest.requests[0]?.path).toBe('/v2/users/a%2Fb%20c/messages');
-    expect(host.rest.messages[0]?.targetId).toBe('a/b c');
+  it('encodes ids in paths (a slash is refused: test/security/rest-path-ids.test.ts)', async () => {
+    await api.sendC2CMessage('a?b c', { content: 'x', msg_type: 0 });
+    expect(host.rest.requests[0]?.path).toBe('/v2/users/a%3Fb%20c/messages');
+    expect(host.rest.messages[0]?.targetId).toBe('a?b c');
   });
 
   it('returns auditId for a send held for audit (HTTP 202)', async () => {

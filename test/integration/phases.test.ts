@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
@@ -6,40 +5,16 @@ import { collect, nextEvent, reportTask, threadOf, untilCount, useFakeQQ } from 
 
 const env = useFakeQQ({ heartbeatIntervalMs: 200 });
 
-/** A TCP server that accepts connections and never answers: a WebSocket upgrade to it hangs. */
-async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `ws://127.0.0.1:${port}/websocket`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('each phase has its own timeout, and a timeout is an ordinary restart', () => {
   it('handshake: an upgrade that never answers times out, and the gateway URL is fetched again', async () => {
-    const silent = await silentServer();
-    try {
-      // The first /gateway/bot answer points at the silent server; the refetch gets the real one.
-      env.fake.answerGatewayUrl(1, silent.url);
-      const bot = env.make({ timeouts: { handshakeMs: 300 } });
-      const restart = nextEvent<RestartEvent>(bot, 'restart');
-      await bot.start();
-      expect(await restart).toMatchObject({ kind: 'timeout', decision: 'resume' });
-      expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'handshake', ms: 300 } });
-      expect(env.fake.stats.gatewayBotCalls).toBe(2);
-    } finally {
-      await silent.close();
-    }
+    // The first upgrade hangs; the next attempt refetches /gateway/bot and connects.
+    env.fake.silenceUpgrades(1);
+    const bot = env.make({ timeouts: { handshakeMs: 300 } });
+    const restart = nextEvent<RestartEvent>(bot, 'restart');
+    await bot.start();
+    expect(await restart).toMatchObject({ kind: 'timeout', decision: 'resume' });
+    expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'handshake', ms: 300 } });
+    expect(env.fake.stats.gatewayBotCalls).toBe(2);
   });
 
   it('hello: a server that sends no Hello times out and the next attempt connects', async () => {

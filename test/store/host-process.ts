@@ -60,9 +60,13 @@ export class HostProcess {
   #stderr = '';
   readonly #waiters = new Set<() => void>();
 
-  /** `script`: another host fixture writing the same kind of lines (test/fixtures/webhook-replica.js). */
-  constructor(config: object, script = HOST) {
-    this.child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * `launch.script`: another host fixture writing the same kind of lines (test/fixtures/webhook-replica.js);
+   * `launch.execArgv` and `launch.env`: the host's own node flags and environment (the test process's by default).
+   */
+  constructor(config: object, launch: { script?: string; execArgv?: readonly string[]; env?: NodeJS.ProcessEnv } = {}) {
+    const args = [...(launch.execArgv ?? []), launch.script ?? HOST, JSON.stringify(config)];
+    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: launch.env ?? process.env });
     running.add(this);
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       this.records.push(JSON.parse(line) as HostRecord);

@@ -1,7 +1,10 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
+import { CHANNEL_NAMES, type ChannelMessages } from '../../src/metrics/channels.js';
 import { collect, expectExactlyOnceInOrder, nextEvent, rejection, untilCount, useFakeQQ } from '../helpers.js';
 
 // Outages that outlast the old restart budget (fatal after 10 restarts in 60 s): the session comes back with no
@@ -82,6 +85,81 @@ describe('WebSocket outage mid-session', () => {
   it('with the default restart options: refused 3 times, the session is RESUMED', async () => {
     await outage(env.make(DEFAULTS), 3);
   }, 20_000);
+});
+
+describe('the whole platform unreachable, then back (probes between attempts)', () => {
+  /** Probes seen on the connector's diagnostics channel while `body` runs. */
+  async function withProbes(body: (probes: ChannelMessages['probe'][]) => Promise<void>): Promise<void> {
+    const probes: ChannelMessages['probe'][] = [];
+    const onProbe = (m: unknown): void => void probes.push(m as ChannelMessages['probe']);
+    diagnosticsChannel.subscribe(CHANNEL_NAMES.probe, onProbe);
+    try {
+      await body(probes);
+    } finally {
+      diagnosticsChannel.unsubscribe(CHANNEL_NAMES.probe, onProbe);
+    }
+  }
+
+  /** A session with 10 events, then `outageMs` of `fake.outage()` with 10 events meanwhile; resolves ms from the platform's return to RESUMED. */
+  async function outageThenResumed(bot: QQBotConnector, outageMs: number): Promise<number> {
+    const events = collect(bot);
+    await bot.start();
+    await env.fake.emitEvents(10);
+    await untilCount(bot, events, 10);
+    const back = performance.now() + outageMs;
+    env.fake.outage(outageMs);
+    await env.fake.emitEvents(10);
+    const resumed = nextEvent(bot, 'resumed');
+    await env.fake.waitFor(() => performance.now() >= back, outageMs + 1_000);
+    await resumed;
+    const backAfterMs = performance.now() - back;
+    await untilCount(bot, events, 20);
+    expectExactlyOnceInOrder(events, 0, 20);
+    expect(env.fake.stats.identifies).toHaveLength(1);
+    return backAfterMs;
+  }
+
+  it('a probe ends a minute-long wait once the platform answers again (every failure escalates: no jitter)', async () => {
+    // maxRestarts 0: each failed attempt escalates and waits exactly maxDelayMs; the default probe interval.
+    const bot = env.make({ restart: { maxRestarts: 0, maxDelayMs: 60_000 } });
+    const seen = watch(bot);
+    await withProbes(async (probes) => {
+      const backAfterMs = await outageThenResumed(bot, 3_000);
+      expect(probes.some((p) => !p.answered)).toBe(true);
+      expect(probes.at(-1)?.answered).toBe(true);
+      // Far sooner than the minute the backoff asked for; generous under load.
+      expect(seen.restarts.filter((r) => !r.progressed).every((r) => r.delayMs === 60_000)).toBe(true);
+      expect(backAfterMs).toBeLessThan(15_000);
+    });
+    expect(seen.fatals).toStrictEqual([]);
+  }, 40_000);
+
+  it('with the default restart options: RESUMED within seconds of the platform coming back, few attempts, /gateway/bot read at most once', async () => {
+    const bot = env.make(DEFAULTS);
+    const seen = watch(bot);
+    const gatewayBotCalls = env.fake.stats.gatewayBotCalls;
+    // Long enough for the backoff to grow past the probe interval: the backoff alone would now wait up to 8–16 s.
+    const backAfterMs = await outageThenResumed(bot, 12_000);
+    // Generous under load (docs/benchmarks.md has the figures): one probe interval, then one attempt.
+    expect(backAfterMs).toBeLessThan(10_000);
+    expect(seen.restarts.length).toBeLessThan(15);
+    // The first start's read happened before: during the outage, one refetch at most (the platform rate-limits it).
+    expect(env.fake.stats.gatewayBotCalls - gatewayBotCalls).toBeLessThanOrEqual(2);
+    expect(seen.fatals).toStrictEqual([]);
+  }, 45_000);
+
+  it('the gateway refusing every attempt: /gateway/bot is read again once, not once per attempt', async () => {
+    const bot = env.make({ restart: { ...SHRUNK.restart, maxRestarts: 100 } });
+    await bot.start();
+    env.fake.refuseConnections(600_000);
+    env.fake.dropConnections();
+    await env.fake.waitFor(() => env.fake.stats.refusedConnections >= 8, 15_000);
+    const resumed = nextEvent(bot, 'resumed');
+    env.fake.refuseConnections(0);
+    await resumed;
+    // The first connection's read, and one refetch after the cached URL first failed.
+    expect(env.fake.stats.gatewayBotCalls).toBe(2);
+  });
 });
 
 describe('token endpoint outage', () => {

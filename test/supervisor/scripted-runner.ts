@@ -2,7 +2,7 @@ import { ErrorCodes, QQBotError, toWire, type ErrorCode } from '../../src/errors
 import type { Outcome, Phase } from '../../src/protocol/outcome.js';
 import { WorkerEventOp, type AttemptSpec, type HostMessage, type SessionEvent, type WebSocketAttemptSpec, type WorkerStatus } from '../../src/protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../../src/runners/runner.js';
-import type { TokenSource } from '../../src/supervisor/shard-supervisor.js';
+import type { TokenSource } from '../../src/supervisor/retry-loop.js';
 
 /**
  * One attempt of a script: it plays session events through `a` and returns the attempt's Outcome, or awaits

@@ -474,12 +474,12 @@ describe('resume failures: only the platform gives a session up', () => {
 describe('the session store', () => {
   it('restores a stored session: the first attempt RESUMEs it on its URL, and stored ids are never delivered again', async () => {
     const store = new MemorySessionStore();
-    await store.save(0, { sessionId: 'stored', seq: 42, gatewayUrl: 'ws://gw/stored', recentIds: ['old-1'] });
+    await store.save(0, { sessionId: 'stored', seq: 42, gatewayUrl: 'wss://api.sgroup.qq.com/websocket/stored', recentIds: ['old-1'] });
     const h = harness({ store });
     const started = h.supervisor.start();
     const first = await h.runner.started(1);
     expect(first.spec.resume).toStrictEqual({ sessionId: 'stored', seq: 42 });
-    expect(first.spec.gatewayUrl).toBe('ws://gw/stored');
+    expect(first.spec.gatewayUrl).toBe('wss://api.sgroup.qq.com/websocket/stored');
     first.resumed(45, [41, 43]);
     first.dispatch(46, 'old-1');
     first.dispatch(47, 'new-1');
@@ -487,6 +487,21 @@ describe('the session store', () => {
     expect(h.delivered.map((e) => e.seq)).toStrictEqual([43, 47]);
     expect(h.supervisor.status().duplicatesDropped).toBe(2);
     expect(h.resumed).toStrictEqual([{ shard: 0, sessionId: 'stored', seq: 45 }]);
+  });
+
+  it('a stored gateway URL on a host not allowed the token is reported (QQBOT_GATEWAY_URL_REFUSED) and dropped: the RESUME fetches /gateway/bot', async () => {
+    const store = new MemorySessionStore();
+    await store.save(0, { sessionId: 'stored', seq: 42, gatewayUrl: 'ws://attacker.example:8080/ws', recentIds: [] });
+    const h = harness({ store });
+    const started = h.supervisor.start();
+    const first = await h.runner.started(1);
+    expect(first.spec.resume).toStrictEqual({ sessionId: 'stored', seq: 42 });
+    expect(first.spec.gatewayUrl).toBeNull();
+    expect(h.errors.map((e) => [e.code, e.retryable, e.details])).toStrictEqual([
+      [ErrorCodes.GATEWAY_URL_REFUSED, true, { source: 'checkpoint', host: 'attacker.example:8080' }],
+    ]);
+    first.resumed(42);
+    await started;
   });
 
   it('checkpoints a new session at once and each acknowledged event (batchSize 1), clears when the session is over', async () => {

@@ -131,7 +131,7 @@ describe('the webhook transport (listener in a worker thread)', () => {
     const text = JSON.stringify({ seen, status: await bot.workerStatus(), errors: errors.map((e) => [e.message, e.details]) });
     for (const secret of [SECRET, seed, pkcs8.slice(-64)]) expect(text).not.toContain(secret);
     expect(Object.keys(seen).sort()).toEqual(
-      ['appId', 'deliverTimeoutMs', 'drainMs', 'host', 'maxBodyBytes', 'maxConcurrentRequests', 'path', 'port', 'publicKey', 'timestampWindowMs', 'tls', 'transport', 'version', 'watchdogTickMs'].sort(),
+      ['appId', 'bodyTimeoutMs', 'deliverTimeoutMs', 'drainMs', 'host', 'maxBodyBytes', 'maxConcurrentRequests', 'maxUnverifiedRequests', 'path', 'port', 'publicKey', 'timestampWindowMs', 'tls', 'transport', 'version', 'watchdogTickMs'].sort(),
     );
     expect(seen.publicKey).toBe(Buffer.from(exportPublicKey(webhookKeyPair(SECRET).publicKey)).toString('hex'));
   });

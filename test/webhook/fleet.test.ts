@@ -32,7 +32,7 @@ async function fleet(
   prefix = uniquePrefix();
   const replicas = Array.from(
     { length: count },
-    () => new HostProcess({ ...CREDENTIALS, store: { url: REDIS_URL, prefix } }, REPLICA),
+    () => new HostProcess({ ...CREDENTIALS, store: { url: REDIS_URL, prefix } }, { script: REPLICA }),
   );
   await Promise.all(
     replicas.map((r) => r.until((records) => records.some((x) => x.kind === 'up'), 30_000, 'the replica listening')),

@@ -34,6 +34,8 @@ export const DEFAULT_CHECKS: Omit<WebhookChecks, 'publicKey'> = {
   maxBodyBytes: 1024 * 1024,
   timestampWindowMs: 5 * 60_000,
   maxConcurrentRequests: 256,
+  maxUnverifiedRequests: 64,
+  bodyTimeoutMs: 3_000,
   deliverTimeoutMs: 5_000,
 };
 

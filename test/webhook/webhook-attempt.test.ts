@@ -23,6 +23,8 @@ function spec(overrides: Partial<WebhookAttemptSpec> = {}): WebhookAttemptSpec {
     maxBodyBytes: DEFAULT_CHECKS.maxBodyBytes,
     timestampWindowMs: DEFAULT_CHECKS.timestampWindowMs,
     maxConcurrentRequests: DEFAULT_CHECKS.maxConcurrentRequests,
+    maxUnverifiedRequests: DEFAULT_CHECKS.maxUnverifiedRequests,
+    bodyTimeoutMs: DEFAULT_CHECKS.bodyTimeoutMs,
     deliverTimeoutMs: DEFAULT_CHECKS.deliverTimeoutMs,
     drainMs: 2_000,
     ...overrides,

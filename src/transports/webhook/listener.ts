@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { WebhookRequestHandler } from './request-handler.js';
 
 /**
@@ -20,16 +20,37 @@ export interface WebhookListenOptions {
   tls: WebhookTls | undefined;
 }
 
-/** Slowloris limits: a client gets this long for its headers, and for the whole request. */
+/**
+ * Slowloris limits: a client gets this long for its headers, and for the whole request (the handler's own body
+ * deadline, `bodyTimeoutMs`, is shorter). One address may hold a quarter of the connections.
+ */
 export const LISTENER_LIMITS = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   /** How often node checks the two timeouts above (its default, 30 s, would let them overrun by that much). */
   checkIntervalMs: 1_000,
   maxHeaderBytes: 16 * 1024,
   maxConnections: 1_024,
+  maxConnectionsPerPeer: 256,
 } as const;
+
+/** Closes a new connection at once when its address already holds `max`. */
+function limitPerPeer(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  // 'connection' is emitted for TLS servers too, with the raw socket, before the handshake.
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress ?? '';
+    const count = open.get(peer) ?? 0;
+    if (count >= max) return void socket.destroy();
+    open.set(peer, count + 1);
+    socket.once('close', () => {
+      const left = open.get(peer)! - 1;
+      if (left === 0) open.delete(peer);
+      else open.set(peer, left);
+    });
+  });
+}
 
 export interface WebhookAddress {
   address: string;
@@ -61,6 +82,7 @@ export class WebhookListener {
         : (createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler.handle) as unknown as Server);
     server.maxConnections = LISTENER_LIMITS.maxConnections;
     server.maxHeadersCount = 100;
+    limitPerPeer(server, LISTENER_LIMITS.maxConnectionsPerPeer);
     // A malformed request line or a TLS handshake failure: drop the socket, never throw.
     server.on('clientError', (_err, socket) => socket.destroy());
     if (options.tls !== undefined) server.on('tlsClientError', (_err, socket) => socket.destroy());

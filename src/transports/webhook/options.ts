@@ -35,10 +35,22 @@ export interface WebhookTransportOptions {
    */
   timestampWindowMs?: number;
   /**
-   * Requests past this many in flight are answered 503 at once.
+   * Verified requests (past their body) past this many in flight are answered 503 at once.
    * @defaultValue `256`
    */
   maxConcurrentRequests?: number;
+  /**
+   * Requests still sending their body, kept apart from the verified ones so slow or unsigned traffic cannot take
+   * their slots: past this many, the oldest pending request of the address holding the most is dropped with 408.
+   * @defaultValue `64`
+   */
+  maxUnverifiedRequests?: number;
+  /**
+   * The body must arrive within this long after the headers, else 408 and the connection is closed. The
+   * platform sends a callback whole; behind a proxy, let it buffer request bodies (docs/webhook.md).
+   * @defaultValue `3_000`
+   */
+  bodyTimeoutMs?: number;
   /**
    * An event the host has not taken within this long is answered 503, so the platform delivers it again.
    * @defaultValue `5_000`
@@ -66,6 +78,8 @@ export const DEFAULT_WEBHOOK = {
   maxBodyBytes: 1024 * 1024,
   timestampWindowMs: 5 * 60_000,
   maxConcurrentRequests: 256,
+  maxUnverifiedRequests: 64,
+  bodyTimeoutMs: 3_000,
   deliverTimeoutMs: 5_000,
   drainMs: 5_000,
   startTimeoutMs: 10_000,
@@ -81,6 +95,8 @@ export interface ResolvedWebhookTransport {
   maxBodyBytes: number;
   timestampWindowMs: number;
   maxConcurrentRequests: number;
+  maxUnverifiedRequests: number;
+  bodyTimeoutMs: number;
   deliverTimeoutMs: number;
   drainMs: number;
   startTimeoutMs: number;
@@ -95,6 +111,8 @@ const WEBHOOK_KEYS = optionKeys<WebhookTransportOptions>({
   maxBodyBytes: true,
   timestampWindowMs: true,
   maxConcurrentRequests: true,
+  maxUnverifiedRequests: true,
+  bodyTimeoutMs: true,
   deliverTimeoutMs: true,
   drainMs: true,
   startTimeoutMs: true,
@@ -134,6 +152,8 @@ export function resolveWebhookTransport(t: Record<string, unknown>): ResolvedWeb
     maxBodyBytes: integerOption('transport.maxBodyBytes', t.maxBodyBytes, DEFAULT_WEBHOOK.maxBodyBytes, 1_024),
     timestampWindowMs: integerOption('transport.timestampWindowMs', t.timestampWindowMs, DEFAULT_WEBHOOK.timestampWindowMs, 1_000),
     maxConcurrentRequests: integerOption('transport.maxConcurrentRequests', t.maxConcurrentRequests, DEFAULT_WEBHOOK.maxConcurrentRequests, 1),
+    maxUnverifiedRequests: integerOption('transport.maxUnverifiedRequests', t.maxUnverifiedRequests, DEFAULT_WEBHOOK.maxUnverifiedRequests, 1),
+    bodyTimeoutMs: integerOption('transport.bodyTimeoutMs', t.bodyTimeoutMs, DEFAULT_WEBHOOK.bodyTimeoutMs, 100),
     deliverTimeoutMs: integerOption('transport.deliverTimeoutMs', t.deliverTimeoutMs, DEFAULT_WEBHOOK.deliverTimeoutMs, 1),
     drainMs: integerOption('transport.drainMs', t.drainMs, DEFAULT_WEBHOOK.drainMs, 0),
     startTimeoutMs: integerOption('transport.startTimeoutMs', t.startTimeoutMs, DEFAULT_WEBHOOK.startTimeoutMs, 0),

@@ -3,6 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateEvent, type EventProblem } from '../../protocol/events/validate.js';
 import { OpCodes } from '../../protocol/opcodes.js';
 import { callbackKey, rememberUntil } from './replay.js';
+import { BodyAdmission } from './body-admission.js';
+import { bodyConsumed, readBody } from './read-body.js';
+import { RateLimit, type BucketRule } from './rate-limit.js';
 import { validationRequest, verifyWebhook, type ValidationRequest } from './signature.js';
 
 /**
@@ -12,7 +15,8 @@ import { validationRequest, verifyWebhook, type ValidationRequest } from './sign
  *
  * Order of checks, cheapest and least trusting first: method, path, app id, timestamp window, signature
  * format, declared size — all from headers, before a byte of the body is read — then the body (counted as it
- * streams, never read past the limit), the signature, and only then JSON.
+ * streams, never read past the limit, within `bodyTimeoutMs`, in the small budget of unverified requests), the
+ * signature (in the budget of `maxConcurrentRequests`), and only then JSON.
  */
 
 /** Why a request was refused, and the HTTP status it gets. One table: tests and docs read it too. */
@@ -23,9 +27,12 @@ export const WEBHOOK_REFUSALS = {
   timestamp: { status: 401, message: 'X-Signature-Timestamp is missing or outside the accepted window' },
   signature: { status: 401, message: 'X-Signature-Ed25519 is missing, malformed or does not verify' },
   'too-large': { status: 413, message: 'the body is over the size limit' },
+  slow: { status: 408, message: 'the body did not arrive in time' },
+  consumed: { status: 500, message: 'the body was read before this handler: mount webhookHandler() before any body parser' },
   json: { status: 400, message: 'the body is not a JSON object with a numeric op' },
   shape: { status: 400, message: 'a dispatch needs a string t and, when present, a string id' },
   validation: { status: 400, message: 'op 13 needs a digit event_ts and a plain plain_token' },
+  rate: { status: 429, message: 'too many unsigned op 13 validations' },
   busy: { status: 503, message: 'too many requests in flight' },
   closing: { status: 503, message: 'the listener is closing' },
   undelivered: { status: 503, message: 'the event could not be handed to the host in time' },
@@ -37,6 +44,14 @@ export type WebhookRefusal = keyof typeof WEBHOOK_REFUSALS;
 const UNSIGNED_VALIDATION_MAX_BYTES = 1024;
 const ACK = JSON.stringify({ op: OpCodes.HTTP_CALLBACK_ACK, d: 0 });
 const TIMESTAMP = /^[0-9]{1,15}$/;
+/**
+ * Unsigned op 13 requests are signed on the main thread: they get a budget, per peer and in all. The platform
+ * validates a URL once when it is saved in the console, so these leave room for retries and nothing more.
+ */
+export const VALIDATION_LIMITS = {
+  global: { perSecond: 20, burst: 40 },
+  perPeer: { perSecond: 1, burst: 5 },
+} as const satisfies Record<string, BucketRule>;
 
 /** A verified dispatch, shaped like a gateway dispatch for the delivery pipeline. */
 export interface WebhookDispatch {
@@ -67,8 +82,12 @@ export interface WebhookChecks {
   maxBodyBytes: number;
   /** Timestamps further than this from now, either way, are refused (replay protection). */
   timestampWindowMs: number;
-  /** Requests past this many in flight are answered 503 at once. */
+  /** Verified requests (past their body) past this many in flight are answered 503 at once. */
   maxConcurrentRequests: number;
+  /** Requests still sending their body past this many: an old one is dropped (408), see BodyAdmission. */
+  maxUnverifiedRequests: number;
+  /** The body must arrive within this long after the headers, else 408. */
+  bodyTimeoutMs: number;
   /** A dispatch not delivered within this long is answered 503, so the platform redelivers it. */
   deliverTimeoutMs: number;
 }
@@ -140,53 +159,12 @@ export function checkHeaders(
   return { signed, limit };
 }
 
-/** Reads at most `limit` bytes; `null` once the body goes past it (reading stops there). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    // A client that goes away mid-body: nothing to answer.
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error('the request closed before its body ended'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
-}
-
 function answer(res: ServerResponse, status: number, text: string, close: boolean): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
   // A refused request's body may be unread: closing the connection is what stops it being read.
   if (close) headers.connection = 'close';
-  if (status === 503) headers['retry-after'] = 1;
+  if (status === 503 || status === 429) headers['retry-after'] = 1;
   res.writeHead(status, headers);
   res.end(text);
 }
@@ -220,7 +198,11 @@ export class WebhookRequestHandler {
   readonly #host: WebhookHost;
   readonly #now: () => number;
   readonly counters: WebhookCounters = { acked: 0, validations: 0, refused: zeroRefusals() };
+  readonly #unverified: BodyAdmission;
+  readonly #validations: RateLimit;
+  /** Every request being served, for close(); {@link #verified} counts those past their body. */
   #inFlight = 0;
+  #verified = 0;
   #closing = false;
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
@@ -229,6 +211,8 @@ export class WebhookRequestHandler {
     this.#checks = checks;
     this.#host = host;
     this.#now = host.now ?? Date.now;
+    this.#unverified = new BodyAdmission(checks.maxUnverifiedRequests);
+    this.#validations = new RateLimit(VALIDATION_LIMITS.global, VALIDATION_LIMITS.perPeer, this.#now);
   }
 
   get inFlight(): number {
@@ -238,7 +222,8 @@ export class WebhookRequestHandler {
   /** The `(req, res)` function a server calls. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.#closing) return this.#refuse(res, 'closing');
-    if (this.#inFlight >= this.#checks.maxConcurrentRequests) return this.#refuse(res, 'busy');
+    // A body parser mounted first: the 'end' this handler would wait for has fired already.
+    if (bodyConsumed(req)) return this.#refuse(res, 'consumed');
     this.#inFlight += 1;
     void this.#serve(req, res)
       .catch(() => res.destroy())
@@ -261,21 +246,39 @@ export class WebhookRequestHandler {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const checked = checkHeaders(req, this.#checks, this.#now());
     if ('refusal' in checked) return this.#refuse(res, checked.refusal);
-    const body = await readBody(req, checked.limit);
-    if (body === null) return this.#refuse(res, 'too-large');
-    if (checked.signed && !(await this.#verify(req, body))) return this.#refuse(res, 'signature');
+    const peer = req.socket?.remoteAddress ?? '';
+    const body = await readBody(req, checked.limit, this.#checks.bodyTimeoutMs, (evict) => this.#unverified.admit(peer, evict));
+    if (body === 'slow') {
+      // The client is not sending: the answer is all it gets, then the connection goes (it holds nothing more).
+      res.once('finish', () => req.socket?.destroy());
+    }
+    if (typeof body === 'string') return this.#refuse(res, body);
+    if (this.#verified >= this.#checks.maxConcurrentRequests) return this.#refuse(res, 'busy');
+    this.#verified += 1;
+    try {
+      await this.#serveBody(req, res, body, checked.signed, peer);
+    } finally {
+      this.#verified -= 1;
+    }
+  }
+
+  async #serveBody(req: IncomingMessage, res: ServerResponse, body: Buffer, signed: boolean, peer: string): Promise<void> {
+    if (signed && !(await this.#verify(req, body))) return this.#refuse(res, 'signature');
     let text: string;
     let payload: { op?: unknown; d?: unknown; t?: unknown; id?: unknown };
     try {
       text = body.toString('utf8');
       payload = JSON.parse(text) as typeof payload;
     } catch {
-      return this.#refuse(res, checked.signed ? 'json' : 'signature');
+      return this.#refuse(res, signed ? 'json' : 'signature');
     }
-    if (typeof payload !== 'object' || payload === null || typeof payload.op !== 'number') return this.#refuse(res, checked.signed ? 'json' : 'signature');
-    if (payload.op === OpCodes.CALLBACK_URL_VALIDATION) return this.#validate(res, payload.d);
+    if (typeof payload !== 'object' || payload === null || typeof payload.op !== 'number') return this.#refuse(res, signed ? 'json' : 'signature');
+    if (payload.op === OpCodes.CALLBACK_URL_VALIDATION) {
+      if (!signed && !this.#validations.take(peer)) return this.#refuse(res, 'rate');
+      return this.#validate(res, payload.d);
+    }
     // Past this point only verified requests: an unsigned body may be op 13 and nothing else.
-    if (!checked.signed) return this.#refuse(res, 'signature');
+    if (!signed) return this.#refuse(res, 'signature');
     if (payload.op !== OpCodes.DISPATCH) {
       // Signed by the platform but not known to us: refusing would only bring redeliveries of it.
       this.counters.acked += 1;

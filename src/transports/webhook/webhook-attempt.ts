@@ -77,6 +77,8 @@ export class WebhookAttempt {
         maxBodyBytes: spec.maxBodyBytes,
         timestampWindowMs: spec.timestampWindowMs,
         maxConcurrentRequests: spec.maxConcurrentRequests,
+        maxUnverifiedRequests: spec.maxUnverifiedRequests,
+        bodyTimeoutMs: spec.bodyTimeoutMs,
         deliverTimeoutMs: spec.deliverTimeoutMs,
       },
       {

@@ -46,6 +46,8 @@ export class WebhookHost {
       maxBodyBytes: t.maxBodyBytes,
       timestampWindowMs: t.timestampWindowMs,
       maxConcurrentRequests: t.maxConcurrentRequests,
+      maxUnverifiedRequests: t.maxUnverifiedRequests,
+      bodyTimeoutMs: t.bodyTimeoutMs,
       deliverTimeoutMs: t.deliverTimeoutMs,
       drainMs: t.drainMs,
     };
@@ -66,6 +68,8 @@ export class WebhookHost {
         maxBodyBytes: t.maxBodyBytes,
         timestampWindowMs: t.timestampWindowMs,
         maxConcurrentRequests: t.maxConcurrentRequests,
+        maxUnverifiedRequests: t.maxUnverifiedRequests,
+        bodyTimeoutMs: t.bodyTimeoutMs,
         deliverTimeoutMs: t.deliverTimeoutMs,
       },
       { signValidation: (request) => answerValidation(privateKey, request).signature, deliver: this.deliver, refused, verified },

@@ -1,6 +1,7 @@
 import WebSocket, { type RawData } from 'ws';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
+import { gatewayUrlAllowed, gatewayUrlRefused } from '../../http/gateway-url.js';
 import { CLOSE_FOR_RESUME } from '../../protocol/close-codes.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
@@ -8,6 +9,7 @@ import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
 import { SESSION_LIMIT_FALLBACK_MS, type GatewayFrame, type HelloData, type ReadyData } from '../../protocol/payloads.js';
 import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
+import { untrustedText } from '../../util/untrusted-text.js';
 
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
@@ -115,6 +117,12 @@ export class ConnectionAttempt {
           this.#finish({ kind: 'session-limit', phase: 'gateway', retryAfterMs, reason: `no session starts left; reset after ${retryAfterMs} ms` }, 'terminate');
           return;
         }
+        if (!gatewayUrlAllowed(info.url, task.apiBase)) {
+          const error = gatewayUrlRefused('gateway/bot', info.url, `shard ${task.shard[0]}`);
+          this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
+          this.#finish({ kind: 'connect-failed', phase: 'gateway', error: toWire(error), authRejected: false, reason: error.message }, 'terminate');
+          return;
+        }
         url = info.url;
         this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null, remaining: info.remaining ?? null, resetAfterMs: info.resetAfterMs ?? null });
       } catch (err) {
@@ -179,7 +187,9 @@ export class ConnectionAttempt {
         this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'terminate');
         return;
       }
-      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: reason.toString() || `closed with ${code}` }, 'terminate');
+      // The server chose the reason's text: it reaches logs only filtered (it could echo the token).
+      const text = untrustedText(reason.toString(), [this.#task.accessToken]);
+      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: text || `closed with ${code}` }, 'terminate');
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../../src/cli/redaction.js';
+import { createRedactor } from '../../src/util/redaction.js';
 
 describe('createRedactor', () => {
   it('replaces every occurrence of the secret', () => {
