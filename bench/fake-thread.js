@@ -18,6 +18,7 @@ parentPort.on('message', async ({ id, cmd, arg }) => {
   if (cmd === 'stopEmit') stopEmit.abort();
   if (cmd === 'fault' && FAULTS.has(arg.method)) fake[arg.method](...arg.args);
   if (cmd === 'stats') result = { ...fake.stats, eventsDispatched: fake.eventsDispatched };
+  if (cmd === 'sessions') result = fake.sessions;
   if (cmd === 'close') await fake.close();
   parentPort.postMessage({ id, result });
   if (cmd === 'close') parentPort.close();

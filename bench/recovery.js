@@ -53,7 +53,7 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
 export const KILL_PLAN = { runs: 3, killsPerRun: 100, backToBackKills: 50 };
 
 /**
- * `spacingMs` between kills: 200 ms lets piscina boot the replacement spare (~90 ms of module loading), so each
+ * `spacingMs` between kills: 200 ms lets the pool boot the replacement spare (~90 ms of module loading), so each
  * kill is recovered on a warm thread, as a real crash would be. `backToBack` also measures kills every 20 ms,
  * faster than a spare can boot, to show the cost of a cold thread.
  */

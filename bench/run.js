@@ -13,6 +13,7 @@ const suites = [
   ['failover', './failover.js'],
   ['rolling-deploy', './rolling-deploy.js'],
   ['outage', './outage.js'],
+  ['many-bots', './many-bots.js'],
 ];
 
 const only = process.argv.slice(2);

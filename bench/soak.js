@@ -14,7 +14,7 @@ const { values: args } = parseArgs({
   options: {
     kills: { type: 'string', default: '1000' },
     'outage-s': { type: 'string', default: '180' },
-    /** Between a RESUMED and the next kill: lets piscina boot the replacement spare, as bench/recovery does. */
+    /** Between a RESUMED and the next kill: lets the pool boot the replacement spare, as bench/recovery does. */
     'spacing-ms': { type: 'string', default: '200' },
   },
 });

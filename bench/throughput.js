@@ -2,7 +2,7 @@
 // four paths reading the same events: raw postMessage from a thread, one message per event (what naive thread
 // isolation costs), a plain in-process `ws` client on the host thread reading the same burst gateway (what a
 // user would otherwise write), and the connector with default options (burst gateway in its own thread →
-// WebSocket → worker thread → events port → host), once with a listener that only counts and once with one that
+// WebSocket → worker thread → its link → host), once with a listener that only counts and once with one that
 // reads every `data` (parsed on first read). Host-thread cost per event, two ways: the main thread's event-loop
 // active time (performance.eventLoopUtilization: wall time, so it grows when the thread waits for a core) and
 // its CPU time (Linux: /proc schedstat of the main thread; null elsewhere). Interleaved runs; medians reported.

@@ -12,6 +12,7 @@ import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from
 import type { WorkerStatus } from './protocol/worker-messages.js';
 import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
+import { ThreadPool } from './runners/thread-pool.js';
 import { ThreadRunner } from './runners/thread-runner.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
 import { withLocalFallback } from './store/reply-fallback.js';
@@ -45,8 +46,8 @@ export interface StartOptions {
 }
 
 /**
- * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread; a supervisor on
- * this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
+ * Connects a host process to the QQ gateway. Each shard's connection lives in a worker thread (shared with other
+ * connectors by default: see the `threads` option); a supervisor on this thread restarts it after crashes, hangs and disconnects, and resumes the session so that the host sees
  * every event once, in order.
  *
  * @example
@@ -163,7 +164,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const o = this.#options;
     const transport = o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' });
     // No seq: callbacks may arrive concurrently, so they are deduplicated by their key alone.
-    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget());
+    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget(), o.appId);
     const gate = new CallbackGate({
       shared: this.#store.claims,
       deliver: (dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem),
@@ -194,14 +195,18 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return { ok: shards.every((s) => (s.state === 'ready' || s.state === 'standby') && !s.contested), shards };
   }
 
-  /** Hard-kills the thread hosting `shard`, exactly like a crash; the supervisor restarts and resumes it. */
+  /**
+   * Ends `shard`'s attempt at once, exactly like a crash, and the supervisor restarts and resumes it: the thread
+   * itself is terminated when the session is alone in it; in a thread shared with other sessions, only this one
+   * ends (its thread-mates go on). `ThreadPool.terminateThread` ends a whole thread.
+   */
   async terminateWorker(shard = 0): Promise<void> {
     await this.#shard(shard).terminateWorker();
   }
 
   /**
    * Asks the worker hosting `shard` for its own view (phase, last seq it read, heartbeat interval and latency)
-   * over the control port. Rejects with `QQBOT_NO_WORKER` while no attempt runs, `QQBOT_CONTROL_TIMEOUT` after
+   * over the worker's link. Rejects with `QQBOT_NO_WORKER` while no attempt runs, `QQBOT_CONTROL_TIMEOUT` after
    * `timeouts.controlMs`, and at once if the worker dies meanwhile.
    */
   workerStatus(shard = 0): Promise<WorkerStatus> {
@@ -247,8 +252,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // A close() during the awaits above found no shard to close: none may start now. From here to the shards'
     // start nothing awaits, so a later close() finds them all.
     if (this.#closed.signal.aborted) throw closedBeforeSession();
-    // A fleet member never runs more than `lease.maxShards` at once: no threads for the shards it stands by for.
-    const runner = this.#newRunner(Math.min(count, store.leases?.maxShards ?? count));
+    const runner = this.#newRunner();
     this.#runner = runner;
     const sink = this.#sink();
     const target = this.#dispatchTarget();
@@ -257,7 +261,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from({ length: count }, (_, i) => {
-      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target);
+      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target, o.appId);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
       const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host };
       return new ShardSupervisor(i, count, { ...context, watchContest });
@@ -307,14 +311,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return plan;
   }
 
-  /** `concurrency`: the attempts that may run at once (the thread pool keeps one more, warm). */
-  #newRunner(concurrency: number): AttemptRunner {
+  #newRunner(): AttemptRunner {
     const o = this.#options;
     if (o.runner === 'in-process') return new InProcessRunner();
     if (o.runner !== 'thread') return o.runner;
+    // 'own': a thread per shard plus a spare, as if each bot were alone in its process.
+    const pool = o.threads === 'shared' ? ThreadPool.shared(o.resourceLimits) : o.threads === 'own' ? new ThreadPool({ sessionsPerThread: 1, ...limits(o.resourceLimits) }) : o.threads;
     return new ThreadRunner({
-      concurrency,
-      resourceLimits: o.resourceLimits,
+      pool,
       watchdogMs: o.timeouts.watchdogMs,
       controlMs: o.timeouts.controlMs,
       onError: (error) => this.#report(error),
@@ -405,6 +409,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (name !== 'error' && this.listenerCount('error') > 0) void this.#deliver('error', error);
     else if (this.#options.logger === undefined) this.#warn(error);
   }
+}
+
+function limits(resourceLimits: ResolvedOptions['resourceLimits']): { resourceLimits?: NonNullable<ResolvedOptions['resourceLimits']> } {
+  return resourceLimits === undefined ? {} : { resourceLimits };
 }
 
 function closedBeforeSession(): QQBotError {

@@ -60,7 +60,8 @@ export type {
 } from './protocol/events/other-events.js';
 export { OpCodes, DispatchEvents, type DispatchEventName } from './protocol/opcodes.js';
 export type { WorkerStatus } from './protocol/worker-messages.js';
-export type { AttemptRunner, RunnerOption, RunningAttempt } from './runners/runner.js';
+export type { AttemptRunner, RunnerOption, RunningAttempt, ThreadsOption } from './runners/runner.js';
+export { ThreadPool, type ThreadPoolOptions, type PoolThread } from './runners/thread-pool.js';
 export { CHANNEL_NAMES } from './metrics/channels.js';
 export {
   QQOpenAPI,

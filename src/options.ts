@@ -14,7 +14,8 @@ import {
   type TimeoutOptions,
 } from './shared-options.js';
 import { integerOption, isObject, optionKeys, rejectUnknownKeys, section } from './validation.js';
-import type { AttemptRunner, RunnerOption } from './runners/runner.js';
+import type { AttemptRunner, RunnerOption, ThreadsOption } from './runners/runner.js';
+import { ThreadPool, resolveResourceLimits } from './runners/thread-pool.js';
 import { resolveCheckpointOptions, type CheckpointOptions } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
 
@@ -88,7 +89,7 @@ export interface QQBotConnectorOptions {
    */
   transport?: TransportOptions;
   /**
-   * How many shards to open (1–1024); each runs in its own worker thread. `'auto'`: the count `GET /gateway/bot`
+   * How many shards to open (1–1024); each is a session in a worker thread (see `threads`). `'auto'`: the count `GET /gateway/bot`
    * recommends, read by `start()` (retried with the restart backoff while it fails). With a Redis store with
    * `lease`, the processes of a fleet share these shards (README "Running more than one process"). The webhook
    * transport is one listener: only `1`.
@@ -99,7 +100,11 @@ export interface QQBotConnectorOptions {
   endpoints?: EndpointOptions;
   timeouts?: TimeoutOptions;
   restart?: RestartOptions;
-  /** Limits for each worker thread (e.g. `maxOldGenerationSizeMb`); a worker that exceeds them is restarted. */
+  /**
+   * Limits for each worker thread (e.g. `maxOldGenerationSizeMb`); a thread that exceeds them is restarted with
+   * its sessions. With `threads: 'shared'`, connectors with the same limits share a pool. With a
+   * {@link ThreadPool} of your own, set them on the pool.
+   */
   resourceLimits?: ResourceLimits;
   /**
    * How many recent event ids are remembered to drop duplicate deliveries.
@@ -120,6 +125,15 @@ export interface QQBotConnectorOptions {
    * @defaultValue `'thread'`
    */
   runner?: RunnerOption;
+  /**
+   * Which worker threads host this bot's sessions (with `runner: 'thread'`). `'shared'`: the process's pool,
+   * shared by every connector (up to 50 sessions of any bots per thread, one spare thread per pool), for hosts
+   * that run many bots. `'own'`: threads of its own, one per shard plus a spare (the smallest blast radius:
+   * nothing of another bot shares its thread). A {@link ThreadPool}: one the host sized and shares as it chooses.
+   * docs/design-notes.md "Many bots in one process" has the measured trade-off.
+   * @defaultValue `'shared'`
+   */
+  threads?: ThreadsOption;
   /**
    * Where sessions are kept between attempts (and, with a durable store, between processes).
    * @defaultValue a new {@link MemorySessionStore}
@@ -169,6 +183,7 @@ const CONNECTOR_KEYS = optionKeys<QQBotConnectorOptions>({
   maxPayloadBytes: true,
   logger: true,
   runner: true,
+  threads: true,
   store: true,
   checkpoint: true,
   replies: true,
@@ -192,25 +207,11 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   logger: Logger | undefined;
   runner: RunnerOption;
+  threads: ThreadsOption;
   store: SessionStore | undefined;
   checkpoint: Required<CheckpointOptions>;
   /** With the store's reply state filled in when `replies.store` was not given. */
   replies: ReplyTrackerOptions;
-}
-
-const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({ maxYoungGenerationSizeMb: true, maxOldGenerationSizeMb: true, codeRangeSizeMb: true, stackSizeMb: true });
-
-/** `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. */
-function resolveResourceLimits(value: unknown): ResourceLimits | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) throw invalidOption('Expected `resourceLimits` to be an object');
-  rejectUnknownKeys('resourceLimits', value, RESOURCE_LIMIT_KEYS);
-  const limits: ResourceLimits = {};
-  for (const [key, limit] of Object.entries(value)) {
-    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) throw invalidOption(`Expected \`resourceLimits.${key}\` to be a positive number`);
-    limits[key as keyof ResourceLimits] = limit;
-  }
-  return limits;
 }
 
 /** A count, or `'auto'` (from `GET /gateway/bot` at start). */
@@ -255,7 +256,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   };
   if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption('Expected `restart.maxDelayMs` to be ≥ `restart.minDelayMs`');
 
-  const resourceLimits = resolveResourceLimits(input.resourceLimits);
+  const resourceLimits = resolveResourceLimits('resourceLimits', input.resourceLimits);
+  const threads = resolveThreads(input.threads);
+  if (threads instanceof ThreadPool && resourceLimits !== undefined) {
+    throw invalidOption('Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector');
+  }
   const store = resolveStore(input.store);
   if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
   const replies = section('replies', input.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions;
@@ -274,6 +279,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxPayloadBytes: integerOption('maxPayloadBytes', input.maxPayloadBytes, DEFAULT_OPTIONS.maxPayloadBytes, 1024),
     logger: resolveLogger(input.logger),
     runner: resolveRunner(input.runner),
+    threads,
     store,
     checkpoint: resolveCheckpointOptions(input.checkpoint),
     replies: replies.store === undefined && store?.replies !== undefined ? { ...replies, store: store.replies } : replies,
@@ -301,6 +307,12 @@ function resolveRunner(value: unknown): RunnerOption {
   if (value === 'thread' || value === 'in-process') return value;
   if (isObject(value) && RUNNER_METHODS.every((m) => typeof value[m] === 'function')) return value as unknown as AttemptRunner;
   throw invalidOption("Expected `runner` to be 'thread', 'in-process' or an AttemptRunner (start, reset, close)");
+}
+
+function resolveThreads(value: unknown): ThreadsOption {
+  if (value === undefined) return 'shared';
+  if (value === 'shared' || value === 'own' || value instanceof ThreadPool) return value;
+  throw invalidOption("Expected `threads` to be 'shared', 'own' or a ThreadPool");
 }
 
 const STORE_METHODS = ['load', 'save', 'clear', 'close'] as const;

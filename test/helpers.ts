@@ -6,6 +6,7 @@ import type { DispatchEvent } from '../src/events.js';
 import { QQBotError } from '../src/errors.js';
 import { Intents } from '../src/protocol/intents.js';
 import type { QQBotConnectorOptions } from '../src/options.js';
+import { ThreadPool } from '../src/runners/thread-pool.js';
 import { ThreadRunner } from '../src/runners/thread-runner.js';
 import { FakeQQServer, type FakeQQServerOptions } from '../src/testing/index.js';
 
@@ -20,13 +21,14 @@ export const FAST = {
 /** Connector options for tests; `chaos` swaps in the fault-injecting worker, `workerFile` any worker file. */
 export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean; workerFile?: string };
 
-/** A thread runner on another worker entry, configured as the connector would configure its own. */
-export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}): ThreadRunner {
+/**
+ * A thread runner on a pool of another worker entry (default pool settings, or `pool`: several connectors may
+ * share one), configured as the connector would configure its own.
+ */
+export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}, pool?: ThreadPool): ThreadRunner {
   const timeouts = { ...FAST.timeouts, ...options.timeouts };
   return new ThreadRunner({
-    workerFile,
-    concurrency: typeof options.shards === 'number' ? options.shards : 1,
-    resourceLimits: options.resourceLimits,
+    pool: pool ?? new ThreadPool(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }, workerFile),
     watchdogMs: timeouts.watchdogMs,
     controlMs: timeouts.controlMs,
     onError: () => undefined,

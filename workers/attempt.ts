@@ -1,63 +1,133 @@
 /**
- * Worker entry: one attempt per piscina task, of the transport the task names. Keeps the watchdog ticking,
- * exposes the control API, batches events out and host messages in, and releases every port and timer before
- * the task resolves. The logic lives in the attempt classes.
+ * Worker entry: hosts the attempts the pool places on this thread, of any bot and any transport, over the
+ * thread's one link (src/protocol/worker-link.ts). Keeps the watchdog ticking, packs each attempt's events, and
+ * answers control calls. An attempt knows only its own spec: attempts of different bots share nothing here but
+ * the event loop. The logic lives in the attempt classes.
  */
+import { parentPort, workerData } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
-import * as Comlink from 'comlink';
+import { toWire } from '../src/errors.js';
 import { EventBatch } from '../src/protocol/event-batch.js';
-import type { Outcome } from '../src/protocol/outcome.js';
-import { WORKER_PROTOCOL_VERSION, WorkerEventOp, type AttemptTask, type HostMessage, type WorkerControl, type WorkerEvent } from '../src/protocol/worker-messages.js';
-import { createAttempt } from '../src/transports/attempts.js';
+import {
+  LinkOp,
+  type ControlCall,
+  type HostFrame,
+  type WorkerBoot,
+  type WorkerFrame,
+} from '../src/protocol/worker-link.js';
+import { WORKER_PROTOCOL_VERSION, type HostMessage, type WorkerStatus } from '../src/protocol/worker-messages.js';
+import { createAttempt, type Attempt } from '../src/transports/attempts.js';
+import { TurnBatch } from '../src/util/turn-batch.js';
 
-export default async function runAttempt(task: AttemptTask): Promise<Outcome> {
-  const { events, control, version: _version, watchdog: slot, watchdogTickMs, ...spec } = task;
-  // Events go out in batches, one postMessage per turn of the event loop: ws parses every frame of a socket
-  // read in one go, and one message per batch costs far less than one per event; dispatches are packed (see
-  // EventBatch). Order is kept; End flushes at once so it is always last.
-  const batch = new EventBatch();
-  let flushing: NodeJS.Immediate | undefined;
-  const flush = (): void => {
-    flushing = undefined;
-    if (!batch.empty) events.postMessage(batch.take());
-  };
-  const post = (event: WorkerEvent): void => {
-    batch.push(event);
-    if (event.op === WorkerEventOp.End) {
-      clearImmediate(flushing);
-      flush();
-    } else {
-      flushing ??= setImmediate(flush);
-    }
-  };
-  post({ op: WorkerEventOp.Started, threadId, version: WORKER_PROTOCOL_VERSION });
+interface Hosted {
+  attempt: Attempt;
+  onHostMessage: ((message: HostMessage) => void) | undefined;
+}
 
-  const tick = new BigInt64Array(slot);
-  const beat = (): void => {
-    Atomics.store(tick, 0, BigInt(Date.now()));
-  };
-  beat();
-  const watchdog = setInterval(beat, watchdogTickMs);
+if (parentPort === null) throw new Error("workers/attempt.js runs in a worker thread of the connector's pool");
+const link = parentPort;
+const boot = workerData as WorkerBoot;
 
-  const attempt = createAttempt(spec, {
-    post,
+const hosted = new Map<number, Hosted>();
+/** Each attempt's events of this turn, packed until the frames go out (or until another frame of it follows). */
+const pending = new Map<number, EventBatch>();
+const frames = new TurnBatch<WorkerFrame>(
+  (batch) => link.postMessage(batch),
+  () => {
+    for (const attempt of [...pending.keys()]) closeEvents(attempt);
+  },
+);
+
+function closeEvents(attempt: number): void {
+  const batch = pending.get(attempt);
+  if (batch === undefined) return;
+  pending.delete(attempt);
+  frames.push({ op: LinkOp.Events, attempt, events: batch.take() });
+}
+
+/** A frame about one attempt: its events so far go first. */
+function frameOf(attempt: number, frame: WorkerFrame): void {
+  closeEvents(attempt);
+  frames.push(frame);
+}
+
+function start(id: number, spec: Extract<HostFrame, { op: typeof LinkOp.Start }>['spec']): void {
+  const entry: Hosted = { attempt: undefined as unknown as Attempt, onHostMessage: undefined };
+  entry.attempt = createAttempt(spec, {
     threadId,
-    onHostMessage: (handler: (message: HostMessage) => void) => {
-      events.on('message', (messages: HostMessage[]) => messages.forEach(handler));
+    post: (event) => {
+      let batch = pending.get(id);
+      if (batch === undefined) pending.set(id, (batch = new EventBatch()));
+      batch.push(event);
+      frames.schedule();
+    },
+    onHostMessage: (handler) => {
+      entry.onHostMessage = handler;
     },
   });
-  const api: WorkerControl = {
-    status: () => attempt.status(),
-    shutdown: (code: number) => attempt.shutdown(code),
-    quiesce: () => attempt.quiesce?.(),
-  };
-  // Node's MessagePort is an EventTarget with postMessage: comlink can use it as it is.
-  Comlink.expose(api, control as unknown as Comlink.Endpoint);
-  try {
-    return await attempt.run();
-  } finally {
-    clearInterval(watchdog);
-    control.close();
-    events.close();
+  hosted.set(id, entry);
+  void entry.attempt.run().then((outcome) => {
+    hosted.delete(id);
+    frameOf(id, { op: LinkOp.Outcome, attempt: id, outcome });
+  });
+}
+
+function control(attempt: Attempt, call: ControlCall): WorkerStatus | null {
+  switch (call.method) {
+    case 'status':
+      return attempt.status();
+    case 'shutdown':
+      attempt.shutdown(call.code);
+      return null;
+    case 'quiesce':
+      attempt.quiesce?.();
+      return null;
+    case 'abort':
+      attempt.terminate(call.outcome);
+      return null;
   }
 }
+
+function onFrame(frame: HostFrame): void {
+  if (frame.op === LinkOp.Start) {
+    tickEvery(frame.watchdogTickMs);
+    return start(frame.attempt, frame.spec);
+  }
+  const entry = hosted.get(frame.attempt);
+  if (frame.op === LinkOp.Host) {
+    frame.messages.forEach((message) => entry?.onHostMessage?.(message));
+    return;
+  }
+  // A call on an attempt that has ended: the host already has its outcome and rejects the call itself.
+  if (entry === undefined) return;
+  try {
+    frameOf(frame.attempt, {
+      op: LinkOp.Reply,
+      call: frame.call,
+      value: control(entry.attempt, frame.control),
+      error: null,
+    });
+  } catch (err) {
+    frameOf(frame.attempt, { op: LinkOp.Reply, call: frame.call, value: null, error: toWire(err) });
+  }
+}
+
+const tick = new BigInt64Array(boot.watchdog);
+const beat = (): void => {
+  Atomics.store(tick, 0, BigInt(Date.now()));
+};
+beat();
+/** As often as the most watchful attempt hosted so far asks (a thread never ticks slower again: it costs little). */
+let tickMs = boot.watchdogTickMs;
+let ticking = setInterval(beat, tickMs);
+function tickEvery(ms: number): void {
+  // A fresh tick before the attempt starts: its first steps (loading the HTTP client) may take a while.
+  beat();
+  if (ms >= tickMs) return;
+  tickMs = ms;
+  clearInterval(ticking);
+  ticking = setInterval(beat, tickMs);
+}
+
+frames.push({ op: LinkOp.Hello, version: WORKER_PROTOCOL_VERSION });
+link.on('message', (batch: HostFrame[]) => batch.forEach(onFrame));

@@ -35,6 +35,8 @@ export interface DemoConfig extends CommonConfig {
   ratePerSec: number;
   /** Kill a worker at this interval; `undefined` = no chaos (`--chaos 0`). */
   chaosMs: number | undefined;
+  /** `--bots`: connectors in this process, each its own bot of the fake, sharing the thread pool. */
+  bots: number;
 }
 
 /** Where the secret comes from. A plain argument is never one of them. */
@@ -62,6 +64,7 @@ const OPTIONS = {
   'token-url': { type: 'string' },
   intents: { type: 'string' },
   shards: { type: 'string' },
+  bots: { type: 'string' },
   duration: { type: 'string' },
   rate: { type: 'string' },
   chaos: { type: 'string' },
@@ -72,7 +75,9 @@ const OPTIONS = {
   port: { type: 'string' },
 } as const;
 
-const DEMO_ONLY = ['rate', 'chaos', 'webhook'] as const;
+const DEMO_ONLY = ['rate', 'chaos', 'webhook', 'bots'] as const;
+/** Most bots the demo runs in one process (`--bots`). */
+export const MAX_DEMO_BOTS = 1_000;
 const LIVE_ONLY = ['sandbox', 'api-url', 'token-url', 'transport', 'port'] as const;
 /** The webhook listener's port when `--port` is not given (one the platform calls). */
 export const DEFAULT_WEBHOOK_PORT = 8443;
@@ -194,6 +199,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     const chaosMs = number('chaos', values.chaos, { min: 0, max: 3_600_000, integer: true }) ?? DEFAULT_CHAOS_MS;
     if (chaosMs > 0 && chaosMs < 10) throw new UsageError(`--chaos must be 0 (no kills) or between 10 and 3600000, got ${values.chaos ?? ''}`);
     if (common.shards === 'auto') throw new UsageError('--shards auto needs live mode (the count GET /gateway/bot recommends); give the demo a count');
+    const bots = number('bots', values.bots, { min: 1, max: MAX_DEMO_BOTS, integer: true }) ?? 1;
+    if (bots > 1 && values.webhook === true) throw new UsageError('--bots with --webhook: the fake calls back one listener; run one bot');
     return {
       mode: 'demo',
       ...common,
@@ -202,6 +209,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
       webhook: values.webhook === true,
       ratePerSec: number('rate', values.rate, { min: 1, max: 100_000, integer: false }) ?? DEFAULT_RATE_PER_SEC,
       chaosMs: chaosMs === 0 ? undefined : chaosMs,
+      bots,
     };
   }
 

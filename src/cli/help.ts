@@ -1,4 +1,4 @@
-import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, DEFAULT_WEBHOOK_PORT, SANDBOX_API_URL } from './args.js';
+import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, DEFAULT_WEBHOOK_PORT, MAX_DEMO_BOTS, SANDBOX_API_URL } from './args.js';
 import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
 
 /** The `--help` text. Keep it in step with docs/cli.md. */
@@ -19,6 +19,8 @@ Demo flags:
   --rate <n>           events per second the fake sends (default ${DEFAULT_RATE_PER_SEC})
   --chaos <ms>         kill the worker thread every <ms> ms while events flow (default ${DEFAULT_CHAOS_MS}; 0: no kills)
   --webhook            the fake POSTs signed HTTP callbacks to a webhook listener instead of the gateway
+  --bots <n>           run <n> bots in this process, sharing worker threads (default 1, at most ${MAX_DEMO_BOTS});
+                       the rate is split between them and the summary shows each bot and the total
 
 Live flags:
   --app-id <id>        the bot's AppID (or env QQBOT_APP_ID)
@@ -31,7 +33,7 @@ Live flags:
 
 Common flags:
   --intents <list>     comma-separated intent names (default ${DEFAULT_INTENTS})
-  --shards <n|auto>    number of shards, one worker thread each (default 1); auto (live): the count
+  --shards <n|auto>    number of shards (default 1); auto (live): the count
                        GET /gateway/bot recommends
   --duration <s>       stop by itself after <s> seconds; 0 runs until Ctrl-C / SIGTERM
                        (default: ${DEFAULT_DEMO_DURATION_S} in the demo, until Ctrl-C / SIGTERM live)

@@ -32,11 +32,16 @@ export function shardTotal(shards: readonly ShardStatus[], field: 'restarts' | '
   return shards.reduce((sum, s) => sum + s[field], 0);
 }
 
+/** More sessions than this show the highest seq instead of every seq. */
+const MAX_SEQS_SHOWN = 8;
+
 /** `ready · session-1 · seq 2412 · 201 ev/s · 2400 events · restarts 3 · hb 1 ms`; several shards are summed up. */
 export function formatStatus({ shards, eventsPerSec, received }: StatusFacts): string {
   const states = [...new Set(shards.map((s) => s.state))].join('/') || 'starting';
   const session = shards.length === 1 ? (shards[0]?.sessionId ?? 'no session') : `${shards.filter((s) => s.sessionId !== null).length}/${shards.length} sessions`;
-  const seq = shards.length === 1 ? `seq ${shards[0]?.seq ?? 0}` : `seqs ${shards.map((s) => s.seq).join(',')}`;
+  // Many sessions (`--bots`): their seqs would fill the line; the highest says that events flow.
+  const seqs = shards.map((s) => s.seq);
+  const seq = shards.length === 1 ? `seq ${seqs[0] ?? 0}` : shards.length <= MAX_SEQS_SHOWN ? `seqs ${seqs.join(',')}` : `highest seq ${Math.max(...seqs)}`;
   const latencies = shards.map((s) => s.heartbeatLatencyMs).filter((ms): ms is number => ms !== null);
   const hb = latencies.length === 0 ? 'hb –' : `hb ${Math.round(Math.max(...latencies))} ms`;
   return [states, session, seq, `${Math.round(eventsPerSec)} ev/s`, `${received} events`, `restarts ${shardTotal(shards, 'restarts')}`, hb].join(' · ');

@@ -39,18 +39,31 @@ export interface DemoSummary {
   /** Replayed events the connector dropped as already delivered. */
   duplicatesDropped: number;
   fatal: { code: string; message: string } | null;
+  /** `--bots` > 1: each bot's own summary (the fields above are the total). */
+  perBot?: Array<{ appId: string } & Omit<DemoSummary, 'mode' | 'perBot'>>;
 }
 
 /**
  * What the demo counted. {@link buildDemoSummary} derives the rest of {@link DemoSummary} from it: the verdict,
  * the losses and the recovery statistics.
  */
-export type DemoFacts = Omit<DemoSummary, 'mode' | 'ok' | 'lost' | 'medianRecoveryMs' | 'maxRecoveryMs'> & {
+export type DemoFacts = Omit<DemoSummary, 'mode' | 'ok' | 'lost' | 'medianRecoveryMs' | 'maxRecoveryMs' | 'perBot'> & {
   /** Different numbered events received. */
   distinct: number;
   /** Each kill's time to the shard's next session, in ms. */
   recoveryMs: readonly number[];
+  /** `--bots` > 1: what was counted for each bot (the fields above are the total). */
+  bots?: ReadonlyArray<{ appId: string; facts: DemoFacts }>;
 };
+
+type Counted = 'sent' | 'received' | 'distinct' | 'duplicated' | 'outOfOrder' | 'unnumbered' | 'restarts' | 'kills' | 'newSessions' | 'duplicatesDropped';
+const COUNTED: readonly Counted[] = ['sent', 'received', 'distinct', 'duplicated', 'outOfOrder', 'unnumbered', 'restarts', 'kills', 'newSessions', 'duplicatesDropped'];
+
+/** The counts of several bots added up; every recovery sample; the first fatal error. */
+export function totalOf(perBot: readonly DemoFacts[]): Pick<DemoFacts, Counted | 'recoveryMs' | 'fatal'> {
+  const total = Object.fromEntries(COUNTED.map((key) => [key, perBot.reduce((sum, f) => sum + f[key], 0)])) as Record<Counted, number>;
+  return { ...total, recoveryMs: perBot.flatMap((f) => f.recoveryMs), fatal: perBot.find((f) => f.fatal !== null)?.fatal ?? null };
+}
 
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
@@ -80,7 +93,13 @@ export function buildDemoSummary(f: DemoFacts): DemoSummary {
     maxRecoveryMs: f.recoveryMs.length === 0 ? null : round1(Math.max(...f.recoveryMs)),
     duplicatesDropped: f.duplicatesDropped,
     fatal: f.fatal,
+    ...(f.bots === undefined ? {} : { perBot: f.bots.map(({ appId, facts }) => ({ appId, ...withoutMode(buildDemoSummary(facts)) })) }),
   };
+}
+
+function withoutMode(summary: DemoSummary): Omit<DemoSummary, 'mode' | 'perBot'> {
+  const { mode: _mode, perBot: _perBot, ...rest } = summary;
+  return rest;
 }
 
 /**
@@ -110,13 +129,26 @@ export function formatDemoSummary(s: DemoSummary): string {
   ];
   if (s.newSessions > 0) rows.push(['kills that needed a new session', String(s.newSessions)]);
   const width = Math.max(...rows.map(([label]) => label.length));
-  const head = `demo summary: ${(s.durationMs / 1000).toFixed(1)} s of events, ${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.ratePerSec} events/s, stopped by ${s.stopReason}`;
+  const bots = s.perBot === undefined ? '' : `${s.perBot.length} bots × `;
+  const head = `demo summary: ${(s.durationMs / 1000).toFixed(1)} s of events, ${bots}${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.ratePerSec} events/s, stopped by ${s.stopReason}`;
   const verdict = s.fatal !== null
     ? `FAILED: ${s.fatal.code}: ${s.fatal.message}`
     : s.ok
       ? 'OK: every event sent was received exactly once.'
       : 'FAILED: events were lost or duplicated. This is a bug; please report it with this summary (--json).';
-  return `${head}\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n${verdict}\n`;
+  return `${head}\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n${perBotRows(s)}${verdict}\n`;
+}
+
+/** `--bots` > 1: one line per bot under the total. */
+function perBotRows(s: DemoSummary): string {
+  if (s.perBot === undefined) return '';
+  const width = Math.max(...s.perBot.map((b) => b.appId.length));
+  const line = (b: NonNullable<DemoSummary['perBot']>[number]): string => {
+    const recovery = b.medianRecoveryMs === null ? '' : `, recovery median ${b.medianRecoveryMs} ms`;
+    const verdict = b.ok ? 'ok' : b.fatal !== null ? `FAILED: ${b.fatal.code}` : 'FAILED';
+    return `  ${b.appId.padEnd(width)}  sent ${b.sent}, received ${b.received}, lost ${b.lost}, duplicated ${b.duplicated}, restarts ${b.restarts}${recovery}: ${verdict}`;
+  };
+  return `per bot:\n${s.perBot.map(line).join('\n')}\n`;
 }
 
 /** Live mode's closing line on stderr. */

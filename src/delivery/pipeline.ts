@@ -41,7 +41,8 @@ export class ShardDelivery {
   /** Restored: how many events past `#deliveredBefore` it may have delivered after its last checkpoint. */
   #unrecorded = 0;
 
-  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget) {
+  /** `appId` names the bot in the metrics channels. */
+  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget, readonly appId: string) {
     this.shard = shard;
     this.#ids = new DedupeWindow(dedupeWindow);
     this.#target = target;
@@ -113,7 +114,7 @@ export class ShardDelivery {
     if (this.#redelivering && this.#mayHaveBeenDelivered(seq)) event.redelivered = true;
     const settled = this.#target.dispatch(event);
     // Checked here, not in publish(): no closure per event while nobody listens.
-    if (channels.delivered.hasSubscribers) channels.delivered.publish({ shard: this.shard, type });
+    if (channels.delivered.hasSubscribers) channels.delivered.publish({ appId: this.appId, shard: this.shard, type });
     this.onDelivered?.(seq, id, settled);
     return true;
   }
@@ -136,7 +137,7 @@ export class ShardDelivery {
 
   #drop(reason: 'seq' | 'id'): false {
     this.#duplicates += 1;
-    publish('duplicate', () => ({ shard: this.shard, reason }));
+    publish('duplicate', () => ({ appId: this.appId, shard: this.shard, reason }));
     return false;
   }
 }

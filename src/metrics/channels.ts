@@ -6,27 +6,27 @@ import diagnosticsChannel from 'node:diagnostics_channel';
  * other collector can subscribe by name.
  */
 export const CHANNEL_NAMES = {
-  /** `{ shard, type }` — an event reached the host's listeners. */
+  /** `{ appId, shard, type }` — an event reached the host's listeners. Every message names its bot (`appId`) and shard. */
   delivered: 'qqbot-connector:delivered',
-  /** `{ shard, reason: 'seq' | 'id' }` — a duplicate was dropped before the host saw it. */
+  /** `{ appId, shard, reason: 'seq' | 'id' }` — a duplicate was dropped before the host saw it. */
   duplicate: 'qqbot-connector:duplicate',
-  /** `{ shard, kind, decision, delayMs, progressed }` — an attempt ended and another is scheduled. */
+  /** `{ appId, shard, kind, decision, delayMs, progressed }` — an attempt ended and another is scheduled. */
   restart: 'qqbot-connector:restart',
-  /** `{ shard, ms, resumed }` — a session is back: time from the end of the last session (or the lease taken) to READY/RESUMED. */
+  /** `{ appId, shard, ms, resumed }` — a session is back: time from the end of the last session (or the lease taken) to READY/RESUMED. */
   reconnect: 'qqbot-connector:reconnect',
-  /** `{ shard, failures }` — the restart budget was spent and the shard started over from a clean slate. */
+  /** `{ appId, shard, failures }` — the restart budget was spent and the shard started over from a clean slate. */
   escalation: 'qqbot-connector:escalation',
-  /** `{ shard, answered }` — while the platform could not be reached, a probe of its host (`restart.probeIntervalMs`). */
+  /** `{ appId, shard, answered }` — while the platform could not be reached, a probe of its host (`restart.probeIntervalMs`). */
   probe: 'qqbot-connector:probe',
 } as const;
 
 export interface ChannelMessages {
-  delivered: { shard: number; type: string };
-  duplicate: { shard: number; reason: 'seq' | 'id' };
-  restart: { shard: number; kind: string; decision: string; delayMs: number; progressed: boolean };
-  reconnect: { shard: number; ms: number; resumed: boolean };
-  escalation: { shard: number; failures: number };
-  probe: { shard: number; answered: boolean };
+  delivered: { appId: string; shard: number; type: string };
+  duplicate: { appId: string; shard: number; reason: 'seq' | 'id' };
+  restart: { appId: string; shard: number; kind: string; decision: string; delayMs: number; progressed: boolean };
+  reconnect: { appId: string; shard: number; ms: number; resumed: boolean };
+  escalation: { appId: string; shard: number; failures: number };
+  probe: { appId: string; shard: number; answered: boolean };
 }
 
 export const channels: { readonly [K in keyof ChannelMessages]: diagnosticsChannel.Channel } = {

@@ -58,7 +58,7 @@ function resolveMetricsOptions(input: unknown): { registry: Registry; prefix: st
  * Registers the connector's counters on a prom-client registry, fed by its `node:diagnostics_channel` channels
  * (`CHANNEL_NAMES`): events delivered by type, duplicates dropped by reason, restarts by kind and decision,
  * escalations, probes during outages, and a histogram of the time from a lost session to the next READY/RESUMED. Every connector in the
- * process feeds the same metrics; each carries a `shard` label.
+ * process feeds the same metrics; each carries an `app_id` label (the bot) and a `shard` label.
  *
  * @example
  * ```ts
@@ -83,37 +83,37 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
   if (taken !== undefined) throw invalidOption(`\`${taken}\` is already registered on this registry: close the other registerMetrics() handle first, or pick another \`prefix\``);
 
   const registers = [registry];
-  const delivered = new Counter({ name: names.delivered, help: "Events handed to the host's listeners, by dispatch type.", labelNames: ['shard', 'type'], registers });
-  const duplicates = new Counter({ name: names.duplicate, help: 'Duplicate events dropped before the host saw them, by what told them apart (seq or event id).', labelNames: ['shard', 'reason'], registers });
+  const delivered = new Counter({ name: names.delivered, help: "Events handed to the host's listeners, by dispatch type.", labelNames: ['app_id', 'shard', 'type'], registers });
+  const duplicates = new Counter({ name: names.duplicate, help: 'Duplicate events dropped before the host saw them, by what told them apart (seq or event id).', labelNames: ['app_id', 'shard', 'reason'], registers });
   const restarts = new Counter({
     name: names.restart,
     help: 'Attempts that ended and were followed by another, by how they ended (kind), what was decided, and whether they made progress.',
-    labelNames: ['shard', 'kind', 'decision', 'progressed'],
+    labelNames: ['app_id', 'shard', 'kind', 'decision', 'progressed'],
     registers,
   });
-  const escalations = new Counter({ name: names.escalation, help: 'Restart budgets spent: the shard started over from a clean slate.', labelNames: ['shard'], registers });
+  const escalations = new Counter({ name: names.escalation, help: 'Restart budgets spent: the shard started over from a clean slate.', labelNames: ['app_id', 'shard'], registers });
   const probes = new Counter({
     name: names.probe,
     help: "Probes of the platform's host while it could not be reached, by whether it answered.",
-    labelNames: ['shard', 'answered'],
+    labelNames: ['app_id', 'shard', 'answered'],
     registers,
   });
   const reconnects = new Histogram({
     name: names.reconnect,
     help: 'Time from the end of a session (or the start) to the next READY or RESUMED, in seconds.',
-    labelNames: ['shard', 'resumed'],
+    labelNames: ['app_id', 'shard', 'resumed'],
     buckets: RECONNECT_BUCKETS,
     registers,
   });
 
   // One table: channel → what its message does to the metrics.
   const handlers: { [K in keyof ChannelMessages]: (m: ChannelMessages[K]) => void } = {
-    delivered: (m) => delivered.inc({ shard: m.shard, type: m.type }),
-    duplicate: (m) => duplicates.inc({ shard: m.shard, reason: m.reason }),
-    restart: (m) => restarts.inc({ shard: m.shard, kind: m.kind, decision: m.decision, progressed: String(m.progressed) }),
-    escalation: (m) => escalations.inc({ shard: m.shard }),
-    reconnect: (m) => reconnects.observe({ shard: m.shard, resumed: String(m.resumed) }, m.ms / 1000),
-    probe: (m) => probes.inc({ shard: m.shard, answered: String(m.answered) }),
+    delivered: (m) => delivered.inc({ app_id: m.appId, shard: m.shard, type: m.type }),
+    duplicate: (m) => duplicates.inc({ app_id: m.appId, shard: m.shard, reason: m.reason }),
+    restart: (m) => restarts.inc({ app_id: m.appId, shard: m.shard, kind: m.kind, decision: m.decision, progressed: String(m.progressed) }),
+    escalation: (m) => escalations.inc({ app_id: m.appId, shard: m.shard }),
+    reconnect: (m) => reconnects.observe({ app_id: m.appId, shard: m.shard, resumed: String(m.resumed) }, m.ms / 1000),
+    probe: (m) => probes.inc({ app_id: m.appId, shard: m.shard, answered: String(m.answered) }),
   };
   const subscriptions = (Object.keys(handlers) as Array<keyof ChannelMessages>).map((key) => {
     const listener = handlers[key] as (message: unknown) => void;

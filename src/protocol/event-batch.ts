@@ -15,7 +15,7 @@ export interface DispatchRun {
   frames: string[];
 }
 
-/** What crosses the events port, worker → host: one array per turn of the worker's event loop. */
+/** One attempt's events as they cross the worker's link (an Events frame), worker → host, once per turn of its event loop. */
 export type WireEvent = WorkerEvent | DispatchRun;
 
 type Dispatch = Extract<WorkerEvent, { op: typeof WorkerEventOp.Dispatch }>;

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../errors.js';
 import type { EventProblem } from './events/validate.js';
 import type { Phase } from './outcome.js';
@@ -39,22 +38,8 @@ export interface WebSocketAttemptSpec {
 /** What one attempt runs, by transport. The runner passes it on as it is; the attempt table picks the class. */
 export type AttemptSpec = WebSocketAttemptSpec | WebhookAttemptSpec;
 
-/** The piscina task: the spec plus what the thread runner adds (ports and the watchdog slot). */
-export type AttemptTask = AttemptSpec & {
-  version: typeof WORKER_PROTOCOL_VERSION;
-  /** One BigInt64 slot: the worker stores `Date.now()` into it every `watchdogTickMs`. */
-  watchdog: SharedArrayBuffer;
-  watchdogTickMs: number;
-  /** Worker ⇄ main, raw port: arrays of {@link WorkerEvent} out, arrays of {@link HostMessage} in. */
-  events: MessagePort;
-  /** Main → worker, comlink: see {@link WorkerControl}. */
-  control: MessagePort;
-};
-
 /** Attempt → host message ops. */
 export const WorkerEventOp = {
-  /** First message of every task (thread runner only): lets the runner find the thread to terminate. */
-  Started: 0,
   Dispatch: 1,
   Phase: 2,
   GatewayUrl: 3,
@@ -63,8 +48,6 @@ export const WorkerEventOp = {
   Heartbeat: 6,
   Error: 7,
   Debug: 8,
-  /** Last message of every attempt that ends normally: the attempt's Outcome follows. */
-  End: 9,
   /** Webhook: the listener is bound (the port may have been picked by the OS). */
   WebhookListening: 10,
   /** Webhook: an op 13 validation to sign; the host answers {@link HostMessageOp.WebhookSignature}. */
@@ -80,7 +63,6 @@ export const WorkerEventOp = {
 } as const;
 
 export type WorkerEvent =
-  | { op: typeof WorkerEventOp.Started; threadId: number; version: number }
   /**
    * `frame` is the dispatch's JSON text as received: copying a string across threads costs far less than
    * cloning the parsed object, and the host parses `d` only when a listener first reads `data`. `problem` is set when
@@ -96,7 +78,6 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }
   | { op: typeof WorkerEventOp.Error; error: WireError }
   | { op: typeof WorkerEventOp.Debug; message: string }
-  | { op: typeof WorkerEventOp.End }
   | { op: typeof WorkerEventOp.WebhookListening; address: string; port: number }
   | { op: typeof WorkerEventOp.WebhookSign; ref: number; eventTs: string; plainToken: string }
   | {
@@ -110,7 +91,7 @@ export type WorkerEvent =
       expiresAt: number;
     };
 
-/** Host → attempt message ops, on the events port (batched like events). */
+/** Host → attempt message ops (batched like events). */
 export const HostMessageOp = {
   /** The signature of a {@link WorkerEventOp.WebhookSign} request; `null` when the host refused to sign it. */
   WebhookSignature: 0,
@@ -151,8 +132,8 @@ export interface WebhookAttemptSpec {
   drainMs: number;
 }
 
-/** What a runner hands the supervisor: every attempt event but the runner's own Started and End markers. */
-export type SessionEvent = Exclude<WorkerEvent, { op: typeof WorkerEventOp.Started | typeof WorkerEventOp.End }>;
+/** What a runner hands the supervisor: every event of the attempt, in order. */
+export type SessionEvent = WorkerEvent;
 
 /** Host → attempt messages (a transport's acknowledgements and signatures), batched like events. */
 export type HostMessage = WebhookHostMessage;
@@ -166,7 +147,7 @@ export interface AttemptIO {
   threadId: number;
 }
 
-/** The control API an attempt exposes (over comlink in a worker). */
+/** The control API an attempt exposes (over the worker's link: {@link LinkOp.Call}). */
 export interface WorkerControl {
   status(): WorkerStatus;
   /** Close the connection with `code` (graceful close frame) and end the attempt with outcome `shutdown`. */

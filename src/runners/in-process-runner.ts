@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { ErrorCodes, QQBotError, toWire } from '../errors.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
-import { WorkerEventOp, type AttemptSpec, type HostMessage, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
+import { type AttemptSpec, type HostMessage, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import { createAttempt, type Attempt } from '../transports/attempts.js';
 import type { AttemptRunner, RunningAttempt } from './runner.js';
 
@@ -33,9 +33,7 @@ class InProcessAttempt implements RunningAttempt {
   constructor(spec: AttemptSpec, onEvent: (event: SessionEvent) => void) {
     this.#attempt = createAttempt(spec, {
       threadId,
-      post: (event) => {
-        if (event.op !== WorkerEventOp.Started && event.op !== WorkerEventOp.End) onEvent(event);
-      },
+      post: onEvent,
       onHostMessage: (handler) => {
         this.#hostHandler = handler;
       },

@@ -1,5 +1,6 @@
 import type { Outcome, Phase } from '../protocol/outcome.js';
 import type { AttemptSpec, HostMessage, SessionEvent, WorkerStatus } from '../protocol/worker-messages.js';
+import type { ThreadPool } from './thread-pool.js';
 
 /** One attempt a runner started. */
 export interface RunningAttempt {
@@ -24,7 +25,7 @@ export interface RunningAttempt {
 
 /**
  * Where an attempt runs (discord.js's sharding strategies are the model): the supervisor decides what happens
- * next and knows nothing of threads, ports or piscina; a runner knows nothing of backoff.
+ * next and knows nothing of threads, ports or pools; a runner knows nothing of backoff.
  */
 export interface AttemptRunner {
   /** Starts one attempt; `onEvent` receives its session events in order. */
@@ -37,3 +38,6 @@ export interface AttemptRunner {
 
 /** Which runner the connector uses: a name, or a runner of the host's own. */
 export type RunnerOption = 'thread' | 'in-process' | AttemptRunner;
+
+/** Which worker threads host a connector's sessions: the process's shared pool, its own, or a pool of the host's. */
+export type ThreadsOption = 'shared' | 'own' | ThreadPool;

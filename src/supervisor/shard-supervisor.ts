@@ -123,7 +123,7 @@ export class ShardSupervisor {
         answers: hostAnswers,
         probed: (url, answered) => {
           this.#debug(() => `probe of ${new URL(url).host}: ${answered ? 'answered' : 'no answer'}`);
-          publish('probe', () => ({ shard, answered }));
+          publish('probe', () => ({ appId: ctx.options.appId, shard, answered }));
         },
       },
       // A webhook listener needs no access token: the platform calls it.
@@ -423,7 +423,7 @@ export class ShardSupervisor {
     await this.#ctx.runner.reset();
     this.#ctx.sink.error(report);
     const failures = this.#retry.consecutiveFailures;
-    publish('escalation', () => ({ shard: this.shard, failures }));
+    publish('escalation', () => ({ appId: this.#ctx.options.appId, shard: this.shard, failures }));
   }
 
   /** The next attempt reads the URL again; if that fails, the one at hand is still used after it. */
@@ -447,7 +447,7 @@ export class ShardSupervisor {
       delayMs,
     };
     this.#ctx.sink.restart(event);
-    publish('restart', () => ({ shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
+    publish('restart', () => ({ appId: this.#ctx.options.appId, shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
     this.#nextAttemptAt = step.nextAttemptAt;
     if (step.nextAttemptAt > this.#now()) this.#state = 'backoff';
   }
@@ -558,7 +558,7 @@ export class ShardSupervisor {
     this.#retry.history.authFailures = 0;
     this.#refetchedSinceSession = false;
     this.#connectedSince = now;
-    publish('reconnect', () => ({ shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
+    publish('reconnect', () => ({ appId: this.#ctx.options.appId, shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
     this.#checkpoint();
   }
 

@@ -49,6 +49,8 @@ export interface FakeGatewayHost {
   readonly allowedIntents: number;
   /** True for `"QQBot <token>"` with a token the host issued and that has not expired. */
   validAuth(value: string): boolean;
+  /** The app a `"QQBot <token>"` was issued to (`''` when none). */
+  appOf(value: string): string;
   now(): number;
   /** Emits a {@link FakeQQServer} event and wakes `waitFor`. */
   signal<K extends keyof FakeQQServerEventMap>(event: K, ...args: FakeQQServerEventMap[K]): void;
@@ -98,6 +100,8 @@ class FakeSession {
     readonly replayLimit: number,
     /** The `shard` its Identify named, `[index, count]`. */
     readonly shard: readonly [number, number],
+    /** The app whose token identified it. */
+    readonly appId: string,
   ) {}
 
   /** `session-<index>`. */
@@ -224,9 +228,10 @@ export class FakeGateway {
     return [...this.#currentByShard.keys()].sort((a, b) => a - b);
   }
 
-  /** Appends to the session's log (`shard`'s latest, else the latest) and sends to its delivering socket; returns the seq. */
-  dispatch(type: string, data: unknown, id: string | undefined, shard: number | undefined): number {
-    const session = shard === undefined ? this.current : this.#currentByShard.get(shard);
+  /** Appends to the session's log (`sessionId`'s, else `shard`'s latest, else the latest) and sends to its delivering socket; returns the seq. */
+  dispatch(type: string, data: unknown, id: string | undefined, shard: number | undefined, sessionId?: string): number {
+    if (sessionId !== undefined && !this.#byId.has(sessionId)) throw new Error(`FakeQQServer.dispatch: no session ${sessionId}`);
+    const session = sessionId !== undefined ? this.#byId.get(sessionId) : shard === undefined ? this.current : this.#currentByShard.get(shard);
     if (session === undefined) {
       throw new Error(`FakeQQServer.dispatch: no session yet${shard === undefined ? '' : ` for shard ${shard}`} (no client has identified)`);
     }
@@ -362,7 +367,7 @@ export class FakeGateway {
     const token = typeof data.token === 'string' ? data.token : '';
     const intents = typeof data.intents === 'number' ? data.intents : Number.NaN;
     const shard = parseShard(data.shard);
-    this.host.stats.identifies.push({ token, intents, shard, at: this.host.now() });
+    this.host.stats.identifies.push({ token, intents, shard, at: this.host.now(), appId: this.host.appOf(token) });
     this.host.signal('identify', { shard: [shard[0], shard[1]], intents });
     if (conn.closing) return;
     if (this.failIdentifies.n > 0) {
@@ -374,7 +379,7 @@ export class FakeGateway {
     if (((intents & ~this.host.allowedIntents) >>> 0) !== 0) return conn.close(4014, 'disallowed intent');
     const [index, total] = shard;
     if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total) return conn.close(4010, 'invalid shard');
-    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit, [index, total]);
+    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit, [index, total], this.host.appOf(token));
     this.sessions.push(session);
     this.#byId.set(session.id, session);
     this.current = session;

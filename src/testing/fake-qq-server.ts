@@ -65,7 +65,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #gateway: FakeGateway;
   readonly #options: ResolvedFakeOptions;
-  readonly #tokens = new Map<string, number>();
+  readonly #tokens = new Map<string, { expiresAt: number; appId: string }>();
   readonly #tokenFaults = new HttpFaults();
   readonly #gatewayBotFaults = new HttpFaults();
   #eventCounter = 0;
@@ -114,6 +114,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       replayLimit: options.replayLimit,
       allowedIntents: options.allowedIntents,
       validAuth: (value) => this.#validAuth(value),
+      appOf: (value) => this.#tokens.get(value.slice('QQBot '.length))?.appId ?? '',
       now: () => this.#options.now(),
       signal: (event, ...args) => this.#signal(event, ...args),
       setTimer: (fn, ms) => this.#setTimer(fn, ms),
@@ -157,7 +158,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** Every session created over the fake's life, oldest first (snapshots). */
   get sessions(): ReadonlyArray<FakeSessionInfo> {
-    return this.#gateway.sessions.map((s) => ({ id: s.id, shard: s.shard, lastSeq: s.lastSeq, resumable: s.resumable, delivering: s.bound?.delivering === true }));
+    return this.#gateway.sessions.map((s) => ({ id: s.id, shard: s.shard, appId: s.appId, lastSeq: s.lastSeq, resumable: s.resumable, delivering: s.bound?.delivering === true }));
   }
 
   /** Events dispatched by {@link FakeQQServer.dispatch} and {@link FakeQQServer.emitEvents} over the fake's life. */
@@ -167,8 +168,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** True when `token` (without the `QQBot ` prefix) was issued by this fake and has not expired on its clock. */
   isValidToken(token: string): boolean {
-    const expiresAt = this.#tokens.get(token);
-    return expiresAt !== undefined && this.#options.now() < expiresAt;
+    const issued = this.#tokens.get(token);
+    return issued !== undefined && this.#options.now() < issued.expiresAt;
   }
 
   // ---------------------------------------------------------------- events into the session
@@ -182,7 +183,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    */
   dispatch(type: string, data: unknown, opts: FakeDispatchOptions = {}): number {
     if (this.#closing) throw new Error('FakeQQServer.dispatch: the fake is closed');
-    const seq = this.#gateway.dispatch(type, data, opts.id, opts.shard);
+    const seq = this.#gateway.dispatch(type, data, opts.id, opts.shard, opts.session);
     this.#eventsDispatched += 1;
     this.#notify();
     return seq;
@@ -243,7 +244,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
           while (seqs.length < until) {
             const n = this.#eventCounter;
             const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
-            seqs.push(this.dispatch(type, sampleEventData(type, n, at), shard === undefined ? {} : { shard }));
+            const target = opts.session !== undefined ? { session: opts.session } : shard === undefined ? {} : { shard };
+            seqs.push(this.dispatch(type, sampleEventData(type, n, at), target));
             this.#eventCounter = n + 1;
           }
         } catch (err) {
@@ -629,11 +631,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       return sendJson(res, 400, { code: 400, message: 'invalid json body' });
     }
     const pair = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    if (pair.appId !== this.#options.appId || pair.clientSecret !== this.#options.secret) {
+    const apps = [{ appId: this.#options.appId, secret: this.#options.secret }, ...this.#options.apps];
+    if (!apps.some((app) => pair.appId === app.appId && pair.clientSecret === app.secret)) {
       return sendJson(res, 200, { code: 100016, message: 'invalid appid or secret' });
     }
     const token = randomBytes(24).toString('base64url');
-    this.#tokens.set(token, this.#options.now() + this.#options.tokenTtlSeconds * 1000);
+    this.#tokens.set(token, { expiresAt: this.#options.now() + this.#options.tokenTtlSeconds * 1000, appId: pair.appId as string });
     sendJson(res, 200, { access_token: token, expires_in: String(this.#options.tokenTtlSeconds) });
   }
 

@@ -20,6 +20,12 @@ export interface FakeQQServerOptions {
    */
   secret?: string;
   /**
+   * More bots the fake serves (a host running many bots against one fake): the token endpoint accepts each pair
+   * like `appId`/`secret`, and each session remembers the app whose token identified it.
+   * @defaultValue `[]`
+   */
+  apps?: ReadonlyArray<{ appId: string; secret: string }>;
+  /**
    * `heartbeat_interval` sent in Hello, in ms.
    * @defaultValue `41250`
    */
@@ -79,6 +85,7 @@ export interface FakeQQServerOptions {
 const FAKE_DEFAULTS = {
   appId: 'test-app',
   secret: 'test-secret',
+  apps: [],
   heartbeatIntervalMs: 41_250,
   heartbeatTimeoutMs: 0,
   replayLimit: 100_000,
@@ -104,6 +111,8 @@ export interface FakeIdentifyRecord {
   shard: [number, number];
   /** {@link FakeQQServerOptions.now} when it arrived. */
   at: number;
+  /** The app its token was issued to (`''` for a token the fake did not issue). */
+  appId: string;
 }
 
 /** One Resume frame as received (malformed fields are recorded as `''` or `NaN`). */
@@ -155,6 +164,8 @@ export interface FakeSessionInfo {
   readonly id: string;
   /** The `shard` its Identify named, `[index, count]`. */
   readonly shard: readonly [number, number];
+  /** The app whose token identified it. */
+  readonly appId: string;
   /** The last seq given out in the session (READY and RESUMED take one too). */
   readonly lastSeq: number;
   /** False once {@link FakeQQServer.invalidateSessions} forgot it. */
@@ -169,6 +180,8 @@ export interface FakeDispatchOptions {
   id?: string;
   /** Send into this shard's latest session. @defaultValue the session the latest Identify created */
   shard?: number;
+  /** Send into this session (an id from {@link FakeQQServer.sessions}); takes precedence over `shard`. */
+  session?: string;
 }
 
 /** Options of {@link FakeQQServer.emitEvents}. */
@@ -182,6 +195,8 @@ export interface FakeEmitEventsOptions {
    * @defaultValue spread over the shards that have a session: event `n` goes to the (n mod k)-th of them
    */
   shard?: number;
+  /** Send every event into this session (an id from {@link FakeQQServer.sessions}); takes precedence over `shard`. */
+  session?: string;
   /** Stops emitting; the promise then resolves with the seqs dispatched so far. */
   signal?: AbortSignal;
 }
@@ -240,6 +255,7 @@ export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOp
   return {
     appId: options.appId ?? d.appId,
     secret: options.secret ?? d.secret,
+    apps: resolveApps(options.apps ?? d.apps),
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? d.heartbeatIntervalMs),
     heartbeatTimeoutMs: intAtLeast('heartbeatTimeoutMs', options.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs, 0),
     replayLimit: intAtLeast('replayLimit', options.replayLimit ?? d.replayLimit, 1),
@@ -251,6 +267,12 @@ export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOp
     maxConcurrency: intAtLeast('maxConcurrency', options.maxConcurrency ?? d.maxConcurrency, 1),
     now: options.now ?? Date.now,
   };
+}
+
+function resolveApps(value: unknown): ReadonlyArray<{ appId: string; secret: string }> {
+  const valid = Array.isArray(value) && value.every((a: unknown) => isObject(a) && typeof a.appId === 'string' && typeof a.secret === 'string');
+  if (!valid) throw invalidOption('Expected `apps` to be an array of { appId, secret } strings');
+  return (value as { appId: string; secret: string }[]).map(({ appId, secret }) => ({ appId, secret }));
 }
 
 /** Throws a `RangeError` unless `value` can travel in a close frame we send (1000 or 3000–4999). */

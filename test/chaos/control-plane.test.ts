@@ -5,7 +5,7 @@ import { injectFault, nextEvent, threadOf, useFakeQQ } from '../helpers.js';
 const env = useFakeQQ({ heartbeatIntervalMs: 30_000 });
 const make = env.make.bind(env);
 
-it('workerStatus() answers from the worker itself over the control port', async () => {
+it('workerStatus() answers from the worker itself over its link', async () => {
   const b = make();
   await b.start();
   await env.fake.emitEvents(3);

@@ -44,6 +44,22 @@ describe('demo mode (no credentials)', () => {
     expect(summary.medianRecoveryMs).toEqual(expect.any(Number));
   });
 
+  it('--bots 4: four bots share worker threads; the summary counts each bot and the total, exactly once', async () => {
+    const cli = startCli(['--bots', '4', '--chaos', '300', '--duration', '3', '--json']);
+    expect(await cli.exit(30_000), cli.stderr()).toEqual({ code: 0, signal: null });
+    const summary = JSON.parse(cli.stdout()) as { sent: number; received: number; kills: number; perBot: Array<Record<string, unknown>> } & Record<string, unknown>;
+    expect(summary).toMatchObject({ ok: true, lost: 0, duplicated: 0, fatal: null });
+    expect(summary.perBot.map((b) => b.appId)).toEqual(['demo-app', 'demo-app-2', 'demo-app-3', 'demo-app-4']);
+    for (const bot of summary.perBot) {
+      expect(bot).toMatchObject({ ok: true, lost: 0, duplicated: 0 });
+      expect(bot.sent).toBeGreaterThan(0);
+      expect(bot.received).toBe(bot.sent);
+    }
+    expect(summary.perBot.reduce((sum, b) => sum + (b.sent as number), 0)).toBe(summary.sent);
+    expect(summary.perBot.reduce((sum, b) => sum + (b.kills as number), 0)).toBe(summary.kills);
+    expect(cli.stderr()).toMatch(/4 bots in this process, sharing worker threads/);
+  });
+
   it('stops cleanly on SIGTERM: prints the summary and the process exits by itself', async () => {
     const cli = startCli([]);
     await cli.stderrMatches(/streaming events/, 10_000);

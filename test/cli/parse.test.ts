@@ -30,6 +30,7 @@ describe('parseCli', () => {
       webhook: false,
       ratePerSec: 200,
       chaosMs: 1_000,
+      bots: 1,
     });
   });
 
@@ -51,6 +52,13 @@ describe('parseCli', () => {
     expect(parseCli(['--shards', '1024'], env)).toMatchObject({ mode: 'live', shards: 1_024 });
     expect(() => parseCli(['--shards', '1025'], env)).toThrow(new UsageError('--shards must be between 1 and 1024, got 1025'));
     expect(() => parseCli(['--shards', 'auto'], {})).toThrow(/--shards auto needs live mode/);
+  });
+
+  it('--bots runs several bots in the demo: 1 to 1000, not with --webhook, not live', () => {
+    expect(parseCli(['--bots', '50'], {})).toMatchObject({ mode: 'demo', bots: 50 });
+    expect(() => parseCli(['--bots', '0'], {})).toThrow(new UsageError('--bots must be between 1 and 1000, got 0'));
+    expect(() => parseCli(['--bots', '2', '--webhook'], {})).toThrow(UsageError);
+    expect(() => parseCli(['--bots', '2'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toThrow(new UsageError('--bots applies to demo mode only (no credentials, or --demo)'));
   });
 
   it('refuses a --chaos interval between 0 and 10 ms', () => {

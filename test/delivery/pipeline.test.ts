@@ -17,7 +17,7 @@ function recording(shard = 0, dedupeWindow = 100) {
     },
     refused: (error) => refused.push(error),
   };
-  const pipeline = new ShardDelivery(shard, dedupeWindow, target);
+  const pipeline = new ShardDelivery(shard, dedupeWindow, target, 'test-app');
   pipeline.onDelivered = (seq, id) => acked.push({ seq, id });
   const deliver = (seq: number, id: string | undefined, d: object = { n: seq }, type = 'X') =>
     pipeline.deliver(seq, type, id, JSON.stringify({ op: 0, s: seq, t: type, d }), undefined);

@@ -14,7 +14,8 @@ it('opens every shard [i, n] and spaces their IDENTIFYs by the identify window (
   const [first, second] = identifies.map((i) => i.at);
   expect((second as number) - (first as number)).toBeGreaterThanOrEqual(4_950);
   expect(bot.status().map((s) => s.state)).toEqual(['ready', 'ready']);
-  expect(new Set(bot.status().map((s) => s.threadId)).size).toBe(2);
+  // The default pool: both shards' sessions in one thread (threads: 'own' gives each its own).
+  expect(new Set(bot.status().map((s) => s.threadId)).size).toBe(1);
 
   // Events spread over both shards; each shard delivers its own, once and in order.
   const events = collect(bot);

@@ -6,7 +6,8 @@ import type { RestartEvent } from '../../src/events.js';
 import { CHANNEL_NAMES } from '../../src/metrics/channels.js';
 import { registerMetrics, type RegisteredMetrics } from '../../src/metrics/index.js';
 import { valueOf } from './metric-value.js';
-import { codeOf, collect, nextEvent, untilCount, useFakeQQ } from '../helpers.js';
+import { FakeQQServer } from '../../src/testing/index.js';
+import { codeOf, collect, connectorFor, nextEvent, untilCount, useFakeQQ } from '../helpers.js';
 
 const env = useFakeQQ();
 let handles: RegisteredMetrics[] = [];
@@ -50,7 +51,33 @@ describe('registerMetrics with a real connector (default restart options)', () =
     expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'false' }, '_count')).toBe(1);
     expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'true' }, '_count')).toBe(1);
     // What a scrape shows.
-    expect(await registry.metrics()).toContain('qqbot_events_delivered_total{shard="0",type="GROUP_AT_MESSAGE_CREATE"} 21');
+    expect(await registry.metrics()).toContain('qqbot_events_delivered_total{app_id="test-app",shard="0",type="GROUP_AT_MESSAGE_CREATE"} 21');
+  });
+
+  it('keeps each bot apart: two bots in one process (one thread pool), one app_id label each', async () => {
+    const registry = new Registry();
+    register({ registry });
+    const fake = await FakeQQServer.start({ apps: [{ appId: 'bot-a', secret: 'secret-a' }, { appId: 'bot-b', secret: 'secret-b' }] });
+    const bots = ['a', 'b'].map((x) => connectorFor(fake, { appId: `bot-${x}`, secret: `secret-${x}` }));
+    try {
+      const seen = bots.map((bot) => collect(bot));
+      await Promise.all(bots.map((bot) => bot.start()));
+      const sessionOf = (appId: string): string => fake.sessions.find((x) => x.appId === appId)?.id ?? 'none';
+      await fake.emitEvents(3, { session: sessionOf('bot-a') });
+      await fake.emitEvents(5, { session: sessionOf('bot-b') });
+      await untilCount(bots[0]!, seen[0]!, 3);
+      await untilCount(bots[1]!, seen[1]!, 5);
+      expect(await valueOf(registry, 'qqbot_events_delivered_total', { app_id: 'bot-a' })).toBe(3);
+      expect(await valueOf(registry, 'qqbot_events_delivered_total', { app_id: 'bot-b' })).toBe(5);
+      const resumed = nextEvent(bots[1]!, 'resumed');
+      await bots[1]!.terminateWorker();
+      await resumed;
+      expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-b', resumed: 'true' }, '_count')).toBe(1);
+      expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-a', resumed: 'true' }, '_count')).toBe(0);
+    } finally {
+      await Promise.all(bots.map((bot) => bot.close()));
+      await fake.close();
+    }
   });
 
   it('counts an escalation when the restart budget is spent, and the shard still comes back', async () => {

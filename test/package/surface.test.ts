@@ -28,6 +28,8 @@ const ROOT_EXPORTS = [
   'QQBotError',
   'QQOpenAPI',
   'REPLY_WINDOWS_MS',
+  // Many bots in one process: a host sizes a pool and hands it to the connectors it chooses (threads: pool).
+  'ThreadPool',
   'ark',
   'callbackButton',
   'commandButton',

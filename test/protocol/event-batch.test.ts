@@ -31,10 +31,9 @@ describe('EventBatch', () => {
       dispatch(5, 'GROUP_AT_MESSAGE_CREATE', 'e5'),
       { op: WorkerEventOp.Heartbeat, latencyMs: 3 },
       dispatch(6, 'GROUP_AT_MESSAGE_CREATE', 'e6'),
-      { op: WorkerEventOp.End },
     ];
     const { wire, out } = roundTrip(events);
-    expect(wire.map((e) => e.op)).toEqual([WorkerEventOp.Phase, WorkerEventOp.DispatchRun, WorkerEventOp.Dispatch, WorkerEventOp.Dispatch, WorkerEventOp.Heartbeat, WorkerEventOp.Dispatch, WorkerEventOp.End]);
+    expect(wire.map((e) => e.op)).toEqual([WorkerEventOp.Phase, WorkerEventOp.DispatchRun, WorkerEventOp.Dispatch, WorkerEventOp.Dispatch, WorkerEventOp.Heartbeat, WorkerEventOp.Dispatch]);
     // Each type name crosses once per run.
     expect(wire[1]).toMatchObject({ typeNames: ['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE'], types: [0, 1, 0] });
     expect(out).toEqual(events);

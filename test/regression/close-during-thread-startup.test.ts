@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { WORKER_EXEC_ARGV } from '../../src/runners/pool-host.js';
+import { WORKER_EXEC_ARGV } from '../../src/runners/worker-thread.js';
 
 // Terminating a pool thread while Node's require(esm) was loading the worker file aborted the whole host
 // process (SIGABRT), e.g. when a fatal error closed the connector right after start().
@@ -17,12 +17,14 @@ it('loads the worker file with import(), not require(esm), where Node has both',
 
 it('a host that closes pools while their threads are starting is never aborted', async () => {
   const script = `
-    import { PoolHost } from ${JSON.stringify(new URL('../../dist/src/runners/pool-host.js', import.meta.url).href)};
+    import { ThreadPool } from ${JSON.stringify(new URL('../../dist/src/runners/thread-pool.js', import.meta.url).href)};
     const workerFile = ${JSON.stringify(fileURLToPath(new URL('../../dist/workers/attempt.js', import.meta.url)))};
     for (let i = 0; i < 40; i++) {
-      const pool = new PoolHost({ workerFile, concurrency: 1, resourceLimits: undefined, onPoolError: () => {} });
+      const pool = new ThreadPool({}, workerFile);
+      const user = () => {};
+      pool.acquire(user);
       await new Promise((resolve) => setTimeout(resolve, (i * 37) % 120));
-      await pool.destroy();
+      await pool.release(user);
     }
     console.log('survived');
   `;

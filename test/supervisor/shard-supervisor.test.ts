@@ -56,7 +56,7 @@ function harness(
       return undefined;
     },
     refused: (e) => (h.errors.push(e), changed()),
-  });
+  }, 'test-app');
   const sink: ShardSink = {
     ready: (e) => (h.ready.push(e), changed()),
     resumed: (e) => (h.resumed.push(e), changed()),

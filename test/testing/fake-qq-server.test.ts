@@ -261,8 +261,8 @@ describe('FakeQQServer gateway', () => {
       d: { version: 1, session_id: 'session-1', user: { id: 'bot-1', username: 'fake-bot', bot: true }, shard: [0, 1] },
     });
     expect(await identified).toEqual([{ shard: [0, 1], intents: 1 << 25 }]);
-    expect(fake.stats.identifies).toEqual([{ token: `QQBot ${tok}`, intents: 1 << 25, shard: [0, 1], at: expect.any(Number) }]);
-    expect(fake.sessions).toEqual([{ id: 'session-1', shard: [0, 1], lastSeq: 1, resumable: true, delivering: true }]);
+    expect(fake.stats.identifies).toEqual([{ token: `QQBot ${tok}`, intents: 1 << 25, shard: [0, 1], at: expect.any(Number), appId: 'test-app' }]);
+    expect(fake.sessions).toEqual([{ id: 'session-1', shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: true, delivering: true }]);
 
     expect(fake.dispatch('C2C_MESSAGE_CREATE', { content: 'hi' })).toBe(2);
     expect(await client.next()).toEqual({ op: 0, s: 2, t: 'C2C_MESSAGE_CREATE', id: 'evt-1-2', d: { content: 'hi' } });
@@ -340,7 +340,7 @@ describe('FakeQQServer gateway', () => {
     expect(await client.next()).toEqual({ op: 9, d: false });
 
     fake.invalidateSessions();
-    expect(fake.sessions).toEqual([{ id: sessionId, shard: [0, 1], lastSeq: 1, resumable: false, delivering: true }]);
+    expect(fake.sessions).toEqual([{ id: sessionId, shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: false, delivering: true }]);
     const other = await connect(fake);
     other.send({ op: 6, d: { token: `QQBot ${tok}`, session_id: sessionId, seq: 1 } });
     expect(await other.next((f) => f.op !== 10)).toEqual({ op: 9, d: false });

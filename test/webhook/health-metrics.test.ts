@@ -58,7 +58,7 @@ describe('status(), health(), ready and metrics with the webhook transport (defa
     await untilCount(bot, events, 20);
     expect(events).toHaveLength(20);
     expect(delivered).toHaveLength(20);
-    expect(delivered[0]).toEqual({ shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' });
+    expect(delivered[0]).toEqual({ appId: APP_ID, shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' });
     expect(bot.status()[0]!.duplicatesDropped).toBe(1);
 
     const restart = nextEvent<RestartEvent>(bot, 'restart');

@@ -68,14 +68,16 @@ class Harness {
     this.attempt = new WebhookAttempt(structuredClone(s), {
       threadId: 0,
       post: (event) => {
-        if (batch.length === 0 && event.op !== WorkerEventOp.End) setImmediate(flush);
+        if (batch.length === 0) setImmediate(flush);
         batch.push(event);
-        // As the worker entry does: End goes out at once, so it is last and nothing is left behind.
-        if (event.op === WorkerEventOp.End) flush();
       },
       onHostMessage: (handler) => (this.#toAttempt = handler),
     });
-    this.done = this.attempt.run();
+    // As the worker does: the outcome goes after every event the attempt posted.
+    this.done = this.attempt.run().then((outcome) => {
+      if (batch.length > 0) flush();
+      return outcome;
+    });
   }
 
   #onEvent(event: WorkerEvent): void {

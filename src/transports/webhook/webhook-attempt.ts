@@ -207,7 +207,6 @@ export class WebhookAttempt {
     const gone = new Error('the webhook attempt ended');
     for (const ref of [...this.#pendingAcks.keys()]) this.#settle(this.#pendingAcks, ref, gone);
     for (const ref of [...this.#pendingSignatures.keys()]) this.#settle(this.#pendingSignatures, ref, gone);
-    this.#io.post({ op: WorkerEventOp.End });
     this.#resolve(outcome);
   }
 }

@@ -311,7 +311,6 @@ export class ConnectionAttempt {
     this.#abort.abort();
     const ws = this.#ws;
     const settle = (): void => {
-      this.#io.post({ op: WorkerEventOp.End });
       this.#resolve(outcome);
     };
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) {
