@@ -13,6 +13,7 @@ const suites = [
   ['webhook-starvation', './webhook-starvation.js'],
   ['checkpoint', './checkpoint.js'],
   ['failover', './failover.js'],
+  ['rolling-deploy', './rolling-deploy.js'],
   ['outage', './outage.js'],
   ['many-bots', './many-bots.js'],
 ];

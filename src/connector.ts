@@ -36,6 +36,15 @@ import { raceAbort } from './util/abort.js';
 /** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
 const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
+export interface CloseOptions {
+  /**
+   * End the sessions for good: close with 1000 and clear them from the store, so the next process IDENTIFYs. For a
+   * bot being retired or moved to other credentials; a deploy or restart should leave it off.
+   * @defaultValue `false`: the sessions stay resumable, and a successor RESUMEs them
+   */
+  endSession?: boolean;
+}
+
 export interface StartOptions {
   /** Aborting it closes the connector and rejects `start()` with `QQBOT_ABORTED`. */
   signal?: AbortSignal;
@@ -204,7 +213,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   health(): HealthReport {
     const shards = this.status();
     if (shards.length === 0) return { ok: this.#handlerServed && this.#started === undefined && this.#closing === undefined, shards };
-    return { ok: shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
+    return { ok: shards.every((s) => (s.state === 'ready' || s.state === 'standby') && !s.contested), shards };
   }
 
   /**
@@ -236,10 +245,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return supervisor;
   }
 
-  /** Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent (the first call's
+   * options count). By default the sessions stay resumable: each socket is closed with 4000 (not 1000, which may
+   * end the session), the checkpoints are written and the leases given up, so the next process — a standby, or
+   * this host restarted — RESUMEs them and loses nothing. `{ endSession: true }` ends them for good: close
+   * code 1000, and the stored sessions are cleared (the next process IDENTIFYs).
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closed.abort();
-    this.#closing ??= this.#close();
+    this.#closing ??= this.#close(options.endSession === true);
     return this.#closing;
   }
 
@@ -248,8 +263,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const plan = await this.#shardPlan();
     const count = plan.shards;
     const store = this.#store;
-    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
-    const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
+    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A webhook
+    // listener never IDENTIFYs: replicas must not wait on each other's gate.
+    const gateway = o.transport.kind !== 'webhook';
+    const identifyGate = gateway ? (store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
@@ -260,12 +277,15 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#runner = runner;
     const sink = this.#sink();
     const target = this.#dispatchTarget();
+    // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
+    const watchContest = gateway && store.leases === undefined && !(store instanceof MemorySessionStore);
     // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
     const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
     this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target, o.appId);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      return new ShardSupervisor(i, count, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host });
+      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host };
+      return new ShardSupervisor(i, count, { ...context, watchContest });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
@@ -326,8 +346,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     });
   }
 
-  async #close(): Promise<void> {
-    await Promise.all(this.#shards.map((shard) => shard.close()));
+  async #close(endSession: boolean): Promise<void> {
+    await Promise.all(this.#shards.map((shard) => shard.close(endSession)));
     await this.#runner?.close();
     this.#runner = undefined;
     await this.#store.close();

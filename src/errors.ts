@@ -81,6 +81,11 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'QQBOT_STORE_CORRUPT',
   /** This process lost a shard's lease (another holder took it, or it could not renew in time); the shard stopped. */
   LEASE_LOST: 'QQBOT_LEASE_LOST',
+  /**
+   * Without ownership (`lease: false`), another process keeps taking this shard's session ("session resumed
+   * elsewhere" closes, again and again): two processes run one bot. `health().ok` is false while it lasts.
+   */
+  SESSION_CONTESTED: 'QQBOT_SESSION_CONTESTED',
   /** Webhook callback requests were refused (forged, replayed, malformed, oversized…); `details` counts them by reason. */
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
   /**
@@ -148,6 +153,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_STORE_UNAVAILABLE: true,
   QQBOT_STORE_CORRUPT: false,
   QQBOT_LEASE_LOST: true,
+  QQBOT_SESSION_CONTESTED: false,
   QQBOT_WEBHOOK_REFUSED: true,
   QQBOT_WEBHOOK_SECRET_MISMATCH: false,
   QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',

@@ -118,6 +118,11 @@ export interface ShardStatus {
   lastError: { code: string; message: string; details: Readonly<Record<string, string | number | boolean | null>> } | null;
   heartbeatLatencyMs: number | null;
   duplicatesDropped: number;
+  /**
+   * Another process keeps taking this shard's session (`QQBOT_SESSION_CONTESTED`: a store without ownership,
+   * `lease: false`, shared by two processes). `health().ok` is false while it is true.
+   */
+  contested: boolean;
 }
 
 /** `bot.health()`: a summary for readiness probes. */

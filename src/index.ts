@@ -1,8 +1,8 @@
 // The public surface: what a host uses, and nothing more. test/package/surface.test.ts pins these names.
-export { QQBotConnector, type StartOptions } from './connector.js';
+export { QQBotConnector, type CloseOptions, type StartOptions } from './connector.js';
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
 export type { ClaimState, DeliveryClaims } from './store/delivery-claims.js';
-export { FileSessionStore } from './store/file-session-store.js';
+export { FileSessionStore, type FileSessionStoreOptions } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
   ConnectorEventMap,
