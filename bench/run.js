@@ -6,6 +6,8 @@ const suites = [
   ['recovery', './recovery.js'],
   ['throughput', './throughput.js'],
   ['send', './send.js'],
+  ['upload', './upload.js'],
+  ['pacing', './pacing.js'],
   ['webhook', './webhook.js'],
   ['webhook-fleet', './webhook-fleet.js'],
   ['webhook-starvation', './webhook-starvation.js'],

@@ -3,10 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callIsolated } from './delivery/isolate.js';
 import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
-import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
-import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
-import type { ReplyableEvent, ReplyTrackerOptions } from './http/passive-reply.js';
-import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
+import type { ConnectorEventMap, ConnectorEventName, ConnectorListener, DispatchEvent, HealthReport, ShardStatus } from './events.js';
+import { QQOpenAPI } from './http/openapi.js';
+import { DEFAULT_RETRY } from './http/openapi-options.js';
+import { DEFAULT_PACING } from './http/pacing.js';
+import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
+import type { CallOptions, SendResult } from './bodies/message-bodies.js';
+import type { ReplyableEvent, ReplyTrackerOptions, StreamableEvent } from './replies/passive-reply.js';
+import type { ReplyContent } from './replies/reply.js';
+import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
@@ -58,6 +63,15 @@ export interface StartOptions {
  * await bot.start();
  * ```
  */
+/** Listener methods whose event name is checked, with a message naming the valid ones (see {@link ConnectorEventName}). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- narrows the inherited listener methods; no new member
+export interface QQBotConnector {
+  on<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  once<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  off<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /** The OpenAPI client: shares this connector's access token and its refreshes with the gateway. */
   readonly api: QQOpenAPI;
@@ -85,12 +99,19 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options = resolveOptions(options);
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
-    this.api = QQOpenAPI.fromTokenManager(this.#tokens, {
-      apiBase: o.endpoints.api,
-      timeouts: o.timeouts,
-      ...(o.logger === undefined ? {} : { logger: o.logger }),
-      replies: this.#replyOptions(),
-    });
+    // Resolved already: the client takes the values as they are.
+    this.api = new QQOpenAPI(
+      {
+        apiBase: o.endpoints.api,
+        timeoutMs: o.timeouts.httpMs,
+        retry: DEFAULT_RETRY,
+        logger: o.logger,
+        replies: this.#replyOptions(),
+        pacing: DEFAULT_PACING,
+        upload: DEFAULT_UPLOAD,
+      },
+      this.#tokens,
+    );
     this.#store = o.store ?? new MemorySessionStore();
   }
 
@@ -130,7 +151,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** A streamed C2C reply: a shortcut for {@link QQOpenAPI.replyStream} (`bot.api.replyStream`). */
-  replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
     return this.api.replyStream(event, chunks, options);
   }
 

@@ -1,6 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
-import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './http/passive-reply.js';
+import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './replies/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';

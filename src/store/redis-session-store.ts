@@ -1,4 +1,4 @@
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
 import { notHeld } from './lease-lost.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';

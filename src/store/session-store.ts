@@ -1,5 +1,5 @@
 import type { QQBotError } from '../errors.js';
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import type { DeliveryClaims } from './delivery-claims.js';
 
 /**

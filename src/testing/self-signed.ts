@@ -43,7 +43,8 @@ export function selfSignedCert(commonName = 'qqbot-connector test'): SelfSignedC
   const name = seq(tlv(0x31, seq(oid('550403'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
   const serial = randomBytes(8);
-  serial[0]! &= 0x7f;
+  // DER: a positive INTEGER without a leading zero byte (0x00 then < 0x80 is "illegal padding"): first byte 0x40–0x7f.
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
   const subjectAltName = seq(oid('551d11'), tlv(0x04, seq(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost', 'ascii')))));
   const basicConstraints = seq(oid('551d13'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq(tlv(0x01, Buffer.from([0xff])))));
   const tbs = seq(
