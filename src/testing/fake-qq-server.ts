@@ -10,7 +10,7 @@ import type { CallbackAnswer } from './callback-post.js';
 import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, type FakeCallbackStats } from './fake-callback.js';
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
-import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+import { FakeRestApi, FakeRestCodes, IP_NOT_ALLOWED_ANSWER } from './fake-rest.js';
 import { OBJECT_STORE_PATH } from './fake-chunked-upload.js';
 import { sampleEventData, sampleTime } from './sample-events.js';
 import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
@@ -596,6 +596,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         this.#stats.gatewayBotCalls += 1;
         this.#signal('gatewayBot');
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
+        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: this.#options.sessionStartResetAfterMs, max_concurrency: this.#options.maxConcurrency };
         let gatewayUrl = this.gatewayUrl;
@@ -605,6 +606,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         }
         sendJson(res, 200, { url: gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
       } else if (req.method === 'GET' && url.pathname === '/gateway') {
+        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         sendJson(res, 200, { url: this.gatewayUrl });
       } else if (GATEWAY_PATHS.has(url.pathname) && performance.now() < this.#refuseUntil) {

@@ -28,6 +28,8 @@ export const FakeRestCodes = {
   REPLY_LIMIT: 40034128,
   PROACTIVE_FORBIDDEN: 40034102,
   MESSAGE_AUDIT: 304023,
+  /** "接口访问源IP不在白名单": the caller's IP is not on the bot's IP allow-list (HTTP 401). */
+  IP_NOT_ALLOWED: 11298,
   UPLOAD_PART_FAILED: 40093001,
   UPLOAD_QUOTA: 40093002,
   /** The fake's own: the body does not have the shape the platform requires. */
@@ -123,6 +125,9 @@ export interface RegisteredMessage {
 
 type Answer = (status: number, body: unknown) => void;
 
+/** The platform's answer (HTTP 401) to a caller whose IP is not on the bot's allow-list; `err_code` as field reports show it. */
+export const IP_NOT_ALLOWED_ANSWER = { message: '接口访问源IP不在白名单', code: FakeRestCodes.IP_NOT_ALLOWED, err_code: 40023002 } as const;
+
 const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
 const MAX_REPLIES = 5;
 /** A stream needs a `msg_id` younger than this (docs/protocol.md §10, as reported), also in C2C. */
@@ -178,6 +183,8 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   readonly interactions: FakeInteractionAck[] = [];
   /** Answer 40034102 to group/C2C sends without `msg_id`/`event_id`, as the platform has since 2025-04-21. */
   rejectProactive = false;
+  /** Answer every OpenAPI route (and `GET /gateway(/bot)`) 401 + 11298, as the platform does for a caller not on the IP allow-list. */
+  refuseCallerIp = false;
 
   readonly #registered = new Map<string, { at: number; kind: FakeMessageKind }>();
   /** `${kind}:${ref}` → replies accepted; `${kind}:${ref}#${seq}` marks a used seq. */
@@ -308,6 +315,10 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     this.emit('request', recorded);
     const traceId = `fake-trace-${++this.#seq}`;
 
+    if (this.refuseCallerIp) {
+      sendJson(res, 401, { ...IP_NOT_ALLOWED_ANSWER, trace_id: traceId }, traceId);
+      return true;
+    }
     const auth = req.headers.authorization;
     const token = typeof auth === 'string' && auth.startsWith('QQBot ') ? auth.slice(6) : undefined;
     if (this.#unauthorized > 0) {
