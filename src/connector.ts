@@ -322,7 +322,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         this.#planError = error;
         this.#report(error);
       };
-      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet: this.#store.fleet?.shardCount, signal: this.#closed.signal });
+      const fleet = this.#store.fleet?.shardCount;
+      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet, signal: this.#closed.signal });
     } catch (err) {
       this.#onFatal(err as QQBotError);
       throw err;

@@ -321,7 +321,9 @@ function resolveStore(value: unknown): SessionStore | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'object' && value !== null && STORE_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) {
     // Ownership moved from `store.leases` to `store.fleet.leases`: a store written for the old shape must not lose it silently.
-    if ('leases' in value && !('fleet' in value)) throw invalidOption('Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")');
+    if ('leases' in value && !('fleet' in value)) {
+      throw invalidOption('Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")');
+    }
     return value as SessionStore;
   }
   throw invalidOption('Expected `store` to be a SessionStore (load, save, clear, close)');

@@ -193,7 +193,8 @@ describe('a store written for the shape before the fleet', () => {
   it('refuses a store that offers `leases` but no `fleet`, rather than running without ownership', () => {
     const leases = { maxShards: 1, acquire: () => Promise.resolve(undefined) };
     const store = Object.assign(new MemorySessionStore(), { leases });
-    expect(() => resolveOptions({ ...VALID, store })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION', message: expect.stringContaining('fleet: { leases }') }));
+    const refused = expect.objectContaining({ code: 'QQBOT_INVALID_OPTION', message: expect.stringContaining('fleet: { leases }') });
+    expect(() => resolveOptions({ ...VALID, store })).toThrow(refused);
     const migrated = Object.assign(new MemorySessionStore(), { fleet: { leases } });
     expect(resolveOptions({ ...VALID, store: migrated }).store).toBe(migrated);
   });
