@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
 import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS, IDENTIFY_SEND_HOLD_MS } from '../protocol/session-start.js';
-import { pause, type RedisConnection } from './redis-connection.js';
-import type { FleetIdentifyGate, IdentifySlot } from './session-store.js';
+import { pause, type RedisConnection } from '../store/redis-connection.js';
+import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 
 /**
  * Takes a place in the window and spends one of the budget, atomically, or says how long to wait. Redis's own
@@ -40,12 +40,12 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[7]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[7]) + window * 2)
 return granted`;
 
-/** The Identify went out now: the window counts from here (added again if its grant's place had expired). */
+/** The Identify went out now: the window counts from here (added again if its grant's place had expired); ARGV[2]: the key's PX, as TAKE sets it. */
 const SENT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 /**
@@ -107,7 +107,7 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
           sent: () => {
             if (stamped) return;
             stamped = true;
-            void this.#redis.evaluate(`stamp an identify in ${this.#key}`, SENT, [this.#key], [member, String(this.#windowMs)]).catch(() => undefined);
+            void this.#redis.evaluate(`stamp an identify in ${this.#key}`, SENT, [this.#key], [member, String(IDENTIFY_SEND_HOLD_MS + this.#windowMs * 2)]).catch(() => undefined);
           },
         };
       }
