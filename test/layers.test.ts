@@ -32,6 +32,6 @@ it('layers: store and protocol never import the supervisor; options import no su
   expect(crossings(graph, under('protocol'), under('supervisor'))).toEqual([]);
   // protocol is the bottom layer: it never reaches the HTTP client either.
   expect(crossings(graph, under('protocol'), under('http'))).toEqual([]);
-  expect(crossings(graph, (p) => p === 'options.ts' || p === 'shared-options.ts', under('supervisor'))).toEqual([]);
+  expect(crossings(graph, (p) => p === 'options.ts' || under('options')(p), under('supervisor'))).toEqual([]);
   expect(crossings(graph, (p) => under('http')(p) || under('testing')(p), (p) => under('supervisor')(p) || p === 'options.ts')).toEqual([]);
 });

@@ -11,7 +11,7 @@ import {
   type EndpointOptions,
   type Logger,
   type TimeoutOptions,
-} from '../shared-options.js';
+} from '../options/shared.js';
 import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { isObject, nonEmptyString, rejectUnknownKeys } from '../validation.js';
+import { httpUrl, isObject, nonEmptyString, rejectUnknownKeys } from '../validation.js';
 
 /**
  * Options declared once. An options object is a *shape*: one field per key, each with its check and default, each
@@ -24,6 +24,8 @@ export interface Field<In, Out> {
   resolve(value: unknown, path: string): Out;
   /** Phantom: what a user may write. Never set. */
   readonly input?: In;
+  /** A key the user must write (`appId`); absent, the key is optional in {@link OptionsOf}. */
+  readonly required?: true;
 }
 
 // `any` is the only way to take fields of every type here: In and Out are read back through the conditional types below.
@@ -35,8 +37,19 @@ export type InputOf<F> = F extends Field<infer In, unknown> ? In : never;
 /** What the code reads for a field. */
 export type OutputOf<F> = F extends Field<unknown, infer Out> ? Out : never;
 
-/** The options a user writes: every key optional, each with the TSDoc written on the shape's key. */
-export type OptionsOf<S extends Shape> = { [K in keyof S]?: InputOf<S[K]> };
+/** The keys of a shape a user must write. */
+type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends { readonly required: true } ? K : never }[keyof S];
+
+/** One flat object type from an intersection; keeps each key's TSDoc (homomorphic over the intersection). */
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * The options a user writes: every key optional but the required ones, each with the TSDoc written on the shape's
+ * key (`Pick` and `Partial` are homomorphic: they keep it).
+ */
+export type OptionsOf<S extends Shape> = Flat<
+  Partial<Pick<{ [K in keyof S]: InputOf<S[K]> }, Exclude<keyof S, RequiredKeys<S>>>> & Pick<{ [K in keyof S]: InputOf<S[K]> }, RequiredKeys<S>>
+>;
 /** The options the code reads: every default filled in. */
 export type ResolvedOf<S extends Shape> = { [K in keyof S]: OutputOf<S[K]> };
 
@@ -121,11 +134,23 @@ export function oneOf<const T extends string>(values: readonly T[], spec: { defa
 }
 
 /** A non-empty string; absent → `default`, or refused when there is none (a required option). */
+export function text(): Field<string, string> & { readonly required: true };
+export function text(spec: { default: string }): Field<string, string>;
 export function text(spec: { default?: string } = {}): Field<string, string> {
-  return {
+  const field: Field<string, string> = {
     resolve(value, path) {
       if (value === undefined && spec.default !== undefined) return spec.default;
       return nonEmptyString(path, value);
+    },
+  };
+  return spec.default === undefined ? { ...field, required: true } : field;
+}
+
+/** An absolute http(s) URL, kept without trailing slashes; absent → `default`. */
+export function url(spec: { default: string }): Field<string, string> {
+  return {
+    resolve(value, path) {
+      return value === undefined ? spec.default : httpUrl(path, value);
     },
   };
 }
