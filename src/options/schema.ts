@@ -146,6 +146,17 @@ export function text(spec: { default?: string } = {}): Field<string, string> {
   return spec.default === undefined ? { ...field, required: true } : field;
 }
 
+/** A tag that must be written as this very value (`kind: 'webhook'`): a required key. */
+export function literal<const T extends string>(tag: T): Field<T, T> & { readonly required: true } {
+  return {
+    required: true,
+    resolve(value, path) {
+      if (value !== tag) throw invalidOption(`Expected \`${path}\` to be '${tag}'`);
+      return tag;
+    },
+  };
+}
+
 /** An absolute http(s) URL, kept without trailing slashes; absent → `default`. */
 export function url(spec: { default: string }): Field<string, string> {
   return {

@@ -6,6 +6,7 @@ import {
   defaultsOf,
   hasMethods,
   integer,
+  literal,
   oneOf,
   resolve,
   section,
@@ -70,6 +71,8 @@ describe('options schema', () => {
     expect(refusal(() => resolve(shape, {}, '')).message).toContain('`appId`');
     expect(refusal(() => resolve(shape, 'x', '')).message).toBe('Expected `options` to be an object');
     expect(refusal(() => resolve({ api: url({ default: 'https://a.example' }) }, { api: 'ftp://x' }, 'endpoints')).message).toBe('Expected `endpoints.api` to be an http(s) URL');
+    expect(refusal(() => resolve({ kind: literal('webhook') }, { kind: 'websocket' }, 'transport')).message).toBe("Expected `transport.kind` to be 'webhook'");
+    expectTypeOf<OptionsOf<{ kind: ReturnType<typeof literal<'webhook'>> }>>().toEqualTypeOf<{ kind: 'webhook' }>();
     expect(resolve({ api: url({ default: 'https://a.example' }) }, { api: 'https://b.example//' }, 'endpoints')).toEqual({ api: 'https://b.example' });
   });
 
