@@ -1,10 +1,9 @@
-import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from '../errors.js';
 import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from '../http/passive-reply.js';
 import { ALL_INTENTS } from '../protocol/intents.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import type { AttemptRunner, RunnerOption, ThreadsOption } from '../runners/runner.js';
-import { ThreadPool, resolveResourceLimits } from '../runners/thread-pool.js';
+import { RESOURCE_LIMITS, ThreadPool } from '../runners/thread-pool.js';
 import { resolveCheckpointOptions, type CheckpointOptions } from '../store/checkpointer.js';
 import type { SessionStore } from '../store/session-store.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from '../transports/webhook/options.js';
@@ -124,7 +123,7 @@ export const CONNECTOR = {
    * its sessions. With `threads: 'shared'`, connectors with the same limits share a pool. With a
    * {@link ThreadPool} of your own, set them on the pool.
    */
-  resourceLimits: custom<ResourceLimits, ResourceLimits | undefined>((value, path) => resolveResourceLimits(path, value), { default: undefined }),
+  resourceLimits: RESOURCE_LIMITS,
   /**
    * How many recent event ids are remembered to drop duplicate deliveries.
    * @defaultValue `2_048`
