@@ -4,7 +4,7 @@ import { ALL_INTENTS } from '../protocol/intents.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import type { AttemptRunner, RunnerOption, ThreadsOption } from '../runners/runner.js';
 import { RESOURCE_LIMITS, ThreadPool } from '../runners/thread-pool.js';
-import { resolveCheckpointOptions, type CheckpointOptions } from '../store/checkpointer.js';
+import { CHECKPOINT } from '../store/checkpointer.js';
 import type { SessionStore } from '../store/session-store.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from '../transports/webhook/options.js';
 import { isObject, section as plainSection } from '../validation.js';
@@ -165,7 +165,7 @@ export const CONNECTOR = {
    */
   store: custom<SessionStore, SessionStore | undefined>(hasMethods(['load', 'save', 'clear', 'close'], 'a SessionStore'), { default: undefined }),
   /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
-  checkpoint: custom<CheckpointOptions, Required<CheckpointOptions>>(resolveCheckpointOptions, { default: resolveCheckpointOptions(undefined) }),
+  checkpoint: section(CHECKPOINT),
   /**
    * The passive-reply rules behind `reply()` (`msg_seq`, 5 replies per message, the reply window). Several
    * processes that answer the same messages (webhook replicas behind a load balancer) share the counts through
