@@ -33,5 +33,7 @@ it('layers: store and protocol never import the supervisor; options import no su
   // protocol is the bottom layer: it never reaches the HTTP client either.
   expect(crossings(graph, under('protocol'), under('http'))).toEqual([]);
   expect(crossings(graph, (p) => p === 'options.ts' || under('options')(p), under('supervisor'))).toEqual([]);
+  // options/ (the schema, the checks, the shared sections) sits below every folder that declares options with it.
+  expect(crossings(graph, under('options'), (p) => !under('options')(p) && p !== 'errors.ts')).toEqual([]);
   expect(crossings(graph, (p) => under('http')(p) || under('testing')(p), (p) => under('supervisor')(p) || p === 'options.ts')).toEqual([]);
 });

@@ -12,7 +12,7 @@ import {
   type Logger,
   type TimeoutOptions,
 } from '../options/shared.js';
-import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
+import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../options/checks.js';
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 
 import { fullJitterMs, raceAbort, sleepOrReject } from '../util/abort.js';

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { httpUrl, isObject, nonEmptyString, rejectUnknownKeys } from '../validation.js';
+import { httpUrl, integerOption, nonEmptyString, section as plainSection } from './checks.js';
 
 /**
  * Options declared once. An options object is a *shape*: one field per key, each with its check and default, each
@@ -63,9 +63,7 @@ export function pathOf(parent: string, key: string): string {
  * resolved in the shape's order. `value` may be absent: every default then.
  */
 export function resolve<S extends Shape>(shape: S, value: unknown, path: string): ResolvedOf<S> {
-  const given = value === undefined ? {} : value;
-  if (!isObject(given)) throw invalidOption(`Expected \`${path === '' ? 'options' : path}\` to be an object`);
-  rejectUnknownKeys(path, given, Object.keys(shape));
+  const given = plainSection(path === '' ? 'options' : path, value, Object.keys(shape), path);
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(shape)) out[key] = field.resolve(given[key], pathOf(path, key));
   return out as ResolvedOf<S>;
@@ -97,16 +95,11 @@ interface IntegerSpec<D extends number | undefined> {
 
 /** An integer within [min, max]; absent → `default` (`undefined` keeps it optional). */
 export function integer<D extends number | undefined>(spec: IntegerSpec<D>): Field<number, D | number> {
-  const { min, max = Number.MAX_SAFE_INTEGER } = spec;
   return {
     resolve(value, path) {
-      if (value === undefined) return spec.default;
       if (spec.infinity === true && value === Number.POSITIVE_INFINITY) return value;
-      const what = spec.infinity === true ? 'an integer or Infinity' : 'an integer';
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${path}\` to be ${what}`);
-      if (value < min) throw invalidOption(`Expected \`${path}\` to be ≥ ${min}`);
-      if (value > max) throw invalidOption(`Expected \`${path}\` to be ≤ ${max}`);
-      return value;
+      if (value === undefined) return spec.default;
+      return integerOption(path, value, 0, spec.min, spec.max, spec.infinity === true ? 'an integer or Infinity' : 'an integer');
     },
   };
 }

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from './checks.js';
 import { custom, defaultsOf, integer, resolve, text, url, type OptionsOf, type ResolvedOf } from './schema.js';
 
 /**

@@ -2,7 +2,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption, type QQBotError } from '../errors.js';
 import type { AttemptSpec } from '../protocol/worker-messages.js';
 import { custom, integer, resolve, type OptionsOf } from '../options/schema.js';
-import { isObject, optionKeys, rejectUnknownKeys } from '../validation.js';
+import { isObject, optionKeys, rejectUnknownKeys } from '../options/checks.js';
 import { defaultWorkerFile } from './worker-file.js';
 import { WorkerThread, type HostedSession } from './worker-thread.js';
 

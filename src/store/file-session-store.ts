@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson, storeUnavailable } from './checkpoint-codec.js';
 import type { SessionCheckpoint, SessionStore } from './session-store.js';
 

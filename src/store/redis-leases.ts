@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, QQBotError } from '../errors.js';
-import { integerOption, optionKeys, section } from '../validation.js';
+import { integerOption, optionKeys, section } from '../options/checks.js';
 import { pause, type RedisConnection } from './redis-connection.js';
 import { RedisIdentifyGate } from './redis-identify-gate.js';
 import { agreeShardCount } from './redis-shard-count.js';

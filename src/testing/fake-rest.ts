@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 
 /** What the REST fake needs from the server that hosts it. */
 export interface FakeRestContext {

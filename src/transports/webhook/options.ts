@@ -1,7 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import { invalidOption } from '../../errors.js';
 import { custom, defaultsOf, integer, literal, resolve, text, type OptionsOf, type ResolvedOf } from '../../options/schema.js';
-import { isObject, nonEmptyString, rejectUnknownKeys } from '../../validation.js';
+import { isObject, nonEmptyString, rejectUnknownKeys } from '../../options/checks.js';
 
 /** The listener's settings, each with its default: the part of the webhook options that needs nothing given. */
 const LISTENER = {
