@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { isObject } from '../options/checks.js';
 import { answerValidation, signWebhook, validationRequest, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
 import { postCallback, type CallbackAnswer } from './callback-post.js';
 import { sampleEventData, sampleTime } from './sample-events.js';
@@ -231,8 +232,4 @@ export class FakeCallbackSender {
 function atLeast(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`FakeQQServer callbacks: ${name} must be an integer ≥ ${min}`);
   return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
