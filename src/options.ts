@@ -1,5 +1,5 @@
 import { invalidOption } from './errors.js';
-import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './http/passive-reply.js';
+import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './replies/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import type { AttemptRunner, RunnerOption, ThreadsOption } from './runners/runner.js';
@@ -196,7 +196,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (resolved.threads instanceof ThreadPool && resolved.resourceLimits !== undefined) {
     throw invalidOption('Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector');
   }
-  if (transport.kind === 'webhook') refuseWebhookMeaningless(input, store);
+  if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
   const replies = resolved.replies.store === undefined && store?.replies !== undefined ? { ...resolved.replies, store: store.replies } : resolved.replies;
   return { ...resolved, intents, replies };
 }
@@ -204,19 +204,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /**
  * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
  * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
- * (`store.replies`) — and nothing that belongs to a gateway session. Options that only mean something there are
+ * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`leases`, on by
+ * default) is not used, every replica serves. Connector options that only mean something for a session are
  * refused rather than silently ignored.
  */
-function refuseWebhookMeaningless(input: Record<string, unknown>, store: SessionStore | undefined): void {
+function refuseWebhookMeaningless(input: Record<string, unknown>): void {
   // The webhook transport is one listener: `shards` may only say so.
   if (input.shards !== undefined && input.shards !== 1) {
     throw invalidOption('Expected `shards` to be 1 (or absent) with `transport.kind` webhook: the callback is one listener');
-  }
-  if (store?.leases !== undefined) {
-    throw invalidOption(
-      'Expected a store without `lease` with `transport.kind` webhook: leases give one process a gateway session, and a webhook has none ' +
-        '(every replica serves callbacks; the store shares their dedupe and reply counts). Drop `lease`.',
-    );
   }
   if (input.checkpoint !== undefined) throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
   if (input.dedupeWindow !== undefined) {
