@@ -166,7 +166,14 @@ export const CONNECTOR = {
    * Where sessions are kept between attempts (and, with a durable store, between processes).
    * @defaultValue a new {@link MemorySessionStore}
    */
-  store: custom<SessionStore, SessionStore | undefined>(hasMethods(['load', 'save', 'clear', 'close'], 'a SessionStore'), { default: undefined }),
+  store: custom<SessionStore, SessionStore | undefined>((value, path) => {
+    const store = hasMethods<SessionStore>(['load', 'save', 'clear', 'close'], 'a SessionStore')(value, path);
+    // Ownership moved from `store.leases` to `store.fleet.leases`: a store written for the old shape must not lose it silently.
+    if ('leases' in store && !('fleet' in store)) {
+      throw invalidOption('Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")');
+    }
+    return store;
+  }, { default: undefined }),
   /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
   checkpoint: section(CHECKPOINT),
   /**
@@ -204,7 +211,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /**
  * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
  * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
- * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`leases`, on by
+ * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`fleet`, on by
  * default) is not used, every replica serves. Connector options that only mean something for a session are
  * refused rather than silently ignored.
  */
