@@ -32,7 +32,9 @@ it('layers: store and protocol never import the supervisor; options import no su
   expect(crossings(graph, under('protocol'), under('supervisor'))).toEqual([]);
   // protocol is the bottom layer: it never reaches the HTTP client either.
   expect(crossings(graph, under('protocol'), under('http'))).toEqual([]);
-  expect(crossings(graph, (p) => p === 'options.ts' || p === 'shared-options.ts', under('supervisor'))).toEqual([]);
+  expect(crossings(graph, (p) => p === 'options.ts' || under('options')(p), under('supervisor'))).toEqual([]);
+  // options/ (the schema, the checks, the shared sections) sits below every folder that declares options with it.
+  expect(crossings(graph, under('options'), (p) => !under('options')(p) && p !== 'errors.ts')).toEqual([]);
   expect(crossings(graph, (p) => under('http')(p) || under('testing')(p), (p) => under('supervisor')(p) || p === 'options.ts')).toEqual([]);
 });
 
@@ -54,7 +56,7 @@ it('layers: the fleet stands apart from the store — interfaces for the supervi
   // The fleet reaches down only: protocol, errors, util, the option checks, and of the store the Redis client the
   // two share (a store and its fleet ride one connection) and the store's error factories.
   const fleetMayImport = (p: string): boolean =>
-    inFolders('fleet', 'protocol', 'util')(p) || ['errors.ts', 'validation.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
+    inFolders('fleet', 'options', 'protocol', 'util')(p) || ['errors.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
   expect(crossings(graph, under('fleet'), (p) => !fleetMayImport(p))).toEqual([]);
   // The supervisor uses the fleet through its interfaces only; the connector picks the single-process gate.
   expect(crossings(graph, under('supervisor'), (p) => under('fleet')(p) && !FLEET_INTERFACES.includes(p))).toEqual([]);
