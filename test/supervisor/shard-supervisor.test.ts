@@ -8,6 +8,7 @@ import { MemorySessionStore, type FleetIdentifyGate, type IdentifySlot, type Ses
 import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
+import { WebSocketTransport } from '../../src/transports/websocket/websocket-transport.js';
 import { rejection } from '../helpers.js';
 import { ScriptedRunner, ScriptedTokens, closed, died, listenFailed, refused, timedOut, type Script } from './scripted-runner.js';
 
@@ -74,6 +75,7 @@ function harness(
   const store = setup.store ?? new MemorySessionStore();
   h.supervisor = new ShardSupervisor(0, 1, {
     options,
+    transport: new WebSocketTransport(options),
     runner,
     tokens,
     delivery,
