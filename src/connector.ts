@@ -3,10 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callIsolated } from './delivery/isolate.js';
 import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
-import type { ConnectorEventMap, DispatchEvent, HealthReport, ShardStatus } from './events.js';
-import { QQOpenAPI, type CallOptions, type ReplyContent, type SendResult } from './http/openapi.js';
-import type { ReplyableEvent, ReplyTrackerOptions } from './http/passive-reply.js';
-import type { StreamReplyOptions, StreamReplyResult } from './http/stream-reply.js';
+import type { ConnectorEventMap, ConnectorEventName, ConnectorListener, DispatchEvent, HealthReport, ShardStatus } from './events.js';
+import { QQOpenAPI } from './http/openapi.js';
+import { DEFAULT_RETRY } from './http/openapi-options.js';
+import { DEFAULT_PACING } from './http/pacing.js';
+import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
+import type { CallOptions, SendResult } from './bodies/message-bodies.js';
+import type { ReplyableEvent, ReplyTrackerOptions, StreamableEvent } from './replies/passive-reply.js';
+import type { ReplyContent } from './replies/reply.js';
+import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
@@ -34,6 +39,15 @@ import { raceAbort } from './util/abort.js';
 /** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
 const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
+export interface CloseOptions {
+  /**
+   * End the sessions for good: close with 1000 and clear them from the store, so the next process IDENTIFYs. For a
+   * bot being retired or moved to other credentials; a deploy or restart should leave it off.
+   * @defaultValue `false`: the sessions stay resumable, and a successor RESUMEs them
+   */
+  endSession?: boolean;
+}
+
 export interface StartOptions {
   /** Aborting it closes the connector and rejects `start()` with `QQBOT_ABORTED`. */
   signal?: AbortSignal;
@@ -52,6 +66,15 @@ export interface StartOptions {
  * await bot.start();
  * ```
  */
+/** Listener methods whose event name is checked, with a message naming the valid ones (see {@link ConnectorEventName}). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- narrows the inherited listener methods; no new member
+export interface QQBotConnector {
+  on<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  once<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+  off<K extends string>(eventName: ConnectorEventName<K>, listener: ConnectorListener<K>): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   /** The OpenAPI client: shares this connector's access token and its refreshes with the gateway. */
   readonly api: QQOpenAPI;
@@ -81,12 +104,19 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#options = resolveOptions(options);
     const o = this.#options;
     this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
-    this.api = QQOpenAPI.fromTokenManager(this.#tokens, {
-      apiBase: o.endpoints.api,
-      timeouts: o.timeouts,
-      ...(o.logger === undefined ? {} : { logger: o.logger }),
-      replies: this.#replyOptions(),
-    });
+    // Resolved already: the client takes the values as they are.
+    this.api = new QQOpenAPI(
+      {
+        apiBase: o.endpoints.api,
+        timeoutMs: o.timeouts.httpMs,
+        retry: DEFAULT_RETRY,
+        logger: o.logger,
+        replies: this.#replyOptions(),
+        pacing: DEFAULT_PACING,
+        upload: DEFAULT_UPLOAD,
+      },
+      this.#tokens,
+    );
     this.#store = o.store ?? new MemorySessionStore();
   }
 
@@ -126,7 +156,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** A streamed C2C reply: a shortcut for {@link QQOpenAPI.replyStream} (`bot.api.replyStream`). */
-  replyStream(event: ReplyableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
     return this.api.replyStream(event, chunks, options);
   }
 
@@ -202,7 +232,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   health(): HealthReport {
     const shards = this.status();
     if (shards.length === 0) return { ok: this.#handlerServed && this.#started === undefined && this.#closing === undefined, shards };
-    return { ok: shards.every((s) => s.state === 'ready' || s.state === 'standby'), shards };
+    return { ok: shards.every((s) => (s.state === 'ready' || s.state === 'standby') && !s.contested), shards };
   }
 
   /**
@@ -234,10 +264,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return supervisor;
   }
 
-  /** Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Graceful close frames, then terminate; cancels pending restarts and timers. Idempotent (the first call's
+   * options count). By default the sessions stay resumable: each socket is closed with 4000 (not 1000, which may
+   * end the session), the checkpoints are written and the leases given up, so the next process — a standby, or
+   * this host restarted — RESUMEs them and loses nothing. `{ endSession: true }` ends them for good: close
+   * code 1000, and the stored sessions are cleared (the next process IDENTIFYs).
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closed.abort();
-    this.#closing ??= this.#close();
+    this.#closing ??= this.#close(options.endSession === true);
     return this.#closing;
   }
 
@@ -246,8 +282,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const plan = await this.#shardPlan();
     const count = plan.shards;
     const store = this.#store;
-    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store.
-    const identifyGate = store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined);
+    const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
+    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A transport
+    // without a session (a webhook listener) never IDENTIFYs: replicas must not wait on each other's gate.
+    const identifyGate = transport.hasSession ? (store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
@@ -257,12 +295,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const runner = this.#newRunner();
     this.#runner = runner;
     const sink = this.#sink();
-    const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
     this.#transport = transport;
+    // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
+    const watchContest = transport.hasSession && store.leases === undefined && !(store instanceof MemorySessionStore);
     this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = shardDelivery(i);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      return new ShardSupervisor(i, count, { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, transport });
+      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, transport };
+      return new ShardSupervisor(i, count, { ...context, watchContest });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
@@ -323,8 +363,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     });
   }
 
-  async #close(): Promise<void> {
-    await Promise.all(this.#shards.map((shard) => shard.close()));
+  async #close(endSession: boolean): Promise<void> {
+    await Promise.all(this.#shards.map((shard) => shard.close(endSession)));
     await this.#runner?.close();
     this.#runner = undefined;
     await this.#store.close();

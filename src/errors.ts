@@ -81,6 +81,11 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'QQBOT_STORE_CORRUPT',
   /** This process lost a shard's lease (another holder took it, or it could not renew in time); the shard stopped. */
   LEASE_LOST: 'QQBOT_LEASE_LOST',
+  /**
+   * Without ownership (`lease: false`), another process keeps taking this shard's session ("session resumed
+   * elsewhere" closes, again and again): two processes run one bot. `health().ok` is false while it lasts.
+   */
+  SESSION_CONTESTED: 'QQBOT_SESSION_CONTESTED',
   /** Webhook callback requests were refused (forged, replayed, malformed, oversized…); `details` counts them by reason. */
   WEBHOOK_REFUSED: 'QQBOT_WEBHOOK_REFUSED',
   /**
@@ -92,6 +97,10 @@ export const ErrorCodes = {
   WEBHOOK_LISTEN_FAILED: 'QQBOT_WEBHOOK_LISTEN_FAILED',
   /** `webhookHandler()` got requests whose body something read first (a body parser mounted before it); answered 500. */
   WEBHOOK_BODY_CONSUMED: 'QQBOT_WEBHOOK_BODY_CONSUMED',
+  /** A send was refused because the per-target send queue is full (`pacing.maxQueued` sends waiting). Try later. */
+  SEND_QUEUE_FULL: 'QQBOT_SEND_QUEUE_FULL',
+  /** A part of a chunked upload kept failing for the platform's `retry_timeout`; `cause` is its last error. */
+  UPLOAD_FAILED: 'QQBOT_UPLOAD_FAILED',
   /** The source of a streamed reply threw; the stream was closed with the text so far. `cause` is what it threw. */
   STREAM_SOURCE_FAILED: 'QQBOT_STREAM_SOURCE_FAILED',
   /** Anything we did not foresee; reported rather than thrown into the host. */
@@ -139,9 +148,12 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean | 'varies'>> = Object
   QQBOT_PASSIVE_REPLY_LIMIT: false,
   QQBOT_REPLY_UNSUPPORTED: false,
   QQBOT_STREAM_SOURCE_FAILED: false,
+  QQBOT_SEND_QUEUE_FULL: true,
+  QQBOT_UPLOAD_FAILED: 'varies',
   QQBOT_STORE_UNAVAILABLE: true,
   QQBOT_STORE_CORRUPT: false,
   QQBOT_LEASE_LOST: true,
+  QQBOT_SESSION_CONTESTED: false,
   QQBOT_WEBHOOK_REFUSED: true,
   QQBOT_WEBHOOK_SECRET_MISMATCH: false,
   QQBOT_WEBHOOK_LISTEN_FAILED: 'varies',

@@ -118,6 +118,11 @@ export interface ShardStatus {
   lastError: { code: string; message: string; details: Readonly<Record<string, string | number | boolean | null>> } | null;
   heartbeatLatencyMs: number | null;
   duplicatesDropped: number;
+  /**
+   * Another process keeps taking this shard's session (`QQBOT_SESSION_CONTESTED`: a store without ownership,
+   * `lease: false`, shared by two processes). `health().ok` is false while it is true.
+   */
+  contested: boolean;
 }
 
 /** `bot.health()`: a summary for readiness probes. */
@@ -145,3 +150,14 @@ export interface ConnectorEventMap extends DispatchListenerMap {
   error: [error: QQBotError];
   debug: [message: string];
 }
+
+/**
+ * An event name `bot.on()` accepts, or, for any other string, a type whose text says so: a misspelled name
+ * (`'GROUP_AT_MESAGE_CREATE'`) fails to compile with a message naming where the valid names are listed.
+ */
+export type ConnectorEventName<K extends string> = K extends keyof ConnectorEventMap
+  ? K
+  : `"${K}" is not an event of QQBotConnector: use 'dispatch', 'ready', 'resumed', 'restart', 'fatal', 'error', 'debug' or a dispatch type (KnownDispatchType, e.g. 'GROUP_AT_MESSAGE_CREATE')`;
+
+/** The listener of the event `K`. */
+export type ConnectorListener<K extends string> = K extends keyof ConnectorEventMap ? (...args: ConnectorEventMap[K]) => void : never;

@@ -1,11 +1,13 @@
 // The public surface: what a host uses, and nothing more. test/package/surface.test.ts pins these names.
-export { QQBotConnector, type StartOptions } from './connector.js';
+export { QQBotConnector, type CloseOptions, type StartOptions } from './connector.js';
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
 export type { ClaimState, DeliveryClaims } from './store/delivery-claims.js';
-export { FileSessionStore } from './store/file-session-store.js';
+export { FileSessionStore, type FileSessionStoreOptions } from './store/file-session-store.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
   ConnectorEventMap,
+  ConnectorEventName,
+  ConnectorListener,
   DispatchEvent,
   DispatchEventBase,
   DispatchListenerMap,
@@ -63,13 +65,11 @@ export type { WorkerStatus } from './protocol/worker-messages.js';
 export type { AttemptRunner, RunnerOption, RunningAttempt, ThreadsOption } from './runners/runner.js';
 export { ThreadPool, type ThreadPoolOptions, type PoolThread } from './runners/thread-pool.js';
 export { CHANNEL_NAMES } from './metrics/channels.js';
+export { QQOpenAPI, type BotUser, type InteractionAckCode, type InteractionEventLike } from './http/openapi.js';
+export { DEFAULT_RETRY, type QQOpenAPIOptions, type SharedTokenOpenAPIOptions, type TokenSource, type RetryOptions } from './http/openapi-options.js';
 export {
-  QQOpenAPI,
-  DEFAULT_RETRY,
-  type QQOpenAPIOptions,
-  type SharedTokenOpenAPIOptions,
-  type TokenSource,
-  type RetryOptions,
+  ButtonActionType,
+  ButtonStyle,
   type CallOptions,
   type V2MessageBody,
   type ChannelMessageBody,
@@ -80,16 +80,20 @@ export {
   type EmbedPayload,
   type MessageReference,
   type UploadMediaInput,
-  type ReplyContent,
   type MediaFileType,
   type SendResult,
   type MediaUploadResult,
-  type BotUser,
-  type InteractionAckCode,
-  type InteractionEventLike,
-} from './http/openapi.js';
+  type ButtonAction,
+  type ButtonPermission,
+  type KeyboardButton,
+  type KeyboardRow,
+} from './bodies/message-bodies.js';
+export type { ReplyContent } from './replies/reply.js';
+export { DEFAULT_PACING, type PacingOptions } from './http/pacing.js';
+export { DEFAULT_UPLOAD, type UploadOptions } from './http/chunked-upload.js';
+export type { UploadCallOptions, UploadProgress } from './bodies/message-bodies.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyStore, type ReplyTrackerOptions } from './http/passive-reply.js';
+export { REPLY_WINDOWS_MS, REPLYABLE_EVENT_TYPES, type ReplyableEventType, type StreamableEvent, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyStore, type ReplyTrackerOptions } from './replies/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,
@@ -97,19 +101,13 @@ export {
   linkButton,
   callbackButton,
   commandButton,
-  ButtonActionType,
-  ButtonStyle,
   MAX_KEYBOARD_ROWS,
   MAX_BUTTONS_PER_ROW,
-  type ButtonAction,
   type ButtonAudience,
   type ButtonOptions,
-  type ButtonPermission,
   type ButtonSpec,
-  type KeyboardButton,
-  type KeyboardRow,
 } from './messages/keyboard.js';
 export { ark, type ArkMessage, type ArkValue } from './messages/ark.js';
 export { embed, type EmbedInput, type EmbedMessage } from './messages/embed.js';
 export { MEDIA_FILE_TYPES, type MediaKind, type MediaReply, type MediaSource } from './messages/media.js';
-export { DEFAULT_STREAM, type StreamReplyOptions, type StreamReplyResult } from './http/stream-reply.js';
+export { DEFAULT_STREAM, type StreamReplyOptions, type StreamReplyResult } from './replies/stream-reply.js';

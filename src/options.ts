@@ -1,6 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption } from './errors.js';
-import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './http/passive-reply.js';
+import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './replies/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
@@ -262,7 +262,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     throw invalidOption('Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector');
   }
   const store = resolveStore(input.store);
-  if (transport.kind === 'webhook') refuseWebhookMeaningless(input, store);
+  if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
   const replies = section('replies', input.replies, REPLY_TRACKER_KEYS) as ReplyTrackerOptions;
 
   return {
@@ -289,16 +289,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /**
  * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
  * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
- * (`store.replies`) — and nothing that belongs to a gateway session. Options that only mean something there are
+ * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`leases`, on by
+ * default) is not used, every replica serves. Connector options that only mean something for a session are
  * refused rather than silently ignored.
  */
-function refuseWebhookMeaningless(input: Record<string, unknown>, store: SessionStore | undefined): void {
-  if (store?.leases !== undefined) {
-    throw invalidOption(
-      'Expected a store without `lease` with `transport.kind` webhook: leases give one process a gateway session, and a webhook has none ' +
-        '(every replica serves callbacks; the store shares their dedupe and reply counts). Drop `lease`.',
-    );
-  }
+function refuseWebhookMeaningless(input: Record<string, unknown>): void {
   if (input.checkpoint !== undefined) throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
   if (input.dedupeWindow !== undefined) {
     throw invalidOption('Expected no `dedupeWindow` with `transport.kind` webhook: callbacks are remembered for `transport.timestampWindowMs`, not by count');

@@ -102,7 +102,21 @@ export function httpUrl(name: string, value: unknown): string {
     throw invalidOption(`Expected \`${name}\` to be an absolute http(s) URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidOption(`Expected \`${name}\` to be an http(s) URL`);
+  if (!isSecureUrl(url)) {
+    throw invalidOption(`Expected \`${name}\` to be an https:// URL: over http:// to ${url.hostname} the access token would cross the network in clear (http:// is for loopback only)`);
+  }
   return text.replace(/\/+$/, '');
+}
+
+/** A loopback host name or address: `localhost`, 127.0.0.0/8, `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** https://, or http:// to a loopback host (a local fake or proxy): nothing crosses a network in clear. */
+export function isSecureUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
 
 /** p-retry style: one helper for every numeric option; `name` is the option's full path (`retry.retries`). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError, RETRYABLE, fromWire, toWire, type ErrorCode } from '../src/errors.js';
+import { API_ERROR_RULES, describeApiError } from '../src/http/api-error.js';
 
 const DOC = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
 
@@ -77,5 +78,36 @@ describe('RETRYABLE decides the flag', () => {
   it('a wire record with a code this version does not know keeps its own flag', () => {
     const err = fromWire({ code: 'QQBOT_FROM_THE_FUTURE' as ErrorCode, message: 'x', retryable: true, details: {}, name: 'QQBotError' });
     expect(err.retryable).toBe(true);
+  });
+});
+
+describe('docs/errors.md agrees with the API error table', () => {
+  /** The rows of the `err.kind` table: kind → the codes and statuses of its "platform answer" cell, and its retryable. */
+  function documentedKinds(markdown: string): Map<string, { codes: number[]; retryable: boolean | 'varies' | string }> {
+    const rows = new Map<string, { codes: number[]; retryable: boolean | 'varies' | string }>();
+    for (const line of markdown.split('\n')) {
+      const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+      const kind = /^`([a-z-]+)`$/.exec(cells[0] ?? '')?.[1];
+      if (kind === undefined || cells.length !== 4) continue;
+      const codePart = (cells[1] ?? '').split(';').find((part) => part.trim().startsWith('codes')) ?? '';
+      rows.set(kind, { codes: [...codePart.matchAll(/\d+/g)].map((m) => Number(m[0])), retryable: meaning(cells[2] ?? '') });
+    }
+    return rows;
+  }
+
+  it('lists every row of API_ERROR_RULES with its codes and retryable, and no other kind', () => {
+    const documentedRows = documentedKinds(DOC);
+    const kinds = new Set([...API_ERROR_RULES.map((rule) => rule.kind), 'fatal']);
+    expect([...documentedRows.keys()].sort()).toEqual([...kinds].sort());
+    for (const kind of kinds) {
+      const rules = API_ERROR_RULES.filter((rule) => rule.kind === kind);
+      expect(documentedRows.get(kind)?.codes.sort(), kind).toEqual(rules.flatMap((rule) => rule.codes ?? []).sort());
+      for (const rule of rules) expect(documentedRows.get(kind)?.retryable, kind).toBe(rule.retryable);
+      for (const rule of rules) expect(rule.advice.length, kind).toBeGreaterThan(20);
+    }
+  });
+
+  it('11298 is never taken for an expired token, whatever the status', () => {
+    for (const status of [200, 400, 401, 403]) expect(describeApiError(status, 11298).kind).toBe('ip-not-allowed');
   });
 });

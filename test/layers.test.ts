@@ -44,3 +44,14 @@ it('layers: the supervisor names no transport (it runs the Transport the connect
   // The shared worker protocol carries a transport's own messages as opaque payloads: it imports no transport.
   expect(crossings(graph, under('protocol'), under('transports'))).toEqual([]);
 });
+
+it('layers: the REST client points one way — bodies ← messages ← replies ← http (no folder cycle)', () => {
+  const graph = importGraph();
+  const inFolders = (...dirs: string[]) => (path: string) => dirs.some((dir) => under(dir)(path));
+  // Body types sit below everything: they import no module of src/.
+  expect(crossings(graph, under('bodies'), () => true)).toEqual([]);
+  expect(crossings(graph, under('messages'), inFolders('http', 'replies'))).toEqual([]);
+  // Replies talk to the endpoints through an interface of their own: they never import the HTTP client.
+  expect(crossings(graph, under('replies'), inFolders('http', 'supervisor', 'transports', 'store'))).toEqual([]);
+  expect(graph.has('bodies/message-bodies.ts') && graph.has('replies/reply.ts') && graph.has('http/rest-request.ts')).toBe(true);
+});

@@ -53,15 +53,46 @@ export interface LiveConfig extends CommonConfig {
 
 export type CliCommand = { mode: 'help' } | { mode: 'version' } | DemoConfig | LiveConfig;
 
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-  demo: { type: 'boolean' },
+/** The flags that name the bot and the platform: live mode's, and the doctor's. */
+export const PLATFORM_FLAGS = {
   'app-id': { type: 'string' },
   'secret-file': { type: 'string' },
   sandbox: { type: 'boolean' },
   'api-url': { type: 'string' },
   'token-url': { type: 'string' },
+} as const;
+
+interface PlatformValues {
+  'app-id'?: string | undefined;
+  'secret-file'?: string | undefined;
+  sandbox?: boolean | undefined;
+  'api-url'?: string | undefined;
+  'token-url'?: string | undefined;
+}
+
+/** The app id and where the secret comes from: the flags, else the environment. */
+export function credentialsFrom(values: PlatformValues, env: NodeJS.ProcessEnv): { appId: string | undefined; secret: SecretSource | undefined } {
+  const secretFile = values['secret-file'];
+  const envSecret = envValue(env, 'QQBOT_SECRET');
+  return {
+    appId: values['app-id'] ?? envValue(env, 'QQBOT_APP_ID'),
+    secret: secretFile !== undefined ? { from: 'file', path: secretFile } : envSecret !== undefined ? { from: 'env', value: envSecret } : undefined,
+  };
+}
+
+/** The endpoint overrides: `--sandbox`, `--api-url`, `--token-url`, else the environment; unset ones are left out. */
+export function endpointsFrom(values: PlatformValues, env: NodeJS.ProcessEnv): { token?: string; api?: string } {
+  if (values.sandbox === true && values['api-url'] !== undefined) throw new UsageError('--sandbox and --api-url both set the API origin: use one');
+  const api = values.sandbox === true ? SANDBOX_API_URL : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
+  const token = httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
+  return { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) };
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  demo: { type: 'boolean' },
+  ...PLATFORM_FLAGS,
   intents: { type: 'string' },
   shards: { type: 'string' },
   bots: { type: 'string' },
@@ -94,7 +125,7 @@ function liveWebhook(transport: string | undefined, port: string | undefined): {
 }
 
 /** Empty environment variables count as unset. */
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -110,7 +141,7 @@ function number(flag: string, text: string | undefined, { min, max, integer }: {
   return value;
 }
 
-function httpUrl(source: string, text: string | undefined): string | undefined {
+export function httpUrl(source: string, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   let url: URL;
   try {
@@ -123,7 +154,7 @@ function httpUrl(source: string, text: string | undefined): string | undefined {
 }
 
 /** A secret must never be typed on the command line (shell history, `ps`): refuse it before parsing. */
-function refuseSecretArgument(argv: readonly string[]): void {
+export function refuseSecretArgument(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     if (arg === '--secret' || arg.startsWith('--secret=')) {
@@ -133,8 +164,7 @@ function refuseSecretArgument(argv: readonly string[]): void {
 }
 
 /** An unknown `--flag` is refused with the nearest known one, as an unknown option key is (`--durations`). */
-function refuseUnknownFlags(argv: readonly string[]): void {
-  const known = Object.keys(OPTIONS);
+export function refuseUnknownFlags(argv: readonly string[], known: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     if (!arg.startsWith('--')) continue;
@@ -145,16 +175,21 @@ function refuseUnknownFlags(argv: readonly string[]): void {
   }
 }
 
+/** parseArgs' own errors as a {@link UsageError}; anything else is thrown on. */
+export function throwUsageError(err: unknown): never {
+  const code = (err as { code?: unknown }).code;
+  // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
+  throw err;
+}
+
 function parse(argv: readonly string[]) {
-  refuseUnknownFlags(argv);
+  refuseUnknownFlags(argv, Object.keys(OPTIONS));
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
-    throw err;
+    return throwUsageError(err);
   }
 }
 
@@ -184,11 +219,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     json: values.json === true,
   };
 
-  const appId = values['app-id'] ?? envValue(env, 'QQBOT_APP_ID');
-  const secretFile = values['secret-file'];
-  const envSecret = envValue(env, 'QQBOT_SECRET');
-  const secret: SecretSource | undefined =
-    secretFile !== undefined ? { from: 'file', path: secretFile } : envSecret !== undefined ? { from: 'env', value: envSecret } : undefined;
+  const { appId, secret } = credentialsFrom(values, env);
   const live = values.demo !== true && (appId !== undefined || secret !== undefined);
 
   if (!live) {
@@ -217,16 +248,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   if (used.length > 0) throw new UsageError(`--${used[0]} applies to demo mode only (no credentials, or --demo)`);
   if (appId === undefined) throw new UsageError('a secret was given but no app id: set QQBOT_APP_ID or pass --app-id');
   if (secret === undefined) throw new UsageError('an app id was given but no secret: set QQBOT_SECRET or pass --secret-file <path>');
-  if (values.sandbox === true && values['api-url'] !== undefined) throw new UsageError('--sandbox and --api-url both set the API origin: use one');
-
-  const api = values.sandbox === true ? SANDBOX_API_URL : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
-  const token = httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
+  const endpoints = endpointsFrom(values, env);
   return {
     mode: 'live',
     ...common,
     appId,
     secret,
-    endpoints: { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) },
+    endpoints,
     webhook: liveWebhook(values.transport, values.port),
   };
 }

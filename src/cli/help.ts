@@ -1,4 +1,5 @@
 import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, DEFAULT_WEBHOOK_PORT, MAX_DEMO_BOTS, SANDBOX_API_URL } from './args.js';
+import { EXPIRY_MARGIN_DAYS, PLATFORM_PORTS } from './doctor/webhook-checks.js';
 import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
 
 /** The `--help` text. Keep it in step with docs/cli.md. */
@@ -9,6 +10,7 @@ Usage:
   qqbot-connector [--demo] [--rate <n>] [--chaos <ms>] [common flags]
   QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector [live flags] [common flags]
   qqbot-connector --app-id <id> --secret-file <path> [live flags] [common flags]
+  qqbot-connector doctor [doctor flags]     check a production machine before going live (doctor --help)
 
 Without credentials it runs a demo against an embedded fake QQ: events stream in, the worker thread is
 killed every second, and after ${DEFAULT_DEMO_DURATION_S} s the summary shows that nothing was lost or duplicated. With credentials it connects to the
@@ -48,5 +50,32 @@ Intent names: ${describeIntentNames()}; the Intents constant names (e.g. PUBLIC_
 Exit codes: 0 stopped cleanly · 1 fatal connector error, the demo saw a lost/duplicated event, or live mode
 never connected within --duration · 2 bad usage.
 See docs/cli.md for the details.
+`;
+}
+
+/** The `doctor --help` text. Keep it in step with docs/cli.md. */
+export function doctorHelpText(): string {
+  return `qqbot-connector doctor: check this machine, the credentials and the callback URL before going live.
+
+Usage:
+  QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector doctor [--intents <list|number>] [--private]
+  QQBOT_APP_ID=… QQBOT_SECRET=… qqbot-connector doctor --webhook-url https://host[:port]/path [--connect-to <host:port>]
+
+Checks, each a line with ✓ or ✗ and, under each ✗, the fix: the token endpoint accepts the credentials; the
+OpenAPI accepts this machine's IP (allow-list, code 11298); GET /gateway/bot (shards, session starts left);
+the intents; and for --webhook-url: HTTPS, a port the platform calls (${PLATFORM_PORTS.join(', ')}), the certificate (trusted
+chain, host name, not expiring within ${EXPIRY_MARGIN_DAYS} days) and an op 13 validation signed as the platform signs it.
+
+Flags:
+  --app-id <id>, --secret-file <path>, --sandbox, --api-url <url>, --token-url <url>   as in live mode
+  --intents <list|number>  the bot's intents: names as in live mode, or a number (decimal or 0x…)
+                           (default ${DEFAULT_INTENTS}; with --webhook-url and no --intents: not checked)
+  --private                the bot is a private (私域) bot: GUILD_MESSAGES and FORUMS_EVENT are allowed
+  --webhook-url <url>      the callback URL set in the QQ console
+  --connect-to <host:port> reach the URL at this address instead (one replica, or before DNS points here);
+                           the URL's host is still the name checked against the certificate
+  --json                   one JSON document on stdout: {"ok", "checks": [{"id", "status", "summary", "fix"?, …}]}
+
+Exit codes: 0 every check passed · 1 a check did not pass · 2 bad usage. See docs/cli.md.
 `;
 }

@@ -15,7 +15,7 @@ import { createStopSignal, exitOnForce, stopOnOutputClosed } from './stop-signal
 import { formatLiveSummary } from './summary.js';
 
 /** The secret from the environment, or the trimmed content of `--secret-file`. Errors name the path only. */
-async function readSecret(source: SecretSource): Promise<string> {
+export async function readSecret(source: SecretSource): Promise<string> {
   if (source.from === 'env') return source.value;
   let text: string;
   try {

@@ -1,6 +1,8 @@
 import { parseCli, UsageError } from './args.js';
 import { runDemo } from './demo.js';
-import { helpText } from './help.js';
+import { parseDoctor } from './doctor/doctor-args.js';
+import { runDoctor } from './doctor/run-doctor.js';
+import { doctorHelpText, helpText } from './help.js';
 import { ExitCodes, type CliIo } from './io.js';
 import { runLive } from './live.js';
 import { readVersion } from './version.js';
@@ -8,7 +10,8 @@ import { readVersion } from './version.js';
 /** Runs one CLI invocation and returns its exit code. Never calls `process.exit` on the normal paths. */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   try {
-    const command = parseCli(argv, env);
+    // `doctor` is the one subcommand; everything else is flags.
+    const command = argv[0] === 'doctor' ? parseDoctor(argv.slice(1), env) : parseCli(argv, env);
     switch (command.mode) {
       case 'help':
         io.stdout.write(helpText());
@@ -20,6 +23,11 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
         return await runDemo(command, io);
       case 'live':
         return await runLive(command, io);
+      case 'doctor':
+        return await runDoctor(command, io);
+      case 'doctor-help':
+        io.stdout.write(doctorHelpText());
+        return ExitCodes.OK;
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -34,8 +34,12 @@ export class ShardDelivery {
    * checkpointer listens here (src/store/checkpointer.ts).
    */
   onDelivered: ((seq: number, id: string | undefined, settled: Promise<void> | undefined) => void) | undefined;
-  /** Replaying a session restored from a store, until RESUMED: the process before may have delivered these. */
+  /** Replaying a session restored from a store, until RESUMED: the process before may have delivered some of these. */
   #redelivering = false;
+  /** Restored: every event up to this seq was delivered by the process before (its checkpoint's `deliveredSeq`). */
+  #deliveredBefore = 0;
+  /** Restored: how many events past `#deliveredBefore` it may have delivered after its last checkpoint. */
+  #unrecorded = 0;
 
   /** `appId` names the bot in the metrics channels. */
   constructor(shard: number, dedupeWindow: number, target: DeliveryTarget, readonly appId: string) {
@@ -75,13 +79,16 @@ export class ShardDelivery {
   }
 
   /**
-   * A stored checkpoint: resume after `seq`, and never deliver `ids` again. Until RESUMED, events are flagged
-   * `redelivered`: this process cannot tell which of them the process before had delivered.
+   * A stored checkpoint: resume after `seq`, and never deliver `ids` again. Until RESUMED, replayed events that the
+   * process before may have delivered are flagged `redelivered`: those up to `deliveredSeq`, then the next
+   * `unrecorded` (delivered after its last checkpoint, if it died). Without `deliveredSeq`, all of them.
    */
-  restore(seq: number, ids: readonly string[]): void {
+  restore(seq: number, ids: readonly string[], deliveredSeq: number | undefined, unrecorded: number): void {
     this.#seq = Math.max(seq, 0);
     for (const id of ids) this.#ids.add(id);
     this.#redelivering = true;
+    this.#deliveredBefore = deliveredSeq ?? Number.MAX_SAFE_INTEGER;
+    this.#unrecorded = unrecorded;
   }
 
   /**
@@ -104,12 +111,23 @@ export class ShardDelivery {
     }
     this.#delivered += 1;
     const event = dispatchEvent(this.shard, seq, type, id, frame);
-    if (this.#redelivering) event.redelivered = true;
+    if (this.#redelivering && this.#mayHaveBeenDelivered(seq)) event.redelivered = true;
     const settled = this.#target.dispatch(event);
     // Checked here, not in publish(): no closure per event while nobody listens.
     if (channels.delivered.hasSubscribers) channels.delivered.publish({ appId: this.appId, shard: this.shard, type });
     this.onDelivered?.(seq, id, settled);
     return true;
+  }
+
+  /** Replaying a restored session: up to the old owner's high-water mark, then at most `#unrecorded` more. */
+  #mayHaveBeenDelivered(seq: number): boolean {
+    if (seq <= this.#deliveredBefore) return true;
+    if (this.#unrecorded > 0) {
+      this.#unrecorded -= 1;
+      return true;
+    }
+    this.#redelivering = false;
+    return false;
   }
 
   /** A duplicate the transport dropped before the pipeline (a webhook copy another process delivered): counted like ours. */

@@ -24,17 +24,58 @@ export const QQApiCodes = {
   /** Channel messages held for audit (HTTP 202): `data.message_audit.audit_id`. */
   MESSAGE_AUDIT: 304023,
   MESSAGE_AUDIT_ALT: 304024,
+  /** The caller's IP is not on the bot's IP allow-list. Field reports; may come with HTTP 401. */
+  IP_NOT_ALLOWED: 11298,
+  /** Fixed-token auth (`Bot appid.token`) is disabled. */
+  FIXED_TOKEN_DISABLED: 11245,
+  /** Invalid or expired reply target. Field reports. */
+  REPLY_TARGET_INVALID: 40034024,
+  REPLY_TARGET_INVALID_ALT: 304027,
+  /** Message rate limit exceeded. Field reports. */
+  MESSAGE_RATE_LIMIT: 22009,
+  /** Channel write limit. Field reports. */
+  CHANNEL_WRITE_LIMIT: 20028,
+  /** API call rate exceeded. Field reports. */
+  API_RATE_LIMIT: 100017,
+  /** Markdown / keyboard / template not permitted for this bot. Field reports. */
+  MARKDOWN_NOT_PERMITTED: 304041,
+  KEYBOARD_NOT_PERMITTED: 304057,
+  TEMPLATE_NOT_PERMITTED: 340072,
+  RICH_MESSAGE_NOT_PERMITTED: 40034012,
+  /** A chunked-upload part failed: retry that part. */
+  UPLOAD_PART_FAILED: 40093001,
+  /** The daily upload quota is spent. */
+  UPLOAD_QUOTA: 40093002,
+  /** A replace-mode stream chunk changed the prefix already sent. */
+  STREAM_PREFIX_CHANGED: 40113003,
 } as const;
 
 /**
- * What the client does with a failed answer:
- * - `retry`: transient (429, 5xx); back off and send the same body again.
+ * What the client does with a failed answer (and what the caller should change):
+ * - `retry`: transient (5xx); back off and send the same body again.
+ * - `rate-limit`: HTTP 429 or a rate-limit code; paced and retried after the platform's hint or a backoff.
  * - `refresh-token`: the token was refused; refresh it once (single-flight) and send again.
  * - `duplicate`: the platform already has this `msg_id` + `msg_seq`; after a retry this means the first attempt landed.
  * - `reply-expired` / `reply-limit` / `proactive-forbidden`: the platform's reply rules; never retried.
+ * - `ip-not-allowed`, `auth-misconfigured`, `not-permitted`: the bot's settings in the console; never retried.
+ * - `upload-part-failed` (retried), `upload-quota` (resets daily), `stream-prefix`: uploads and streams.
  * - `fatal`: anything else (bad request, forbidden, not found); never retried.
  */
-export type ApiErrorKind = 'retry' | 'refresh-token' | 'duplicate' | 'reply-expired' | 'reply-limit' | 'proactive-forbidden' | 'fatal';
+export type ApiErrorKind =
+  | 'retry'
+  | 'rate-limit'
+  | 'refresh-token'
+  | 'duplicate'
+  | 'reply-expired'
+  | 'reply-limit'
+  | 'proactive-forbidden'
+  | 'ip-not-allowed'
+  | 'auth-misconfigured'
+  | 'not-permitted'
+  | 'upload-part-failed'
+  | 'upload-quota'
+  | 'stream-prefix'
+  | 'fatal';
 
 interface ClassificationRule {
   /** Matches when the body's `code` or `err_code` is one of these. */
@@ -42,22 +83,50 @@ interface ClassificationRule {
   /** Matches when the HTTP status is in `[min, max]`. */
   status?: readonly [min: number, max: number];
   kind: ApiErrorKind;
+  /** Whether the error a caller finally gets says "try again later" (the client itself retries `retry`, `rate-limit`, `upload-part-failed`). */
+  retryable: boolean;
+  /** One line naming the fix; on the error as `advice`. */
+  advice: string;
 }
+
+const RATE_LIMIT_ADVICE = 'rate limited: sends are paced and retried; send less often to this target, or spread replies over time';
+const PERMISSION_ADVICE = 'markdown or keyboard is not permitted for this bot or template: apply for the permission (q.qq.com → the bot → features), or use an approved template id';
+const REPLY_EXPIRED_ADVICE = 'the passive-reply window closed (5 min group, 60 min C2C) or the target is gone: reply sooner; proactive sends no longer exist';
 
 /**
  * The one table that classifies a failed answer. First matching row wins; body codes come first because the
- * platform's status for a given code is not stable (docs/protocol.md §1). Add a row, never an `if`.
+ * platform's status for a given code is not stable (docs/protocol.md §1) — 11298 with HTTP 401 is an allow-list
+ * refusal, not an expired token. Add a row, never an `if`. docs/errors.md lists every row (a test checks).
  */
 export const API_ERROR_RULES: readonly ClassificationRule[] = [
-  { codes: [QQApiCodes.TOKEN_INVALID], kind: 'refresh-token' },
-  { codes: [QQApiCodes.DUPLICATE_MSG_SEQ], kind: 'duplicate' },
-  { codes: [QQApiCodes.REPLY_EXPIRED, QQApiCodes.REPLY_EXPIRED_ALT, QQApiCodes.REPLY_EXPIRED_LEGACY], kind: 'reply-expired' },
-  { codes: [QQApiCodes.REPLY_LIMIT], kind: 'reply-limit' },
-  { codes: [QQApiCodes.PROACTIVE_FORBIDDEN], kind: 'proactive-forbidden' },
-  { status: [401, 401], kind: 'refresh-token' },
-  { status: [429, 429], kind: 'retry' },
-  { status: [500, 599], kind: 'retry' },
+  { codes: [QQApiCodes.IP_NOT_ALLOWED], kind: 'ip-not-allowed', retryable: false, advice: "add this host's public IP to the bot's IP allow-list (q.qq.com → development settings → IP allow-list)" },
+  { codes: [QQApiCodes.TOKEN_INVALID], kind: 'refresh-token', retryable: false, advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)' },
+  { codes: [QQApiCodes.FIXED_TOKEN_DISABLED], kind: 'auth-misconfigured', retryable: false, advice: 'fixed-token auth (Bot appid.token) is disabled: authenticate with appId + secret (AccessToken)' },
+  { codes: [QQApiCodes.DUPLICATE_MSG_SEQ], kind: 'duplicate', retryable: false, advice: 'this msg_id + msg_seq was already sent: use a new msg_seq (reply() does)' },
+  {
+    codes: [QQApiCodes.REPLY_EXPIRED, QQApiCodes.REPLY_EXPIRED_ALT, QQApiCodes.REPLY_EXPIRED_LEGACY, QQApiCodes.REPLY_TARGET_INVALID, QQApiCodes.REPLY_TARGET_INVALID_ALT],
+    kind: 'reply-expired',
+    retryable: false,
+    advice: REPLY_EXPIRED_ADVICE,
+  },
+  { codes: [QQApiCodes.REPLY_LIMIT], kind: 'reply-limit', retryable: false, advice: 'at most 5 replies per message: put more into fewer replies' },
+  { codes: [QQApiCodes.PROACTIVE_FORBIDDEN], kind: 'proactive-forbidden', retryable: false, advice: 'proactive messages are not allowed: reply to an event (msg_id or event_id), e.g. with reply()' },
+  { codes: [QQApiCodes.MESSAGE_RATE_LIMIT, QQApiCodes.CHANNEL_WRITE_LIMIT, QQApiCodes.API_RATE_LIMIT], kind: 'rate-limit', retryable: true, advice: RATE_LIMIT_ADVICE },
+  {
+    codes: [QQApiCodes.MARKDOWN_NOT_PERMITTED, QQApiCodes.KEYBOARD_NOT_PERMITTED, QQApiCodes.TEMPLATE_NOT_PERMITTED, QQApiCodes.RICH_MESSAGE_NOT_PERMITTED],
+    kind: 'not-permitted',
+    retryable: false,
+    advice: PERMISSION_ADVICE,
+  },
+  { codes: [QQApiCodes.UPLOAD_PART_FAILED], kind: 'upload-part-failed', retryable: true, advice: 'an upload part failed: the part is retried; if it keeps failing, try the upload later' },
+  { codes: [QQApiCodes.UPLOAD_QUOTA], kind: 'upload-quota', retryable: false, advice: "the bot's daily upload quota is spent; it resets daily: upload again tomorrow, or send a URL the platform fetches" },
+  { codes: [QQApiCodes.STREAM_PREFIX_CHANGED], kind: 'stream-prefix', retryable: false, advice: 'a streamed (replace-mode) chunk must extend the text already sent, never change it' },
+  { status: [401, 401], kind: 'refresh-token', retryable: false, advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)' },
+  { status: [429, 429], kind: 'rate-limit', retryable: true, advice: RATE_LIMIT_ADVICE },
+  { status: [500, 599], kind: 'retry', retryable: true, advice: 'the platform failed; it was retried with backoff: try again later, and quote traceId if it persists' },
 ];
+
+const FATAL: ClassificationRule = { kind: 'fatal', retryable: false, advice: 'read qqCode and platformMessage; quote traceId when asking the platform' };
 
 function matches(rule: ClassificationRule, status: number, codes: readonly number[]): boolean {
   if (rule.codes !== undefined && !rule.codes.some((c) => codes.includes(c))) return false;
@@ -65,13 +134,17 @@ function matches(rule: ClassificationRule, status: number, codes: readonly numbe
   return rule.codes !== undefined || rule.status !== undefined;
 }
 
-/** Classifies an answer by its status and body codes with {@link API_ERROR_RULES}. Pure. */
-export function classifyApiError(status: number, qqCode: number | undefined, errCode?: number): ApiErrorKind {
+/** The row of {@link API_ERROR_RULES} an answer matches (the `fatal` row when none does). Pure. */
+export function describeApiError(status: number, qqCode: number | undefined, errCode?: number): Readonly<ClassificationRule> {
   const codes: number[] = [];
   if (qqCode !== undefined) codes.push(qqCode);
   if (errCode !== undefined) codes.push(errCode);
-  for (const rule of API_ERROR_RULES) if (matches(rule, status, codes)) return rule.kind;
-  return 'fatal';
+  return API_ERROR_RULES.find((rule) => matches(rule, status, codes)) ?? FATAL;
+}
+
+/** Classifies an answer by its status and body codes with {@link API_ERROR_RULES}. Pure. */
+export function classifyApiError(status: number, qqCode: number | undefined, errCode?: number): ApiErrorKind {
+  return describeApiError(status, qqCode, errCode).kind;
 }
 
 /** The body of an error answer, as far as it could be read. */
@@ -140,15 +213,17 @@ export class QQApiError extends QQBotError {
   readonly platformMessage: string | undefined;
   /** What {@link API_ERROR_RULES} made of it. */
   readonly kind: ApiErrorKind;
+  /** One line naming what to change (which allow-list, which permission, that a quota resets daily, …). */
+  readonly advice: string;
 
   constructor(init: QQApiErrorInit) {
     const body = init.errorBody ?? readErrorBody(init.body);
     const traceId = body.trace_id ?? (init.headers === undefined ? undefined : header(init.headers, 'x-tps-trace-id'));
-    const kind = classifyApiError(init.status, body.code, body.err_code);
+    const { kind, retryable, advice } = describeApiError(init.status, body.code, body.err_code);
     const code = body.code ?? body.err_code;
-    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${untrustedText(body.message)}`}`;
+    const text = `${init.what} answered HTTP ${init.status}${code === undefined ? '' : ` code ${code}`}${body.message === undefined ? '' : `: ${untrustedText(body.message)}`} (${advice})`;
     super(ErrorCodes.API_ERROR, text, {
-      retryable: kind === 'retry',
+      retryable,
       cause: init.cause,
       details: {
         status: init.status,
@@ -165,6 +240,7 @@ export class QQApiError extends QQBotError {
     this.traceId = traceId;
     this.platformMessage = body.message;
     this.kind = kind;
+    this.advice = advice;
   }
 
   /** Brand check: the inherited one would accept every {@link QQBotError}. */

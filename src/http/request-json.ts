@@ -43,7 +43,7 @@ function isAborted(signal: AbortSignal | undefined): boolean {
  * What a failed HTTP exchange (not an HTTP error status) becomes: `HTTP_TIMEOUT` when our deadline fired or
  * undici's headers/body timeout did, otherwise `NETWORK` with `details.errno`. Shared by every HTTP path.
  */
-function transportError(err: unknown, what: string, host: string, ms: number, timedOut: boolean): QQBotError {
+export function transportError(err: unknown, what: string, host: string, ms: number, timedOut: boolean): QQBotError {
   const errno = errnoOf(err);
   // The host is named: "ENOTFOUND" alone does not say which of the platform's hosts could not be reached.
   if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import type { ArkPayload } from '../http/openapi.js';
+import type { ArkPayload } from '../bodies/message-bodies.js';
 
 /** An ark message (`msg_type` 3): a template (23 link list, 24 text + thumbnail, 37 large image, …) and its values. */
 export interface ArkMessage {

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import type { EmbedPayload } from '../http/openapi.js';
+import type { EmbedPayload } from '../bodies/message-bodies.js';
 
 /** An embed message (`msg_type` 4; guild channels and DMs). */
 export interface EmbedMessage {

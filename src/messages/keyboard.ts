@@ -1,58 +1,11 @@
 import { invalidOption } from '../errors.js';
+import { ButtonActionType, ButtonStyle, type ButtonAction, type ButtonPermission, type KeyboardButton, type KeyboardPayload } from '../bodies/message-bodies.js';
 
 /**
  * Message keyboards (inline buttons under a markdown message): rows of buttons, each with an action. The
  * platform's limits, checked here so a bad keyboard fails before it is sent: at most 5 rows of at most 5 buttons.
  * @module
  */
-
-/** What pressing a button does: 0 open a link, 1 callback (an `INTERACTION_CREATE` with `button_data`), 2 command (fills the input box). */
-export const ButtonActionType = { LINK: 0, CALLBACK: 1, COMMAND: 2 } as const;
-export type ButtonActionType = (typeof ButtonActionType)[keyof typeof ButtonActionType];
-
-/** 0 grey outline, 1 blue outline. */
-export const ButtonStyle = { GREY: 0, BLUE: 1 } as const;
-export type ButtonStyle = (typeof ButtonStyle)[keyof typeof ButtonStyle];
-
-/** Who may press: 0 the listed users, 1 admins, 2 everyone, 3 the listed roles (guilds). */
-export interface ButtonPermission {
-  type: 0 | 1 | 2 | 3;
-  specify_user_ids?: string[];
-  specify_role_ids?: string[];
-}
-
-export interface ButtonAction {
-  type: ButtonActionType;
-  permission: ButtonPermission;
-  /** The URL (link), the callback data (callback) or the command text (command). */
-  data: string;
-  /** Command: send at once instead of filling the input box. */
-  enter?: boolean;
-  /** Command: quote the message the keyboard belongs to. */
-  reply?: boolean;
-  /** 1: command buttons open the image picker (as documented). */
-  anchor?: number;
-  /** Times each user may press it. */
-  click_limit?: number;
-  /** Shown by clients too old for this button. */
-  unsupport_tips: string;
-}
-
-/** One button as the platform expects it. */
-export interface KeyboardButton {
-  id: string;
-  render_data: { label: string; visited_label: string; style: ButtonStyle };
-  action: ButtonAction;
-  /** Buttons of one group: pressing one greys out the others. */
-  group_id?: string;
-}
-
-export interface KeyboardRow {
-  buttons: KeyboardButton[];
-}
-
-/** `keyboard` of a message: your own rows, or a keyboard template approved in the console (`id`). */
-export type KeyboardPayload = { content: { rows: KeyboardRow[] }; id?: undefined } | { id: string; content?: undefined };
 
 /** Who may press a button; `everyone` unless said otherwise. */
 export type ButtonAudience = 'everyone' | 'admins' | { users: readonly string[] } | { roles: readonly string[] };
@@ -99,8 +52,15 @@ function button(label: string, type: ButtonActionType, data: string, options: Bu
   return spec;
 }
 
-/** A button that opens `url`. */
+/** A button that opens `url`: an `https://` (or `http://`) URL, nothing else (`javascript:`, `file:` are refused). */
 export function linkButton(label: string, url: string, options: ButtonOptions = {}): ButtonSpec {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw invalidOption(`Expected the URL of link button "${label}" to be an https:// (or http://) URL`);
   return button(label, ButtonActionType.LINK, url, options);
 }
 

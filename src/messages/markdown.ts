@@ -1,6 +1,5 @@
 import { invalidOption } from '../errors.js';
-import type { MarkdownPayload } from '../http/openapi.js';
-import type { KeyboardPayload } from './keyboard.js';
+import type { KeyboardPayload, MarkdownPayload } from '../bodies/message-bodies.js';
 
 /** A markdown message (`msg_type` 2), optionally with a keyboard under it. */
 export interface MarkdownMessage {

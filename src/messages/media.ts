@@ -5,8 +5,11 @@ import { isObject } from '../validation.js';
 export const MEDIA_FILE_TYPES = { image: 1, video: 2, voice: 3, file: 4 } as const;
 export type MediaKind = keyof typeof MEDIA_FILE_TYPES;
 
-/** A URL the platform fetches, or the bytes themselves (sent base64 as `file_data`). */
-export type MediaSource = string | Uint8Array;
+/**
+ * A URL the platform fetches, the bytes themselves, a file on disk, or a stream with its size in bytes. Large
+ * ones are uploaded in parts (see `uploadGroupMedia`).
+ */
+export type MediaSource = string | Uint8Array | { path: string; fileName?: string } | { stream: AsyncIterable<Uint8Array>; size: number; fileName?: string };
 
 type OnlyOne<K extends MediaKind> = { [P in K]: MediaSource } & { [P in Exclude<MediaKind, K>]?: never };
 
@@ -37,8 +40,11 @@ export function readMediaReply(content: unknown): MediaRequest | undefined {
   if (kind === undefined) return undefined;
   if (kinds.length > 1) throw invalidOption(`Expected one media kind per reply, got ${kinds.join(' and ')}`);
   const source = content[kind];
-  const usable = (typeof source === 'string' && source !== '') || (source instanceof Uint8Array && source.byteLength > 0);
-  if (!usable) throw invalidOption(`Expected \`${kind}\` to be a URL or non-empty bytes (Buffer / Uint8Array)`);
+  const usable =
+    (typeof source === 'string' && source !== '') ||
+    (source instanceof Uint8Array && source.byteLength > 0) ||
+    (isObject(source) && (typeof source.path === 'string' || (source.stream !== undefined && typeof source.size === 'number')));
+  if (!usable) throw invalidOption(`Expected \`${kind}\` to be a URL, non-empty bytes (Buffer / Uint8Array), \`{ path }\` or \`{ stream, size }\``);
   if (content.content !== undefined && typeof content.content !== 'string') throw invalidOption('Expected the `content` of a media reply to be a string');
   return { kind, fileType: MEDIA_FILE_TYPES[kind], source: source as MediaSource, content: content.content as string | undefined };
 }

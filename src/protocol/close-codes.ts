@@ -2,6 +2,14 @@ import { ErrorCodes, QQBotError, fromWire, type ErrorCode } from '../errors.js';
 import type { Outcome } from './outcome.js';
 
 /**
+ * The close code for leaving a connection whose session must stay resumable (op 7, op 9, a `close()` that hands
+ * over): not 1000, which gateways may treat as "end the session" (docs/design-notes.md).
+ */
+export const CLOSE_FOR_RESUME = 4000;
+/** The close code that ends the session for good: `close({ endSession: true })`. */
+export const CLOSE_ENDING_SESSION = 1000;
+
+/**
  * What the supervisor does after an attempt ends. One table decides it (docs/protocol.md §5); nothing here
  * reads an error's message text. How long to wait is the restart policy's business (it knows whether the
  * attempt made progress); a decision only names a delay the protocol itself imposes.

@@ -11,6 +11,7 @@ export const Intents = {
   GROUP_AND_C2C_EVENT: 1 << 25,
   INTERACTION: 1 << 26,
   MESSAGE_AUDIT: 1 << 27,
+  /** Private bots only. */
   FORUMS_EVENT: 1 << 28,
   AUDIO_ACTION: 1 << 29,
   PUBLIC_GUILD_MESSAGES: 1 << 30,
@@ -20,3 +21,6 @@ export type IntentName = keyof typeof Intents;
 
 /** Every known intent bit OR-ed together; used to reject unknown bits in options. */
 export const ALL_INTENTS: number = Object.values(Intents).reduce((all, bit) => all | bit, 0);
+
+/** The intents only a private (私域) bot may ask for; a public bot asking for one is closed with 4014. */
+export const PRIVATE_ONLY_INTENTS: number = Intents.GUILD_MESSAGES | Intents.FORUMS_EVENT;

@@ -10,17 +10,29 @@ import type { SessionCheckpoint } from './session-store.js';
 export function checkpointFromStored(value: unknown, where: string): SessionCheckpoint {
   const bad = (why: string): QQBotError => corrupt(where, why);
   if (!isObject(value)) throw bad('not an object');
-  const { sessionId, seq, gatewayUrl, recentIds } = value;
+  const { sessionId, seq, gatewayUrl, recentIds, deliveredSeq, handedOver } = value;
   if (typeof sessionId !== 'string' || sessionId === '') throw bad('sessionId is not a non-empty string');
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('seq is not a non-negative integer');
   if (gatewayUrl !== null && typeof gatewayUrl !== 'string') throw bad('gatewayUrl is neither a string nor null');
   if (!Array.isArray(recentIds) || !recentIds.every((id) => typeof id === 'string')) throw bad('recentIds is not an array of strings');
-  return { sessionId, seq, gatewayUrl, recentIds: [...(recentIds as string[])] };
+  if (deliveredSeq !== undefined && (typeof deliveredSeq !== 'number' || !Number.isSafeInteger(deliveredSeq) || deliveredSeq < seq)) {
+    throw bad('deliveredSeq is not an integer at least seq');
+  }
+  if (handedOver !== undefined && typeof handedOver !== 'boolean') throw bad('handedOver is not a boolean');
+  return checkpointToStored({ sessionId, seq, gatewayUrl, recentIds: recentIds as string[], deliveredSeq, handedOver });
 }
 
-/** The plain record a store writes: exactly the four fields, nothing the caller may have added. */
+/** The plain record a store writes: exactly the checkpoint's fields, nothing the caller may have added. */
 export function checkpointToStored(checkpoint: SessionCheckpoint): SessionCheckpoint {
-  return { sessionId: checkpoint.sessionId, seq: checkpoint.seq, gatewayUrl: checkpoint.gatewayUrl, recentIds: [...checkpoint.recentIds] };
+  const { sessionId, seq, gatewayUrl, deliveredSeq, handedOver } = checkpoint;
+  return {
+    sessionId,
+    seq,
+    gatewayUrl,
+    recentIds: [...checkpoint.recentIds],
+    ...(deliveredSeq === undefined ? {} : { deliveredSeq }),
+    ...(handedOver === true ? { handedOver } : {}),
+  };
 }
 
 /** Parses stored JSON text; text that is not JSON is corrupt like any other bad field. */

@@ -58,6 +58,10 @@ export class ShardCheckpointer {
   #sessionId: string | null = null;
   #gatewayUrl: string | null = null;
   #seq = 0;
+  /** The highest seq handed to the listeners (or restored from the store): what a successor may see again. */
+  #deliveredSeq = 0;
+  /** Deliveries since the last write started: at half a batch, the delivered high-water mark is written. */
+  #deliveredSinceWrite = 0;
   /** Acknowledged ids, oldest first; trimmed to `maxIds` when it grows to twice that (amortised O(1)). */
   #ids: string[] = [];
   readonly #pending: Pending[] = [];
@@ -70,6 +74,8 @@ export class ShardCheckpointer {
   #writing: Promise<void> | undefined;
   #failures = 0;
   #closed = false;
+  /** close() is writing the last checkpoint of this process: nothing is delivered after it. */
+  #handedOver = false;
 
   constructor(shard: number, store: SessionStore, options: Required<CheckpointOptions>, maxIds: number, onError: (error: QQBotError) => void) {
     this.shard = shard;
@@ -84,6 +90,15 @@ export class ShardCheckpointer {
     return this.#seq;
   }
 
+  /**
+   * How many events this process may deliver past the `deliveredSeq` of its last successful write: a write goes
+   * out every half batch of deliveries, and the one in flight when the process dies covers the other half.
+   * A successor flags that many events beyond the stored `deliveredSeq` as `redelivered`.
+   */
+  get unrecordedBound(): number {
+    return this.#options.batchSize;
+  }
+
   /** Writes in a row that failed (0 once the store answers again). */
   get failures(): number {
     return this.#failures;
@@ -93,7 +108,7 @@ export class ShardCheckpointer {
    * The shard has a session: READY (a new one, from `seq`), a checkpoint loaded from the store, or RESUMED.
    * A new session id is written at once, so a crash right after READY resumes it instead of identifying.
    */
-  session(sessionId: string, gatewayUrl: string | null, seq: number, recentIds: readonly string[] = []): void {
+  session(sessionId: string, gatewayUrl: string | null, seq: number, recentIds: readonly string[] = [], deliveredSeq = seq): void {
     const changed = sessionId !== this.#sessionId;
     this.#sessionId = sessionId;
     this.#gatewayUrl = gatewayUrl;
@@ -101,6 +116,9 @@ export class ShardCheckpointer {
       this.#pending.length = 0;
       this.#pendingHead = 0;
       this.#seq = Math.max(seq, 0);
+      // Restored: what the process before delivered stays "may have been delivered" until this one passes it.
+      this.#deliveredSeq = Math.max(deliveredSeq, this.#seq);
+      this.#deliveredSinceWrite = 0;
       this.#ids = recentIds.slice(-this.#maxIds);
       this.#dirty = true;
       this.#writeNow();
@@ -112,6 +130,8 @@ export class ShardCheckpointer {
    * returned one (absent when all returned synchronously). `seq` -1: the event had none.
    */
   delivered(seq: number, id: string | undefined, settled?: Promise<unknown>): void {
+    if (seq > this.#deliveredSeq) this.#deliveredSeq = seq;
+    if (++this.#deliveredSinceWrite >= this.#halfBatch() && this.#sessionId !== null) this.#writeNow();
     if (settled === undefined && this.#pendingHead === this.#pending.length) {
       this.#acknowledge(seq, id);
       return;
@@ -132,6 +152,7 @@ export class ShardCheckpointer {
     this.#pending.length = 0;
     this.#pendingHead = 0;
     this.#seq = 0;
+    this.#deliveredSeq = 0;
     this.#ids = [];
     this.#dirty = true;
     this.#writeNow();
@@ -145,9 +166,17 @@ export class ShardCheckpointer {
     await this.#write(true);
   }
 
-  /** Final flush (errors reported, not thrown); no timer survives it. */
-  async close(): Promise<void> {
+  /**
+   * Final flush (errors reported, not thrown); no timer survives it. `handOver`: this process still holds the
+   * session and delivers nothing more; the last checkpoint says so (`handedOver`), so a successor flags only what
+   * was really delivered.
+   */
+  async close(handOver = false): Promise<void> {
     if (this.#closed) return;
+    if (handOver && this.#sessionId !== null) {
+      this.#handedOver = true;
+      this.#dirty = true;
+    }
     await this.flush().catch(() => undefined);
     this.#closed = true;
     this.#clearTimer();
@@ -181,6 +210,10 @@ export class ShardCheckpointer {
     else this.#timer ??= this.#arm(this.#options.intervalMs);
   }
 
+  #halfBatch(): number {
+    return Math.ceil(this.#options.batchSize / 2);
+  }
+
   #arm(ms: number): NodeJS.Timeout | undefined {
     if (this.#closed) return undefined;
     const timer = setTimeout(() => {
@@ -206,9 +239,20 @@ export class ShardCheckpointer {
 
   #write(rethrow: boolean): Promise<void> {
     const checkpoint: SessionCheckpoint | null =
-      this.#sessionId === null ? null : { sessionId: this.#sessionId, seq: this.#seq, gatewayUrl: this.#gatewayUrl, recentIds: this.#ids.slice(-this.#maxIds) };
+      this.#sessionId === null
+        ? null
+        : {
+            sessionId: this.#sessionId,
+            seq: this.#seq,
+            gatewayUrl: this.#gatewayUrl,
+            recentIds: this.#ids.slice(-this.#maxIds),
+            deliveredSeq: Math.max(this.#deliveredSeq, this.#seq),
+            ...(this.#handedOver ? { handedOver: true } : {}),
+          };
     const written = this.#unwritten;
+    const deliveredSince = this.#deliveredSinceWrite;
     this.#unwritten = 0;
+    this.#deliveredSinceWrite = 0;
     this.#dirty = false;
     const op = checkpoint === null ? this.#store.clear(this.shard) : this.#store.save(this.shard, checkpoint);
     const writing = op.then(
@@ -216,13 +260,14 @@ export class ShardCheckpointer {
         this.#failures = 0;
         this.#writing = undefined;
         // What arrived meanwhile goes out by the same rules.
-        if (this.#dirty || this.#unwritten >= this.#options.batchSize) this.#writeNow();
+        if (this.#dirty || this.#unwritten >= this.#options.batchSize || this.#deliveredSinceWrite >= this.#halfBatch()) this.#writeNow();
         else if (this.#unwritten > 0) this.#timer ??= this.#arm(this.#options.intervalMs);
       },
       (err: unknown) => {
         this.#failures += 1;
         this.#writing = undefined;
         this.#unwritten += written;
+        this.#deliveredSinceWrite += deliveredSince;
         this.#dirty = true;
         this.#onError(failed(this.shard, err, this.#failures));
         this.#clearTimer();

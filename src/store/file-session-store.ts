@@ -2,9 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject, optionKeys, section } from '../validation.js';
 import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson, storeUnavailable } from './checkpoint-codec.js';
-import type { SessionCheckpoint, SessionStore } from './session-store.js';
+import { FileLeases } from './file-lock.js';
+import { notHeld } from './lease-lost.js';
+import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-store.js';
+
+export interface FileSessionStoreOptions {
+  /**
+   * Ownership: one process at a time runs the sessions of this file, under an OS-level lock that dies with the
+   * process (a Unix socket beside the file, `<path>.lock`; a named pipe on Windows). A second process on the same
+   * host is a `'standby'` and takes over at once when the holder closes or dies. `false` opts out: two processes
+   * on one file would run one session twice and overwrite each other's checkpoints (`QQBOT_SESSION_CONTESTED`
+   * says when they fight).
+   * @defaultValue `true`
+   */
+  lease?: boolean;
+}
+
+const FILE_STORE_KEYS = optionKeys<FileSessionStoreOptions>({ lease: true });
 
 /** The file's format marker: a later format can be told apart (and refused clearly) instead of misread. */
 const FORMAT = 'qqbot-connector/session-store@1';
@@ -18,8 +34,9 @@ const DIR_SYNC_UNSUPPORTED: ReadonlySet<string> = new Set(['EISDIR', 'EPERM', 'E
  * (`fsync`), renamed over the old one and the directory flushed, so a crash at any instant leaves either the
  * old checkpoint or the new one, never a torn file. Writes are queued: one at a time, in call order.
  *
- * One process per file: two processes writing one file would overwrite each other's shards. For several
- * processes, use `RedisSessionStore` from `qqbot-connector/redis`.
+ * One process per file at a time, by default: a second process on the host (a rolling deploy's successor) waits
+ * as a `'standby'` until the holder closes or dies, then RESUMEs its sessions. For processes on several hosts,
+ * use `RedisSessionStore` from `qqbot-connector/redis`.
  *
  * A file that cannot be parsed makes `load()` reject with `QQBOT_STORE_CORRUPT` (the connector then starts a
  * new session and the next save replaces the file); an I/O failure is `QQBOT_STORE_UNAVAILABLE` (retryable).
@@ -35,10 +52,20 @@ export class FileSessionStore implements SessionStore {
   /** What is on disk (or about to be), once read: a write rewrites every shard. */
   #shards: Map<number, SessionCheckpoint> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #leases: FileLeases | undefined;
+  /** Present unless `lease: false`: the connector runs the file's shards only while it holds its lock. */
+  readonly leases?: ShardLeases;
 
-  constructor(path: string) {
+  constructor(path: string, options: FileSessionStoreOptions = {}) {
     if (typeof path !== 'string' || path.trim() === '') throw invalidOption('Expected the FileSessionStore path to be a non-empty string');
+    const o = section('FileSessionStore', options, FILE_STORE_KEYS);
+    if (o.lease !== undefined && typeof o.lease !== 'boolean') throw invalidOption('Expected FileSessionStore lease to be a boolean');
     this.path = resolve(path);
+    if (o.lease !== false) {
+      // The holder before may have written since this process last read the file.
+      this.#leases = new FileLeases(this.path, () => void this.#enqueue(async () => (this.#shards = undefined)));
+      this.leases = this.#leases;
+    }
   }
 
   load(shard: number): Promise<SessionCheckpoint | null> {
@@ -53,7 +80,7 @@ export class FileSessionStore implements SessionStore {
     return this.#enqueue(async () => {
       const shards = new Map(await this.#readForWrite());
       shards.set(shard, copy);
-      await this.#write(shards);
+      await this.#write(shards, shard);
     });
   }
 
@@ -63,13 +90,14 @@ export class FileSessionStore implements SessionStore {
       if (!current.has(shard)) return;
       const shards = new Map(current);
       shards.delete(shard);
-      await this.#write(shards);
+      await this.#write(shards, shard);
     });
   }
 
-  /** Waits for queued writes; the file stays for the next process. */
+  /** Waits for queued writes, then gives up the lock; the file stays for the next process. */
   async close(): Promise<void> {
     await this.#queue.catch(() => undefined);
+    await this.#leases?.releaseAll();
   }
 
   /** Runs `job` after every earlier one, whatever their outcome. */
@@ -101,7 +129,7 @@ export class FileSessionStore implements SessionStore {
     }
   }
 
-  async #write(shards: Map<number, SessionCheckpoint>): Promise<void> {
+  async #write(shards: Map<number, SessionCheckpoint>, shard: number): Promise<void> {
     const text = JSON.stringify({ format: FORMAT, shards: Object.fromEntries(shards) });
     const temp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -112,9 +140,12 @@ export class FileSessionStore implements SessionStore {
       } finally {
         await file.close();
       }
+      // Checked last, right before the file changes: a process that lost the lock writes nothing.
+      if (this.#leases !== undefined && !this.#leases.holds()) throw notHeld(shard);
       await rename(temp, this.path);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
+      if (err instanceof QQBotError) throw err;
       throw storeUnavailable(`write ${this.path}`, err, { path: this.path });
     }
     this.#shards = shards;

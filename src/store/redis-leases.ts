@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ErrorCodes, QQBotError } from '../errors.js';
+import type { QQBotError } from '../errors.js';
 import { integerOption, optionKeys, section } from '../validation.js';
 import { pause, type RedisConnection } from './redis-connection.js';
+import { leaseLost } from './lease-lost.js';
 import { RedisIdentifyGate } from './redis-identify-gate.js';
 import { agreeShardCount } from './redis-shard-count.js';
 import type { FleetShardCount, LeaseWait, ShardLease, ShardLeases } from './session-store.js';
@@ -65,10 +66,6 @@ export const FENCED_WRITE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2]) end
 return 1`;
-
-function leaseLost(shard: number, why: string): QQBotError {
-  return new QQBotError(ErrorCodes.LEASE_LOST, `shard ${shard}: this process lost its lease (${why}) and stopped the shard`, { retryable: true, details: { shard, why } });
-}
 
 /** One held lease: renews itself, and gives up locally before Redis could give it to another process. */
 class RedisShardLease implements ShardLease {

@@ -1,4 +1,4 @@
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
 
 export type RedisReplyStoreOptions = RedisConnectionOptions;

@@ -1,6 +1,6 @@
-import { ErrorCodes, QQBotError } from '../errors.js';
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
+import { notHeld } from './lease-lost.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
 import type { DeliveryClaims } from './delivery-claims.js';
 import { RedisDeliveryClaims } from './redis-delivery-claims.js';
@@ -10,9 +10,12 @@ import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-sto
 
 export interface RedisSessionStoreOptions extends RedisConnectionOptions {
   /**
-   * Several processes run this bot: each shard is run by one of them at a time, under a lease in Redis with a
-   * fencing token that every checkpoint write is checked against. `true` takes the defaults.
-   * @defaultValue off: one process, the store only keeps its sessions across restarts
+   * Ownership: each shard is run by one process at a time, under a lease in Redis with a fencing token that every
+   * checkpoint write is checked against. A second process is a `'standby'` and takes over when the holder closes
+   * (at once) or dies (after `ttlMs`). `false` opts out: nothing keeps two processes from running one session
+   * (they kick each other off, and may fork it: `QQBOT_SESSION_CONTESTED` says so), but the session survives a
+   * Redis outage, where a holder that cannot renew stops its shards at 4/5 of `ttlMs` (safety over availability).
+   * @defaultValue `true`: ownership with the default {@link LeaseOptions}
    */
   lease?: boolean | LeaseOptions;
 }
@@ -37,7 +40,7 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
  * ```
  */
 export class RedisSessionStore implements SessionStore {
-  /** Present with the `lease` option: the connector runs a shard only while it holds its lease. */
+  /** Present unless `lease: false`: the connector runs a shard only while it holds its lease. */
   readonly leases?: ShardLeases;
   /** Webhook callbacks delivered by any process of the fleet, under `<prefix>claim:…`: a copy is acknowledged, not delivered again. */
   readonly claims: DeliveryClaims;
@@ -53,8 +56,8 @@ export class RedisSessionStore implements SessionStore {
     const redis = this.#redis;
     this.replies = { spend: (key, expiresAt) => spendReply(redis, key, expiresAt) };
     const lease = rest.lease;
-    if (lease !== undefined && lease !== false) {
-      this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true ? {} : lease));
+    if (lease !== false) {
+      this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true || lease === undefined ? {} : lease));
       this.leases = this.#leases;
     }
   }
@@ -94,9 +97,7 @@ export class RedisSessionStore implements SessionStore {
       return;
     }
     const lease = leases.holding(shard);
-    if (lease === undefined) {
-      throw new QQBotError(ErrorCodes.LEASE_LOST, `shard ${shard}: this process does not hold the lease; the checkpoint was not written`, { retryable: true, details: { shard, why: 'not held' } });
-    }
+    if (lease === undefined) throw notHeld(shard);
     const written = await this.#redis.evaluate(`write ${key}`, FENCED_WRITE, [leases.leaseKey(shard), key], [lease.token, text]);
     if (Number(written) !== 1) throw lease.fenced();
   }

@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 
 /** Failures of the shared store are reported at most this often. */
 const REPORT_MS = 10_000;

@@ -1,4 +1,5 @@
-import type { ReplyStore } from '../http/passive-reply.js';
+import type { QQBotError } from '../errors.js';
+import type { ReplyStore } from '../replies/passive-reply.js';
 import type { DeliveryClaims } from './delivery-claims.js';
 
 /**
@@ -13,6 +14,17 @@ export interface SessionCheckpoint {
   gatewayUrl: string | null;
   /** Recent event ids, oldest first: the dedupe window, so a restarted process does not deliver them again. */
   recentIds: readonly string[];
+  /**
+   * The highest seq handed to the host's listeners when this checkpoint was written (≥ `seq`). A successor flags
+   * `redelivered` only the replayed events up to it, and at most one checkpoint batch beyond (what was delivered
+   * after the last write). Absent (a checkpoint written before it existed): every replayed event is flagged.
+   */
+  deliveredSeq?: number | undefined;
+  /**
+   * Written by `close()`: nothing was delivered after this checkpoint, so `deliveredSeq` is exact and a successor
+   * flags nothing beyond it.
+   */
+  handedOver?: boolean | undefined;
 }
 
 /**
@@ -30,8 +42,9 @@ export interface SessionStore {
   /** Releases connections and files; the connector calls it from `close()`. */
   close(): Promise<void>;
   /**
-   * Present when several processes share the store: a process runs a shard only while it holds the shard's
-   * lease, and the store refuses checkpoint writes from a process that does not (fencing).
+   * Ownership, when several processes may share the store (the file and Redis stores have it by default): a
+   * process runs a shard only while it holds the shard's lease, and the store refuses checkpoint writes from a
+   * process that does not. Absent: nothing keeps two processes from running one session.
    */
   readonly leases?: ShardLeases;
   /**
@@ -47,19 +60,23 @@ export interface SessionStore {
 /** What a process waiting for a lease is for the shard: `'standby'` (another process runs it) or `'idle'` (nobody is known to). */
 export type LeaseWait = 'standby' | 'idle';
 
-/** Who runs which shard, when several processes share one store (`RedisSessionStore` with `lease`). */
+/** Who runs which shard, when several processes share one store (`RedisSessionStore`, `FileSessionStore`). */
 export interface ShardLeases {
   /**
    * Resolves once this process holds `shard`'s lease; `undefined` if `signal` aborts first. While it waits, each
    * try that changes the answer calls `onWaiting` (the wait starts `'idle'`): `'standby'` when another process
    * holds the lease, `'idle'` when nobody is known to (the lease is free but this process is at `maxShards`, or
-   * the store does not answer).
+   * the store does not answer). `onError`: a failure to try at all (the file store cannot create its lock), once per
+   * new cause, for the host's `'error'` listeners.
    */
-  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined>;
+  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void, onError?: (error: QQBotError) => void): Promise<ShardLease | undefined>;
   /** The most shards this process holds at once (`lease.maxShards`; `Number.MAX_SAFE_INTEGER` without a limit). */
   readonly maxShards: number;
-  /** Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within one. */
-  readonly identifyGate: FleetIdentifyGate;
+  /**
+   * Spaces IDENTIFYs across every process sharing the store (`max_concurrency` per 5 s), like `IdentifyGate` within
+   * one. Absent when one process holds every shard at once (the file store): the process's own gate is enough.
+   */
+  readonly identifyGate?: FleetIdentifyGate;
   /**
    * `shards: 'auto'`: the fleet's count. The first process's `recommended` is stored for good; every later
    * process gets the stored count back, whatever it was recommended, so all IDENTIFY with the same `[i, N]`.

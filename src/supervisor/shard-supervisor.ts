@@ -4,14 +4,16 @@ import type { ShardDelivery } from '../delivery/pipeline.js';
 import { gatewayUrlAllowed, gatewayUrlRefused } from '../http/gateway-url.js';
 import { publish } from '../metrics/channels.js';
 import type { ResolvedOptions } from '../options.js';
+import { CLOSE_ENDING_SESSION, CLOSE_FOR_RESUME } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type AttemptSpec, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
-import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease, ShardLeases } from '../store/session-store.js';
 import { hostAnswers } from '../http/probe.js';
 import type { Transport, TransportHostSide } from '../transports/transport.js';
+import { ContestWatch } from './contest-watch.js';
 import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
@@ -37,6 +39,11 @@ export interface ShardContext {
   sink: ShardSink;
   /** Spaces IDENTIFYs across shards (`max_concurrency` per 5 s); absent for a single shard. */
   identifyGate: FleetIdentifyGate | undefined;
+  /**
+   * The store is durable and shared but has no ownership (`lease: false`): watch for another process taking
+   * the session again and again (`QQBOT_SESSION_CONTESTED`).
+   */
+  watchContest?: boolean;
   /** How events reach the host: the attempts' spec, token needs, own events and readiness are the transport's. */
   transport: Transport;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -71,6 +78,7 @@ export class ShardSupervisor {
   readonly #retry: RetryLoop;
   readonly #now: () => number;
   readonly #closing = new AbortController();
+  readonly #contest: ContestWatch | undefined;
   #state: ShardState = 'idle';
   #attempt: RunningAttempt | undefined;
   #sessionId: string | null = null;
@@ -122,6 +130,7 @@ export class ShardSupervisor {
       now: ctx.now,
       random: ctx.random,
     });
+    this.#contest = ctx.watchContest === true ? new ContestWatch(shard) : undefined;
     this.#disconnectedSince = this.#now();
     // Every delivered event, in order, to the checkpointer: it writes the acknowledged seq.
     ctx.delivery.onDelivered = (seq, id, settled) => ctx.checkpointer.delivered(seq, id, settled);
@@ -172,6 +181,7 @@ export class ShardSupervisor {
       lastError: e === undefined ? null : { code: e.code, message: e.message, details: e.details },
       heartbeatLatencyMs: this.#heartbeatLatencyMs,
       duplicatesDropped: this.#ctx.delivery.duplicatesDropped,
+      contested: this.#contest?.contested(this.#now()) ?? false,
     };
   }
 
@@ -187,28 +197,40 @@ export class ShardSupervisor {
     await this.#attempt?.kill();
   }
 
-  /** Graceful close frame, then a hard kill if the attempt does not end in time. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Graceful close frame, then a hard kill if the attempt does not end in time. Idempotent (the first call's
+   * `endSession` counts). The session stays resumable — closed with {@link CLOSE_FOR_RESUME}, its checkpoint
+   * written, the lease given up last — so a successor RESUMEs it; `endSession` closes with 1000 and clears it.
+   */
+  async close(endSession = false): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
       if (this.#state !== 'fatal') this.#state = 'closing';
       this.#firstSession.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'));
       const attempt = this.#attempt;
-      if (attempt !== undefined && !(await attempt.shutdown(1000))) await attempt.kill();
+      if (attempt !== undefined && !(await attempt.shutdown(endSession ? CLOSE_ENDING_SESSION : CLOSE_FOR_RESUME))) await attempt.kill();
     }
     await this.#loop;
-    await this.#ctx.checkpointer.close();
+    // Only a holder writes the last checkpoint, or clears the session (a standby's writes would be fenced off).
+    const holder = this.#leases() === undefined || this.#lease?.held() === true;
+    if (endSession && holder) this.#ctx.checkpointer.forget();
+    await this.#ctx.checkpointer.close(holder && !endSession);
     await this.#lease?.release();
     if (this.#state !== 'fatal') this.#state = 'closed';
   }
 
   /** With leases: hold the shard's lease, run the shard until the lease is lost, then wait for it again. */
   async #run(): Promise<void> {
-    const leases = this.#ctx.store.leases;
+    const leases = this.#leases();
     while (!this.#closing.signal.aborted) {
       if (leases !== undefined) {
         this.#state = 'idle';
-        const lease = await leases.acquire(this.shard, this.#closing.signal, (kind) => this.#waiting(kind));
+        const lease = await leases.acquire(
+          this.shard,
+          this.#closing.signal,
+          (kind) => this.#waiting(kind),
+          (error) => this.#ctx.sink.error(error),
+        );
         if (lease === undefined) return;
         this.#lease = lease;
         // Waiting for the lease is not an outage of ours: giveUpAfterMs and the reconnect latency count from here.
@@ -219,6 +241,11 @@ export class ShardSupervisor {
       await this.#runSession();
       if (leases === undefined || this.#closing.signal.aborted || this.#state === 'fatal') return;
     }
+  }
+
+  /** The store's ownership, if the shard runs under it. A transport without a session has nothing to own: every replica listens. */
+  #leases(): ShardLeases | undefined {
+    return this.#ctx.transport.hasSession ? this.#ctx.store.leases : undefined;
   }
 
   /**
@@ -275,8 +302,11 @@ export class ShardSupervisor {
       if (checkpoint === null) return;
       this.#sessionId = checkpoint.sessionId;
       this.#gatewayUrl = this.#trustedGatewayUrl(checkpoint.gatewayUrl);
-      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds);
-      this.#ctx.checkpointer.session(checkpoint.sessionId, this.#gatewayUrl, checkpoint.seq, checkpoint.recentIds);
+      const checkpointer = this.#ctx.checkpointer;
+      // Handed over by close(): its deliveredSeq is exact. After a crash, up to a batch more may have been delivered.
+      const unrecorded = checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound;
+      this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, unrecorded);
+      checkpointer.session(checkpoint.sessionId, this.#gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
       this.#ctx.sink.error(
@@ -344,6 +374,11 @@ export class ShardSupervisor {
     // session; a failure to reach the gateway never does, and neither does a kill by the host.
     if (progressed) this.#retry.history.resumeFailures = 0;
     else if (record.resumeSent && !killedByHost) this.#retry.history.resumeFailures += 1;
+    const contested = this.#contest?.ended(outcome, record.sessionAt !== undefined, end);
+    if (contested !== undefined) {
+      this.#lastError = contested;
+      this.#ctx.sink.error(contested);
+    }
     return { outcome, progressed };
   }
 

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { answerValidation, signWebhook, validationRequest, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
+import { signWebhook, validationAnswerProblem, validationBody, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
 import { postCallback, type CallbackAnswer } from './callback-post.js';
 import { sampleEventData, sampleTime } from './sample-events.js';
 
@@ -106,17 +106,10 @@ export class FakeCallbackSender {
 
   /** op 13: sends a validation and checks the answer's signature. @throws when the bot answered wrong. */
   async validate(plainToken = 'Arq0D5A61EgUu4OxUvOp', eventTs = String(Math.floor(Date.now() / 1000))): Promise<void> {
-    const body = JSON.stringify({ d: { plain_token: plainToken, event_ts: eventTs }, op: 13 });
-    const answer = await this.#post(body, { 'x-bot-appid': this.#appId, 'user-agent': 'QQBot-Callback' });
-    const expected = answerValidation(this.#keys.privateKey, validationRequest({ plain_token: plainToken, event_ts: eventTs })!);
-    let got: unknown;
-    try {
-      got = JSON.parse(answer.body);
-    } catch {
-      got = undefined;
-    }
-    const ok = answer.status === 200 && isObject(got) && got.plain_token === expected.plain_token && got.signature === expected.signature;
-    if (!ok) throw new Error(`FakeQQServer callbacks: the op 13 validation failed (HTTP ${answer.status}: ${answer.body.slice(0, 200)})`);
+    const request = { plainToken, eventTs };
+    const answer = await this.#post(validationBody(request), { 'x-bot-appid': this.#appId, 'user-agent': 'QQBot-Callback' });
+    const problem = validationAnswerProblem(this.#keys.publicKey, request, answer);
+    if (problem !== null) throw new Error(`FakeQQServer callbacks: the op 13 validation failed: ${problem} (HTTP ${answer.status}: ${answer.body.slice(0, 200)})`);
     this.stats.validations += 1;
     this.#notify();
   }
@@ -231,8 +224,4 @@ export class FakeCallbackSender {
 function atLeast(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`FakeQQServer callbacks: ${name} must be an integer ≥ ${min}`);
   return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }

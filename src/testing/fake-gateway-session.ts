@@ -59,6 +59,8 @@ export interface FakeGatewayHost {
 }
 
 const INVALID_SESSION_CLOSE_MS = 100;
+/** The close code a client sends to end its session for good. */
+const CLIENT_ENDS_SESSION = 1000;
 
 
 function rawToString(data: RawData): string {
@@ -301,6 +303,8 @@ export class FakeGateway {
     if (conn.heartbeatTimer !== undefined) this.host.clearTimer(conn.heartbeatTimer);
     this.#connections.delete(conn);
     this.host.stats.liveConnections -= 1;
+    // As gateways may: a client's 1000 ends its session (a RESUME of it is refused); any other code keeps it.
+    if (code === CLIENT_ENDS_SESSION && conn.session?.bound === conn) conn.session.resumable = false;
     this.#unbind(conn);
     this.host.signal('disconnect', { code, reason });
   }

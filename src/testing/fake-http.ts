@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * @module
  */
 
-/** Request bodies above this many bytes are answered 413. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Request bodies above this many bytes are answered 413, as the platform refuses inline uploads around 10 MB. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Answers `status` with `body` as JSON, unless an answer already went out or the socket is gone. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -10,7 +10,8 @@ import type { CallbackAnswer } from './callback-post.js';
 import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, type FakeCallbackStats } from './fake-callback.js';
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
-import { FakeRestApi, FakeRestCodes } from './fake-rest.js';
+import { FakeRestApi, FakeRestCodes, IP_NOT_ALLOWED_ANSWER } from './fake-rest.js';
+import { OBJECT_STORE_PATH } from './fake-chunked-upload.js';
 import { sampleEventData, sampleTime } from './sample-events.js';
 import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
 import type {
@@ -49,6 +50,14 @@ const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not e
  * await fake.close();
  * ```
  */
+/** How {@link FakeQQServer.sendCallback} signs its request. */
+export interface SendCallbackOptions {
+  /** `'valid'` signs with the app's key, `'forged'` with another, `'none'` sends no signature. @defaultValue `'valid'` */
+  signature?: 'valid' | 'forged' | 'none';
+  /** `X-Signature-Timestamp` (unix seconds): an old one replays a request. @defaultValue now */
+  timestamp?: string;
+}
+
 export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   /** The listening port. */
   readonly port: number;
@@ -120,7 +129,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       setTimer: (fn, ms) => this.#setTimer(fn, ms),
       clearTimer: (timer) => this.#clearTimer(timer),
     });
-    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now() });
+    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now(), baseUrl: () => this.url });
     server.on('connection', (socket: Socket) => {
       if (performance.now() >= this.#outageUntil) return;
       this.#stats.resetConnections += 1;
@@ -291,11 +300,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   }
 
   /**
-   * One raw POST to the bot in callback mode, not retried: `signature: 'forged'` signs with another key,
-   * `'none'` sends none, `timestamp` (unix seconds) replays an old request.
+   * One POST to the bot in callback mode, not retried: the raw body, or an event (sent as its op 0 payload).
+   * `signature: 'forged'` signs with another key, `'none'` sends none, `timestamp` (unix seconds) replays an old request.
    */
-  sendCallback(body: string, options: { signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {}): Promise<CallbackAnswer> {
-    return this.#requireCallbacks().send(body, options);
+  sendCallback(body: string | FakeCallbackEvent, options: SendCallbackOptions = {}): Promise<CallbackAnswer> {
+    const raw = typeof body === 'string' ? body : JSON.stringify({ op: 0, id: body.id, t: body.type, d: body.data });
+    return this.#requireCallbacks().send(raw, options);
   }
 
   #requireCallbacks(): FakeCallbackSender {
@@ -570,6 +580,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', this.url);
+      // Presigned part PUTs stream into the fake object store: no body is buffered here.
+      if (url.pathname.startsWith(OBJECT_STORE_PATH)) return this.rest.chunkedUploads.put(req, res, url.pathname);
       const body = await readBody(req, MAX_BODY_BYTES);
       if (this.#closing) return void res.destroy();
       if (body === undefined) {
@@ -584,6 +596,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         this.#stats.gatewayBotCalls += 1;
         this.#signal('gatewayBot');
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
+        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: this.#options.sessionStartResetAfterMs, max_concurrency: this.#options.maxConcurrency };
         let gatewayUrl = this.gatewayUrl;
@@ -593,6 +606,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         }
         sendJson(res, 200, { url: gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
       } else if (req.method === 'GET' && url.pathname === '/gateway') {
+        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
         sendJson(res, 200, { url: this.gatewayUrl });
       } else if (GATEWAY_PATHS.has(url.pathname) && performance.now() < this.#refuseUntil) {

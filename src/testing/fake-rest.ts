@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isObject } from '../validation.js';
+import type { ChannelMessageBody, V2MessageBody } from '../bodies/message-bodies.js';
+import { FakeChunkedUploads, type FakeChunkedFile, type FakeChunkedUploadConfig } from './fake-chunked-upload.js';
+import { FakeSendLimits, type FakeCodeOptions, type FakeRateLimitOptions } from './fake-send-limits.js';
 
 /** What the REST fake needs from the server that hosts it. */
 export interface FakeRestContext {
@@ -10,6 +13,8 @@ export interface FakeRestContext {
   now(): number;
   /** The WebSocket URL for `GET /gateway` and `GET /gateway/bot`. Without it those routes are left to the host (404). */
   gatewayUrl?(): string;
+  /** The server's own `http://127.0.0.1:<port>`: the presigned part URLs of chunked uploads point there. */
+  baseUrl?(): string;
 }
 
 /**
@@ -23,6 +28,10 @@ export const FakeRestCodes = {
   REPLY_LIMIT: 40034128,
   PROACTIVE_FORBIDDEN: 40034102,
   MESSAGE_AUDIT: 304023,
+  /** "接口访问源IP不在白名单": the caller's IP is not on the bot's IP allow-list (HTTP 401). */
+  IP_NOT_ALLOWED: 11298,
+  UPLOAD_PART_FAILED: 40093001,
+  UPLOAD_QUOTA: 40093002,
   /** The fake's own: the body does not have the shape the platform requires. */
   INVALID_BODY: 40034999,
   /** The fake's own: the route or the message does not exist. */
@@ -41,13 +50,19 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/**
+ * The body of a message the fake accepted, as the client sent it: the fields of a v2 (group, C2C) or guild
+ * (channel, DM) send typed, a stream's final frame, and anything else the client put in it.
+ */
+export type FakeSentBody = Partial<V2MessageBody> & Partial<ChannelMessageBody> & Record<string, unknown>;
+
 /** A message the fake accepted. */
 export interface FakeSentMessage {
   id: string;
   kind: FakeMessageKind;
   /** group_openid, openid, channel_id or guild_id. */
   targetId: string;
-  body: Record<string, unknown>;
+  body: FakeSentBody;
 }
 
 /** A file uploaded to `POST /v2/groups/{id}/files` or `/v2/users/{id}/files`. */
@@ -60,6 +75,8 @@ export interface FakeUpload {
   url?: string;
   /** Set for an upload of bytes (`file_data`, base64 decoded). */
   data?: Buffer;
+  /** Set for a chunked upload (merged through `upload_id`): its size, digests and parts. */
+  chunked?: FakeChunkedFile;
   /** What the fake answered; a `msg_type` 7 send must carry it. */
   fileInfo: string;
 }
@@ -107,6 +124,9 @@ export interface RegisteredMessage {
 }
 
 type Answer = (status: number, body: unknown) => void;
+
+/** The platform's answer (HTTP 401) to a caller whose IP is not on the bot's allow-list; `err_code` as field reports show it. */
+export const IP_NOT_ALLOWED_ANSWER = { message: '接口访问源IP不在白名单', code: FakeRestCodes.IP_NOT_ALLOWED, err_code: 40023002 } as const;
 
 const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
 const MAX_REPLIES = 5;
@@ -163,6 +183,8 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   readonly interactions: FakeInteractionAck[] = [];
   /** Answer 40034102 to group/C2C sends without `msg_id`/`event_id`, as the platform has since 2025-04-21. */
   rejectProactive = false;
+  /** Answer every OpenAPI route (and `GET /gateway(/bot)`) 401 + 11298, as the platform does for a caller not on the IP allow-list. */
+  refuseCallerIp = false;
 
   readonly #registered = new Map<string, { at: number; kind: FakeMessageKind }>();
   /** `${kind}:${ref}` → replies accepted; `${kind}:${ref}#${seq}` marks a used seq. */
@@ -175,9 +197,42 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   #delay: { n: number; ms: number } = { n: 0, ms: 0 };
   #audit = 0;
   #seq = 0;
+  /** Per-target rate limits and codes on demand. */
+  readonly #limits: FakeSendLimits;
+  /** The chunked upload and its object store. */
+  readonly chunkedUploads: FakeChunkedUploads;
 
   constructor(readonly context: FakeRestContext) {
     super();
+    this.#limits = new FakeSendLimits(() => context.now());
+    this.chunkedUploads = new FakeChunkedUploads(() => context.baseUrl?.() ?? 'http://127.0.0.1');
+  }
+
+  /**
+   * Each target (method + path: one channel, group or user) accepts `perSecond` message sends in any second;
+   * beyond that it answers HTTP 429 with `Retry-After`, or `options.answer`'s code (22009, …) with `retry_after`.
+   */
+  limitSends(perSecond: number, options?: FakeRateLimitOptions): void {
+    this.#limits.limit(perSecond, options);
+  }
+
+  /** Requests answered with a rate limit since the last reset. */
+  get rateLimited(): number {
+    return this.#limits.rateLimited;
+  }
+
+  /**
+   * The next `times` requests to `route` (`'POST /v2/groups/G1/messages'`, or a path prefix alone) are answered
+   * with the platform code `code` (`{code, err_code, message}`, HTTP 400 unless `status` says otherwise): any
+   * code of docs/errors.md, to test what a bot does with it.
+   */
+  answerCode(route: string, code: number, options?: FakeCodeOptions): void {
+    this.#limits.code(route, code, options);
+  }
+
+  /** Block size, concurrency, index base and retry settings of the chunked uploads the fake answers. */
+  configureChunkedUpload(config: FakeChunkedUploadConfig): void {
+    this.chunkedUploads.configure(config);
   }
 
   /** Tells the fake about an inbound message, so replies to it are checked against its window. */
@@ -231,6 +286,8 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     this.#nonJson = { n: 0, status: 200 };
     this.#delay = { n: 0, ms: 0 };
     this.#audit = 0;
+    this.#limits.reset();
+    this.chunkedUploads.reset();
   }
 
   /** The requests whose path starts with `prefix` (and, if given, with this method). */
@@ -258,6 +315,10 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     this.emit('request', recorded);
     const traceId = `fake-trace-${++this.#seq}`;
 
+    if (this.refuseCallerIp) {
+      sendJson(res, 401, { ...IP_NOT_ALLOWED_ANSWER, trace_id: traceId }, traceId);
+      return true;
+    }
     const auth = req.headers.authorization;
     const token = typeof auth === 'string' && auth.startsWith('QQBot ') ? auth.slice(6) : undefined;
     if (this.#unauthorized > 0) {
@@ -273,6 +334,12 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
       this.#fail.n -= 1;
       if (this.#fail.status === 429) res.setHeader('retry-after', '1');
       sendJson(res, this.#fail.status, { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId }, traceId);
+      return true;
+    }
+    const limited = this.#limits.check(method, url.pathname);
+    if (limited !== undefined) {
+      for (const [name, value] of Object.entries(limited.headers)) res.setHeader(name, value);
+      sendJson(res, limited.status, { ...limited.body, trace_id: traceId }, traceId);
       return true;
     }
     if (this.#nonJson.n > 0) {
@@ -391,6 +458,7 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   upload(kind: 'group' | 'c2c', targetId: string, body: unknown, answer: Answer): void {
     const invalid = (message: string): void => answer(400, { message, code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
     if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number)) return invalid('file_type (1-4) is required');
+    if (body.upload_id !== undefined) return this.#mergeChunked(kind, targetId, body, answer);
     const url = typeof body.url === 'string' && body.url !== '' ? body.url : undefined;
     const data = typeof body.file_data === 'string' && body.file_data !== '' ? Buffer.from(body.file_data, 'base64') : undefined;
     if ((url === undefined) === (data === undefined)) return invalid('exactly one of url and file_data is required');
@@ -402,6 +470,16 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     this.uploads.push(upload);
     this.emit('upload', upload);
     answer(200, { file_uuid: `fake-file-uuid-${n}`, file_info: fileInfo, ttl: 3600 });
+  }
+
+  #mergeChunked(kind: 'group' | 'c2c', targetId: string, body: Record<string, unknown>, answer: Answer): void {
+    const merged = this.chunkedUploads.merge(uploadPath(kind, targetId), body);
+    if ('error' in merged) return answer(400, { message: merged.error, code: FakeRestCodes.UPLOAD_PART_FAILED, err_code: FakeRestCodes.UPLOAD_PART_FAILED });
+    this.#uploads.add(merged.fileInfo);
+    const upload: FakeUpload = { kind, targetId, fileType: body.file_type as number, fileInfo: merged.fileInfo, chunked: merged.file };
+    this.uploads.push(upload);
+    this.emit('upload', upload);
+    answer(200, { file_uuid: `fake-file-uuid-${++this.#seq}`, file_info: merged.fileInfo, ttl: 3600 });
   }
 
   /**
@@ -479,6 +557,11 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
 const GATEWAY = /^\/gateway(\/bot)?$/;
 
+/** The chunked-upload session's owner: one target's routes. */
+function uploadPath(kind: 'group' | 'c2c', targetId: string): string {
+  return `${kind === 'group' ? 'groups' : 'users'}/${targetId}`;
+}
+
 
 const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('group', id ?? '', b, answer) },
@@ -487,6 +570,10 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: /^\/dms\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('dm', id ?? '', b, answer) },
   { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('group', id ?? '', b, answer) },
   { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('c2c', id ?? '', b, answer) },
+  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/upload_prepare$/, handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('group', id ?? ''), b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/upload_prepare$/, handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('c2c', id ?? ''), b, answer) },
+  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/upload_part_finish$/, handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('group', id ?? ''), b, answer) },
+  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/upload_part_finish$/, handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('c2c', id ?? ''), b, answer) },
   { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/stream_messages$/, handler: (f, [id], b, answer) => f.streamFrame(id ?? '', b, answer) },
   { method: 'DELETE', pattern: /^\/v2\/groups\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('group', id ?? '', mid ?? '', answer) },
   { method: 'DELETE', pattern: /^\/v2\/users\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('c2c', id ?? '', mid ?? '', answer) },

@@ -2,7 +2,7 @@
  * `qqbot-connector/testing`: a fake of the QQ platform for tests. See `docs/testing.md`.
  * @module
  */
-export { FakeQQServer } from './fake-qq-server.js';
+export { FakeQQServer, type SendCallbackOptions } from './fake-qq-server.js';
 export type {
   FakeDispatchOptions,
   FakeEmitEventsOptions,
@@ -16,12 +16,13 @@ export type {
 export { FakeRestApi, FakeRestCodes, STREAM_WINDOW_MS } from './fake-rest.js';
 export type { FakeCallbackEvent, FakeCallbackOptions, FakeCallbackRejection, FakeCallbackStats } from './fake-callback.js';
 export type { CallbackAnswer } from './callback-post.js';
-export { selfSignedCert, type SelfSignedCert } from './self-signed.js';
+export { selfSignedCert, type SelfSignedCert, type SelfSignedCertOptions } from './self-signed.js';
 export type {
   FakeRestContext,
   FakeRestEventMap,
   RecordedRequest,
   FakeSentMessage,
+  FakeSentBody,
   RegisteredMessage,
   FakeMessageKind,
   FakeUpload,
@@ -29,3 +30,5 @@ export type {
   FakeStreamFrame,
   FakeInteractionAck,
 } from './fake-rest.js';
+export type { FakeChunkedFile, FakeChunkedUploadConfig, FakeChunkedUploads } from './fake-chunked-upload.js';
+export type { FakeCodeOptions, FakeRateLimitOptions } from './fake-send-limits.js';

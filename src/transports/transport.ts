@@ -37,6 +37,11 @@ export interface Transport {
   /** The attempts authenticate with an access token (the gateway does; a listener the platform calls does not). */
   readonly needsToken: boolean;
   /**
+   * The attempts hold a gateway session (IDENTIFY, RESUME): one process owns it (leases, the identify gate). A
+   * listener the platform calls has none: every replica listens.
+   */
+  readonly hasSession: boolean;
+  /**
    * Before the transport was first up, how long start() lets attempts fail to come up (`listen-failed`) before it
    * rejects; `undefined`: no limit.
    */

@@ -49,12 +49,22 @@ it('close() on a hung worker gives up on the graceful close after controlMs and 
   await env.fake.waitFor(() => env.fake.stats.liveConnections === 0, 3_000);
 });
 
-it('close() on a healthy worker sends a close frame (1000), not a dropped socket', async () => {
+it('close() on a healthy worker sends a close frame (4000: the session stays resumable), not a dropped socket', async () => {
   const b = make();
   await b.start();
   const closed = new Promise<number>((resolve) => env.fake.once('disconnect', ({ code }) => resolve(code)));
   await b.close();
+  expect(await closed).toBe(4000);
+  expect(env.fake.sessions[0]?.resumable).toBe(true);
+});
+
+it('close({ endSession: true }) sends 1000: the platform ends the session', async () => {
+  const b = make();
+  await b.start();
+  const closed = new Promise<number>((resolve) => env.fake.once('disconnect', ({ code }) => resolve(code)));
+  await b.close({ endSession: true });
   expect(await closed).toBe(1000);
+  expect(env.fake.sessions[0]?.resumable).toBe(false);
 });
 
 it('terminateWorker() and workerStatus() before start() reject with QQBOT_CLOSED', async () => {

@@ -30,6 +30,7 @@ const shard = (overrides: Partial<ShardStatus>): ShardStatus => ({
   lastError: null,
   heartbeatLatencyMs: null,
   duplicatesDropped: 0,
+  contested: false,
   ...overrides,
 });
 

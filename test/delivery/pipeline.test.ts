@@ -110,7 +110,7 @@ describe('ShardDelivery', () => {
 
   it('restore(seq, ids): drops stored ids and older seqs, flags events redelivered until resumedAt()', () => {
     const { pipeline, dispatched, deliver } = recording();
-    pipeline.restore(10, ['old-1', 'old-2']);
+    pipeline.restore(10, ['old-1', 'old-2'], undefined, 0);
     expect(pipeline.seq).toBe(10);
     expect(deliver(10, 'x')).toBe(false);
     expect(deliver(11, 'old-2')).toBe(false);
@@ -124,9 +124,20 @@ describe('ShardDelivery', () => {
     expect(pipeline.duplicatesDropped).toBe(2);
   });
 
+  it('restore() with deliveredSeq flags only what the owner before may have delivered: up to it, then `unrecorded` more', () => {
+    const { pipeline, dispatched, deliver } = recording();
+    pipeline.restore(10, [], 14, 2);
+    for (let seq = 11; seq <= 20; seq++) deliver(seq, `e${seq}`);
+    // 11–14 were delivered before; 15 and 16 may have been (after its last checkpoint); 17 on never were.
+    expect(dispatched.filter((e) => e.redelivered === true).map((e) => e.seq)).toEqual([11, 12, 13, 14, 15, 16]);
+    pipeline.resumedAt(20);
+    expect(deliver(21, 'live')).toBe(true);
+    expect(dispatched.at(-1)?.redelivered).toBeUndefined();
+  });
+
   it('resumedAt() moves the delivered seq forward, never back', () => {
     const { pipeline } = recording();
-    pipeline.restore(10, []);
+    pipeline.restore(10, [], undefined, 0);
     pipeline.resumedAt(15);
     expect(pipeline.seq).toBe(15);
     pipeline.resumedAt(3);
@@ -135,7 +146,7 @@ describe('ShardDelivery', () => {
 
   it('newSession() after restore() ends the redelivery flag and starts from its seq', () => {
     const { pipeline, dispatched, deliver } = recording();
-    pipeline.restore(10, ['old']);
+    pipeline.restore(10, ['old'], undefined, 0);
     pipeline.newSession(0);
     expect(pipeline.seq).toBe(0);
     expect(deliver(1, 'n1')).toBe(true);

@@ -16,8 +16,14 @@ describe('classifyApiError', () => {
     [400, QQApiCodes.REPLY_EXPIRED_LEGACY, 'reply-expired'],
     [400, QQApiCodes.REPLY_LIMIT, 'reply-limit'],
     [400, QQApiCodes.PROACTIVE_FORBIDDEN, 'proactive-forbidden'],
-    [429, undefined, 'retry'],
-    [429, 22009, 'retry'],
+    [429, undefined, 'rate-limit'],
+    [429, 22009, 'rate-limit'],
+    [200, 22009, 'rate-limit'],
+    [400, 20028, 'rate-limit'],
+    [500, 100017, 'rate-limit'],
+    [401, 11298, 'ip-not-allowed'],
+    [400, 40093002, 'upload-quota'],
+    [400, 304057, 'not-permitted'],
     [500, undefined, 'retry'],
     [502, 0, 'retry'],
     [503, 123, 'retry'],
@@ -84,7 +90,8 @@ describe('QQApiError', () => {
 
   it('names the route in its message and serialises without surprises', () => {
     const err = new QQApiError({ what: 'GET /gateway/bot', status: 500, body: { code: 1, message: 'boom' } });
-    expect(err.message).toBe('GET /gateway/bot answered HTTP 500 code 1: boom');
+    expect(err.message).toBe(`GET /gateway/bot answered HTTP 500 code 1: boom (${err.advice})`);
+    expect(err.advice).toMatch(/retried/);
     expect(inspect(err)).toContain('QQBOT_API_ERROR');
   });
 });

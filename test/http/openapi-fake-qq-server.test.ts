@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { QQApiError } from '../../src/http/api-error.js';
-import { QQOpenAPI, type QQOpenAPIOptions } from '../../src/http/openapi.js';
+import { QQOpenAPI } from '../../src/http/openapi.js';
+import type { QQOpenAPIOptions } from '../../src/http/openapi-options.js';
 import type { Logger } from '../../src/options.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { rejection } from '../helpers.js';
@@ -28,7 +29,7 @@ describe('QQOpenAPI against FakeQQServer', () => {
   it('reads the gateway and replies to a group message', async () => {
     const info = await api.getGatewayBot();
     expect(info.url).toBe(fake.gatewayUrl);
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() } };
+    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() } };
     const result = await api.reply(event, 'hello');
     expect(result.status).toBe('sent');
     expect(fake.rest.messages).toEqual([expect.objectContaining({ kind: 'group', targetId: 'G1', body: { content: 'hello', msg_type: 0, msg_id: 'IN-1', msg_seq: 1 } })]);

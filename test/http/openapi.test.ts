@@ -3,7 +3,9 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { QQApiError } from '../../src/http/api-error.js';
-import { DEFAULT_RETRY, QQOpenAPI, resolveRetry, retryDelayMs, type QQOpenAPIOptions } from '../../src/http/openapi.js';
+import { QQOpenAPI } from '../../src/http/openapi.js';
+import { DEFAULT_RETRY, resolveRetry, type QQOpenAPIOptions } from '../../src/http/openapi-options.js';
+import { retryDelayMs } from '../../src/http/rest-request.js';
 import { TokenManager } from '../../src/http/token-manager.js';
 import type { Logger } from '../../src/options.js';
 import { FakeRestCodes } from '../../src/testing/fake-rest.js';
@@ -245,11 +247,13 @@ describe('QQOpenAPI never returns a silent undefined', () => {
     expect(host.rest.requests).toHaveLength(1 + FAST_RETRY.retries);
   });
 
-  it('honours Retry-After on a non-JSON 429', async () => {
+  it('honours Retry-After on a non-JSON 429, capped at pacing.maxWaitMs', async () => {
+    await api.close();
+    api = client({ pacing: { maxWaitMs: 5 } });
     host.rest.nonJsonNext(1, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
     const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
-    expect(waits).toEqual([FAST_RETRY.maxDelayMs]);
+    expect(waits).toEqual([5]);
   });
 });
 
@@ -273,12 +277,14 @@ describe('QQOpenAPI retries', () => {
     expect(host.rest.requests.map((r) => (r.body as { msg_seq: number }).msg_seq)).toEqual([3, 3]);
   });
 
-  it('retries a 429, waiting for Retry-After capped at maxDelayMs', async () => {
+  it('retries a 429 (apart from `retries`), waiting for Retry-After capped at pacing.maxWaitMs', async () => {
+    await api.close();
+    api = client({ retry: { ...FAST_RETRY, retries: 0 }, pacing: { maxWaitMs: 5 } });
     host.rest.failNext(2, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
     expect(host.rest.requests).toHaveLength(3);
     const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
-    expect(waits).toEqual([FAST_RETRY.maxDelayMs, FAST_RETRY.maxDelayMs]);
+    expect(waits).toEqual([5, 5]);
   });
 
   it('gives up after `retries` retries with a retryable QQApiError', async () => {
@@ -462,8 +468,8 @@ describe('QQOpenAPI.reply', () => {
     api = client({ replies: { now: () => now } });
   });
 
-  const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() } };
-  const c2cEvent = { type: 'C2C_MESSAGE_CREATE', id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() } };
+  const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() } };
+  const c2cEvent = { type: 'C2C_MESSAGE_CREATE' as const, id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() } };
 
   it('turns a string into a text message with msg_id and msg_seq 1, 2, 3', async () => {
     await api.reply(groupEvent, 'one');
@@ -478,8 +484,8 @@ describe('QQOpenAPI.reply', () => {
 
   it('replies to C2C, channel and DM messages at their endpoints', async () => {
     await api.reply(c2cEvent, 'u');
-    await api.reply({ type: 'AT_MESSAGE_CREATE', id: 'e', data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() } }, 'c');
-    await api.reply({ type: 'DIRECT_MESSAGE_CREATE', id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
+    await api.reply({ type: 'AT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() } }, 'c');
+    await api.reply({ type: 'DIRECT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
     expect(host.rest.requests.map((r) => [r.path, r.body])).toEqual([
       ['/v2/users/U1/messages', { content: 'u', msg_type: 0, msg_id: 'IN-U', msg_seq: 1 }],
       // The guild API has neither msg_seq nor msg_type.
@@ -489,7 +495,7 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('replies to a non-message event with event_id', async () => {
-    await api.reply({ type: 'INTERACTION_CREATE', id: 'EV-I', data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() } }, 'ok');
+    await api.reply({ type: 'INTERACTION_CREATE' as const, id: 'EV-I', data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() } }, 'ok');
     expect(host.rest.requests[0]?.body).toEqual({ content: 'ok', msg_type: 0, event_id: 'EV-I', msg_seq: 1 });
   });
 
@@ -511,7 +517,7 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('throws QQBOT_REPLY_UNSUPPORTED for an event with no target', async () => {
-    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } }, 'x'))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } } as never, 'x'))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
     expect(host.rest.requests).toHaveLength(0);
   });
 

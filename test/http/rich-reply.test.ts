@@ -14,9 +14,9 @@ let host: FakeHost;
 let api: QQOpenAPI;
 
 const at = new Date(T0).toISOString();
-const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: at, author: { member_openid: 'M1' } } };
-const c2cEvent = { type: 'C2C_MESSAGE_CREATE', id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: at } };
-const channelEvent = { type: 'AT_MESSAGE_CREATE', id: 'EV-3', data: { id: 'IN-C', channel_id: 'C1', guild_id: 'GU', content: 'hi', timestamp: at, author: { id: 'A' } } };
+const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: at, author: { member_openid: 'M1' } } };
+const c2cEvent = { type: 'C2C_MESSAGE_CREATE' as const, id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: at } };
+const channelEvent = { type: 'AT_MESSAGE_CREATE' as const, id: 'EV-3', data: { id: 'IN-C', channel_id: 'C1', guild_id: 'GU', content: 'hi', timestamp: at, author: { id: 'A' } } };
 
 beforeEach(async () => {
   now = T0;
@@ -108,7 +108,7 @@ describe('rich replies', () => {
 
 describe('ackInteraction', () => {
   it('takes the INTERACTION_CREATE event or its id, and refuses anything else before sending', async () => {
-    await api.ackInteraction({ type: 'INTERACTION_CREATE', data: { id: 'I-1', type: 11, data: { type: 11, resolved: {} } } });
+    await api.ackInteraction({ type: 'INTERACTION_CREATE' as const, data: { id: 'I-1', type: 11, data: { type: 11, resolved: {} } } });
     await api.ackInteraction('I-2', 4);
     expect(host.rest.interactions.map((a) => [a.id, a.code])).toEqual([
       ['I-1', 0],

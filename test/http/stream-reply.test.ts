@@ -3,14 +3,15 @@ import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
 import { FakeQQServer, type FakeStream } from '../../src/testing/index.js';
 import { rejection } from '../helpers.js';
+import type { StreamableEvent } from '../../src/replies/passive-reply.js';
 
 let fake: FakeQQServer;
 let api: QQOpenAPI;
 /** The reply tracker's clock (the stream window is read on it); real time unless a test moves it. */
 let shift = 0;
 
-function c2c(id = 'IN-1', timestamp = new Date().toISOString()): { type: string; id: string; data: unknown } {
-  return { type: 'C2C_MESSAGE_CREATE', id: `EV-${id}`, data: { id, content: 'question', timestamp, author: { user_openid: 'U1' } } };
+function c2c(id = 'IN-1', timestamp = new Date().toISOString()): StreamableEvent {
+  return { type: 'C2C_MESSAGE_CREATE' as const, id: `EV-${id}`, data: { id, content: 'question', timestamp, author: { user_openid: 'U1' } } };
 }
 
 /** Yields `parts`, waiting `gapMs` before each (real time: the throttle is what is tested). */
@@ -177,8 +178,9 @@ describe('replyStream', () => {
   });
 
   it('refuses non-C2C events with QQBOT_REPLY_UNSUPPORTED and bad options with QQBOT_INVALID_OPTION, sending nothing', async () => {
-    const group = { type: 'GROUP_AT_MESSAGE_CREATE', id: 'E', data: { id: 'G-1', group_openid: 'G', content: 'x', timestamp: new Date().toISOString() } };
-    expect((await rejection(api.replyStream(group, chunks(['x'])))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    const group = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E', data: { id: 'G-1', group_openid: 'G', content: 'x', timestamp: new Date().toISOString() } };
+    // An untyped caller: a group event does not compile here (test/types/replies.test.ts).
+    expect((await rejection(api.replyStream(group as never, chunks(['x'])))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
     expect((await rejection(api.replyStream(c2c(), chunks(['x']), { minIntervalMs: -1 }))).code).toBe(ErrorCodes.INVALID_OPTION);
     expect((await rejection(api.replyStream(c2c(), chunks(['x']), { intervalMs: 5 } as never))).code).toBe(ErrorCodes.INVALID_OPTION);
     expect((await rejection(api.replyStream(c2c(), ['x'] as never))).code).toBe(ErrorCodes.INVALID_OPTION);

@@ -57,20 +57,44 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('ShardCheckpointer', () => {
-  it('writes a new session at once, then one checkpoint per batchSize acknowledgements', async () => {
+  it('writes a new session at once, then a checkpoint every half batch of deliveries, with the delivered high-water mark', async () => {
     const store = new RecordingStore();
-    const c = make(store, { batchSize: 3, intervalMs: 60_000 });
+    const c = make(store, { batchSize: 4, intervalMs: 60_000 });
     const first = store.nextWrite();
     c.session('s1', 'ws://gw', 0);
     await first;
-    expect(store.saves).toEqual([{ sessionId: 's1', seq: 0, gatewayUrl: 'ws://gw', recentIds: [] }]);
+    expect(store.saves).toEqual([{ sessionId: 's1', seq: 0, gatewayUrl: 'ws://gw', recentIds: [], deliveredSeq: 0 }]);
     c.delivered(1, 'a');
-    c.delivered(2, 'b');
     expect(store.saves).toHaveLength(1);
     const batch = store.nextWrite();
-    c.delivered(3, 'c');
+    c.delivered(2, 'b');
     await batch;
-    expect(store.saves.at(-1)).toEqual({ sessionId: 's1', seq: 3, gatewayUrl: 'ws://gw', recentIds: ['a', 'b', 'c'] });
+    expect(store.saves.at(-1)).toEqual({ sessionId: 's1', seq: 2, gatewayUrl: 'ws://gw', recentIds: ['a', 'b'], deliveredSeq: 2 });
+    expect(c.unrecordedBound).toBe(4);
+  });
+
+  it('deliveredSeq runs ahead of the acknowledged seq while listeners are pending, and is written as it does', async () => {
+    const store = new RecordingStore();
+    const c = make(store, { batchSize: 4, intervalMs: 60_000 });
+    c.session('s1', null, 10, [], 12);
+    await c.flush();
+    // Restored from a checkpoint whose owner had delivered up to 12: kept until this process passes it.
+    expect(store.saves.at(-1)).toMatchObject({ seq: 10, deliveredSeq: 12 });
+    const slow = deferred();
+    const written = store.nextWrite();
+    c.delivered(11, 'a', slow.promise);
+    c.delivered(12, 'b');
+    await written;
+    expect(store.saves.at(-1)).toMatchObject({ seq: 10, deliveredSeq: 12 });
+    const next = store.nextWrite();
+    c.delivered(13, 'c');
+    c.delivered(14, 'd');
+    await next;
+    expect(store.saves.at(-1)).toMatchObject({ seq: 10, deliveredSeq: 14 });
+    slow.resolve();
+    await slow.promise;
+    await c.flush();
+    expect(store.saves.at(-1)).toMatchObject({ seq: 14, deliveredSeq: 14 });
   });
 
   it('writes a partial batch after intervalMs (fake clock)', async () => {
@@ -164,7 +188,19 @@ describe('ShardCheckpointer', () => {
     c.forget();
     c.session('s3', 'ws://gw3', 7);
     await c.flush();
-    expect(await store.load(0)).toEqual({ sessionId: 's3', seq: 7, gatewayUrl: 'ws://gw3', recentIds: [] });
+    expect(await store.load(0)).toEqual({ sessionId: 's3', seq: 7, gatewayUrl: 'ws://gw3', recentIds: [], deliveredSeq: 7 });
+  });
+
+  it('close(true), the hand-over: the last checkpoint is written even with nothing new, marked handedOver', async () => {
+    const store = new RecordingStore();
+    const c = make(store);
+    c.session('s1', null, 0);
+    c.delivered(1, 'a');
+    await c.flush();
+    const writes = store.saves.length;
+    await c.close(true);
+    expect(store.saves).toHaveLength(writes + 1);
+    expect(store.saves.at(-1)).toMatchObject({ seq: 1, deliveredSeq: 1, handedOver: true });
   });
 
   it('close() flushes what is acknowledged and leaves no timer', async () => {
@@ -180,7 +216,7 @@ describe('ShardCheckpointer', () => {
 
   it('against a real Redis that goes away and comes back: the session goes on, the checkpoint catches up', async () => {
     const redis = await PrivateRedis.start();
-    const store = new RedisSessionStore({ url: redis.url, prefix: 'ckpt:', commandTimeoutMs: 300 });
+    const store = new RedisSessionStore({ url: redis.url, prefix: 'ckpt:', commandTimeoutMs: 300, lease: false });
     try {
       const c = make(store, { batchSize: 5, intervalMs: 50 });
       c.session('s1', null, 0);

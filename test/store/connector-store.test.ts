@@ -64,6 +64,44 @@ it('a corrupt store file: QQBOT_STORE_CORRUPT on "error", a new session (READY),
   expect(await new FileSessionStore(file).load(0)).toMatchObject({ sessionId: env.fake.sessions[0]?.id });
 });
 
+it('close() hands over (the next connector on the file RESUMEs); close({ endSession: true }) ends it (cleared, the next IDENTIFYs)', async () => {
+  const first = env.make({ store: new FileSessionStore(file) });
+  await first.start();
+  await env.fake.emitEvents(3);
+  await first.close();
+  expect(await new FileSessionStore(file).load(0)).toMatchObject({ handedOver: true });
+  const second = env.make({ store: new FileSessionStore(file) });
+  const resumed = new Promise((resolve) => second.once('resumed', resolve));
+  await second.start();
+  await resumed;
+  expect(env.fake.stats.identifies).toHaveLength(1);
+  await second.close({ endSession: true });
+  expect(await new FileSessionStore(file).load(0)).toBeNull();
+  const third = env.make({ store: new FileSessionStore(file) });
+  const ready = new Promise((resolve) => third.once('ready', resolve));
+  await third.start();
+  await ready;
+  expect(env.fake.stats.identifies).toHaveLength(2);
+  await third.close();
+});
+
+it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAVAILABLE once, the shard idle, unhealthy', async () => {
+  const missing = join(dir, 'no-such-dir', 'session.json');
+  const bot = env.make({ store: new FileSessionStore(missing) });
+  const errors: QQBotError[] = [];
+  bot.on('error', (e) => errors.push(e));
+  const started = bot.start();
+  started.catch(() => undefined);
+  await vi.waitFor(() => expect(errors.map((e) => e.code)).toContain(ErrorCodes.STORE_UNAVAILABLE), { timeout: 5_000, interval: 20 });
+  expect(errors[0]?.details).toMatchObject({ path: missing, errno: expect.any(String) });
+  expect(bot.health()).toMatchObject({ ok: false, shards: [{ state: 'idle' }] });
+  // Tried again every 250 ms, reported once per cause.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  expect(errors).toHaveLength(1);
+  await bot.close();
+  await expect(started).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+});
+
 it('refuses unknown or bad checkpoint options with QQBOT_INVALID_OPTION', () => {
   expect(() => env.make({ checkpoint: { batch: 1 } as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
   expect(() => env.make({ checkpoint: { intervalMs: 0 } })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
 
 const HOST = fileURLToPath(new URL('../fixtures/store-host.js', import.meta.url));
 
@@ -23,6 +27,27 @@ export interface HostRecord {
   ok?: boolean;
   /** Date.now() in the host when it wrote the line. */
   at: number;
+}
+
+/** The seqs of the dispatches among `records`, in the order the host delivered them. */
+export const seqsOf = (records: HostRecord[]): number[] => records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
+
+/** A predicate for `until()`: some line of this kind. */
+export const has =
+  (kind: HostRecord['kind']) =>
+  (records: HostRecord[]): boolean =>
+    records.some((r) => r.kind === kind);
+
+/** A host's store of `kind` with default options: a fresh file path or Redis prefix, its removal pushed to `cleanups`. */
+export async function storeConfig(kind: 'file' | 'redis', cleanups: (() => Promise<unknown>)[]): Promise<object> {
+  if (kind === 'file') {
+    const dir = await mkdtemp(join(tmpdir(), 'qqbot-host-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return { kind: 'file', path: join(dir, 'session.json') };
+  }
+  const prefix = uniquePrefix();
+  cleanups.push(() => deleteKeysUnder(prefix));
+  return { kind: 'redis', url: REDIS_URL, prefix };
 }
 
 const running = new Set<HostProcess>();

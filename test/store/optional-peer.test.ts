@@ -37,7 +37,7 @@ it('the root entry (FileSessionStore included) loads and works without the redis
   await writeFile(
     join(cwd, 'app.mjs'),
     `import { FileSessionStore, QQBotConnector } from 'qqbot-connector';
-const store = new FileSessionStore('./s.json');
+const store = new FileSessionStore('./s.json', { lease: false });
 await store.save(0, { sessionId: 's', seq: 1, gatewayUrl: null, recentIds: [] });
 console.log(JSON.stringify({ seq: (await store.load(0)).seq, connector: typeof QQBotConnector }));
 `,

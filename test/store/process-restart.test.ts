@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKPOINT } from '../../src/store/checkpointer.js';
 import { FakeQQServer } from '../../src/testing/index.js';
-import { HostProcess, killHosts, type HostRecord } from './host-process.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { HostProcess, killHosts, seqsOf, storeConfig } from './host-process.js';
 
 /**
  * What one store round trip can add to the checkpoint batch: events acknowledged while the last write was
@@ -20,24 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const seqsOf = (records: HostRecord[]): number[] => records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
 
-async function storeConfig(kind: 'file' | 'redis'): Promise<object> {
-  if (kind === 'file') {
-    const dir = await mkdtemp(join(tmpdir(), 'qqbot-restart-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return { kind: 'file', path: join(dir, 'session.json') };
-  }
-  const prefix = uniquePrefix();
-  cleanups.push(() => deleteKeysUnder(prefix));
-  return { kind: 'redis', url: REDIS_URL, prefix };
-}
 
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {
   it('kill -9 during a 200 events/s stream, restart → RESUME (no IDENTIFY), 0 lost, duplicates ≤ the batch and all flagged', async () => {
     const fake = await FakeQQServer.start();
     cleanups.push(() => fake.close());
-    const config = { endpoints: fake.endpoints, store: await storeConfig(kind) };
+    const config = { endpoints: fake.endpoints, store: await storeConfig(kind, cleanups) };
 
     const first = new HostProcess(config);
     await first.until((r) => r.some((x) => x.kind === 'ready'), 15_000, 'READY');

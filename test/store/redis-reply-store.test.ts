@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { QQOpenAPI } from '../../src/http/openapi.js';
-import { ReplyTracker, type ReplyPlan } from '../../src/http/passive-reply.js';
+import { ReplyTracker, type ReplyPlan } from '../../src/replies/passive-reply.js';
 import { RedisReplyStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { REDIS_URL, deleteKeysUnder, keysUnder, uniquePrefix } from './redis-helpers.js';
@@ -25,7 +25,7 @@ function store(): RedisReplyStore {
 }
 
 const groupMessage = (id: string, timestamp = new Date().toISOString()) => ({
-  type: 'GROUP_AT_MESSAGE_CREATE',
+  type: 'GROUP_AT_MESSAGE_CREATE' as const,
   data: { id, group_openid: 'G1', timestamp },
 });
 
@@ -74,7 +74,7 @@ it('QQOpenAPI.reply from two clients sharing the Redis store sends msg_seq 1 and
   });
   const timestamp = new Date().toISOString();
   fake.rest.registerMessage({ id: 'msg-4', timestamp, kind: 'group' });
-  const event = { type: 'GROUP_AT_MESSAGE_CREATE', data: { id: 'msg-4', group_openid: 'G1', timestamp } };
+  const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, data: { id: 'msg-4', group_openid: 'G1', timestamp } };
   await Promise.all(clients.map((api, i) => api.reply(event, `from ${i}`)));
   const seqs = fake.rest.requestsTo('/v2/groups/G1/messages', 'POST').map((r) => (r.body as { msg_seq: number }).msg_seq);
   expect(seqs.sort()).toEqual([1, 2]);

@@ -680,6 +680,7 @@ describe('the session-start budget through the identify gate', () => {
  */
 class ThirdTransport implements Transport {
   readonly needsToken = false;
+  readonly hasSession = false;
   readonly startTimeoutMs = undefined;
   readonly inputs: AttemptInput[] = [];
   #ups = 0;

@@ -136,12 +136,12 @@ describe('FakeQQServer HTTP', () => {
     expect(fake.stats.tokenCalls).toBe(3);
   });
 
-  it('answers 400 for a non-JSON token request and 413 for a body over 1 MiB', async () => {
+  it('answers 400 for a non-JSON token request and 413 for a body over 10 MiB (the platform inline limit)', async () => {
     const fake = await startFake();
     const bad = await post(fake.endpoints.token, 'not json');
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ code: 400 });
-    const big = await post(fake.endpoints.token, 'x'.repeat(1024 * 1024 + 1));
+    const big = await post(fake.endpoints.token, 'x'.repeat(10 * 1024 * 1024 + 1));
     expect(big.status).toBe(413);
   });
 

@@ -65,9 +65,9 @@ describe('typed dispatch events', () => {
       real.on('GROUP_AT_MESSAGE_CREATE', (e: TypedDispatchEvent<'C2C_MESSAGE_CREATE'>) => e);
     };
     expectTypeOf(listen).toBeFunction();
-    // A typed event is still a DispatchEvent, and reply() / replyStream() / ackInteraction() take events of either kind.
+    // A typed event is still a DispatchEvent; reply() takes a narrowed one (test/types/replies.test.ts).
     expectTypeOf<TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>>().toExtend<DispatchEvent>();
-    expectTypeOf<DispatchEvent>().toExtend<Parameters<QQBotConnector['reply']>[0]>();
+    expectTypeOf<TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>>().toExtend<Parameters<QQBotConnector['reply']>[0]>();
     expectTypeOf<TypedDispatchEvent<'C2C_MESSAGE_CREATE'>>().toExtend<Parameters<QQBotConnector['replyStream']>[0]>();
     expectTypeOf<TypedDispatchEvent<'INTERACTION_CREATE'>>().toExtend<Parameters<QQBotConnector['api']['ackInteraction']>[0]>();
   });

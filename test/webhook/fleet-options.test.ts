@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { QQBotConnector } from '../../src/connector.js';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
-import type { ReplyStore } from '../../src/http/passive-reply.js';
+import type { ReplyStore } from '../../src/replies/passive-reply.js';
 import { RedisSessionStore } from '../../src/store/redis-session-store.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { REDIS_URL, deleteKeysUnder, freePort, keysUnder, uniquePrefix } from '../store/redis-helpers.js';
@@ -41,7 +41,7 @@ describe('replies across webhook replicas', () => {
     const timestamp = new Date().toISOString();
     fake.rest.registerMessage({ id: 'msg-fleet', timestamp, kind: 'group' });
     const event = {
-      type: 'GROUP_AT_MESSAGE_CREATE',
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
       id: 'evt-fleet',
       data: { id: 'msg-fleet', group_openid: 'G1', timestamp },
     };
@@ -67,7 +67,7 @@ describe('replies across webhook replicas', () => {
     bot.on('error', (e) => errors.push(e));
     const timestamp = new Date().toISOString();
     fake.rest.registerMessage({ id: 'msg-away', timestamp, kind: 'group' });
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE', data: { id: 'msg-away', group_openid: 'G1', timestamp } };
+    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, data: { id: 'msg-away', group_openid: 'G1', timestamp } };
     await bot.reply(event, 'first');
     await bot.reply(event, 'second');
     const seqs = fake.rest.requestsTo('/v2/groups/G1/messages', 'POST').map((r) => (r.body as { msg_seq: number }).msg_seq);
@@ -87,7 +87,7 @@ describe('replies across webhook replicas', () => {
     });
     closers.push(() => bot.close());
     const plan = await bot.api.replies.plan({
-      type: 'GROUP_AT_MESSAGE_CREATE',
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
       data: { id: 'msg-mine', group_openid: 'G1', timestamp: new Date().toISOString() },
     });
     expect(plan.fields).toEqual({ msg_id: 'msg-mine', msg_seq: 1 });
@@ -107,10 +107,12 @@ describe('webhook options that mean nothing', () => {
     throw new Error('accepted');
   };
 
-  it('refuses a store with leases (a webhook has no session to own), and says what to do', () => {
-    const error = refused({ store: redisStore({ lease: true }) });
-    expect(error.code).toBe(ErrorCodes.INVALID_OPTION);
-    expect(error.message).toContain('lease');
+  it('takes a store with ownership (the default, or lease: true) and does not use it: a webhook has no session to own', () => {
+    for (const store of [redisStore(), redisStore({ lease: true })]) {
+      expect(store.leases).toBeDefined();
+      const bot = new QQBotConnector({ ...base, store });
+      closers.push(() => bot.close());
+    }
   });
 
   it('refuses checkpoint and dedupeWindow, which only a gateway session uses', () => {
@@ -118,7 +120,7 @@ describe('webhook options that mean nothing', () => {
     expect(refused({ dedupeWindow: 4_096 }).code).toBe(ErrorCodes.INVALID_OPTION);
   });
 
-  it('accepts a store without lease: its claims and reply counts are what replicas share', () => {
+  it('accepts a store: its claims and reply counts are what replicas share', () => {
     const store = redisStore();
     expect(store.claims).toBeDefined();
     expect(store.replies).toBeDefined();

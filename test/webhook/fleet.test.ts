@@ -6,7 +6,7 @@ import { REDIS_URL, deleteKeysUnder, uniquePrefix } from '../store/redis-helpers
 import { RoundRobinProxy } from './round-robin-proxy.js';
 
 // Real child processes (dist/: `npm run build` first), a real Redis, a real node:http proxy: three replicas of one
-// webhook bot, default options but port 0, sharing one RedisSessionStore without lease.
+// webhook bot, default options but port 0, sharing one RedisSessionStore (default options).
 
 const REPLICA = fileURLToPath(new URL('../fixtures/webhook-replica.js', import.meta.url));
 const CREDENTIALS = { appId: '102000777', secret: 'fleet-secret-0123456789' };

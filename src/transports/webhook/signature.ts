@@ -111,3 +111,29 @@ export function validationRequest(d: unknown): ValidationRequest | null {
 export function answerValidation(privateKey: KeyObject, request: ValidationRequest): { plain_token: string; signature: string } {
   return { plain_token: request.plainToken, signature: signWebhook(privateKey, request.eventTs, request.plainToken) };
 }
+
+/** The op 13 body the platform POSTs to validate a callback URL. */
+export function validationBody(request: ValidationRequest): string {
+  return JSON.stringify({ d: { plain_token: request.plainToken, event_ts: request.eventTs }, op: 13 });
+}
+
+/**
+ * What is wrong with a bot's answer to op 13, as the platform checks it, or `null` when it is right: HTTP 200,
+ * a JSON `{ plain_token, signature }` with the same token and a valid signature of `event_ts + plain_token`.
+ */
+export function validationAnswerProblem(publicKey: KeyObject, request: ValidationRequest, answer: { status: number; body: string }): string | null {
+  if (answer.status !== 200) return `answered HTTP ${answer.status}, not 200`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.body);
+  } catch {
+    return 'answered a body that is not JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null) return 'answered JSON that is not an object';
+  const { plain_token: plainToken, signature } = parsed as Record<string, unknown>;
+  if (plainToken !== request.plainToken) return 'answered another plain_token than the one sent';
+  const sig = parseSignature(typeof signature === 'string' ? signature : undefined);
+  if (sig === null) return 'answered no signature, or one that is not 64 bytes of hex';
+  const message = Buffer.from(request.eventTs + request.plainToken, 'utf8');
+  return verify(null, message, publicKey, sig) ? null : 'answered a signature that does not verify: the listener signs with another secret';
+}

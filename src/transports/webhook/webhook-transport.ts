@@ -12,6 +12,7 @@ import type { WebhookHost } from './webhook-host.js';
  */
 export class WebhookTransport implements Transport {
   readonly needsToken = false;
+  readonly hasSession = false;
   readonly #host: WebhookHost;
   /** Where the listener was last bound; `null` until the first bind. */
   #address: WebhookAddress | null = null;

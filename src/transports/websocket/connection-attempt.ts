@@ -2,6 +2,7 @@ import WebSocket, { type RawData } from 'ws';
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
 import { gatewayUrlAllowed, gatewayUrlRefused } from '../../http/gateway-url.js';
+import { CLOSE_FOR_RESUME } from '../../protocol/close-codes.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
@@ -10,8 +11,6 @@ import { SESSION_LIMIT_FALLBACK_MS, type GatewayFrame, type HelloData, type Read
 import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
 import { untrustedText } from '../../util/untrusted-text.js';
 
-/** Close code we use when we leave a connection we intend to RESUME (not 1000, which may end the session). */
-export const CLOSE_FOR_RESUME = 4000;
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
 

@@ -17,6 +17,7 @@ export interface WebSocketSettings {
  */
 export class WebSocketTransport implements Transport {
   readonly needsToken = true;
+  readonly hasSession = true;
   readonly startTimeoutMs = undefined;
   readonly #settings: WebSocketSettings;
 

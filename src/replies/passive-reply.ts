@@ -1,6 +1,6 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { integerOption, isObject, optionKeys } from '../validation.js';
-import type { UnknownEventType } from '../protocol/events/event-map.js';
+import type { KnownDispatchType, UnknownEventType } from '../protocol/events/event-map.js';
 
 /**
  * The platform's passive-reply rules (docs/protocol.md §8), enforced before anything is sent:
@@ -13,13 +13,56 @@ import type { UnknownEventType } from '../protocol/events/event-map.js';
 /** Where a reply goes. */
 export type ReplyScope = 'group' | 'c2c' | 'channel' | 'dm';
 
-/** The part of a dispatch event the reply rules read. Matches the connector's `dispatch` event. */
+/**
+ * The dispatch types a reply can answer: messages (by `msg_id`) and the events the platform lets a bot answer by
+ * `event_id` (a button press, being added to a group or as a friend, messages switched back on).
+ */
+export const REPLYABLE_EVENT_TYPES = [
+  'GROUP_AT_MESSAGE_CREATE',
+  'GROUP_MESSAGE_CREATE',
+  'C2C_MESSAGE_CREATE',
+  'AT_MESSAGE_CREATE',
+  'MESSAGE_CREATE',
+  'DIRECT_MESSAGE_CREATE',
+  'INTERACTION_CREATE',
+  'GROUP_ADD_ROBOT',
+  'GROUP_MSG_RECEIVE',
+  'FRIEND_ADD',
+  'C2C_MSG_RECEIVE',
+] as const satisfies readonly KnownDispatchType[];
+
+export type ReplyableEventType = (typeof REPLYABLE_EVENT_TYPES)[number];
+
+/** The known dispatch types a reply cannot answer; with {@link REPLYABLE_EVENT_TYPES}, every known type (checked below). */
+const UNREPLYABLE_EVENT_TYPES = [
+  'GROUP_DEL_ROBOT', 'GROUP_MSG_REJECT', 'FRIEND_DEL', 'C2C_MSG_REJECT', 'MESSAGE_DELETE', 'PUBLIC_MESSAGE_DELETE', 'DIRECT_MESSAGE_DELETE',
+  'GUILD_CREATE', 'GUILD_UPDATE', 'GUILD_DELETE', 'CHANNEL_CREATE', 'CHANNEL_UPDATE', 'CHANNEL_DELETE', 'GUILD_MEMBER_ADD', 'GUILD_MEMBER_UPDATE',
+  'GUILD_MEMBER_REMOVE', 'MESSAGE_REACTION_ADD', 'MESSAGE_REACTION_REMOVE', 'MESSAGE_AUDIT_PASS', 'MESSAGE_AUDIT_REJECT', 'FORUM_THREAD_CREATE',
+  'FORUM_THREAD_UPDATE', 'FORUM_THREAD_DELETE', 'FORUM_POST_CREATE', 'FORUM_POST_DELETE', 'FORUM_REPLY_CREATE', 'FORUM_REPLY_DELETE',
+  'FORUM_PUBLISH_AUDIT_RESULT', 'OPEN_FORUM_THREAD_CREATE', 'OPEN_FORUM_THREAD_UPDATE', 'OPEN_FORUM_THREAD_DELETE', 'OPEN_FORUM_POST_CREATE',
+  'OPEN_FORUM_POST_DELETE', 'OPEN_FORUM_REPLY_CREATE', 'OPEN_FORUM_REPLY_DELETE', 'AUDIO_START', 'AUDIO_FINISH', 'AUDIO_ON_MIC', 'AUDIO_OFF_MIC',
+  'AUDIO_OR_LIVE_CHANNEL_MEMBER_ENTER', 'AUDIO_OR_LIVE_CHANNEL_MEMBER_EXIT',
+] as const satisfies readonly KnownDispatchType[];
+
+/** `never` when the two lists cover every known type: a new type must be sorted into one of them. */
+type Unsorted = Exclude<KnownDispatchType, ReplyableEventType | (typeof UNREPLYABLE_EVENT_TYPES)[number]>;
+const _everyTypeSorted: [Unsorted] extends [never] ? true : Unsorted = true;
+
+/**
+ * The part of a dispatch event the reply rules read: an event of a type in {@link REPLYABLE_EVENT_TYPES}, or of a
+ * type this version does not know ({@link UnknownEventType}, checked at run time). Any other known type fails to
+ * compile, and is refused at run time with `QQBOT_REPLY_UNSUPPORTED`.
+ */
 export interface ReplyableEvent {
-  /** A dispatch type; {@link UnknownEventType} for one the library has no shape for. */
-  type: string | UnknownEventType;
+  type: ReplyableEventType | UnknownEventType;
   /** The gateway event id (`id` of the op 0 frame). */
   id?: string | undefined;
   data: unknown;
+}
+
+/** What `replyStream()` answers: a C2C message event (streamed replies are C2C only). */
+export interface StreamableEvent extends ReplyableEvent {
+  type: 'C2C_MESSAGE_CREATE';
 }
 
 /** The reply fields to merge into a message body. */
@@ -66,6 +109,9 @@ const EVENT_TARGETS: ReadonlyArray<{ field: string; scope: ReplyScope }> = [
   { field: 'user_openid', scope: 'c2c' },
   { field: 'channel_id', scope: 'channel' },
 ];
+
+/** Types this version knows it cannot answer (events, plus the session's own READY / RESUMED). */
+const UNREPLYABLE: ReadonlySet<string> = new Set<string>([...UNREPLYABLE_EVENT_TYPES, 'READY', 'RESUMED']);
 
 function nonEmpty(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
@@ -253,7 +299,10 @@ interface ReplyTarget {
 export function resolveReplyTarget(event: ReplyableEvent): ReplyTarget {
   const data = isObject(event.data) ? event.data : undefined;
   if (data === undefined) throw unsupported(event, 'its data is not an object');
-  const message = MESSAGE_EVENTS[String(event.type)];
+  const type = String(event.type);
+  // A known type that answers nothing (GUILD_CREATE, MESSAGE_DELETE, …), from an untyped caller.
+  if (UNREPLYABLE.has(type)) throw unsupported(event, 'the platform takes no reply to it');
+  const message = MESSAGE_EVENTS[type];
   if (message !== undefined) {
     const targetId = message.target(data);
     if (!nonEmpty(targetId)) throw unsupported(event, `it has no ${message.scope} id`);
