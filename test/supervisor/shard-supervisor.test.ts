@@ -689,7 +689,8 @@ class ThirdTransport implements Transport {
     this.inputs.push(input);
     // The scripted runner plays WebSocket-shaped specs; what matters here is what the supervisor handed over.
     const timeouts = { httpMs: 1, handshakeMs: 1, helloMs: 1, readyMs: 1 };
-    return { transport: 'websocket', shard: input.shard, accessToken: input.accessToken, appId: 'app', intents: 1, apiBase: '', gatewayUrl: null, resume: null, timeouts, maxPayloadBytes: 1 };
+    const { shard, accessToken } = input;
+    return { transport: 'websocket', shard, accessToken, appId: 'app', intents: 1, apiBase: '', gatewayUrl: null, resume: null, timeouts, maxPayloadBytes: 1 };
   }
 
   hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
