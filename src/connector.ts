@@ -19,10 +19,10 @@ import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
 import { ThreadPool } from './runners/thread-pool.js';
 import { ThreadRunner } from './runners/thread-runner.js';
+import { IdentifyGate } from './fleet/memory-identify-gate.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
 import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
-import { IdentifyGate } from './supervisor/identify-gate.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
 import type { Transport } from './transports/transport.js';
@@ -285,7 +285,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A transport
     // without a session (a webhook listener) never IDENTIFYs: replicas must not wait on each other's gate.
-    const identifyGate = transport.hasSession ? (store.leases?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
+    const identifyGate = transport.hasSession ? (store.fleet?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
@@ -297,7 +297,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const sink = this.#sink();
     this.#transport = transport;
     // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
-    const watchContest = transport.hasSession && store.leases === undefined && !(store instanceof MemorySessionStore);
+    const watchContest = transport.hasSession && store.fleet === undefined && !(store instanceof MemorySessionStore);
     this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = shardDelivery(i);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
@@ -339,7 +339,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         this.#planError = error;
         this.#report(error);
       };
-      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet: this.#store.leases, signal: this.#closed.signal });
+      const fleet = this.#store.fleet?.shardCount;
+      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet, signal: this.#closed.signal });
     } catch (err) {
       this.#onFatal(err as QQBotError);
       throw err;

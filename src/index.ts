@@ -3,6 +3,10 @@ export { QQBotConnector, type CloseOptions, type StartOptions } from './connecto
 export { MemorySessionStore, type SessionCheckpoint, type SessionStore } from './store/session-store.js';
 export type { ClaimState, DeliveryClaims } from './store/delivery-claims.js';
 export { FileSessionStore, type FileSessionStoreOptions } from './store/file-session-store.js';
+export type { Fleet } from './fleet/fleet.js';
+export type { LeaseWait, ShardLease, ShardLeases } from './fleet/leases.js';
+export type { FleetIdentifyGate, IdentifySlot } from './fleet/identify-gate.js';
+export type { FleetShardCount, ShardCountAgreement } from './fleet/shard-count.js';
 export { ErrorCodes, QQBotError, type ErrorCode, type WireError } from './errors.js';
 export type {
   ConnectorEventMap,

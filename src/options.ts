@@ -289,7 +289,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /**
  * The webhook transport has no session: the platform calls it, and any replica may receive any callback. Of a
  * store it uses what replicas share — the delivered callbacks (`store.claims`) and the reply counts
- * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`leases`, on by
+ * (`store.replies`) — and nothing that belongs to a gateway session: the store's ownership (`fleet`, on by
  * default) is not used, every replica serves. Connector options that only mean something for a session are
  * refused rather than silently ignored.
  */
@@ -319,6 +319,12 @@ const STORE_METHODS = ['load', 'save', 'clear', 'close'] as const;
 
 function resolveStore(value: unknown): SessionStore | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'object' && value !== null && STORE_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) return value as SessionStore;
+  if (typeof value === 'object' && value !== null && STORE_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) {
+    // Ownership moved from `store.leases` to `store.fleet.leases`: a store written for the old shape must not lose it silently.
+    if ('leases' in value && !('fleet' in value)) {
+      throw invalidOption('Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")');
+    }
+    return value as SessionStore;
+  }
   throw invalidOption('Expected `store` to be a SessionStore (load, save, clear, close)');
 }

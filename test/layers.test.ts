@@ -55,3 +55,21 @@ it('layers: the REST client points one way — bodies ← messages ← replies �
   expect(crossings(graph, under('replies'), inFolders('http', 'supervisor', 'transports', 'store'))).toEqual([]);
   expect(graph.has('bodies/message-bodies.ts') && graph.has('replies/reply.ts') && graph.has('http/rest-request.ts')).toBe(true);
 });
+
+it('layers: the fleet stands apart from the store — interfaces for the supervisor, implementations offered by the stores', () => {
+  const graph = importGraph();
+  const inFolders = (...dirs: string[]) => (path: string) => dirs.some((dir) => under(dir)(path));
+  const FLEET_INTERFACES = ['fleet/fleet.ts', 'fleet/leases.ts', 'fleet/identify-gate.ts', 'fleet/shard-count.ts'];
+  // The fleet reaches down only: protocol, errors, util, the option checks, and of the store the Redis client the
+  // two share (a store and its fleet ride one connection) and the store's error factories.
+  const fleetMayImport = (p: string): boolean =>
+    inFolders('fleet', 'protocol', 'util')(p) || ['errors.ts', 'validation.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
+  expect(crossings(graph, under('fleet'), (p) => !fleetMayImport(p))).toEqual([]);
+  // The supervisor uses the fleet through its interfaces only; the connector picks the single-process gate.
+  expect(crossings(graph, under('supervisor'), (p) => under('fleet')(p) && !FLEET_INTERFACES.includes(p))).toEqual([]);
+  // A store imports the fleet only to offer its own (the durable stores, whose writes the leases fence).
+  const offering = ['store/session-store.ts', 'store/redis-session-store.ts', 'store/file-session-store.ts'];
+  expect(crossings(graph, (p) => under('store')(p) && !offering.includes(p), under('fleet'))).toEqual([]);
+  expect(crossings(graph, under('store'), under('supervisor'))).toEqual([]);
+  expect(FLEET_INTERFACES.every((p) => graph.has(p)) && graph.has('fleet/memory-identify-gate.ts') && graph.has('fleet/redis-leases.ts')).toBe(true);
+});

@@ -189,6 +189,17 @@ describe('invalid options', () => {
   });
 });
 
+describe('a store written for the shape before the fleet', () => {
+  it('refuses a store that offers `leases` but no `fleet`, rather than running without ownership', () => {
+    const leases = { maxShards: 1, acquire: () => Promise.resolve(undefined) };
+    const store = Object.assign(new MemorySessionStore(), { leases });
+    const refused = expect.objectContaining({ code: 'QQBOT_INVALID_OPTION', message: expect.stringContaining('fleet: { leases }') });
+    expect(() => resolveOptions({ ...VALID, store })).toThrow(refused);
+    const migrated = Object.assign(new MemorySessionStore(), { fleet: { leases } });
+    expect(resolveOptions({ ...VALID, store: migrated }).store).toBe(migrated);
+  });
+});
+
 describe('intents beyond 32 bits', () => {
   it.each([2 ** 32 + (1 << 25), 2 ** 32 + 1, 2 ** 40 + 1])('rejects %d', (intents) => {
     expect(() => resolveOptions({ appId: 'a', secret: 'b', intents })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));

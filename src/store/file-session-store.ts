@@ -4,9 +4,10 @@ import { dirname, resolve } from 'node:path';
 import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
 import { isObject, optionKeys, section } from '../validation.js';
 import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson, storeUnavailable } from './checkpoint-codec.js';
-import { FileLeases } from './file-lock.js';
-import { notHeld } from './lease-lost.js';
-import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-store.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { FileLeases } from '../fleet/file-lock.js';
+import { notHeld } from '../fleet/lease-lost.js';
+import type { SessionCheckpoint, SessionStore } from './session-store.js';
 
 export interface FileSessionStoreOptions {
   /**
@@ -53,8 +54,11 @@ export class FileSessionStore implements SessionStore {
   #shards: Map<number, SessionCheckpoint> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #leases: FileLeases | undefined;
-  /** Present unless `lease: false`: the connector runs the file's shards only while it holds its lock. */
-  readonly leases?: ShardLeases;
+  /**
+   * Present unless `lease: false`: the file's lock (the connector runs the file's shards only while it holds it).
+   * Leases only: one process holds every shard, so its own IDENTIFY gate and shard count suffice.
+   */
+  readonly fleet?: Fleet;
 
   constructor(path: string, options: FileSessionStoreOptions = {}) {
     if (typeof path !== 'string' || path.trim() === '') throw invalidOption('Expected the FileSessionStore path to be a non-empty string');
@@ -64,7 +68,7 @@ export class FileSessionStore implements SessionStore {
     if (o.lease !== false) {
       // The holder before may have written since this process last read the file.
       this.#leases = new FileLeases(this.path, () => void this.#enqueue(async () => (this.#shards = undefined)));
-      this.leases = this.#leases;
+      this.fleet = { leases: this.#leases };
     }
   }
 

@@ -1,12 +1,15 @@
 import type { ReplyStore } from '../replies/passive-reply.js';
 import { checkpointFromStored, checkpointToStored, parseStoredJson } from './checkpoint-codec.js';
-import { notHeld } from './lease-lost.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { notHeld } from '../fleet/lease-lost.js';
+import { RedisIdentifyGate } from '../fleet/redis-identify-gate.js';
+import { FENCED_WRITE, RedisLeases, resolveLeaseOptions, type LeaseOptions } from '../fleet/redis-leases.js';
+import { RedisShardCount } from '../fleet/redis-shard-count.js';
 import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
 import type { DeliveryClaims } from './delivery-claims.js';
 import { RedisDeliveryClaims } from './redis-delivery-claims.js';
-import { FENCED_WRITE, RedisLeases, resolveLeaseOptions, type LeaseOptions } from './redis-leases.js';
 import { spendReply } from './redis-reply-store.js';
-import type { SessionCheckpoint, SessionStore, ShardLeases } from './session-store.js';
+import type { SessionCheckpoint, SessionStore } from './session-store.js';
 
 export interface RedisSessionStoreOptions extends RedisConnectionOptions {
   /**
@@ -40,8 +43,12 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
  * ```
  */
 export class RedisSessionStore implements SessionStore {
-  /** Present unless `lease: false`: the connector runs a shard only while it holds its lease. */
-  readonly leases?: ShardLeases;
+  /**
+   * Present unless `lease: false`: the fleet in Redis, on this store's connection and prefix — the leases (the
+   * connector runs a shard only while it holds its lease, and checkpoint writes are fenced by it), the IDENTIFY
+   * gate across processes (`<prefix>identify…`) and the shard count (`<prefix>shard-count`).
+   */
+  readonly fleet?: Fleet;
   /** Webhook callbacks delivered by any process of the fleet, under `<prefix>claim:…`: a copy is acknowledged, not delivered again. */
   readonly claims: DeliveryClaims;
   /** Passive-reply counts shared by the fleet, under `<prefix>reply:…` (the keys of `RedisReplyStore`): `msg_seq` never repeats. */
@@ -58,7 +65,7 @@ export class RedisSessionStore implements SessionStore {
     const lease = rest.lease;
     if (lease !== false) {
       this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true || lease === undefined ? {} : lease));
-      this.leases = this.#leases;
+      this.fleet = { leases: this.#leases, identifyGate: new RedisIdentifyGate(this.#redis), shardCount: new RedisShardCount(this.#redis) };
     }
   }
 

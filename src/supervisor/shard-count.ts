@@ -3,7 +3,7 @@ import { fetchGatewayBot } from '../http/gateway.js';
 import type { ResolvedOptions } from '../options.js';
 import { gatewayFetchFailed } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
-import type { FleetShardCount, ShardLeases } from '../store/session-store.js';
+import type { FleetShardCount, ShardCountAgreement } from '../fleet/shard-count.js';
 import { hostAnswers } from '../http/probe.js';
 import { RetryLoop, unreachedHost, type TokenSource, type TryEnd } from './retry-loop.js';
 
@@ -25,7 +25,7 @@ export interface ShardCountContext {
   /** For the host's `'error'` listeners too, but no failure of the count: a spent restart budget, a fleet's other count. */
   report: (error: QQBotError) => void;
   /** With a leased store: the fleet's count, which this process adopts (the first process stored its own). */
-  fleet?: Pick<ShardLeases, 'shardCount'> | undefined;
+  fleet?: ShardCountAgreement | undefined;
   /** `close()`: stop waiting. */
   signal: AbortSignal;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
@@ -83,7 +83,7 @@ async function readShardPlan(ctx: ShardCountContext, token: string): Promise<Try
     if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
     if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
       // A fleet's processes must agree (leases and checkpoints are keyed by shard index): the stored count wins.
-      const fleet = await ctx.fleet?.shardCount(info.shards);
+      const fleet = await ctx.fleet?.agree(info.shards);
       if (fleet !== undefined && fleet.shards !== info.shards) ctx.report(countDiffers(info.shards, fleet));
       return { done: { shards: fleet?.shards ?? info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs } };
     }

@@ -10,7 +10,9 @@ import { budgetProbeMs } from '../protocol/session-start.js';
 import { WorkerEventOp, type AttemptSpec, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
-import type { FleetIdentifyGate, IdentifySlot, LeaseWait, SessionStore, ShardLease, ShardLeases } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot } from '../fleet/identify-gate.js';
+import type { LeaseWait, ShardLease, ShardLeases } from '../fleet/leases.js';
+import type { SessionStore } from '../store/session-store.js';
 import { hostAnswers } from '../http/probe.js';
 import type { Transport, TransportHostSide } from '../transports/transport.js';
 import { ContestWatch } from './contest-watch.js';
@@ -245,7 +247,7 @@ export class ShardSupervisor {
 
   /** The store's ownership, if the shard runs under it. A transport without a session has nothing to own: every replica listens. */
   #leases(): ShardLeases | undefined {
-    return this.#ctx.transport.hasSession ? this.#ctx.store.leases : undefined;
+    return this.#ctx.transport.hasSession ? this.#ctx.store.fleet?.leases : undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
-import type { ShardLease } from '../../src/store/session-store.js';
+import type { ShardLease } from '../../src/fleet/leases.js';
 import { CHECKPOINT } from './store-contract.js';
 import { PrivateRedis, REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
 
@@ -31,7 +31,7 @@ function processStore(lease: object = { ttlMs: 2_000 }, url = REDIS_URL): RedisS
 async function acquire(store: RedisSessionStore, shard = 0): Promise<ShardLease> {
   const signal = new AbortController();
   aborts.push(signal);
-  const lease = await store.leases?.acquire(shard, signal.signal);
+  const lease = await store.fleet?.leases.acquire(shard, signal.signal);
   if (lease === undefined) throw new Error('no lease');
   return lease;
 }
@@ -62,7 +62,7 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
   aborts.push(waiting);
   let bGot = false;
   const waits: string[] = [];
-  const bLease = b.leases?.acquire(0, waiting.signal, (kind) => waits.push(kind)).then((l) => ((bGot = l !== undefined), l));
+  const bLease = b.fleet?.leases.acquire(0, waiting.signal, (kind) => waits.push(kind)).then((l) => ((bGot = l !== undefined), l));
   await a.save(0, CHECKPOINT);
   await expect(b.save(0, { ...CHECKPOINT, seq: 99 })).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST, retryable: true });
   expect(await b.load(0)).toEqual(CHECKPOINT);
@@ -155,7 +155,7 @@ it('lease.maxShards: a process holds at most that many; past it a free shard sta
   aborts.push(signal);
   let second: ShardLease | undefined;
   const log = waitLog();
-  const pending = a.leases?.acquire(1, signal.signal, log.onWaiting).then((l) => (second = l));
+  const pending = a.fleet?.leases.acquire(1, signal.signal, log.onWaiting).then((l) => (second = l));
   // Several polls (every 200 ms) at the limit: shard 1 is free, so nobody runs it and A must not call itself its standby.
   await new Promise((resolve) => setTimeout(resolve, 800));
   expect(log.kinds).toEqual([]);
@@ -183,7 +183,7 @@ it('lease.maxShards: the tries for a shard another process holds never crowd out
   aborts.push(signal);
   const log = waitLog();
   const isStandby = log.next('standby');
-  const standby = b.leases?.acquire(0, signal.signal, log.onWaiting);
+  const standby = b.fleet?.leases.acquire(0, signal.signal, log.onWaiting);
   // Taken at its first try; 25 polls is a generous bound that still tells "never" from "at once".
   let timer: NodeJS.Timeout | undefined;
   const starved = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('shard 1 was never tried')), 5_000)));
@@ -204,7 +204,7 @@ it('a standby whose Redis stops answering is idle (nobody is known to run the sh
     aborts.push(signal);
     const log = waitLog();
     const isStandby = log.next('standby');
-    const pending = b.leases?.acquire(0, signal.signal, log.onWaiting);
+    const pending = b.fleet?.leases.acquire(0, signal.signal, log.onWaiting);
     await isStandby;
     const isIdle = log.next('idle');
     await redis.down();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { budgetProbeMs } from '../../src/protocol/session-start.js';
-import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
+import { IdentifyGate } from '../../src/fleet/memory-identify-gate.js';
 
 /** A probe's lifetime, as `budgetProbeMs` derives it for some `timeouts.httpMs`. */
 const PROBE_MS = 10_000;

@@ -5,8 +5,9 @@ import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardStatus
 import { resolveOptions, type RestartOptions } from '../../src/options.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
 import { WorkerEventOp, type WebSocketAttemptSpec } from '../../src/protocol/worker-messages.js';
-import { MemorySessionStore, type FleetIdentifyGate, type IdentifySlot, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
-import { IdentifyGate } from '../../src/supervisor/identify-gate.js';
+import type { FleetIdentifyGate, IdentifySlot } from '../../src/fleet/identify-gate.js';
+import { MemorySessionStore, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
+import { IdentifyGate } from '../../src/fleet/memory-identify-gate.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
 import type { AttemptHost, AttemptInput, Transport } from '../../src/transports/transport.js';

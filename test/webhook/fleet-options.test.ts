@@ -109,7 +109,7 @@ describe('webhook options that mean nothing', () => {
 
   it('takes a store with ownership (the default, or lease: true) and does not use it: a webhook has no session to own', () => {
     for (const store of [redisStore(), redisStore({ lease: true })]) {
-      expect(store.leases).toBeDefined();
+      expect(store.fleet?.leases).toBeDefined();
       const bot = new QQBotConnector({ ...base, store });
       closers.push(() => bot.close());
     }

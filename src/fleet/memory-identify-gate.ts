@@ -1,6 +1,6 @@
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
 import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
-import type { FleetIdentifyGate, IdentifySlot } from '../store/session-store.js';
+import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 import { sleep } from '../util/abort.js';
 
 /** The session-start budget until `until`: a count, or the probe's answer still awaited. */

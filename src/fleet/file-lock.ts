@@ -3,9 +3,9 @@ import { mkdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { errnoOf, invalidOption, type QQBotError } from '../errors.js';
 import { sleep } from '../util/abort.js';
-import { storeUnavailable } from './checkpoint-codec.js';
+import { storeUnavailable } from '../store/checkpoint-codec.js';
 import { leaseLost } from './lease-lost.js';
-import type { FleetShardCount, LeaseWait, ShardLease, ShardLeases } from './session-store.js';
+import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';
 
 /** The longest socket path every platform binds (`sun_path` is 104 bytes on macOS, 108 on Linux, NUL included). */
 const MAX_SOCKET_PATH = 100;
@@ -225,11 +225,6 @@ export class FileLeases implements ShardLeases {
       await sleep(RETRY_MS, signal);
     }
     return undefined;
-  }
-
-  shardCount(recommended: number): Promise<FleetShardCount> {
-    // One process holds every shard of the file at a time: nobody to agree with.
-    return Promise.resolve({ shards: recommended, key: this.#path });
   }
 
   /** close(): every shard's lease given up, and the lock with them. */

@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { QQBotError } from '../errors.js';
 import { integerOption, optionKeys, section } from '../validation.js';
-import { pause, type RedisConnection } from './redis-connection.js';
+import { pause, type RedisConnection } from '../store/redis-connection.js';
 import { leaseLost } from './lease-lost.js';
-import { RedisIdentifyGate } from './redis-identify-gate.js';
-import { agreeShardCount } from './redis-shard-count.js';
-import type { FleetShardCount, LeaseWait, ShardLease, ShardLeases } from './session-store.js';
+import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';
 
 export interface LeaseOptions {
   /**
@@ -174,11 +172,9 @@ export class RedisLeases implements ShardLeases {
   readonly #held = new Map<number, RedisShardLease>();
   /** Acquisitions in flight. */
   #claiming = 0;
-  readonly identifyGate: RedisIdentifyGate;
 
   constructor(redis: RedisConnection, options: { ttlMs: number; maxShards: number }) {
     this.#redis = redis;
-    this.identifyGate = new RedisIdentifyGate(redis);
     this.#ttlMs = options.ttlMs;
     this.maxShards = options.maxShards;
   }
@@ -238,10 +234,6 @@ export class RedisLeases implements ShardLeases {
   /** A token of another process (`<fence>:<owner>`); one of ours is a lease this process lost that Redis still keeps a moment. */
   #heldByOther(holder: unknown): boolean {
     return typeof holder === 'string' && !holder.endsWith(`:${this.#owner}`);
-  }
-
-  shardCount(recommended: number): Promise<FleetShardCount> {
-    return agreeShardCount(this.#redis, recommended);
   }
 
   /** Releases every lease held (close()). */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
 import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
-import { pause, type RedisConnection } from './redis-connection.js';
-import type { FleetIdentifyGate, IdentifySlot } from './session-store.js';
+import { pause, type RedisConnection } from '../store/redis-connection.js';
+import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 
 /**
  * Takes a place in the window and spends one of the budget, atomically, or says how long to wait. Redis's own
