@@ -38,6 +38,15 @@ it('layers: store and protocol never import the supervisor; options import no su
   expect(crossings(graph, (p) => under('http')(p) || under('testing')(p), (p) => under('supervisor')(p) || p === 'options.ts')).toEqual([]);
 });
 
+it('layers: the supervisor names no transport (it runs the Transport the connector hands it), and no transport reaches up to it', () => {
+  const graph = importGraph();
+  // transports/transport.ts is the seam itself: the supervisor may know the interface and nothing beside it.
+  expect(crossings(graph, under('supervisor'), (p) => under('transports')(p) && p !== 'transports/transport.ts')).toEqual([]);
+  expect(crossings(graph, under('transports'), under('supervisor'))).toEqual([]);
+  // The shared worker protocol carries a transport's own messages as opaque payloads: it imports no transport.
+  expect(crossings(graph, under('protocol'), under('transports'))).toEqual([]);
+});
+
 it('layers: the REST client points one way — bodies ← messages ← replies ← http (no folder cycle)', () => {
   const graph = importGraph();
   const inFolders = (...dirs: string[]) => (path: string) => dirs.some((dir) => under(dir)(path));
