@@ -25,12 +25,15 @@ import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
 import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import type { Transport } from './transports/transport.js';
 import { CallbackGate } from './transports/webhook/callback-gate.js';
-import { resolveWebhookTransport } from './transports/webhook/options.js';
+import { resolveWebhookTransport, type ResolvedTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
 import { SecretMismatchReport } from './transports/webhook/secret-mismatch.js';
 import type { WebhookAddress } from './transports/webhook/listener.js';
 import { WebhookHost } from './transports/webhook/webhook-host.js';
+import { WebhookTransport } from './transports/webhook/webhook-transport.js';
+import { WebSocketTransport } from './transports/websocket/websocket-transport.js';
 import { raceAbort } from './util/abort.js';
 
 /** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
@@ -84,6 +87,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   readonly #warned = new Set<ErrorCode>();
   /** Every transport feeds the same pipeline: the host's own server's webhook callbacks too. */
   #webhook: { host: WebhookHost; delivery: ShardDelivery } | undefined;
+  /** The transport the shards run, picked at start() from `transport.kind`. */
+  #transport: Transport | undefined;
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** Aborted by `close()`: ends the wait for the shard count (`shards: 'auto'`). */
@@ -173,8 +178,22 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * picked. `null` before `start()` has bound it, while it restarts, and with the WebSocket transport.
    */
   webhookAddress(): WebhookAddress | null {
-    return this.#shards[0]?.webhookAddress() ?? null;
+    return this.#shards[0]?.state === 'ready' ? (this.#transport?.address() ?? null) : null;
   }
+
+  /** Which transport runs the shards, by `transport.kind`: the transport, and the delivery pipeline of shard `i`. */
+  readonly #transports: { [K in ResolvedTransport['kind']]: () => { transport: Transport; delivery: (i: number) => ShardDelivery } } = {
+    websocket: () => {
+      const o = this.#options;
+      const target = this.#dispatchTarget();
+      return { transport: new WebSocketTransport(o), delivery: (i) => new ShardDelivery(i, o.dedupeWindow, target, o.appId) };
+    },
+    // One listener, supervised like a shard; its worker gets the public key only. Both webhook paths share one pipeline.
+    webhook: () => {
+      const { host, delivery } = this.#webhookState();
+      return { transport: new WebhookTransport(host), delivery: () => delivery };
+    },
+  };
 
   /**
    * The webhook key pair and the pipeline both webhook paths share, behind one gate: a copy of a callback is
@@ -263,10 +282,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const plan = await this.#shardPlan();
     const count = plan.shards;
     const store = this.#store;
-    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A webhook
-    // listener never IDENTIFYs: replicas must not wait on each other's gate.
-    const gateway = o.transport.kind !== 'webhook';
-    const identifyGate = gateway ? (store.fleet?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
+    const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
+    // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A transport
+    // without a session (a webhook listener) never IDENTIFYs: replicas must not wait on each other's gate.
+    const identifyGate = transport.hasSession ? (store.fleet?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
     if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
     if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
@@ -276,15 +295,13 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const runner = this.#newRunner();
     this.#runner = runner;
     const sink = this.#sink();
-    const target = this.#dispatchTarget();
+    this.#transport = transport;
     // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
-    const watchContest = gateway && store.fleet === undefined && !(store instanceof MemorySessionStore);
-    // The webhook transport is one listener, supervised like a shard; its worker gets the public key only.
-    const webhook = o.transport.kind === 'webhook' ? this.#webhookState() : undefined;
+    const watchContest = transport.hasSession && store.fleet === undefined && !(store instanceof MemorySessionStore);
     this.#shards = Array.from({ length: count }, (_, i) => {
-      const delivery = webhook?.delivery ?? new ShardDelivery(i, o.dedupeWindow, target, o.appId);
+      const delivery = shardDelivery(i);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, webhook: webhook?.host };
+      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, transport };
       return new ShardSupervisor(i, count, { ...context, watchContest });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);

@@ -7,7 +7,7 @@ import { TokenManager } from '../src/http/token-manager.js';
 import { resolveOptions } from '../src/options.js';
 import { Intents } from '../src/protocol/intents.js';
 import { FakeQQServer } from '../src/testing/index.js';
-import { closestKey } from '../src/validation.js';
+import { closestKey } from '../src/options/checks.js';
 
 const SECRET = 's3cr3t-unknown-keys';
 const VALID = { appId: '102030405', secret: SECRET, intents: Intents.GROUP_AND_C2C_EVENT };

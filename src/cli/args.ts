@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MAX_SHARDS } from '../protocol/payloads.js';
-import { closestKey } from '../validation.js';
+import { closestKey } from '../options/checks.js';
 import { DEFAULT_INTENTS, IntentsError, parseIntents } from './intents.js';
 
 /** Bad usage: the CLI prints the message and exits with code 2. Messages never contain a secret. */

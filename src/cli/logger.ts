@@ -1,4 +1,4 @@
-import type { Logger } from '../shared-options.js';
+import type { Logger } from '../options/shared.js';
 
 export interface CliLoggerOptions {
   /** Writes one line (no newline). */

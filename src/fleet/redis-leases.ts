@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { QQBotError } from '../errors.js';
-import { integerOption, optionKeys, section } from '../validation.js';
+import { integerOption, optionKeys, section } from '../options/checks.js';
 import { pause, type RedisConnection } from '../store/redis-connection.js';
 import { leaseLost } from './lease-lost.js';
 import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';

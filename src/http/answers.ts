@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type { MediaUploadResult, SendResult } from '../bodies/message-bodies.js';
 
 /** Reading the platform's successful answers; a 2xx answer without what was expected is `QQBOT_BAD_RESPONSE`. */

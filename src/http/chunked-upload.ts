@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { sleepOrReject } from '../util/abort.js';
-import { isObject, isSecureUrl } from '../validation.js';
+import { isObject, isSecureUrl } from '../options/checks.js';
 import type { MediaFileType, MediaUploadResult, UploadProgress } from '../bodies/message-bodies.js';
 import { QQApiError } from './api-error.js';
 import { badShape, readUploadResult } from './answers.js';

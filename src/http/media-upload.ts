@@ -2,7 +2,7 @@ import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type {
   MediaFileType,
   MediaUploadResult,

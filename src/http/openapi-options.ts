@@ -8,8 +8,8 @@ import {
   type EndpointOptions,
   type Logger,
   type TimeoutOptions,
-} from '../shared-options.js';
-import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../validation.js';
+} from '../options/shared.js';
+import { httpUrl, integerOption, isObject, optionKeys, rejectUnknownKeys, section } from '../options/checks.js';
 import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from '../replies/passive-reply.js';
 import { DEFAULT_PACING, type PacingOptions } from './pacing.js';
 import { DEFAULT_UPLOAD, MAX_INLINE_BYTES, type UploadOptions } from './chunked-upload.js';

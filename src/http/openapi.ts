@@ -1,6 +1,6 @@
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type {
   CallOptions,
   ChannelMessageBody,

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { fullJitterMs, raceAbort, sleepOrReject } from '../util/abort.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { auditIdOf, badShape } from './answers.js';
 import { authorization } from './authorization.js';

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 
 /** Upload `file_type` per media kind (docs/protocol.md §8). */
 export const MEDIA_FILE_TYPES = { image: 1, video: 2, voice: 3, file: 4 } as const;

@@ -2,21 +2,32 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Histogram, register as defaultRegistry, validateMetricName, type Registry } from 'prom-client';
 import { invalidOption } from '../errors.js';
 import { CHANNEL_NAMES, type ChannelMessages } from './channels.js';
-import { optionKeys, section } from '../validation.js';
+import { custom, resolve, type OptionsOf } from '../options/schema.js';
 
-/** Options of {@link registerMetrics}. */
-export interface MetricsOptions {
+/** The shape of {@link MetricsOptions}. */
+const METRICS = {
   /**
    * The prom-client registry the metrics are registered on.
    * @defaultValue prom-client's global `register`
    */
-  registry?: Registry;
+  registry: custom<Registry>((value, path) => {
+    if (!isRegistry(value)) throw invalidOption(`Expected \`${path}\` to be a prom-client Registry`);
+    return value;
+  }, { default: defaultRegistry }),
   /**
    * Put in front of every metric name; must keep the names valid Prometheus names (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
    * @defaultValue `'qqbot_'`
    */
-  prefix?: string;
-}
+  prefix: custom<string>((value, path) => {
+    if (typeof value !== 'string' || !validateMetricName(`${value}x`)) {
+      throw invalidOption(`Expected \`${path}\` to be a string that keeps metric names valid (\`[a-zA-Z_:][a-zA-Z0-9_:]*\`)`);
+    }
+    return value;
+  }, { default: 'qqbot_' }),
+};
+
+/** Options of {@link registerMetrics}. */
+export type MetricsOptions = OptionsOf<typeof METRICS>;
 
 /** What {@link registerMetrics} returns. */
 export interface RegisteredMetrics {
@@ -28,8 +39,6 @@ export interface RegisteredMetrics {
   close(): void;
 }
 
-const METRICS_KEYS = optionKeys<MetricsOptions>({ registry: true, prefix: true });
-const DEFAULT_PREFIX = 'qqbot_';
 
 /**
  * Reconnect latency buckets, in seconds: kill drills recover in milliseconds, outages last minutes; prom-client's
@@ -41,17 +50,6 @@ const RECONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 function isRegistry(value: unknown): value is Registry {
   const candidate = value as Partial<Registry> | null;
   return typeof candidate === 'object' && candidate !== null && typeof candidate.registerMetric === 'function' && typeof candidate.getSingleMetric === 'function' && typeof candidate.removeSingleMetric === 'function';
-}
-
-function resolveMetricsOptions(input: unknown): { registry: Registry; prefix: string } {
-  const options = section('registerMetrics', input, METRICS_KEYS);
-  const registry = options.registry ?? defaultRegistry;
-  if (!isRegistry(registry)) throw invalidOption('Expected `registerMetrics.registry` to be a prom-client Registry');
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || !validateMetricName(`${prefix}x`)) {
-    throw invalidOption('Expected `registerMetrics.prefix` to be a string that keeps metric names valid (`[a-zA-Z_:][a-zA-Z0-9_:]*`)');
-  }
-  return { registry, prefix };
 }
 
 /**
@@ -70,7 +68,7 @@ function resolveMetricsOptions(input: unknown): { registry: Registry; prefix: st
  * are already on the registry (close the other handle first, or pick another prefix).
  */
 export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics {
-  const { registry, prefix } = resolveMetricsOptions(options);
+  const { registry, prefix } = resolve(METRICS, options, 'registerMetrics');
   const names = {
     delivered: `${prefix}events_delivered_total`,
     duplicate: `${prefix}duplicates_dropped_total`,

@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { isObject, nonEmptyString, rejectUnknownKeys } from '../validation.js';
+import { httpUrl, integerOption, nonEmptyString, section as plainSection } from './checks.js';
 
 /**
  * Options declared once. An options object is a *shape*: one field per key, each with its check and default, each
@@ -24,6 +24,8 @@ export interface Field<In, Out> {
   resolve(value: unknown, path: string): Out;
   /** Phantom: what a user may write. Never set. */
   readonly input?: In;
+  /** A key the user must write (`appId`); absent, the key is optional in {@link OptionsOf}. */
+  readonly required?: true;
 }
 
 // `any` is the only way to take fields of every type here: In and Out are read back through the conditional types below.
@@ -35,8 +37,19 @@ export type InputOf<F> = F extends Field<infer In, unknown> ? In : never;
 /** What the code reads for a field. */
 export type OutputOf<F> = F extends Field<unknown, infer Out> ? Out : never;
 
-/** The options a user writes: every key optional, each with the TSDoc written on the shape's key. */
-export type OptionsOf<S extends Shape> = { [K in keyof S]?: InputOf<S[K]> };
+/** The keys of a shape a user must write. */
+type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends { readonly required: true } ? K : never }[keyof S];
+
+/** One flat object type from an intersection; keeps each key's TSDoc (homomorphic over the intersection). */
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * The options a user writes: every key optional but the required ones, each with the TSDoc written on the shape's
+ * key (`Pick` and `Partial` are homomorphic: they keep it).
+ */
+export type OptionsOf<S extends Shape> = Flat<
+  Partial<Pick<{ [K in keyof S]: InputOf<S[K]> }, Exclude<keyof S, RequiredKeys<S>>>> & Pick<{ [K in keyof S]: InputOf<S[K]> }, RequiredKeys<S>>
+>;
 /** The options the code reads: every default filled in. */
 export type ResolvedOf<S extends Shape> = { [K in keyof S]: OutputOf<S[K]> };
 
@@ -50,9 +63,7 @@ export function pathOf(parent: string, key: string): string {
  * resolved in the shape's order. `value` may be absent: every default then.
  */
 export function resolve<S extends Shape>(shape: S, value: unknown, path: string): ResolvedOf<S> {
-  const given = value === undefined ? {} : value;
-  if (!isObject(given)) throw invalidOption(`Expected \`${path === '' ? 'options' : path}\` to be an object`);
-  rejectUnknownKeys(path, given, Object.keys(shape));
+  const given = plainSection(path === '' ? 'options' : path, value, Object.keys(shape), path);
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(shape)) out[key] = field.resolve(given[key], pathOf(path, key));
   return out as ResolvedOf<S>;
@@ -84,16 +95,11 @@ interface IntegerSpec<D extends number | undefined> {
 
 /** An integer within [min, max]; absent → `default` (`undefined` keeps it optional). */
 export function integer<D extends number | undefined>(spec: IntegerSpec<D>): Field<number, D | number> {
-  const { min, max = Number.MAX_SAFE_INTEGER } = spec;
   return {
     resolve(value, path) {
-      if (value === undefined) return spec.default;
       if (spec.infinity === true && value === Number.POSITIVE_INFINITY) return value;
-      const what = spec.infinity === true ? 'an integer or Infinity' : 'an integer';
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${path}\` to be ${what}`);
-      if (value < min) throw invalidOption(`Expected \`${path}\` to be ≥ ${min}`);
-      if (value > max) throw invalidOption(`Expected \`${path}\` to be ≤ ${max}`);
-      return value;
+      if (value === undefined) return spec.default;
+      return integerOption(path, value, 0, spec.min, spec.max, spec.infinity === true ? 'an integer or Infinity' : 'an integer');
     },
   };
 }
@@ -121,11 +127,34 @@ export function oneOf<const T extends string>(values: readonly T[], spec: { defa
 }
 
 /** A non-empty string; absent → `default`, or refused when there is none (a required option). */
+export function text(): Field<string, string> & { readonly required: true };
+export function text(spec: { default: string }): Field<string, string>;
 export function text(spec: { default?: string } = {}): Field<string, string> {
-  return {
+  const field: Field<string, string> = {
     resolve(value, path) {
       if (value === undefined && spec.default !== undefined) return spec.default;
       return nonEmptyString(path, value);
+    },
+  };
+  return spec.default === undefined ? { ...field, required: true } : field;
+}
+
+/** A tag that must be written as this very value (`kind: 'webhook'`): a required key. */
+export function literal<const T extends string>(tag: T): Field<T, T> & { readonly required: true } {
+  return {
+    required: true,
+    resolve(value, path) {
+      if (value !== tag) throw invalidOption(`Expected \`${path}\` to be '${tag}'`);
+      return tag;
+    },
+  };
+}
+
+/** An absolute http(s) URL, kept without trailing slashes; absent → `default`. */
+export function url(spec: { default: string }): Field<string, string> {
+  return {
+    resolve(value, path) {
+      return value === undefined ? spec.default : httpUrl(path, value);
     },
   };
 }

@@ -3,7 +3,7 @@ import type { EventProblem } from './events/validate.js';
 import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the runner refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 8;
+export const WORKER_PROTOCOL_VERSION = 9;
 
 /** Phase timeouts the attempt enforces (the watchdog is the runner's). */
 export interface AttemptTimeouts {
@@ -48,16 +48,11 @@ export const WorkerEventOp = {
   Heartbeat: 6,
   Error: 7,
   Debug: 8,
-  /** Webhook: the listener is bound (the port may have been picked by the OS). */
-  WebhookListening: 10,
-  /** Webhook: an op 13 validation to sign; the host answers {@link HostMessageOp.WebhookSignature}. */
-  WebhookSign: 11,
   /**
-   * Webhook: a verified callback's dispatch, to deliver unless a copy of it was (its `key`); the host answers
-   * {@link HostMessageOp.WebhookAck} once it is delivered, here or by another process, or
-   * {@link HostMessageOp.WebhookUndelivered} when it is not (the request gets a 503, the platform redelivers).
+   * A transport's own event ({@link TransportPayload}): the protocol and the supervisor carry it, only that
+   * transport's host side reads it (the webhook's listening, op 13 and callbacks).
    */
-  WebhookDispatch: 12,
+  Transport: 10,
   /** Thread runner wire only: consecutive valid dispatches packed as one {@link DispatchRun}. */
   DispatchRun: 13,
 } as const;
@@ -78,32 +73,13 @@ export type WorkerEvent =
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }
   | { op: typeof WorkerEventOp.Error; error: WireError }
   | { op: typeof WorkerEventOp.Debug; message: string }
-  | { op: typeof WorkerEventOp.WebhookListening; address: string; port: number }
-  | { op: typeof WorkerEventOp.WebhookSign; ref: number; eventTs: string; plainToken: string }
-  | {
-      op: typeof WorkerEventOp.WebhookDispatch;
-      ref: number;
-      type: string;
-      id: string | undefined;
-      frame: string;
-      problem: EventProblem | undefined;
-      key: string;
-      expiresAt: number;
-    };
+  | { op: typeof WorkerEventOp.Transport; payload: TransportPayload };
 
-/** Host → attempt message ops (batched like events). */
-export const HostMessageOp = {
-  /** The signature of a {@link WorkerEventOp.WebhookSign} request; `null` when the host refused to sign it. */
-  WebhookSignature: 0,
-  /** The dispatches of these {@link WorkerEventOp.WebhookDispatch} refs were delivered (here or by another process). */
-  WebhookAck: 1,
-  /** The dispatches of these refs were not delivered: answer 503. */
-  WebhookUndelivered: 2,
-} as const;
-
-export type WebhookHostMessage =
-  | { op: typeof HostMessageOp.WebhookSignature; ref: number; signature: string | null }
-  | { op: typeof HostMessageOp.WebhookAck | typeof HostMessageOp.WebhookUndelivered; refs: number[] };
+/**
+ * What a transport's two halves say to each other through the protocol, either way: structured-cloneable, opaque
+ * to everything between them (the runners, the link, the supervisor). Each transport narrows its own.
+ */
+export type TransportPayload = unknown;
 
 /**
  * Everything one webhook listener attempt needs, built field by field on the main thread. Neither the app
@@ -135,8 +111,8 @@ export interface WebhookAttemptSpec {
 /** What a runner hands the supervisor: every event of the attempt, in order. */
 export type SessionEvent = WorkerEvent;
 
-/** Host → attempt messages (a transport's acknowledgements and signatures), batched like events. */
-export type HostMessage = WebhookHostMessage;
+/** Host → attempt messages: a transport's host side to its attempt (the webhook's acknowledgements and signatures), batched like events. */
+export type HostMessage = TransportPayload;
 
 /** How an attempt talks to its host, wherever it runs. */
 export interface AttemptIO {

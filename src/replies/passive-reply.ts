@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { integerOption, isObject, optionKeys } from '../validation.js';
+import { integerOption, isObject, optionKeys } from '../options/checks.js';
 import type { KnownDispatchType, UnknownEventType } from '../protocol/events/event-map.js';
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type {
   CallOptions,
   ChannelMessageBody,

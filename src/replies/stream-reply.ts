@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../validation.js';
+import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../options/checks.js';
 import { raceAbort } from '../util/abort.js';
 
 /**

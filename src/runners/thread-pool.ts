@@ -1,27 +1,10 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption, type QQBotError } from '../errors.js';
 import type { AttemptSpec } from '../protocol/worker-messages.js';
-import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../validation.js';
+import { custom, integer, resolve, type OptionsOf } from '../options/schema.js';
+import { isObject, optionKeys, rejectUnknownKeys } from '../options/checks.js';
 import { defaultWorkerFile } from './worker-file.js';
 import { WorkerThread, type HostedSession } from './worker-thread.js';
-
-export interface ThreadPoolOptions {
-  /**
-   * Sessions one thread hosts at most: a session is one shard of one bot (or one webhook listener), and a thread
-   * hosts sessions of any bot using the pool. More per thread costs less memory and start-up; fewer makes a
-   * crash, hang or out-of-memory of one thread restart fewer sessions (each resumes). `1` is a thread per session.
-   * docs/design-notes.md "Many bots in one process" has the measured trade-off.
-   * @defaultValue `50`
-   */
-  sessionsPerThread?: number;
-  /**
-   * Threads kept loaded and empty, so that a session restarting after its thread died starts at once.
-   * @defaultValue `1`
-   */
-  spareThreads?: number;
-  /** Limits of each thread (e.g. `maxOldGenerationSizeMb`); a thread that exceeds them is restarted, with its sessions. */
-  resourceLimits?: ResourceLimits;
-}
 
 /** One thread's load, as {@link ThreadPool.threads} reports it. */
 export interface PoolThread {
@@ -30,9 +13,6 @@ export interface PoolThread {
   sessions: number;
 }
 
-export const DEFAULT_POOL = { sessionsPerThread: 50, spareThreads: 1 } as const satisfies ThreadPoolOptions;
-
-const POOL_KEYS = optionKeys<ThreadPoolOptions>({ sessionsPerThread: true, spareThreads: true, resourceLimits: true });
 const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({
   maxYoungGenerationSizeMb: true,
   maxOldGenerationSizeMb: true,
@@ -41,18 +21,39 @@ const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({
 });
 
 /** `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. */
-export function resolveResourceLimits(path: string, value: unknown): ResourceLimits | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) throw invalidOption(`Expected \`${path}\` to be an object`);
-  rejectUnknownKeys(path, value, RESOURCE_LIMIT_KEYS);
-  const limits: ResourceLimits = {};
-  for (const [key, limit] of Object.entries(value)) {
-    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0)
-      throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
-    limits[key as keyof ResourceLimits] = limit;
-  }
-  return limits;
-}
+export const RESOURCE_LIMITS = custom<ResourceLimits, ResourceLimits | undefined>(
+  (value, path) => {
+    if (!isObject(value)) throw invalidOption(`Expected \`${path}\` to be an object`);
+    rejectUnknownKeys(path, value, RESOURCE_LIMIT_KEYS);
+    const limits: ResourceLimits = {};
+    for (const [key, limit] of Object.entries(value)) {
+      if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
+      limits[key as keyof ResourceLimits] = limit;
+    }
+    return limits;
+  },
+  { default: undefined },
+);
+
+const POOL = {
+  /**
+   * Sessions one thread hosts at most: a session is one shard of one bot (or one webhook listener), and a thread
+   * hosts sessions of any bot using the pool. More per thread costs less memory and start-up; fewer makes a
+   * crash, hang or out-of-memory of one thread restart fewer sessions (each resumes). `1` is a thread per session.
+   * docs/design-notes.md "Many bots in one process" has the measured trade-off.
+   * @defaultValue `50`
+   */
+  sessionsPerThread: integer({ default: 50, min: 1, max: 10_000 }),
+  /**
+   * Threads kept loaded and empty, so that a session restarting after its thread died starts at once.
+   * @defaultValue `1`
+   */
+  spareThreads: integer({ default: 1, min: 0, max: 64 }),
+  /** Limits of each thread (e.g. `maxOldGenerationSizeMb`); a thread that exceeds them is restarted, with its sessions. */
+  resourceLimits: RESOURCE_LIMITS,
+};
+
+export type ThreadPoolOptions = OptionsOf<typeof POOL>;
 
 /** An empty thread beyond the spares is ended after this long without a session (a reconnect reuses it meanwhile). */
 const IDLE_RETIRE_MS = 10_000;
@@ -85,16 +86,7 @@ export class ThreadPool {
   /** `workerFile` is for tests (a worker that can be told to crash): hosts leave it out. */
   constructor(options: ThreadPoolOptions = {}, workerFile: string = defaultWorkerFile()) {
     if (!isObject(options)) throw invalidOption('Expected the ThreadPool options to be an object');
-    rejectUnknownKeys('', options, POOL_KEYS);
-    this.sessionsPerThread = integerOption(
-      'sessionsPerThread',
-      options.sessionsPerThread,
-      DEFAULT_POOL.sessionsPerThread,
-      1,
-      10_000,
-    );
-    this.spareThreads = integerOption('spareThreads', options.spareThreads, DEFAULT_POOL.spareThreads, 0, 64);
-    this.resourceLimits = resolveResourceLimits('resourceLimits', options.resourceLimits);
+    ({ sessionsPerThread: this.sessionsPerThread, spareThreads: this.spareThreads, resourceLimits: this.resourceLimits } = resolve(POOL, options, ''));
     this.#workerFile = workerFile;
   }
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type { SessionCheckpoint } from './session-store.js';
 
 /**

@@ -1,35 +1,28 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
-import { integerOption, optionKeys, section } from '../validation.js';
+import { defaultsOf, integer, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 import type { SessionCheckpoint, SessionStore } from './session-store.js';
 
-export interface CheckpointOptions {
+/** When checkpoints of the acknowledged seq are written to the store. */
+export const CHECKPOINT = {
   /**
    * Write a checkpoint once this many events were acknowledged since the last one. With `intervalMs`, it
    * bounds what a crash of the process can make a restarted one deliver again (flagged `redelivered`).
    * @defaultValue `100`
    */
-  batchSize?: number;
+  batchSize: integer({ default: 100, min: 1 }),
   /**
    * Write a checkpoint at the latest this long after the first event not yet in one was acknowledged.
    * @defaultValue `1_000`
    */
-  intervalMs?: number;
-}
+  intervalMs: integer({ default: 1_000, min: 1, max: 3_600_000 }),
+};
 
-export const DEFAULT_CHECKPOINT = { batchSize: 100, intervalMs: 1_000 } as const satisfies Required<CheckpointOptions>;
-
-const CHECKPOINT_KEYS = optionKeys<CheckpointOptions>({ batchSize: true, intervalMs: true });
+export type CheckpointOptions = OptionsOf<typeof CHECKPOINT>;
+export type ResolvedCheckpoint = ResolvedOf<typeof CHECKPOINT>;
+export const DEFAULT_CHECKPOINT: Readonly<ResolvedCheckpoint> = Object.freeze(defaultsOf(CHECKPOINT));
 
 /** A failed write is tried again after `intervalMs`, doubling up to this. */
 const MAX_RETRY_MS = 30_000;
-
-export function resolveCheckpointOptions(value: unknown): Required<CheckpointOptions> {
-  const c = section('checkpoint', value, CHECKPOINT_KEYS);
-  return {
-    batchSize: integerOption('checkpoint.batchSize', c.batchSize, DEFAULT_CHECKPOINT.batchSize, 1),
-    intervalMs: integerOption('checkpoint.intervalMs', c.intervalMs, DEFAULT_CHECKPOINT.intervalMs, 1, 3_600_000),
-  };
-}
 
 /** One delivered event whose listeners have not all settled yet. */
 interface Pending {
@@ -52,7 +45,7 @@ interface Pending {
 export class ShardCheckpointer {
   readonly shard: number;
   readonly #store: SessionStore;
-  readonly #options: Required<CheckpointOptions>;
+  readonly #options: ResolvedCheckpoint;
   readonly #maxIds: number;
   readonly #onError: (error: QQBotError) => void;
   #sessionId: string | null = null;
@@ -77,7 +70,7 @@ export class ShardCheckpointer {
   /** close() is writing the last checkpoint of this process: nothing is delivered after it. */
   #handedOver = false;
 
-  constructor(shard: number, store: SessionStore, options: Required<CheckpointOptions>, maxIds: number, onError: (error: QQBotError) => void) {
+  constructor(shard: number, store: SessionStore, options: ResolvedCheckpoint, maxIds: number, onError: (error: QQBotError) => void) {
     this.shard = shard;
     this.#store = store;
     this.#options = options;

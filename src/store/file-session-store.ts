@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
-import { isObject, optionKeys, section } from '../validation.js';
+import { isObject, optionKeys, section } from '../options/checks.js';
 import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson, storeUnavailable } from './checkpoint-codec.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { FileLeases } from '../fleet/file-lock.js';

@@ -1,7 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
 import { raceAbort } from '../util/abort.js';
-import { integerOption, optionKeys, section } from '../validation.js';
+import { integerOption, optionKeys, section } from '../options/checks.js';
 import { storeUnavailable } from './checkpoint-codec.js';
 
 /** What every Redis-backed piece of this library is given. */

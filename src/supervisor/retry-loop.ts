@@ -69,7 +69,7 @@ export interface RetryProbe {
 export interface RetryLoopOptions {
   restart: RestartPolicyOptions & { giveUpAfterMs: number };
   probe?: RetryProbe | undefined;
-  /** `undefined`: the tries need no access token (a webhook listener). */
+  /** `undefined`: the tries need no access token (a listener the platform calls). */
   tokens: TokenSource | undefined;
   /** For the loop's reports: `subject` (`shard 0`), what failed (`attempts without progress`), what never came. */
   names: { subject: string; failures: string; lacking: string };

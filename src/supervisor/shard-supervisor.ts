@@ -7,16 +7,14 @@ import type { ResolvedOptions } from '../options.js';
 import { CLOSE_ENDING_SESSION, CLOSE_FOR_RESUME } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { budgetProbeMs } from '../protocol/session-start.js';
-import { WorkerEventOp, type SessionEvent, type WebhookAttemptSpec, type WebSocketAttemptSpec, type WorkerStatus } from '../protocol/worker-messages.js';
+import { WorkerEventOp, type AttemptSpec, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
 import type { FleetIdentifyGate, IdentifySlot } from '../fleet/identify-gate.js';
 import type { LeaseWait, ShardLease, ShardLeases } from '../fleet/leases.js';
 import type { SessionStore } from '../store/session-store.js';
 import { hostAnswers } from '../http/probe.js';
-import { WebhookHostSide } from '../transports/webhook/host-side.js';
-import type { WebhookAddress } from '../transports/webhook/listener.js';
-import type { WebhookHost } from '../transports/webhook/webhook-host.js';
+import type { Transport, TransportHostSide } from '../transports/transport.js';
 import { ContestWatch } from './contest-watch.js';
 import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
 
@@ -48,8 +46,8 @@ export interface ShardContext {
    * the session again and again (`QQBOT_SESSION_CONTESTED`).
    */
   watchContest?: boolean;
-  /** Set for the webhook transport: its attempts are listeners; they need no token and have no session. */
-  webhook?: WebhookHost | undefined;
+  /** How events reach the host: the attempts' spec, token needs, own events and readiness are the transport's. */
+  transport: Transport;
   /** Injected for tests. @defaultValue `Date.now` and `Math.random` */
   now?: () => number;
   random?: () => number;
@@ -65,8 +63,8 @@ interface AttemptRecord {
   /** After READY/RESUMED: a live event or a heartbeat ACK. */
   live: boolean;
   identifySlot: IdentifySlot | undefined;
-  /** The webhook attempt's main-thread half (op 13 signatures, acks); undefined for the gateway. */
-  webhook: WebhookHostSide | undefined;
+  /** The transport's main-thread half of this attempt, reading the transport's own events; undefined when it has none. */
+  hostSide: TransportHostSide | undefined;
 }
 
 /**
@@ -93,9 +91,9 @@ export class ShardSupervisor {
    */
   #refetchGateway = false;
   #refetchedSinceSession = false;
-  /** Where the webhook listener was last bound; the next attempt binds the same port. */
-  #webhookAddress: WebhookAddress | null = null;
-  /** When start() was called: the webhook's first bind has `startTimeoutMs` from here. */
+  /** The transport was up once: from then on, attempts that fail to come up are retried without limit. */
+  #everUp = false;
+  /** When start() was called: the transport's first time up has `startTimeoutMs` from here. */
   #startedAt = 0;
   #restarts = 0;
   #lastError: QQBotError | undefined;
@@ -128,8 +126,8 @@ export class ShardSupervisor {
           publish('probe', () => ({ appId: ctx.options.appId, shard, answered }));
         },
       },
-      // A webhook listener needs no access token: the platform calls it.
-      tokens: ctx.webhook === undefined ? ctx.tokens : undefined,
+      // A listener the platform calls needs no access token.
+      tokens: ctx.transport.needsToken ? ctx.tokens : undefined,
       names: { subject: `shard ${shard}`, failures: 'attempts without progress', lacking: `shard ${shard}: no session` },
       now: ctx.now,
       random: ctx.random,
@@ -247,9 +245,9 @@ export class ShardSupervisor {
     }
   }
 
-  /** The store's ownership, if the shard runs under it. A webhook listener has no session to own: every replica listens. */
+  /** The store's ownership, if the shard runs under it. A transport without a session has nothing to own: every replica listens. */
   #leases(): ShardLeases | undefined {
-    return this.#ctx.webhook === undefined ? this.#ctx.store.fleet?.leases : undefined;
+    return this.#ctx.transport.hasSession ? this.#ctx.store.fleet?.leases : undefined;
   }
 
   /**
@@ -330,36 +328,14 @@ export class ShardSupervisor {
   }
 
   /** `fetchGateway`: read `/gateway/bot` even with a URL at hand (a probe's answer sets the identify budget). */
-  #spec(token: string, fetchGateway: boolean): WebSocketAttemptSpec {
-    const o = this.#ctx.options;
+  #spec(token: string, fetchGateway: boolean): AttemptSpec {
     const sessionId = this.#sessionId;
-    // Field by field: nothing reaches an attempt unless it is named here. The secret is not.
-    return {
-      transport: 'websocket',
+    return this.#ctx.transport.spec({
       shard: [this.shard, this.#count],
       accessToken: token,
-      appId: o.appId,
-      intents: o.intents,
-      apiBase: o.endpoints.api,
       gatewayUrl: fetchGateway || this.#refetchGateway ? null : this.#gatewayUrl,
       resume: sessionId === null ? null : { sessionId, seq: this.#ctx.delivery.seq },
-      timeouts: { httpMs: o.timeouts.httpMs, handshakeMs: o.timeouts.handshakeMs, helloMs: o.timeouts.helloMs, readyMs: o.timeouts.readyMs },
-      maxPayloadBytes: o.maxPayloadBytes,
-    };
-  }
-
-  /**
-   * The listener's spec (WebhookHost builds it field by field: the public key, never the secret or the signing
-   * key). After a restart it binds the port the last listener had, even when the option said 0.
-   */
-  #webhookSpec(webhook: WebhookHost): WebhookAttemptSpec {
-    const spec = webhook.spec();
-    return this.#webhookAddress === null ? spec : { ...spec, port: this.#webhookAddress.port };
-  }
-
-  /** Where the webhook listener is bound while it is, else `null`. */
-  webhookAddress(): WebhookAddress | null {
-    return this.#state === 'ready' ? this.#webhookAddress : null;
+    });
   }
 
   /** Runs one attempt to its end; `undefined` if the connector closed (or the lease went) while waiting for an identify slot. */
@@ -376,13 +352,16 @@ export class ShardSupervisor {
       return undefined;
     }
     this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
-    const webhook = this.#ctx.webhook;
-    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, webhook: undefined };
+    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, hostSide: undefined };
     this.#heartbeatLatencyMs = null;
-    const spec = webhook === undefined ? this.#spec(token, identifySlot?.probe === true) : this.#webhookSpec(webhook);
+    const spec = this.#spec(token, identifySlot?.probe === true);
     this.#refetchGateway = false;
     const attempt = this.#ctx.runner.start(spec, (event) => this.#onEvent(record, event));
-    if (webhook !== undefined) record.webhook = new WebhookHostSide(webhook.privateKey, (message) => attempt.send(message), webhook.deliver);
+    record.hostSide = this.#ctx.transport.hostSide({
+      send: (message) => attempt.send(message),
+      up: (resumed) => this.#transportUp(record, resumed),
+      live: () => this.#live(record),
+    });
     this.#attempt = attempt;
     const outcome = await attempt.done;
     this.#attempt = undefined;
@@ -421,7 +400,7 @@ export class ShardSupervisor {
     if (decision.report !== undefined) {
       this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
     }
-    return outcome.kind === 'listen-failed' ? this.#bindFailed() : undefined;
+    return outcome.kind === 'listen-failed' ? this.#listenFailed() : undefined;
   }
 
   /** The budget is spent: start over from a clean slate (the loop drops the token; gateway URL refetched, fresh threads). */
@@ -460,14 +439,15 @@ export class ShardSupervisor {
   }
 
   /**
-   * A retryable bind failure (EADDRINUSE, EACCES) reaches `'error'` at once, with the address. Before the first
-   * bind, start() waits at most `transport.startTimeoutMs`: returns the ms left (≤ 0: give up with this error);
-   * once the listener was bound, there is no limit.
+   * A retryable bind failure (EADDRINUSE, EACCES) reaches `'error'` at once, with the address. Before the
+   * transport was first up, start() waits at most its `startTimeoutMs`: returns the ms left (≤ 0: give up with
+   * this error); once it was up, there is no limit.
    */
-  #bindFailed(): number {
+  #listenFailed(): number {
     this.#ctx.sink.error(this.#lastError!);
-    if (this.#webhookAddress !== null || this.#ctx.webhook === undefined) return Number.POSITIVE_INFINITY;
-    return this.#startedAt + this.#ctx.webhook.startTimeoutMs - this.#now();
+    const timeoutMs = this.#ctx.transport.startTimeoutMs;
+    if (this.#everUp || timeoutMs === undefined) return Number.POSITIVE_INFINITY;
+    return this.#startedAt + timeoutMs - this.#now();
   }
 
   #fail(error: QQBotError): void {
@@ -488,14 +468,14 @@ export class ShardSupervisor {
     switch (e.op) {
       case WorkerEventOp.Dispatch:
         // Replays come before RESUMED; anything after it is live, and proves the session works.
-        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        this.#live(record);
         // A process that woke from a pause past its lease must not deliver what its socket still holds.
         if (this.#lease !== undefined && !this.#lease.held()) return;
         this.#ctx.delivery.deliver(e.seq, e.type, e.id, e.frame, e.problem);
         return;
       case WorkerEventOp.Heartbeat:
         this.#heartbeatLatencyMs = e.latencyMs;
-        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
+        this.#live(record);
         return;
       case WorkerEventOp.Phase:
         this.#debug(() => `phase ${e.phase}`);
@@ -533,24 +513,23 @@ export class ShardSupervisor {
       case WorkerEventOp.Debug:
         this.#debug(() => e.message);
         return;
-      case WorkerEventOp.WebhookListening: {
-        const first = this.#webhookAddress === null;
-        this.#webhookAddress = { address: e.address, port: e.port };
-        this.#sessionUp(record, !first);
-        // Bound: 'ready' the first time; after a restart nothing was lost (the platform redelivers), so 'resumed'.
-        if (first) this.#ctx.sink.ready({ shard: this.shard, sessionId: '', user: null, newSession: true });
-        else this.#ctx.sink.resumed({ shard: this.shard, sessionId: '', seq: this.#ctx.delivery.seq });
-        this.#firstSession.resolve();
-        return;
-      }
-      case WorkerEventOp.WebhookDispatch:
-        if (record.sessionAt !== undefined && !record.live) this.#progress(record);
-        record.webhook?.onEvent(e);
-        return;
-      case WorkerEventOp.WebhookSign:
-        record.webhook?.onEvent(e);
+      case WorkerEventOp.Transport:
+        record.hostSide?.onEvent(e.payload);
         return;
     }
+  }
+
+  /** The transport is up without a gateway session: 'ready' the first time, else 'resumed' (nothing was lost). */
+  #transportUp(record: AttemptRecord, resumed: boolean): void {
+    this.#sessionUp(record, resumed);
+    if (resumed) this.#ctx.sink.resumed({ shard: this.shard, sessionId: '', seq: this.#ctx.delivery.seq });
+    else this.#ctx.sink.ready({ shard: this.shard, sessionId: '', user: null, newSession: true });
+    this.#firstSession.resolve();
+  }
+
+  /** An event after READY/RESUMED (or after the transport came up): the attempt works. */
+  #live(record: AttemptRecord): void {
+    if (record.sessionAt !== undefined && !record.live) this.#progress(record);
   }
 
   #progress(record: AttemptRecord): void {
@@ -561,6 +540,7 @@ export class ShardSupervisor {
   #sessionUp(record: AttemptRecord, resumed: boolean): void {
     const now = this.#now();
     record.sessionAt = now;
+    this.#everUp = true;
     this.#state = 'ready';
     this.#retry.history.authFailures = 0;
     this.#refetchedSinceSession = false;

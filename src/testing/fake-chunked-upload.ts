@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 
 /**
  * The chunked upload of the REST fake (docs/protocol.md §11): `upload_prepare`, a fake object store for the

@@ -3,7 +3,7 @@ import type { RawData } from 'ws';
 import { OpCodes } from '../protocol/opcodes.js';
 import type { HelloData, ReadyData } from '../protocol/payloads.js';
 import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 
 /**
  * The WebSocket gateway of {@link FakeQQServer}: sessions with their replayable logs, the sockets bound to

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isObject } from '../validation.js';
+import { isObject } from '../options/checks.js';
 import type { ChannelMessageBody, V2MessageBody } from '../bodies/message-bodies.js';
 import { FakeChunkedUploads, type FakeChunkedFile, type FakeChunkedUploadConfig } from './fake-chunked-upload.js';
 import { FakeSendLimits, type FakeCodeOptions, type FakeRateLimitOptions } from './fake-send-limits.js';

@@ -5,7 +5,7 @@
  */
 
 import { invalidOption } from '../errors.js';
-import { isObject, rejectUnknownKeys } from '../validation.js';
+import { isObject, rejectUnknownKeys } from '../options/checks.js';
 
 /** Options of {@link FakeQQServer.start}. Every field is optional. */
 export interface FakeQQServerOptions {

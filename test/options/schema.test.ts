@@ -6,10 +6,12 @@ import {
   defaultsOf,
   hasMethods,
   integer,
+  literal,
   oneOf,
   resolve,
   section,
   text,
+  url,
   type OptionsOf,
   type ResolvedOf,
 } from '../../src/options/schema.js';
@@ -68,6 +70,10 @@ describe('options schema', () => {
     expect(refusal(() => resolve(shape, { appId: 'a', logger: {} }, '')).message).toBe('Expected `logger` to be a logger (info)');
     expect(refusal(() => resolve(shape, {}, '')).message).toContain('`appId`');
     expect(refusal(() => resolve(shape, 'x', '')).message).toBe('Expected `options` to be an object');
+    expect(refusal(() => resolve({ api: url({ default: 'https://a.example' }) }, { api: 'ftp://x' }, 'endpoints')).message).toBe('Expected `endpoints.api` to be an http(s) URL');
+    expect(refusal(() => resolve({ kind: literal('webhook') }, { kind: 'websocket' }, 'transport')).message).toBe("Expected `transport.kind` to be 'webhook'");
+    expectTypeOf<OptionsOf<{ kind: ReturnType<typeof literal<'webhook'>> }>>().toEqualTypeOf<{ kind: 'webhook' }>();
+    expect(resolve({ api: url({ default: 'https://a.example' }) }, { api: 'https://b.example//' }, 'endpoints')).toEqual({ api: 'https://b.example' });
   });
 
   it("takes Infinity only where a field says so, and runs a section's own check", () => {
@@ -78,6 +84,9 @@ describe('options schema', () => {
 
   it('gives the types: every key optional in, every default filled out', () => {
     expectTypeOf<OptionsOf<typeof restart>>().toEqualTypeOf<{ minDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number }>();
+    expectTypeOf<OptionsOf<typeof shape>['appId']>().toEqualTypeOf<string>();
+    expectTypeOf<OptionsOf<typeof shape>>().toHaveProperty('appId').toEqualTypeOf<string>();
+    expectTypeOf<Pick<OptionsOf<typeof shape>, 'verbose'>>().toEqualTypeOf<{ verbose?: boolean }>();
     expectTypeOf<ResolvedOf<typeof shape>['limit']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<ResolvedOf<typeof shape>['restart']['minDelayMs']>().toEqualTypeOf<number>();
     expectTypeOf<ResolvedOf<typeof shape>['mode']>().toEqualTypeOf<'thread' | 'in-process'>();

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
-import { DEFAULT_CHECKPOINT, ShardCheckpointer, resolveCheckpointOptions } from '../../src/store/checkpointer.js';
+import { CHECKPOINT, DEFAULT_CHECKPOINT, ShardCheckpointer } from '../../src/store/checkpointer.js';
+import { resolve } from '../../src/options/schema.js';
 import { MemorySessionStore, type SessionCheckpoint } from '../../src/store/session-store.js';
 import { PrivateRedis } from './redis-helpers.js';
 
@@ -236,9 +237,9 @@ describe('ShardCheckpointer', () => {
   });
 
   it('options: defaults, and unknown or bad keys refused with QQBOT_INVALID_OPTION', () => {
-    expect(resolveCheckpointOptions(undefined)).toEqual({ batchSize: 100, intervalMs: 1_000 });
-    expect(() => resolveCheckpointOptions({ batch: 5 })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => resolveCheckpointOptions({ batchSize: 0 })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => resolveCheckpointOptions({ intervalMs: 1.5 })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(resolve(CHECKPOINT, undefined, 'checkpoint')).toEqual({ batchSize: 100, intervalMs: 1_000 });
+    expect(() => resolve(CHECKPOINT, { batch: 5 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(() => resolve(CHECKPOINT, { batchSize: 0 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(() => resolve(CHECKPOINT, { intervalMs: 1.5 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
   });
 });

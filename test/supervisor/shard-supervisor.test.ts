@@ -4,11 +4,14 @@ import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardStatus } from '../../src/events.js';
 import { resolveOptions, type RestartOptions } from '../../src/options.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
+import { WorkerEventOp, type WebSocketAttemptSpec } from '../../src/protocol/worker-messages.js';
 import type { FleetIdentifyGate, IdentifySlot } from '../../src/fleet/identify-gate.js';
 import { MemorySessionStore, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
 import { IdentifyGate } from '../../src/fleet/memory-identify-gate.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
+import type { AttemptHost, AttemptInput, Transport } from '../../src/transports/transport.js';
+import { WebSocketTransport } from '../../src/transports/websocket/websocket-transport.js';
 import { rejection } from '../helpers.js';
 import { ScriptedRunner, ScriptedTokens, closed, died, listenFailed, refused, timedOut, type Script } from './scripted-runner.js';
 
@@ -40,7 +43,15 @@ afterEach(async () => {
 });
 
 function harness(
-  setup: { scripts?: Script[]; restart?: RestartOptions; store?: SessionStore; checkpoint?: CheckpointOptions; random?: () => number; identifyGate?: FleetIdentifyGate } = {},
+  setup: {
+    scripts?: Script[];
+    restart?: RestartOptions;
+    store?: SessionStore;
+    checkpoint?: CheckpointOptions;
+    random?: () => number;
+    identifyGate?: FleetIdentifyGate;
+    transport?: Transport;
+  } = {},
 ): Harness {
   const clock = { t: T0 };
   const options = resolveOptions({ appId: 'app', secret: 'secret', intents: 1, restart: { minDelayMs: 1, maxDelayMs: 16, ...setup.restart } });
@@ -75,6 +86,7 @@ function harness(
   const store = setup.store ?? new MemorySessionStore();
   h.supervisor = new ShardSupervisor(0, 1, {
     options,
+    transport: setup.transport ?? new WebSocketTransport(options),
     runner,
     tokens,
     delivery,
@@ -660,5 +672,52 @@ describe('the session-start budget through the identify gate', () => {
     await h.supervisor.start();
     await h.runner.started(2);
     expect(gate.answers).toStrictEqual([[0, 25]]);
+  });
+});
+
+/**
+ * A third transport, written against the seam alone: a listener-like one with its own events (`'up'`,
+ * `'event'`), which needs no token and has no gateway session. The supervisor runs it unchanged.
+ */
+class ThirdTransport implements Transport {
+  readonly needsToken = false;
+  readonly hasSession = false;
+  readonly startTimeoutMs = undefined;
+  readonly inputs: AttemptInput[] = [];
+  #ups = 0;
+
+  spec(input: AttemptInput): WebSocketAttemptSpec {
+    this.inputs.push(input);
+    // The scripted runner plays WebSocket-shaped specs; what matters here is what the supervisor handed over.
+    const timeouts = { httpMs: 1, handshakeMs: 1, helloMs: 1, readyMs: 1 };
+    const { shard, accessToken } = input;
+    return { transport: 'websocket', shard, accessToken, appId: 'app', intents: 1, apiBase: '', gatewayUrl: null, resume: null, timeouts, maxPayloadBytes: 1 };
+  }
+
+  hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
+    return { onEvent: (payload) => (payload === 'up' ? host.up(this.#ups++ > 0) : host.live()) };
+  }
+
+  address(): null {
+    return null;
+  }
+}
+
+describe('ShardSupervisor: a transport it does not know', () => {
+  it('runs it through the seam: no token fetched, its own events make it ready, then resumed after a restart', async () => {
+    const transport = new ThirdTransport();
+    const up: Script = (a) => {
+      a.emit({ op: WorkerEventOp.Transport, payload: 'up' });
+      return a.ended;
+    };
+    const h = harness({ transport, scripts: [(a) => (a.emit({ op: WorkerEventOp.Transport, payload: 'up' }), died('crashed')), up] });
+    await h.supervisor.start();
+    await h.until(() => h.resumed.length === 1, 'resumed after the restart');
+    expect(h.tokens.calls).toEqual([]);
+    expect(transport.inputs.map((i) => i.accessToken)).toEqual(['', '']);
+    expect(h.ready).toEqual([{ shard: 0, sessionId: '', user: null, newSession: true }]);
+    expect(h.resumed[0]).toMatchObject({ shard: 0, sessionId: '' });
+    expect(h.restarts).toHaveLength(1);
+    expect(h.supervisor.state).toBe('ready');
   });
 });

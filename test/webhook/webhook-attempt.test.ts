@@ -2,9 +2,11 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/protocol/close-codes.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
-import { WorkerEventOp, type WebhookAttemptSpec, type WebhookHostMessage, type WorkerEvent } from '../../src/protocol/worker-messages.js';
+import { WorkerEventOp, type HostMessage, type WebhookAttemptSpec, type WorkerEvent } from '../../src/protocol/worker-messages.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { WebhookHostSide } from '../../src/transports/webhook/host-side.js';
+import type { WebhookAddress } from '../../src/transports/webhook/listener.js';
+import { WebhookEventOp, type WebhookEvent } from '../../src/transports/webhook/messages.js';
 import { exportPublicKey } from '../../src/transports/webhook/signature.js';
 import { WebhookAttempt } from '../../src/transports/webhook/webhook-attempt.js';
 import { APP_ID, DEFAULT_CHECKS, KEYS, SECRET, dispatchBody, signedHeaders } from './helpers.js';
@@ -44,20 +46,26 @@ class Harness {
   /** While false, the host takes events but does not process them (a busy or gone host). */
   processing = true;
   #seen = new Set<string>();
-  #toAttempt: ((m: WebhookHostMessage) => void) | undefined;
+  #toAttempt: ((m: HostMessage) => void) | undefined;
+  /** Where the listener is bound, once it is. */
+  address: WebhookAddress | null = null;
 
   constructor(s: WebhookAttemptSpec) {
     this.hostSide = new WebhookHostSide(
       KEYS.privateKey,
-      (m) => {
-        const copy = structuredClone(m);
-        setImmediate(() => this.#toAttempt?.(copy));
+      {
+        send: (m) => {
+          const copy = structuredClone(m);
+          setImmediate(() => this.#toAttempt?.(copy));
+        },
+        live: () => undefined,
       },
       (dispatch) => {
         if (this.#seen.has(dispatch.key)) return;
         this.#seen.add(dispatch.key);
         this.delivered.push(dispatch.id ?? '');
       },
+      (address) => (this.address = address),
     );
     let batch: WorkerEvent[] = [];
     const flush = (): void => {
@@ -83,13 +91,18 @@ class Harness {
   #onEvent(event: WorkerEvent): void {
     this.events.push(event);
     if (!this.processing) return;
-    this.hostSide.onEvent(event);
+    if (event.op === WorkerEventOp.Transport) this.hostSide.onEvent(event.payload);
   }
 
   async url(): Promise<URL> {
-    await until(() => this.hostSide.address !== null);
-    return new URL(`http://127.0.0.1:${this.hostSide.address!.port}/qqbot`);
+    await until(() => this.address !== null);
+    return new URL(`http://127.0.0.1:${this.address!.port}/qqbot`);
   }
+}
+
+/** A callback's dispatch, as the webhook attempt posts it (the payload of a transport event). */
+function isWebhookDispatch(e: WorkerEvent): e is Extract<WorkerEvent, { op: typeof WorkerEventOp.Transport }> {
+  return e.op === WorkerEventOp.Transport && (e.payload as WebhookEvent).op === WebhookEventOp.Dispatch;
 }
 
 async function until(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -168,11 +181,11 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
     harness.processing = false;
     const body = dispatchBody('evt-drain');
     const pending = postCallback(url, body, { headers: signedHeaders(body), timeoutMs: 5_000 });
-    await until(() => harness!.events.some((e) => e.op === WorkerEventOp.WebhookDispatch));
+    await until(() => harness!.events.some(isWebhookDispatch));
     harness.attempt.shutdown(1000);
     // The host catches up while the attempt drains: the request in flight still gets its ack.
     harness.processing = true;
-    for (const e of harness.events.filter((e) => e.op === WorkerEventOp.WebhookDispatch)) harness.hostSide.onEvent(e);
+    for (const e of harness.events.filter(isWebhookDispatch)) harness.hostSide.onEvent(e.payload);
     expect(await pending).toEqual({ status: 200, body: ACK });
     expect((await harness.done).kind).toBe('shutdown');
     const port = Number(url.port);

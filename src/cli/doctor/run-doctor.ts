@@ -1,4 +1,4 @@
-import { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS } from '../../shared-options.js';
+import { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS } from '../../options/shared.js';
 import { UsageError } from '../args.js';
 import { ExitCodes, type CliIo } from '../io.js';
 import { readSecret } from '../live.js';

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { HostMessageOp, WorkerEventOp, type WebhookHostMessage, type WorkerEvent } from '../../protocol/worker-messages.js';
+import type { TransportPayload } from '../../protocol/worker-messages.js';
+import type { AttemptHost, TransportHostSide } from '../transport.js';
 import type { WebhookAddress } from './listener.js';
+import { WebhookEventOp, WebhookReplyOp, type WebhookEvent, type WebhookReply } from './messages.js';
 import type { WebhookDispatch } from './request-handler.js';
 import { answerValidation, validationRequest } from './signature.js';
 
@@ -12,44 +14,49 @@ export type DeliverCallback = (dispatch: WebhookDispatch) => void | Promise<void
  * this thread), delivers the attempt's dispatches and answers each (delivered or not). Answers are batched:
  * one message per kind per turn of the event loop, however many dispatches a batch of events carried.
  */
-export class WebhookHostSide {
+export class WebhookHostSide implements TransportHostSide {
   readonly #privateKey: KeyObject;
-  readonly #send: (message: WebhookHostMessage) => void;
+  readonly #host: Pick<AttemptHost, 'send' | 'live'>;
   readonly #deliver: DeliverCallback;
+  readonly #listening: (address: WebhookAddress) => void;
   #acks: number[] = [];
   #undelivered: number[] = [];
   #flushing = false;
-  /** Where the attempt's listener is bound; `null` until it is, and again after it ended. */
-  address: WebhookAddress | null = null;
 
-  constructor(privateKey: KeyObject, send: (message: WebhookHostMessage) => void, deliver: DeliverCallback) {
+  /** `listening`: the attempt's listener is bound there. */
+  constructor(privateKey: KeyObject, host: Pick<AttemptHost, 'send' | 'live'>, deliver: DeliverCallback, listening: (address: WebhookAddress) => void) {
     this.#privateKey = privateKey;
-    this.#send = send;
+    this.#host = host;
     this.#deliver = deliver;
+    this.#listening = listening;
   }
 
-  /** Handles the webhook events of the attempt; false for every other event. */
-  onEvent(event: WorkerEvent): boolean {
+  /** The webhook attempt's own events: the payloads of its `Transport` events, which only it posts. */
+  onEvent(payload: TransportPayload): void {
+    const event = payload as WebhookEvent;
     switch (event.op) {
-      case WorkerEventOp.WebhookDispatch:
+      case WebhookEventOp.Dispatch:
+        this.#host.live();
         this.#dispatch(event);
-        return true;
-      case WorkerEventOp.WebhookSign: {
+        return;
+      case WebhookEventOp.Sign: {
         // Checked again here: the signer, not the worker, is what keeps op 13 from signing an event body.
         const request = validationRequest({ event_ts: event.eventTs, plain_token: event.plainToken });
         const signature = request === null ? null : answerValidation(this.#privateKey, request).signature;
-        this.#send({ op: HostMessageOp.WebhookSignature, ref: event.ref, signature });
-        return true;
+        this.#send({ op: WebhookReplyOp.Signature, ref: event.ref, signature });
+        return;
       }
-      case WorkerEventOp.WebhookListening:
-        this.address = { address: event.address, port: event.port };
-        return true;
-      default:
-        return false;
+      case WebhookEventOp.Listening:
+        this.#listening({ address: event.address, port: event.port });
+        return;
     }
   }
 
-  #dispatch(event: Extract<WorkerEvent, { op: typeof WorkerEventOp.WebhookDispatch }>): void {
+  #send(message: WebhookReply): void {
+    this.#host.send(message);
+  }
+
+  #dispatch(event: Extract<WebhookEvent, { op: typeof WebhookEventOp.Dispatch }>): void {
     const { ref, type, id, frame, problem, key, expiresAt } = event;
     let settled: void | Promise<void>;
     try {
@@ -77,7 +84,7 @@ export class WebhookHostSide {
     const undelivered = this.#undelivered;
     this.#acks = [];
     this.#undelivered = [];
-    if (acks.length > 0) this.#send({ op: HostMessageOp.WebhookAck, refs: acks });
-    if (undelivered.length > 0) this.#send({ op: HostMessageOp.WebhookUndelivered, refs: undelivered });
+    if (acks.length > 0) this.#send({ op: WebhookReplyOp.Ack, refs: acks });
+    if (undelivered.length > 0) this.#send({ op: WebhookReplyOp.Undelivered, refs: undelivered });
   }
 }

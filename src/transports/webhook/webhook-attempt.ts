@@ -1,25 +1,12 @@
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import type { Outcome, Phase } from '../../protocol/outcome.js';
-import {
-  HostMessageOp,
-  WorkerEventOp,
-  type WebhookAttemptSpec,
-  type WebhookHostMessage,
-  type WorkerEvent,
-  type WorkerStatus,
-} from '../../protocol/worker-messages.js';
+import { WorkerEventOp, type AttemptIO, type WebhookAttemptSpec, type WorkerStatus } from '../../protocol/worker-messages.js';
 import { WebhookListener } from './listener.js';
+import { WebhookEventOp, WebhookReplyOp, type WebhookEvent, type WebhookReply } from './messages.js';
 import { RefusalReport } from './refusal-report.js';
 import { WebhookRequestHandler, type WebhookDispatch } from './request-handler.js';
 import { SecretMismatchReport } from './secret-mismatch.js';
 import { importPublicKey, type ValidationRequest } from './signature.js';
-
-/** How a webhook attempt talks to its host, wherever it runs (the shape of the runners' AttemptIO). */
-export interface WebhookAttemptIO {
-  post(event: WorkerEvent): void;
-  onHostMessage(handler: (message: WebhookHostMessage) => void): void;
-  threadId: number;
-}
 
 /**
  * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the
@@ -47,7 +34,7 @@ interface Pending<T> {
  */
 export class WebhookAttempt {
   readonly #spec: WebhookAttemptSpec;
-  readonly #io: WebhookAttemptIO;
+  readonly #io: AttemptIO;
   readonly #handler: WebhookRequestHandler;
   readonly #pendingAcks = new Map<number, Pending<void>>();
   readonly #pendingSignatures = new Map<number, Pending<string>>();
@@ -61,7 +48,7 @@ export class WebhookAttempt {
   #resolve!: (outcome: Outcome) => void;
   readonly #result: Promise<Outcome>;
 
-  constructor(spec: WebhookAttemptSpec, io: WebhookAttemptIO) {
+  constructor(spec: WebhookAttemptSpec, io: AttemptIO) {
     this.#spec = spec;
     this.#io = io;
     this.#result = new Promise((resolve) => {
@@ -88,7 +75,8 @@ export class WebhookAttempt {
         verified: new SecretMismatchReport(report).verified,
       },
     );
-    io.onHostMessage((message) => this.#onHostMessage(message));
+    // The host → attempt messages of a webhook attempt are its host side's replies, and nothing else.
+    io.onHostMessage((message) => this.#onHostMessage(message as WebhookReply));
   }
 
   get phase(): Phase {
@@ -141,8 +129,13 @@ export class WebhookAttempt {
     if (this.#done) return listener;
     const { address, port } = listener.address();
     this.#setPhase('session');
-    this.#io.post({ op: WorkerEventOp.WebhookListening, address, port });
+    this.#post({ op: WebhookEventOp.Listening, address, port });
     return listener;
+  }
+
+  /** The webhook's own events cross as the payload of the protocol's one transport event. */
+  #post(event: WebhookEvent): void {
+    this.#io.post({ op: WorkerEventOp.Transport, payload: event });
   }
 
   #setPhase(phase: Phase): void {
@@ -153,13 +146,13 @@ export class WebhookAttempt {
   #deliver(dispatch: WebhookDispatch): Promise<void> {
     const ref = this.#nextRef++;
     const { type, id, frame, problem, key, expiresAt } = dispatch;
-    this.#io.post({ op: WorkerEventOp.WebhookDispatch, ref, type, id, frame, problem, key, expiresAt });
+    this.#post({ op: WebhookEventOp.Dispatch, ref, type, id, frame, problem, key, expiresAt });
     return this.#await(this.#pendingAcks, ref);
   }
 
   #sign(request: ValidationRequest): Promise<string> {
     const ref = this.#nextRef++;
-    this.#io.post({ op: WorkerEventOp.WebhookSign, ref, eventTs: request.eventTs, plainToken: request.plainToken });
+    this.#post({ op: WebhookEventOp.Sign, ref, eventTs: request.eventTs, plainToken: request.plainToken });
     return this.#await(this.#pendingSignatures, ref);
   }
 
@@ -183,15 +176,15 @@ export class WebhookAttempt {
     else entry.resolve(value);
   }
 
-  #onHostMessage(message: WebhookHostMessage): void {
+  #onHostMessage(message: WebhookReply): void {
     switch (message.op) {
-      case HostMessageOp.WebhookAck:
+      case WebhookReplyOp.Ack:
         for (const ref of message.refs) this.#settle(this.#pendingAcks, ref, undefined);
         return;
-      case HostMessageOp.WebhookUndelivered:
+      case WebhookReplyOp.Undelivered:
         for (const ref of message.refs) this.#settle(this.#pendingAcks, ref, new Error('the host did not deliver it'));
         return;
-      case HostMessageOp.WebhookSignature:
+      case WebhookReplyOp.Signature:
         this.#settle(this.#pendingSignatures, message.ref, message.signature ?? new Error('the host refused to sign'));
         return;
     }

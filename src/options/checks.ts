@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.js';
+import { invalidOption } from '../errors.js';
 
 /**
  * The checks every options object shares (connector, REST client, testing kit): each throws
@@ -79,11 +79,14 @@ export function optionKeys<T extends object>(table: { readonly [K in keyof Requi
   return Object.freeze(Object.keys(table));
 }
 
-/** An optional options object: `{}` when absent, else an object with only `known` keys. */
-export function section(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+/**
+ * An optional options object: `{}` when absent, else an object with only `known` keys. `path` prefixes the keys in
+ * messages (`''` at the top level, where `name` is only what the object is called).
+ */
+export function section(name: string, value: unknown, known: readonly string[], path = name): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) throw invalidOption(`Expected \`${name}\` to be an object`);
-  rejectUnknownKeys(name, value, known);
+  rejectUnknownKeys(path, value, known);
   return value;
 }
 
@@ -120,9 +123,9 @@ export function isSecureUrl(url: URL): boolean {
 }
 
 /** p-retry style: one helper for every numeric option; `name` is the option's full path (`retry.retries`). */
-export function integerOption(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function integerOption(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, what = 'an integer'): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${name}\` to be an integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${name}\` to be ${what}`);
   if (value < min) throw invalidOption(`Expected \`${name}\` to be ≥ ${min}`);
   if (value > max) throw invalidOption(`Expected \`${name}\` to be ≤ ${max}`);
   return value;
