@@ -29,7 +29,7 @@ if (process.env.QQBOT_SESSION_FILE !== undefined) store = new FileSessionStore(p
 if (redisUrl !== undefined) {
   // An optional peer: loaded only when asked for (npm install redis).
   const { RedisSessionStore } = await import('qqbot-connector/redis');
-  store = new RedisSessionStore({ url: redisUrl, prefix: process.env.QQBOT_REDIS_PREFIX ?? 'qqbot:', lease: true });
+  store = new RedisSessionStore({ url: redisUrl, prefix: process.env.QQBOT_REDIS_PREFIX ?? 'qqbot:' });
 }
 
 const bot = new QQBotConnector({

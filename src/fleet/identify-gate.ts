@@ -1,11 +1,14 @@
-/** A granted IDENTIFY. Its window runs from the grant until {@link IdentifySlot.sent} moves it to the send. */
+/**
+ * A granted IDENTIFY. It keeps its place until {@link IdentifySlot.sent} (at most `IDENTIFY_SEND_HOLD_MS`), and its
+ * window runs from the send: a grant whose send came later than the window never lets another IDENTIFY go beside it.
+ */
 export interface IdentifySlot {
   /**
    * No session-start budget was known: this grant is the probe, the only IDENTIFY until an answer of
    * `/gateway/bot` sets the budget, so its attempt must read `/gateway/bot` (never a cached URL) before it identifies.
    */
   readonly probe: boolean;
-  /** The Identify frame went out now: the platform counts from here, so the window does too. */
+  /** The Identify frame went out now (or its attempt ended without one): the window counts from here. Once. */
   sent(): void;
 }
 

@@ -1,5 +1,5 @@
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
-import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
+import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS, IDENTIFY_SEND_HOLD_MS } from '../protocol/session-start.js';
 import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 import { sleep } from '../util/abort.js';
 
@@ -8,7 +8,8 @@ type Budget = { probe: true; until: number } | { probe: false; left: number; unt
 
 /**
  * Spaces IDENTIFYs across the shards of one bot: at most `maxConcurrency` within any `windowMs`, counted from
- * when each Identify was sent (a cold start can delay the send well after the grant), and no more than the
+ * when each Identify was sent (a cold start can delay the send well after the grant: until then the grant keeps
+ * its place, at most `IDENTIFY_SEND_HOLD_MS`), and no more than the
  * session-start budget `/gateway/bot` last reported. RESUMEs do not pass through it. The same rule as
  * `RedisIdentifyGate`, in memory.
  */
@@ -54,21 +55,33 @@ export class IdentifyGate implements FleetIdentifyGate {
       const now = Date.now();
       // A slot's time can move later (sent()), so drop expired ones wherever they are.
       for (let i = this.#starts.length - 1; i >= 0; i--) if (now - (this.#starts[i] as { at: number }).at >= this.#windowMs) this.#starts.splice(i, 1);
-      const wait = this.#starts.length >= this.#maxConcurrency ? Math.min(...this.#starts.map((s) => s.at)) + this.#windowMs - now : this.#budgetWait(now, probeMs);
+      const wait = this.#starts.length >= this.#maxConcurrency ? this.#windowWait(now) : this.#budgetWait(now, probeMs);
       if (wait > 0) {
         if (!(await sleep(wait, signal))) return undefined;
         continue;
       }
       const probe = wait < 0;
-      const start = { at: now };
+      // Not sent yet: counted as if sent at the latest, until sent() says when.
+      const start = { at: now + IDENTIFY_SEND_HOLD_MS };
       this.#starts.push(start);
+      let stamped = false;
       return {
         probe,
         sent: () => {
-          start.at = Math.max(start.at, Date.now());
+          if (stamped) return;
+          stamped = true;
+          start.at = Date.now();
+          if (!this.#starts.includes(start)) this.#starts.push(start);
         },
       };
     }
+  }
+
+  /** The window is full: until its oldest start leaves it, or a poll while that one is a grant not sent yet. */
+  #windowWait(now: number): number {
+    const oldest = Math.min(...this.#starts.map((s) => s.at));
+    const wait = oldest + this.#windowMs - now;
+    return oldest > now ? Math.min(wait, BUDGET_PROBE_POLL_MS) : wait;
   }
 
   /** 0: spend one of the budget; -1: none known, this grant probes; else the ms to wait. */

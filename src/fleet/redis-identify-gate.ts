@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
-import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS } from '../protocol/session-start.js';
+import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS, IDENTIFY_SEND_HOLD_MS } from '../protocol/session-start.js';
 import { pause, type RedisConnection } from '../store/redis-connection.js';
 import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 
@@ -8,7 +8,9 @@ import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
  * Takes a place in the window and spends one of the budget, atomically, or says how long to wait. Redis's own
  * clock (TIME) is the only clock, so processes on hosts whose clocks differ still count one window. KEYS: the
  * grants (sorted set), the budget (a count, or 'probe' while the first answer is awaited; absent = unknown).
- * Returns 0 when granted, -1 when granted as the probe, else the ms to wait.
+ * A grant not sent yet is scored at its latest send (now + ARGV[7]): a slow attempt (a cold thread under load)
+ * keeps its place past the window instead of letting another IDENTIFY go beside its own; a waiter behind one polls
+ * (ARGV[5]), as its send moves the score earlier. Returns 0 when granted, -1 when granted as the probe, else the ms to wait.
  */
 const TAKE = `
 local t = redis.call('TIME')
@@ -16,8 +18,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  if oldest > now then return math.max(1, math.min(oldest + window - now, tonumber(ARGV[5]))) end
+  return math.max(1, oldest + window - now)
 end
 local budget = redis.call('GET', KEYS[2])
 local ttl = redis.call('PTTL', KEYS[2])
@@ -33,15 +36,16 @@ else
   redis.call('SET', KEYS[2], 'probe', 'PX', ARGV[4])
   granted = -1
 end
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], window * 2)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[7]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[7]) + window * 2)
 return granted`;
 
-/** The Identify went out now: the window counts from here (only ever later than the grant). */
+/** The Identify went out now: the window counts from here (added again if its grant's place had expired); ARGV[2]: the key's PX, as TAKE sets it. */
 const SENT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[1])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 /**
@@ -93,14 +97,17 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
   /** Resolves with a slot when an IDENTIFY may start anywhere in the fleet, `undefined` if `signal` aborted first. */
   async acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
     const member = randomBytes(8).toString('hex');
-    const args = [member, String(this.#maxConcurrency), String(this.#windowMs), String(probeMs), String(BUDGET_PROBE_POLL_MS), String(BUDGET_RECHECK_MS)];
+    const args = [member, String(this.#maxConcurrency), String(this.#windowMs), String(probeMs), String(BUDGET_PROBE_POLL_MS), String(BUDGET_RECHECK_MS), String(IDENTIFY_SEND_HOLD_MS)];
     while (!signal.aborted) {
       const wait = await this.#redis.evaluate(`take an identify place in ${this.#key}`, TAKE, [this.#key, this.#budgetKey], args).then(Number, () => RETRY_MS);
       if (wait <= 0) {
+        let stamped = false;
         return {
           probe: wait < 0,
           sent: () => {
-            void this.#redis.evaluate(`stamp an identify in ${this.#key}`, SENT, [this.#key], [member]).catch(() => undefined);
+            if (stamped) return;
+            stamped = true;
+            void this.#redis.evaluate(`stamp an identify in ${this.#key}`, SENT, [this.#key], [member, String(IDENTIFY_SEND_HOLD_MS + this.#windowMs * 2)]).catch(() => undefined);
           },
         };
       }

@@ -15,6 +15,11 @@ export const BUDGET_PROBE_MARGIN_MS = 5_000;
 export function budgetProbeMs(httpMs: number): number {
   return httpMs + BUDGET_PROBE_MARGIN_MS;
 }
+/**
+ * The longest a granted IDENTIFY keeps its place in the window before it is sent: its attempt stamps the send
+ * (`IdentifySlot.sent()`), or its end when it never sent; only a process that died in between leaves it to this.
+ */
+export const IDENTIFY_SEND_HOLD_MS = 30_000;
 /** How often a waiter looks again while a probe's answer is awaited. */
 export const BUDGET_PROBE_POLL_MS = 250;
 /** The longest a waiter sleeps on a spent budget before it reads it again (a newer answer may have set another). */

@@ -346,8 +346,11 @@ export class ShardSupervisor {
       identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal, budgetProbeMs(this.#ctx.options.timeouts.httpMs));
       if (identifySlot === undefined) return undefined;
     }
-    // The lease may have gone while we waited: never connect without it.
-    if (this.#leaseGone()) return undefined;
+    // The lease may have gone while we waited: never connect without it (and free the grant's place).
+    if (this.#leaseGone()) {
+      identifySlot?.sent();
+      return undefined;
+    }
     this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
     const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, hostSide: undefined };
     this.#heartbeatLatencyMs = null;
@@ -362,6 +365,8 @@ export class ShardSupervisor {
     this.#attempt = attempt;
     const outcome = await attempt.done;
     this.#attempt = undefined;
+    // Unsent, the grant would keep its place for IDENTIFY_SEND_HOLD_MS; an Identify may have gone out unreported: count from now.
+    identifySlot?.sent();
     const end = this.#now();
     // A kill by the host (terminateWorker) is a drill, not evidence against the session or the platform.
     const killedByHost = outcome.kind === 'worker-died' && outcome.cause === 'terminated';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import type { QQBotConnector } from '../../src/connector.js';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { FileSessionStore } from '../../src/store/file-session-store.js';
@@ -45,7 +46,8 @@ async function attackerGateway(): Promise<Attacker> {
 let attacker: Attacker;
 let dir: string;
 let prefix: string;
-const stores: SessionStore[] = [];
+/** Every connector a test started: closed (with its store: its lock socket, its writes) before `dir` is removed. */
+const bots: QQBotConnector[] = [];
 
 beforeEach(async () => {
   attacker = await attackerGateway();
@@ -54,8 +56,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Before the directory goes: a running connector writes checkpoints and holds the lock socket inside it.
+  await Promise.all(bots.splice(0).map((bot) => bot.close()));
   await attacker.close();
-  await Promise.all(stores.splice(0).map((s) => s.close()));
   await rm(dir, { recursive: true, force: true });
   await deleteKeysUnder(prefix);
 });
@@ -63,6 +66,7 @@ afterEach(async () => {
 /** Starts a connector on `store` and waits for its session; the errors it reported meanwhile. */
 async function runOn(store: SessionStore): Promise<QQBotError[]> {
   const bot = env.make({ store });
+  bots.push(bot);
   const errors: QQBotError[] = [];
   bot.on('error', (err) => errors.push(err));
   // Not events.once: it would reject on the 'error' this test expects.
@@ -89,9 +93,7 @@ describe('a gateway URL is untrusted input: the token goes only to an allowed ho
     const file = join(dir, 'session.json');
     // Whoever can write the file writes a checkpoint naming their own gateway.
     await new FileSessionStore(file, { lease: false }).save(0, poisoned()); // written by hand, as an attacker would
-    const store = new FileSessionStore(file);
-    stores.push(store);
-    const errors = await runOn(store);
+    const errors = await runOn(new FileSessionStore(file));
     expect(errors.filter((e) => e.code === ErrorCodes.GATEWAY_URL_REFUSED).map((e) => e.details)).toEqual([
       { source: 'checkpoint', host: new URL(attacker.url).host },
     ]);
@@ -103,9 +105,7 @@ describe('a gateway URL is untrusted input: the token goes only to an allowed ho
     const writer = new RedisSessionStore({ url: REDIS_URL, prefix, lease: false });
     await writer.save(0, poisoned());
     await writer.close();
-    const store = new RedisSessionStore({ url: REDIS_URL, prefix, lease: false });
-    stores.push(store);
-    const errors = await runOn(store);
+    const errors = await runOn(new RedisSessionStore({ url: REDIS_URL, prefix, lease: false }));
     expect(errors.filter((e) => e.code === ErrorCodes.GATEWAY_URL_REFUSED).map((e) => e.details.source)).toEqual([
       'checkpoint',
     ]);

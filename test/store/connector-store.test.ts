@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
@@ -69,6 +69,8 @@ it('close() hands over (the next connector on the file RESUMEs); close({ endSess
   await first.start();
   await env.fake.emitEvents(3);
   await first.close();
+  // The lock's socket (`session.json.lock`) goes with it: nothing left beside the file.
+  expect(await readdir(dir)).toEqual(['session.json']);
   expect(await new FileSessionStore(file).load(0)).toMatchObject({ handedOver: true });
   const second = env.make({ store: new FileSessionStore(file) });
   const resumed = new Promise((resolve) => second.once('resumed', resolve));

@@ -53,13 +53,29 @@ it('three processes, max_concurrency 1: IDENTIFY grants are a window apart acros
   expect((grantedAt[2] as number) - (grantedAt[1] as number)).toBeGreaterThanOrEqual(windowMs - 50);
 });
 
+it('a grant sent later than the window keeps its place across the fleet: the next IDENTIFY waits a window after that send', async () => {
+  const windowMs = 300;
+  const [a, b] = (await gatesWithBudget(2, windowMs)) as [RedisIdentifyGate, RedisIdentifyGate];
+  const signal = new AbortController().signal;
+  const slot = await a.acquire(signal, PROBE_MS);
+  let grantedAt: number | undefined;
+  const second = b.acquire(signal, PROBE_MS).then(() => (grantedAt = performance.now()));
+  // A's attempt is slow (a cold thread under load): its Identify goes out past the window after its grant.
+  await new Promise((resolve) => setTimeout(resolve, windowMs + 300));
+  expect(grantedAt).toBeUndefined();
+  const sentAt = performance.now();
+  slot?.sent();
+  await second;
+  expect((grantedAt as number) - sentAt).toBeGreaterThanOrEqual(windowMs - 50);
+});
+
 it('max_concurrency 2 lets two through at once, the third a window later', async () => {
   const windowMs = 600;
   const gates = await gatesWithBudget(3, windowMs);
   for (const g of gates) g.maxConcurrency = 2;
   const signal = new AbortController().signal;
   const started = performance.now();
-  const at = await Promise.all(gates.map(async (g) => (await g.acquire(signal, PROBE_MS), performance.now() - started)));
+  const at = await Promise.all(gates.map(async (g) => ((await g.acquire(signal, PROBE_MS))?.sent(), performance.now() - started)));
   at.sort((a, b) => a - b);
   expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(windowMs - 150);
   expect((at[1] as number) - (at[0] as number)).toBeLessThan(windowMs - 150);

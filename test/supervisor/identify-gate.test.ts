@@ -30,12 +30,13 @@ async function probedGate(maxConcurrency: number): Promise<{ gate: IdentifyGate;
   return { gate, signal };
 }
 
-/** Acquires `n` slots at once and records when each was granted. */
+/** Acquires `n` slots at once and records when each was granted; each Identify is sent at once. */
 function grants(gate: IdentifyGate, n: number, signal = new AbortController().signal): { at: number[]; all: Promise<boolean[]> } {
   const at: number[] = [];
   const all = Promise.all(
     Array.from({ length: n }, () =>
       gate.acquire(signal, PROBE_MS).then((slot) => {
+        slot?.sent();
         at.push(Date.now());
         return slot !== undefined;
       }),
@@ -95,6 +96,24 @@ describe('IdentifyGate', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await second;
     expect(grantedAt).toBe(5_800);
+  });
+
+  it('a grant sent later than the window keeps its place: the next IDENTIFY waits a window after that send', async () => {
+    const gate = gateWithBudget();
+    const signal = new AbortController().signal;
+    const first = await gate.acquire(signal, PROBE_MS);
+    let grantedAt: number | undefined;
+    const second = gate.acquire(signal, PROBE_MS).then(() => {
+      grantedAt = Date.now();
+    });
+    // A cold start under load: the first Identify goes out 7 s after its grant.
+    await vi.advanceTimersByTimeAsync(7_000);
+    expect(grantedAt).toBeUndefined();
+    first?.sent();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await second;
+    expect(grantedAt).toBeGreaterThanOrEqual(12_000);
+    expect(grantedAt).toBeLessThanOrEqual(12_250);
   });
 });
 
