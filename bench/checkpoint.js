@@ -35,7 +35,13 @@ async function redisCpuSeconds(client) {
 async function eventsPerSec(count, store, probe) {
   const gateway = new Worker(new URL('./burst-gateway.js', import.meta.url), { workerData: { count, sample: SAMPLE } });
   const [{ endpoints }] = await once(gateway, 'message');
-  const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints, ...(store ? { store } : {}) });
+  const bot = new QQBotConnector({
+    appId: 'bench-app',
+    secret: 'bench-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT,
+    endpoints,
+    ...(store ? { store } : {}),
+  });
   let received = 0;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));

@@ -17,7 +17,11 @@ function failovers(kind, kills) {
     for (let i = 0; i < kills; i++) {
       const victim = fleet.holder;
       const seen = fleet.ledger.delivered.size;
-      await fleet.until(() => standby.up && fleet.ledger.delivered.size >= seen + 300, 20_000, 'events before the kill');
+      await fleet.until(
+        () => standby.up && fleet.ledger.delivered.size >= seen + 300,
+        20_000,
+        'events before the kill',
+      );
       const killedAt = Date.now();
       await fleet.stop(victim.host, 'SIGKILL');
       const before = fleet.ledger.snapshot();
@@ -28,7 +32,9 @@ function failovers(kind, kills) {
       await fleet.until(() => fleet.ledger.delivered.size >= after + 300, 20_000, 'live events after the takeover');
       overFlagged.push(fleet.ledger.overFlagged - before.overFlagged);
       standby = fleet.start();
-      console.error(`failover ${kind} ${i + 1}/${kills}: ${failoverMs.at(-1)} ms, flagged never delivered ${overFlagged.at(-1)}`);
+      console.error(
+        `failover ${kind} ${i + 1}/${kills}: ${failoverMs.at(-1)} ms, flagged never delivered ${overFlagged.at(-1)}`,
+      );
     }
     return {
       kills,

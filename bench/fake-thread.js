@@ -3,7 +3,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FakeQQServer } from '../dist/src/testing/index.js';
 
 /** The fake's fault methods a bench may call (docs/testing.md "Faults"). */
-const FAULTS = new Set(['refuseConnections', 'failGatewayBot', 'dropConnections', 'closeConnections', 'closeAfterResumed']);
+const FAULTS = new Set([
+  'refuseConnections',
+  'failGatewayBot',
+  'dropConnections',
+  'closeConnections',
+  'closeAfterResumed',
+]);
 
 const fake = await FakeQQServer.start(workerData ?? {});
 /** Stops the running `emit` (its promise then resolves with what was sent). */

@@ -3,6 +3,12 @@ import { parentPort } from 'node:worker_threads';
 
 parentPort.on('message', ({ count, sample }) => {
   for (let n = 0; n < count; n++) {
-    parentPort.postMessage({ op: 1, seq: n + 1, type: 'GROUP_AT_MESSAGE_CREATE', id: `evt-${n}`, data: { ...sample, n } });
+    parentPort.postMessage({
+      op: 1,
+      seq: n + 1,
+      type: 'GROUP_AT_MESSAGE_CREATE',
+      id: `evt-${n}`,
+      data: { ...sample, n },
+    });
   }
 });

@@ -46,7 +46,16 @@ async function oneRun({ kills, ratePerSec, spacingMs }) {
   const stats = await fake.call('stats');
   await bot.close();
   await fake.close();
-  return { latencies, killToRestart, restartToResumed, lost, duplicated, events: total, identifies: stats.identifies.length, resumes: stats.resumes.length };
+  return {
+    latencies,
+    killToRestart,
+    restartToResumed,
+    lost,
+    duplicated,
+    events: total,
+    identifies: stats.identifies.length,
+    resumes: stats.resumes.length,
+  };
 }
 
 /** How many kills a bench run makes; README and docs/benchmarks.md quote these (test/kill-counts.test.ts). */
@@ -57,7 +66,13 @@ export const KILL_PLAN = { runs: 3, killsPerRun: 100, backToBackKills: 50 };
  * kill is recovered on a warm thread, as a real crash would be. `backToBack` also measures kills every 20 ms,
  * faster than a spare can boot, to show the cost of a cold thread.
  */
-export async function run({ runs = KILL_PLAN.runs, kills = KILL_PLAN.killsPerRun, ratePerSec = 2_000, spacingMs = 200, backToBack = true } = {}) {
+export async function run({
+  runs = KILL_PLAN.runs,
+  kills = KILL_PLAN.killsPerRun,
+  ratePerSec = 2_000,
+  spacingMs = 200,
+  backToBack = true,
+} = {}) {
   const results = [];
   for (let i = 0; i < runs; i++) results.push(await oneRun({ kills, ratePerSec, spacingMs }));
   const cold = backToBack ? await oneRun({ kills: KILL_PLAN.backToBackKills, ratePerSec, spacingMs: 20 }) : undefined;
@@ -70,12 +85,31 @@ export async function run({ runs = KILL_PLAN.runs, kills = KILL_PLAN.killsPerRun
     medianMs: round(median(medians)),
     p99Ms: round(median(p99s)),
     spacingMs,
-    perRun: results.map((r, i) => ({ medianMs: round(medians[i]), p99Ms: round(p99s[i]), killToRestartMedianMs: round(median(r.killToRestart)), restartToResumedMedianMs: round(median(r.restartToResumed)), lost: r.lost, duplicated: r.duplicated, events: r.events, identifies: r.identifies, resumes: r.resumes })),
+    perRun: results.map((r, i) => ({
+      medianMs: round(medians[i]),
+      p99Ms: round(p99s[i]),
+      killToRestartMedianMs: round(median(r.killToRestart)),
+      restartToResumedMedianMs: round(median(r.restartToResumed)),
+      lost: r.lost,
+      duplicated: r.duplicated,
+      events: r.events,
+      identifies: r.identifies,
+      resumes: r.resumes,
+    })),
     lost: results.reduce((sum, r) => sum + r.lost, 0) + (cold?.lost ?? 0),
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0) + (cold?.duplicated ?? 0),
     ...(cold === undefined
       ? {}
-      : { backToBack: { kills: KILL_PLAN.backToBackKills, spacingMs: 20, medianMs: round(median(cold.latencies)), p99Ms: round(percentile(cold.latencies, 99)), lost: cold.lost, duplicated: cold.duplicated } }),
+      : {
+          backToBack: {
+            kills: KILL_PLAN.backToBackKills,
+            spacingMs: 20,
+            medianMs: round(median(cold.latencies)),
+            p99Ms: round(percentile(cold.latencies, 99)),
+            lost: cold.lost,
+            duplicated: cold.duplicated,
+          },
+        }),
   };
 }
 

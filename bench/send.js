@@ -94,18 +94,33 @@ export async function run() {
   const deadline = Date.now() + BUDGET_MS;
   const { QQOpenAPI } = await import('../dist/src/http/openapi.js');
   const fake = await startFake();
-  const api = new QQOpenAPI({ appId: 'bench-app', secret: 'bench-secret', endpoints: { token: `${fake.url}/token`, api: fake.url }, retry: { retries: 0 } });
+  const api = new QQOpenAPI({
+    appId: 'bench-app',
+    secret: 'bench-secret',
+    endpoints: { token: `${fake.url}/token`, api: fake.url },
+    retry: { retries: 0 },
+  });
 
   // The baseline does what the client does on the wire, and no more: same pool size, same headers, same body,
   // JSON answer parsed. Its token is fetched once, up front.
   const tokenRes = await request(`${fake.url}/token`, { method: 'POST', body: '{}' });
   const { access_token: token } = await tokenRes.body.json();
   const pool = new Pool(fake.url, { connections: CONCURRENCY, keepAliveTimeout: 30_000 });
-  const headers = { authorization: `QQBot ${token}`, 'x-union-appid': 'bench-app', accept: 'application/json', 'content-type': 'application/json' };
+  const headers = {
+    authorization: `QQBot ${token}`,
+    'x-union-appid': 'bench-app',
+    accept: 'application/json',
+    'content-type': 'application/json',
+  };
   const path = '/v2/groups/BENCH_GROUP/messages';
 
   const raw = (i) =>
-    request(`${fake.url}${path}`, { method: 'POST', headers, body: JSON.stringify({ ...BODY, msg_id: `raw-${i}` }), dispatcher: pool }).then(async (res) => {
+    request(`${fake.url}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...BODY, msg_id: `raw-${i}` }),
+      dispatcher: pool,
+    }).then(async (res) => {
       const body = await res.body.json();
       if (res.statusCode !== 200 || typeof body.id !== 'string') throw new Error(`raw send failed: ${res.statusCode}`);
     });
@@ -155,5 +170,7 @@ if (!isMainThread && workerData?.role === 'fake') {
 } else if (isMainThread && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await run();
   console.log(JSON.stringify(result, null, 2));
-  console.log(`send: client ${result.medianOpsPerSec}/s vs raw undici ${result.baselineOpsPerSec}/s → ratio ${(result.ratio * 100).toFixed(1)} % (target ≥ 80 %)`);
+  console.log(
+    `send: client ${result.medianOpsPerSec}/s vs raw undici ${result.baselineOpsPerSec}/s → ratio ${(result.ratio * 100).toFixed(1)} % (target ≥ 80 %)`,
+  );
 }

@@ -26,14 +26,24 @@ const RATE = 1_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (text) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
-const percentiles = (values) => ({ n: values.length, medianMs: round(median(values)), p99Ms: round(percentile(values, 99)), maxMs: round(Math.max(...values)) });
+const percentiles = (values) => ({
+  n: values.length,
+  medianMs: round(median(values)),
+  p99Ms: round(percentile(values, 99)),
+  maxMs: round(Math.max(...values)),
+});
 
 /** Resolves with the time of the next `name` event. */
 const next = (bot, name) => new Promise((resolve) => bot.once(name, () => resolve(performance.now())));
 
 // The outage's events (RATE × 180 s) must stay in the replay log, as they would on the platform's side.
 const fake = await startFakeThread({ replayLimit: 2_000_000 });
-const bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: fake.endpoints });
+const bot = new QQBotConnector({
+  appId: 'test-app',
+  secret: 'test-secret',
+  intents: Intents.GROUP_AND_C2C_EVENT,
+  endpoints: fake.endpoints,
+});
 const seen = new Map();
 let received = 0;
 bot.on('dispatch', (e) => {
@@ -49,7 +59,8 @@ bot.on('restart', () => (restarts += 1));
 
 await bot.start();
 let dispatched = 0;
-const stream = () => fake.call('emit', { count: 100_000_000, options: { ratePerSec: RATE } }).then((n) => (dispatched += n));
+const stream = () =>
+  fake.call('emit', { count: 100_000_000, options: { ratePerSec: RATE } }).then((n) => (dispatched += n));
 
 // 1. Kills during a stream.
 log(`phase 1: ${KILLS} kills, ${SPACING_MS} ms after each RESUMED, ${RATE} events/s`);
@@ -114,7 +125,10 @@ console.log(
       fatal,
       kills: { ...percentiles(killLatencies), seconds: phase1Seconds },
       outage: { seconds: OUTAGE_MS / 1000, recoveryAfterEndMs: round(outageRecoveryMs) },
-      staleSessionLoop: { resumesUntilIdentify: statsAfter.resumes.length - statsBefore.resumes.length, identifyAfterMs: round(staleRecoveryMs) },
+      staleSessionLoop: {
+        resumesUntilIdentify: statsAfter.resumes.length - statsBefore.resumes.length,
+        identifyAfterMs: round(staleRecoveryMs),
+      },
       restarts,
       errors,
       finalState: status?.state,

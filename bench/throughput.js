@@ -16,7 +16,6 @@ import { QQBotConnector, Intents } from '../dist/src/index.js';
 import { median, round } from './stats.js';
 import { GROUP_MESSAGE_SAMPLE as SAMPLE } from './sample.js';
 
-
 /** CPU time of this (the main) thread in ns, or null where /proc does not tell it. */
 function mainThreadCpuNs() {
   try {
@@ -36,7 +35,11 @@ async function measure(count, start, done) {
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = mainThreadCpuNs();
   const { active } = performance.eventLoopUtilization(elu0);
-  return { eventsPerSec: count / seconds, hostUsPerEvent: (active * 1000) / count, hostCpuUsPerEvent: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / 1000 / count };
+  return {
+    eventsPerSec: count / seconds,
+    hostUsPerEvent: (active * 1000) / count,
+    hostCpuUsPerEvent: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / 1000 / count,
+  };
 }
 
 function counter(count) {
@@ -78,7 +81,13 @@ async function plainWs(count) {
   const isReady = new Promise((resolve) => (ready = resolve));
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString());
-    if (frame.op === 10) ws.send(JSON.stringify({ op: 2, d: { token: 'QQBot bench-token', intents: Intents.GROUP_AND_C2C_EVENT, shard: [0, 1] } }));
+    if (frame.op === 10)
+      ws.send(
+        JSON.stringify({
+          op: 2,
+          d: { token: 'QQBot bench-token', intents: Intents.GROUP_AND_C2C_EVENT, shard: [0, 1] },
+        }),
+      );
     else if (frame.t === 'READY') ready();
     else if (frame.op === 0) tick();
   });
@@ -92,7 +101,12 @@ async function plainWs(count) {
 /** `readData`: the listener reads every event's `data`, so the host parses each one (what most handlers do). */
 async function connectorPath(count, readData) {
   const gateway = await startGateway(count);
-  const bot = new QQBotConnector({ appId: 'bench-app', secret: 'bench-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: gateway.endpoints });
+  const bot = new QQBotConnector({
+    appId: 'bench-app',
+    secret: 'bench-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT,
+    endpoints: gateway.endpoints,
+  });
   const { done, tick } = counter(count);
   // The sum is kept so the reads cannot be optimised away.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -105,7 +119,12 @@ async function connectorPath(count, readData) {
   return result;
 }
 
-const PATHS = { raw, plainWs, connector: (count) => connectorPath(count, false), connectorData: (count) => connectorPath(count, true) };
+const PATHS = {
+  raw,
+  plainWs,
+  connector: (count) => connectorPath(count, false),
+  connectorData: (count) => connectorPath(count, true),
+};
 
 export async function run({ runs = 5, count = 100_000 } = {}) {
   const results = Object.fromEntries(Object.keys(PATHS).map((name) => [name, []]));
@@ -116,8 +135,17 @@ export async function run({ runs = 5, count = 100_000 } = {}) {
     for (const [name, path] of Object.entries(PATHS)) results[name].push(await path(count));
   }
   const med = (rs, key) => (rs.some((r) => r[key] === null) ? null : round(median(rs.map((r) => r[key])), 2));
-  const summary = (rs) => ({ eventsPerSec: Math.round(median(rs.map((r) => r.eventsPerSec))), hostUsPerEvent: med(rs, 'hostUsPerEvent'), hostCpuUsPerEvent: med(rs, 'hostCpuUsPerEvent') });
-  const [rawS, wsS, ours, oursData] = [summary(results.raw), summary(results.plainWs), summary(results.connector), summary(results.connectorData)];
+  const summary = (rs) => ({
+    eventsPerSec: Math.round(median(rs.map((r) => r.eventsPerSec))),
+    hostUsPerEvent: med(rs, 'hostUsPerEvent'),
+    hostCpuUsPerEvent: med(rs, 'hostCpuUsPerEvent'),
+  });
+  const [rawS, wsS, ours, oursData] = [
+    summary(results.raw),
+    summary(results.plainWs),
+    summary(results.connector),
+    summary(results.connectorData),
+  ];
   const ratio = (a, b) => (a === null || b === null ? null : round(a / b, 3));
   return {
     name: 'throughput',
@@ -137,7 +165,10 @@ export async function run({ runs = 5, count = 100_000 } = {}) {
     readingDataHostCpuToPlainWs: ratio(oursData.hostCpuUsPerEvent, wsS.hostCpuUsPerEvent),
     /** Per run, events/s and [ELU µs, CPU µs] per event on the host thread. */
     perRun: results.connector.map((r, i) => {
-      const pair = (x) => [round(x.hostUsPerEvent, 2), x.hostCpuUsPerEvent === null ? null : round(x.hostCpuUsPerEvent, 2)];
+      const pair = (x) => [
+        round(x.hostUsPerEvent, 2),
+        x.hostCpuUsPerEvent === null ? null : round(x.hostCpuUsPerEvent, 2),
+      ];
       const d = results.connectorData[i];
       return {
         connector: [round(r.eventsPerSec, 0), ...pair(r)],

@@ -13,7 +13,9 @@ let round = 0;
 function prepare() {
   round += 1;
   return Array.from({ length: count }, (_, n) => {
-    const body = Buffer.from(JSON.stringify({ op: 0, id: `bench-${round}-${n}`, t: 'GROUP_AT_MESSAGE_CREATE', d: { ...sample, n } }));
+    const body = Buffer.from(
+      JSON.stringify({ op: 0, id: `bench-${round}-${n}`, t: 'GROUP_AT_MESSAGE_CREATE', d: { ...sample, n } }),
+    );
     return {
       body,
       headers: {

@@ -23,7 +23,8 @@ const ACK = '{"op":12,"d":0}';
 async function drive(client, url, count) {
   client.postMessage({ url });
   const [{ ms, cpuMicros, statuses }] = await once(client, 'message');
-  if (statuses[200] !== count) throw new Error(`bench/webhook: expected ${count} answers 200, got ${JSON.stringify(statuses)}`);
+  if (statuses[200] !== count)
+    throw new Error(`bench/webhook: expected ${count} answers 200, got ${JSON.stringify(statuses)}`);
   return { rate: count / (ms / 1000), cpuMicros: cpuMicros / count };
 }
 
@@ -89,7 +90,9 @@ async function handler() {
 }
 
 export async function run({ runs = 5, count = 10_000, concurrency = 32 } = {}) {
-  const client = new Worker(new URL('./webhook-client.js', import.meta.url), { workerData: { count, concurrency, secret: SECRET, appId: APP_ID, sample: SAMPLE } });
+  const client = new Worker(new URL('./webhook-client.js', import.meta.url), {
+    workerData: { count, concurrency, secret: SECRET, appId: APP_ID, sample: SAMPLE },
+  });
   await once(client, 'message');
   const paths = { baseline: await bare(), transport: await transport(), handler: await handler() };
   const measured = Object.fromEntries(Object.keys(paths).map((name) => [name, []]));

@@ -22,5 +22,13 @@ try {
 } catch {
   // Not built yet.
 }
-const sources = Math.max(newestMtime('src'), newestMtime('workers'), statSync('tsconfig.json').mtimeMs, statSync('tsconfig.build.json').mtimeMs);
-if (sources > builtAt) execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+const sources = Math.max(
+  newestMtime('src'),
+  newestMtime('workers'),
+  statSync('tsconfig.json').mtimeMs,
+  statSync('tsconfig.build.json').mtimeMs,
+);
+if (sources > builtAt)
+  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });

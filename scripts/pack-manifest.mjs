@@ -13,8 +13,13 @@ const MANIFEST = 'package.json';
 const KEPT = '.package.json.prepack';
 
 function prepack() {
-  if (existsSync(KEPT)) throw new Error(`${KEPT} exists: an earlier pack did not finish; restore it with 'node scripts/pack-manifest.mjs postpack'`);
-  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (existsSync(KEPT))
+    throw new Error(
+      `${KEPT} exists: an earlier pack did not finish; restore it with 'node scripts/pack-manifest.mjs postpack'`,
+    );
+  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const text = readFileSync(MANIFEST, 'utf8');
   const manifest = JSON.parse(text);
   delete manifest.scripts.prepare;

@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callIsolated } from './delivery/isolate.js';
 import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
 import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
-import type { ConnectorEventMap, ConnectorEventName, ConnectorListener, DispatchEvent, HealthReport, ShardStatus } from './events.js';
+import type {
+  ConnectorEventMap,
+  ConnectorEventName,
+  ConnectorListener,
+  DispatchEvent,
+  HealthReport,
+  ShardStatus,
+} from './events.js';
 import { QQOpenAPI } from './http/openapi.js';
 import { DEFAULT_RETRY } from './http/openapi-options.js';
 import { DEFAULT_PACING } from './http/pacing.js';
@@ -103,7 +110,12 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     super();
     this.#options = resolveOptions(options);
     const o = this.#options;
-    this.#tokens = new TokenManager({ appId: o.appId, secret: o.secret, url: o.endpoints.token, timeoutMs: o.timeouts.httpMs });
+    this.#tokens = new TokenManager({
+      appId: o.appId,
+      secret: o.secret,
+      url: o.endpoints.token,
+      timeoutMs: o.timeouts.httpMs,
+    });
     // Resolved already: the client takes the values as they are.
     this.api = new QQOpenAPI(
       {
@@ -138,7 +150,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * (`QQBOT_ABORTED`, its `cause` the last error seen).
    */
   start(options: StartOptions = {}): Promise<void> {
-    if (this.#closing !== undefined) return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
+    if (this.#closing !== undefined)
+      return Promise.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector is closed'));
     this.#started ??= this.#start();
     const signal = options.signal;
     if (signal === undefined) return this.#started;
@@ -156,7 +169,11 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** A streamed C2C reply: a shortcut for {@link QQOpenAPI.replyStream} (`bot.api.replyStream`). */
-  replyStream(event: StreamableEvent, chunks: AsyncIterable<string>, options?: StreamReplyOptions): Promise<StreamReplyResult> {
+  replyStream(
+    event: StreamableEvent,
+    chunks: AsyncIterable<string>,
+    options?: StreamReplyOptions,
+  ): Promise<StreamReplyResult> {
     return this.api.replyStream(event, chunks, options);
   }
 
@@ -182,11 +199,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** Which transport runs the shards, by `transport.kind`: the transport, and the delivery pipeline of shard `i`. */
-  readonly #transports: { [K in ResolvedTransport['kind']]: () => { transport: Transport; delivery: (i: number) => ShardDelivery } } = {
+  readonly #transports: {
+    [K in ResolvedTransport['kind']]: () => { transport: Transport; delivery: (i: number) => ShardDelivery };
+  } = {
     websocket: () => {
       const o = this.#options;
       const target = this.#dispatchTarget();
-      return { transport: new WebSocketTransport(o), delivery: (i) => new ShardDelivery(i, o.dedupeWindow, target, o.appId) };
+      return {
+        transport: new WebSocketTransport(o),
+        delivery: (i) => new ShardDelivery(i, o.dedupeWindow, target, o.appId),
+      };
     },
     // One listener, supervised like a shard; its worker gets the public key only. Both webhook paths share one pipeline.
     webhook: () => {
@@ -212,7 +234,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       report: (error) => this.#report(error),
       deliverTimeoutMs: transport.deliverTimeoutMs,
     });
-    this.#webhook = { host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)), delivery };
+    this.#webhook = {
+      host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)),
+      delivery,
+    };
     return this.#webhook;
   }
 
@@ -231,7 +256,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   health(): HealthReport {
     const shards = this.status();
-    if (shards.length === 0) return { ok: this.#handlerServed && this.#started === undefined && this.#closing === undefined, shards };
+    if (shards.length === 0)
+      return { ok: this.#handlerServed && this.#started === undefined && this.#closing === undefined, shards };
     return { ok: shards.every((s) => (s.state === 'ready' || s.state === 'standby') && !s.contested), shards };
   }
 
@@ -260,7 +286,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #shard(shard: number): ShardSupervisor {
     if (this.#shards.length === 0) throw new QQBotError(ErrorCodes.CLOSED, 'the connector has not been started');
     const supervisor = this.#shards[shard];
-    if (supervisor === undefined) throw new QQBotError(ErrorCodes.INVALID_OPTION, `no shard ${shard} (have ${this.#shards.length})`);
+    if (supervisor === undefined)
+      throw new QQBotError(ErrorCodes.INVALID_OPTION, `no shard ${shard} (have ${this.#shards.length})`);
     return supervisor;
   }
 
@@ -285,10 +312,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A transport
     // without a session (a webhook listener) never IDENTIFYs: replicas must not wait on each other's gate.
-    const identifyGate = transport.hasSession ? (store.fleet?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined)) : undefined;
-    if (identifyGate !== undefined && plan.maxConcurrency !== undefined) identifyGate.maxConcurrency = plan.maxConcurrency;
+    const identifyGate = transport.hasSession
+      ? (store.fleet?.identifyGate ?? (count > 1 ? new IdentifyGate() : undefined))
+      : undefined;
+    if (identifyGate !== undefined && plan.maxConcurrency !== undefined)
+      identifyGate.maxConcurrency = plan.maxConcurrency;
     // 'auto' read the session-start budget too: the first IDENTIFY need not probe for it.
-    if (identifyGate !== undefined && plan.remaining !== undefined) await identifyGate.budget(plan.remaining, plan.resetAfterMs);
+    if (identifyGate !== undefined && plan.remaining !== undefined)
+      await identifyGate.budget(plan.remaining, plan.resetAfterMs);
     // A close() during the awaits above found no shard to close: none may start now. From here to the shards'
     // start nothing awaits, so a later close() finds them all.
     if (this.#closed.signal.aborted) throw closedBeforeSession();
@@ -301,7 +332,17 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.#shards = Array.from({ length: count }, (_, i) => {
       const delivery = shardDelivery(i);
       const checkpointer = new ShardCheckpointer(i, store, o.checkpoint, o.dedupeWindow, (error) => sink.error(error));
-      const context = { options: o, runner, tokens: this.#tokens, delivery, store, checkpointer, sink, identifyGate, transport };
+      const context = {
+        options: o,
+        runner,
+        tokens: this.#tokens,
+        delivery,
+        store,
+        checkpointer,
+        sink,
+        identifyGate,
+        transport,
+      };
       return new ShardSupervisor(i, count, { ...context, watchContest });
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
@@ -318,9 +359,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       dispatch: (event: DispatchEvent) => {
         const settled = this.#deliver('dispatch', event);
         const type = String(event.type);
-        if (this.listenerCount(type as keyof ConnectorEventMap) === 0 || !PLATFORM_EVENT_NAME.test(type)) return settled;
+        if (this.listenerCount(type as keyof ConnectorEventMap) === 0 || !PLATFORM_EVENT_NAME.test(type))
+          return settled;
         const typed = this.#deliver(type as 'dispatch', event);
-        return settled === undefined ? typed : typed === undefined ? settled : Promise.all([settled, typed]).then(() => undefined);
+        return settled === undefined
+          ? typed
+          : typed === undefined
+            ? settled
+            : Promise.all([settled, typed]).then(() => undefined);
       },
       refused: (error) => this.#report(error),
     };
@@ -332,7 +378,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   async #shardPlan(): Promise<ShardPlan> {
     const o = this.#options;
-    if (o.shards !== 'auto') return { shards: o.shards, maxConcurrency: undefined, remaining: undefined, resetAfterMs: undefined };
+    if (o.shards !== 'auto')
+      return { shards: o.shards, maxConcurrency: undefined, remaining: undefined, resetAfterMs: undefined };
     let plan: ShardPlan | undefined;
     try {
       const onError = (error: QQBotError): void => {
@@ -340,7 +387,14 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         this.#report(error);
       };
       const fleet = this.#store.fleet?.shardCount;
-      plan = await fetchShardPlan({ options: o, tokens: this.#tokens, onError, report: (error) => this.#report(error), fleet, signal: this.#closed.signal });
+      plan = await fetchShardPlan({
+        options: o,
+        tokens: this.#tokens,
+        onError,
+        report: (error) => this.#report(error),
+        fleet,
+        signal: this.#closed.signal,
+      });
     } catch (err) {
       this.#onFatal(err as QQBotError);
       throw err;
@@ -355,7 +409,12 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     if (o.runner === 'in-process') return new InProcessRunner();
     if (o.runner !== 'thread') return o.runner;
     // 'own': a thread per shard plus a spare, as if each bot were alone in its process.
-    const pool = o.threads === 'shared' ? ThreadPool.shared(o.resourceLimits) : o.threads === 'own' ? new ThreadPool({ sessionsPerThread: 1, ...limits(o.resourceLimits) }) : o.threads;
+    const pool =
+      o.threads === 'shared'
+        ? ThreadPool.shared(o.resourceLimits)
+        : o.threads === 'own'
+          ? new ThreadPool({ sessionsPerThread: 1, ...limits(o.resourceLimits) })
+          : o.threads;
     return new ThreadRunner({
       pool,
       watchdogMs: o.timeouts.watchdogMs,
@@ -393,11 +452,13 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       // Before the shards exist (`shards: 'auto'`), the last failure to read the count is the reason.
       const last = this.#shards.map((shard) => shard.lastError).find((e) => e !== undefined) ?? this.#planError;
       const why = last === undefined ? '' : `; the last error was ${last.code}: ${last.message}`;
-      return new QQBotError(ErrorCodes.ABORTED, `start() was aborted before every shard had a session${why}`, { retryable: false, cause: last ?? s.reason });
+      return new QQBotError(ErrorCodes.ABORTED, `start() was aborted before every shard had a session${why}`, {
+        retryable: false,
+        cause: last ?? s.reason,
+      });
     };
     return raceAbort(started, [signal], aborted).finally(() => signal.removeEventListener('abort', onAbort));
   }
-
 
   #sink(): ShardSink {
     const logger = this.#options.logger;
@@ -411,7 +472,16 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         void this.#deliver('resumed', event);
       },
       restart: (event) => {
-        logger?.warn({ shard: event.shard, kind: event.kind, closeCode: event.closeCode, delayMs: event.delayMs, attempt: event.attempt }, `restarting: ${event.reason}`);
+        logger?.warn(
+          {
+            shard: event.shard,
+            kind: event.kind,
+            closeCode: event.closeCode,
+            delayMs: event.delayMs,
+            attempt: event.attempt,
+          },
+          `restarting: ${event.reason}`,
+        );
         void this.#deliver('restart', event);
       },
       error: (error) => this.#report(error),
@@ -419,7 +489,8 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
         logger?.debug(message);
         void this.#deliver('debug', message);
       },
-      debugEnabled: () => this.listenerCount('debug') > 0 || (logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true)),
+      debugEnabled: () =>
+        this.listenerCount('debug') > 0 || (logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true)),
     };
   }
 
@@ -433,16 +504,24 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #warn(error: QQBotError): void {
     if (this.#warned.has(error.code)) return;
     this.#warned.add(error.code);
-    process.emitWarning(`${error.message} (further ${error.code} warnings are not shown; add an 'error' listener or a logger)`, { type: 'QQBotWarning', code: error.code });
+    process.emitWarning(
+      `${error.message} (further ${error.code} warnings are not shown; add an 'error' listener or a logger)`,
+      { type: 'QQBotWarning', code: error.code },
+    );
   }
 
   /** Every listener is called even when one throws or rejects: the failure is reported and delivery goes on. */
   #deliver<K extends keyof ConnectorEventMap>(name: K, ...args: ConnectorEventMap[K]): Promise<void> | undefined {
-    return callIsolated(this.rawListeners(name as never) as ((...a: never[]) => unknown)[], this, args, (err) => this.#listenerThrew(name, err));
+    return callIsolated(this.rawListeners(name as never) as ((...a: never[]) => unknown)[], this, args, (err) =>
+      this.#listenerThrew(name, err),
+    );
   }
 
   #listenerThrew(name: string, err: unknown): void {
-    const error = new QQBotError(ErrorCodes.LISTENER_THREW, `a '${name}' listener threw; delivery went on`, { retryable: true, cause: err });
+    const error = new QQBotError(ErrorCodes.LISTENER_THREW, `a '${name}' listener threw; delivery went on`, {
+      retryable: true,
+      cause: err,
+    });
     this.#options.logger?.error({ code: error.code, event: name }, error.message);
     // An 'error' listener that throws is logged only, never re-reported (no loop).
     if (name !== 'error' && this.listenerCount('error') > 0) void this.#deliver('error', error);
@@ -450,7 +529,9 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 }
 
-function limits(resourceLimits: ResolvedOptions['resourceLimits']): { resourceLimits?: NonNullable<ResolvedOptions['resourceLimits']> } {
+function limits(resourceLimits: ResolvedOptions['resourceLimits']): {
+  resourceLimits?: NonNullable<ResolvedOptions['resourceLimits']>;
+} {
   return resourceLimits === undefined ? {} : { resourceLimits };
 }
 

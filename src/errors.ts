@@ -211,7 +211,13 @@ export interface WireError {
 
 export function toWire(err: unknown): WireError {
   if (err instanceof QQBotError) {
-    return { code: err.code, message: err.message, retryable: err.retryable, details: { ...err.details }, name: err.name };
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+      details: { ...err.details },
+      name: err.name,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.name : typeof err;

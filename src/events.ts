@@ -115,7 +115,11 @@ export interface ShardStatus {
   /** Last seq delivered to the host. */
   seq: number;
   restarts: number;
-  lastError: { code: string; message: string; details: Readonly<Record<string, string | number | boolean | null>> } | null;
+  lastError: {
+    code: string;
+    message: string;
+    details: Readonly<Record<string, string | number | boolean | null>>;
+  } | null;
   heartbeatLatencyMs: number | null;
   duplicatesDropped: number;
   /**
@@ -160,4 +164,6 @@ export type ConnectorEventName<K extends string> = K extends keyof ConnectorEven
   : `"${K}" is not an event of QQBotConnector: use 'dispatch', 'ready', 'resumed', 'restart', 'fatal', 'error', 'debug' or a dispatch type (KnownDispatchType, e.g. 'GROUP_AT_MESSAGE_CREATE')`;
 
 /** The listener of the event `K`. */
-export type ConnectorListener<K extends string> = K extends keyof ConnectorEventMap ? (...args: ConnectorEventMap[K]) => void : never;
+export type ConnectorListener<K extends string> = K extends keyof ConnectorEventMap
+  ? (...args: ConnectorEventMap[K]) => void
+  : never;

@@ -70,7 +70,13 @@ export type { AttemptRunner, RunnerOption, RunningAttempt, ThreadsOption } from 
 export { ThreadPool, type ThreadPoolOptions, type PoolThread } from './runners/thread-pool.js';
 export { CHANNEL_NAMES } from './metrics/channels.js';
 export { QQOpenAPI, type BotUser, type InteractionAckCode, type InteractionEventLike } from './http/openapi.js';
-export { DEFAULT_RETRY, type QQOpenAPIOptions, type SharedTokenOpenAPIOptions, type TokenSource, type RetryOptions } from './http/openapi-options.js';
+export {
+  DEFAULT_RETRY,
+  type QQOpenAPIOptions,
+  type SharedTokenOpenAPIOptions,
+  type TokenSource,
+  type RetryOptions,
+} from './http/openapi-options.js';
 export {
   ButtonActionType,
   ButtonStyle,
@@ -97,7 +103,17 @@ export { DEFAULT_PACING, type PacingOptions } from './http/pacing.js';
 export { DEFAULT_UPLOAD, type UploadOptions } from './http/chunked-upload.js';
 export type { UploadCallOptions, UploadProgress } from './bodies/message-bodies.js';
 export { QQApiError, QQApiCodes, type ApiErrorKind, type ApiErrorBody } from './http/api-error.js';
-export { REPLY_WINDOWS_MS, REPLYABLE_EVENT_TYPES, type ReplyableEventType, type StreamableEvent, type ReplyableEvent, type ReplyScope, type ReplyFields, type ReplyStore, type ReplyTrackerOptions } from './replies/passive-reply.js';
+export {
+  REPLY_WINDOWS_MS,
+  REPLYABLE_EVENT_TYPES,
+  type ReplyableEventType,
+  type StreamableEvent,
+  type ReplyableEvent,
+  type ReplyScope,
+  type ReplyFields,
+  type ReplyStore,
+  type ReplyTrackerOptions,
+} from './replies/passive-reply.js';
 export { markdown, markdownTemplate, type MarkdownMessage, type MarkdownOptions } from './messages/markdown.js';
 export {
   keyboard,

@@ -8,10 +8,25 @@ import { CHECKPOINT } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
 import { isObject, section as plainSection } from './options/checks.js';
-import { custom, defaultsOf, hasMethods, integer, resolve, section, type OptionsOf, type ResolvedOf } from './options/schema.js';
+import {
+  custom,
+  defaultsOf,
+  hasMethods,
+  integer,
+  resolve,
+  section,
+  type OptionsOf,
+  type ResolvedOf,
+} from './options/schema.js';
 import { CREDENTIALS, ENDPOINTS, LOGGER, TIMEOUTS } from './options/shared.js';
 
-export { DEFAULT_ENDPOINTS, DEFAULT_TIMEOUTS, type EndpointOptions, type Logger, type TimeoutOptions } from './options/shared.js';
+export {
+  DEFAULT_ENDPOINTS,
+  DEFAULT_TIMEOUTS,
+  type EndpointOptions,
+  type Logger,
+  type TimeoutOptions,
+} from './options/shared.js';
 
 /**
  * The connector's options, declared once as shapes (`options/schema.ts`): the `restart` section and the top level,
@@ -89,12 +104,17 @@ export const CONNECTOR = {
    * events a callback receives are chosen in the QQ console).
    * @example `Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES`
    */
-  intents: custom<number, number | undefined>((value) => {
-    // Bitwise checks truncate to 32 bits: reject anything larger first.
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 0x7fff_ffff) throw invalidOption(INTENTS_ERROR);
-    if ((value & ~ALL_INTENTS) !== 0) throw invalidOption(`Expected \`intents\` to use only known bits; unknown: ${value & ~ALL_INTENTS}`);
-    return value;
-  }, { default: undefined }),
+  intents: custom<number, number | undefined>(
+    (value) => {
+      // Bitwise checks truncate to 32 bits: reject anything larger first.
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 0x7fff_ffff)
+        throw invalidOption(INTENTS_ERROR);
+      if ((value & ~ALL_INTENTS) !== 0)
+        throw invalidOption(`Expected \`intents\` to use only known bits; unknown: ${value & ~ALL_INTENTS}`);
+      return value;
+    },
+    { default: undefined },
+  ),
   /**
    * How events arrive: the WebSocket gateway, or the platform's HTTP callback (docs/webhook.md).
    * @defaultValue `{ kind: 'websocket' }`
@@ -109,17 +129,21 @@ export const CONNECTOR = {
    * @defaultValue `1`
    * @example `'auto'`
    */
-  shards: custom<number | 'auto'>((value) => {
-    if (value === 'auto') return value;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_SHARDS) {
-      throw invalidOption(`Expected \`shards\` to be 'auto' or an integer from 1 to ${MAX_SHARDS}`);
-    }
-    return value;
-  }, { default: DEFAULT_OPTIONS.shards }),
+  shards: custom<number | 'auto'>(
+    (value) => {
+      if (value === 'auto') return value;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_SHARDS) {
+        throw invalidOption(`Expected \`shards\` to be 'auto' or an integer from 1 to ${MAX_SHARDS}`);
+      }
+      return value;
+    },
+    { default: DEFAULT_OPTIONS.shards },
+  ),
   endpoints: section(ENDPOINTS),
   timeouts: section(TIMEOUTS),
   restart: section(RESTART, (restart, path) => {
-    if (restart.maxDelayMs < restart.minDelayMs) throw invalidOption(`Expected \`${path}.maxDelayMs\` to be ≥ \`${path}.minDelayMs\``);
+    if (restart.maxDelayMs < restart.minDelayMs)
+      throw invalidOption(`Expected \`${path}.maxDelayMs\` to be ≥ \`${path}.minDelayMs\``);
   }),
   /**
    * Limits for each worker thread (e.g. `maxOldGenerationSizeMb`); a thread that exceeds them is restarted with
@@ -145,11 +169,15 @@ export const CONNECTOR = {
    * {@link AttemptRunner} of your own.
    * @defaultValue `'thread'`
    */
-  runner: custom<RunnerOption>((value) => {
-    if (value === 'thread' || value === 'in-process') return value;
-    if (isObject(value) && ['start', 'reset', 'close'].every((m) => typeof value[m] === 'function')) return value as unknown as AttemptRunner;
-    throw invalidOption("Expected `runner` to be 'thread', 'in-process' or an AttemptRunner (start, reset, close)");
-  }, { default: 'thread' }),
+  runner: custom<RunnerOption>(
+    (value) => {
+      if (value === 'thread' || value === 'in-process') return value;
+      if (isObject(value) && ['start', 'reset', 'close'].every((m) => typeof value[m] === 'function'))
+        return value as unknown as AttemptRunner;
+      throw invalidOption("Expected `runner` to be 'thread', 'in-process' or an AttemptRunner (start, reset, close)");
+    },
+    { default: 'thread' },
+  ),
   /**
    * Which worker threads host this bot's sessions (with `runner: 'thread'`). `'shared'`: the process's pool,
    * shared by every connector (up to 50 sessions of any bots per thread, one spare thread per pool), for hosts
@@ -158,22 +186,30 @@ export const CONNECTOR = {
    * docs/design-notes.md "Many bots in one process" has the measured trade-off.
    * @defaultValue `'shared'`
    */
-  threads: custom<ThreadsOption>((value) => {
-    if (value === 'shared' || value === 'own' || value instanceof ThreadPool) return value;
-    throw invalidOption("Expected `threads` to be 'shared', 'own' or a ThreadPool");
-  }, { default: 'shared' }),
+  threads: custom<ThreadsOption>(
+    (value) => {
+      if (value === 'shared' || value === 'own' || value instanceof ThreadPool) return value;
+      throw invalidOption("Expected `threads` to be 'shared', 'own' or a ThreadPool");
+    },
+    { default: 'shared' },
+  ),
   /**
    * Where sessions are kept between attempts (and, with a durable store, between processes).
    * @defaultValue a new {@link MemorySessionStore}
    */
-  store: custom<SessionStore, SessionStore | undefined>((value, path) => {
-    const store = hasMethods<SessionStore>(['load', 'save', 'clear', 'close'], 'a SessionStore')(value, path);
-    // Ownership moved from `store.leases` to `store.fleet.leases`: a store written for the old shape must not lose it silently.
-    if ('leases' in store && !('fleet' in store)) {
-      throw invalidOption('Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")');
-    }
-    return store;
-  }, { default: undefined }),
+  store: custom<SessionStore, SessionStore | undefined>(
+    (value, path) => {
+      const store = hasMethods<SessionStore>(['load', 'save', 'clear', 'close'], 'a SessionStore')(value, path);
+      // Ownership moved from `store.leases` to `store.fleet.leases`: a store written for the old shape must not lose it silently.
+      if ('leases' in store && !('fleet' in store)) {
+        throw invalidOption(
+          'Expected the `store` to offer its leases as `fleet: { leases }`, not `leases` (README "Running more than one process")',
+        );
+      }
+      return store;
+    },
+    { default: undefined },
+  ),
   /** When checkpoints of the acknowledged seq are written to `store` (README "Running more than one process"). */
   checkpoint: section(CHECKPOINT),
   /**
@@ -184,7 +220,10 @@ export const CONNECTOR = {
    * @defaultValue `{ store: store.replies }` when the session store offers one, else counts in memory
    * @example `{ store: new RedisReplyStore({ prefix: 'mybot:' }) }`
    */
-  replies: custom<ReplyTrackerOptions>((value, path) => plainSection(path, value, REPLY_TRACKER_KEYS) as ReplyTrackerOptions, { default: {} }),
+  replies: custom<ReplyTrackerOptions>(
+    (value, path) => plainSection(path, value, REPLY_TRACKER_KEYS) as ReplyTrackerOptions,
+    { default: {} },
+  ),
 };
 
 export type QQBotConnectorOptions = OptionsOf<typeof CONNECTOR>;
@@ -201,10 +240,15 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const intents = resolved.intents ?? (transport.kind === 'webhook' ? ALL_INTENTS : undefined);
   if (intents === undefined) throw invalidOption(INTENTS_ERROR);
   if (resolved.threads instanceof ThreadPool && resolved.resourceLimits !== undefined) {
-    throw invalidOption('Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector');
+    throw invalidOption(
+      'Expected `resourceLimits` to be set on the ThreadPool given as `threads`, not on the connector',
+    );
   }
   if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
-  const replies = resolved.replies.store === undefined && store?.replies !== undefined ? { ...resolved.replies, store: store.replies } : resolved.replies;
+  const replies =
+    resolved.replies.store === undefined && store?.replies !== undefined
+      ? { ...resolved.replies, store: store.replies }
+      : resolved.replies;
   return { ...resolved, intents, replies };
 }
 
@@ -218,10 +262,15 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 function refuseWebhookMeaningless(input: Record<string, unknown>): void {
   // The webhook transport is one listener: `shards` may only say so.
   if (input.shards !== undefined && input.shards !== 1) {
-    throw invalidOption('Expected `shards` to be 1 (or absent) with `transport.kind` webhook: the callback is one listener');
+    throw invalidOption(
+      'Expected `shards` to be 1 (or absent) with `transport.kind` webhook: the callback is one listener',
+    );
   }
-  if (input.checkpoint !== undefined) throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
+  if (input.checkpoint !== undefined)
+    throw invalidOption('Expected no `checkpoint` with `transport.kind` webhook: there is no session to checkpoint');
   if (input.dedupeWindow !== undefined) {
-    throw invalidOption('Expected no `dedupeWindow` with `transport.kind` webhook: callbacks are remembered for `transport.timestampWindowMs`, not by count');
+    throw invalidOption(
+      'Expected no `dedupeWindow` with `transport.kind` webhook: callbacks are remembered for `transport.timestampWindowMs`, not by count',
+    );
   }
 }

@@ -14,7 +14,10 @@ function documentedRetryable(markdown: string): Map<string, string> {
       inCodeTable = false;
       continue;
     }
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     if (cells[0] === 'code' && cells[1] === 'retryable') {
       inCodeTable = true;
       continue;
@@ -76,7 +79,13 @@ describe('RETRYABLE decides the flag', () => {
   });
 
   it('a wire record with a code this version does not know keeps its own flag', () => {
-    const err = fromWire({ code: 'QQBOT_FROM_THE_FUTURE' as ErrorCode, message: 'x', retryable: true, details: {}, name: 'QQBotError' });
+    const err = fromWire({
+      code: 'QQBOT_FROM_THE_FUTURE' as ErrorCode,
+      message: 'x',
+      retryable: true,
+      details: {},
+      name: 'QQBotError',
+    });
     expect(err.retryable).toBe(true);
   });
 });
@@ -86,11 +95,17 @@ describe('docs/errors.md agrees with the API error table', () => {
   function documentedKinds(markdown: string): Map<string, { codes: number[]; retryable: boolean | 'varies' | string }> {
     const rows = new Map<string, { codes: number[]; retryable: boolean | 'varies' | string }>();
     for (const line of markdown.split('\n')) {
-      const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+      const cells = line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       const kind = /^`([a-z-]+)`$/.exec(cells[0] ?? '')?.[1];
       if (kind === undefined || cells.length !== 4) continue;
       const codePart = (cells[1] ?? '').split(';').find((part) => part.trim().startsWith('codes')) ?? '';
-      rows.set(kind, { codes: [...codePart.matchAll(/\d+/g)].map((m) => Number(m[0])), retryable: meaning(cells[2] ?? '') });
+      rows.set(kind, {
+        codes: [...codePart.matchAll(/\d+/g)].map((m) => Number(m[0])),
+        retryable: meaning(cells[2] ?? ''),
+      });
     }
     return rows;
   }

@@ -37,7 +37,13 @@ describe('wire form', () => {
   });
 
   it('makes an instanceof QQBotError from a wire record', () => {
-    const rec: WireError = { code: ErrorCodes.WORKER_HUNG, message: 'hung', retryable: true, details: { ms: 5_000 }, name: 'QQBotError' };
+    const rec: WireError = {
+      code: ErrorCodes.WORKER_HUNG,
+      message: 'hung',
+      retryable: true,
+      details: { ms: 5_000 },
+      name: 'QQBotError',
+    };
     const err = fromWire(rec);
     expect(err).toBeInstanceOf(QQBotError);
     expect(err).toBeInstanceOf(Error);

@@ -25,10 +25,19 @@ export type Overrides = Partial<QQBotConnectorOptions> & { chaos?: boolean; work
  * A thread runner on a pool of another worker entry (default pool settings, or `pool`: several connectors may
  * share one), configured as the connector would configure its own.
  */
-export function threadRunnerFor(workerFile: string, options: Partial<QQBotConnectorOptions> = {}, pool?: ThreadPool): ThreadRunner {
+export function threadRunnerFor(
+  workerFile: string,
+  options: Partial<QQBotConnectorOptions> = {},
+  pool?: ThreadPool,
+): ThreadRunner {
   const timeouts = { ...FAST.timeouts, ...options.timeouts };
   return new ThreadRunner({
-    pool: pool ?? new ThreadPool(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }, workerFile),
+    pool:
+      pool ??
+      new ThreadPool(
+        options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits },
+        workerFile,
+      ),
     watchdogMs: timeouts.watchdogMs,
     controlMs: timeouts.controlMs,
     onError: () => undefined,
@@ -53,7 +62,10 @@ export function connectorFor(fake: Pick<FakeQQServer, 'endpoints'>, overrides: O
  * A fresh FakeQQServer per test and a `make()` for the connector under test; both are closed after each test.
  * Read `env.fake` inside tests (it is replaced before each one).
  */
-export function useFakeQQ(options: FakeQQServerOptions = {}): { readonly fake: FakeQQServer; make(overrides?: Overrides): QQBotConnector } {
+export function useFakeQQ(options: FakeQQServerOptions = {}): {
+  readonly fake: FakeQQServer;
+  make(overrides?: Overrides): QQBotConnector;
+} {
   let fake: FakeQQServer | undefined;
   let bot: QQBotConnector | undefined;
   beforeEach(async () => {
@@ -92,7 +104,12 @@ export function collect(bot: QQBotConnector): DispatchEvent[] {
 }
 
 /** Waits until `events` holds `count` events (or fails after `timeoutMs`), without sleeping blindly. */
-export async function untilCount(bot: QQBotConnector, events: unknown[], count: number, timeoutMs = 10_000): Promise<void> {
+export async function untilCount(
+  bot: QQBotConnector,
+  events: unknown[],
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   if (events.length >= count) return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -164,7 +181,10 @@ export function reportTask(threadId: number): Promise<{ task: string; env: strin
  * The next `name` event's payload. Not `events.once`: that one also rejects when the emitter emits `'error'`,
  * which the connector does for handled problems while it goes on.
  */
-export function nextEvent<T = unknown>(bot: QQBotConnector, name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error'): Promise<T> {
+export function nextEvent<T = unknown>(
+  bot: QQBotConnector,
+  name: 'ready' | 'resumed' | 'restart' | 'fatal' | 'error',
+): Promise<T> {
   return new Promise<T>((resolve) => {
     bot.once(name, (value: unknown) => resolve(value as T));
   });

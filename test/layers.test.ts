@@ -12,15 +12,23 @@ function importGraph(): Map<string, string[]> {
     if (!path.endsWith('.ts')) continue;
     const file = join(SRC, path);
     const text = readFileSync(file, 'utf8');
-    const targets = [...text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((m) => relative(SRC, resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts'))));
+    const targets = [...text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
+      relative(SRC, resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts'))),
+    );
     graph.set(relative(SRC, file), targets);
   }
   return graph;
 }
 
 /** The imports of the modules `from` selects that land in a module `to` selects. */
-function crossings(graph: Map<string, string[]>, from: (path: string) => boolean, to: (path: string) => boolean): string[] {
-  return [...graph].flatMap(([file, targets]) => (from(file) ? targets.filter(to).map((target) => `${file} → ${target}`) : []));
+function crossings(
+  graph: Map<string, string[]>,
+  from: (path: string) => boolean,
+  to: (path: string) => boolean,
+): string[] {
+  return [...graph].flatMap(([file, targets]) =>
+    from(file) ? targets.filter(to).map((target) => `${file} → ${target}`) : [],
+  );
 }
 
 const under = (dir: string) => (path: string) => path.startsWith(`${dir}/`);
@@ -55,20 +63,67 @@ const ALLOWED: Record<string, readonly string[]> = {
   'runners/': ['errors.ts', 'options/', 'protocol/', 'transports/', 'util/'],
   'options.ts': ['errors.ts', 'options/', 'protocol/', 'replies/', 'runners/', 'store/', 'transports/'],
   'supervisor/': [
-    'delivery/', 'errors.ts', 'events.ts', 'fleet/', 'http/', 'metrics/', 'options.ts', 'options/', 'protocol/', 'runners/', 'store/',
-    'transports/transport.ts', 'util/',
+    'delivery/',
+    'errors.ts',
+    'events.ts',
+    'fleet/',
+    'http/',
+    'metrics/',
+    'options.ts',
+    'options/',
+    'protocol/',
+    'runners/',
+    'store/',
+    'transports/transport.ts',
+    'util/',
   ],
   'connector.ts': [
-    'bodies/', 'delivery/', 'errors.ts', 'events.ts', 'fleet/', 'http/', 'options.ts', 'options/', 'protocol/', 'replies/', 'runners/', 'store/',
-    'supervisor/', 'transports/', 'util/',
+    'bodies/',
+    'delivery/',
+    'errors.ts',
+    'events.ts',
+    'fleet/',
+    'http/',
+    'options.ts',
+    'options/',
+    'protocol/',
+    'replies/',
+    'runners/',
+    'store/',
+    'supervisor/',
+    'transports/',
+    'util/',
   ],
   'index.ts': [
-    'bodies/', 'connector.ts', 'errors.ts', 'events.ts', 'fleet/', 'http/', 'messages/', 'metrics/', 'options.ts', 'options/', 'protocol/', 'replies/',
-    'runners/', 'store/',
+    'bodies/',
+    'connector.ts',
+    'errors.ts',
+    'events.ts',
+    'fleet/',
+    'http/',
+    'messages/',
+    'metrics/',
+    'options.ts',
+    'options/',
+    'protocol/',
+    'replies/',
+    'runners/',
+    'store/',
   ],
   'testing/': ['bodies/', 'errors.ts', 'options/', 'protocol/', 'transports/', 'util/'],
   'redis/': ['fleet/', 'store/'],
-  'cli/': ['connector.ts', 'errors.ts', 'events.ts', 'http/', 'options.ts', 'options/', 'protocol/', 'testing/', 'transports/', 'util/'],
+  'cli/': [
+    'connector.ts',
+    'errors.ts',
+    'events.ts',
+    'http/',
+    'options.ts',
+    'options/',
+    'protocol/',
+    'testing/',
+    'transports/',
+    'util/',
+  ],
 };
 
 it('layers: every import between layers is one the table allows, and every layer is in the table', () => {
@@ -79,7 +134,8 @@ it('layers: every import between layers is one the table allows, and every layer
   const forbidden = [...graph].flatMap(([file, targets]) => {
     const from = layerOf(file);
     const allowed = ALLOWED[from] ?? [];
-    const ok = (target: string): boolean => layerOf(target) === from || allowed.includes(layerOf(target)) || allowed.includes(target);
+    const ok = (target: string): boolean =>
+      layerOf(target) === from || allowed.includes(layerOf(target)) || allowed.includes(target);
     return targets.filter((target) => !ok(target)).map((target) => `${file} → ${target}`);
   });
   expect(forbidden).toEqual([]);
@@ -88,7 +144,9 @@ it('layers: every import between layers is one the table allows, and every layer
 it('layers: the supervisor names no transport (it runs the Transport the connector hands it), and no transport reaches up to it', () => {
   const graph = importGraph();
   // transports/transport.ts is the seam itself: the supervisor may know the interface and nothing beside it.
-  expect(crossings(graph, under('supervisor'), (p) => under('transports')(p) && p !== 'transports/transport.ts')).toEqual([]);
+  expect(
+    crossings(graph, under('supervisor'), (p) => under('transports')(p) && p !== 'transports/transport.ts'),
+  ).toEqual([]);
   expect(crossings(graph, under('transports'), under('supervisor'))).toEqual([]);
   // The shared worker protocol carries a transport's own messages as opaque payloads: it imports no transport.
   expect(crossings(graph, under('protocol'), under('transports'))).toEqual([]);
@@ -96,23 +154,32 @@ it('layers: the supervisor names no transport (it runs the Transport the connect
 
 it('layers: the REST client points one way — bodies ← messages ← replies ← http (no folder cycle)', () => {
   const graph = importGraph();
-  const inFolders = (...dirs: string[]) => (path: string) => dirs.some((dir) => under(dir)(path));
+  const inFolders =
+    (...dirs: string[]) =>
+    (path: string) =>
+      dirs.some((dir) => under(dir)(path));
   // Body types sit below everything: they import no module of src/.
   expect(crossings(graph, under('bodies'), () => true)).toEqual([]);
   expect(crossings(graph, under('messages'), inFolders('http', 'replies'))).toEqual([]);
   // Replies talk to the endpoints through an interface of their own: they never import the HTTP client.
   expect(crossings(graph, under('replies'), inFolders('http', 'supervisor', 'transports', 'store'))).toEqual([]);
-  expect(graph.has('bodies/message-bodies.ts') && graph.has('replies/reply.ts') && graph.has('http/rest-request.ts')).toBe(true);
+  expect(
+    graph.has('bodies/message-bodies.ts') && graph.has('replies/reply.ts') && graph.has('http/rest-request.ts'),
+  ).toBe(true);
 });
 
 it('layers: the fleet stands apart from the store — interfaces for the supervisor, implementations offered by the stores', () => {
   const graph = importGraph();
-  const inFolders = (...dirs: string[]) => (path: string) => dirs.some((dir) => under(dir)(path));
+  const inFolders =
+    (...dirs: string[]) =>
+    (path: string) =>
+      dirs.some((dir) => under(dir)(path));
   const FLEET_INTERFACES = ['fleet/fleet.ts', 'fleet/leases.ts', 'fleet/identify-gate.ts', 'fleet/shard-count.ts'];
   // The fleet reaches down only: protocol, errors, util, the option checks, and of the store the Redis client the
   // two share (a store and its fleet ride one connection) and the store's error factories.
   const fleetMayImport = (p: string): boolean =>
-    inFolders('fleet', 'options', 'protocol', 'util')(p) || ['errors.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
+    inFolders('fleet', 'options', 'protocol', 'util')(p) ||
+    ['errors.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
   expect(crossings(graph, under('fleet'), (p) => !fleetMayImport(p))).toEqual([]);
   // The supervisor uses the fleet through its interfaces only; the connector picks the single-process gate.
   expect(crossings(graph, under('supervisor'), (p) => under('fleet')(p) && !FLEET_INTERFACES.includes(p))).toEqual([]);
@@ -120,5 +187,9 @@ it('layers: the fleet stands apart from the store — interfaces for the supervi
   const offering = ['store/session-store.ts', 'store/redis-session-store.ts', 'store/file-session-store.ts'];
   expect(crossings(graph, (p) => under('store')(p) && !offering.includes(p), under('fleet'))).toEqual([]);
   expect(crossings(graph, under('store'), under('supervisor'))).toEqual([]);
-  expect(FLEET_INTERFACES.every((p) => graph.has(p)) && graph.has('fleet/memory-identify-gate.ts') && graph.has('fleet/redis-leases.ts')).toBe(true);
+  expect(
+    FLEET_INTERFACES.every((p) => graph.has(p)) &&
+      graph.has('fleet/memory-identify-gate.ts') &&
+      graph.has('fleet/redis-leases.ts'),
+  ).toBe(true);
 });

@@ -2,11 +2,21 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../src/errors.js';
 import { MemorySessionStore } from '../src/store/session-store.js';
-import { DEFAULT_ENDPOINTS, DEFAULT_OPTIONS, DEFAULT_RESTART, DEFAULT_TIMEOUTS, resolveOptions } from '../src/options.js';
+import {
+  DEFAULT_ENDPOINTS,
+  DEFAULT_OPTIONS,
+  DEFAULT_RESTART,
+  DEFAULT_TIMEOUTS,
+  resolveOptions,
+} from '../src/options.js';
 import { Intents } from '../src/protocol/intents.js';
 
 const SECRET = 's3cr3t-DO-NOT-LEAK';
-const VALID = { appId: '102030405', secret: SECRET, intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES };
+const VALID = {
+  appId: '102030405',
+  secret: SECRET,
+  intents: Intents.GROUP_AND_C2C_EVENT | Intents.PUBLIC_GUILD_MESSAGES,
+};
 const noop = (): void => {};
 const LOGGER = { debug: noop, info: noop, warn: noop, error: noop };
 const STORE = new MemorySessionStore();
@@ -27,9 +37,27 @@ function without<T extends object, K extends keyof T>(value: T, key: K): Omit<T,
 
 describe('defaults', () => {
   it('has the documented default values', () => {
-    expect(DEFAULT_ENDPOINTS).toStrictEqual({ token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' });
-    expect(DEFAULT_TIMEOUTS).toStrictEqual({ httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 });
-    expect(DEFAULT_RESTART).toStrictEqual({ minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity, probeIntervalMs: 2_000 });
+    expect(DEFAULT_ENDPOINTS).toStrictEqual({
+      token: 'https://bots.qq.com/app/getAppAccessToken',
+      api: 'https://api.sgroup.qq.com',
+    });
+    expect(DEFAULT_TIMEOUTS).toStrictEqual({
+      httpMs: 10_000,
+      handshakeMs: 10_000,
+      helloMs: 10_000,
+      readyMs: 15_000,
+      watchdogMs: 5_000,
+      controlMs: 2_000,
+    });
+    expect(DEFAULT_RESTART).toStrictEqual({
+      minDelayMs: 250,
+      maxDelayMs: 30_000,
+      maxRestarts: 10,
+      windowMs: 60_000,
+      stableAfterMs: 30_000,
+      giveUpAfterMs: Infinity,
+      probeIntervalMs: 2_000,
+    });
     expect(DEFAULT_OPTIONS).toStrictEqual({ shards: 1, dedupeWindow: 2_048, maxPayloadBytes: 16_777_216 });
   });
 
@@ -41,8 +69,23 @@ describe('defaults', () => {
       transport: { kind: 'websocket' },
       shards: 1,
       endpoints: { token: 'https://bots.qq.com/app/getAppAccessToken', api: 'https://api.sgroup.qq.com' },
-      timeouts: { httpMs: 10_000, handshakeMs: 10_000, helloMs: 10_000, readyMs: 15_000, watchdogMs: 5_000, controlMs: 2_000 },
-      restart: { minDelayMs: 250, maxDelayMs: 30_000, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000, giveUpAfterMs: Infinity, probeIntervalMs: 2_000 },
+      timeouts: {
+        httpMs: 10_000,
+        handshakeMs: 10_000,
+        helloMs: 10_000,
+        readyMs: 15_000,
+        watchdogMs: 5_000,
+        controlMs: 2_000,
+      },
+      restart: {
+        minDelayMs: 250,
+        maxDelayMs: 30_000,
+        maxRestarts: 10,
+        windowMs: 60_000,
+        stableAfterMs: 30_000,
+        giveUpAfterMs: Infinity,
+        probeIntervalMs: 2_000,
+      },
       resourceLimits: undefined,
       dedupeWindow: 2_048,
       maxPayloadBytes: 16_777_216,
@@ -70,7 +113,15 @@ describe('accepted values', () => {
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000, probeIntervalMs: 0 },
+      restart: {
+        minDelayMs: 0,
+        maxDelayMs: 0,
+        maxRestarts: 0,
+        windowMs: 1,
+        stableAfterMs: 0,
+        giveUpAfterMs: 1_000,
+        probeIntervalMs: 0,
+      },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
@@ -87,7 +138,15 @@ describe('accepted values', () => {
       shards: 4,
       endpoints: { token: 'http://127.0.0.1:8080/token', api: 'http://127.0.0.1:8081' },
       timeouts: { httpMs: 1, handshakeMs: 2, helloMs: 3, readyMs: 4, watchdogMs: 100, controlMs: 5 },
-      restart: { minDelayMs: 0, maxDelayMs: 0, maxRestarts: 0, windowMs: 1, stableAfterMs: 0, giveUpAfterMs: 1_000, probeIntervalMs: 0 },
+      restart: {
+        minDelayMs: 0,
+        maxDelayMs: 0,
+        maxRestarts: 0,
+        windowMs: 1,
+        stableAfterMs: 0,
+        giveUpAfterMs: 1_000,
+        probeIntervalMs: 0,
+      },
       resourceLimits: { maxOldGenerationSizeMb: 64 },
       dedupeWindow: 1,
       maxPayloadBytes: 1_024,
@@ -101,7 +160,9 @@ describe('accepted values', () => {
   });
 
   it('strips trailing slashes from endpoint URLs', () => {
-    expect(resolveOptions({ ...VALID, endpoints: { api: 'https://sandbox.api.sgroup.qq.com//' } }).endpoints.api).toBe('https://sandbox.api.sgroup.qq.com');
+    expect(resolveOptions({ ...VALID, endpoints: { api: 'https://sandbox.api.sgroup.qq.com//' } }).endpoints.api).toBe(
+      'https://sandbox.api.sgroup.qq.com',
+    );
   });
 
   it("accepts shards: 'auto' (the count comes from GET /gateway/bot at start)", () => {
@@ -110,11 +171,17 @@ describe('accepted values', () => {
   });
 
   it("an out-of-range shards names 'auto' too", () => {
-    for (const shards of [0, 1_025, 1.5, 'Auto']) expect(() => resolveOptions({ ...VALID, shards })).toThrow("Expected `shards` to be 'auto' or an integer from 1 to 1024");
+    for (const shards of [0, 1_025, 1.5, 'Auto'])
+      expect(() => resolveOptions({ ...VALID, shards })).toThrow(
+        "Expected `shards` to be 'auto' or an integer from 1 to 1024",
+      );
   });
 
   it('accepts maxDelayMs equal to minDelayMs', () => {
-    expect(resolveOptions({ ...VALID, restart: { minDelayMs: 1_000, maxDelayMs: 1_000 } }).restart).toMatchObject({ minDelayMs: 1_000, maxDelayMs: 1_000 });
+    expect(resolveOptions({ ...VALID, restart: { minDelayMs: 1_000, maxDelayMs: 1_000 } }).restart).toMatchObject({
+      minDelayMs: 1_000,
+      maxDelayMs: 1_000,
+    });
   });
 });
 
@@ -132,11 +199,17 @@ const BAD_OPTIONS: { name: string; input: unknown }[] = [
   { name: 'non-integer intents', input: { ...VALID, intents: 1.5 } },
   { name: 'intents as a string', input: { ...VALID, intents: String(Intents.GROUP_AND_C2C_EVENT) } },
   { name: 'unknown intent bit 1<<3', input: { ...VALID, intents: 1 << 3 } },
-  { name: 'unknown intent bit mixed with known ones', input: { ...VALID, intents: Intents.GROUP_AND_C2C_EVENT | (1 << 3) } },
+  {
+    name: 'unknown intent bit mixed with known ones',
+    input: { ...VALID, intents: Intents.GROUP_AND_C2C_EVENT | (1 << 3) },
+  },
   { name: 'endpoints not an object', input: { ...VALID, endpoints: 'https://api.sgroup.qq.com' } },
   { name: 'endpoints.api not a URL', input: { ...VALID, endpoints: { api: 'api.sgroup.qq.com' } } },
   { name: 'endpoints.api with ftp:', input: { ...VALID, endpoints: { api: 'ftp://api.sgroup.qq.com' } } },
-  { name: 'endpoints.token with ws:', input: { ...VALID, endpoints: { token: 'ws://bots.qq.com/app/getAppAccessToken' } } },
+  {
+    name: 'endpoints.token with ws:',
+    input: { ...VALID, endpoints: { token: 'ws://bots.qq.com/app/getAppAccessToken' } },
+  },
   { name: 'empty endpoints.token', input: { ...VALID, endpoints: { token: '' } } },
   { name: 'timeouts not an object', input: { ...VALID, timeouts: 10_000 } },
   { name: 'timeouts.watchdogMs 50', input: { ...VALID, timeouts: { watchdogMs: 50 } } },
@@ -159,7 +232,10 @@ const BAD_OPTIONS: { name: string; input: unknown }[] = [
   { name: 'non-integer shards', input: { ...VALID, shards: 1.5 } },
   { name: "shards 'Auto'", input: { ...VALID, shards: 'Auto' } },
   { name: 'shards as a numeric string', input: { ...VALID, shards: '4' } },
-  { name: "shards 'auto' with the webhook transport", input: { ...VALID, transport: { kind: 'webhook' }, shards: 'auto' } },
+  {
+    name: "shards 'auto' with the webhook transport",
+    input: { ...VALID, transport: { kind: 'webhook' }, shards: 'auto' },
+  },
   { name: 'dedupeWindow 0', input: { ...VALID, dedupeWindow: 0 } },
   { name: 'maxPayloadBytes below 1 KiB', input: { ...VALID, maxPayloadBytes: 1_023 } },
   { name: 'resourceLimits not an object', input: { ...VALID, resourceLimits: 64 } },
@@ -193,7 +269,10 @@ describe('a store written for the shape before the fleet', () => {
   it('refuses a store that offers `leases` but no `fleet`, rather than running without ownership', () => {
     const leases = { maxShards: 1, acquire: () => Promise.resolve(undefined) };
     const store = Object.assign(new MemorySessionStore(), { leases });
-    const refused = expect.objectContaining({ code: 'QQBOT_INVALID_OPTION', message: expect.stringContaining('fleet: { leases }') });
+    const refused = expect.objectContaining({
+      code: 'QQBOT_INVALID_OPTION',
+      message: expect.stringContaining('fleet: { leases }'),
+    });
     expect(() => resolveOptions({ ...VALID, store })).toThrow(refused);
     const migrated = Object.assign(new MemorySessionStore(), { fleet: { leases } });
     expect(resolveOptions({ ...VALID, store: migrated }).store).toBe(migrated);
@@ -202,13 +281,22 @@ describe('a store written for the shape before the fleet', () => {
 
 describe('intents beyond 32 bits', () => {
   it.each([2 ** 32 + (1 << 25), 2 ** 32 + 1, 2 ** 40 + 1])('rejects %d', (intents) => {
-    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));
+    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents })).toThrow(
+      expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }),
+    );
   });
 });
 
 describe('resourceLimits', () => {
   it('keeps known limits', () => {
-    expect(resolveOptions({ appId: 'a', secret: 'b', intents: 1, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } }).resourceLimits).toEqual({
+    expect(
+      resolveOptions({
+        appId: 'a',
+        secret: 'b',
+        intents: 1,
+        resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 },
+      }).resourceLimits,
+    ).toEqual({
       maxOldGenerationSizeMb: 64,
       stackSizeMb: 4,
     });
@@ -219,6 +307,8 @@ describe('resourceLimits', () => {
     ['a string limit', { maxOldGenerationSizeMb: '64' }],
     ['not an object', 64],
   ])('rejects %s', (_what, resourceLimits) => {
-    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents: 1, resourceLimits })).toThrow(expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }));
+    expect(() => resolveOptions({ appId: 'a', secret: 'b', intents: 1, resourceLimits })).toThrow(
+      expect.objectContaining({ code: 'QQBOT_INVALID_OPTION' }),
+    );
   });
 });

@@ -26,11 +26,31 @@ function thrownBy(fn: () => unknown): QQBotError {
 describe('connector options: unknown keys are refused with the path and the nearest known key', () => {
   it.each([
     ['timeout', { timeout: { httpMs: 1 } }, 'Unknown option `timeout`; did you mean `timeouts`?'],
-    ['timeouts.httpMS', { timeouts: { httpMS: 1 } }, 'Unknown option `timeouts.httpMS`; did you mean `timeouts.httpMs`?'],
-    ['restart.maxRestart', { restart: { maxRestart: 1 } }, 'Unknown option `restart.maxRestart`; did you mean `restart.maxRestarts`?'],
-    ['endpoints.apiUrl', { endpoints: { apiUrl: 'https://sandbox.api.sgroup.qq.com' } }, 'Unknown option `endpoints.apiUrl`; did you mean `endpoints.api`?'],
-    ['resourceLimits.maxOldGenerationSize', { resourceLimits: { maxOldGenerationSize: 64 } }, 'Unknown option `resourceLimits.maxOldGenerationSize`; did you mean `resourceLimits.maxOldGenerationSizeMb`?'],
-    ['dedupWindow', { dedupeWindow: undefined, dedupWindow: 10 }, 'Unknown option `dedupWindow`; did you mean `dedupeWindow`?'],
+    [
+      'timeouts.httpMS',
+      { timeouts: { httpMS: 1 } },
+      'Unknown option `timeouts.httpMS`; did you mean `timeouts.httpMs`?',
+    ],
+    [
+      'restart.maxRestart',
+      { restart: { maxRestart: 1 } },
+      'Unknown option `restart.maxRestart`; did you mean `restart.maxRestarts`?',
+    ],
+    [
+      'endpoints.apiUrl',
+      { endpoints: { apiUrl: 'https://sandbox.api.sgroup.qq.com' } },
+      'Unknown option `endpoints.apiUrl`; did you mean `endpoints.api`?',
+    ],
+    [
+      'resourceLimits.maxOldGenerationSize',
+      { resourceLimits: { maxOldGenerationSize: 64 } },
+      'Unknown option `resourceLimits.maxOldGenerationSize`; did you mean `resourceLimits.maxOldGenerationSizeMb`?',
+    ],
+    [
+      'dedupWindow',
+      { dedupeWindow: undefined, dedupWindow: 10 },
+      'Unknown option `dedupWindow`; did you mean `dedupeWindow`?',
+    ],
   ])('%s', (_path, extra, message) => {
     const err = thrownBy(() => new QQBotConnector({ ...VALID, ...extra } as never));
     expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
@@ -41,7 +61,9 @@ describe('connector options: unknown keys are refused with the path and the near
 
   it('lists the known keys when nothing is near', () => {
     const err = thrownBy(() => resolveOptions({ ...VALID, endpoints: { zzzzzzzzzzzz: 'x' } }));
-    expect(err.message).toBe('Unknown option `endpoints.zzzzzzzzzzzz`; known options: `endpoints.token`, `endpoints.api`');
+    expect(err.message).toBe(
+      'Unknown option `endpoints.zzzzzzzzzzzz`; known options: `endpoints.token`, `endpoints.api`',
+    );
   });
 
   it('accepts every documented key, with undefined values too', () => {
@@ -59,18 +81,42 @@ describe('connector options: unknown keys are refused with the path and the near
 
 describe('REST client options', () => {
   it.each([
-    ['standalone: top level', () => new QQOpenAPI({ appId: 'a', secret: SECRET, retrys: { retries: 3 } } as never), 'Unknown option `retrys`; did you mean `retry`?'],
-    ['standalone: retry', () => new QQOpenAPI({ appId: 'a', secret: SECRET, retry: { retry: 3 } } as never), 'Unknown option `retry.retry`; did you mean `retry.retries`?'],
-    ['standalone: endpoints', () => new QQOpenAPI({ appId: 'a', secret: SECRET, endpoints: { apiUrl: 'https://x.test' } } as never), 'Unknown option `endpoints.apiUrl`; did you mean `endpoints.api`?'],
-    ['standalone: replies', () => new QQOpenAPI({ appId: 'a', secret: SECRET, replies: { maxReply: 2 } } as never), 'Unknown option `replies.maxReply`; did you mean `replies.maxReplies`?'],
+    [
+      'standalone: top level',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, retrys: { retries: 3 } } as never),
+      'Unknown option `retrys`; did you mean `retry`?',
+    ],
+    [
+      'standalone: retry',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, retry: { retry: 3 } } as never),
+      'Unknown option `retry.retry`; did you mean `retry.retries`?',
+    ],
+    [
+      'standalone: endpoints',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, endpoints: { apiUrl: 'https://x.test' } } as never),
+      'Unknown option `endpoints.apiUrl`; did you mean `endpoints.api`?',
+    ],
+    [
+      'standalone: replies',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, replies: { maxReply: 2 } } as never),
+      'Unknown option `replies.maxReply`; did you mean `replies.maxReplies`?',
+    ],
     [
       'shared token: top level',
-      () => QQOpenAPI.fromTokenManager(new TokenManager({ appId: 'a', secret: SECRET, url: 'http://127.0.0.1:9/t', timeoutMs: 1_000 }), { apiUrl: 'http://127.0.0.1:9' } as never),
+      () =>
+        QQOpenAPI.fromTokenManager(
+          new TokenManager({ appId: 'a', secret: SECRET, url: 'http://127.0.0.1:9/t', timeoutMs: 1_000 }),
+          { apiUrl: 'http://127.0.0.1:9' } as never,
+        ),
       'Unknown option `apiUrl`; did you mean `apiBase`?',
     ],
     [
       'shared token: timeouts',
-      () => QQOpenAPI.fromTokenManager(new TokenManager({ appId: 'a', secret: SECRET, url: 'http://127.0.0.1:9/t', timeoutMs: 1_000 }), { timeouts: { http: 5 } } as never),
+      () =>
+        QQOpenAPI.fromTokenManager(
+          new TokenManager({ appId: 'a', secret: SECRET, url: 'http://127.0.0.1:9/t', timeoutMs: 1_000 }),
+          { timeouts: { http: 5 } } as never,
+        ),
       'Unknown option `timeouts.http`; did you mean `timeouts.httpMs`?',
     ],
   ])('%s', (_what, build, message) => {

@@ -71,20 +71,33 @@ interface PlatformValues {
 }
 
 /** The app id and where the secret comes from: the flags, else the environment. */
-export function credentialsFrom(values: PlatformValues, env: NodeJS.ProcessEnv): { appId: string | undefined; secret: SecretSource | undefined } {
+export function credentialsFrom(
+  values: PlatformValues,
+  env: NodeJS.ProcessEnv,
+): { appId: string | undefined; secret: SecretSource | undefined } {
   const secretFile = values['secret-file'];
   const envSecret = envValue(env, 'QQBOT_SECRET');
   return {
     appId: values['app-id'] ?? envValue(env, 'QQBOT_APP_ID'),
-    secret: secretFile !== undefined ? { from: 'file', path: secretFile } : envSecret !== undefined ? { from: 'env', value: envSecret } : undefined,
+    secret:
+      secretFile !== undefined
+        ? { from: 'file', path: secretFile }
+        : envSecret !== undefined
+          ? { from: 'env', value: envSecret }
+          : undefined,
   };
 }
 
 /** The endpoint overrides: `--sandbox`, `--api-url`, `--token-url`, else the environment; unset ones are left out. */
 export function endpointsFrom(values: PlatformValues, env: NodeJS.ProcessEnv): { token?: string; api?: string } {
-  if (values.sandbox === true && values['api-url'] !== undefined) throw new UsageError('--sandbox and --api-url both set the API origin: use one');
-  const api = values.sandbox === true ? SANDBOX_API_URL : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
-  const token = httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
+  if (values.sandbox === true && values['api-url'] !== undefined)
+    throw new UsageError('--sandbox and --api-url both set the API origin: use one');
+  const api =
+    values.sandbox === true
+      ? SANDBOX_API_URL
+      : (httpUrl('--api-url', values['api-url']) ?? httpUrl('QQBOT_API_URL', envValue(env, 'QQBOT_API_URL')));
+  const token =
+    httpUrl('--token-url', values['token-url']) ?? httpUrl('QQBOT_TOKEN_URL', envValue(env, 'QQBOT_TOKEN_URL'));
   return { ...(api === undefined ? {} : { api }), ...(token === undefined ? {} : { token }) };
 }
 
@@ -130,7 +143,11 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefin
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function number(flag: string, text: string | undefined, { min, max, integer }: { min: number; max: number; integer: boolean }): number | undefined {
+function number(
+  flag: string,
+  text: string | undefined,
+  { min, max, integer }: { min: number; max: number; integer: boolean },
+): number | undefined {
   if (text === undefined) return undefined;
   const pattern = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
   const value = Number(text);
@@ -149,7 +166,8 @@ export function httpUrl(source: string, text: string | undefined): string | unde
   } catch {
     throw new UsageError(`${source} expects an absolute http(s) URL, got '${text}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${source} expects an http(s) URL, got '${text}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${source} expects an http(s) URL, got '${text}'`);
   return text;
 }
 
@@ -158,7 +176,9 @@ export function refuseSecretArgument(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     if (arg === '--secret' || arg.startsWith('--secret=')) {
-      throw new UsageError('--secret is not accepted: a secret on the command line leaks into shell history and `ps`. Set QQBOT_SECRET or pass --secret-file <path>');
+      throw new UsageError(
+        '--secret is not accepted: a secret on the command line leaks into shell history and `ps`. Set QQBOT_SECRET or pass --secret-file <path>',
+      );
     }
   }
 }
@@ -171,7 +191,9 @@ export function refuseUnknownFlags(argv: readonly string[], known: readonly stri
     const name = arg.slice(2).split('=')[0] ?? '';
     if (known.includes(name)) continue;
     const near = closestKey(name, known);
-    throw new UsageError(`unknown option --${name}${near === undefined ? '' : `; did you mean --${near}?`} (see --help)`);
+    throw new UsageError(
+      `unknown option --${name}${near === undefined ? '' : `; did you mean --${near}?`} (see --help)`,
+    );
   }
 }
 
@@ -179,8 +201,10 @@ export function refuseUnknownFlags(argv: readonly string[], known: readonly stri
 export function throwUsageError(err: unknown): never {
   const code = (err as { code?: unknown }).code;
   // Node's own message echoes the positional; it could be a pasted secret, so say it without the value.
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(`${(err as Error).message} (see --help)`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    throw new UsageError('unexpected argument: qqbot-connector takes only --flags (see --help)');
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))
+    throw new UsageError(`${(err as Error).message} (see --help)`);
   throw err;
 }
 
@@ -213,7 +237,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   const durationS = number('duration', values.duration, { min: 0, max: 31_536_000, integer: false });
   const common: CommonConfig = {
     intents,
-    shards: values.shards === 'auto' ? 'auto' : (number('shards', values.shards, { min: 1, max: MAX_SHARDS, integer: true }) ?? 1),
+    shards:
+      values.shards === 'auto'
+        ? 'auto'
+        : (number('shards', values.shards, { min: 1, max: MAX_SHARDS, integer: true }) ?? 1),
     durationMs: durationS === undefined || durationS === 0 ? undefined : Math.max(1, Math.round(durationS * 1000)),
     verbose: values.verbose === true,
     json: values.json === true,
@@ -225,13 +252,20 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   if (!live) {
     const used = LIVE_ONLY.filter((flag) => values[flag] !== undefined);
     if (used.length > 0) {
-      throw new UsageError(`--${used[0]} needs live mode: set QQBOT_APP_ID and QQBOT_SECRET (or --app-id and --secret-file)${values.demo === true ? ', without --demo' : ''}`);
+      throw new UsageError(
+        `--${used[0]} needs live mode: set QQBOT_APP_ID and QQBOT_SECRET (or --app-id and --secret-file)${values.demo === true ? ', without --demo' : ''}`,
+      );
     }
     const chaosMs = number('chaos', values.chaos, { min: 0, max: 3_600_000, integer: true }) ?? DEFAULT_CHAOS_MS;
-    if (chaosMs > 0 && chaosMs < 10) throw new UsageError(`--chaos must be 0 (no kills) or between 10 and 3600000, got ${values.chaos ?? ''}`);
-    if (common.shards === 'auto') throw new UsageError('--shards auto needs live mode (the count GET /gateway/bot recommends); give the demo a count');
+    if (chaosMs > 0 && chaosMs < 10)
+      throw new UsageError(`--chaos must be 0 (no kills) or between 10 and 3600000, got ${values.chaos ?? ''}`);
+    if (common.shards === 'auto')
+      throw new UsageError(
+        '--shards auto needs live mode (the count GET /gateway/bot recommends); give the demo a count',
+      );
     const bots = number('bots', values.bots, { min: 1, max: MAX_DEMO_BOTS, integer: true }) ?? 1;
-    if (bots > 1 && values.webhook === true) throw new UsageError('--bots with --webhook: the fake calls back one listener; run one bot');
+    if (bots > 1 && values.webhook === true)
+      throw new UsageError('--bots with --webhook: the fake calls back one listener; run one bot');
     return {
       mode: 'demo',
       ...common,
@@ -247,7 +281,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   const used = DEMO_ONLY.filter((flag) => values[flag] !== undefined);
   if (used.length > 0) throw new UsageError(`--${used[0]} applies to demo mode only (no credentials, or --demo)`);
   if (appId === undefined) throw new UsageError('a secret was given but no app id: set QQBOT_APP_ID or pass --app-id');
-  if (secret === undefined) throw new UsageError('an app id was given but no secret: set QQBOT_SECRET or pass --secret-file <path>');
+  if (secret === undefined)
+    throw new UsageError('an app id was given but no secret: set QQBOT_SECRET or pass --secret-file <path>');
   const endpoints = endpointsFrom(values, env);
   return {
     mode: 'live',

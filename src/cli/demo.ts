@@ -32,14 +32,21 @@ interface DemoBot {
 
 /** Bot 1 is `demo-app`; bot i, `demo-app-i`. */
 function demoApp(i: number): { appId: string; secret: string } {
-  return i === 0 ? { appId: DEMO_APP_ID, secret: DEMO_SECRET } : { appId: `${DEMO_APP_ID}-${i + 1}`, secret: `${DEMO_SECRET}-${i + 1}` };
+  return i === 0
+    ? { appId: DEMO_APP_ID, secret: DEMO_SECRET }
+    : { appId: `${DEMO_APP_ID}-${i + 1}`, secret: `${DEMO_SECRET}-${i + 1}` };
 }
 
 /**
  * Emits numbered events at `ratePerSec`, one second's worth per call, until `signal` aborts. Several bots share
  * the rate, each getting its part into its latest session.
  */
-async function emitUntilStopped(fake: FakeQQServer, bots: readonly DemoBot[], ratePerSec: number, signal: AbortSignal): Promise<void> {
+async function emitUntilStopped(
+  fake: FakeQQServer,
+  bots: readonly DemoBot[],
+  ratePerSec: number,
+  signal: AbortSignal,
+): Promise<void> {
   if (bots.length === 1) {
     const chunk = Math.max(1, Math.ceil(ratePerSec));
     while (!signal.aborted) await fake.emitEvents(chunk, { ratePerSec, signal });
@@ -52,7 +59,8 @@ async function emitUntilStopped(fake: FakeQQServer, bots: readonly DemoBot[], ra
     await Promise.all(
       bots.map(async (bot) => {
         const session = sessionOf(bot.appId);
-        if (session !== undefined) bot.sent += (await fake.emitEvents(chunk, { ratePerSec: rate, session, signal })).length;
+        if (session !== undefined)
+          bot.sent += (await fake.emitEvents(chunk, { ratePerSec: rate, session, signal })).length;
       }),
     );
   }
@@ -73,7 +81,11 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
   let bots: DemoBot[] = [];
   const facts = (): StatusFacts => {
     const received = bots.reduce((sum, bot) => sum + bot.tracker.received, 0);
-    return { shards: bots.flatMap((bot) => bot.connector.status()), eventsPerSec: meter.sample(received, performance.now()), received };
+    return {
+      shards: bots.flatMap((bot) => bot.connector.status()),
+      eventsPerSec: meter.sample(received, performance.now()),
+      received,
+    };
   };
   const status = new StatusLine(io.stderr, facts);
   const apps = Array.from({ length: config.bots }, (_, i) => demoApp(i));
@@ -85,30 +97,54 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
 
   let result: DemoFacts;
   try {
-    fake = await FakeQQServer.start({ appId: DEMO_APP_ID, secret: DEMO_SECRET, apps: apps.slice(1), heartbeatIntervalMs: DEMO_HEARTBEAT_MS, shards: config.shards });
-    const kill = config.bots === 1 ? 'the worker thread' : "one bot's session in a shared thread (its thread-mates go on)";
-    const chaos = config.chaosMs === undefined ? 'no worker kills (--chaos 0)' : `killing ${kill} every ${config.chaosMs} ms, like a crash`;
+    fake = await FakeQQServer.start({
+      appId: DEMO_APP_ID,
+      secret: DEMO_SECRET,
+      apps: apps.slice(1),
+      heartbeatIntervalMs: DEMO_HEARTBEAT_MS,
+      shards: config.shards,
+    });
+    const kill =
+      config.bots === 1 ? 'the worker thread' : "one bot's session in a shared thread (its thread-mates go on)";
+    const chaos =
+      config.chaosMs === undefined
+        ? 'no worker kills (--chaos 0)'
+        : `killing ${kill} every ${config.chaosMs} ms, like a crash`;
     say(`demo: no QQ credentials (QQBOT_APP_ID/QQBOT_SECRET), so this runs against an embedded fake QQ at ${fake.url}`);
-    say(`demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting (--duration 0: until Ctrl-C)`}`);
+    say(
+      `demo: ${config.ratePerSec} events/s, ${chaos}; ${config.durationMs === undefined ? 'Ctrl-C to stop' : `stopping ${config.durationMs / 1000} s after connecting (--duration 0: until Ctrl-C)`}`,
+    );
     if (config.bots > 1) say(`demo: ${config.bots} bots in this process, sharing worker threads (the default pool)`);
     const endpoints = fake.endpoints;
-    const connectorOf = (app: { appId: string; secret: string }): QQBotConnector => new QQBotConnector({
-      ...app,
-      intents: config.intents,
-      shards: config.shards,
-      endpoints,
-      // Default restart options, as a user gets them: the demo shows what they do.
-      // --webhook: a listener on a free loopback port, which the fake calls back once it validated it.
-      ...(config.webhook ? { transport: { kind: 'webhook', host: '127.0.0.1', port: 0 } } : {}),
-      ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
-    });
-    bots = apps.map((app) => ({ appId: app.appId, connector: connectorOf(app), tracker: new DeliveryTracker(), recovery: new RecoveryClock(), sent: 0 }));
+    const connectorOf = (app: { appId: string; secret: string }): QQBotConnector =>
+      new QQBotConnector({
+        ...app,
+        intents: config.intents,
+        shards: config.shards,
+        endpoints,
+        // Default restart options, as a user gets them: the demo shows what they do.
+        // --webhook: a listener on a free loopback port, which the fake calls back once it validated it.
+        ...(config.webhook ? { transport: { kind: 'webhook', host: '127.0.0.1', port: 0 } } : {}),
+        ...(config.verbose ? { logger: createCliLogger({ writeLine: say, verbose: true }) } : {}),
+      });
+    bots = apps.map((app) => ({
+      appId: app.appId,
+      connector: connectorOf(app),
+      tracker: new DeliveryTracker(),
+      recovery: new RecoveryClock(),
+      sent: 0,
+    }));
     result = await streamAndCount(config, fake, bots, { stop, status, say });
   } finally {
     // Whatever threw, release what was started: the worker threads, the fake's server, the signal handlers and
     // the --duration timer must not keep the process alive. The signal handlers go last, so a second signal
     // during the close still exits at once.
-    await releaseInOrder([() => Promise.all(bots.map((bot) => bot.connector.close())), () => fake?.close(), () => status.stop(), () => stop.dispose()]);
+    await releaseInOrder([
+      () => Promise.all(bots.map((bot) => bot.connector.close())),
+      () => fake?.close(),
+      () => status.stop(),
+      () => stop.dispose(),
+    ]);
   }
 
   const summary = buildDemoSummary(result);
@@ -122,7 +158,12 @@ export async function runDemo(config: DemoConfig, io: CliIo): Promise<number> {
  * still in flight, and returns what was counted, per bot and in total. It closes nothing: {@link runDemo} owns
  * the fake and the connectors.
  */
-async function streamAndCount(config: DemoConfig, fake: FakeQQServer, bots: readonly DemoBot[], { stop, status, say }: DemoRun): Promise<DemoFacts> {
+async function streamAndCount(
+  config: DemoConfig,
+  fake: FakeQQServer,
+  bots: readonly DemoBot[],
+  { stop, status, say }: DemoRun,
+): Promise<DemoFacts> {
   for (const { connector, tracker, recovery } of bots) {
     connector.on('dispatch', (event) => tracker.record(event.data));
     connector.on('resumed', (event) => recovery.sessionUp(event.shard, performance.now(), true));
@@ -140,7 +181,9 @@ async function streamAndCount(config: DemoConfig, fake: FakeQQServer, bots: read
     const webhook = first.connector.webhookAddress();
     if (webhook === null) {
       const sessions = bots.flatMap((bot) => bot.connector.status().map((s) => s.sessionId));
-      say(`demo: connected (${sessions.length > 4 ? `${sessions.length} sessions` : sessions.join(', ')}); streaming events`);
+      say(
+        `demo: connected (${sessions.length > 4 ? `${sessions.length} sessions` : sessions.join(', ')}); streaming events`,
+      );
     } else {
       const url = `http://127.0.0.1:${webhook.port}/qqbot`;
       // The platform redelivers about 3 times at unknown intervals; the demo's fake keeps trying for ~5 s, so

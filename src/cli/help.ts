@@ -1,4 +1,11 @@
-import { DEFAULT_CHAOS_MS, DEFAULT_DEMO_DURATION_S, DEFAULT_RATE_PER_SEC, DEFAULT_WEBHOOK_PORT, MAX_DEMO_BOTS, SANDBOX_API_URL } from './args.js';
+import {
+  DEFAULT_CHAOS_MS,
+  DEFAULT_DEMO_DURATION_S,
+  DEFAULT_RATE_PER_SEC,
+  DEFAULT_WEBHOOK_PORT,
+  MAX_DEMO_BOTS,
+  SANDBOX_API_URL,
+} from './args.js';
 import { EXPIRY_MARGIN_DAYS, PLATFORM_PORTS } from './doctor/webhook-checks.js';
 import { DEFAULT_INTENTS, describeIntentNames } from './intents.js';
 

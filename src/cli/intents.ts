@@ -48,12 +48,18 @@ export function parseIntents(list: string): number {
   let bits = 0;
   const unknown: string[] = [];
   for (const name of names) {
-    const constant = Object.hasOwn(INTENT_NAMES, name) ? INTENT_NAMES[name as keyof typeof INTENT_NAMES] : isIntentConstant(name) ? name : undefined;
+    const constant = Object.hasOwn(INTENT_NAMES, name)
+      ? INTENT_NAMES[name as keyof typeof INTENT_NAMES]
+      : isIntentConstant(name)
+        ? name
+        : undefined;
     if (constant === undefined) unknown.push(name);
     else bits |= Intents[constant];
   }
   if (unknown.length > 0) {
-    throw new IntentsError(`unknown intent ${unknown.map((n) => `'${n}'`).join(', ')}; valid names: ${describeIntentNames()}`);
+    throw new IntentsError(
+      `unknown intent ${unknown.map((n) => `'${n}'`).join(', ')}; valid names: ${describeIntentNames()}`,
+    );
   }
   return bits;
 }

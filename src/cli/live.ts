@@ -51,8 +51,14 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
   const meter = new RateMeter();
   let bot: QQBotConnector | undefined;
   const redact = createRedactor([secret]);
-  const facts = (): StatusFacts => ({ shards: bot?.status() ?? [], eventsPerSec: meter.sample(received, performance.now()), received });
-  const status: StatusOutput = config.json ? new JsonStatus(io.stderr, facts, redact) : new StatusLine(io.stderr, facts);
+  const facts = (): StatusFacts => ({
+    shards: bot?.status() ?? [],
+    eventsPerSec: meter.sample(received, performance.now()),
+    received,
+  });
+  const status: StatusOutput = config.json
+    ? new JsonStatus(io.stderr, facts, redact)
+    : new StatusLine(io.stderr, facts);
   /** Every line live mode writes to stderr goes through here: the one place where log and error text is redacted. */
   const say = (text: string): void => status.writeLine(redact(text));
   const logger = createCliLogger({ writeLine: say, verbose: config.verbose });
@@ -88,8 +94,18 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
       if (stop.signal.reason !== 'output-closed') io.stdout.write(ndjson(event));
     });
 
-    logger.debug({ intents: `0x${config.intents.toString(16)}`, shards: config.shards, endpoints: config.endpoints, secretFrom: config.secret.from }, 'configuration');
-    logger.info(`connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`);
+    logger.debug(
+      {
+        intents: `0x${config.intents.toString(16)}`,
+        shards: config.shards,
+        endpoints: config.endpoints,
+        secretFrom: config.secret.from,
+      },
+      'configuration',
+    );
+    logger.info(
+      `connecting as app ${config.appId} to ${config.endpoints.api ?? 'the production API'} (${config.shards} shard${config.shards === 1 ? '' : 's'})`,
+    );
     try {
       await connector.start({ signal: stop.signal });
       connected = true;
@@ -116,7 +132,12 @@ export async function runLive(config: LiveConfig, io: CliIo): Promise<number> {
     return ExitCodes.FATAL;
   }
   const reason = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop';
-  const summary = { durationMs: Math.round(performance.now() - startedAt), received, restarts: shardTotal(shards, 'restarts'), stopReason: reason };
+  const summary = {
+    durationMs: Math.round(performance.now() - startedAt),
+    received,
+    restarts: shardTotal(shards, 'restarts'),
+    stopReason: reason,
+  };
   say(config.json ? JSON.stringify({ type: 'summary', ...summary }) : formatLiveSummary(summary));
   return ExitCodes.OK;
 }

@@ -20,7 +20,7 @@ export function createCliLogger({ writeLine, verbose }: CliLoggerOptions): Logge
   const write =
     (level: Level) =>
     (obj: object | string, msg?: string): void => {
-      const text = typeof obj === 'string' ? obj : msg ?? '';
+      const text = typeof obj === 'string' ? obj : (msg ?? '');
       const fields = typeof obj === 'string' ? '' : JSON.stringify(obj);
       const line = `${new Date().toISOString()} ${level.toUpperCase()} ${text}${fields === '' || fields === '{}' ? '' : ` ${fields}`}`;
       writeLine(line);

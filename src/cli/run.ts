@@ -34,7 +34,9 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
       io.stderr.write(`qqbot-connector: ${err.message}\n`);
       return ExitCodes.USAGE;
     }
-    io.stderr.write(`qqbot-connector: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(
+      `qqbot-connector: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return ExitCodes.FATAL;
   }
 }

@@ -38,13 +38,29 @@ const MAX_SEQS_SHOWN = 8;
 /** `ready · session-1 · seq 2412 · 201 ev/s · 2400 events · restarts 3 · hb 1 ms`; several shards are summed up. */
 export function formatStatus({ shards, eventsPerSec, received }: StatusFacts): string {
   const states = [...new Set(shards.map((s) => s.state))].join('/') || 'starting';
-  const session = shards.length === 1 ? (shards[0]?.sessionId ?? 'no session') : `${shards.filter((s) => s.sessionId !== null).length}/${shards.length} sessions`;
+  const session =
+    shards.length === 1
+      ? (shards[0]?.sessionId ?? 'no session')
+      : `${shards.filter((s) => s.sessionId !== null).length}/${shards.length} sessions`;
   // Many sessions (`--bots`): their seqs would fill the line; the highest says that events flow.
   const seqs = shards.map((s) => s.seq);
-  const seq = shards.length === 1 ? `seq ${seqs[0] ?? 0}` : shards.length <= MAX_SEQS_SHOWN ? `seqs ${seqs.join(',')}` : `highest seq ${Math.max(...seqs)}`;
+  const seq =
+    shards.length === 1
+      ? `seq ${seqs[0] ?? 0}`
+      : shards.length <= MAX_SEQS_SHOWN
+        ? `seqs ${seqs.join(',')}`
+        : `highest seq ${Math.max(...seqs)}`;
   const latencies = shards.map((s) => s.heartbeatLatencyMs).filter((ms): ms is number => ms !== null);
   const hb = latencies.length === 0 ? 'hb –' : `hb ${Math.round(Math.max(...latencies))} ms`;
-  return [states, session, seq, `${Math.round(eventsPerSec)} ev/s`, `${received} events`, `restarts ${shardTotal(shards, 'restarts')}`, hb].join(' · ');
+  return [
+    states,
+    session,
+    seq,
+    `${Math.round(eventsPerSec)} ev/s`,
+    `${received} events`,
+    `restarts ${shardTotal(shards, 'restarts')}`,
+    hb,
+  ].join(' · ');
 }
 
 const CLEAR_LINE = '\r\x1b[K';
@@ -151,7 +167,13 @@ export class JsonStatus implements StatusOutput {
 
   #write(): void {
     const { received, eventsPerSec, shards } = this.#facts();
-    const line = JSON.stringify({ type: 'status', at: new Date().toISOString(), received, eventsPerSec: Math.round(eventsPerSec), shards });
+    const line = JSON.stringify({
+      type: 'status',
+      at: new Date().toISOString(),
+      received,
+      eventsPerSec: Math.round(eventsPerSec),
+      shards,
+    });
     this.#stream.write(`${this.#redact(line)}\n`);
   }
 }

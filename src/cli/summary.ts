@@ -56,13 +56,41 @@ export type DemoFacts = Omit<DemoSummary, 'mode' | 'ok' | 'lost' | 'medianRecove
   bots?: ReadonlyArray<{ appId: string; facts: DemoFacts }>;
 };
 
-type Counted = 'sent' | 'received' | 'distinct' | 'duplicated' | 'outOfOrder' | 'unnumbered' | 'restarts' | 'kills' | 'newSessions' | 'duplicatesDropped';
-const COUNTED: readonly Counted[] = ['sent', 'received', 'distinct', 'duplicated', 'outOfOrder', 'unnumbered', 'restarts', 'kills', 'newSessions', 'duplicatesDropped'];
+type Counted =
+  | 'sent'
+  | 'received'
+  | 'distinct'
+  | 'duplicated'
+  | 'outOfOrder'
+  | 'unnumbered'
+  | 'restarts'
+  | 'kills'
+  | 'newSessions'
+  | 'duplicatesDropped';
+const COUNTED: readonly Counted[] = [
+  'sent',
+  'received',
+  'distinct',
+  'duplicated',
+  'outOfOrder',
+  'unnumbered',
+  'restarts',
+  'kills',
+  'newSessions',
+  'duplicatesDropped',
+];
 
 /** The counts of several bots added up; every recovery sample; the first fatal error. */
 export function totalOf(perBot: readonly DemoFacts[]): Pick<DemoFacts, Counted | 'recoveryMs' | 'fatal'> {
-  const total = Object.fromEntries(COUNTED.map((key) => [key, perBot.reduce((sum, f) => sum + f[key], 0)])) as Record<Counted, number>;
-  return { ...total, recoveryMs: perBot.flatMap((f) => f.recoveryMs), fatal: perBot.find((f) => f.fatal !== null)?.fatal ?? null };
+  const total = Object.fromEntries(COUNTED.map((key) => [key, perBot.reduce((sum, f) => sum + f[key], 0)])) as Record<
+    Counted,
+    number
+  >;
+  return {
+    ...total,
+    recoveryMs: perBot.flatMap((f) => f.recoveryMs),
+    fatal: perBot.find((f) => f.fatal !== null)?.fatal ?? null,
+  };
 }
 
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
@@ -93,7 +121,9 @@ export function buildDemoSummary(f: DemoFacts): DemoSummary {
     maxRecoveryMs: f.recoveryMs.length === 0 ? null : round1(Math.max(...f.recoveryMs)),
     duplicatesDropped: f.duplicatesDropped,
     fatal: f.fatal,
-    ...(f.bots === undefined ? {} : { perBot: f.bots.map(({ appId, facts }) => ({ appId, ...withoutMode(buildDemoSummary(facts)) })) }),
+    ...(f.bots === undefined
+      ? {}
+      : { perBot: f.bots.map(({ appId, facts }) => ({ appId, ...withoutMode(buildDemoSummary(facts)) })) }),
   };
 }
 
@@ -123,7 +153,9 @@ export function formatDemoSummary(s: DemoSummary): string {
     ['restarts', `${s.restarts}${s.kills > 0 ? ` (${s.kills} workers killed by --chaos)` : ''}`],
     [
       'recovery (kill → resumed)',
-      s.medianRecoveryMs === null ? 'no kills (--chaos 0, or the run was too short)' : `median ${s.medianRecoveryMs} ms, max ${s.maxRecoveryMs ?? 0} ms`,
+      s.medianRecoveryMs === null
+        ? 'no kills (--chaos 0, or the run was too short)'
+        : `median ${s.medianRecoveryMs} ms, max ${s.maxRecoveryMs ?? 0} ms`,
     ],
     ['replays dropped as duplicates', String(s.duplicatesDropped)],
   ];
@@ -131,11 +163,12 @@ export function formatDemoSummary(s: DemoSummary): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const bots = s.perBot === undefined ? '' : `${s.perBot.length} bots × `;
   const head = `demo summary: ${(s.durationMs / 1000).toFixed(1)} s of events, ${bots}${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.ratePerSec} events/s, stopped by ${s.stopReason}`;
-  const verdict = s.fatal !== null
-    ? `FAILED: ${s.fatal.code}: ${s.fatal.message}`
-    : s.ok
-      ? 'OK: every event sent was received exactly once.'
-      : 'FAILED: events were lost or duplicated. This is a bug; please report it with this summary (--json).';
+  const verdict =
+    s.fatal !== null
+      ? `FAILED: ${s.fatal.code}: ${s.fatal.message}`
+      : s.ok
+        ? 'OK: every event sent was received exactly once.'
+        : 'FAILED: events were lost or duplicated. This is a bug; please report it with this summary (--json).';
   return `${head}\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n${perBotRows(s)}${verdict}\n`;
 }
 
@@ -152,6 +185,11 @@ function perBotRows(s: DemoSummary): string {
 }
 
 /** Live mode's closing line on stderr. */
-export function formatLiveSummary(f: { durationMs: number; received: number; restarts: number; stopReason: string }): string {
+export function formatLiveSummary(f: {
+  durationMs: number;
+  received: number;
+  restarts: number;
+  stopReason: string;
+}): string {
   return `stopped by ${f.stopReason} after ${(f.durationMs / 1000).toFixed(1)} s: ${f.received} events received, ${f.restarts} restarts`;
 }

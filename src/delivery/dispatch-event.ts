@@ -65,7 +65,13 @@ class LazyDispatchEvent {
 }
 
 /** The event a delivery hands the host's listeners: `{ shard, seq, type, id, data }`, `data` parsed on first read. */
-export function dispatchEvent(shard: number, seq: number, type: string, id: string | undefined, frame: string): DispatchEvent {
+export function dispatchEvent(
+  shard: number,
+  seq: number,
+  type: string,
+  id: string | undefined,
+  frame: string,
+): DispatchEvent {
   // Typed by its `type` (src/protocol/events/); the transport checked the data of known types.
   return new LazyDispatchEvent(shard, seq, type, id, frame) as unknown as DispatchEvent;
 }

@@ -3,7 +3,12 @@
  * `onThrew` and the others still run (plain `emit` would stop at the first throw). Returns a promise only when
  * some listener returned one — it settles when they all have — so the synchronous path allocates nothing.
  */
-export function callIsolated(listeners: readonly ((...args: never[]) => unknown)[], thisArg: unknown, args: readonly unknown[], onThrew: (err: unknown) => void): Promise<void> | undefined {
+export function callIsolated(
+  listeners: readonly ((...args: never[]) => unknown)[],
+  thisArg: unknown,
+  args: readonly unknown[],
+  onThrew: (err: unknown) => void,
+): Promise<void> | undefined {
   let pending: Promise<unknown>[] | undefined;
   for (const listener of listeners) {
     try {

@@ -42,7 +42,12 @@ export class ShardDelivery {
   #unrecorded = 0;
 
   /** `appId` names the bot in the metrics channels. */
-  constructor(shard: number, dedupeWindow: number, target: DeliveryTarget, readonly appId: string) {
+  constructor(
+    shard: number,
+    dedupeWindow: number,
+    target: DeliveryTarget,
+    readonly appId: string,
+  ) {
     this.shard = shard;
     this.#ids = new DedupeWindow(dedupeWindow);
     this.#target = target;

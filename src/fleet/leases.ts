@@ -12,7 +12,12 @@ export interface ShardLeases {
    * the store does not answer). `onError`: a failure to try at all (the file store cannot create its lock), once per
    * new cause, for the host's `'error'` listeners.
    */
-  acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void, onError?: (error: QQBotError) => void): Promise<ShardLease | undefined>;
+  acquire(
+    shard: number,
+    signal: AbortSignal,
+    onWaiting?: (kind: LeaseWait) => void,
+    onError?: (error: QQBotError) => void,
+  ): Promise<ShardLease | undefined>;
   /** The most shards this process holds at once (`lease.maxShards`; `Number.MAX_SAFE_INTEGER` without a limit). */
   readonly maxShards: number;
 }

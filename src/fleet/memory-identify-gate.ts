@@ -38,7 +38,11 @@ export class IdentifyGate implements FleetIdentifyGate {
     // probe's IDENTIFY goes out after this answer, however long ago it was granted.
     const inWindow = this.#starts.filter((s) => now - s.at < this.#windowMs).length;
     const recent = this.#budget?.probe === true && this.#budget.until > now ? Math.max(inWindow, 1) : inWindow;
-    this.#budget = { probe: false, left: Math.max(0, Math.floor(remaining) - recent), until: now + Math.max(1, resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS) };
+    this.#budget = {
+      probe: false,
+      left: Math.max(0, Math.floor(remaining) - recent),
+      until: now + Math.max(1, resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS),
+    };
     return Promise.resolve();
   }
 
@@ -54,7 +58,8 @@ export class IdentifyGate implements FleetIdentifyGate {
       if (signal.aborted) return undefined;
       const now = Date.now();
       // A slot's time can move later (sent()), so drop expired ones wherever they are.
-      for (let i = this.#starts.length - 1; i >= 0; i--) if (now - (this.#starts[i] as { at: number }).at >= this.#windowMs) this.#starts.splice(i, 1);
+      for (let i = this.#starts.length - 1; i >= 0; i--)
+        if (now - (this.#starts[i] as { at: number }).at >= this.#windowMs) this.#starts.splice(i, 1);
       const wait = this.#starts.length >= this.#maxConcurrency ? this.#windowWait(now) : this.#budgetWait(now, probeMs);
       if (wait > 0) {
         if (!(await sleep(wait, signal))) return undefined;

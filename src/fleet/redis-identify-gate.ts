@@ -97,9 +97,19 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
   /** Resolves with a slot when an IDENTIFY may start anywhere in the fleet, `undefined` if `signal` aborted first. */
   async acquire(signal: AbortSignal, probeMs: number): Promise<IdentifySlot | undefined> {
     const member = randomBytes(8).toString('hex');
-    const args = [member, String(this.#maxConcurrency), String(this.#windowMs), String(probeMs), String(BUDGET_PROBE_POLL_MS), String(BUDGET_RECHECK_MS), String(IDENTIFY_SEND_HOLD_MS)];
+    const args = [
+      member,
+      String(this.#maxConcurrency),
+      String(this.#windowMs),
+      String(probeMs),
+      String(BUDGET_PROBE_POLL_MS),
+      String(BUDGET_RECHECK_MS),
+      String(IDENTIFY_SEND_HOLD_MS),
+    ];
     while (!signal.aborted) {
-      const wait = await this.#redis.evaluate(`take an identify place in ${this.#key}`, TAKE, [this.#key, this.#budgetKey], args).then(Number, () => RETRY_MS);
+      const wait = await this.#redis
+        .evaluate(`take an identify place in ${this.#key}`, TAKE, [this.#key, this.#budgetKey], args)
+        .then(Number, () => RETRY_MS);
       if (wait <= 0) {
         let stamped = false;
         return {
@@ -107,7 +117,14 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
           sent: () => {
             if (stamped) return;
             stamped = true;
-            void this.#redis.evaluate(`stamp an identify in ${this.#key}`, SENT, [this.#key], [member, String(IDENTIFY_SEND_HOLD_MS + this.#windowMs * 2)]).catch(() => undefined);
+            void this.#redis
+              .evaluate(
+                `stamp an identify in ${this.#key}`,
+                SENT,
+                [this.#key],
+                [member, String(IDENTIFY_SEND_HOLD_MS + this.#windowMs * 2)],
+              )
+              .catch(() => undefined);
           },
         };
       }
@@ -120,6 +137,13 @@ export class RedisIdentifyGate implements FleetIdentifyGate {
   async budget(remaining: number | undefined, resetAfterMs: number | undefined): Promise<void> {
     const left = remaining === undefined ? '' : String(Math.max(0, Math.floor(remaining)));
     const px = String(Math.max(1, Math.ceil(resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS)));
-    await this.#redis.evaluate(`set the identify budget ${this.#budgetKey}`, BUDGET, [this.#key, this.#budgetKey], [left, px, String(this.#windowMs)]).catch(() => undefined);
+    await this.#redis
+      .evaluate(
+        `set the identify budget ${this.#budgetKey}`,
+        BUDGET,
+        [this.#key, this.#budgetKey],
+        [left, px, String(this.#windowMs)],
+      )
+      .catch(() => undefined);
   }
 }

@@ -79,7 +79,15 @@ class RedisShardLease implements ShardLease {
   #renewTimer: NodeJS.Timeout | undefined;
   #deadline: NodeJS.Timeout | undefined;
 
-  constructor(shard: number, token: string, redis: RedisConnection, key: string, ttlMs: number, acquiredAt: number, onEnd: () => void) {
+  constructor(
+    shard: number,
+    token: string,
+    redis: RedisConnection,
+    key: string,
+    ttlMs: number,
+    acquiredAt: number,
+    onEnd: () => void,
+  ) {
     this.shard = shard;
     this.token = token;
     this.#redis = redis;
@@ -128,7 +136,12 @@ class RedisShardLease implements ShardLease {
     const sentAt = performance.now();
     let base = sentAt;
     try {
-      const renewed = await this.#redis.evaluate(`renew ${this.#key}`, RENEW, [this.#key], [this.token, String(this.#ttlMs)]);
+      const renewed = await this.#redis.evaluate(
+        `renew ${this.#key}`,
+        RENEW,
+        [this.#key],
+        [this.token, String(this.#ttlMs)],
+      );
       if (this.#controller.signal.aborted) return;
       if (Number(renewed) !== 1) return this.#lose('another process holds it');
       this.#validUntil = sentAt + this.#safeMs();
@@ -189,7 +202,11 @@ export class RedisLeases implements ShardLeases {
     return `${this.#redis.prefix}lease:${shard}`;
   }
 
-  async acquire(shard: number, signal: AbortSignal, onWaiting?: (kind: LeaseWait) => void): Promise<ShardLease | undefined> {
+  async acquire(
+    shard: number,
+    signal: AbortSignal,
+    onWaiting?: (kind: LeaseWait) => void,
+  ): Promise<ShardLease | undefined> {
     const pollMs = Math.min(Math.floor(this.#ttlMs / 10), 250);
     const key = this.leaseKey(shard);
     const fence = `${this.#redis.prefix}fence:${shard}`;
@@ -208,7 +225,9 @@ export class RedisLeases implements ShardLeases {
         this.#claiming += 1;
         const sentAt = performance.now();
         // A token: ours now; `[holder]`: taken meanwhile; `undefined`: Redis did not answer.
-        const reply = await this.#redis.evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)]).catch(() => undefined);
+        const reply = await this.#redis
+          .evaluate(`acquire ${key}`, ACQUIRE, [key, fence], [this.#owner, String(this.#ttlMs)])
+          .catch(() => undefined);
         this.#claiming -= 1;
         if (typeof reply === 'string') {
           const lease = new RedisShardLease(shard, reply, this.#redis, key, this.#ttlMs, sentAt, () => {

@@ -18,9 +18,13 @@ async function agreeShardCount(redis: RedisConnection, recommended: number): Pro
   const stored = await redis.evaluate(`agree on the shard count in ${key}`, AGREE, [key], [String(recommended)]);
   const shards = typeof stored === 'string' && /^\d{1,4}$/.test(stored) ? Number(stored) : Number.NaN;
   if (!(shards >= 1 && shards <= MAX_SHARDS)) {
-    throw new QQBotError(ErrorCodes.STORE_CORRUPT, `${key} holds no shard count (an integer 1..${MAX_SHARDS}); delete it to let the fleet store its count again`, {
-      details: { where: key },
-    });
+    throw new QQBotError(
+      ErrorCodes.STORE_CORRUPT,
+      `${key} holds no shard count (an integer 1..${MAX_SHARDS}); delete it to let the fleet store its count again`,
+      {
+        details: { where: key },
+      },
+    );
   }
   return { shards, key };
 }

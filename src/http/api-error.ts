@@ -89,9 +89,12 @@ interface ClassificationRule {
   advice: string;
 }
 
-const RATE_LIMIT_ADVICE = 'rate limited: sends are paced and retried; send less often to this target, or spread replies over time';
-const PERMISSION_ADVICE = 'markdown or keyboard is not permitted for this bot or template: apply for the permission (q.qq.com → the bot → features), or use an approved template id';
-const REPLY_EXPIRED_ADVICE = 'the passive-reply window closed (5 min group, 60 min C2C) or the target is gone: reply sooner; proactive sends no longer exist';
+const RATE_LIMIT_ADVICE =
+  'rate limited: sends are paced and retried; send less often to this target, or spread replies over time';
+const PERMISSION_ADVICE =
+  'markdown or keyboard is not permitted for this bot or template: apply for the permission (q.qq.com → the bot → features), or use an approved template id';
+const REPLY_EXPIRED_ADVICE =
+  'the passive-reply window closed (5 min group, 60 min C2C) or the target is gone: reply sooner; proactive sends no longer exist';
 
 /**
  * The one table that classifies a failed answer. First matching row wins; body codes come first because the
@@ -99,34 +102,110 @@ const REPLY_EXPIRED_ADVICE = 'the passive-reply window closed (5 min group, 60 m
  * refusal, not an expired token. Add a row, never an `if`. docs/errors.md lists every row (a test checks).
  */
 export const API_ERROR_RULES: readonly ClassificationRule[] = [
-  { codes: [QQApiCodes.IP_NOT_ALLOWED], kind: 'ip-not-allowed', retryable: false, advice: "add this host's public IP to the bot's IP allow-list (q.qq.com → development settings → IP allow-list)" },
-  { codes: [QQApiCodes.TOKEN_INVALID], kind: 'refresh-token', retryable: false, advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)' },
-  { codes: [QQApiCodes.FIXED_TOKEN_DISABLED], kind: 'auth-misconfigured', retryable: false, advice: 'fixed-token auth (Bot appid.token) is disabled: authenticate with appId + secret (AccessToken)' },
-  { codes: [QQApiCodes.DUPLICATE_MSG_SEQ], kind: 'duplicate', retryable: false, advice: 'this msg_id + msg_seq was already sent: use a new msg_seq (reply() does)' },
   {
-    codes: [QQApiCodes.REPLY_EXPIRED, QQApiCodes.REPLY_EXPIRED_ALT, QQApiCodes.REPLY_EXPIRED_LEGACY, QQApiCodes.REPLY_TARGET_INVALID, QQApiCodes.REPLY_TARGET_INVALID_ALT],
+    codes: [QQApiCodes.IP_NOT_ALLOWED],
+    kind: 'ip-not-allowed',
+    retryable: false,
+    advice: "add this host's public IP to the bot's IP allow-list (q.qq.com → development settings → IP allow-list)",
+  },
+  {
+    codes: [QQApiCodes.TOKEN_INVALID],
+    kind: 'refresh-token',
+    retryable: false,
+    advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)',
+  },
+  {
+    codes: [QQApiCodes.FIXED_TOKEN_DISABLED],
+    kind: 'auth-misconfigured',
+    retryable: false,
+    advice: 'fixed-token auth (Bot appid.token) is disabled: authenticate with appId + secret (AccessToken)',
+  },
+  {
+    codes: [QQApiCodes.DUPLICATE_MSG_SEQ],
+    kind: 'duplicate',
+    retryable: false,
+    advice: 'this msg_id + msg_seq was already sent: use a new msg_seq (reply() does)',
+  },
+  {
+    codes: [
+      QQApiCodes.REPLY_EXPIRED,
+      QQApiCodes.REPLY_EXPIRED_ALT,
+      QQApiCodes.REPLY_EXPIRED_LEGACY,
+      QQApiCodes.REPLY_TARGET_INVALID,
+      QQApiCodes.REPLY_TARGET_INVALID_ALT,
+    ],
     kind: 'reply-expired',
     retryable: false,
     advice: REPLY_EXPIRED_ADVICE,
   },
-  { codes: [QQApiCodes.REPLY_LIMIT], kind: 'reply-limit', retryable: false, advice: 'at most 5 replies per message: put more into fewer replies' },
-  { codes: [QQApiCodes.PROACTIVE_FORBIDDEN], kind: 'proactive-forbidden', retryable: false, advice: 'proactive messages are not allowed: reply to an event (msg_id or event_id), e.g. with reply()' },
-  { codes: [QQApiCodes.MESSAGE_RATE_LIMIT, QQApiCodes.CHANNEL_WRITE_LIMIT, QQApiCodes.API_RATE_LIMIT], kind: 'rate-limit', retryable: true, advice: RATE_LIMIT_ADVICE },
   {
-    codes: [QQApiCodes.MARKDOWN_NOT_PERMITTED, QQApiCodes.KEYBOARD_NOT_PERMITTED, QQApiCodes.TEMPLATE_NOT_PERMITTED, QQApiCodes.RICH_MESSAGE_NOT_PERMITTED],
+    codes: [QQApiCodes.REPLY_LIMIT],
+    kind: 'reply-limit',
+    retryable: false,
+    advice: 'at most 5 replies per message: put more into fewer replies',
+  },
+  {
+    codes: [QQApiCodes.PROACTIVE_FORBIDDEN],
+    kind: 'proactive-forbidden',
+    retryable: false,
+    advice: 'proactive messages are not allowed: reply to an event (msg_id or event_id), e.g. with reply()',
+  },
+  {
+    codes: [QQApiCodes.MESSAGE_RATE_LIMIT, QQApiCodes.CHANNEL_WRITE_LIMIT, QQApiCodes.API_RATE_LIMIT],
+    kind: 'rate-limit',
+    retryable: true,
+    advice: RATE_LIMIT_ADVICE,
+  },
+  {
+    codes: [
+      QQApiCodes.MARKDOWN_NOT_PERMITTED,
+      QQApiCodes.KEYBOARD_NOT_PERMITTED,
+      QQApiCodes.TEMPLATE_NOT_PERMITTED,
+      QQApiCodes.RICH_MESSAGE_NOT_PERMITTED,
+    ],
     kind: 'not-permitted',
     retryable: false,
     advice: PERMISSION_ADVICE,
   },
-  { codes: [QQApiCodes.UPLOAD_PART_FAILED], kind: 'upload-part-failed', retryable: true, advice: 'an upload part failed: the part is retried; if it keeps failing, try the upload later' },
-  { codes: [QQApiCodes.UPLOAD_QUOTA], kind: 'upload-quota', retryable: false, advice: "the bot's daily upload quota is spent; it resets daily: upload again tomorrow, or send a URL the platform fetches" },
-  { codes: [QQApiCodes.STREAM_PREFIX_CHANGED], kind: 'stream-prefix', retryable: false, advice: 'a streamed (replace-mode) chunk must extend the text already sent, never change it' },
-  { status: [401, 401], kind: 'refresh-token', retryable: false, advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)' },
+  {
+    codes: [QQApiCodes.UPLOAD_PART_FAILED],
+    kind: 'upload-part-failed',
+    retryable: true,
+    advice: 'an upload part failed: the part is retried; if it keeps failing, try the upload later',
+  },
+  {
+    codes: [QQApiCodes.UPLOAD_QUOTA],
+    kind: 'upload-quota',
+    retryable: false,
+    advice:
+      "the bot's daily upload quota is spent; it resets daily: upload again tomorrow, or send a URL the platform fetches",
+  },
+  {
+    codes: [QQApiCodes.STREAM_PREFIX_CHANGED],
+    kind: 'stream-prefix',
+    retryable: false,
+    advice: 'a streamed (replace-mode) chunk must extend the text already sent, never change it',
+  },
+  {
+    status: [401, 401],
+    kind: 'refresh-token',
+    retryable: false,
+    advice: 'the token was refused after a refresh: check appId, secret and endpoints (sandbox vs production)',
+  },
   { status: [429, 429], kind: 'rate-limit', retryable: true, advice: RATE_LIMIT_ADVICE },
-  { status: [500, 599], kind: 'retry', retryable: true, advice: 'the platform failed; it was retried with backoff: try again later, and quote traceId if it persists' },
+  {
+    status: [500, 599],
+    kind: 'retry',
+    retryable: true,
+    advice: 'the platform failed; it was retried with backoff: try again later, and quote traceId if it persists',
+  },
 ];
 
-const FATAL: ClassificationRule = { kind: 'fatal', retryable: false, advice: 'read qqCode and platformMessage; quote traceId when asking the platform' };
+const FATAL: ClassificationRule = {
+  kind: 'fatal',
+  retryable: false,
+  advice: 'read qqCode and platformMessage; quote traceId when asking the platform',
+};
 
 function matches(rule: ClassificationRule, status: number, codes: readonly number[]): boolean {
   if (rule.codes !== undefined && !rule.codes.some((c) => codes.includes(c))) return false;
@@ -135,7 +214,11 @@ function matches(rule: ClassificationRule, status: number, codes: readonly numbe
 }
 
 /** The row of {@link API_ERROR_RULES} an answer matches (the `fatal` row when none does). Pure. */
-export function describeApiError(status: number, qqCode: number | undefined, errCode?: number): Readonly<ClassificationRule> {
+export function describeApiError(
+  status: number,
+  qqCode: number | undefined,
+  errCode?: number,
+): Readonly<ClassificationRule> {
   const codes: number[] = [];
   if (qqCode !== undefined) codes.push(qqCode);
   if (errCode !== undefined) codes.push(errCode);

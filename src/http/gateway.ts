@@ -2,7 +2,6 @@ import { ErrorCodes, QQBotError } from '../errors.js';
 import { authorization } from './authorization.js';
 import { requestJson } from './request-json.js';
 
-
 /** A `GET /gateway/bot` answer, field by field; a number is `undefined` when missing or not a finite number. */
 interface GatewayBotReading {
   url: string;
@@ -58,7 +57,13 @@ interface GatewayFetchResult {
  * `GET /gateway/bot`. Never returns nothing: a timeout, a refusal or a malformed answer is a
  * {@link QQBotError} (the seed bug was an SDK returning `None` here).
  */
-export async function fetchGatewayBot(apiBase: string, accessToken: string, appId: string, timeoutMs: number, signal?: AbortSignal): Promise<GatewayFetchResult> {
+export async function fetchGatewayBot(
+  apiBase: string,
+  accessToken: string,
+  appId: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<GatewayFetchResult> {
   const res = await requestJson(`${apiBase}/gateway/bot`, {
     method: 'GET',
     headers: { authorization: authorization(accessToken), 'x-union-appid': appId },
@@ -74,7 +79,16 @@ export async function fetchGatewayBot(apiBase: string, accessToken: string, appI
   }
   const info = readGatewayBot(res.body);
   if (info === undefined) {
-    throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'GET /gateway/bot answered without a gateway url', { retryable: true, details: { status: res.status } });
+    throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'GET /gateway/bot answered without a gateway url', {
+      retryable: true,
+      details: { status: res.status },
+    });
   }
-  return { url: info.url, shards: info.shards, remaining: info.remaining, resetAfterMs: info.resetAfterMs, maxConcurrency: info.maxConcurrency };
+  return {
+    url: info.url,
+    shards: info.shards,
+    remaining: info.remaining,
+    resetAfterMs: info.resetAfterMs,
+    maxConcurrency: info.maxConcurrency,
+  };
 }

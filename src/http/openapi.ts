@@ -254,7 +254,11 @@ export class QQOpenAPI {
   }
 
   /** As {@link QQOpenAPI.uploadGroupMedia}, for a C2C message. */
-  async uploadC2CMedia(openid: string, input: UploadMediaInput, options?: UploadCallOptions): Promise<MediaUploadResult> {
+  async uploadC2CMedia(
+    openid: string,
+    input: UploadMediaInput,
+    options?: UploadCallOptions,
+  ): Promise<MediaUploadResult> {
     return uploadMedia(this.#requester, { scope: 'users', idName: 'openid', openid }, input, this.#upload, options);
   }
 

@@ -24,7 +24,16 @@ export interface JsonResponse {
 }
 
 /** Network failures undici reports with these codes may pass: retry. */
-const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** A function, so that TypeScript does not carry a narrowing of `signal.aborted` across an await. */
 function hostOf(url: string): string {
@@ -47,7 +56,11 @@ export function transportError(err: unknown, what: string, host: string, ms: num
   const errno = errnoOf(err);
   // The host is named: "ENOTFOUND" alone does not say which of the platform's hosts could not be reached.
   if (timedOut || errno === 'UND_ERR_HEADERS_TIMEOUT' || errno === 'UND_ERR_BODY_TIMEOUT') {
-    return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} to ${host} timed out after ${ms} ms`, { retryable: true, cause: err, details: { ms, host } });
+    return new QQBotError(ErrorCodes.HTTP_TIMEOUT, `${what} to ${host} timed out after ${ms} ms`, {
+      retryable: true,
+      cause: err,
+      details: { ms, host },
+    });
   }
   return new QQBotError(ErrorCodes.NETWORK, `${what} to ${host} failed: ${errno ?? 'network error'}`, {
     retryable: errno === undefined || NETWORK_CODES.has(errno) || errno.startsWith('UND_ERR'),
@@ -107,7 +120,8 @@ interface Exchange {
  * per request, to `timeoutMs`); or a path on a pool's origin (the pool's own `headersTimeout` and
  * `bodyTimeout` apply: build it with them).
  */
-type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string; host: string };
+type ExchangeTarget =
+  { url: string; dispatcher?: Dispatcher | undefined } | { pool: Dispatcher; path: string; host: string };
 
 /**
  * One HTTP exchange with one deadline, shared by every HTTP path. A plain timer + AbortController is the
@@ -118,7 +132,8 @@ type ExchangeTarget = { url: string; dispatcher?: Dispatcher | undefined } | { p
  */
 export async function exchange(target: ExchangeTarget, req: Exchange): Promise<JsonResponse> {
   const { signal, what, timeoutMs, payload } = req;
-  if (signal?.aborted === true) throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: signal.reason });
+  if (signal?.aborted === true)
+    throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: signal.reason });
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -127,14 +142,24 @@ export async function exchange(target: ExchangeTarget, req: Exchange): Promise<J
   }, timeoutMs);
   const onCallerAbort = (): void => controller.abort();
   signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const headers = payload === null ? { accept: JSON_TYPE, ...req.headers } : { accept: JSON_TYPE, 'content-type': JSON_TYPE, ...req.headers };
+  const headers =
+    payload === null
+      ? { accept: JSON_TYPE, ...req.headers }
+      : { accept: JSON_TYPE, 'content-type': JSON_TYPE, ...req.headers };
   let status: number;
   let resHeaders: JsonResponse['headers'];
   let text: string;
   try {
     const res =
       'pool' in target
-        ? await target.pool.request({ path: target.path, method: req.method, headers, body: payload, signal: controller.signal, reset: !req.keepAlive })
+        ? await target.pool.request({
+            path: target.path,
+            method: req.method,
+            headers,
+            body: payload,
+            signal: controller.signal,
+            reset: !req.keepAlive,
+          })
         : await request(target.url, {
             method: req.method,
             headers,
@@ -149,7 +174,8 @@ export async function exchange(target: ExchangeTarget, req: Exchange): Promise<J
     resHeaders = res.headers;
     text = await res.body.text();
   } catch (err) {
-    if (isAborted(signal)) throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: err });
+    if (isAborted(signal))
+      throw new QQBotError(ErrorCodes.ABORTED, `${what} was aborted`, { retryable: false, cause: err });
     throw transportError(err, what, 'pool' in target ? target.host : hostOf(target.url), timeoutMs, timedOut);
   } finally {
     clearTimeout(timer);

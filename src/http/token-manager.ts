@@ -72,7 +72,8 @@ export class TokenManager {
    * Concurrent callers that saw the same rejected token share one refresh.
    */
   async refresh(rejected?: string, signal?: AbortSignal): Promise<string> {
-    if (rejected !== undefined && this.#current !== undefined && this.#current.value !== rejected) return this.#current.value;
+    if (rejected !== undefined && this.#current !== undefined && this.#current.value !== rejected)
+      return this.#current.value;
     // Ask inside the platform's renewal window so we get a new token rather than the same one.
     this.#current = undefined;
     return (await this.#waitFor(this.#fetchOnce(), signal)).value;
@@ -97,7 +98,15 @@ export class TokenManager {
   /** A caller that aborts stops waiting (`ABORTED`); the shared fetch goes on for the others. */
   #waitFor(shared: Promise<AccessToken>, signal: AbortSignal | undefined): Promise<AccessToken> {
     if (signal === undefined) return shared;
-    return raceAbort(shared, [signal], (s) => new QQBotError(ErrorCodes.ABORTED, 'waiting for an access token was aborted', { retryable: false, cause: s.reason }));
+    return raceAbort(
+      shared,
+      [signal],
+      (s) =>
+        new QQBotError(ErrorCodes.ABORTED, 'waiting for an access token was aborted', {
+          retryable: false,
+          cause: s.reason,
+        }),
+    );
   }
 
   async #fetch(): Promise<AccessToken> {
@@ -113,14 +122,22 @@ export class TokenManager {
     // Classified by the body's code whatever the status: the platform may answer an error with 200.
     if (qqCode !== undefined && qqCode !== 0) {
       if (CREDENTIAL_CODES.has(qqCode)) {
-        throw new QQBotError(ErrorCodes.CREDENTIALS_REFUSED, `the token endpoint refused the credentials for appId ${this.#options.appId} (code ${qqCode})`, {
-          retryable: false,
-          details: { qqCode, status: res.status },
-        });
+        throw new QQBotError(
+          ErrorCodes.CREDENTIALS_REFUSED,
+          `the token endpoint refused the credentials for appId ${this.#options.appId} (code ${qqCode})`,
+          {
+            retryable: false,
+            details: { qqCode, status: res.status },
+          },
+        );
       }
       throw new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, `the token endpoint answered code ${qqCode}`, {
         retryable: true,
-        details: { qqCode, status: res.status, retryAfterMs: qqCode === RATE_LIMIT_CODE ? TOKEN_RATE_LIMIT_DELAY_MS : null },
+        details: {
+          qqCode,
+          status: res.status,
+          retryAfterMs: qqCode === RATE_LIMIT_CODE ? TOKEN_RATE_LIMIT_DELAY_MS : null,
+        },
       });
     }
     const value = body.access_token;
@@ -131,10 +148,14 @@ export class TokenManager {
       return token;
     }
     if (res.status >= 200 && res.status < 300) {
-      throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'the token endpoint answered without a usable access_token/expires_in', {
-        retryable: true,
-        details: { status: res.status },
-      });
+      throw new QQBotError(
+        ErrorCodes.BAD_RESPONSE,
+        'the token endpoint answered without a usable access_token/expires_in',
+        {
+          retryable: true,
+          details: { status: res.status },
+        },
+      );
     }
     throw new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, `the token endpoint answered HTTP ${res.status}`, {
       retryable: true,

@@ -18,7 +18,8 @@ export interface EmbedInput {
 }
 
 export function embed(input: EmbedInput): EmbedMessage {
-  if (typeof input?.title !== 'string' || input.title === '') throw invalidOption('Expected an embed title to be a non-empty string');
+  if (typeof input?.title !== 'string' || input.title === '')
+    throw invalidOption('Expected an embed title to be a non-empty string');
   const body: EmbedPayload = { title: input.title };
   if (input.prompt !== undefined) body.prompt = input.prompt;
   if (input.thumbnail !== undefined) body.thumbnail = { url: input.thumbnail };

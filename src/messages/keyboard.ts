@@ -1,5 +1,12 @@
 import { invalidOption } from '../errors.js';
-import { ButtonActionType, ButtonStyle, type ButtonAction, type ButtonPermission, type KeyboardButton, type KeyboardPayload } from '../bodies/message-bodies.js';
+import {
+  ButtonActionType,
+  ButtonStyle,
+  type ButtonAction,
+  type ButtonPermission,
+  type KeyboardButton,
+  type KeyboardPayload,
+} from '../bodies/message-bodies.js';
 
 /**
  * Message keyboards (inline buttons under a markdown message): rows of buttons, each with an action. The
@@ -41,12 +48,29 @@ function permission(audience: ButtonAudience = 'everyone'): ButtonPermission {
   return { type: 3, specify_role_ids: [...audience.roles] };
 }
 
-function button(label: string, type: ButtonActionType, data: string, options: ButtonOptions, extra: Partial<ButtonAction> = {}): ButtonSpec {
-  if (typeof label !== 'string' || label === '') throw invalidOption('Expected a button label to be a non-empty string');
-  if (typeof data !== 'string' || data === '') throw invalidOption(`Expected the action data of button "${label}" to be a non-empty string`);
-  const action: ButtonAction = { type, permission: permission(options.audience), data, unsupport_tips: options.unsupportedTips ?? DEFAULT_TIPS, ...extra };
+function button(
+  label: string,
+  type: ButtonActionType,
+  data: string,
+  options: ButtonOptions,
+  extra: Partial<ButtonAction> = {},
+): ButtonSpec {
+  if (typeof label !== 'string' || label === '')
+    throw invalidOption('Expected a button label to be a non-empty string');
+  if (typeof data !== 'string' || data === '')
+    throw invalidOption(`Expected the action data of button "${label}" to be a non-empty string`);
+  const action: ButtonAction = {
+    type,
+    permission: permission(options.audience),
+    data,
+    unsupport_tips: options.unsupportedTips ?? DEFAULT_TIPS,
+    ...extra,
+  };
   if (options.clickLimit !== undefined) action.click_limit = options.clickLimit;
-  const spec: ButtonSpec = { render_data: { label, visited_label: options.visitedLabel ?? label, style: options.style ?? ButtonStyle.BLUE }, action };
+  const spec: ButtonSpec = {
+    render_data: { label, visited_label: options.visitedLabel ?? label, style: options.style ?? ButtonStyle.BLUE },
+    action,
+  };
   if (options.id !== undefined) spec.id = options.id;
   if (options.groupId !== undefined) spec.group_id = options.groupId;
   return spec;
@@ -60,7 +84,8 @@ export function linkButton(label: string, url: string, options: ButtonOptions = 
   } catch {
     protocol = undefined;
   }
-  if (protocol !== 'https:' && protocol !== 'http:') throw invalidOption(`Expected the URL of link button "${label}" to be an https:// (or http://) URL`);
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw invalidOption(`Expected the URL of link button "${label}" to be an https:// (or http://) URL`);
   return button(label, ButtonActionType.LINK, url, options);
 }
 
@@ -70,7 +95,11 @@ export function callbackButton(label: string, data: string, options: ButtonOptio
 }
 
 /** A button that puts `command` in the input box (`enter`: sends it at once; `reply`: quotes the message). */
-export function commandButton(label: string, command: string, options: ButtonOptions & { enter?: boolean; reply?: boolean } = {}): ButtonSpec {
+export function commandButton(
+  label: string,
+  command: string,
+  options: ButtonOptions & { enter?: boolean; reply?: boolean } = {},
+): ButtonSpec {
   const extra: Partial<ButtonAction> = {};
   if (options.enter !== undefined) extra.enter = options.enter;
   if (options.reply !== undefined) extra.reply = options.reply;
@@ -82,11 +111,15 @@ export function commandButton(label: string, command: string, options: ButtonOpt
  * @example keyboard([callbackButton('Yes', 'vote:yes'), callbackButton('No', 'vote:no')], [linkButton('Docs', 'https://q.qq.com')])
  */
 export function keyboard(...rows: ReadonlyArray<readonly ButtonSpec[]>): KeyboardPayload {
-  if (rows.length === 0 || rows.length > MAX_KEYBOARD_ROWS) throw invalidOption(`Expected 1 to ${MAX_KEYBOARD_ROWS} keyboard rows, got ${rows.length}`);
+  if (rows.length === 0 || rows.length > MAX_KEYBOARD_ROWS)
+    throw invalidOption(`Expected 1 to ${MAX_KEYBOARD_ROWS} keyboard rows, got ${rows.length}`);
   return {
     content: {
       rows: rows.map((row, r) => {
-        if (row.length === 0 || row.length > MAX_BUTTONS_PER_ROW) throw invalidOption(`Expected 1 to ${MAX_BUTTONS_PER_ROW} buttons in keyboard row ${r + 1}, got ${row.length}`);
+        if (row.length === 0 || row.length > MAX_BUTTONS_PER_ROW)
+          throw invalidOption(
+            `Expected 1 to ${MAX_BUTTONS_PER_ROW} buttons in keyboard row ${r + 1}, got ${row.length}`,
+          );
         return { buttons: row.map((b, c) => ({ ...b, id: b.id ?? `${r}-${c}` })) };
       }),
     },
@@ -95,6 +128,7 @@ export function keyboard(...rows: ReadonlyArray<readonly ButtonSpec[]>): Keyboar
 
 /** A keyboard template approved in the QQ console, by its id. */
 export function keyboardTemplate(id: string): KeyboardPayload {
-  if (typeof id !== 'string' || id === '') throw invalidOption('Expected a keyboard template id to be a non-empty string');
+  if (typeof id !== 'string' || id === '')
+    throw invalidOption('Expected a keyboard template id to be a non-empty string');
   return { id };
 }

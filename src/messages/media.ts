@@ -9,7 +9,11 @@ export type MediaKind = keyof typeof MEDIA_FILE_TYPES;
  * A URL the platform fetches, the bytes themselves, a file on disk, or a stream with its size in bytes. Large
  * ones are uploaded in parts (see `uploadGroupMedia`).
  */
-export type MediaSource = string | Uint8Array | { path: string; fileName?: string } | { stream: AsyncIterable<Uint8Array>; size: number; fileName?: string };
+export type MediaSource =
+  | string
+  | Uint8Array
+  | { path: string; fileName?: string }
+  | { stream: AsyncIterable<Uint8Array>; size: number; fileName?: string };
 
 type OnlyOne<K extends MediaKind> = { [P in K]: MediaSource } & { [P in Exclude<MediaKind, K>]?: never };
 
@@ -17,7 +21,9 @@ type OnlyOne<K extends MediaKind> = { [P in K]: MediaSource } & { [P in Exclude<
  * A media reply: `bot.reply(e, { image: 'https://…' })` or `{ image: buffer }` uploads (`POST …/files`) and sends
  * (`msg_type` 7) in one call. One kind per reply; `content` is text sent with it.
  */
-export type MediaReply = (OnlyOne<'image'> | OnlyOne<'video'> | OnlyOne<'voice'> | OnlyOne<'file'>) & { content?: string };
+export type MediaReply = (OnlyOne<'image'> | OnlyOne<'video'> | OnlyOne<'voice'> | OnlyOne<'file'>) & {
+  content?: string;
+};
 
 /** A media reply, read and checked. */
 export interface MediaRequest {
@@ -43,8 +49,18 @@ export function readMediaReply(content: unknown): MediaRequest | undefined {
   const usable =
     (typeof source === 'string' && source !== '') ||
     (source instanceof Uint8Array && source.byteLength > 0) ||
-    (isObject(source) && (typeof source.path === 'string' || (source.stream !== undefined && typeof source.size === 'number')));
-  if (!usable) throw invalidOption(`Expected \`${kind}\` to be a URL, non-empty bytes (Buffer / Uint8Array), \`{ path }\` or \`{ stream, size }\``);
-  if (content.content !== undefined && typeof content.content !== 'string') throw invalidOption('Expected the `content` of a media reply to be a string');
-  return { kind, fileType: MEDIA_FILE_TYPES[kind], source: source as MediaSource, content: content.content as string | undefined };
+    (isObject(source) &&
+      (typeof source.path === 'string' || (source.stream !== undefined && typeof source.size === 'number')));
+  if (!usable)
+    throw invalidOption(
+      `Expected \`${kind}\` to be a URL, non-empty bytes (Buffer / Uint8Array), \`{ path }\` or \`{ stream, size }\``,
+    );
+  if (content.content !== undefined && typeof content.content !== 'string')
+    throw invalidOption('Expected the `content` of a media reply to be a string');
+  return {
+    kind,
+    fileType: MEDIA_FILE_TYPES[kind],
+    source: source as MediaSource,
+    content: content.content as string | undefined,
+  };
 }

@@ -10,20 +10,28 @@ const METRICS = {
    * The prom-client registry the metrics are registered on.
    * @defaultValue prom-client's global `register`
    */
-  registry: custom<Registry>((value, path) => {
-    if (!isRegistry(value)) throw invalidOption(`Expected \`${path}\` to be a prom-client Registry`);
-    return value;
-  }, { default: defaultRegistry }),
+  registry: custom<Registry>(
+    (value, path) => {
+      if (!isRegistry(value)) throw invalidOption(`Expected \`${path}\` to be a prom-client Registry`);
+      return value;
+    },
+    { default: defaultRegistry },
+  ),
   /**
    * Put in front of every metric name; must keep the names valid Prometheus names (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
    * @defaultValue `'qqbot_'`
    */
-  prefix: custom<string>((value, path) => {
-    if (typeof value !== 'string' || !validateMetricName(`${value}x`)) {
-      throw invalidOption(`Expected \`${path}\` to be a string that keeps metric names valid (\`[a-zA-Z_:][a-zA-Z0-9_:]*\`)`);
-    }
-    return value;
-  }, { default: 'qqbot_' }),
+  prefix: custom<string>(
+    (value, path) => {
+      if (typeof value !== 'string' || !validateMetricName(`${value}x`)) {
+        throw invalidOption(
+          `Expected \`${path}\` to be a string that keeps metric names valid (\`[a-zA-Z_:][a-zA-Z0-9_:]*\`)`,
+        );
+      }
+      return value;
+    },
+    { default: 'qqbot_' },
+  ),
 };
 
 /** Options of {@link registerMetrics}. */
@@ -39,7 +47,6 @@ export interface RegisteredMetrics {
   close(): void;
 }
 
-
 /**
  * Reconnect latency buckets, in seconds: kill drills recover in milliseconds, outages last minutes; prom-client's
  * default buckets stop at 10 s.
@@ -49,7 +56,13 @@ const RECONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 /** prom-client's registry, told by what is used of it: a second copy of prom-client in the tree fails `instanceof`. */
 function isRegistry(value: unknown): value is Registry {
   const candidate = value as Partial<Registry> | null;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.registerMetric === 'function' && typeof candidate.getSingleMetric === 'function' && typeof candidate.removeSingleMetric === 'function';
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.registerMetric === 'function' &&
+    typeof candidate.getSingleMetric === 'function' &&
+    typeof candidate.removeSingleMetric === 'function'
+  );
 }
 
 /**
@@ -78,18 +91,36 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
     probe: `${prefix}probes_total`,
   } as const;
   const taken = Object.values(names).find((name) => registry.getSingleMetric(name) !== undefined);
-  if (taken !== undefined) throw invalidOption(`\`${taken}\` is already registered on this registry: close the other registerMetrics() handle first, or pick another \`prefix\``);
+  if (taken !== undefined)
+    throw invalidOption(
+      `\`${taken}\` is already registered on this registry: close the other registerMetrics() handle first, or pick another \`prefix\``,
+    );
 
   const registers = [registry];
-  const delivered = new Counter({ name: names.delivered, help: "Events handed to the host's listeners, by dispatch type.", labelNames: ['app_id', 'shard', 'type'], registers });
-  const duplicates = new Counter({ name: names.duplicate, help: 'Duplicate events dropped before the host saw them, by what told them apart (seq or event id).', labelNames: ['app_id', 'shard', 'reason'], registers });
+  const delivered = new Counter({
+    name: names.delivered,
+    help: "Events handed to the host's listeners, by dispatch type.",
+    labelNames: ['app_id', 'shard', 'type'],
+    registers,
+  });
+  const duplicates = new Counter({
+    name: names.duplicate,
+    help: 'Duplicate events dropped before the host saw them, by what told them apart (seq or event id).',
+    labelNames: ['app_id', 'shard', 'reason'],
+    registers,
+  });
   const restarts = new Counter({
     name: names.restart,
     help: 'Attempts that ended and were followed by another, by how they ended (kind), what was decided, and whether they made progress.',
     labelNames: ['app_id', 'shard', 'kind', 'decision', 'progressed'],
     registers,
   });
-  const escalations = new Counter({ name: names.escalation, help: 'Restart budgets spent: the shard started over from a clean slate.', labelNames: ['app_id', 'shard'], registers });
+  const escalations = new Counter({
+    name: names.escalation,
+    help: 'Restart budgets spent: the shard started over from a clean slate.',
+    labelNames: ['app_id', 'shard'],
+    registers,
+  });
   const probes = new Counter({
     name: names.probe,
     help: "Probes of the platform's host while it could not be reached, by whether it answered.",
@@ -108,7 +139,14 @@ export function registerMetrics(options: MetricsOptions = {}): RegisteredMetrics
   const handlers: { [K in keyof ChannelMessages]: (m: ChannelMessages[K]) => void } = {
     delivered: (m) => delivered.inc({ app_id: m.appId, shard: m.shard, type: m.type }),
     duplicate: (m) => duplicates.inc({ app_id: m.appId, shard: m.shard, reason: m.reason }),
-    restart: (m) => restarts.inc({ app_id: m.appId, shard: m.shard, kind: m.kind, decision: m.decision, progressed: String(m.progressed) }),
+    restart: (m) =>
+      restarts.inc({
+        app_id: m.appId,
+        shard: m.shard,
+        kind: m.kind,
+        decision: m.decision,
+        progressed: String(m.progressed),
+      }),
     escalation: (m) => escalations.inc({ app_id: m.appId, shard: m.shard }),
     reconnect: (m) => reconnects.observe({ app_id: m.appId, shard: m.shard, resumed: String(m.resumed) }, m.ms / 1000),
     probe: (m) => probes.inc({ app_id: m.appId, shard: m.shard, answered: String(m.answered) }),

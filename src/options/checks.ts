@@ -54,7 +54,8 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   }
   if (best === undefined) return undefined;
   const [a, b] = [key.toLowerCase(), best.toLowerCase()];
-  const near = editDistance(a, b) <= Math.max(a.length, b.length) / 2 || a.includes(b) || b.includes(a) || sharedPrefix(a, b) >= 3;
+  const near =
+    editDistance(a, b) <= Math.max(a.length, b.length) / 2 || a.includes(b) || b.includes(a) || sharedPrefix(a, b) >= 3;
   return near ? best : undefined;
 }
 
@@ -66,7 +67,10 @@ export function rejectUnknownKeys(path: string, value: Record<string, unknown>, 
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);
-    const hint = near === undefined ? `known options: ${known.map((k) => `\`${joinPath(path, k)}\``).join(', ')}` : `did you mean \`${joinPath(path, near)}\`?`;
+    const hint =
+      near === undefined
+        ? `known options: ${known.map((k) => `\`${joinPath(path, k)}\``).join(', ')}`
+        : `did you mean \`${joinPath(path, near)}\`?`;
     throw invalidOption(`Unknown option \`${joinPath(path, key)}\`; ${hint}`);
   }
 }
@@ -91,7 +95,8 @@ export function section(name: string, value: unknown, known: readonly string[], 
 }
 
 export function nonEmptyString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw invalidOption(`Expected \`${name}\` to be a non-empty string`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw invalidOption(`Expected \`${name}\` to be a non-empty string`);
   return value;
 }
 
@@ -104,9 +109,12 @@ export function httpUrl(name: string, value: unknown): string {
   } catch {
     throw invalidOption(`Expected \`${name}\` to be an absolute http(s) URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidOption(`Expected \`${name}\` to be an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalidOption(`Expected \`${name}\` to be an http(s) URL`);
   if (!isSecureUrl(url)) {
-    throw invalidOption(`Expected \`${name}\` to be an https:// URL: over http:// to ${url.hostname} the access token would cross the network in clear (http:// is for loopback only)`);
+    throw invalidOption(
+      `Expected \`${name}\` to be an https:// URL: over http:// to ${url.hostname} the access token would cross the network in clear (http:// is for loopback only)`,
+    );
   }
   return text.replace(/\/+$/, '');
 }
@@ -123,7 +131,14 @@ export function isSecureUrl(url: URL): boolean {
 }
 
 /** p-retry style: one helper for every numeric option; `name` is the option's full path (`retry.retries`). */
-export function integerOption(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, what = 'an integer'): number {
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  what = 'an integer',
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidOption(`Expected \`${name}\` to be ${what}`);
   if (value < min) throw invalidOption(`Expected \`${name}\` to be ≥ ${min}`);

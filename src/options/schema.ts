@@ -48,7 +48,8 @@ type Flat<T> = { [K in keyof T]: T[K] };
  * key (`Pick` and `Partial` are homomorphic: they keep it).
  */
 export type OptionsOf<S extends Shape> = Flat<
-  Partial<Pick<{ [K in keyof S]: InputOf<S[K]> }, Exclude<keyof S, RequiredKeys<S>>>> & Pick<{ [K in keyof S]: InputOf<S[K]> }, RequiredKeys<S>>
+  Partial<Pick<{ [K in keyof S]: InputOf<S[K]> }, Exclude<keyof S, RequiredKeys<S>>>> &
+    Pick<{ [K in keyof S]: InputOf<S[K]> }, RequiredKeys<S>>
 >;
 /** The options the code reads: every default filled in. */
 export type ResolvedOf<S extends Shape> = { [K in keyof S]: OutputOf<S[K]> };
@@ -75,7 +76,10 @@ export function defaultsOf<S extends Shape>(shape: S): ResolvedOf<S> {
 }
 
 /** A nested options object (`timeouts: { … }`); `check` sees the resolved section for rules across its keys. */
-export function section<S extends Shape>(shape: S, check?: (resolved: ResolvedOf<S>, path: string) => void): Field<OptionsOf<S>, ResolvedOf<S>> {
+export function section<S extends Shape>(
+  shape: S,
+  check?: (resolved: ResolvedOf<S>, path: string) => void,
+): Field<OptionsOf<S>, ResolvedOf<S>> {
   return {
     resolve(value, path) {
       const resolved = resolve(shape, value, path);
@@ -99,7 +103,14 @@ export function integer<D extends number | undefined>(spec: IntegerSpec<D>): Fie
     resolve(value, path) {
       if (spec.infinity === true && value === Number.POSITIVE_INFINITY) return value;
       if (value === undefined) return spec.default;
-      return integerOption(path, value, 0, spec.min, spec.max, spec.infinity === true ? 'an integer or Infinity' : 'an integer');
+      return integerOption(
+        path,
+        value,
+        0,
+        spec.min,
+        spec.max,
+        spec.infinity === true ? 'an integer or Infinity' : 'an integer',
+      );
     },
   };
 }
@@ -120,7 +131,8 @@ export function oneOf<const T extends string>(values: readonly T[], spec: { defa
   return {
     resolve(value, path) {
       if (value === undefined) return spec.default;
-      if (!values.includes(value as T)) throw invalidOption(`Expected \`${path}\` to be ${values.map((v) => `'${v}'`).join(', ')}`);
+      if (!values.includes(value as T))
+        throw invalidOption(`Expected \`${path}\` to be ${values.map((v) => `'${v}'`).join(', ')}`);
       return value as T;
     },
   };
@@ -163,7 +175,10 @@ export function url(spec: { default: string }): Field<string, string> {
  * Anything a small predicate can check (a logger, a store, a function): `check` returns the resolved value or
  * throws; absent → `default`.
  */
-export function custom<In, Out = In>(check: (value: unknown, path: string) => Out, spec: { default: Out }): Field<In, Out> {
+export function custom<In, Out = In>(
+  check: (value: unknown, path: string) => Out,
+  spec: { default: Out },
+): Field<In, Out> {
   return {
     resolve(value, path) {
       return value === undefined ? spec.default : check(value, path);
@@ -174,7 +189,11 @@ export function custom<In, Out = In>(check: (value: unknown, path: string) => Ou
 /** An object with the named methods (a logger, a store, a runner): the check duck-types, never calls. */
 export function hasMethods<T>(methods: readonly string[], what: string): (value: unknown, path: string) => T {
   return (value, path) => {
-    if (typeof value !== 'object' || value === null || !methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      !methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+    ) {
       throw invalidOption(`Expected \`${path}\` to be ${what} (${methods.join(', ')})`);
     }
     return value as T;

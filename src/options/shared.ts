@@ -108,5 +108,8 @@ export function resolveEndpoints(value: unknown): ResolvedEndpoints {
 
 /** Checks the credentials pair given to the standalone OpenAPI client. */
 export function resolveCredentials(options: Record<string, unknown>): { appId: string; secret: string } {
-  return { appId: CREDENTIALS.appId.resolve(options.appId, 'appId'), secret: CREDENTIALS.secret.resolve(options.secret, 'secret') };
+  return {
+    appId: CREDENTIALS.appId.resolve(options.appId, 'appId'),
+    secret: CREDENTIALS.secret.resolve(options.secret, 'secret'),
+  };
 }

@@ -63,17 +63,63 @@ interface CloseCodeRow {
 export const CLOSE_CODE_TABLE: readonly CloseCodeRow[] = [
   // Raised locally for a frame over maxPayloadBytes: a RESUME would replay the same frame, so start afresh.
   { from: 1009, to: 1009, meaning: 'frame too large', rule: { decision: 'identify' } },
-  { from: 4001, to: 4002, meaning: 'invalid opcode or payload', rule: { decision: 'identify', report: ErrorCodes.MALFORMED_FRAME } },
+  {
+    from: 4001,
+    to: 4002,
+    meaning: 'invalid opcode or payload',
+    rule: { decision: 'identify', report: ErrorCodes.MALFORMED_FRAME },
+  },
   { from: 4004, to: 4004, meaning: 'authentication failed', rule: { decision: 'auth' } },
   { from: 4006, to: 4007, meaning: 'invalid session id or seq', rule: { decision: 'identify' } },
   { from: 4008, to: 4008, meaning: 'sending too fast', rule: { decision: 'resume', delayMs: RATE_LIMIT_DELAY_MS } },
   { from: 4009, to: 4009, meaning: 'session timed out', rule: { decision: 'resume' } },
-  { from: 4010, to: 4011, meaning: 'invalid shard or sharding required', rule: { decision: 'fatal', code: ErrorCodes.GATEWAY_CONFIG_REJECTED, what: 'the gateway rejected the shard configuration' } },
-  { from: 4012, to: 4012, meaning: 'invalid version', rule: { decision: 'fatal', code: ErrorCodes.GATEWAY_CONFIG_REJECTED, what: 'the gateway rejected the protocol version' } },
-  { from: 4013, to: 4014, meaning: 'invalid or unpermitted intent', rule: { decision: 'fatal', code: ErrorCodes.GATEWAY_CONFIG_REJECTED, what: 'the gateway rejected the intents: check the intents your bot is allowed' } },
+  {
+    from: 4010,
+    to: 4011,
+    meaning: 'invalid shard or sharding required',
+    rule: {
+      decision: 'fatal',
+      code: ErrorCodes.GATEWAY_CONFIG_REJECTED,
+      what: 'the gateway rejected the shard configuration',
+    },
+  },
+  {
+    from: 4012,
+    to: 4012,
+    meaning: 'invalid version',
+    rule: {
+      decision: 'fatal',
+      code: ErrorCodes.GATEWAY_CONFIG_REJECTED,
+      what: 'the gateway rejected the protocol version',
+    },
+  },
+  {
+    from: 4013,
+    to: 4014,
+    meaning: 'invalid or unpermitted intent',
+    rule: {
+      decision: 'fatal',
+      code: ErrorCodes.GATEWAY_CONFIG_REJECTED,
+      what: 'the gateway rejected the intents: check the intents your bot is allowed',
+    },
+  },
   { from: 4900, to: 4913, meaning: 'internal error', rule: { decision: 'identify' } },
-  { from: 4914, to: 4914, meaning: 'bot delisted (sandbox only)', rule: { decision: 'fatal', code: ErrorCodes.BOT_DELISTED, what: 'the bot is delisted and may only connect to the sandbox' } },
-  { from: 4915, to: 4915, meaning: 'bot banned', rule: { decision: 'fatal', code: ErrorCodes.BOT_BANNED, what: 'the bot is banned' } },
+  {
+    from: 4914,
+    to: 4914,
+    meaning: 'bot delisted (sandbox only)',
+    rule: {
+      decision: 'fatal',
+      code: ErrorCodes.BOT_DELISTED,
+      what: 'the bot is delisted and may only connect to the sandbox',
+    },
+  },
+  {
+    from: 4915,
+    to: 4915,
+    meaning: 'bot banned',
+    rule: { decision: 'fatal', code: ErrorCodes.BOT_BANNED, what: 'the bot is banned' },
+  },
 ];
 
 export function findCloseCodeRow(code: number): CloseCodeRow | undefined {
@@ -83,7 +129,10 @@ export function findCloseCodeRow(code: number): CloseCodeRow | undefined {
 /** The 4004/401 rule, written once: refresh the token and try again; the same refusal after a refresh is fatal. */
 function authRejected(history: DecisionHistory, what: string, details: Record<string, string | number>): Decision {
   if (history.authFailures >= 1) {
-    return { kind: 'fatal', error: new QQBotError(ErrorCodes.GATEWAY_AUTH_FAILED, `${what} again after a token refresh`, { details }) };
+    return {
+      kind: 'fatal',
+      error: new QQBotError(ErrorCodes.GATEWAY_AUTH_FAILED, `${what} again after a token refresh`, { details }),
+    };
   }
   return { kind: 'resume', refreshToken: true };
 }
@@ -96,7 +145,10 @@ function decideClose(closeCode: number, history: DecisionHistory): Decision {
     case 'identify':
       return rule.report === undefined ? { kind: 'identify' } : { kind: 'identify', report: rule.report };
     case 'fatal':
-      return { kind: 'fatal', error: new QQBotError(rule.code, `${rule.what} (close code ${closeCode})`, { details: { closeCode } }) };
+      return {
+        kind: 'fatal',
+        error: new QQBotError(rule.code, `${rule.what} (close code ${closeCode})`, { details: { closeCode } }),
+      };
     case 'auth':
       return authRejected(history, 'gateway authentication failed (close code 4004)', { closeCode });
   }
@@ -130,7 +182,9 @@ function decideOutcome(outcome: Outcome, history: DecisionHistory): Decision {
       if (outcome.retryable) return { kind: 'resume' };
       return {
         kind: 'fatal',
-        error: new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, outcome.reason, { details: { errno: outcome.error.details.errno ?? outcome.error.code } }),
+        error: new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, outcome.reason, {
+          details: { errno: outcome.error.details.errno ?? outcome.error.code },
+        }),
       };
     case 'session-limit':
       return { kind: 'identify', delayMs: outcome.retryAfterMs };
@@ -154,6 +208,7 @@ function decideOutcome(outcome: Outcome, history: DecisionHistory): Decision {
  */
 export function decide(outcome: Outcome, history: DecisionHistory): Decision {
   const decision = decideOutcome(outcome, history);
-  if (decision.kind === 'resume' && history.resumeFailures >= MAX_RESUME_FAILURES) return { ...decision, kind: 'identify' };
+  if (decision.kind === 'resume' && history.resumeFailures >= MAX_RESUME_FAILURES)
+    return { ...decision, kind: 'identify' };
   return decision;
 }

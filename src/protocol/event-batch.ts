@@ -87,7 +87,13 @@ export function unpackBatch(batch: readonly WireEvent[], onEvent: (event: Worker
     }
     const { seqs, types, typeNames, ids, frames } = event;
     for (let i = 0; i < seqs.length; i++) {
-      onEvent({ op: WorkerEventOp.Dispatch, seq: seqs[i] as number, type: typeNames[types[i] as number] as string, id: ids[i], frame: frames[i] as string });
+      onEvent({
+        op: WorkerEventOp.Dispatch,
+        seq: seqs[i] as number,
+        type: typeNames[types[i] as number] as string,
+        id: ids[i],
+        frame: frames[i] as string,
+      });
     }
   }
 }

@@ -36,7 +36,13 @@ export type Outcome =
   /** The supervisor asked the attempt to stop. */
   | { kind: 'shutdown'; phase: Phase; reason: string }
   /** The attempt's thread died or was terminated (built by the runner). */
-  | { kind: 'worker-died'; phase: Phase; error: WireError; cause: 'crashed' | 'hung' | 'terminated' | 'bootstrap'; reason: string };
+  | {
+      kind: 'worker-died';
+      phase: Phase;
+      error: WireError;
+      cause: 'crashed' | 'hung' | 'terminated' | 'bootstrap';
+      reason: string;
+    };
 
 export type OutcomeKind = Outcome['kind'];
 
@@ -47,6 +53,13 @@ export type OutcomeKind = Outcome['kind'];
  */
 export function gatewayFetchFailed(err: unknown, timeoutMs: number): Outcome {
   const wire = toWire(err);
-  if (wire.code === ErrorCodes.HTTP_TIMEOUT) return { kind: 'timeout', phase: 'gateway', ms: timeoutMs, reason: wire.message };
-  return { kind: 'connect-failed', phase: 'gateway', error: wire, authRejected: wire.details.status === 401, reason: wire.message };
+  if (wire.code === ErrorCodes.HTTP_TIMEOUT)
+    return { kind: 'timeout', phase: 'gateway', ms: timeoutMs, reason: wire.message };
+  return {
+    kind: 'connect-failed',
+    phase: 'gateway',
+    error: wire,
+    authRejected: wire.details.status === 401,
+    reason: wire.message,
+  };
 }

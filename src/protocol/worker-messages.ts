@@ -64,10 +64,23 @@ export type WorkerEvent =
    * the transport's edge checks refused `d` (validateEvent, run where the frame was parsed): the host reports
    * the event instead of delivering it.
    */
-  | { op: typeof WorkerEventOp.Dispatch; seq: number; type: string; id: string | undefined; frame: string; problem?: EventProblem | undefined }
+  | {
+      op: typeof WorkerEventOp.Dispatch;
+      seq: number;
+      type: string;
+      id: string | undefined;
+      frame: string;
+      problem?: EventProblem | undefined;
+    }
   | { op: typeof WorkerEventOp.Phase; phase: Phase }
   /** A `/gateway/bot` answer: the URL, and the limits the identify gate keeps (`null` when not reported). */
-  | { op: typeof WorkerEventOp.GatewayUrl; url: string; maxConcurrency: number | null; remaining: number | null; resetAfterMs: number | null }
+  | {
+      op: typeof WorkerEventOp.GatewayUrl;
+      url: string;
+      maxConcurrency: number | null;
+      remaining: number | null;
+      resetAfterMs: number | null;
+    }
   | { op: typeof WorkerEventOp.Ready; sessionId: string; user: unknown; seq: number }
   | { op: typeof WorkerEventOp.Resumed; seq: number }
   | { op: typeof WorkerEventOp.Heartbeat; latencyMs: number }

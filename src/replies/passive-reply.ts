@@ -35,13 +35,47 @@ export type ReplyableEventType = (typeof REPLYABLE_EVENT_TYPES)[number];
 
 /** The known dispatch types a reply cannot answer; with {@link REPLYABLE_EVENT_TYPES}, every known type (checked below). */
 const UNREPLYABLE_EVENT_TYPES = [
-  'GROUP_DEL_ROBOT', 'GROUP_MSG_REJECT', 'FRIEND_DEL', 'C2C_MSG_REJECT', 'MESSAGE_DELETE', 'PUBLIC_MESSAGE_DELETE', 'DIRECT_MESSAGE_DELETE',
-  'GUILD_CREATE', 'GUILD_UPDATE', 'GUILD_DELETE', 'CHANNEL_CREATE', 'CHANNEL_UPDATE', 'CHANNEL_DELETE', 'GUILD_MEMBER_ADD', 'GUILD_MEMBER_UPDATE',
-  'GUILD_MEMBER_REMOVE', 'MESSAGE_REACTION_ADD', 'MESSAGE_REACTION_REMOVE', 'MESSAGE_AUDIT_PASS', 'MESSAGE_AUDIT_REJECT', 'FORUM_THREAD_CREATE',
-  'FORUM_THREAD_UPDATE', 'FORUM_THREAD_DELETE', 'FORUM_POST_CREATE', 'FORUM_POST_DELETE', 'FORUM_REPLY_CREATE', 'FORUM_REPLY_DELETE',
-  'FORUM_PUBLISH_AUDIT_RESULT', 'OPEN_FORUM_THREAD_CREATE', 'OPEN_FORUM_THREAD_UPDATE', 'OPEN_FORUM_THREAD_DELETE', 'OPEN_FORUM_POST_CREATE',
-  'OPEN_FORUM_POST_DELETE', 'OPEN_FORUM_REPLY_CREATE', 'OPEN_FORUM_REPLY_DELETE', 'AUDIO_START', 'AUDIO_FINISH', 'AUDIO_ON_MIC', 'AUDIO_OFF_MIC',
-  'AUDIO_OR_LIVE_CHANNEL_MEMBER_ENTER', 'AUDIO_OR_LIVE_CHANNEL_MEMBER_EXIT',
+  'GROUP_DEL_ROBOT',
+  'GROUP_MSG_REJECT',
+  'FRIEND_DEL',
+  'C2C_MSG_REJECT',
+  'MESSAGE_DELETE',
+  'PUBLIC_MESSAGE_DELETE',
+  'DIRECT_MESSAGE_DELETE',
+  'GUILD_CREATE',
+  'GUILD_UPDATE',
+  'GUILD_DELETE',
+  'CHANNEL_CREATE',
+  'CHANNEL_UPDATE',
+  'CHANNEL_DELETE',
+  'GUILD_MEMBER_ADD',
+  'GUILD_MEMBER_UPDATE',
+  'GUILD_MEMBER_REMOVE',
+  'MESSAGE_REACTION_ADD',
+  'MESSAGE_REACTION_REMOVE',
+  'MESSAGE_AUDIT_PASS',
+  'MESSAGE_AUDIT_REJECT',
+  'FORUM_THREAD_CREATE',
+  'FORUM_THREAD_UPDATE',
+  'FORUM_THREAD_DELETE',
+  'FORUM_POST_CREATE',
+  'FORUM_POST_DELETE',
+  'FORUM_REPLY_CREATE',
+  'FORUM_REPLY_DELETE',
+  'FORUM_PUBLISH_AUDIT_RESULT',
+  'OPEN_FORUM_THREAD_CREATE',
+  'OPEN_FORUM_THREAD_UPDATE',
+  'OPEN_FORUM_THREAD_DELETE',
+  'OPEN_FORUM_POST_CREATE',
+  'OPEN_FORUM_POST_DELETE',
+  'OPEN_FORUM_REPLY_CREATE',
+  'OPEN_FORUM_REPLY_DELETE',
+  'AUDIO_START',
+  'AUDIO_FINISH',
+  'AUDIO_ON_MIC',
+  'AUDIO_OFF_MIC',
+  'AUDIO_OR_LIVE_CHANNEL_MEMBER_ENTER',
+  'AUDIO_OR_LIVE_CHANNEL_MEMBER_EXIT',
 ] as const satisfies readonly KnownDispatchType[];
 
 /** `never` when the two lists cover every known type: a new type must be sorted into one of them. */
@@ -93,14 +127,15 @@ const DEFAULT_MAX_REPLIES = 5;
 const DEFAULT_MAX_TRACKED = 10_000;
 
 /** Message events: the scope, and where in `data` the target id is. */
-const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> = {
-  GROUP_AT_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
-  GROUP_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
-  C2C_MESSAGE_CREATE: { scope: 'c2c', target: (d) => (isObject(d.author) ? d.author.user_openid : undefined) },
-  AT_MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
-  MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
-  DIRECT_MESSAGE_CREATE: { scope: 'dm', target: (d) => d.guild_id },
-};
+const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> =
+  {
+    GROUP_AT_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
+    GROUP_MESSAGE_CREATE: { scope: 'group', target: (d) => d.group_openid },
+    C2C_MESSAGE_CREATE: { scope: 'c2c', target: (d) => (isObject(d.author) ? d.author.user_openid : undefined) },
+    AT_MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
+    MESSAGE_CREATE: { scope: 'channel', target: (d) => d.channel_id },
+    DIRECT_MESSAGE_CREATE: { scope: 'dm', target: (d) => d.guild_id },
+  };
 
 /** Other events (INTERACTION_CREATE, GROUP_ADD_ROBOT, FRIEND_ADD, …): the first of these fields found wins. */
 const EVENT_TARGETS: ReadonlyArray<{ field: string; scope: ReplyScope }> = [
@@ -167,7 +202,12 @@ export interface ReplyStore {
 }
 
 /** The keys of {@link ReplyTrackerOptions}, checked by the compiler. */
-export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({ now: true, maxReplies: true, maxTracked: true, store: true });
+export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({
+  now: true,
+  maxReplies: true,
+  maxTracked: true,
+  store: true,
+});
 
 /**
  * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse
@@ -245,10 +285,14 @@ export class ReplyTracker {
   }
 
   #limit(scope: ReplyScope, ref: ReplyTarget['ref'], spent: number): QQBotError {
-    return new QQBotError(ErrorCodes.PASSIVE_REPLY_LIMIT, `this ${refName(ref)} already has ${spent} replies (limit ${this.#maxReplies})`, {
-      retryable: false,
-      details: { scope, limit: this.#maxReplies },
-    });
+    return new QQBotError(
+      ErrorCodes.PASSIVE_REPLY_LIMIT,
+      `this ${refName(ref)} already has ${spent} replies (limit ${this.#maxReplies})`,
+      {
+        retryable: false,
+        details: { scope, limit: this.#maxReplies },
+      },
+    );
   }
 
   /** Forgets everything. */
@@ -331,15 +375,20 @@ function replyDeadline(event: ReplyableEvent, scope: ReplyScope, now: number): n
 }
 
 function plan(scope: ReplyScope, targetId: string, ref: ReplyTarget['ref'], seq: number): ReplyPlan {
-  const fields: ReplyFields = ref.msg_id === undefined ? { event_id: ref.event_id, msg_seq: seq } : { msg_id: ref.msg_id, msg_seq: seq };
+  const fields: ReplyFields =
+    ref.msg_id === undefined ? { event_id: ref.event_id, msg_seq: seq } : { msg_id: ref.msg_id, msg_seq: seq };
   return { scope, targetId, fields, replyNumber: seq };
 }
 
 function expired(scope: ReplyScope, ref: ReplyTarget['ref'], lateByMs: number): QQBotError {
-  return new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, `the reply window for this ${refName(ref)} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`, {
-    retryable: false,
-    details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs },
-  });
+  return new QQBotError(
+    ErrorCodes.PASSIVE_REPLY_EXPIRED,
+    `the reply window for this ${refName(ref)} (${scope}, ${REPLY_WINDOWS_MS[scope] / 60_000} min) has closed`,
+    {
+      retryable: false,
+      details: { scope, windowMs: REPLY_WINDOWS_MS[scope], lateByMs },
+    },
+  );
 }
 
 function unsupported(event: ReplyableEvent, why: string): QQBotError {

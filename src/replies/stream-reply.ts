@@ -36,7 +36,12 @@ export const DEFAULT_STREAM = {
   contentType: 'markdown',
 } as const satisfies Required<Omit<StreamReplyOptions, 'signal'>>;
 
-const STREAM_KEYS = optionKeys<StreamReplyOptions>({ minIntervalMs: true, windowMs: true, contentType: true, signal: true });
+const STREAM_KEYS = optionKeys<StreamReplyOptions>({
+  minIntervalMs: true,
+  windowMs: true,
+  contentType: true,
+  signal: true,
+});
 
 export type ResolvedStreamOptions = Required<Omit<StreamReplyOptions, 'signal'>> & { signal: AbortSignal | undefined };
 
@@ -46,9 +51,11 @@ export function resolveStreamOptions(value: unknown): ResolvedStreamOptions {
   if (!isObject(value)) throw invalidOption('Expected stream options to be an object');
   rejectUnknownKeys('stream options', value, STREAM_KEYS);
   const contentType = value.contentType ?? DEFAULT_STREAM.contentType;
-  if (contentType !== 'markdown' && contentType !== 'text') throw invalidOption("Expected `contentType` to be 'markdown' or 'text'");
+  if (contentType !== 'markdown' && contentType !== 'text')
+    throw invalidOption("Expected `contentType` to be 'markdown' or 'text'");
   const signal = value.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('Expected `signal` to be an AbortSignal');
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalidOption('Expected `signal` to be an AbortSignal');
   return {
     minIntervalMs: integerOption('minIntervalMs', value.minIntervalMs, DEFAULT_STREAM.minIntervalMs, 0, 60_000),
     windowMs: integerOption('windowMs', value.windowMs, DEFAULT_STREAM.windowMs, 1, 24 * 3_600_000),
@@ -96,7 +103,11 @@ export interface StreamIo {
  * platform refuses any frame, so the stream stops reading and rejects with `QQBOT_PASSIVE_REPLY_EXPIRED`.
  * A first error wins; a failing final frame after it is not reported over it.
  */
-export async function runStream(io: StreamIo, source: AsyncIterable<string>, options: ResolvedStreamOptions): Promise<StreamReplyResult> {
+export async function runStream(
+  io: StreamIo,
+  source: AsyncIterable<string>,
+  options: ResolvedStreamOptions,
+): Promise<StreamReplyResult> {
   const { minIntervalMs, contentType, signal } = options;
   const iterator = source[Symbol.asyncIterator]();
   let text = '';
@@ -116,22 +127,37 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
   let inFlight: Promise<void> | undefined;
 
   const expired = (): QQBotError =>
-    new QQBotError(ErrorCodes.PASSIVE_REPLY_EXPIRED, 'the stream outlived its window: the platform would refuse more frames', {
-      details: { scope: 'c2c', windowMs: options.windowMs, framesSent: index },
-    });
+    new QQBotError(
+      ErrorCodes.PASSIVE_REPLY_EXPIRED,
+      'the stream outlived its window: the platform would refuse more frames',
+      {
+        details: { scope: 'c2c', windowMs: options.windowMs, framesSent: index },
+      },
+    );
 
   const send = async (state: 1 | 10, content: string): Promise<void> => {
     const wait = lastAnswer + minIntervalMs - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (io.now() > io.deadline) throw expired();
-    const frame: StreamFrame = { input_mode: 'replace', input_state: state, content_type: contentType, content_raw: content, index };
+    const frame: StreamFrame = {
+      input_mode: 'replace',
+      input_state: state,
+      content_type: contentType,
+      content_raw: content,
+      index,
+    };
     if (streamMsgId !== undefined) frame.stream_msg_id = streamMsgId;
     const id = await io.post(frame);
     lastAnswer = performance.now();
     index += 1;
     sentText = content;
     if (streamMsgId === undefined) {
-      if (id === undefined) throw new QQBotError(ErrorCodes.BAD_RESPONSE, 'the first stream frame was answered without an id (stream_msg_id)', { retryable: false });
+      if (id === undefined)
+        throw new QQBotError(
+          ErrorCodes.BAD_RESPONSE,
+          'the first stream frame was answered without an id (stream_msg_id)',
+          { retryable: false },
+        );
       streamMsgId = id;
     }
   };
@@ -141,21 +167,32 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
 
   /** Sends the text when it changed and nothing is pending; one frame at a time, spaced by the interval. */
   const kick = (): void => {
-    if (!reading || timer !== undefined || inFlight !== undefined || failure !== undefined || text === sentText || text === '') return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      inFlight = send(1, text).then(
-        () => {
-          inFlight = undefined;
-          kick();
-        },
-        (err: unknown) => {
-          inFlight = undefined;
-          failure ??= err;
-          stop.abort();
-        },
-      );
-    }, Math.max(0, lastAnswer + minIntervalMs - performance.now()));
+    if (
+      !reading ||
+      timer !== undefined ||
+      inFlight !== undefined ||
+      failure !== undefined ||
+      text === sentText ||
+      text === ''
+    )
+      return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        inFlight = send(1, text).then(
+          () => {
+            inFlight = undefined;
+            kick();
+          },
+          (err: unknown) => {
+            inFlight = undefined;
+            failure ??= err;
+            stop.abort();
+          },
+        );
+      },
+      Math.max(0, lastAnswer + minIntervalMs - performance.now()),
+    );
   };
 
   /** Marks a wait cut short by our own signals, so it is told apart from an error the source threw. */
@@ -164,7 +201,11 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
   let sourceOpen = true;
   try {
     for (;;) {
-      const next = await raceAbort(iterator.next(), signal === undefined ? [stop.signal] : [stop.signal, signal], () => cut);
+      const next = await raceAbort(
+        iterator.next(),
+        signal === undefined ? [stop.signal] : [stop.signal, signal],
+        () => cut,
+      );
       if (next.done === true) {
         sourceOpen = false;
         break;
@@ -180,10 +221,17 @@ export async function runStream(io: StreamIo, source: AsyncIterable<string>, opt
   } catch (err) {
     if (err === cut) {
       // A failed frame (failure is set) or the caller's signal.
-      failure ??= new QQBotError(ErrorCodes.ABORTED, 'the streamed reply was aborted', { retryable: false, cause: signal?.reason });
+      failure ??= new QQBotError(ErrorCodes.ABORTED, 'the streamed reply was aborted', {
+        retryable: false,
+        cause: signal?.reason,
+      });
     } else {
       sourceOpen = false;
-      failure ??= new QQBotError(ErrorCodes.STREAM_SOURCE_FAILED, 'the stream source threw; the stream was closed with the text so far', { cause: err });
+      failure ??= new QQBotError(
+        ErrorCodes.STREAM_SOURCE_FAILED,
+        'the stream source threw; the stream was closed with the text so far',
+        { cause: err },
+      );
     }
   } finally {
     // A frame still in flight must not schedule another when it returns: the final frame comes next.

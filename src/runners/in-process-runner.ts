@@ -1,7 +1,12 @@
 import { threadId } from 'node:worker_threads';
 import { ErrorCodes, QQBotError, toWire } from '../errors.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
-import { type AttemptSpec, type HostMessage, type SessionEvent, type WorkerStatus } from '../protocol/worker-messages.js';
+import {
+  type AttemptSpec,
+  type HostMessage,
+  type SessionEvent,
+  type WorkerStatus,
+} from '../protocol/worker-messages.js';
 import { createAttempt, type Attempt } from '../transports/attempts.js';
 import type { AttemptRunner, RunningAttempt } from './runner.js';
 
@@ -48,8 +53,17 @@ class InProcessAttempt implements RunningAttempt {
   }
 
   async kill(): Promise<void> {
-    const error = new QQBotError(ErrorCodes.WORKER_DIED, 'the attempt was terminated', { retryable: true, details: { cause: 'terminated', errno: null } });
-    this.#attempt.terminate({ kind: 'worker-died', phase: this.#attempt.phase, error: toWire(error), cause: 'terminated', reason: error.message });
+    const error = new QQBotError(ErrorCodes.WORKER_DIED, 'the attempt was terminated', {
+      retryable: true,
+      details: { cause: 'terminated', errno: null },
+    });
+    this.#attempt.terminate({
+      kind: 'worker-died',
+      phase: this.#attempt.phase,
+      error: toWire(error),
+      cause: 'terminated',
+      reason: error.message,
+    });
     await this.done;
   }
 
@@ -60,7 +74,12 @@ class InProcessAttempt implements RunningAttempt {
   }
 
   status(): Promise<WorkerStatus> {
-    if (this.#finished) return Promise.reject(new QQBotError(ErrorCodes.CONTROL_TIMEOUT, 'control call status: the attempt has already ended', { retryable: true }));
+    if (this.#finished)
+      return Promise.reject(
+        new QQBotError(ErrorCodes.CONTROL_TIMEOUT, 'control call status: the attempt has already ended', {
+          retryable: true,
+        }),
+      );
     return Promise.resolve(this.#attempt.status());
   }
 

@@ -27,7 +27,8 @@ export const RESOURCE_LIMITS = custom<ResourceLimits, ResourceLimits | undefined
     rejectUnknownKeys(path, value, RESOURCE_LIMIT_KEYS);
     const limits: ResourceLimits = {};
     for (const [key, limit] of Object.entries(value)) {
-      if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
+      if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0)
+        throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
       limits[key as keyof ResourceLimits] = limit;
     }
     return limits;
@@ -86,7 +87,11 @@ export class ThreadPool {
   /** `workerFile` is for tests (a worker that can be told to crash): hosts leave it out. */
   constructor(options: ThreadPoolOptions = {}, workerFile: string = defaultWorkerFile()) {
     if (!isObject(options)) throw invalidOption('Expected the ThreadPool options to be an object');
-    ({ sessionsPerThread: this.sessionsPerThread, spareThreads: this.spareThreads, resourceLimits: this.resourceLimits } = resolve(POOL, options, ''));
+    ({
+      sessionsPerThread: this.sessionsPerThread,
+      spareThreads: this.spareThreads,
+      resourceLimits: this.resourceLimits,
+    } = resolve(POOL, options, ''));
     this.#workerFile = workerFile;
   }
 

@@ -14,8 +14,12 @@ export function checkpointFromStored(value: unknown, where: string): SessionChec
   if (typeof sessionId !== 'string' || sessionId === '') throw bad('sessionId is not a non-empty string');
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('seq is not a non-negative integer');
   if (gatewayUrl !== null && typeof gatewayUrl !== 'string') throw bad('gatewayUrl is neither a string nor null');
-  if (!Array.isArray(recentIds) || !recentIds.every((id) => typeof id === 'string')) throw bad('recentIds is not an array of strings');
-  if (deliveredSeq !== undefined && (typeof deliveredSeq !== 'number' || !Number.isSafeInteger(deliveredSeq) || deliveredSeq < seq)) {
+  if (!Array.isArray(recentIds) || !recentIds.every((id) => typeof id === 'string'))
+    throw bad('recentIds is not an array of strings');
+  if (
+    deliveredSeq !== undefined &&
+    (typeof deliveredSeq !== 'number' || !Number.isSafeInteger(deliveredSeq) || deliveredSeq < seq)
+  ) {
     throw bad('deliveredSeq is not an integer at least seq');
   }
   if (handedOver !== undefined && typeof handedOver !== 'boolean') throw bad('handedOver is not a boolean');
@@ -46,19 +50,31 @@ export function parseStoredJson(text: string, where: string): unknown {
 }
 
 export function corrupt(where: string, why: string, cause?: unknown): QQBotError {
-  return new QQBotError(ErrorCodes.STORE_CORRUPT, `the stored session in ${where} is unreadable (${why}); the shard starts a new session`, {
-    retryable: false,
-    cause,
-    details: { where, why },
-  });
+  return new QQBotError(
+    ErrorCodes.STORE_CORRUPT,
+    `the stored session in ${where} is unreadable (${why}); the shard starts a new session`,
+    {
+      retryable: false,
+      cause,
+      details: { where, why },
+    },
+  );
 }
 
 /** A store operation that failed for a reason that may pass (I/O, network): checkpoints wait and catch up. */
-export function storeUnavailable(what: string, cause: unknown, details: Readonly<Record<string, string | number | boolean | null>> = {}): QQBotError {
+export function storeUnavailable(
+  what: string,
+  cause: unknown,
+  details: Readonly<Record<string, string | number | boolean | null>> = {},
+): QQBotError {
   const errno = errnoOf(cause) ?? null;
-  return new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `the session store could not ${what}${errno === null ? '' : ` (${errno})`}`, {
-    retryable: true,
-    cause,
-    details: { ...details, errno },
-  });
+  return new QQBotError(
+    ErrorCodes.STORE_UNAVAILABLE,
+    `the session store could not ${what}${errno === null ? '' : ` (${errno})`}`,
+    {
+      retryable: true,
+      cause,
+      details: { ...details, errno },
+    },
+  );
 }

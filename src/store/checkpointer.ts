@@ -70,7 +70,13 @@ export class ShardCheckpointer {
   /** close() is writing the last checkpoint of this process: nothing is delivered after it. */
   #handedOver = false;
 
-  constructor(shard: number, store: SessionStore, options: ResolvedCheckpoint, maxIds: number, onError: (error: QQBotError) => void) {
+  constructor(
+    shard: number,
+    store: SessionStore,
+    options: ResolvedCheckpoint,
+    maxIds: number,
+    onError: (error: QQBotError) => void,
+  ) {
     this.shard = shard;
     this.#store = store;
     this.#options = options;
@@ -101,7 +107,13 @@ export class ShardCheckpointer {
    * The shard has a session: READY (a new one, from `seq`), a checkpoint loaded from the store, or RESUMED.
    * A new session id is written at once, so a crash right after READY resumes it instead of identifying.
    */
-  session(sessionId: string, gatewayUrl: string | null, seq: number, recentIds: readonly string[] = [], deliveredSeq = seq): void {
+  session(
+    sessionId: string,
+    gatewayUrl: string | null,
+    seq: number,
+    recentIds: readonly string[] = [],
+    deliveredSeq = seq,
+  ): void {
     const changed = sessionId !== this.#sessionId;
     this.#sessionId = sessionId;
     this.#gatewayUrl = gatewayUrl;
@@ -253,7 +265,8 @@ export class ShardCheckpointer {
         this.#failures = 0;
         this.#writing = undefined;
         // What arrived meanwhile goes out by the same rules.
-        if (this.#dirty || this.#unwritten >= this.#options.batchSize || this.#deliveredSinceWrite >= this.#halfBatch()) this.#writeNow();
+        if (this.#dirty || this.#unwritten >= this.#options.batchSize || this.#deliveredSinceWrite >= this.#halfBatch())
+          this.#writeNow();
         else if (this.#unwritten > 0) this.#timer ??= this.#arm(this.#options.intervalMs);
       },
       (err: unknown) => {
@@ -275,16 +288,24 @@ export class ShardCheckpointer {
 
 function failed(shard: number, cause: unknown, failures: number): QQBotError {
   if (cause instanceof QQBotError && cause.code === ErrorCodes.STORE_UNAVAILABLE) {
-    return new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${shard}: a checkpoint could not be written; it is kept and written when the store answers`, {
-      retryable: true,
-      cause,
-      details: { ...cause.details, shard, failures },
-    });
+    return new QQBotError(
+      ErrorCodes.STORE_UNAVAILABLE,
+      `shard ${shard}: a checkpoint could not be written; it is kept and written when the store answers`,
+      {
+        retryable: true,
+        cause,
+        details: { ...cause.details, shard, failures },
+      },
+    );
   }
   if (cause instanceof QQBotError) return cause;
-  return new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${shard}: a checkpoint could not be written; it is kept and written when the store answers`, {
-    retryable: true,
-    cause,
-    details: { shard, failures },
-  });
+  return new QQBotError(
+    ErrorCodes.STORE_UNAVAILABLE,
+    `shard ${shard}: a checkpoint could not be written; it is kept and written when the store answers`,
+    {
+      retryable: true,
+      cause,
+      details: { shard, failures },
+    },
+  );
 }

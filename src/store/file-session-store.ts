@@ -3,7 +3,13 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
 import { isObject, optionKeys, section } from '../options/checks.js';
-import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson, storeUnavailable } from './checkpoint-codec.js';
+import {
+  checkpointFromStored,
+  checkpointToStored,
+  corrupt,
+  parseStoredJson,
+  storeUnavailable,
+} from './checkpoint-codec.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { FileLeases } from '../fleet/file-lock.js';
 import { notHeld } from '../fleet/lease-lost.js';
@@ -61,9 +67,11 @@ export class FileSessionStore implements SessionStore {
   readonly fleet?: Fleet;
 
   constructor(path: string, options: FileSessionStoreOptions = {}) {
-    if (typeof path !== 'string' || path.trim() === '') throw invalidOption('Expected the FileSessionStore path to be a non-empty string');
+    if (typeof path !== 'string' || path.trim() === '')
+      throw invalidOption('Expected the FileSessionStore path to be a non-empty string');
     const o = section('FileSessionStore', options, FILE_STORE_KEYS);
-    if (o.lease !== undefined && typeof o.lease !== 'boolean') throw invalidOption('Expected FileSessionStore lease to be a boolean');
+    if (o.lease !== undefined && typeof o.lease !== 'boolean')
+      throw invalidOption('Expected FileSessionStore lease to be a boolean');
     this.path = resolve(path);
     if (o.lease !== false) {
       // The holder before may have written since this process last read the file.
@@ -179,7 +187,8 @@ function decodeFile(text: string, path: string): Map<number, SessionCheckpoint> 
   const shards = new Map<number, SessionCheckpoint>();
   for (const [key, checkpoint] of Object.entries(value.shards)) {
     const shard = Number(key);
-    if (!Number.isInteger(shard) || shard < 0 || String(shard) !== key) throw corrupt(path, 'a key of shards is not a shard number');
+    if (!Number.isInteger(shard) || shard < 0 || String(shard) !== key)
+      throw corrupt(path, 'a key of shards is not a shard number');
     shards.set(shard, checkpointFromStored(checkpoint, `${path} (shard ${shard})`));
   }
   return shards;

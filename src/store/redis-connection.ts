@@ -40,13 +40,24 @@ const CONNECTION_KEYS = optionKeys<RedisConnectionOptions>({ url: true, prefix: 
  * Checks an options object: the connection keys plus `known` (a typo would silently do nothing), and resolves
  * the connection part. `owner` names the class in messages (`RedisSessionStore.url`).
  */
-export function resolveRedisOptions(owner: string, input: unknown, known: readonly string[]): { connection: Required<RedisConnectionOptions>; rest: Record<string, unknown> } {
+export function resolveRedisOptions(
+  owner: string,
+  input: unknown,
+  known: readonly string[],
+): { connection: Required<RedisConnectionOptions>; rest: Record<string, unknown> } {
   const options = section(owner, input, [...CONNECTION_KEYS, ...known]);
   const url = options.url ?? DEFAULT_REDIS_CONNECTION.url;
-  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw invalidOption(`Expected \`${owner}.url\` to be a redis:// or rediss:// URL`);
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url))
+    throw invalidOption(`Expected \`${owner}.url\` to be a redis:// or rediss:// URL`);
   const prefix = options.prefix ?? DEFAULT_REDIS_CONNECTION.prefix;
-  if (typeof prefix !== 'string' || prefix === '') throw invalidOption(`Expected \`${owner}.prefix\` to be a non-empty string`);
-  const commandTimeoutMs = integerOption(`${owner}.commandTimeoutMs`, options.commandTimeoutMs, DEFAULT_REDIS_CONNECTION.commandTimeoutMs, 1);
+  if (typeof prefix !== 'string' || prefix === '')
+    throw invalidOption(`Expected \`${owner}.prefix\` to be a non-empty string`);
+  const commandTimeoutMs = integerOption(
+    `${owner}.commandTimeoutMs`,
+    options.commandTimeoutMs,
+    DEFAULT_REDIS_CONNECTION.commandTimeoutMs,
+    1,
+  );
   return { connection: { url, prefix, commandTimeoutMs }, rest: options };
 }
 
@@ -113,11 +124,11 @@ export class RedisConnection {
     const client = this.#client;
     if (!client.isReady) {
       const deadline = AbortSignal.timeout(this.#timeoutMs);
-      await raceAbort(this.#connecting as Promise<unknown>, [deadline], () => storeUnavailable(`${what}: Redis did not answer within ${this.#timeoutMs} ms`, undefined)).catch(
-        (err: unknown) => {
-          throw err instanceof QQBotError ? err : storeUnavailable(what, err);
-        },
-      );
+      await raceAbort(this.#connecting as Promise<unknown>, [deadline], () =>
+        storeUnavailable(`${what}: Redis did not answer within ${this.#timeoutMs} ms`, undefined),
+      ).catch((err: unknown) => {
+        throw err instanceof QQBotError ? err : storeUnavailable(what, err);
+      });
       if (!client.isReady) throw storeUnavailable(`${what}: not connected to Redis`, undefined);
     }
     return client;

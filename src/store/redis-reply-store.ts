@@ -12,7 +12,9 @@ return n`;
 /** {@link ReplyStore.spend} on `redis`, under `<prefix>reply:<key>`: what RedisReplyStore and RedisSessionStore.replies share. */
 export async function spendReply(redis: RedisConnection, key: string, expiresAt: number): Promise<number> {
   const redisKey = `${redis.prefix}reply:${key}`;
-  return Number(await redis.evaluate(`count a reply in ${redisKey}`, SPEND, [redisKey], [String(Math.ceil(expiresAt))]));
+  return Number(
+    await redis.evaluate(`count a reply in ${redisKey}`, SPEND, [redisKey], [String(Math.ceil(expiresAt))]),
+  );
 }
 
 /**

@@ -64,8 +64,15 @@ export class RedisSessionStore implements SessionStore {
     this.replies = { spend: (key, expiresAt) => spendReply(redis, key, expiresAt) };
     const lease = rest.lease;
     if (lease !== false) {
-      this.#leases = new RedisLeases(this.#redis, resolveLeaseOptions(lease === true || lease === undefined ? {} : lease));
-      this.fleet = { leases: this.#leases, identifyGate: new RedisIdentifyGate(this.#redis), shardCount: new RedisShardCount(this.#redis) };
+      this.#leases = new RedisLeases(
+        this.#redis,
+        resolveLeaseOptions(lease === true || lease === undefined ? {} : lease),
+      );
+      this.fleet = {
+        leases: this.#leases,
+        identifyGate: new RedisIdentifyGate(this.#redis),
+        shardCount: new RedisShardCount(this.#redis),
+      };
     }
   }
 
@@ -105,7 +112,12 @@ export class RedisSessionStore implements SessionStore {
     }
     const lease = leases.holding(shard);
     if (lease === undefined) throw notHeld(shard);
-    const written = await this.#redis.evaluate(`write ${key}`, FENCED_WRITE, [leases.leaseKey(shard), key], [lease.token, text]);
+    const written = await this.#redis.evaluate(
+      `write ${key}`,
+      FENCED_WRITE,
+      [leases.leaseKey(shard), key],
+      [lease.token, text],
+    );
     if (Number(written) !== 1) throw lease.fenced();
   }
 

@@ -60,7 +60,15 @@ export class RestartPolicy {
       this.#failures = [];
       return { delayMs: this.#options.maxDelayMs, escalate: true };
     }
-    return { delayMs: fullJitterMs(this.#consecutiveFailures, this.#options.minDelayMs, this.#options.maxDelayMs, this.#random), escalate: false };
+    return {
+      delayMs: fullJitterMs(
+        this.#consecutiveFailures,
+        this.#options.minDelayMs,
+        this.#options.maxDelayMs,
+        this.#random,
+      ),
+      escalate: false,
+    };
   }
 }
 
@@ -68,14 +76,26 @@ export class RestartPolicy {
  * The escalation's report (retryable: the loop goes on), one wording for every loop the policy drives.
  * `subject` names the loop (`shard 0`), `what` what failed (`attempts without progress`).
  */
-export function restartBudgetError(subject: string, what: string, options: RestartPolicyOptions, failures: number): QQBotError {
+export function restartBudgetError(
+  subject: string,
+  what: string,
+  options: RestartPolicyOptions,
+  failures: number,
+): QQBotError {
   const { maxRestarts, windowMs, maxDelayMs } = options;
-  return new QQBotError(ErrorCodes.RESTART_BUDGET, `${subject}: more than ${maxRestarts} ${what} within ${windowMs} ms; starting over from a clean slate in ${maxDelayMs} ms`, {
-    details: { maxRestarts, windowMs, failures },
-  });
+  return new QQBotError(
+    ErrorCodes.RESTART_BUDGET,
+    `${subject}: more than ${maxRestarts} ${what} within ${windowMs} ms; starting over from a clean slate in ${maxDelayMs} ms`,
+    {
+      details: { maxRestarts, windowMs, failures },
+    },
+  );
 }
 
 /** The opt-in `restart.giveUpAfterMs` ran out: `lacking` says what never came (`shard 0: no session`). */
 export function gaveUpError(lacking: string, giveUpAfterMs: number, cause: unknown): QQBotError {
-  return new QQBotError(ErrorCodes.GAVE_UP, `${lacking} for ${giveUpAfterMs} ms (restart.giveUpAfterMs)`, { cause, details: { giveUpAfterMs } });
+  return new QQBotError(ErrorCodes.GAVE_UP, `${lacking} for ${giveUpAfterMs} ms (restart.giveUpAfterMs)`, {
+    cause,
+    details: { giveUpAfterMs },
+  });
 }

@@ -49,11 +49,16 @@ export async function fetchShardPlan(ctx: ShardCountContext): Promise<ShardPlan 
     restart: options.restart,
     probe: {
       intervalMs: options.restart.probeIntervalMs,
-      target: (outcome) => unreachedHost(outcome, { token: options.endpoints.token, api: options.endpoints.api, gateway: null }),
+      target: (outcome) =>
+        unreachedHost(outcome, { token: options.endpoints.token, api: options.endpoints.api, gateway: null }),
       answers: hostAnswers,
     },
     tokens: ctx.tokens,
-    names: { subject: "shards 'auto'", failures: 'failures to read the shard count', lacking: 'no shard count from GET /gateway/bot' },
+    names: {
+      subject: "shards 'auto'",
+      failures: 'failures to read the shard count',
+      lacking: 'no shard count from GET /gateway/bot',
+    },
     now: ctx.now,
     random: ctx.random,
   });
@@ -80,18 +85,33 @@ async function readShardPlan(ctx: ShardCountContext, token: string): Promise<Try
   const { options, signal } = ctx;
   try {
     const info = await fetchGatewayBot(options.endpoints.api, token, options.appId, options.timeouts.httpMs, signal);
-    if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS) throw tooManyShards(info.shards);
+    if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards > MAX_SHARDS)
+      throw tooManyShards(info.shards);
     if (info.shards !== undefined && Number.isInteger(info.shards) && info.shards >= 1) {
       // A fleet's processes must agree (leases and checkpoints are keyed by shard index): the stored count wins.
       const fleet = await ctx.fleet?.agree(info.shards);
       if (fleet !== undefined && fleet.shards !== info.shards) ctx.report(countDiffers(info.shards, fleet));
-      return { done: { shards: fleet?.shards ?? info.shards, maxConcurrency: info.maxConcurrency, remaining: info.remaining, resetAfterMs: info.resetAfterMs } };
+      return {
+        done: {
+          shards: fleet?.shards ?? info.shards,
+          maxConcurrency: info.maxConcurrency,
+          remaining: info.remaining,
+          resetAfterMs: info.resetAfterMs,
+        },
+      };
     }
-    throw new QQBotError(ErrorCodes.BAD_RESPONSE, `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`, { retryable: true });
+    throw new QQBotError(
+      ErrorCodes.BAD_RESPONSE,
+      `GET /gateway/bot answered no usable shard count (an integer 1..${MAX_SHARDS})`,
+      { retryable: true },
+    );
   } catch (err) {
     if (signal.aborted) return undefined;
     if (err instanceof QQBotError && err.code === ErrorCodes.TOO_MANY_SHARDS) throw err;
-    const error = err instanceof QQBotError ? err : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
+    const error =
+      err instanceof QQBotError
+        ? err
+        : new QQBotError(ErrorCodes.INTERNAL, 'the shard count could not be fetched', { retryable: true, cause: err });
     return { outcome: gatewayFetchFailed(error, options.timeouts.httpMs), progressed: false, error };
   }
 }

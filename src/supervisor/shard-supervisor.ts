@@ -16,7 +16,14 @@ import type { SessionStore } from '../store/session-store.js';
 import { hostAnswers } from '../http/probe.js';
 import type { Transport, TransportHostSide } from '../transports/transport.js';
 import { ContestWatch } from './contest-watch.js';
-import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TokenSource, type TryEnd } from './retry-loop.js';
+import {
+  RetryLoop,
+  unreachedHost,
+  type RetryDecision,
+  type RetryStep,
+  type TokenSource,
+  type TryEnd,
+} from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {
@@ -119,7 +126,8 @@ export class ShardSupervisor {
       restart,
       probe: {
         intervalMs: restart.probeIntervalMs,
-        target: (outcome) => unreachedHost(outcome, { token: endpoints.token, api: endpoints.api, gateway: this.#gatewayUrl }),
+        target: (outcome) =>
+          unreachedHost(outcome, { token: endpoints.token, api: endpoints.api, gateway: this.#gatewayUrl }),
         answers: hostAnswers,
         probed: (url, answered) => {
           this.#debug(() => `probe of ${new URL(url).host}: ${answered ? 'answered' : 'no answer'}`);
@@ -128,7 +136,11 @@ export class ShardSupervisor {
       },
       // A listener the platform calls needs no access token.
       tokens: ctx.transport.needsToken ? ctx.tokens : undefined,
-      names: { subject: `shard ${shard}`, failures: 'attempts without progress', lacking: `shard ${shard}: no session` },
+      names: {
+        subject: `shard ${shard}`,
+        failures: 'attempts without progress',
+        lacking: `shard ${shard}: no session`,
+      },
       now: ctx.now,
       random: ctx.random,
     });
@@ -190,7 +202,12 @@ export class ShardSupervisor {
   /** Asks the running attempt itself; rejects with `QQBOT_NO_WORKER` when none runs, `QQBOT_CONTROL_TIMEOUT` past the deadline. */
   workerStatus(): Promise<WorkerStatus> {
     const attempt = this.#attempt;
-    if (attempt === undefined) return Promise.reject(new QQBotError(ErrorCodes.NO_WORKER, `shard ${this.shard} has no running worker right now`, { retryable: true }));
+    if (attempt === undefined)
+      return Promise.reject(
+        new QQBotError(ErrorCodes.NO_WORKER, `shard ${this.shard} has no running worker right now`, {
+          retryable: true,
+        }),
+      );
     return attempt.status();
   }
 
@@ -208,9 +225,12 @@ export class ShardSupervisor {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
       if (this.#state !== 'fatal') this.#state = 'closing';
-      this.#firstSession.reject(new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'));
+      this.#firstSession.reject(
+        new QQBotError(ErrorCodes.CLOSED, 'the connector was closed before a session was established'),
+      );
       const attempt = this.#attempt;
-      if (attempt !== undefined && !(await attempt.shutdown(endSession ? CLOSE_ENDING_SESSION : CLOSE_FOR_RESUME))) await attempt.kill();
+      if (attempt !== undefined && !(await attempt.shutdown(endSession ? CLOSE_ENDING_SESSION : CLOSE_FOR_RESUME)))
+        await attempt.kill();
     }
     await this.#loop;
     // Only a holder writes the last checkpoint, or clears the session (a standby's writes would be fenced off).
@@ -308,11 +328,23 @@ export class ShardSupervisor {
       // Handed over by close(): its deliveredSeq is exact. After a crash, up to a batch more may have been delivered.
       const unrecorded = checkpoint.handedOver === true ? 0 : checkpointer.unrecordedBound;
       this.#ctx.delivery.restore(checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq, unrecorded);
-      checkpointer.session(checkpoint.sessionId, this.#gatewayUrl, checkpoint.seq, checkpoint.recentIds, checkpoint.deliveredSeq);
+      checkpointer.session(
+        checkpoint.sessionId,
+        this.#gatewayUrl,
+        checkpoint.seq,
+        checkpoint.recentIds,
+        checkpoint.deliveredSeq,
+      );
     } catch (err) {
       // QQBOT_STORE_CORRUPT or QQBOT_STORE_UNAVAILABLE from the store itself; anything else is wrapped.
       this.#ctx.sink.error(
-        err instanceof QQBotError ? err : new QQBotError(ErrorCodes.STORE_UNAVAILABLE, `shard ${this.shard}: the session store could not load a checkpoint; identifying`, { retryable: true, cause: err }),
+        err instanceof QQBotError
+          ? err
+          : new QQBotError(
+              ErrorCodes.STORE_UNAVAILABLE,
+              `shard ${this.shard}: the session store could not load a checkpoint; identifying`,
+              { retryable: true, cause: err },
+            ),
       );
     }
   }
@@ -343,7 +375,10 @@ export class ShardSupervisor {
     const resuming = this.#sessionId !== null;
     let identifySlot: IdentifySlot | undefined;
     if (!resuming && this.#ctx.identifyGate !== undefined) {
-      identifySlot = await this.#ctx.identifyGate.acquire(this.#closing.signal, budgetProbeMs(this.#ctx.options.timeouts.httpMs));
+      identifySlot = await this.#ctx.identifyGate.acquire(
+        this.#closing.signal,
+        budgetProbeMs(this.#ctx.options.timeouts.httpMs),
+      );
       if (identifySlot === undefined) return undefined;
     }
     // The lease may have gone while we waited: never connect without it (and free the grant's place).
@@ -351,8 +386,17 @@ export class ShardSupervisor {
       identifySlot?.sent();
       return undefined;
     }
-    this.#debug(() => (resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying'));
-    const record: AttemptRecord = { resuming, resumeSent: false, sessionAt: undefined, live: false, identifySlot, hostSide: undefined };
+    this.#debug(() =>
+      resuming ? `resuming ${this.#sessionId ?? ''} from seq ${this.#ctx.delivery.seq}` : 'identifying',
+    );
+    const record: AttemptRecord = {
+      resuming,
+      resumeSent: false,
+      sessionAt: undefined,
+      live: false,
+      identifySlot,
+      hostSide: undefined,
+    };
     this.#heartbeatLatencyMs = null;
     const spec = this.#spec(token, identifySlot?.probe === true);
     this.#refetchGateway = false;
@@ -370,7 +414,9 @@ export class ShardSupervisor {
     const end = this.#now();
     // A kill by the host (terminateWorker) is a drill, not evidence against the session or the platform.
     const killedByHost = outcome.kind === 'worker-died' && outcome.cause === 'terminated';
-    const progressed = record.sessionAt !== undefined && (record.live || killedByHost || end - record.sessionAt >= this.#ctx.options.restart.stableAfterMs);
+    const progressed =
+      record.sessionAt !== undefined &&
+      (record.live || killedByHost || end - record.sessionAt >= this.#ctx.options.restart.stableAfterMs);
     if (record.sessionAt !== undefined) {
       this.#connectedSince = null;
       this.#disconnectedSince = end;
@@ -391,14 +437,22 @@ export class ShardSupervisor {
 
   /** What a decision asks of this shard beyond the token and the backoff (the retry loop's); the most to wait, if limited. */
   #decided(decision: RetryDecision, outcome: Outcome, failure: QQBotError | undefined): number | undefined {
-    this.#debug(() => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`);
+    this.#debug(
+      () => `attempt ended in phase ${outcome.phase}: ${outcome.kind} (${outcome.reason}) → ${decision.kind}`,
+    );
     this.#lastError = failure ?? this.#lastError;
     // No session starts left: no IDENTIFY anywhere the gate reaches until the reset, not only on this shard.
     if (outcome.kind === 'session-limit') void this.#ctx.identifyGate?.budget(0, outcome.retryAfterMs);
     if (decision.kind === 'identify' && this.#sessionId !== null) this.#forgetSession();
     if (decision.refetchGateway === true && !this.#refetchedSinceSession) this.#refetchGatewayOnce();
     if (decision.report !== undefined) {
-      this.#ctx.sink.error(new QQBotError(decision.report, `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`, { retryable: true }));
+      this.#ctx.sink.error(
+        new QQBotError(
+          decision.report,
+          `the gateway closed the connection as malformed (${outcome.reason}): please report this bug`,
+          { retryable: true },
+        ),
+      );
     }
     return outcome.kind === 'listen-failed' ? this.#listenFailed() : undefined;
   }
@@ -433,7 +487,14 @@ export class ShardSupervisor {
       delayMs,
     };
     this.#ctx.sink.restart(event);
-    publish('restart', () => ({ appId: this.#ctx.options.appId, shard: this.shard, kind: outcome.kind, decision: decision.kind, delayMs, progressed }));
+    publish('restart', () => ({
+      appId: this.#ctx.options.appId,
+      shard: this.shard,
+      kind: outcome.kind,
+      decision: decision.kind,
+      delayMs,
+      progressed,
+    }));
     this.#nextAttemptAt = step.nextAttemptAt;
     if (step.nextAttemptAt > this.#now()) this.#state = 'backoff';
   }
@@ -545,7 +606,12 @@ export class ShardSupervisor {
     this.#retry.history.authFailures = 0;
     this.#refetchedSinceSession = false;
     this.#connectedSince = now;
-    publish('reconnect', () => ({ appId: this.#ctx.options.appId, shard: this.shard, ms: now - this.#disconnectedSince, resumed }));
+    publish('reconnect', () => ({
+      appId: this.#ctx.options.appId,
+      shard: this.shard,
+      ms: now - this.#disconnectedSince,
+      resumed,
+    }));
     this.#checkpoint();
   }
 

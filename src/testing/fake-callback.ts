@@ -1,7 +1,13 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { signWebhook, validationAnswerProblem, validationBody, webhookKeyPair, type WebhookKeyPair } from '../transports/webhook/signature.js';
+import {
+  signWebhook,
+  validationAnswerProblem,
+  validationBody,
+  webhookKeyPair,
+  type WebhookKeyPair,
+} from '../transports/webhook/signature.js';
 import { postCallback, type CallbackAnswer } from './callback-post.js';
 import { sampleEventData, sampleTime } from './sample-events.js';
 
@@ -85,7 +91,8 @@ export class FakeCallbackSender {
 
   constructor(options: FakeCallbackOptions, credentials: { appId: string; secret: string }, notify: () => void) {
     this.#url = new URL(options.url);
-    if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:') throw new RangeError('FakeQQServer callbacks: url must be http(s)');
+    if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:')
+      throw new RangeError('FakeQQServer callbacks: url must be http(s)');
     this.#keys = webhookKeyPair(credentials.secret);
     this.#appId = credentials.appId;
     this.#options = {
@@ -96,7 +103,10 @@ export class FakeCallbackSender {
       ca: options.ca,
     };
     const agentOptions = { keepAlive: true, maxSockets: this.#options.concurrency };
-    this.#agent = this.#url.protocol === 'https:' ? new HttpsAgent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) }) : new HttpAgent(agentOptions);
+    this.#agent =
+      this.#url.protocol === 'https:'
+        ? new HttpsAgent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+        : new HttpAgent(agentOptions);
     this.#notify = notify;
   }
 
@@ -107,9 +117,15 @@ export class FakeCallbackSender {
   /** op 13: sends a validation and checks the answer's signature. @throws when the bot answered wrong. */
   async validate(plainToken = 'Arq0D5A61EgUu4OxUvOp', eventTs = String(Math.floor(Date.now() / 1000))): Promise<void> {
     const request = { plainToken, eventTs };
-    const answer = await this.#post(validationBody(request), { 'x-bot-appid': this.#appId, 'user-agent': 'QQBot-Callback' });
+    const answer = await this.#post(validationBody(request), {
+      'x-bot-appid': this.#appId,
+      'user-agent': 'QQBot-Callback',
+    });
     const problem = validationAnswerProblem(this.#keys.publicKey, request, answer);
-    if (problem !== null) throw new Error(`FakeQQServer callbacks: the op 13 validation failed: ${problem} (HTTP ${answer.status}: ${answer.body.slice(0, 200)})`);
+    if (problem !== null)
+      throw new Error(
+        `FakeQQServer callbacks: the op 13 validation failed: ${problem} (HTTP ${answer.status}: ${answer.body.slice(0, 200)})`,
+      );
     this.stats.validations += 1;
     this.#notify();
   }
@@ -140,7 +156,11 @@ export class FakeCallbackSender {
    * in flight; with `ratePerSec`, event i is not sent before i / ratePerSec s. Resolves with the numbers once
    * each was acked or given up on; an abort stops starting new ones.
    */
-  async emitEvents(count: number, opts: { type: string; ratePerSec: number | undefined; signal: AbortSignal | undefined }, nextNumber: () => number): Promise<number[]> {
+  async emitEvents(
+    count: number,
+    opts: { type: string; ratePerSec: number | undefined; signal: AbortSignal | undefined },
+    nextNumber: () => number,
+  ): Promise<number[]> {
     const numbers: number[] = [];
     const started = performance.now();
     let index = 0;
@@ -155,7 +175,11 @@ export class FakeCallbackSender {
         }
         const n = nextNumber();
         numbers.push(n);
-        await this.deliver({ id: `cb-${n}`, type: opts.type, data: sampleEventData(opts.type, n, sampleTime(Date.now())) });
+        await this.deliver({
+          id: `cb-${n}`,
+          type: opts.type,
+          data: sampleEventData(opts.type, n, sampleTime(Date.now())),
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, count) }, lane));
@@ -167,9 +191,16 @@ export class FakeCallbackSender {
    * another key, `'none'` sends none; `timestamp` replaces the current time (a replay). Not retried; a
    * non-200 answer is recorded as a rejection.
    */
-  async send(body: string, options: { id?: string; signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {}): Promise<CallbackAnswer> {
+  async send(
+    body: string,
+    options: { id?: string; signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {},
+  ): Promise<CallbackAnswer> {
     const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
-    const headers: Record<string, string> = { 'x-bot-appid': this.#appId, 'x-signature-timestamp': timestamp, 'user-agent': 'QQBot-Callback' };
+    const headers: Record<string, string> = {
+      'x-bot-appid': this.#appId,
+      'x-signature-timestamp': timestamp,
+      'user-agent': 'QQBot-Callback',
+    };
     const signature = options.signature ?? 'valid';
     if (signature !== 'none') {
       const key = signature === 'valid' ? this.#keys.privateKey : webhookKeyPair(`forged-${this.#appId}`).privateKey;
@@ -179,7 +210,12 @@ export class FakeCallbackSender {
     this.stats.posts += 1;
     const answer = await this.#post(body, headers);
     if (answer.status !== 200) {
-      this.stats.rejections.push({ id: options.id, status: answer.status, body: answer.body, error: answer.status === 0 ? answer.body : undefined });
+      this.stats.rejections.push({
+        id: options.id,
+        status: answer.status,
+        body: answer.body,
+        error: answer.status === 0 ? answer.body : undefined,
+      });
       this.#notify();
     }
     return answer;
@@ -222,6 +258,7 @@ export class FakeCallbackSender {
 }
 
 function atLeast(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`FakeQQServer callbacks: ${name} must be an integer ≥ ${min}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`FakeQQServer callbacks: ${name} must be an integer ≥ ${min}`);
   return value;
 }

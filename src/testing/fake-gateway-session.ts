@@ -62,7 +62,6 @@ const INVALID_SESSION_CLOSE_MS = 100;
 /** The close code a client sends to end its session for good. */
 const CLIENT_ENDS_SESSION = 1000;
 
-
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -230,13 +229,27 @@ export class FakeGateway {
 
   /** Appends to the session's log (`sessionId`'s, else `shard`'s latest, else the latest) and sends to its delivering socket; returns the seq. */
   dispatch(type: string, data: unknown, id: string | undefined, shard: number | undefined, sessionId?: string): number {
-    if (sessionId !== undefined && !this.#byId.has(sessionId)) throw new Error(`FakeQQServer.dispatch: no session ${sessionId}`);
-    const session = sessionId !== undefined ? this.#byId.get(sessionId) : shard === undefined ? this.current : this.#currentByShard.get(shard);
+    if (sessionId !== undefined && !this.#byId.has(sessionId))
+      throw new Error(`FakeQQServer.dispatch: no session ${sessionId}`);
+    const session =
+      sessionId !== undefined
+        ? this.#byId.get(sessionId)
+        : shard === undefined
+          ? this.current
+          : this.#currentByShard.get(shard);
     if (session === undefined) {
-      throw new Error(`FakeQQServer.dispatch: no session yet${shard === undefined ? '' : ` for shard ${shard}`} (no client has identified)`);
+      throw new Error(
+        `FakeQQServer.dispatch: no session yet${shard === undefined ? '' : ` for shard ${shard}`} (no client has identified)`,
+      );
     }
     const seq = session.nextSeq();
-    const frame = JSON.stringify({ op: OpCodes.DISPATCH, s: seq, t: type, id: id ?? `evt-${session.index}-${seq}`, d: data });
+    const frame = JSON.stringify({
+      op: OpCodes.DISPATCH,
+      s: seq,
+      t: type,
+      id: id ?? `evt-${session.index}-${seq}`,
+      d: data,
+    });
     session.append({ seq, frame });
     const conn = session.bound;
     if (conn !== undefined && conn.delivering && conn.open) conn.send(frame);
@@ -311,7 +324,12 @@ export class FakeGateway {
 
   #sendHello(conn: FakeConnection): void {
     conn.helloSent = true;
-    conn.send(JSON.stringify({ op: OpCodes.HELLO, d: { heartbeat_interval: this.host.heartbeatIntervalMs } satisfies HelloData }));
+    conn.send(
+      JSON.stringify({
+        op: OpCodes.HELLO,
+        d: { heartbeat_interval: this.host.heartbeatIntervalMs } satisfies HelloData,
+      }),
+    );
   }
 
   #onFrame(conn: FakeConnection, data: RawData): void {
@@ -376,10 +394,16 @@ export class FakeGateway {
     }
     if (!this.host.validAuth(token)) return conn.close(4004, 'authentication fail');
     if (!Number.isInteger(intents) || intents < 0 || intents > 0xffff_ffff) return conn.close(4013, 'invalid intent');
-    if (((intents & ~this.host.allowedIntents) >>> 0) !== 0) return conn.close(4014, 'disallowed intent');
+    if ((intents & ~this.host.allowedIntents) >>> 0 !== 0) return conn.close(4014, 'disallowed intent');
     const [index, total] = shard;
-    if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total) return conn.close(4010, 'invalid shard');
-    const session = new FakeSession(this.sessions.length + 1, this.host.replayLimit, [index, total], this.host.appOf(token));
+    if (!Number.isInteger(index) || !Number.isInteger(total) || index < 0 || index >= total)
+      return conn.close(4010, 'invalid shard');
+    const session = new FakeSession(
+      this.sessions.length + 1,
+      this.host.replayLimit,
+      [index, total],
+      this.host.appOf(token),
+    );
     this.sessions.push(session);
     this.#byId.set(session.id, session);
     this.current = session;
@@ -400,7 +424,8 @@ export class FakeGateway {
       this.rejectResumes.n -= 1;
       return conn.close(this.rejectResumes.code, 'resume rejected (injected)');
     }
-    if (!this.host.validAuth(typeof data.token === 'string' ? data.token : '')) return conn.close(4004, 'authentication fail');
+    if (!this.host.validAuth(typeof data.token === 'string' ? data.token : ''))
+      return conn.close(4004, 'authentication fail');
     const session = this.#byId.get(sessionId);
     if (session === undefined || !session.resumable) {
       return conn.send(JSON.stringify({ op: OpCodes.INVALID_SESSION, d: false }));
@@ -447,8 +472,15 @@ export class FakeGateway {
     if (pending === undefined || session === undefined || !conn.open || session.bound !== conn) return;
     conn.pending = undefined;
     if (pending.kind === 'ready') {
-      const d = { version: 1, session_id: session.id, user: { id: 'bot-1', username: 'fake-bot', bot: true }, shard: pending.shard } satisfies ReadyData;
-      conn.send(JSON.stringify({ op: OpCodes.DISPATCH, s: pending.readySeq, t: 'READY', id: `READY-${session.id}`, d }));
+      const d = {
+        version: 1,
+        session_id: session.id,
+        user: { id: 'bot-1', username: 'fake-bot', bot: true },
+        shard: pending.shard,
+      } satisfies ReadyData;
+      conn.send(
+        JSON.stringify({ op: OpCodes.DISPATCH, s: pending.readySeq, t: 'READY', id: `READY-${session.id}`, d }),
+      );
       for (const event of session.eventsAfter(pending.readySeq)) conn.send(event.frame);
       conn.delivering = true;
       this.#armHeartbeatTimeout(conn);

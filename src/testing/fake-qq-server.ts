@@ -7,7 +7,12 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import type { CallbackAnswer } from './callback-post.js';
-import { FakeCallbackSender, type FakeCallbackEvent, type FakeCallbackOptions, type FakeCallbackStats } from './fake-callback.js';
+import {
+  FakeCallbackSender,
+  type FakeCallbackEvent,
+  type FakeCallbackOptions,
+  type FakeCallbackStats,
+} from './fake-callback.js';
 import { FakeGateway } from './fake-gateway-session.js';
 import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
 import { FakeRestApi, FakeRestCodes, IP_NOT_ALLOWED_ANSWER } from './fake-rest.js';
@@ -129,7 +134,11 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       setTimer: (fn, ms) => this.#setTimer(fn, ms),
       clearTimer: (timer) => this.#clearTimer(timer),
     });
-    this.rest = new FakeRestApi({ isValidToken: (token) => this.isValidToken(token), now: () => this.#options.now(), baseUrl: () => this.url });
+    this.rest = new FakeRestApi({
+      isValidToken: (token) => this.isValidToken(token),
+      now: () => this.#options.now(),
+      baseUrl: () => this.url,
+    });
     server.on('connection', (socket: Socket) => {
       if (performance.now() >= this.#outageUntil) return;
       this.#stats.resetConnections += 1;
@@ -167,7 +176,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** Every session created over the fake's life, oldest first (snapshots). */
   get sessions(): ReadonlyArray<FakeSessionInfo> {
-    return this.#gateway.sessions.map((s) => ({ id: s.id, shard: s.shard, appId: s.appId, lastSeq: s.lastSeq, resumable: s.resumable, delivering: s.bound?.delivering === true }));
+    return this.#gateway.sessions.map((s) => ({
+      id: s.id,
+      shard: s.shard,
+      appId: s.appId,
+      lastSeq: s.lastSeq,
+      resumable: s.resumable,
+      delivering: s.bound?.delivering === true,
+    }));
   }
 
   /** Events dispatched by {@link FakeQQServer.dispatch} and {@link FakeQQServer.emitEvents} over the fake's life. */
@@ -216,7 +232,11 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         this.#eventsDispatched += 1;
         return this.#eventCounter++;
       };
-      return this.#callbacks.emitEvents(total, { type: opts.type ?? 'GROUP_AT_MESSAGE_CREATE', ratePerSec: rate, signal: opts.signal }, next);
+      return this.#callbacks.emitEvents(
+        total,
+        { type: opts.type ?? 'GROUP_AT_MESSAGE_CREATE', ratePerSec: rate, signal: opts.signal },
+        next,
+      );
     }
     const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
     const { signal } = opts;
@@ -245,7 +265,10 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         immediate = undefined;
         if (settled) return;
         try {
-          const due = rate === undefined ? seqs.length + EMIT_BATCH : Math.floor(((performance.now() - started) * rate) / 1000) + 1;
+          const due =
+            rate === undefined
+              ? seqs.length + EMIT_BATCH
+              : Math.floor(((performance.now() - started) * rate) / 1000) + 1;
           const until = Math.min(total, due);
           // Once per batch: the shards that have a session now.
           const shards = opts.shard === undefined ? this.#gateway.shardsWithSession() : [opts.shard];
@@ -253,7 +276,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
           while (seqs.length < until) {
             const n = this.#eventCounter;
             const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
-            const target = opts.session !== undefined ? { session: opts.session } : shard === undefined ? {} : { shard };
+            const target =
+              opts.session !== undefined ? { session: opts.session } : shard === undefined ? {} : { shard };
             seqs.push(this.dispatch(type, sampleEventData(type, n, at), target));
             this.#eventCounter = n + 1;
           }
@@ -284,7 +308,9 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   async startCallbacks(options: FakeCallbackOptions): Promise<void> {
     if (this.#closing) throw new Error('FakeQQServer.startCallbacks: the fake is closed');
     this.#callbacks?.close();
-    const sender = new FakeCallbackSender(options, { appId: this.#options.appId, secret: this.#options.secret }, () => this.#notify());
+    const sender = new FakeCallbackSender(options, { appId: this.#options.appId, secret: this.#options.secret }, () =>
+      this.#notify(),
+    );
     this.#callbacks = sender;
     await sender.validate();
   }
@@ -309,7 +335,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   }
 
   #requireCallbacks(): FakeCallbackSender {
-    if (this.#callbacks === undefined) throw new Error('FakeQQServer: callback mode is not started (call startCallbacks first)');
+    if (this.#callbacks === undefined)
+      throw new Error('FakeQQServer: callback mode is not started (call startCallbacks first)');
     return this.#callbacks;
   }
 
@@ -500,7 +527,10 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
           reject(err);
         },
       };
-      const timeout = setTimeout(() => waiter.fail(new Error(`FakeQQServer.waitFor: timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timeout = setTimeout(
+        () => waiter.fail(new Error(`FakeQQServer.waitFor: timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const poll = setInterval(waiter.check, WAIT_FOR_POLL_MS);
       const finish = (): void => {
         clearTimeout(timeout);
@@ -598,7 +628,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
         if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
         if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
-        const limit = { total: 1000, remaining: this.#options.sessionStartRemaining, reset_after: this.#options.sessionStartResetAfterMs, max_concurrency: this.#options.maxConcurrency };
+        const limit = {
+          total: 1000,
+          remaining: this.#options.sessionStartRemaining,
+          reset_after: this.#options.sessionStartResetAfterMs,
+          max_concurrency: this.#options.maxConcurrency,
+        };
         let gatewayUrl = this.gatewayUrl;
         if (this.#gatewayUrlOverride.n > 0) {
           this.#gatewayUrlOverride.n -= 1;
@@ -650,7 +685,10 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
       return sendJson(res, 200, { code: 100016, message: 'invalid appid or secret' });
     }
     const token = randomBytes(24).toString('base64url');
-    this.#tokens.set(token, { expiresAt: this.#options.now() + this.#options.tokenTtlSeconds * 1000, appId: pair.appId as string });
+    this.#tokens.set(token, {
+      expiresAt: this.#options.now() + this.#options.tokenTtlSeconds * 1000,
+      appId: pair.appId as string,
+    });
     sendJson(res, 200, { access_token: token, expires_in: String(this.#options.tokenTtlSeconds) });
   }
 

@@ -126,9 +126,18 @@ export interface RegisteredMessage {
 type Answer = (status: number, body: unknown) => void;
 
 /** The platform's answer (HTTP 401) to a caller whose IP is not on the bot's allow-list; `err_code` as field reports show it. */
-export const IP_NOT_ALLOWED_ANSWER = { message: '接口访问源IP不在白名单', code: FakeRestCodes.IP_NOT_ALLOWED, err_code: 40023002 } as const;
+export const IP_NOT_ALLOWED_ANSWER = {
+  message: '接口访问源IP不在白名单',
+  code: FakeRestCodes.IP_NOT_ALLOWED,
+  err_code: 40023002,
+} as const;
 
-const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = { group: 5 * 60_000, channel: 5 * 60_000, dm: 5 * 60_000, c2c: 60 * 60_000 };
+const WINDOWS_MS: Readonly<Record<FakeMessageKind, number>> = {
+  group: 5 * 60_000,
+  channel: 5 * 60_000,
+  dm: 5 * 60_000,
+  c2c: 60 * 60_000,
+};
 const MAX_REPLIES = 5;
 /** A stream needs a `msg_id` younger than this (docs/protocol.md §10, as reported), also in C2C. */
 export const STREAM_WINDOW_MS = 5 * 60_000;
@@ -141,7 +150,11 @@ interface Route {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, traceId: string): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tps-trace-id': traceId });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-tps-trace-id': traceId,
+  });
   res.end(text);
 }
 
@@ -323,17 +336,42 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     const token = typeof auth === 'string' && auth.startsWith('QQBot ') ? auth.slice(6) : undefined;
     if (this.#unauthorized > 0) {
       this.#unauthorized -= 1;
-      sendJson(res, 401, { message: 'token not exist or expire', code: FakeRestCodes.TOKEN_INVALID, err_code: FakeRestCodes.TOKEN_INVALID, trace_id: traceId }, traceId);
+      sendJson(
+        res,
+        401,
+        {
+          message: 'token not exist or expire',
+          code: FakeRestCodes.TOKEN_INVALID,
+          err_code: FakeRestCodes.TOKEN_INVALID,
+          trace_id: traceId,
+        },
+        traceId,
+      );
       return true;
     }
     if (token === undefined || !this.context.isValidToken(token)) {
-      sendJson(res, 401, { message: 'token not exist or expire', code: FakeRestCodes.TOKEN_INVALID, err_code: FakeRestCodes.TOKEN_INVALID, trace_id: traceId }, traceId);
+      sendJson(
+        res,
+        401,
+        {
+          message: 'token not exist or expire',
+          code: FakeRestCodes.TOKEN_INVALID,
+          err_code: FakeRestCodes.TOKEN_INVALID,
+          trace_id: traceId,
+        },
+        traceId,
+      );
       return true;
     }
     if (this.#fail.n > 0 && !this.#fail.afterProcessing) {
       this.#fail.n -= 1;
       if (this.#fail.status === 429) res.setHeader('retry-after', '1');
-      sendJson(res, this.#fail.status, { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId }, traceId);
+      sendJson(
+        res,
+        this.#fail.status,
+        { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId },
+        traceId,
+      );
       return true;
     }
     const limited = this.#limits.check(method, url.pathname);
@@ -358,7 +396,12 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
     if (this.#fail.n > 0 && this.#fail.afterProcessing) {
       this.#fail.n -= 1;
-      this.#respond(res, this.#fail.status, { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId }, traceId);
+      this.#respond(
+        res,
+        this.#fail.status,
+        { message: `injected HTTP ${this.#fail.status}`, code: this.#fail.status, trace_id: traceId },
+        traceId,
+      );
       return true;
     }
     this.#respond(res, answer.status, answer.body, traceId);
@@ -400,27 +443,46 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
   /** @internal */
   sendMessage(kind: FakeMessageKind, targetId: string, body: unknown, answer: Answer): void {
-    const error = (status: number, code: number, message: string): void => answer(status, { message, code, err_code: code });
+    const error = (status: number, code: number, message: string): void =>
+      answer(status, { message, code, err_code: code });
     if (!isObject(body)) return error(400, FakeRestCodes.INVALID_BODY, 'body must be a JSON object');
     const v2 = kind === 'group' || kind === 'c2c';
     // A v2 send without msg_type is text: the platform takes it so (docs/testing.md, "Fidelity").
     const msgType = v2 ? (body.msg_type ?? 0) : 0;
-    if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number)) return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0 (or absent), 2, 3, 4 or 7');
-    if (msgType === 0 && (typeof body.content !== 'string' || body.content.trim() === '') && !(!v2 && (body.embed !== undefined || body.ark !== undefined || body.image !== undefined || body.markdown !== undefined))) {
+    if (v2 && ![0, 2, 3, 4, 7].includes(msgType as number))
+      return error(400, FakeRestCodes.INVALID_BODY, 'msg_type must be 0 (or absent), 2, 3, 4 or 7');
+    if (
+      msgType === 0 &&
+      (typeof body.content !== 'string' || body.content.trim() === '') &&
+      !(
+        !v2 &&
+        (body.embed !== undefined || body.ark !== undefined || body.image !== undefined || body.markdown !== undefined)
+      )
+    ) {
       return error(400, FakeRestCodes.INVALID_BODY, 'content is required for msg_type 0');
     }
-    if (msgType === 2 && !isObject(body.markdown)) return error(400, FakeRestCodes.INVALID_BODY, 'markdown is required for msg_type 2');
+    if (msgType === 2 && !isObject(body.markdown))
+      return error(400, FakeRestCodes.INVALID_BODY, 'markdown is required for msg_type 2');
     if (msgType === 7) {
       const info = isObject(body.media) ? body.media.file_info : undefined;
-      if (typeof info !== 'string' || !this.#uploads.has(info)) return error(400, FakeRestCodes.INVALID_BODY, 'media.file_info is required for msg_type 7 and must come from an upload');
+      if (typeof info !== 'string' || !this.#uploads.has(info))
+        return error(
+          400,
+          FakeRestCodes.INVALID_BODY,
+          'media.file_info is required for msg_type 7 and must come from an upload',
+        );
     }
-    if (body.msg_seq !== undefined && (typeof body.msg_seq !== 'number' || !Number.isInteger(body.msg_seq) || body.msg_seq < 0)) {
+    if (
+      body.msg_seq !== undefined &&
+      (typeof body.msg_seq !== 'number' || !Number.isInteger(body.msg_seq) || body.msg_seq < 0)
+    ) {
       return error(400, FakeRestCodes.INVALID_BODY, 'msg_seq must be a non-negative integer');
     }
     const msgId = typeof body.msg_id === 'string' && body.msg_id !== '' ? body.msg_id : undefined;
     const eventId = typeof body.event_id === 'string' && body.event_id !== '' ? body.event_id : undefined;
     const ref = msgId ?? eventId;
-    if (ref === undefined && v2 && this.rejectProactive) return error(400, FakeRestCodes.PROACTIVE_FORBIDDEN, '主动消息失败, 无权限');
+    if (ref === undefined && v2 && this.rejectProactive)
+      return error(400, FakeRestCodes.PROACTIVE_FORBIDDEN, '主动消息失败, 无权限');
 
     let seqKey: string | undefined;
     let countKey: string | undefined;
@@ -434,16 +496,22 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
       if (v2) {
         const seq = typeof body.msg_seq === 'number' ? body.msg_seq : 1;
         seqKey = `${countKey}#${seq}`;
-        if (this.#usedSeqs.has(seqKey)) return error(400, FakeRestCodes.DUPLICATE_MSG_SEQ, '消息被去重，请检查请求msgseq');
+        if (this.#usedSeqs.has(seqKey))
+          return error(400, FakeRestCodes.DUPLICATE_MSG_SEQ, '消息被去重，请检查请求msgseq');
       }
-      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES) return error(400, FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
+      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES)
+        return error(400, FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
     }
 
     if (this.#audit > 0) {
       this.#audit -= 1;
       if (countKey !== undefined) this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
       if (seqKey !== undefined) this.#usedSeqs.add(seqKey);
-      return answer(202, { code: FakeRestCodes.MESSAGE_AUDIT, message: 'push message is waiting for audit now', data: { message_audit: { audit_id: `fake-audit-${++this.#seq}` } } });
+      return answer(202, {
+        code: FakeRestCodes.MESSAGE_AUDIT,
+        message: 'push message is waiting for audit now',
+        data: { message_audit: { audit_id: `fake-audit-${++this.#seq}` } },
+      });
     }
     if (countKey !== undefined) this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
     if (seqKey !== undefined) this.#usedSeqs.add(seqKey);
@@ -456,17 +524,28 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
   /** @internal */
   upload(kind: 'group' | 'c2c', targetId: string, body: unknown, answer: Answer): void {
-    const invalid = (message: string): void => answer(400, { message, code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
-    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number)) return invalid('file_type (1-4) is required');
+    const invalid = (message: string): void =>
+      answer(400, { message, code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+    if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number))
+      return invalid('file_type (1-4) is required');
     if (body.upload_id !== undefined) return this.#mergeChunked(kind, targetId, body, answer);
     const url = typeof body.url === 'string' && body.url !== '' ? body.url : undefined;
-    const data = typeof body.file_data === 'string' && body.file_data !== '' ? Buffer.from(body.file_data, 'base64') : undefined;
+    const data =
+      typeof body.file_data === 'string' && body.file_data !== '' ? Buffer.from(body.file_data, 'base64') : undefined;
     if ((url === undefined) === (data === undefined)) return invalid('exactly one of url and file_data is required');
-    if (data !== undefined && (data.length === 0 || data.toString('base64') !== body.file_data)) return invalid('file_data must be base64');
+    if (data !== undefined && (data.length === 0 || data.toString('base64') !== body.file_data))
+      return invalid('file_data must be base64');
     const n = ++this.#seq;
     const fileInfo = `fake-file-info-${n}`;
     this.#uploads.add(fileInfo);
-    const upload: FakeUpload = { kind, targetId, fileType: body.file_type as number, fileInfo, ...(url === undefined ? {} : { url }), ...(data === undefined ? {} : { data }) };
+    const upload: FakeUpload = {
+      kind,
+      targetId,
+      fileType: body.file_type as number,
+      fileInfo,
+      ...(url === undefined ? {} : { url }),
+      ...(data === undefined ? {} : { data }),
+    };
     this.uploads.push(upload);
     this.emit('upload', upload);
     answer(200, { file_uuid: `fake-file-uuid-${n}`, file_info: fileInfo, ttl: 3600 });
@@ -474,9 +553,20 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
 
   #mergeChunked(kind: 'group' | 'c2c', targetId: string, body: Record<string, unknown>, answer: Answer): void {
     const merged = this.chunkedUploads.merge(uploadPath(kind, targetId), body);
-    if ('error' in merged) return answer(400, { message: merged.error, code: FakeRestCodes.UPLOAD_PART_FAILED, err_code: FakeRestCodes.UPLOAD_PART_FAILED });
+    if ('error' in merged)
+      return answer(400, {
+        message: merged.error,
+        code: FakeRestCodes.UPLOAD_PART_FAILED,
+        err_code: FakeRestCodes.UPLOAD_PART_FAILED,
+      });
     this.#uploads.add(merged.fileInfo);
-    const upload: FakeUpload = { kind, targetId, fileType: body.file_type as number, fileInfo: merged.fileInfo, chunked: merged.file };
+    const upload: FakeUpload = {
+      kind,
+      targetId,
+      fileType: body.file_type as number,
+      fileInfo: merged.fileInfo,
+      chunked: merged.file,
+    };
     this.uploads.push(upload);
     this.emit('upload', upload);
     answer(200, { file_uuid: `fake-file-uuid-${++this.#seq}`, file_info: merged.fileInfo, ttl: 3600 });
@@ -494,25 +584,49 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
     if (!isObject(body)) return invalid('body must be a JSON object');
     if (body.input_mode !== 'replace') return invalid('input_mode must be "replace"');
     if (body.input_state !== 1 && body.input_state !== 10) return invalid('input_state must be 1 or 10');
-    if (body.content_type !== 'markdown' && body.content_type !== 'text') return invalid('content_type must be "markdown" or "text"');
+    if (body.content_type !== 'markdown' && body.content_type !== 'text')
+      return invalid('content_type must be "markdown" or "text"');
     if (typeof body.content_raw !== 'string') return invalid('content_raw must be a string');
-    if (!Number.isInteger(body.index) || (body.index as number) < 0) return invalid('index must be a non-negative integer');
-    if (!Number.isInteger(body.msg_seq) || (body.msg_seq as number) < 0) return invalid('msg_seq must be a non-negative integer');
-    const ref = typeof body.msg_id === 'string' && body.msg_id !== '' ? body.msg_id : typeof body.event_id === 'string' && body.event_id !== '' ? body.event_id : undefined;
+    if (!Number.isInteger(body.index) || (body.index as number) < 0)
+      return invalid('index must be a non-negative integer');
+    if (!Number.isInteger(body.msg_seq) || (body.msg_seq as number) < 0)
+      return invalid('msg_seq must be a non-negative integer');
+    const ref =
+      typeof body.msg_id === 'string' && body.msg_id !== ''
+        ? body.msg_id
+        : typeof body.event_id === 'string' && body.event_id !== ''
+          ? body.event_id
+          : undefined;
     if (ref === undefined) return invalid('msg_id or event_id is required');
     const registered = this.#registered.get(ref);
-    if (registered !== undefined && this.context.now() > registered.at + STREAM_WINDOW_MS) return error(FakeRestCodes.REPLY_EXPIRED, '回复消息msg_id已过期');
-    const frame: FakeStreamFrame = { index: body.index as number, state: body.input_state, content: body.content_raw, contentType: body.content_type, at: this.context.now() };
+    if (registered !== undefined && this.context.now() > registered.at + STREAM_WINDOW_MS)
+      return error(FakeRestCodes.REPLY_EXPIRED, '回复消息msg_id已过期');
+    const frame: FakeStreamFrame = {
+      index: body.index as number,
+      state: body.input_state,
+      content: body.content_raw,
+      contentType: body.content_type,
+      at: this.context.now(),
+    };
 
     let stream: FakeStream | undefined;
     if (body.stream_msg_id === undefined) {
       const countKey = `c2c:m:${ref}`;
       const seqKey = `${countKey}#${String(body.msg_seq)}`;
       if (this.#usedSeqs.has(seqKey)) return error(FakeRestCodes.DUPLICATE_MSG_SEQ, '消息被去重，请检查请求msgseq');
-      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES) return error(FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
+      if ((this.#replyCounts.get(countKey) ?? 0) >= MAX_REPLIES)
+        return error(FakeRestCodes.REPLY_LIMIT, '被动回复时间或次数超限');
       this.#usedSeqs.add(seqKey);
       this.#replyCounts.set(countKey, (this.#replyCounts.get(countKey) ?? 0) + 1);
-      stream = { id: `fake-stream-${++this.#seq}`, openid, ref, msgSeq: body.msg_seq as number, frames: [], text: '', done: false };
+      stream = {
+        id: `fake-stream-${++this.#seq}`,
+        openid,
+        ref,
+        msgSeq: body.msg_seq as number,
+        frames: [],
+        text: '',
+        done: false,
+      };
       this.streams.push(stream);
     } else {
       stream = this.streams.find((s) => s.id === body.stream_msg_id && s.openid === openid);
@@ -538,7 +652,11 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   acknowledge(id: string, body: unknown, answer: Answer): void {
     const code = isObject(body) ? body.code : undefined;
     if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 5) {
-      return answer(400, { message: 'code must be an integer 0-5', code: FakeRestCodes.INVALID_BODY, err_code: FakeRestCodes.INVALID_BODY });
+      return answer(400, {
+        message: 'code must be an integer 0-5',
+        code: FakeRestCodes.INVALID_BODY,
+        err_code: FakeRestCodes.INVALID_BODY,
+      });
     }
     const ack: FakeInteractionAck = { id, code, at: this.context.now() };
     this.interactions.push(ack);
@@ -549,7 +667,12 @@ export class FakeRestApi extends EventEmitter<FakeRestEventMap> {
   /** @internal */
   recall(kind: FakeMessageKind, targetId: string, messageId: string, answer: Answer): void {
     const index = this.messages.findIndex((m) => m.id === messageId && m.kind === kind && m.targetId === targetId);
-    if (index < 0) return answer(404, { message: 'message not found', code: FakeRestCodes.NOT_FOUND, err_code: FakeRestCodes.NOT_FOUND });
+    if (index < 0)
+      return answer(404, {
+        message: 'message not found',
+        code: FakeRestCodes.NOT_FOUND,
+        err_code: FakeRestCodes.NOT_FOUND,
+      });
     this.messages.splice(index, 1);
     answer(200, undefined);
   }
@@ -562,23 +685,88 @@ function uploadPath(kind: 'group' | 'c2c', targetId: string): string {
   return `${kind === 'group' ? 'groups' : 'users'}/${targetId}`;
 }
 
-
 const ROUTES: readonly Route[] = [
-  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('group', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('c2c', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/channels\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('channel', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/dms\/([^/]+)\/messages$/, handler: (f, [id], b, answer) => f.sendMessage('dm', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('group', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/files$/, handler: (f, [id], b, answer) => f.upload('c2c', id ?? '', b, answer) },
-  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/upload_prepare$/, handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('group', id ?? ''), b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/upload_prepare$/, handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('c2c', id ?? ''), b, answer) },
-  { method: 'POST', pattern: /^\/v2\/groups\/([^/]+)\/upload_part_finish$/, handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('group', id ?? ''), b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/upload_part_finish$/, handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('c2c', id ?? ''), b, answer) },
-  { method: 'POST', pattern: /^\/v2\/users\/([^/]+)\/stream_messages$/, handler: (f, [id], b, answer) => f.streamFrame(id ?? '', b, answer) },
-  { method: 'DELETE', pattern: /^\/v2\/groups\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('group', id ?? '', mid ?? '', answer) },
-  { method: 'DELETE', pattern: /^\/v2\/users\/([^/]+)\/messages\/([^/]+)$/, handler: (f, [id, mid], _b, answer) => f.recall('c2c', id ?? '', mid ?? '', answer) },
-  { method: 'PUT', pattern: /^\/interactions\/([^/]+)$/, handler: (f, [id], b, answer) => f.acknowledge(id ?? '', b, answer) },
-  { method: 'GET', pattern: /^\/users\/@me$/, handler: (_f, _p, _b, answer) => answer(200, { id: 'fake-bot-id', username: 'fake-bot', avatar: 'https://example.invalid/avatar.png', union_openid: 'fake-union' }) },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/groups\/([^/]+)\/messages$/,
+    handler: (f, [id], b, answer) => f.sendMessage('group', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/users\/([^/]+)\/messages$/,
+    handler: (f, [id], b, answer) => f.sendMessage('c2c', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/channels\/([^/]+)\/messages$/,
+    handler: (f, [id], b, answer) => f.sendMessage('channel', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/dms\/([^/]+)\/messages$/,
+    handler: (f, [id], b, answer) => f.sendMessage('dm', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/groups\/([^/]+)\/files$/,
+    handler: (f, [id], b, answer) => f.upload('group', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/users\/([^/]+)\/files$/,
+    handler: (f, [id], b, answer) => f.upload('c2c', id ?? '', b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/groups\/([^/]+)\/upload_prepare$/,
+    handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('group', id ?? ''), b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/users\/([^/]+)\/upload_prepare$/,
+    handler: (f, [id], b, answer) => f.chunkedUploads.prepare(uploadPath('c2c', id ?? ''), b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/groups\/([^/]+)\/upload_part_finish$/,
+    handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('group', id ?? ''), b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/users\/([^/]+)\/upload_part_finish$/,
+    handler: (f, [id], b, answer) => f.chunkedUploads.partFinish(uploadPath('c2c', id ?? ''), b, answer),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/users\/([^/]+)\/stream_messages$/,
+    handler: (f, [id], b, answer) => f.streamFrame(id ?? '', b, answer),
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v2\/groups\/([^/]+)\/messages\/([^/]+)$/,
+    handler: (f, [id, mid], _b, answer) => f.recall('group', id ?? '', mid ?? '', answer),
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v2\/users\/([^/]+)\/messages\/([^/]+)$/,
+    handler: (f, [id, mid], _b, answer) => f.recall('c2c', id ?? '', mid ?? '', answer),
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/interactions\/([^/]+)$/,
+    handler: (f, [id], b, answer) => f.acknowledge(id ?? '', b, answer),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/users\/@me$/,
+    handler: (_f, _p, _b, answer) =>
+      answer(200, {
+        id: 'fake-bot-id',
+        username: 'fake-bot',
+        avatar: 'https://example.invalid/avatar.png',
+        union_openid: 'fake-union',
+      }),
+  },
   {
     method: 'GET',
     pattern: GATEWAY,
@@ -586,7 +774,13 @@ const ROUTES: readonly Route[] = [
       const url = f.context.gatewayUrl?.() ?? '';
       answer(
         200,
-        bot === undefined ? { url } : { url, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } },
+        bot === undefined
+          ? { url }
+          : {
+              url,
+              shards: 1,
+              session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+            },
       );
     },
   },

@@ -227,19 +227,22 @@ export interface FakeQQServerEventMap {
 
 /** Throws a `RangeError` naming `name` unless `value` is an integer ≥ `min`. */
 export function intAtLeast(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`Expected \`${name}\` to be an integer ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`Expected \`${name}\` to be an integer ≥ ${min}, got ${value}`);
   return value;
 }
 
 /** Throws a `RangeError` naming `name` unless `value` is a finite number > 0. */
 export function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`Expected \`${name}\` to be a finite number > 0, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`Expected \`${name}\` to be a finite number > 0, got ${value}`);
   return value;
 }
 
 /** Throws a `RangeError` unless `value` is an HTTP status the fake may answer (200–599). */
 export function httpStatus(value: number): number {
-  if (!Number.isInteger(value) || value < 200 || value > 599) throw new RangeError(`Expected an HTTP status of 200–599, got ${value}`);
+  if (!Number.isInteger(value) || value < 200 || value > 599)
+    throw new RangeError(`Expected an HTTP status of 200–599, got ${value}`);
   return value;
 }
 
@@ -262,15 +265,25 @@ export function resolveFakeOptions(options: FakeQQServerOptions): ResolvedFakeOp
     tokenTtlSeconds: positive('tokenTtlSeconds', options.tokenTtlSeconds ?? d.tokenTtlSeconds),
     allowedIntents: intAtLeast('allowedIntents', options.allowedIntents ?? d.allowedIntents, 0),
     shards: intAtLeast('shards', options.shards ?? d.shards, 1),
-    sessionStartRemaining: intAtLeast('sessionStartRemaining', options.sessionStartRemaining ?? d.sessionStartRemaining, 0),
-    sessionStartResetAfterMs: intAtLeast('sessionStartResetAfterMs', options.sessionStartResetAfterMs ?? d.sessionStartResetAfterMs, 0),
+    sessionStartRemaining: intAtLeast(
+      'sessionStartRemaining',
+      options.sessionStartRemaining ?? d.sessionStartRemaining,
+      0,
+    ),
+    sessionStartResetAfterMs: intAtLeast(
+      'sessionStartResetAfterMs',
+      options.sessionStartResetAfterMs ?? d.sessionStartResetAfterMs,
+      0,
+    ),
     maxConcurrency: intAtLeast('maxConcurrency', options.maxConcurrency ?? d.maxConcurrency, 1),
     now: options.now ?? Date.now,
   };
 }
 
 function resolveApps(value: unknown): ReadonlyArray<{ appId: string; secret: string }> {
-  const valid = Array.isArray(value) && value.every((a: unknown) => isObject(a) && typeof a.appId === 'string' && typeof a.secret === 'string');
+  const valid =
+    Array.isArray(value) &&
+    value.every((a: unknown) => isObject(a) && typeof a.appId === 'string' && typeof a.secret === 'string');
   if (!valid) throw invalidOption('Expected `apps` to be an array of { appId, secret } strings');
   return (value as { appId: string; secret: string }[]).map(({ appId, secret }) => ({ appId, secret }));
 }

@@ -14,7 +14,12 @@ export type {
   FakeSessionInfo,
 } from './fake-types.js';
 export { FakeRestApi, FakeRestCodes, STREAM_WINDOW_MS } from './fake-rest.js';
-export type { FakeCallbackEvent, FakeCallbackOptions, FakeCallbackRejection, FakeCallbackStats } from './fake-callback.js';
+export type {
+  FakeCallbackEvent,
+  FakeCallbackOptions,
+  FakeCallbackRejection,
+  FakeCallbackStats,
+} from './fake-callback.js';
 export type { CallbackAnswer } from './callback-post.js';
 export { selfSignedCert, type SelfSignedCert, type SelfSignedCertOptions } from './self-signed.js';
 export type {

@@ -53,7 +53,10 @@ function pem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-export function selfSignedCert(commonName = 'qqbot-connector test', options: SelfSignedCertOptions = {}): SelfSignedCert {
+export function selfSignedCert(
+  commonName = 'qqbot-connector test',
+  options: SelfSignedCertOptions = {},
+): SelfSignedCert {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const name = seq(tlv(0x31, seq(oid('550403'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
@@ -62,13 +65,20 @@ export function selfSignedCert(commonName = 'qqbot-connector test', options: Sel
   serial[0] = (serial[0]! & 0x3f) | 0x40;
   const hosts = options.hosts ?? ['127.0.0.1', 'localhost'];
   const subjectAltName = seq(oid('551d11'), tlv(0x04, seq(...hosts.map(altName))));
-  const basicConstraints = seq(oid('551d13'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq(tlv(0x01, Buffer.from([0xff])))));
+  const basicConstraints = seq(
+    oid('551d13'),
+    tlv(0x01, Buffer.from([0xff])),
+    tlv(0x04, seq(tlv(0x01, Buffer.from([0xff])))),
+  );
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
     tlv(0x02, serial),
     ED25519,
     name,
-    seq(utcTime(options.notBefore ?? new Date(now - 60_000)), utcTime(options.notAfter ?? new Date(now + 24 * 3_600_000))),
+    seq(
+      utcTime(options.notBefore ?? new Date(now - 60_000)),
+      utcTime(options.notAfter ?? new Date(now + 24 * 3_600_000)),
+    ),
     name,
     publicKey.export({ format: 'der', type: 'spki' }),
     tlv(0xa3, seq(subjectAltName, basicConstraints)),

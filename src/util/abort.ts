@@ -24,7 +24,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
  * Waits for `work` unless one of `signals` aborts first; then rejects with `reasonOf(signal)` (the signal's own
  * reason by default) and leaves `work` running, its rejection handled.
  */
-export function raceAbort<T>(work: Promise<T>, signals: readonly AbortSignal[], reasonOf: (signal: AbortSignal) => unknown = (s) => s.reason): Promise<T> {
+export function raceAbort<T>(
+  work: Promise<T>,
+  signals: readonly AbortSignal[],
+  reasonOf: (signal: AbortSignal) => unknown = (s) => s.reason,
+): Promise<T> {
   if (signals.length === 0) return work;
   const fired = signals.find((s) => s.aborted);
   if (fired !== undefined) {

@@ -11,7 +11,12 @@ it('workerStatus() answers from the worker itself over its link', async () => {
   await env.fake.emitEvents(3);
   await env.fake.waitFor(() => (b.status()[0]?.seq ?? 0) >= 4, 5_000);
   const status = await b.workerStatus();
-  expect(status).toMatchObject({ phase: 'session', threadId: threadOf(b), heartbeatIntervalMs: 30_000, lastSeq: b.status()[0]?.seq });
+  expect(status).toMatchObject({
+    phase: 'session',
+    threadId: threadOf(b),
+    heartbeatIntervalMs: 30_000,
+    lastSeq: b.status()[0]?.seq,
+  });
   expect(status.sessionId).toBe(b.status()[0]?.sessionId);
 });
 

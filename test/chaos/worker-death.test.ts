@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { QQBotConnector } from '../../src/connector.js';
 import type { QQBotError } from '../../src/errors.js';
 import type { RestartEvent } from '../../src/events.js';
-import { collect, expectExactlyOnceInOrder, injectFault, nextEvent, threadOf, untilCount, useFakeQQ } from '../helpers.js';
+import {
+  collect,
+  expectExactlyOnceInOrder,
+  injectFault,
+  nextEvent,
+  threadOf,
+  untilCount,
+  useFakeQQ,
+} from '../helpers.js';
 
 const env = useFakeQQ({ heartbeatIntervalMs: 500 });
 const make = env.make.bind(env);
@@ -79,7 +87,12 @@ describe('crashes: the host lives and the session resumes', () => {
   it.each([
     ['an uncaught throw', 'throw', {}, null],
     ['process.exit', 'exit', {}, null],
-    ['running out of memory under resourceLimits', 'oom', { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } }, 'ERR_WORKER_OUT_OF_MEMORY'],
+    [
+      'running out of memory under resourceLimits',
+      'oom',
+      { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } },
+      'ERR_WORKER_OUT_OF_MEMORY',
+    ],
   ] as const)('after %s', async (_what, fault, extra, errno) => {
     const b = make({ chaos: true, ...extra });
     const events = collect(b);

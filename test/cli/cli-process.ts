@@ -63,7 +63,10 @@ function waitOn(child: ChildProcess, ready: () => boolean, timeoutMs: number, wh
  */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QQBOT_')));
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let out = '';
   let err = '';
@@ -83,16 +86,29 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     exit(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the CLI was still running after ${timeoutMs} ms\nstderr: ${err}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`the CLI was still running after ${timeoutMs} ms\nstderr: ${err}`)),
+          timeoutMs,
+        );
       });
       return Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
     },
     async stdoutLines(count, timeoutMs) {
-      await waitOn(child, () => lines().length >= count, timeoutMs, () => `${count} stdout lines (have ${lines().length}; stderr: ${err})`);
+      await waitOn(
+        child,
+        () => lines().length >= count,
+        timeoutMs,
+        () => `${count} stdout lines (have ${lines().length}; stderr: ${err})`,
+      );
       return lines().slice(0, count);
     },
     stderrMatches(pattern, timeoutMs) {
-      return waitOn(child, () => pattern.test(err), timeoutMs, () => `stderr to match ${pattern} (stderr: ${err})`);
+      return waitOn(
+        child,
+        () => pattern.test(err),
+        timeoutMs,
+        () => `stderr to match ${pattern} (stderr: ${err})`,
+      );
     },
   };
 }

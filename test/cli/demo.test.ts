@@ -35,7 +35,16 @@ describe('demo mode (no credentials)', () => {
     const cli = startCli(['--chaos', '500', '--duration', '3', '--json']);
     expect(await cli.exit(15_000), cli.stderr()).toEqual({ code: 0, signal: null });
     const summary = JSON.parse(cli.stdout()) as Record<string, unknown>;
-    expect(summary).toMatchObject({ mode: 'demo', ok: true, lost: 0, duplicated: 0, outOfOrder: 0, unnumbered: 0, fatal: null, stopReason: 'duration' });
+    expect(summary).toMatchObject({
+      mode: 'demo',
+      ok: true,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      unnumbered: 0,
+      fatal: null,
+      stopReason: 'duration',
+    });
     expect(summary.sent).toBeGreaterThan(0);
     expect(summary.received).toBe(summary.sent);
     // Default restart options: kills in a row may back off, and a tick that finds the shard restarting is skipped.
@@ -47,7 +56,12 @@ describe('demo mode (no credentials)', () => {
   it('--bots 4: four bots share worker threads; the summary counts each bot and the total, exactly once', async () => {
     const cli = startCli(['--bots', '4', '--chaos', '300', '--duration', '3', '--json']);
     expect(await cli.exit(30_000), cli.stderr()).toEqual({ code: 0, signal: null });
-    const summary = JSON.parse(cli.stdout()) as { sent: number; received: number; kills: number; perBot: Array<Record<string, unknown>> } & Record<string, unknown>;
+    const summary = JSON.parse(cli.stdout()) as {
+      sent: number;
+      received: number;
+      kills: number;
+      perBot: Array<Record<string, unknown>>;
+    } & Record<string, unknown>;
     expect(summary).toMatchObject({ ok: true, lost: 0, duplicated: 0, fatal: null });
     expect(summary.perBot.map((b) => b.appId)).toEqual(['demo-app', 'demo-app-2', 'demo-app-3', 'demo-app-4']);
     for (const bot of summary.perBot) {

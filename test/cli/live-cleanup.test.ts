@@ -17,7 +17,12 @@ describe('live mode, in process', () => {
       },
     } as unknown as NodeJS.WriteStream;
     // Nothing listens on port 9: the run never gets that far, the first log line throws.
-    const env = { QQBOT_APP_ID: 'test-app', QQBOT_SECRET: 'test-secret', QQBOT_API_URL: 'http://127.0.0.1:9', QQBOT_TOKEN_URL: 'http://127.0.0.1:9/token' };
+    const env = {
+      QQBOT_APP_ID: 'test-app',
+      QQBOT_SECRET: 'test-secret',
+      QQBOT_API_URL: 'http://127.0.0.1:9',
+      QQBOT_TOKEN_URL: 'http://127.0.0.1:9/token',
+    };
     const config = parseCli(['--duration', '60'], env) as LiveConfig;
     await expect(runLive(config, { stdout: broken, stderr: broken })).rejects.toThrow('stderr is broken');
     expect(signalListeners()).toEqual(before);

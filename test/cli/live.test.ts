@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 function fakeEnv(secret = 'test-secret'): Record<string, string> {
-  return { QQBOT_APP_ID: 'test-app', QQBOT_SECRET: secret, QQBOT_API_URL: fake.endpoints.api, QQBOT_TOKEN_URL: fake.endpoints.token };
+  return {
+    QQBOT_APP_ID: 'test-app',
+    QQBOT_SECRET: secret,
+    QQBOT_API_URL: fake.endpoints.api,
+    QQBOT_TOKEN_URL: fake.endpoints.token,
+  };
 }
 
 describe('live mode (credentials set)', () => {
@@ -31,7 +36,13 @@ describe('live mode (credentials set)', () => {
     const lines = await cli.stdoutLines(5, 10_000);
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     for (const [i, event] of events.entries()) {
-      expect(event).toMatchObject({ shard: 0, type: 'GROUP_AT_MESSAGE_CREATE', seq: expect.any(Number), id: expect.any(String), data: { n: i } });
+      expect(event).toMatchObject({
+        shard: 0,
+        type: 'GROUP_AT_MESSAGE_CREATE',
+        seq: expect.any(Number),
+        id: expect.any(String),
+        data: { n: i },
+      });
       expect(Object.keys(event)).toEqual(['shard', 'seq', 'type', 'id', 'data']);
     }
     cli.child.kill('SIGINT');
@@ -45,7 +56,10 @@ describe('live mode (credentials set)', () => {
     await fake.waitFor(() => fake.stats.identifies.length === 1 && fake.sessions.length === 1, 10_000);
     await fake.emitEvents(3);
     await cli.stdoutLines(3, 10_000);
-    await fake.waitFor(() => cli.stderr().includes('"type":"status"') && cli.stderr().includes('"state":"ready"'), 10_000);
+    await fake.waitFor(
+      () => cli.stderr().includes('"type":"status"') && cli.stderr().includes('"state":"ready"'),
+      10_000,
+    );
     cli.child.kill('SIGINT');
     expect(await cli.exit(10_000), cli.stderr()).toEqual({ code: 0, signal: null });
     const json = cli
@@ -55,7 +69,8 @@ describe('live mode (credentials set)', () => {
       .map((line) => JSON.parse(line) as { type: string; shards?: Array<{ state: string }>; received?: number });
     expect(json.find((o) => o.type === 'status' && o.shards?.[0]?.state === 'ready')).toBeDefined();
     expect(json.at(-1)).toMatchObject({ type: 'summary', received: 3, stopReason: 'SIGINT' });
-    for (const line of cli.stdout().trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ type: 'GROUP_AT_MESSAGE_CREATE' });
+    for (const line of cli.stdout().trim().split('\n'))
+      expect(JSON.parse(line)).toMatchObject({ type: 'GROUP_AT_MESSAGE_CREATE' });
   });
 
   it('asks for the intents given by name', async () => {

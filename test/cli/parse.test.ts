@@ -35,7 +35,11 @@ describe('parseCli', () => {
   });
 
   it('--duration 0 runs until a signal, --chaos 0 kills nothing', () => {
-    expect(parseCli(['--duration', '0', '--chaos', '0'], {})).toMatchObject({ mode: 'demo', durationMs: undefined, chaosMs: undefined });
+    expect(parseCli(['--duration', '0', '--chaos', '0'], {})).toMatchObject({
+      mode: 'demo',
+      durationMs: undefined,
+      chaosMs: undefined,
+    });
     expect(parseCli(['--duration', '2.5', '--chaos', '10'], {})).toMatchObject({ durationMs: 2_500, chaosMs: 10 });
   });
 
@@ -50,7 +54,9 @@ describe('parseCli', () => {
     const env = { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' };
     expect(parseCli(['--shards', 'auto'], env)).toMatchObject({ mode: 'live', shards: 'auto' });
     expect(parseCli(['--shards', '1024'], env)).toMatchObject({ mode: 'live', shards: 1_024 });
-    expect(() => parseCli(['--shards', '1025'], env)).toThrow(new UsageError('--shards must be between 1 and 1024, got 1025'));
+    expect(() => parseCli(['--shards', '1025'], env)).toThrow(
+      new UsageError('--shards must be between 1 and 1024, got 1025'),
+    );
     expect(() => parseCli(['--shards', 'auto'], {})).toThrow(/--shards auto needs live mode/);
   });
 
@@ -58,11 +64,15 @@ describe('parseCli', () => {
     expect(parseCli(['--bots', '50'], {})).toMatchObject({ mode: 'demo', bots: 50 });
     expect(() => parseCli(['--bots', '0'], {})).toThrow(new UsageError('--bots must be between 1 and 1000, got 0'));
     expect(() => parseCli(['--bots', '2', '--webhook'], {})).toThrow(UsageError);
-    expect(() => parseCli(['--bots', '2'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toThrow(new UsageError('--bots applies to demo mode only (no credentials, or --demo)'));
+    expect(() => parseCli(['--bots', '2'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toThrow(
+      new UsageError('--bots applies to demo mode only (no credentials, or --demo)'),
+    );
   });
 
   it('refuses a --chaos interval between 0 and 10 ms', () => {
-    expect(() => parseCli(['--chaos', '5'], {})).toThrow(new UsageError('--chaos must be 0 (no kills) or between 10 and 3600000, got 5'));
+    expect(() => parseCli(['--chaos', '5'], {})).toThrow(
+      new UsageError('--chaos must be 0 (no kills) or between 10 and 3600000, got 5'),
+    );
   });
 
   it('goes live with credentials from the environment; flags beat env', () => {
@@ -72,16 +82,30 @@ describe('parseCli', () => {
       QQBOT_API_URL: 'http://env.example',
       QQBOT_TOKEN_URL: 'http://env.example/token',
     });
-    expect(command).toMatchObject({ mode: 'live', appId: 'app', secret: { from: 'env', value: 's' }, endpoints: { api: 'http://flag.example', token: 'http://env.example/token' } });
+    expect(command).toMatchObject({
+      mode: 'live',
+      appId: 'app',
+      secret: { from: 'env', value: 's' },
+      endpoints: { api: 'http://flag.example', token: 'http://env.example/token' },
+    });
   });
 
   it('--sandbox switches the API origin and beats QQBOT_API_URL', () => {
-    const command = parseCli(['--sandbox', '--app-id', 'app', '--secret-file', '/s'], { QQBOT_API_URL: 'http://env.example' });
-    expect(command).toMatchObject({ mode: 'live', secret: { from: 'file', path: '/s' }, endpoints: { api: SANDBOX_API_URL } });
+    const command = parseCli(['--sandbox', '--app-id', 'app', '--secret-file', '/s'], {
+      QQBOT_API_URL: 'http://env.example',
+    });
+    expect(command).toMatchObject({
+      mode: 'live',
+      secret: { from: 'file', path: '/s' },
+      endpoints: { api: SANDBOX_API_URL },
+    });
   });
 
   it('--demo wins over credentials in the environment', () => {
-    expect(parseCli(['--demo', '--chaos', '500'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toMatchObject({ mode: 'demo', chaosMs: 500 });
+    expect(parseCli(['--demo', '--chaos', '500'], { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' })).toMatchObject({
+      mode: 'demo',
+      chaosMs: 500,
+    });
   });
 
   it('treats empty environment variables as unset', () => {
@@ -110,7 +134,13 @@ describe('DeliveryTracker', () => {
     const tracker = new DeliveryTracker();
     for (const n of [0, 1, 3, 2, 3, 5000]) tracker.record({ n });
     tracker.record({ other: true });
-    expect({ received: tracker.received, distinct: tracker.distinct, duplicated: tracker.duplicated, outOfOrder: tracker.outOfOrder, unnumbered: tracker.unnumbered }).toEqual({
+    expect({
+      received: tracker.received,
+      distinct: tracker.distinct,
+      duplicated: tracker.duplicated,
+      outOfOrder: tracker.outOfOrder,
+      unnumbered: tracker.unnumbered,
+    }).toEqual({
       received: 7,
       distinct: 5,
       duplicated: 1,

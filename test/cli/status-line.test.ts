@@ -39,7 +39,11 @@ describe('JsonStatus', () => {
     const secret = 'sekret-in-error-77';
     const out = collect();
     const facts = (): StatusFacts => ({
-      shards: [shard({ lastError: { code: 'QQBOT_HTTP_STATUS', message: `the endpoint echoed ${secret}`, details: { body: secret } } })],
+      shards: [
+        shard({
+          lastError: { code: 'QQBOT_HTTP_STATUS', message: `the endpoint echoed ${secret}`, details: { body: secret } },
+        }),
+      ],
       eventsPerSec: 0,
       received: 0,
     });
@@ -49,12 +53,20 @@ describe('JsonStatus', () => {
     expect(out.text()).not.toContain(secret);
     const line = JSON.parse(out.text()) as { type: string; shards: ShardStatus[] };
     expect(line).toMatchObject({ type: 'status', received: 0, eventsPerSec: 0 });
-    expect(line.shards[0]?.lastError).toEqual({ code: 'QQBOT_HTTP_STATUS', message: 'the endpoint echoed ***', details: { body: '***' } });
+    expect(line.shards[0]?.lastError).toEqual({
+      code: 'QQBOT_HTTP_STATUS',
+      message: 'the endpoint echoed ***',
+      details: { body: '***' },
+    });
   });
 
   it('writes the status keys in the documented order', () => {
     const out = collect();
-    const status = new JsonStatus(out.stream, () => ({ shards: [], eventsPerSec: 12.6, received: 3 }), createRedactor([]));
+    const status = new JsonStatus(
+      out.stream,
+      () => ({ shards: [], eventsPerSec: 12.6, received: 3 }),
+      createRedactor([]),
+    );
     status.start();
     status.stop();
     expect(Object.keys(JSON.parse(out.text()) as object)).toEqual(['type', 'at', 'received', 'eventsPerSec', 'shards']);

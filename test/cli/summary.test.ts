@@ -25,9 +25,19 @@ const facts = (overrides: Partial<DemoFacts> = {}): DemoFacts => ({
 
 describe('the demo summary', () => {
   it('derives the verdict, losses and recovery statistics from the counts', () => {
-    expect(buildDemoSummary(facts())).toMatchObject({ mode: 'demo', ok: true, durationMs: 3000, lost: 0, medianRecoveryMs: 20, maxRecoveryMs: 30 });
+    expect(buildDemoSummary(facts())).toMatchObject({
+      mode: 'demo',
+      ok: true,
+      durationMs: 3000,
+      lost: 0,
+      medianRecoveryMs: 20,
+      maxRecoveryMs: 30,
+    });
     expect(buildDemoSummary(facts({ distinct: 598, received: 598 }))).toMatchObject({ ok: false, lost: 2 });
-    expect(buildDemoSummary(facts({ kills: 0, recoveryMs: [] }))).toMatchObject({ medianRecoveryMs: null, maxRecoveryMs: null });
+    expect(buildDemoSummary(facts({ kills: 0, recoveryMs: [] }))).toMatchObject({
+      medianRecoveryMs: null,
+      maxRecoveryMs: null,
+    });
   });
 
   it('is not ok after a fatal error, and says which', () => {
@@ -44,16 +54,38 @@ describe('the demo summary', () => {
   });
 
   it('explains events out of order over webhook (redeliveries), and only there', () => {
-    const row = (text: string): string | undefined => text.split('\n').find((line) => line.trimStart().startsWith('out of order'));
-    expect(row(formatDemoSummary(buildDemoSummary(facts({ transport: 'webhook', outOfOrder: 29 }))))).toMatch(/ 29 \(expected over webhook: the platform redelivers/);
+    const row = (text: string): string | undefined =>
+      text.split('\n').find((line) => line.trimStart().startsWith('out of order'));
+    expect(row(formatDemoSummary(buildDemoSummary(facts({ transport: 'webhook', outOfOrder: 29 }))))).toMatch(
+      / 29 \(expected over webhook: the platform redelivers/,
+    );
     expect(row(formatDemoSummary(buildDemoSummary(facts({ transport: 'webhook', outOfOrder: 0 }))))).toMatch(/ 0$/);
     expect(row(formatDemoSummary(buildDemoSummary(facts({ outOfOrder: 3 }))))).toMatch(/ 3$/);
   });
 
   it('keeps the documented JSON key order', () => {
     expect(Object.keys(buildDemoSummary(facts()))).toEqual([
-      'mode', 'ok', 'stopReason', 'durationMs', 'shards', 'transport', 'ratePerSec', 'chaosMs', 'sent', 'received', 'lost', 'duplicated',
-      'outOfOrder', 'unnumbered', 'restarts', 'kills', 'newSessions', 'medianRecoveryMs', 'maxRecoveryMs', 'duplicatesDropped', 'fatal',
+      'mode',
+      'ok',
+      'stopReason',
+      'durationMs',
+      'shards',
+      'transport',
+      'ratePerSec',
+      'chaosMs',
+      'sent',
+      'received',
+      'lost',
+      'duplicated',
+      'outOfOrder',
+      'unnumbered',
+      'restarts',
+      'kills',
+      'newSessions',
+      'medianRecoveryMs',
+      'maxRecoveryMs',
+      'duplicatesDropped',
+      'fatal',
     ]);
   });
 });

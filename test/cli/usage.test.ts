@@ -18,18 +18,33 @@ describe('bad usage exits with code 2 and says why on stderr', () => {
     const cli = startCli(['--intents', 'group,nope']);
     expect((await cli.exit(EXIT_MS)).code, cli.stderr()).toBe(2);
     expect(cli.stderr()).toMatch(/unknown intent 'nope'/);
-    for (const name of ['group', 'c2c', 'guild-at', 'guild', 'dm', 'interaction', 'guilds', 'members', 'reactions', 'audit', 'forum']) {
+    for (const name of [
+      'group',
+      'c2c',
+      'guild-at',
+      'guild',
+      'dm',
+      'interaction',
+      'guilds',
+      'members',
+      'reactions',
+      'audit',
+      'forum',
+    ]) {
       expect(cli.stderr()).toContain(`${name} (`);
     }
   });
 
-  it.each([['--secret', 'sekret-on-argv-123'], ['--secret=sekret-on-argv-123']])('refuses a secret on the command line (%s) without echoing it', async (...args) => {
-    const cli = startCli(args);
-    expect((await cli.exit(EXIT_MS)).code, cli.stderr()).toBe(2);
-    expect(cli.stderr()).toMatch(/QQBOT_SECRET/);
-    expect(cli.stderr()).toMatch(/--secret-file/);
-    expect(cli.stderr() + cli.stdout()).not.toContain('sekret-on-argv-123');
-  });
+  it.each([['--secret', 'sekret-on-argv-123'], ['--secret=sekret-on-argv-123']])(
+    'refuses a secret on the command line (%s) without echoing it',
+    async (...args) => {
+      const cli = startCli(args);
+      expect((await cli.exit(EXIT_MS)).code, cli.stderr()).toBe(2);
+      expect(cli.stderr()).toMatch(/QQBOT_SECRET/);
+      expect(cli.stderr()).toMatch(/--secret-file/);
+      expect(cli.stderr() + cli.stdout()).not.toContain('sekret-on-argv-123');
+    },
+  );
 
   it('does not echo a stray positional argument (it might be a pasted secret)', async () => {
     const cli = startCli(['pasted-secret-456']);

@@ -99,10 +99,17 @@ describe('ShardDelivery', () => {
   it('reports an event its transport refused as QQBOT_INVALID_EVENT, does not dispatch it, yet acknowledges it', () => {
     const { pipeline, dispatched, refused, acked } = recording();
     const frame = JSON.stringify({ op: 0, s: 1, t: 'GROUP_AT_MESSAGE_CREATE', d: { content: 7 } });
-    expect(pipeline.deliver(1, 'GROUP_AT_MESSAGE_CREATE', 'bad', frame, { path: 'content', expected: 'text' })).toBe(true);
+    expect(pipeline.deliver(1, 'GROUP_AT_MESSAGE_CREATE', 'bad', frame, { path: 'content', expected: 'text' })).toBe(
+      true,
+    );
     expect(dispatched).toEqual([]);
     expect(refused.map((e) => [e.code, e.retryable])).toEqual([['QQBOT_INVALID_EVENT', false]]);
-    expect(refused[0]?.details).toMatchObject({ type: 'GROUP_AT_MESSAGE_CREATE', field: 'data.content', seq: 1, id: 'bad' });
+    expect(refused[0]?.details).toMatchObject({
+      type: 'GROUP_AT_MESSAGE_CREATE',
+      field: 'data.content',
+      seq: 1,
+      id: 'bad',
+    });
     expect(acked).toEqual([{ seq: 1, id: 'bad' }]);
     expect(pipeline.seq).toBe(1);
     expect(pipeline.delivered).toBe(0);

@@ -1,7 +1,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
-import { API_ERROR_RULES, QQApiCodes, QQApiError, classifyApiError, type ApiErrorKind } from '../../src/http/api-error.js';
+import {
+  API_ERROR_RULES,
+  QQApiCodes,
+  QQApiError,
+  classifyApiError,
+  type ApiErrorKind,
+} from '../../src/http/api-error.js';
 
 describe('classifyApiError', () => {
   const rows: Array<[status: number, code: number | undefined, kind: ApiErrorKind]> = [
@@ -71,7 +77,12 @@ describe('QQApiError', () => {
   });
 
   it('takes the trace id from the X-Tps-trace-ID header when the body has none', () => {
-    const err = new QQApiError({ what: 'GET /users/@me', status: 503, body: undefined, headers: { 'x-tps-trace-id': 'from-header' } });
+    const err = new QQApiError({
+      what: 'GET /users/@me',
+      status: 503,
+      body: undefined,
+      headers: { 'x-tps-trace-id': 'from-header' },
+    });
     expect(err.traceId).toBe('from-header');
     expect(err.qqCode).toBeUndefined();
     expect(err.retryable).toBe(true);

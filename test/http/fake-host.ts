@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { FakeRestApi } from '../../src/testing/fake-rest.js';
 
 /** What the token endpoint answers; the default issues `tok-<n>` valid for 7200 s (expires_in as a string). */
-export type TokenResponder = (call: number, body: unknown) => { status: number; body: unknown } | { status: number; raw: string };
+export type TokenResponder = (
+  call: number,
+  body: unknown,
+) => { status: number; body: unknown } | { status: number; raw: string };
 
 export interface FakeHostOptions {
   tokenResponder?: TokenResponder;
@@ -130,7 +133,10 @@ export class FakeHost {
     for (const w of waiters) w();
     if (this.#gate !== undefined) await this.#gate;
     const call = this.tokenRequests.length;
-    const answer = this.tokenResponder?.(call, body) ?? { status: 200, body: { access_token: `tok-${++this.#issued}`, expires_in: '7200' } };
+    const answer = this.tokenResponder?.(call, body) ?? {
+      status: 200,
+      body: { access_token: `tok-${++this.#issued}`, expires_in: '7200' },
+    };
     if ('raw' in answer) {
       res.writeHead(answer.status, { 'content-type': 'text/plain' });
       res.end(answer.raw);

@@ -17,7 +17,12 @@ afterEach(async () => {
   await host.close();
 });
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, auth: string | null = `QQBot ${token}`): Promise<{ status: number; body: unknown }> {
+async function call(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  auth: string | null = `QQBot ${token}`,
+): Promise<{ status: number; body: unknown }> {
   const res = await request(`${host.url}${path}`, {
     method,
     headers: { ...(auth === null ? {} : { authorization: auth }), 'content-type': 'application/json' },
@@ -50,7 +55,12 @@ describe('FakeRestApi', () => {
   it('records requests with the authorization redacted', async () => {
     await call('POST', '/v2/groups/G/messages', { content: 'x', msg_type: 0 });
     expect(host.rest.requests).toEqual([
-      { method: 'POST', path: '/v2/groups/G/messages', headers: expect.objectContaining({ authorization: 'QQBot [redacted]' }), body: { content: 'x', msg_type: 0 } },
+      {
+        method: 'POST',
+        path: '/v2/groups/G/messages',
+        headers: expect.objectContaining({ authorization: 'QQBot [redacted]' }),
+        body: { content: 'x', msg_type: 0 },
+      },
     ]);
     expect(JSON.stringify(host.rest.requests)).not.toContain(token);
   });
@@ -75,11 +85,17 @@ describe('FakeRestApi', () => {
     expect((await call('POST', '/v2/groups/G/messages', { content: 'a', msg_type: 0, msg_id: 'M' })).status).toBe(200);
     const dup = await call('POST', '/v2/groups/G/messages', { content: 'b', msg_type: 0, msg_id: 'M', msg_seq: 1 });
     expect(dup.status).toBe(400);
-    expect(dup.body).toMatchObject({ code: FakeRestCodes.DUPLICATE_MSG_SEQ, err_code: FakeRestCodes.DUPLICATE_MSG_SEQ });
+    expect(dup.body).toMatchObject({
+      code: FakeRestCodes.DUPLICATE_MSG_SEQ,
+      err_code: FakeRestCodes.DUPLICATE_MSG_SEQ,
+    });
   });
 
   it('allows 5 replies per msg_id, then 40034128', async () => {
-    for (let seq = 1; seq <= 5; seq++) expect((await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'M', msg_seq: seq })).status).toBe(200);
+    for (let seq = 1; seq <= 5; seq++)
+      expect(
+        (await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'M', msg_seq: seq })).status,
+      ).toBe(200);
     const sixth = await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'M', msg_seq: 6 });
     expect(sixth.body).toMatchObject({ code: FakeRestCodes.REPLY_LIMIT });
   });
@@ -88,14 +104,25 @@ describe('FakeRestApi', () => {
     host.rest.registerMessage({ id: 'G-MSG', timestamp: new Date(host.nowMs).toISOString(), kind: 'group' });
     host.rest.registerMessage({ id: 'U-MSG', timestamp: host.nowMs, kind: 'c2c' });
     host.nowMs += 5 * 60_000 + 1;
-    expect((await call('POST', '/v2/groups/G/messages', { content: 'a', msg_type: 0, msg_id: 'G-MSG' })).body).toMatchObject({ code: FakeRestCodes.REPLY_EXPIRED });
-    expect((await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'U-MSG' })).status).toBe(200);
+    expect(
+      (await call('POST', '/v2/groups/G/messages', { content: 'a', msg_type: 0, msg_id: 'G-MSG' })).body,
+    ).toMatchObject({ code: FakeRestCodes.REPLY_EXPIRED });
+    expect((await call('POST', '/v2/users/U/messages', { content: 'a', msg_type: 0, msg_id: 'U-MSG' })).status).toBe(
+      200,
+    );
   });
 
   it('answers sends with {id, timestamp} and uploads with {file_uuid, file_info, ttl}', async () => {
     const sent = await call('POST', '/channels/C/messages', { content: 'x' });
-    expect(sent.body).toEqual({ id: expect.stringMatching(/^ROBOT1\.0_/), timestamp: new Date(host.nowMs).toISOString() });
-    const up = await call('POST', '/v2/groups/G/files', { file_type: 2, url: 'https://example.invalid/v.mp4', srv_send_msg: false });
+    expect(sent.body).toEqual({
+      id: expect.stringMatching(/^ROBOT1\.0_/),
+      timestamp: new Date(host.nowMs).toISOString(),
+    });
+    const up = await call('POST', '/v2/groups/G/files', {
+      file_type: 2,
+      url: 'https://example.invalid/v.mp4',
+      srv_send_msg: false,
+    });
     expect(up.body).toEqual({ file_uuid: expect.any(String), file_info: expect.any(String), ttl: 3600 });
   });
 
@@ -128,12 +155,32 @@ describe('FakeRestApi', () => {
 
 describe('FakeRestApi uploads and interactions', () => {
   it('accepts an upload by url or by base64 file_data, and records it', async () => {
-    const byUrl = await call('POST', '/v2/groups/G/files', { file_type: 1, url: 'https://x/a.png', srv_send_msg: false });
-    const byData = await call('POST', '/v2/users/U/files', { file_type: 3, file_data: Buffer.from('abc').toString('base64'), srv_send_msg: false });
+    const byUrl = await call('POST', '/v2/groups/G/files', {
+      file_type: 1,
+      url: 'https://x/a.png',
+      srv_send_msg: false,
+    });
+    const byData = await call('POST', '/v2/users/U/files', {
+      file_type: 3,
+      file_data: Buffer.from('abc').toString('base64'),
+      srv_send_msg: false,
+    });
     expect([byUrl.status, byData.status]).toEqual([200, 200]);
     expect(host.rest.uploads).toEqual([
-      { kind: 'group', targetId: 'G', fileType: 1, url: 'https://x/a.png', fileInfo: (byUrl.body as { file_info: string }).file_info },
-      { kind: 'c2c', targetId: 'U', fileType: 3, data: Buffer.from('abc'), fileInfo: (byData.body as { file_info: string }).file_info },
+      {
+        kind: 'group',
+        targetId: 'G',
+        fileType: 1,
+        url: 'https://x/a.png',
+        fileInfo: (byUrl.body as { file_info: string }).file_info,
+      },
+      {
+        kind: 'c2c',
+        targetId: 'U',
+        fileType: 3,
+        data: Buffer.from('abc'),
+        fileInfo: (byData.body as { file_info: string }).file_info,
+      },
     ]);
   });
 
@@ -155,15 +202,47 @@ describe('FakeRestApi uploads and interactions', () => {
 });
 
 describe('FakeRestApi streams', () => {
-  const frame = (extra: Record<string, unknown>): Record<string, unknown> => ({ input_mode: 'replace', input_state: 1, content_type: 'markdown', content_raw: 'a', index: 0, msg_id: 'M', msg_seq: 1, ...extra });
+  const frame = (extra: Record<string, unknown>): Record<string, unknown> => ({
+    input_mode: 'replace',
+    input_state: 1,
+    content_type: 'markdown',
+    content_raw: 'a',
+    index: 0,
+    msg_id: 'M',
+    msg_seq: 1,
+    ...extra,
+  });
 
   it('opens a stream on the first frame, answers its id, and records frames until input_state 10', async () => {
     const first = await call('POST', '/v2/users/U/stream_messages', frame({}));
     const id = (first.body as { id: string }).id;
-    expect((await call('POST', '/v2/users/U/stream_messages', frame({ index: 1, content_raw: 'ab', stream_msg_id: id }))).status).toBe(200);
-    expect((await call('POST', '/v2/users/U/stream_messages', frame({ index: 2, input_state: 10, content_raw: 'abc', stream_msg_id: id }))).status).toBe(200);
+    expect(
+      (await call('POST', '/v2/users/U/stream_messages', frame({ index: 1, content_raw: 'ab', stream_msg_id: id })))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/v2/users/U/stream_messages',
+          frame({ index: 2, input_state: 10, content_raw: 'abc', stream_msg_id: id }),
+        )
+      ).status,
+    ).toBe(200);
     expect(host.rest.streams).toEqual([
-      expect.objectContaining({ id, openid: 'U', ref: 'M', msgSeq: 1, text: 'abc', done: true, frames: [expect.objectContaining({ index: 0, state: 1, content: 'a' }), expect.objectContaining({ index: 1 }), expect.objectContaining({ index: 2, state: 10 })] }),
+      expect.objectContaining({
+        id,
+        openid: 'U',
+        ref: 'M',
+        msgSeq: 1,
+        text: 'abc',
+        done: true,
+        frames: [
+          expect.objectContaining({ index: 0, state: 1, content: 'a' }),
+          expect.objectContaining({ index: 1 }),
+          expect.objectContaining({ index: 2, state: 10 }),
+        ],
+      }),
     ]);
     expect(host.rest.messages).toEqual([expect.objectContaining({ id, kind: 'c2c', targetId: 'U' })]);
   });
@@ -174,14 +253,25 @@ describe('FakeRestApi streams', () => {
     ['an unknown stream_msg_id', 'unknown'],
     ['a changed msg_seq', 'seq'],
   ])('refuses %s', async (_label, kind) => {
-    const id = ((await call('POST', '/v2/users/U/stream_messages', frame({ input_state: kind === 'done' ? 10 : 1 }))).body as { id: string }).id;
-    const next = { done: frame({ index: 1, stream_msg_id: id }), index: frame({ index: 0, stream_msg_id: id }), unknown: frame({ index: 1, stream_msg_id: 'nope' }), seq: frame({ index: 1, msg_seq: 2, stream_msg_id: id }) }[kind];
+    const id = (
+      (await call('POST', '/v2/users/U/stream_messages', frame({ input_state: kind === 'done' ? 10 : 1 }))).body as {
+        id: string;
+      }
+    ).id;
+    const next = {
+      done: frame({ index: 1, stream_msg_id: id }),
+      index: frame({ index: 0, stream_msg_id: id }),
+      unknown: frame({ index: 1, stream_msg_id: 'nope' }),
+      seq: frame({ index: 1, msg_seq: 2, stream_msg_id: id }),
+    }[kind];
     expect((await call('POST', '/v2/users/U/stream_messages', next)).status).toBe(400);
     expect(host.rest.streams[0]?.frames).toHaveLength(1);
   });
 
   it('counts a stream as one reply: its msg_seq cannot be reused by a send', async () => {
     await call('POST', '/v2/users/U/stream_messages', frame({}));
-    expect((await call('POST', '/v2/users/U/messages', { content: 'x', msg_type: 0, msg_id: 'M', msg_seq: 1 })).body).toMatchObject({ code: FakeRestCodes.DUPLICATE_MSG_SEQ });
+    expect(
+      (await call('POST', '/v2/users/U/messages', { content: 'x', msg_type: 0, msg_id: 'M', msg_seq: 1 })).body,
+    ).toMatchObject({ code: FakeRestCodes.DUPLICATE_MSG_SEQ });
   });
 });

@@ -21,8 +21,18 @@ afterEach(async () => {
 
 describe('fetchGatewayBot', () => {
   it('reads the url and the session start limit', async () => {
-    expect(await fetchGatewayBot(host.url, token, 'app-1', 2_000)).toEqual({ url: GATEWAY, shards: 1, remaining: 999, resetAfterMs: 14_400_000, maxConcurrency: 1 });
-    expect(host.rest.requests[0]).toMatchObject({ method: 'GET', path: '/gateway/bot', headers: expect.objectContaining({ 'x-union-appid': 'app-1' }) });
+    expect(await fetchGatewayBot(host.url, token, 'app-1', 2_000)).toEqual({
+      url: GATEWAY,
+      shards: 1,
+      remaining: 999,
+      resetAfterMs: 14_400_000,
+      maxConcurrency: 1,
+    });
+    expect(host.rest.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/gateway/bot',
+      headers: expect.objectContaining({ 'x-union-appid': 'app-1' }),
+    });
   });
 
   it('reports a non-JSON error answer by its status: GATEWAY_UNAVAILABLE, retryable', async () => {
@@ -41,13 +51,33 @@ describe('fetchGatewayBot', () => {
 
 describe('readGatewayBot', () => {
   it('reads every field of a full answer', () => {
-    const body = { url: 'wss://x', shards: 2, session_start_limit: { total: 1000, remaining: 3, reset_after: 5_000, max_concurrency: 1 } };
-    expect(readGatewayBot(body)).toEqual({ url: 'wss://x', shards: 2, total: 1000, remaining: 3, resetAfterMs: 5_000, maxConcurrency: 1 });
+    const body = {
+      url: 'wss://x',
+      shards: 2,
+      session_start_limit: { total: 1000, remaining: 3, reset_after: 5_000, max_concurrency: 1 },
+    };
+    expect(readGatewayBot(body)).toEqual({
+      url: 'wss://x',
+      shards: 2,
+      total: 1000,
+      remaining: 3,
+      resetAfterMs: 5_000,
+      maxConcurrency: 1,
+    });
   });
 
   it('leaves out what is missing or not a number, and invents nothing', () => {
-    expect(readGatewayBot({ url: 'wss://x' })).toEqual({ url: 'wss://x', shards: undefined, total: undefined, remaining: undefined, resetAfterMs: undefined, maxConcurrency: undefined });
-    expect(readGatewayBot({ url: 'wss://x', shards: '1', session_start_limit: { remaining: '5' } })?.remaining).toBeUndefined();
+    expect(readGatewayBot({ url: 'wss://x' })).toEqual({
+      url: 'wss://x',
+      shards: undefined,
+      total: undefined,
+      remaining: undefined,
+      resetAfterMs: undefined,
+      maxConcurrency: undefined,
+    });
+    expect(
+      readGatewayBot({ url: 'wss://x', shards: '1', session_start_limit: { remaining: '5' } })?.remaining,
+    ).toBeUndefined();
   });
 
   it.each([

@@ -19,6 +19,10 @@ it('a network failure names the host it could not reach, with the errno', async 
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(QQBotError);
-  expect(err).toMatchObject({ code: 'QQBOT_NETWORK', retryable: true, details: { errno: 'ECONNREFUSED', host: `127.0.0.1:${port}` } });
+  expect(err).toMatchObject({
+    code: 'QQBOT_NETWORK',
+    retryable: true,
+    details: { errno: 'ECONNREFUSED', host: `127.0.0.1:${port}` },
+  });
   expect((err as QQBotError).message).toBe(`GET /gateway/bot to 127.0.0.1:${port} failed: ECONNREFUSED`);
 });

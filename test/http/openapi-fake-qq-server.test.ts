@@ -17,7 +17,12 @@ let api: QQOpenAPI;
 
 beforeEach(async () => {
   fake = await FakeQQServer.start();
-  api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 } });
+  api = new QQOpenAPI({
+    appId: 'test-app',
+    secret: 'test-secret',
+    endpoints: fake.endpoints,
+    retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 },
+  });
 });
 
 afterEach(async () => {
@@ -29,10 +34,20 @@ describe('QQOpenAPI against FakeQQServer', () => {
   it('reads the gateway and replies to a group message', async () => {
     const info = await api.getGatewayBot();
     expect(info.url).toBe(fake.gatewayUrl);
-    const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E1', data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() } };
+    const event = {
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
+      id: 'E1',
+      data: { id: 'IN-1', group_openid: 'G1', content: ' hi', timestamp: new Date().toISOString() },
+    };
     const result = await api.reply(event, 'hello');
     expect(result.status).toBe('sent');
-    expect(fake.rest.messages).toEqual([expect.objectContaining({ kind: 'group', targetId: 'G1', body: { content: 'hello', msg_type: 0, msg_id: 'IN-1', msg_seq: 1 } })]);
+    expect(fake.rest.messages).toEqual([
+      expect.objectContaining({
+        kind: 'group',
+        targetId: 'G1',
+        body: { content: 'hello', msg_type: 0, msg_id: 'IN-1', msg_seq: 1 },
+      }),
+    ]);
   });
 
   it('refuses wrong credentials as CREDENTIALS_REFUSED before any REST call', async () => {
@@ -54,8 +69,17 @@ describe('QQOpenAPI against FakeQQServer', () => {
 describe('QQOpenAPI retries only what may be repeated', () => {
   const FAST_RETRY = { retries: 2, minDelayMs: 1, maxDelayMs: 5 };
 
-  async function withClient(options: Partial<QQOpenAPIOptions>, body: (client: QQOpenAPI) => Promise<void>): Promise<void> {
-    const client = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, retry: FAST_RETRY, ...options });
+  async function withClient(
+    options: Partial<QQOpenAPIOptions>,
+    body: (client: QQOpenAPI) => Promise<void>,
+  ): Promise<void> {
+    const client = new QQOpenAPI({
+      appId: 'test-app',
+      secret: 'test-secret',
+      endpoints: fake.endpoints,
+      retry: FAST_RETRY,
+      ...options,
+    });
     try {
       await body(client);
     } finally {
@@ -105,9 +129,18 @@ describe('QQOpenAPI retries only what may be repeated', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const retries: unknown[] = [];
     const silent = (): void => undefined;
-    const logger: Logger = { debug: (obj, msg) => void (msg === 'qq api: retrying' && retries.push(obj)), info: silent, warn: silent, error: silent };
+    const logger: Logger = {
+      debug: (obj, msg) => void (msg === 'qq api: retrying' && retries.push(obj)),
+      info: silent,
+      warn: silent,
+      error: silent,
+    };
     const tokens = { appId: 'test-app', get: () => Promise.resolve('tok'), refresh: () => Promise.resolve('tok') };
-    const client = QQOpenAPI.fromTokenManager(tokens, { apiBase: `http://127.0.0.1:${port}`, retry: FAST_RETRY, logger });
+    const client = QQOpenAPI.fromTokenManager(tokens, {
+      apiBase: `http://127.0.0.1:${port}`,
+      retry: FAST_RETRY,
+      logger,
+    });
     try {
       const err = await rejection(client.sendChannelMessage('C1', { content: 'x' }));
       expect(err.code).toBe(ErrorCodes.NETWORK);

@@ -66,7 +66,12 @@ function assertNoSecrets(value: unknown): void {
   }
 }
 
-const groupBody = (content = 'hello', msgSeq = 1) => ({ content, msg_type: 0 as const, msg_id: 'IN-1', msg_seq: msgSeq });
+const groupBody = (content = 'hello', msgSeq = 1) => ({
+  content,
+  msg_type: 0 as const,
+  msg_id: 'IN-1',
+  msg_seq: msgSeq,
+});
 
 describe('QQOpenAPI sends', () => {
   it('sends a group message with Authorization: QQBot <token> and X-Union-Appid', async () => {
@@ -81,9 +86,21 @@ describe('QQOpenAPI sends', () => {
   });
 
   it.each([
-    ['sendC2CMessage', '/v2/users/U1/messages', (a: QQOpenAPI) => a.sendC2CMessage('U1', { content: 'x', msg_type: 0, msg_id: 'm' })],
-    ['sendChannelMessage', '/channels/C1/messages', (a: QQOpenAPI) => a.sendChannelMessage('C1', { content: 'x', msg_id: 'm' })],
-    ['sendDirectMessage', '/dms/D1/messages', (a: QQOpenAPI) => a.sendDirectMessage('D1', { content: 'x', msg_id: 'm' })],
+    [
+      'sendC2CMessage',
+      '/v2/users/U1/messages',
+      (a: QQOpenAPI) => a.sendC2CMessage('U1', { content: 'x', msg_type: 0, msg_id: 'm' }),
+    ],
+    [
+      'sendChannelMessage',
+      '/channels/C1/messages',
+      (a: QQOpenAPI) => a.sendChannelMessage('C1', { content: 'x', msg_id: 'm' }),
+    ],
+    [
+      'sendDirectMessage',
+      '/dms/D1/messages',
+      (a: QQOpenAPI) => a.sendDirectMessage('D1', { content: 'x', msg_id: 'm' }),
+    ],
   ])('%s posts to %s', async (_name, path, send) => {
     const result = await send(api);
     expect(result.status).toBe('sent');
@@ -131,7 +148,9 @@ describe('QQOpenAPI sends', () => {
 
   it('reports a reply after the platform window as reply-expired', async () => {
     host.rest.registerMessage({ id: 'OLD', timestamp: host.nowMs - 6 * 60_000, kind: 'group' });
-    const err = (await rejection(api.sendGroupMessage('G1', { content: 'late', msg_type: 0, msg_id: 'OLD', msg_seq: 1 }))) as QQApiError;
+    const err = (await rejection(
+      api.sendGroupMessage('G1', { content: 'late', msg_type: 0, msg_id: 'OLD', msg_seq: 1 }),
+    )) as QQApiError;
     expect(err.kind).toBe('reply-expired');
     expect(err.qqCode).toBe(40034005);
   });
@@ -147,8 +166,17 @@ describe('QQOpenAPI media, recall, interactions, bot and gateway', () => {
   it('uploads group media and sends it as msg_type 7', async () => {
     const media = await api.uploadGroupMedia('G1', { fileType: 1, url: 'https://example.invalid/a.png' });
     expect(media).toEqual({ fileUuid: expect.any(String), fileInfo: expect.any(String), ttl: 3600 });
-    expect(host.rest.requests[0]?.body).toEqual({ file_type: 1, url: 'https://example.invalid/a.png', srv_send_msg: false });
-    const sent = await api.sendGroupMessage('G1', { msg_type: 7, content: ' ', media: { file_info: media.fileInfo }, msg_id: 'm' });
+    expect(host.rest.requests[0]?.body).toEqual({
+      file_type: 1,
+      url: 'https://example.invalid/a.png',
+      srv_send_msg: false,
+    });
+    const sent = await api.sendGroupMessage('G1', {
+      msg_type: 7,
+      content: ' ',
+      media: { file_info: media.fileInfo },
+      msg_id: 'm',
+    });
     expect(sent.status).toBe('sent');
   });
 
@@ -180,14 +208,24 @@ describe('QQOpenAPI media, recall, interactions, bot and gateway', () => {
   });
 
   it('reads the bot user', async () => {
-    expect(await api.getMe()).toEqual({ id: 'fake-bot-id', username: 'fake-bot', avatar: expect.any(String), union_openid: 'fake-union' });
+    expect(await api.getMe()).toEqual({
+      id: 'fake-bot-id',
+      username: 'fake-bot',
+      avatar: expect.any(String),
+      union_openid: 'fake-union',
+    });
   });
 
   it('reads /gateway and /gateway/bot', async () => {
     expect(await api.getGateway()).toEqual({ url: 'ws://127.0.0.1:1/websocket' });
     const info = await api.getGatewayBot();
     expect(info.url).toBe('ws://127.0.0.1:1/websocket');
-    expect(info.session_start_limit).toEqual({ total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 });
+    expect(info.session_start_limit).toEqual({
+      total: 1000,
+      remaining: 999,
+      reset_after: 14_400_000,
+      max_concurrency: 1,
+    });
   });
 });
 
@@ -224,7 +262,11 @@ describe('QQOpenAPI never returns a silent undefined', () => {
   });
 
   it('reads an error carried in a 200 answer (code without id) as an API error', async () => {
-    answerInstead('/v2/groups/G1/messages', 200, JSON.stringify({ code: 40034005, err_code: 40034005, message: '回复消息msg_id已过期' }));
+    answerInstead(
+      '/v2/groups/G1/messages',
+      200,
+      JSON.stringify({ code: 40034005, err_code: 40034005, message: '回复消息msg_id已过期' }),
+    );
     const err = (await rejection(api.sendGroupMessage('G1', groupBody()))) as QQApiError;
     expect(err).toBeInstanceOf(QQApiError);
     expect(err.status).toBe(200);
@@ -252,7 +294,9 @@ describe('QQOpenAPI never returns a silent undefined', () => {
     api = client({ pacing: { maxWaitMs: 5 } });
     host.rest.nonJsonNext(1, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
-    const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
+    const waits = logLines
+      .filter((l) => (l as [unknown, string])[1] === 'qq api: retrying')
+      .map((l) => (l as [{ delayMs: number }])[0].delayMs);
     expect(waits).toEqual([5]);
   });
 });
@@ -283,7 +327,9 @@ describe('QQOpenAPI retries', () => {
     host.rest.failNext(2, 429);
     expect((await api.getMe()).id).toBe('fake-bot-id');
     expect(host.rest.requests).toHaveLength(3);
-    const waits = logLines.filter((l) => (l as [unknown, string])[1] === 'qq api: retrying').map((l) => ((l as [{ delayMs: number }])[0]).delayMs);
+    const waits = logLines
+      .filter((l) => (l as [unknown, string])[1] === 'qq api: retrying')
+      .map((l) => (l as [{ delayMs: number }])[0].delayMs);
     expect(waits).toEqual([5, 5]);
   });
 
@@ -397,7 +443,9 @@ describe('QQOpenAPI and the token', () => {
     await api.getMe();
     host.revokeAll();
     const release = host.holdTokens();
-    const sends = Array.from({ length: 50 }, (_, i) => api.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}`, msg_seq: 1 }));
+    const sends = Array.from({ length: 50 }, (_, i) =>
+      api.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}`, msg_seq: 1 }),
+    );
     // The refresh is held: every send meets the refused token, then queues behind the one refresh.
     await host.tokenRequestsReached(2);
     release();
@@ -409,13 +457,21 @@ describe('QQOpenAPI and the token', () => {
 
   it('sends a burst of 50 after the token expired with exactly one token call, all succeeding', async () => {
     let t = 1_000_000;
-    const tokens = new TokenManager({ appId: 'app-1', secret: SECRET, url: host.tokenUrl, timeoutMs: 2_000, now: () => t });
+    const tokens = new TokenManager({
+      appId: 'app-1',
+      secret: SECRET,
+      url: host.tokenUrl,
+      timeoutMs: 2_000,
+      now: () => t,
+    });
     const shared = QQOpenAPI.fromTokenManager(tokens, { apiBase: host.url, retry: FAST_RETRY });
     try {
       await shared.getMe();
       t += 7_200_000; // every cached token is now stale
       const release = host.holdTokens();
-      const sends = Array.from({ length: 50 }, (_, i) => shared.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}` }));
+      const sends = Array.from({ length: 50 }, (_, i) =>
+        shared.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}` }),
+      );
       await host.tokenRequestsReached(2);
       release();
       const results = await Promise.all(sends);
@@ -430,7 +486,9 @@ describe('QQOpenAPI and the token', () => {
   it('sends a burst of 50 revoked-token sends with exactly one refresh, all succeeding', async () => {
     await api.getMe();
     host.revokeAll();
-    const sends = Array.from({ length: 50 }, (_, i) => api.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}` }));
+    const sends = Array.from({ length: 50 }, (_, i) =>
+      api.sendGroupMessage(`G${i}`, { content: `m${i}`, msg_type: 0, msg_id: `IN-${i}` }),
+    );
     const results = await Promise.all(sends);
     expect(results.every((r) => r.status === 'sent')).toBe(true);
     expect(host.tokenCalls).toBe(2);
@@ -468,8 +526,16 @@ describe('QQOpenAPI.reply', () => {
     api = client({ replies: { now: () => now } });
   });
 
-  const groupEvent = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'EV-1', data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() } };
-  const c2cEvent = { type: 'C2C_MESSAGE_CREATE' as const, id: 'EV-2', data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() } };
+  const groupEvent = {
+    type: 'GROUP_AT_MESSAGE_CREATE' as const,
+    id: 'EV-1',
+    data: { id: 'IN-G', group_openid: 'G1', content: ' hi', timestamp: new Date(T0).toISOString() },
+  };
+  const c2cEvent = {
+    type: 'C2C_MESSAGE_CREATE' as const,
+    id: 'EV-2',
+    data: { id: 'IN-U', author: { user_openid: 'U1' }, content: 'hi', timestamp: new Date(T0).toISOString() },
+  };
 
   it('turns a string into a text message with msg_id and msg_seq 1, 2, 3', async () => {
     await api.reply(groupEvent, 'one');
@@ -484,8 +550,22 @@ describe('QQOpenAPI.reply', () => {
 
   it('replies to C2C, channel and DM messages at their endpoints', async () => {
     await api.reply(c2cEvent, 'u');
-    await api.reply({ type: 'AT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() } }, 'c');
-    await api.reply({ type: 'DIRECT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() } }, 'd');
+    await api.reply(
+      {
+        type: 'AT_MESSAGE_CREATE' as const,
+        id: 'e',
+        data: { id: 'IN-C', channel_id: 'C1', timestamp: new Date(T0).toISOString() },
+      },
+      'c',
+    );
+    await api.reply(
+      {
+        type: 'DIRECT_MESSAGE_CREATE' as const,
+        id: 'e',
+        data: { id: 'IN-D', guild_id: 'D1', timestamp: new Date(T0).toISOString() },
+      },
+      'd',
+    );
     expect(host.rest.requests.map((r) => [r.path, r.body])).toEqual([
       ['/v2/users/U1/messages', { content: 'u', msg_type: 0, msg_id: 'IN-U', msg_seq: 1 }],
       // The guild API has neither msg_seq nor msg_type.
@@ -495,7 +575,14 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('replies to a non-message event with event_id', async () => {
-    await api.reply({ type: 'INTERACTION_CREATE' as const, id: 'EV-I', data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() } }, 'ok');
+    await api.reply(
+      {
+        type: 'INTERACTION_CREATE' as const,
+        id: 'EV-I',
+        data: { id: 'I1', group_openid: 'G1', chat_type: 1, timestamp: new Date(T0).toISOString() },
+      },
+      'ok',
+    );
     expect(host.rest.requests[0]?.body).toEqual({ content: 'ok', msg_type: 0, event_id: 'EV-I', msg_seq: 1 });
   });
 
@@ -517,7 +604,9 @@ describe('QQOpenAPI.reply', () => {
   });
 
   it('throws QQBOT_REPLY_UNSUPPORTED for an event with no target', async () => {
-    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } } as never, 'x'))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect((await rejection(api.reply({ type: 'READY', data: { session_id: 's' } } as never, 'x'))).code).toBe(
+      ErrorCodes.REPLY_UNSUPPORTED,
+    );
     expect(host.rest.requests).toHaveLength(0);
   });
 
@@ -567,7 +656,10 @@ describe('QQOpenAPI lifecycle and options', () => {
     const backingOff = new Promise<void>((resolve) => {
       retrying = resolve;
     });
-    const logger: Logger = { ...capturingLogger(), debug: (_obj, msg) => void (msg === 'qq api: retrying' && retrying()) };
+    const logger: Logger = {
+      ...capturingLogger(),
+      debug: (_obj, msg) => void (msg === 'qq api: retrying' && retrying()),
+    };
     api = client({ logger, retry: { retries: 3, minDelayMs: 60_000, maxDelayMs: 60_000 } });
     // A 429 carries Retry-After: 1, so the wait is at least 1 s whatever the jitter draws.
     host.rest.failNext(1, 429);

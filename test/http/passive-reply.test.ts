@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
-import { ReplyTracker, parseEventTimestamp, resolveReplyTarget, type ReplyableEvent } from '../../src/replies/passive-reply.js';
+import {
+  ReplyTracker,
+  parseEventTimestamp,
+  resolveReplyTarget,
+  type ReplyableEvent,
+} from '../../src/replies/passive-reply.js';
 import { codeOf } from '../helpers.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -12,11 +17,19 @@ function clock(start = T0): { now: () => number; advance: (ms: number) => void }
 }
 
 function groupAt(id = 'MSG1', timestamp: unknown = new Date(T0).toISOString()): ReplyableEvent {
-  return { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'GROUP_AT_MESSAGE_CREATE:ev1', data: { id, group_openid: 'G1', author: { member_openid: 'M1' }, content: ' hi', timestamp } };
+  return {
+    type: 'GROUP_AT_MESSAGE_CREATE' as const,
+    id: 'GROUP_AT_MESSAGE_CREATE:ev1',
+    data: { id, group_openid: 'G1', author: { member_openid: 'M1' }, content: ' hi', timestamp },
+  };
 }
 
 function c2c(id = 'MSG2', timestamp: unknown = new Date(T0).toISOString()): ReplyableEvent {
-  return { type: 'C2C_MESSAGE_CREATE' as const, id: 'C2C_MESSAGE_CREATE:ev2', data: { id, author: { user_openid: 'U1' }, content: 'hi', timestamp } };
+  return {
+    type: 'C2C_MESSAGE_CREATE' as const,
+    id: 'C2C_MESSAGE_CREATE:ev2',
+    data: { id, author: { user_openid: 'U1' }, content: 'hi', timestamp },
+  };
 }
 
 describe('resolveReplyTarget', () => {
@@ -38,17 +51,35 @@ describe('resolveReplyTarget', () => {
     ['GROUP_ADD_ROBOT', { group_openid: 'G', op_member_openid: 'M', timestamp: 1 }, 'group', 'G'],
     ['FRIEND_ADD', { openid: 'U', timestamp: 1 }, 'c2c', 'U'],
   ])('answers %s with event_id = the event id', (type, data, scope, targetId) => {
-    expect(resolveReplyTarget({ type, id: 'EV', data } as ReplyableEvent)).toEqual({ scope, targetId, ref: { event_id: 'EV' } });
+    expect(resolveReplyTarget({ type, id: 'EV', data } as ReplyableEvent)).toEqual({
+      scope,
+      targetId,
+      ref: { event_id: 'EV' },
+    });
   });
 
   it('refuses events with nothing to reply to (QQBOT_REPLY_UNSUPPORTED)', () => {
-    expect(codeOf(() => resolveReplyTarget({ type: 'GUILD_CREATE', id: 'e', data: { id: 'g' } } as never))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
-    expect(codeOf(() => resolveReplyTarget({ type: 'FRIEND_ADD' as const, data: { openid: 'U' } }))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
-    expect(codeOf(() => resolveReplyTarget({ type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'e', data: { group_openid: 'G' } }))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
-    expect(codeOf(() => resolveReplyTarget({ type: 'C2C_MESSAGE_CREATE' as const, id: 'e', data: { id: 'm' } }))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
-    expect(codeOf(() => resolveReplyTarget({ type: 'RESUMED', id: 'e', data: '' } as never))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect(codeOf(() => resolveReplyTarget({ type: 'GUILD_CREATE', id: 'e', data: { id: 'g' } } as never))).toBe(
+      ErrorCodes.REPLY_UNSUPPORTED,
+    );
+    expect(codeOf(() => resolveReplyTarget({ type: 'FRIEND_ADD' as const, data: { openid: 'U' } }))).toBe(
+      ErrorCodes.REPLY_UNSUPPORTED,
+    );
+    expect(
+      codeOf(() =>
+        resolveReplyTarget({ type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'e', data: { group_openid: 'G' } }),
+      ),
+    ).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect(codeOf(() => resolveReplyTarget({ type: 'C2C_MESSAGE_CREATE' as const, id: 'e', data: { id: 'm' } }))).toBe(
+      ErrorCodes.REPLY_UNSUPPORTED,
+    );
+    expect(codeOf(() => resolveReplyTarget({ type: 'RESUMED', id: 'e', data: '' } as never))).toBe(
+      ErrorCodes.REPLY_UNSUPPORTED,
+    );
     // A known type the platform takes no reply to, from an untyped caller, even though it names a channel.
-    expect(codeOf(() => resolveReplyTarget({ type: 'FORUM_THREAD_CREATE', id: 'e', data: { channel_id: 'C' } } as never))).toBe(ErrorCodes.REPLY_UNSUPPORTED);
+    expect(
+      codeOf(() => resolveReplyTarget({ type: 'FORUM_THREAD_CREATE', id: 'e', data: { channel_id: 'C' } } as never)),
+    ).toBe(ErrorCodes.REPLY_UNSUPPORTED);
   });
 });
 
@@ -75,7 +106,11 @@ describe('ReplyTracker', () => {
 
   it('uses event_id and its own sequence for non-message events', () => {
     const t = new ReplyTracker({ now: clock().now });
-    const ev: ReplyableEvent = { type: 'INTERACTION_CREATE' as const, id: 'EV9', data: { id: 'interaction', group_openid: 'G', timestamp: new Date(T0).toISOString() } };
+    const ev: ReplyableEvent = {
+      type: 'INTERACTION_CREATE' as const,
+      id: 'EV9',
+      data: { id: 'interaction', group_openid: 'G', timestamp: new Date(T0).toISOString() },
+    };
     expect(t.next(ev)).toMatchObject({ scope: 'group', targetId: 'G', fields: { event_id: 'EV9', msg_seq: 1 } });
     expect(t.next(ev).fields).toEqual({ event_id: 'EV9', msg_seq: 2 });
   });
@@ -134,7 +169,11 @@ describe('ReplyTracker', () => {
   it('reads integer unix seconds (group management events)', () => {
     const c = clock();
     const t = new ReplyTracker({ now: c.now });
-    const ev: ReplyableEvent = { type: 'GROUP_ADD_ROBOT' as const, id: 'E', data: { group_openid: 'G', timestamp: Math.floor(T0 / 1000) } };
+    const ev: ReplyableEvent = {
+      type: 'GROUP_ADD_ROBOT' as const,
+      id: 'E',
+      data: { group_openid: 'G', timestamp: Math.floor(T0 / 1000) },
+    };
     c.advance(4 * MIN);
     t.next(ev);
     c.advance(2 * MIN);
@@ -144,7 +183,11 @@ describe('ReplyTracker', () => {
   it('falls back to the time it first saw the event when the timestamp is missing or unparsable', () => {
     const c = clock(T0 + 60 * MIN);
     const t = new ReplyTracker({ now: c.now });
-    const noTimestamp: ReplyableEvent = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'e', data: { id: 'Y', group_openid: 'G1' } };
+    const noTimestamp: ReplyableEvent = {
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
+      id: 'e',
+      data: { id: 'Y', group_openid: 'G1' },
+    };
     t.next(groupAt('X', 'not a date'));
     t.next(noTimestamp);
     c.advance(5 * MIN);
@@ -186,7 +229,9 @@ describe('ReplyTracker', () => {
     const t = new ReplyTracker({ now: c.now, maxTracked: 2 });
     t.next(groupAt('A'));
     t.next(groupAt('B'));
-    expect(codeOf(() => t.next(groupAt('LATE', new Date(T0 - 6 * MIN).toISOString())))).toBe(ErrorCodes.PASSIVE_REPLY_EXPIRED);
+    expect(codeOf(() => t.next(groupAt('LATE', new Date(T0 - 6 * MIN).toISOString())))).toBe(
+      ErrorCodes.PASSIVE_REPLY_EXPIRED,
+    );
     expect(t.size).toBe(2);
     expect(t.next(groupAt('A')).fields).toEqual({ msg_id: 'A', msg_seq: 2 });
     expect(t.next(groupAt('B')).fields).toEqual({ msg_id: 'B', msg_seq: 2 });

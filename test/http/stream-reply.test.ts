@@ -11,7 +11,11 @@ let api: QQOpenAPI;
 let shift = 0;
 
 function c2c(id = 'IN-1', timestamp = new Date().toISOString()): StreamableEvent {
-  return { type: 'C2C_MESSAGE_CREATE' as const, id: `EV-${id}`, data: { id, content: 'question', timestamp, author: { user_openid: 'U1' } } };
+  return {
+    type: 'C2C_MESSAGE_CREATE' as const,
+    id: `EV-${id}`,
+    data: { id, content: 'question', timestamp, author: { user_openid: 'U1' } },
+  };
 }
 
 /** Yields `parts`, waiting `gapMs` before each (real time: the throttle is what is tested). */
@@ -59,15 +63,26 @@ describe('replyStream', () => {
     expect(stream).toMatchObject({ openid: 'U1', ref: 'IN-1', msgSeq: 1, done: true, text: 'Hello, world!' });
     // Replace mode: every frame is a prefix of the final text, growing; indexes count from 0.
     expect(stream.frames.map((f) => f.index)).toEqual(stream.frames.map((_f, i) => i));
-    for (const [i, frame] of stream.frames.entries()) expect('Hello, world!'.startsWith(frame.content) && frame.content.length >= (stream.frames[i - 1]?.content.length ?? 1)).toBe(true);
+    for (const [i, frame] of stream.frames.entries())
+      expect(
+        'Hello, world!'.startsWith(frame.content) &&
+          frame.content.length >= (stream.frames[i - 1]?.content.length ?? 1),
+      ).toBe(true);
     expect(stream.frames.map((f) => f.state)).toEqual([...stream.frames.slice(1).map(() => 1), 10]);
     expect(stream.frames.at(-1)?.content).toBe('Hello, world!');
     // Six chunks 100 ms apart were merged into fewer frames, never closer than the interval where the fake sees them.
     expect(stream.frames.length).toBeLessThanOrEqual(Math.floor(elapsed / 300) + 2);
-    for (let i = 1; i < stream.frames.length; i++) expect((stream.frames[i]?.at ?? 0) - (stream.frames[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(298); // 2 ms: timer and clock granularity
+    for (let i = 1; i < stream.frames.length; i++)
+      expect((stream.frames[i]?.at ?? 0) - (stream.frames[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(298); // 2 ms: timer and clock granularity
     // Every frame after the first names the stream; all carry the message as msg_id (and event_id, as the SDK does).
     const bodies = fake.rest.requestsTo('/v2/users/U1/stream_messages').map((r) => r.body as Record<string, unknown>);
-    expect(bodies[0]).toMatchObject({ input_mode: 'replace', content_type: 'markdown', msg_id: 'IN-1', event_id: 'IN-1', msg_seq: 1 });
+    expect(bodies[0]).toMatchObject({
+      input_mode: 'replace',
+      content_type: 'markdown',
+      msg_id: 'IN-1',
+      event_id: 'IN-1',
+      msg_seq: 1,
+    });
     expect(bodies[0]).not.toHaveProperty('stream_msg_id');
     for (const body of bodies.slice(1)) expect(body).toMatchObject({ stream_msg_id: stream.id, msg_seq: 1 });
     // The final frame is the message the fake accepted.
@@ -76,7 +91,9 @@ describe('replyStream', () => {
 
   it('sends a short answer (the source ends before the first frame is due) as one final frame', async () => {
     await api.replyStream(c2c('A'), chunks(['a', 'b', 'c', 'd']), { minIntervalMs: 50, contentType: 'text' });
-    expect(only(fake.rest.streams).frames.map((f) => [f.state, f.content, f.contentType])).toEqual([[10, 'abcd', 'text']]);
+    expect(only(fake.rest.streams).frames.map((f) => [f.state, f.content, f.contentType])).toEqual([
+      [10, 'abcd', 'text'],
+    ]);
   });
 
   it('merges chunks that come faster than the interval into fewer frames', async () => {
@@ -178,11 +195,19 @@ describe('replyStream', () => {
   });
 
   it('refuses non-C2C events with QQBOT_REPLY_UNSUPPORTED and bad options with QQBOT_INVALID_OPTION, sending nothing', async () => {
-    const group = { type: 'GROUP_AT_MESSAGE_CREATE' as const, id: 'E', data: { id: 'G-1', group_openid: 'G', content: 'x', timestamp: new Date().toISOString() } };
+    const group = {
+      type: 'GROUP_AT_MESSAGE_CREATE' as const,
+      id: 'E',
+      data: { id: 'G-1', group_openid: 'G', content: 'x', timestamp: new Date().toISOString() },
+    };
     // An untyped caller: a group event does not compile here (test/types/replies.test.ts).
     expect((await rejection(api.replyStream(group as never, chunks(['x'])))).code).toBe(ErrorCodes.REPLY_UNSUPPORTED);
-    expect((await rejection(api.replyStream(c2c(), chunks(['x']), { minIntervalMs: -1 }))).code).toBe(ErrorCodes.INVALID_OPTION);
-    expect((await rejection(api.replyStream(c2c(), chunks(['x']), { intervalMs: 5 } as never))).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect((await rejection(api.replyStream(c2c(), chunks(['x']), { minIntervalMs: -1 }))).code).toBe(
+      ErrorCodes.INVALID_OPTION,
+    );
+    expect((await rejection(api.replyStream(c2c(), chunks(['x']), { intervalMs: 5 } as never))).code).toBe(
+      ErrorCodes.INVALID_OPTION,
+    );
     expect((await rejection(api.replyStream(c2c(), ['x'] as never))).code).toBe(ErrorCodes.INVALID_OPTION);
     expect(fake.rest.requests).toHaveLength(0);
   });

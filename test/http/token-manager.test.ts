@@ -18,11 +18,22 @@ afterEach(async () => {
 });
 
 function manager(now?: () => number, timeoutMs = 2_000): TokenManager {
-  return new TokenManager({ appId: 'app-1', secret: SECRET, url: host.tokenUrl, timeoutMs, ...(now === undefined ? {} : { now }) });
+  return new TokenManager({
+    appId: 'app-1',
+    secret: SECRET,
+    url: host.tokenUrl,
+    timeoutMs,
+    ...(now === undefined ? {} : { now }),
+  });
 }
 
 function assertNoSecret(err: unknown): void {
-  for (const text of [String(err), JSON.stringify(err), inspect(err, { depth: 10, showHidden: true }), (err as Error).message]) {
+  for (const text of [
+    String(err),
+    JSON.stringify(err),
+    inspect(err, { depth: 10, showHidden: true }),
+    (err as Error).message,
+  ]) {
     expect(text).not.toContain(SECRET);
   }
 }

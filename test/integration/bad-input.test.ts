@@ -48,7 +48,17 @@ describe('bad frames from the gateway: a clear error, nothing lost, the session 
     const bot = env.make();
     const events = collect(bot);
     await bot.start();
-    env.fake.sendRaw(Buffer.from(JSON.stringify({ op: 0, s: 500, t: 'C2C_MESSAGE_CREATE', id: 'bin-1', d: { id: 'msg-bin-1', content: '二进制', author: { user_openid: 'U1' } } })));
+    env.fake.sendRaw(
+      Buffer.from(
+        JSON.stringify({
+          op: 0,
+          s: 500,
+          t: 'C2C_MESSAGE_CREATE',
+          id: 'bin-1',
+          d: { id: 'msg-bin-1', content: '二进制', author: { user_openid: 'U1' } },
+        }),
+      ),
+    );
     await untilCount(bot, events, 1);
     expect(events[0]).toMatchObject({ seq: 500, type: 'C2C_MESSAGE_CREATE', id: 'bin-1', data: { content: '二进制' } });
   });
@@ -60,7 +70,9 @@ describe('bad frames from the gateway: a clear error, nothing lost, the session 
     const error = nextEvent<QQBotError>(bot, 'error');
     const restart = nextEvent<RestartEvent>(bot, 'restart');
     const ready = nextEvent(bot, 'ready');
-    env.fake.sendRaw(JSON.stringify({ op: 0, s: 900, t: 'C2C_MESSAGE_CREATE', id: 'huge', d: { content: 'x'.repeat(10_000) } }));
+    env.fake.sendRaw(
+      JSON.stringify({ op: 0, s: 900, t: 'C2C_MESSAGE_CREATE', id: 'huge', d: { content: 'x'.repeat(10_000) } }),
+    );
     expect(await error).toMatchObject({ code: 'QQBOT_FRAME_TOO_LARGE', details: { maxPayloadBytes: 4_096 } });
     expect(await restart).toMatchObject({ kind: 'closed', closeCode: 1009, decision: 'identify' });
     await ready;

@@ -18,7 +18,10 @@ afterEach(async () => {
 });
 
 /** A fake QQ in its own thread: blocking this thread must not block the server's ACKs. */
-async function fakeInThread(): Promise<{ endpoints: FakeQQServer['endpoints']; call(cmd: string, arg?: unknown): Promise<FakeQQServer['stats']> }> {
+async function fakeInThread(): Promise<{
+  endpoints: FakeQQServer['endpoints'];
+  call(cmd: string, arg?: unknown): Promise<FakeQQServer['stats']>;
+}> {
   // Like the platform, the fake ends a session that misses heartbeats: a heartbeat driven from the blocked
   // main thread would lose the session here.
   thread = new Worker(fileURLToPath(new URL('../fixtures/fake-in-thread.js', import.meta.url)), {

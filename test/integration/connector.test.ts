@@ -35,7 +35,12 @@ describe('a session', () => {
     const b = make();
     const events = collect(b);
     await b.start();
-    const message = (id: string, content: string) => ({ id, content, timestamp: new Date().toISOString(), author: { user_openid: 'U1' } });
+    const message = (id: string, content: string) => ({
+      id,
+      content,
+      timestamp: new Date().toISOString(),
+      author: { user_openid: 'U1' },
+    });
     env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-a', 'a'), { id: 'dup-1' });
     env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-a', 'a again'), { id: 'dup-1' });
     env.fake.dispatch('C2C_MESSAGE_CREATE', message('m-b', 'b'), { id: 'dup-2' });
@@ -224,7 +229,6 @@ describe('fatal conditions stop without a reconnect loop', () => {
     expect(env.fake.stats.connections).toBe(0);
     expect(JSON.stringify({ message: err.message, details: err.details })).not.toContain('wrong-secret-value');
   });
-
 });
 
 describe('the restart budget escalates, it never gives up', () => {
@@ -259,7 +263,10 @@ describe('the seed scenario: GET /gateway/bot hangs', () => {
     await b.start();
     expect(env.fake.stats.gatewayBotCalls).toBe(3);
     expect(restarts.map((r) => r.kind)).toEqual(['timeout', 'timeout']);
-    expect(b.status()[0]).toMatchObject({ state: 'ready', lastError: { code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'gateway', ms: 200 } } });
+    expect(b.status()[0]).toMatchObject({
+      state: 'ready',
+      lastError: { code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'gateway', ms: 200 } },
+    });
   });
 
   it('retries 5xx from /gateway/bot and from the token endpoint', async () => {
@@ -328,7 +335,10 @@ describe('the host', () => {
     await env.fake.waitFor(() => env.fake.stats.liveConnections === 0, 2_000);
     const after = count();
     for (const kind of ['TCPSocketWrap', 'MessagePort', 'Timeout', 'Immediate']) {
-      expect({ kind, n: after.get(kind) ?? 0 }).toEqual({ kind, n: Math.min(after.get(kind) ?? 0, before.get(kind) ?? 0) });
+      expect({ kind, n: after.get(kind) ?? 0 }).toEqual({
+        kind,
+        n: Math.min(after.get(kind) ?? 0, before.get(kind) ?? 0),
+      });
     }
   });
 
@@ -377,7 +387,15 @@ describe('the host', () => {
     const log = (level: string) => (): void => {
       calls.push(level);
     };
-    const b = make({ logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), isLevelEnabled: (level) => level !== 'debug' } });
+    const b = make({
+      logger: {
+        debug: log('debug'),
+        info: log('info'),
+        warn: log('warn'),
+        error: log('error'),
+        isLevelEnabled: (level) => level !== 'debug',
+      },
+    });
     await b.start();
     const resumed = nextEvent(b, 'resumed');
     env.fake.closeConnections(4009);
@@ -400,7 +418,12 @@ describe('the host', () => {
     expect(lines.join('\n')).not.toContain('test-secret');
     const token = (env.fake.stats.identifies[0]?.token ?? '').replace('QQBot ', '');
     expect(token).not.toBe('');
-    const visible = [JSON.stringify(b.status()), JSON.stringify(b), inspect(b, { depth: 20, showHidden: true }), inspect(b.api, { depth: 20, showHidden: true })].join('\n');
+    const visible = [
+      JSON.stringify(b.status()),
+      JSON.stringify(b),
+      inspect(b, { depth: 20, showHidden: true }),
+      inspect(b.api, { depth: 20, showHidden: true }),
+    ].join('\n');
     expect(visible).not.toContain('test-secret');
     expect(visible).not.toContain(token);
   });

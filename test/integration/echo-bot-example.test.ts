@@ -17,7 +17,13 @@ afterEach(() => {
 it('examples/echo-bot answers a group @-message through the fake, then stops cleanly on SIGTERM', async () => {
   const fake = env.fake;
   child = spawn(process.execPath, [ECHO_BOT], {
-    env: { ...process.env, QQBOT_APP_ID: 'test-app', QQBOT_SECRET: 'test-secret', QQBOT_API_URL: fake.endpoints.api, QQBOT_TOKEN_URL: fake.endpoints.token },
+    env: {
+      ...process.env,
+      QQBOT_APP_ID: 'test-app',
+      QQBOT_SECRET: 'test-secret',
+      QQBOT_API_URL: fake.endpoints.api,
+      QQBOT_TOKEN_URL: fake.endpoints.token,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,9 +34,19 @@ it('examples/echo-bot answers a group @-message through the fake, then stops cle
   const timestamp = new Date().toISOString();
   fake.rest.registerMessage({ id: 'in-1', timestamp, kind: 'group' });
   const sent = once(fake.rest, 'message') as Promise<[FakeSentMessage]>;
-  fake.dispatch('GROUP_AT_MESSAGE_CREATE', { id: 'in-1', group_openid: 'G1', author: { member_openid: 'M1' }, content: ' hello', timestamp });
+  fake.dispatch('GROUP_AT_MESSAGE_CREATE', {
+    id: 'in-1',
+    group_openid: 'G1',
+    author: { member_openid: 'M1' },
+    content: ' hello',
+    timestamp,
+  });
   const [message] = await sent;
-  expect(message).toMatchObject({ kind: 'group', targetId: 'G1', body: { content: 'echo: hello', msg_id: 'in-1', msg_seq: 1 } });
+  expect(message).toMatchObject({
+    kind: 'group',
+    targetId: 'G1',
+    body: { content: 'echo: hello', msg_id: 'in-1', msg_seq: 1 },
+  });
 
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -5,7 +5,11 @@ import { FAST, connectorFor } from '../helpers.js';
 it('the budget probe outlasts its own /gateway/bot fetch: httpMs 1 500, a 1.2 s answer, remaining 1 → one IDENTIFY until reset_after', async () => {
   const resetAfterMs = 2_000;
   // max_concurrency 2: only the session-start budget can hold the second IDENTIFY back.
-  const fake = await FakeQQServer.start({ maxConcurrency: 2, sessionStartRemaining: 1, sessionStartResetAfterMs: resetAfterMs });
+  const fake = await FakeQQServer.start({
+    maxConcurrency: 2,
+    sessionStartRemaining: 1,
+    sessionStartResetAfterMs: resetAfterMs,
+  });
   // 2 shards, no count read at start: the first grant is the probe, and its attempt's fetch is the slow one.
   const bot = connectorFor(fake, { shards: 2, timeouts: { ...FAST.timeouts, httpMs: 1_500 } });
   fake.delayGatewayBot(1, 1_200);

@@ -13,7 +13,10 @@ describe('each phase has its own timeout, and a timeout is an ordinary restart',
     const restart = nextEvent<RestartEvent>(bot, 'restart');
     await bot.start();
     expect(await restart).toMatchObject({ kind: 'timeout', decision: 'resume' });
-    expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'handshake', ms: 300 } });
+    expect(bot.status()[0]?.lastError).toMatchObject({
+      code: 'QQBOT_PHASE_TIMEOUT',
+      details: { phase: 'handshake', ms: 300 },
+    });
     expect(env.fake.stats.gatewayBotCalls).toBe(2);
   });
 
@@ -23,7 +26,10 @@ describe('each phase has its own timeout, and a timeout is an ordinary restart',
     const restart = nextEvent<RestartEvent>(bot, 'restart');
     const started = bot.start();
     expect(await restart).toMatchObject({ kind: 'timeout' });
-    expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'hello', ms: 300 } });
+    expect(bot.status()[0]?.lastError).toMatchObject({
+      code: 'QQBOT_PHASE_TIMEOUT',
+      details: { phase: 'hello', ms: 300 },
+    });
     env.fake.holdHello(false);
     await started;
     expect(env.fake.stats.identifies).toHaveLength(1);
@@ -35,7 +41,10 @@ describe('each phase has its own timeout, and a timeout is an ordinary restart',
     const restart = nextEvent<RestartEvent>(bot, 'restart');
     const started = bot.start();
     expect(await restart).toMatchObject({ kind: 'timeout' });
-    expect(bot.status()[0]?.lastError).toMatchObject({ code: 'QQBOT_PHASE_TIMEOUT', details: { phase: 'ready', ms: 300 } });
+    expect(bot.status()[0]?.lastError).toMatchObject({
+      code: 'QQBOT_PHASE_TIMEOUT',
+      details: { phase: 'ready', ms: 300 },
+    });
     env.fake.holdReady(false);
     await started;
     expect(env.fake.stats.identifies.length).toBeGreaterThanOrEqual(2);
@@ -92,7 +101,10 @@ describe('fatal and rate limits', () => {
     const restart = nextEvent<RestartEvent>(bot, 'restart');
     const started = bot.start().catch((e: unknown) => e);
     expect(await restart).toMatchObject({ kind: 'token-failed', delayMs: 60_000 });
-    expect(bot.status()[0]).toMatchObject({ state: 'backoff', lastError: { code: 'QQBOT_TOKEN_UNAVAILABLE', details: { qqCode: 100001 } } });
+    expect(bot.status()[0]).toMatchObject({
+      state: 'backoff',
+      lastError: { code: 'QQBOT_TOKEN_UNAVAILABLE', details: { qqCode: 100001 } },
+    });
     await bot.close();
     expect(await started).toMatchObject({ code: 'QQBOT_CLOSED' });
   });

@@ -24,7 +24,13 @@ it('bot.reply answers a group @-message received on the gateway, with the token 
   await bot.start();
   const timestamp = new Date().toISOString();
   fake.rest.registerMessage({ id: 'msg-1', timestamp, kind: 'group' });
-  fake.dispatch('GROUP_AT_MESSAGE_CREATE', { id: 'msg-1', group_openid: 'G1', author: { member_openid: 'M1' }, content: ' hi', timestamp });
+  fake.dispatch('GROUP_AT_MESSAGE_CREATE', {
+    id: 'msg-1',
+    group_openid: 'G1',
+    author: { member_openid: 'M1' },
+    content: ' hi',
+    timestamp,
+  });
   const [event] = await received;
   if (event.type !== 'GROUP_AT_MESSAGE_CREATE') throw new Error(`expected a group message, got ${String(event.type)}`);
   await bot.reply(event, 'echo: hi');

@@ -10,7 +10,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(fakeOptions: FakeQQServerOptions = {}, overrides: Overrides = {}): Promise<{ fake: FakeQQServer; bot: QQBotConnector; errors: QQBotError[]; fatals: QQBotError[] }> {
+async function setup(
+  fakeOptions: FakeQQServerOptions = {},
+  overrides: Overrides = {},
+): Promise<{ fake: FakeQQServer; bot: QQBotConnector; errors: QQBotError[]; fatals: QQBotError[] }> {
   const fake = await FakeQQServer.start(fakeOptions);
   cleanups.push(() => fake.close());
   const bot = connectorFor(fake, { shards: 'auto', ...overrides });
@@ -40,14 +43,19 @@ it('a failing GET /gateway/bot is retried with backoff until it answers; each fa
   fake.failGatewayBot(3, 503);
   await bot.start();
   expect(bot.status()).toHaveLength(1);
-  expect(errors.map((e) => [e.code, e.retryable])).toEqual(Array.from({ length: 3 }, () => ['QQBOT_GATEWAY_UNAVAILABLE', true]));
+  expect(errors.map((e) => [e.code, e.retryable])).toEqual(
+    Array.from({ length: 3 }, () => ['QQBOT_GATEWAY_UNAVAILABLE', true]),
+  );
   // Three refused plus the count, then the attempt's own fetch of the gateway URL.
   expect(fake.stats.gatewayBotCalls).toBe(5);
 });
 
 it('more than restart.maxRestarts failures within windowMs escalate as a shard does: QQBOT_RESTART_BUDGET, a new token, maxDelayMs', async () => {
   const maxDelayMs = 300;
-  const { fake, bot, errors } = await setup({}, { restart: { minDelayMs: 1, maxDelayMs, maxRestarts: 2, windowMs: 60_000 } });
+  const { fake, bot, errors } = await setup(
+    {},
+    { restart: { minDelayMs: 1, maxDelayMs, maxRestarts: 2, windowMs: 60_000 } },
+  );
   fake.failGatewayBot(3, 503);
   let escalatedAt = 0;
   bot.on('error', (e) => {
@@ -77,7 +85,11 @@ it('refused credentials are fatal before any shard starts', async () => {
 
 it('a recommended count above MAX_SHARDS is fatal at once (QQBOT_TOO_MANY_SHARDS), not retried: no retry can change it', async () => {
   const { fake, bot, errors, fatals } = await setup({ shards: 2000 });
-  await expect(bot.start()).rejects.toMatchObject({ code: 'QQBOT_TOO_MANY_SHARDS', retryable: false, details: { recommended: 2000, maxShards: 1024 } });
+  await expect(bot.start()).rejects.toMatchObject({
+    code: 'QQBOT_TOO_MANY_SHARDS',
+    retryable: false,
+    details: { recommended: 2000, maxShards: 1024 },
+  });
   expect(fatals.map((e) => e.code)).toEqual(['QQBOT_TOO_MANY_SHARDS']);
   expect(errors).toEqual([]);
   expect(fake.stats.gatewayBotCalls).toBe(1);
@@ -97,7 +109,10 @@ it('a 401 from GET /gateway/bot refreshes the token once; a second 401 is fatal'
 it('the opt-in restart.giveUpAfterMs ends the wait for the count with a fatal QQBOT_GAVE_UP', async () => {
   const { fake, bot, fatals } = await setup({}, { restart: { minDelayMs: 10, maxDelayMs: 50, giveUpAfterMs: 300 } });
   fake.failGatewayBot(1_000, 503);
-  await expect(bot.start()).rejects.toMatchObject({ code: 'QQBOT_GAVE_UP', cause: { code: 'QQBOT_GATEWAY_UNAVAILABLE' } });
+  await expect(bot.start()).rejects.toMatchObject({
+    code: 'QQBOT_GAVE_UP',
+    cause: { code: 'QQBOT_GATEWAY_UNAVAILABLE' },
+  });
   expect(fatals.map((e) => e.code)).toEqual(['QQBOT_GAVE_UP']);
 });
 

@@ -25,7 +25,11 @@ it('opens every shard [i, n] and spaces their IDENTIFYs by the identify window (
     const ns = events.filter((e) => e.shard === shard).map((e) => (e.data as { n: number }).n);
     expect(ns).toEqual([0, 2, 4, 6, 8].map((n) => n + shard));
   }
-  env.fake.dispatch('C2C_MESSAGE_CREATE', { id: 'm-1', content: 'to shard 1', timestamp: new Date().toISOString(), author: { user_openid: 'U1' } }, { shard: 1 });
+  env.fake.dispatch(
+    'C2C_MESSAGE_CREATE',
+    { id: 'm-1', content: 'to shard 1', timestamp: new Date().toISOString(), author: { user_openid: 'U1' } },
+    { shard: 1 },
+  );
   await untilCount(bot, events, 11);
   expect(events.at(-1)).toMatchObject({ shard: 1, type: 'C2C_MESSAGE_CREATE' });
 });

@@ -6,7 +6,13 @@ import { useFakeQQ } from '../helpers.js';
 
 const env = useFakeQQ();
 
-const groupMessage = { id: 'M1', content: ' hi', timestamp: new Date().toISOString(), group_openid: 'G1', author: { member_openid: 'A1' } };
+const groupMessage = {
+  id: 'M1',
+  content: ' hi',
+  timestamp: new Date().toISOString(),
+  group_openid: 'G1',
+  author: { member_openid: 'A1' },
+};
 const c2cMessage = { id: 'M2', content: 'hello', timestamp: new Date().toISOString(), author: { user_openid: 'U1' } };
 
 it("per-type listeners get only their type, right after 'dispatch' got it", async () => {
@@ -67,7 +73,11 @@ it('reports a message without an id as QQBOT_INVALID_EVENT and does not deliver 
   await env.fake.waitFor(() => delivered.length === 1);
   expect(delivered).toEqual(['C2C_MESSAGE_CREATE']);
   expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatchObject({ code: ErrorCodes.INVALID_EVENT, retryable: false, details: { type: 'GROUP_AT_MESSAGE_CREATE', field: 'data.id', id: 'evt-bad' } });
+  expect(errors[0]).toMatchObject({
+    code: ErrorCodes.INVALID_EVENT,
+    retryable: false,
+    details: { type: 'GROUP_AT_MESSAGE_CREATE', field: 'data.id', id: 'evt-bad' },
+  });
 });
 
 it('an INTERACTION_CREATE listener ACKs the button press with the typed event; the fake records it', async () => {
@@ -77,7 +87,13 @@ it('an INTERACTION_CREATE listener ACKs the button press with the typed event; t
   });
   await bot.start();
   const acked = once(env.fake.rest, 'interaction');
-  env.fake.dispatch('INTERACTION_CREATE', { id: 'I-42', type: 11, chat_type: 1, group_openid: 'G1', data: { type: 11, resolved: { button_data: 'vote:yes', button_id: '0-0' } } });
+  env.fake.dispatch('INTERACTION_CREATE', {
+    id: 'I-42',
+    type: 11,
+    chat_type: 1,
+    group_openid: 'G1',
+    data: { type: 11, resolved: { button_data: 'vote:yes', button_id: '0-0' } },
+  });
   await acked;
   expect(env.fake.rest.interactions).toEqual([{ id: 'I-42', code: 0, at: expect.any(Number) }]);
 });

@@ -17,7 +17,13 @@ describe('markdown', () => {
     const kb = keyboardTemplate('KB-1');
     expect(markdownTemplate('TPL-1', { title: 'Weather', lines: ['Sunny', '25 °C'] }, { keyboard: kb })).toEqual({
       msg_type: 2,
-      markdown: { custom_template_id: 'TPL-1', params: [{ key: 'title', values: ['Weather'] }, { key: 'lines', values: ['Sunny', '25 °C'] }] },
+      markdown: {
+        custom_template_id: 'TPL-1',
+        params: [
+          { key: 'title', values: ['Weather'] },
+          { key: 'lines', values: ['Sunny', '25 °C'] },
+        ],
+      },
       keyboard: { id: 'KB-1' },
     });
   });
@@ -31,17 +37,47 @@ describe('markdown', () => {
 
 describe('keyboard', () => {
   it('lays out rows of buttons with default ids, styles, permission and tips', () => {
-    const kb = keyboard([callbackButton('Yes', 'vote:yes'), linkButton('Docs', 'https://q.qq.com', { style: ButtonStyle.GREY })], [commandButton('Help', '/help', { enter: true })]);
+    const kb = keyboard(
+      [callbackButton('Yes', 'vote:yes'), linkButton('Docs', 'https://q.qq.com', { style: ButtonStyle.GREY })],
+      [commandButton('Help', '/help', { enter: true })],
+    );
     expect(kb).toEqual({
       content: {
         rows: [
           {
             buttons: [
-              { id: '0-0', render_data: { label: 'Yes', visited_label: 'Yes', style: 1 }, action: { type: 1, permission: { type: 2 }, data: 'vote:yes', unsupport_tips: expect.any(String) } },
-              { id: '0-1', render_data: { label: 'Docs', visited_label: 'Docs', style: 0 }, action: { type: 0, permission: { type: 2 }, data: 'https://q.qq.com', unsupport_tips: expect.any(String) } },
+              {
+                id: '0-0',
+                render_data: { label: 'Yes', visited_label: 'Yes', style: 1 },
+                action: { type: 1, permission: { type: 2 }, data: 'vote:yes', unsupport_tips: expect.any(String) },
+              },
+              {
+                id: '0-1',
+                render_data: { label: 'Docs', visited_label: 'Docs', style: 0 },
+                action: {
+                  type: 0,
+                  permission: { type: 2 },
+                  data: 'https://q.qq.com',
+                  unsupport_tips: expect.any(String),
+                },
+              },
             ],
           },
-          { buttons: [{ id: '1-0', render_data: { label: 'Help', visited_label: 'Help', style: 1 }, action: { type: 2, permission: { type: 2 }, data: '/help', enter: true, unsupport_tips: expect.any(String) } }] },
+          {
+            buttons: [
+              {
+                id: '1-0',
+                render_data: { label: 'Help', visited_label: 'Help', style: 1 },
+                action: {
+                  type: 2,
+                  permission: { type: 2 },
+                  data: '/help',
+                  enter: true,
+                  unsupport_tips: expect.any(String),
+                },
+              },
+            ],
+          },
         ],
       },
     });
@@ -75,13 +111,26 @@ describe('keyboard', () => {
 
 describe('ark and embed', () => {
   it('builds an ark with text values and object lists (obj_kv)', () => {
-    expect(ark(23, { '#DESC#': 'Links', '#LIST#': [{ desc: 'Docs' }, { desc: 'Open', link: 'https://q.qq.com' }] })).toEqual({
+    expect(
+      ark(23, { '#DESC#': 'Links', '#LIST#': [{ desc: 'Docs' }, { desc: 'Open', link: 'https://q.qq.com' }] }),
+    ).toEqual({
       msg_type: 3,
       ark: {
         template_id: 23,
         kv: [
           { key: '#DESC#', value: 'Links' },
-          { key: '#LIST#', obj: [{ obj_kv: [{ key: 'desc', value: 'Docs' }] }, { obj_kv: [{ key: 'desc', value: 'Open' }, { key: 'link', value: 'https://q.qq.com' }] }] },
+          {
+            key: '#LIST#',
+            obj: [
+              { obj_kv: [{ key: 'desc', value: 'Docs' }] },
+              {
+                obj_kv: [
+                  { key: 'desc', value: 'Open' },
+                  { key: 'link', value: 'https://q.qq.com' },
+                ],
+              },
+            ],
+          },
         ],
       },
     });
@@ -99,9 +148,19 @@ describe('ark and embed', () => {
 
 describe('readMediaReply', () => {
   it('reads each media kind by URL or bytes, with optional text', () => {
-    expect(readMediaReply({ image: 'https://x/a.png' })).toEqual({ kind: 'image', fileType: 1, source: 'https://x/a.png', content: undefined });
+    expect(readMediaReply({ image: 'https://x/a.png' })).toEqual({
+      kind: 'image',
+      fileType: 1,
+      source: 'https://x/a.png',
+      content: undefined,
+    });
     const bytes = Buffer.from('voice');
-    expect(readMediaReply({ voice: bytes, content: 'listen' })).toEqual({ kind: 'voice', fileType: 3, source: bytes, content: 'listen' });
+    expect(readMediaReply({ voice: bytes, content: 'listen' })).toEqual({
+      kind: 'voice',
+      fileType: 3,
+      source: bytes,
+      content: 'listen',
+    });
     expect(readMediaReply({ video: 'v' })?.fileType).toBe(2);
     expect(readMediaReply({ file: new Uint8Array([1]) })?.fileType).toBe(4);
   });

@@ -43,21 +43,34 @@ describe('registerMetrics with a real connector (default restart options)', () =
     await resumed;
     const { kind, decision } = await restart;
 
-    expect(await valueOf(registry, 'qqbot_events_delivered_total', { shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' })).toBe(21);
+    expect(await valueOf(registry, 'qqbot_events_delivered_total', { shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' })).toBe(
+      21,
+    );
     expect(await valueOf(registry, 'qqbot_events_delivered_total', { shard: 0, type: 'C2C_MESSAGE_CREATE' })).toBe(1);
     expect(await valueOf(registry, 'qqbot_duplicates_dropped_total', { shard: 0, reason: 'id' })).toBe(1);
     expect(kind).toBe('worker-died');
     expect(await valueOf(registry, 'qqbot_restarts_total', { shard: 0, kind, decision, progressed: 'true' })).toBe(1);
-    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'false' }, '_count')).toBe(1);
-    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'true' }, '_count')).toBe(1);
+    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'false' }, '_count')).toBe(
+      1,
+    );
+    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'true' }, '_count')).toBe(
+      1,
+    );
     // What a scrape shows.
-    expect(await registry.metrics()).toContain('qqbot_events_delivered_total{app_id="test-app",shard="0",type="GROUP_AT_MESSAGE_CREATE"} 21');
+    expect(await registry.metrics()).toContain(
+      'qqbot_events_delivered_total{app_id="test-app",shard="0",type="GROUP_AT_MESSAGE_CREATE"} 21',
+    );
   });
 
   it('keeps each bot apart: two bots in one process (one thread pool), one app_id label each', async () => {
     const registry = new Registry();
     register({ registry });
-    const fake = await FakeQQServer.start({ apps: [{ appId: 'bot-a', secret: 'secret-a' }, { appId: 'bot-b', secret: 'secret-b' }] });
+    const fake = await FakeQQServer.start({
+      apps: [
+        { appId: 'bot-a', secret: 'secret-a' },
+        { appId: 'bot-b', secret: 'secret-b' },
+      ],
+    });
     const bots = ['a', 'b'].map((x) => connectorFor(fake, { appId: `bot-${x}`, secret: `secret-${x}` }));
     try {
       const seen = bots.map((bot) => collect(bot));
@@ -72,8 +85,12 @@ describe('registerMetrics with a real connector (default restart options)', () =
       const resumed = nextEvent(bots[1]!, 'resumed');
       await bots[1]!.terminateWorker();
       await resumed;
-      expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-b', resumed: 'true' }, '_count')).toBe(1);
-      expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-a', resumed: 'true' }, '_count')).toBe(0);
+      expect(
+        await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-b', resumed: 'true' }, '_count'),
+      ).toBe(1);
+      expect(
+        await valueOf(registry, 'qqbot_reconnect_duration_seconds', { app_id: 'bot-a', resumed: 'true' }, '_count'),
+      ).toBe(0);
     } finally {
       await Promise.all(bots.map((bot) => bot.close()));
       await fake.close();
@@ -90,7 +107,9 @@ describe('registerMetrics with a real connector (default restart options)', () =
     await bot.start();
     expect(errors.map((e) => e.code)).toContain('QQBOT_RESTART_BUDGET');
     expect(await valueOf(registry, 'bot_escalations_total', { shard: 0 })).toBe(1);
-    expect(await valueOf(registry, 'bot_restarts_total', { shard: 0, kind: 'token-failed', progressed: 'false' })).toBe(3);
+    expect(await valueOf(registry, 'bot_restarts_total', { shard: 0, kind: 'token-failed', progressed: 'false' })).toBe(
+      3,
+    );
   });
 });
 

@@ -24,7 +24,20 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 };
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /** What a build and a pack read; the copy gets these and this checkout's node_modules. */
-const SOURCES = ['package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'docs', 'src', 'workers', 'examples', 'scripts'];
+const SOURCES = [
+  'package.json',
+  'package-lock.json',
+  'README.md',
+  'CHANGELOG.md',
+  'LICENSE',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'docs',
+  'src',
+  'workers',
+  'examples',
+  'scripts',
+];
 
 let dir: string;
 let checkout: string;
@@ -46,7 +59,8 @@ beforeAll(async () => {
   await run('tar', ['-xzf', join(dir, pack.filename), '-C', dir], { timeout: 30_000 });
   installed = join(modules, 'qqbot-connector');
   await rename(join(dir, 'package'), installed);
-  for (const dep of Object.keys(manifest.dependencies)) await symlink(join(root, 'node_modules', dep), join(modules, dep), 'dir');
+  for (const dep of Object.keys(manifest.dependencies))
+    await symlink(join(root, 'node_modules', dep), join(modules, dep), 'dir');
 }, 300_000);
 
 afterAll(async () => {
@@ -55,8 +69,21 @@ afterAll(async () => {
 
 describe('npm pack contents', () => {
   it('ships the build, the docs, the examples the README links, README, CHANGELOG and LICENSE: nothing else at the top', () => {
-    const tops = new Set(files.map((path) => (path.startsWith('dist/') ? path.split('/').slice(0, 2).join('/') : (path.split('/')[0] ?? path))));
-    expect([...tops].sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/src', 'dist/workers', 'docs', 'examples', 'package.json']);
+    const tops = new Set(
+      files.map((path) =>
+        path.startsWith('dist/') ? path.split('/').slice(0, 2).join('/') : (path.split('/')[0] ?? path),
+      ),
+    );
+    expect([...tops].sort()).toEqual([
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'dist/src',
+      'dist/workers',
+      'docs',
+      'examples',
+      'package.json',
+    ]);
   });
 
   it('every local link of the README and the docs points at a shipped file', () => {
@@ -71,32 +98,45 @@ describe('npm pack contents', () => {
   });
 
   it('ships no tests, benches or fixtures, and no source maps (the TypeScript sources are not shipped either)', () => {
-    expect(files.filter((path) => /(^|\/)(test|tests|bench|fixtures)\/|\.test\.|\.bench\.|\.map$/.test(path))).toEqual([]);
+    expect(files.filter((path) => /(^|\/)(test|tests|bench|fixtures)\/|\.test\.|\.bench\.|\.map$/.test(path))).toEqual(
+      [],
+    );
   });
 
   it('ships every entry point of the exports map and the bin', () => {
-    const targets = Object.values(manifest.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)));
+    const targets = Object.values(manifest.exports).flatMap((entry) =>
+      typeof entry === 'string' ? [entry] : Object.values(entry),
+    );
     for (const target of [...targets, ...Object.values(manifest.bin), './dist/workers/attempt.js']) {
       expect(files, target).toContain(posix.normalize(target));
     }
   });
 
-
   it('has no install-time script (npm warns about those on installing a tarball); the checkout keeps prepare for git installs', async () => {
-    const packed = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.scripts[hook], hook).toBeUndefined();
+    const packed = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare'])
+      expect(packed.scripts[hook], hook).toBeUndefined();
     // Everything else of the manifest is as written, and postpack put the checkout's own package.json back.
-    expect(packed.scripts).toEqual(Object.fromEntries(Object.entries(manifest.scripts).filter(([name]) => name !== 'prepare')));
-    expect(await readFile(join(checkout, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(packed.scripts).toEqual(
+      Object.fromEntries(Object.entries(manifest.scripts).filter(([name]) => name !== 'prepare')),
+    );
+    expect(await readFile(join(checkout, 'package.json'), 'utf8')).toBe(
+      readFileSync(join(root, 'package.json'), 'utf8'),
+    );
     expect(manifest.scripts.prepare).toBe('npm run build');
   });
 });
 
 describe('the packed tarball, installed', () => {
-  it.each(['require', 'import'] as const)('%s works from a consumer: the root and testing entry points, worker thread included', async (modules) => {
-    const file = modules === 'require' ? 'app.cjs' : 'app.mjs';
-    await writeFile(join(dir, 'app', file), consumerApp(modules));
-    const { stdout } = await run(process.execPath, [file], { cwd: join(dir, 'app'), timeout: 20_000 });
-    expect(JSON.parse(stdout)).toEqual(CONSUMER_OUTPUT);
-  });
+  it.each(['require', 'import'] as const)(
+    '%s works from a consumer: the root and testing entry points, worker thread included',
+    async (modules) => {
+      const file = modules === 'require' ? 'app.cjs' : 'app.mjs';
+      await writeFile(join(dir, 'app', file), consumerApp(modules));
+      const { stdout } = await run(process.execPath, [file], { cwd: join(dir, 'app'), timeout: 20_000 });
+      expect(JSON.parse(stdout)).toEqual(CONSUMER_OUTPUT);
+    },
+  );
 });

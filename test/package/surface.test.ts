@@ -45,7 +45,18 @@ const ROOT_EXPORTS = [
 ];
 
 /** Supervisor and protocol internals: a host never needs them, and exporting them would freeze them. */
-const INTERNALS = ['decide', 'CLOSE_CODE_TABLE', 'API_ERROR_RULES', 'classifyApiError', 'ReplyTracker', 'ShardSupervisor', 'RestartPolicy', 'ThreadRunner', 'InProcessRunner', 'ShardDelivery'];
+const INTERNALS = [
+  'decide',
+  'CLOSE_CODE_TABLE',
+  'API_ERROR_RULES',
+  'classifyApiError',
+  'ReplyTracker',
+  'ShardSupervisor',
+  'RestartPolicy',
+  'ThreadRunner',
+  'InProcessRunner',
+  'ShardDelivery',
+];
 
 it('the root export names are exactly the pinned list', async () => {
   const names = Object.keys(await import('../../src/index.js')).sort();

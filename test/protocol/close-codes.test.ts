@@ -15,9 +15,20 @@ const FRESH: DecisionHistory = { resumeFailures: 0, authFailures: 0 };
 const AFTER_TOKEN_REFRESH: DecisionHistory = { resumeFailures: 0, authFailures: 1 };
 const PHASES: readonly Phase[] = ['gateway', 'handshake', 'hello', 'ready', 'session'];
 
-const wire = (code: ErrorCode, message: string): WireError => ({ code, message, retryable: true, details: {}, name: 'Error' });
+const wire = (code: ErrorCode, message: string): WireError => ({
+  code,
+  message,
+  retryable: true,
+  details: {},
+  name: 'Error',
+});
 
-const closed = (closeCode: number): Outcome => ({ kind: 'closed', phase: 'session', closeCode, reason: `closed ${closeCode}` });
+const closed = (closeCode: number): Outcome => ({
+  kind: 'closed',
+  phase: 'session',
+  closeCode,
+  reason: `closed ${closeCode}`,
+});
 const reconnect: Outcome = { kind: 'reconnect', phase: 'session', reason: 'op 7' };
 const zombie: Outcome = { kind: 'zombie', phase: 'session', reason: 'no heartbeat ACK' };
 const connectFailed = (phase: Phase, authRejected: boolean): Outcome => ({
@@ -43,7 +54,11 @@ function fatalError(decision: Decision): QQBotError {
 describe('close codes (docs/protocol.md §5)', () => {
   const internalErrors = Array.from({ length: 4913 - 4900 + 1 }, (_, i) => 4900 + i);
 
-  const row = (closeCode: number, decision: Decision): [number, string, Decision] => [closeCode, decision.kind, decision];
+  const row = (closeCode: number, decision: Decision): [number, string, Decision] => [
+    closeCode,
+    decision.kind,
+    decision,
+  ];
 
   it.each<[number, string, Decision]>([
     row(1009, { kind: 'identify' }),
@@ -91,15 +106,19 @@ describe('close codes (docs/protocol.md §5)', () => {
     const rows = [...CLOSE_CODE_TABLE].sort((a, b) => a.from - b.from);
     for (const row of rows) expect(row.from).toBeLessThanOrEqual(row.to);
     for (let i = 1; i < rows.length; i++) {
-      expect(rows[i]!.from, `${rows[i - 1]!.from}–${rows[i - 1]!.to} overlaps ${rows[i]!.from}–${rows[i]!.to}`).toBeGreaterThan(
-        rows[i - 1]!.to,
-      );
+      expect(
+        rows[i]!.from,
+        `${rows[i - 1]!.from}–${rows[i - 1]!.to} overlaps ${rows[i]!.from}–${rows[i]!.to}`,
+      ).toBeGreaterThan(rows[i - 1]!.to);
     }
   });
 
-  it.each([1000, 1001, 1006, 3000, 4000, 4003, 4005, 4015, 4899, 4916])('finds no table row for unlisted close %i', (closeCode) => {
-    expect(findCloseCodeRow(closeCode)).toBeUndefined();
-  });
+  it.each([1000, 1001, 1006, 3000, 4000, 4003, 4005, 4015, 4899, 4916])(
+    'finds no table row for unlisted close %i',
+    (closeCode) => {
+      expect(findCloseCodeRow(closeCode)).toBeUndefined();
+    },
+  );
 });
 
 describe('attempt outcomes', () => {
@@ -111,7 +130,9 @@ describe('attempt outcomes', () => {
     [true, 'resume', { kind: 'resume' }],
     [false, 'identify', { kind: 'identify' }],
   ])('invalid session with resumable %s → %s', (resumable, _label, expected) => {
-    expect(decide({ kind: 'invalid-session', phase: 'session', resumable, reason: 'op 9' }, FRESH)).toStrictEqual(expected);
+    expect(decide({ kind: 'invalid-session', phase: 'session', resumable, reason: 'op 9' }, FRESH)).toStrictEqual(
+      expected,
+    );
   });
 
   it('zombie (missed heartbeat ACK) → resume', () => {
@@ -143,7 +164,9 @@ describe('attempt outcomes', () => {
   });
 
   it('is fatal with QQBOT_GATEWAY_AUTH_FAILED when the connect is rejected again after a refresh', () => {
-    expect(fatalError(decide(connectFailed('gateway', true), AFTER_TOKEN_REFRESH)).code).toBe(ErrorCodes.GATEWAY_AUTH_FAILED);
+    expect(fatalError(decide(connectFailed('gateway', true), AFTER_TOKEN_REFRESH)).code).toBe(
+      ErrorCodes.GATEWAY_AUTH_FAILED,
+    );
   });
 
   it('waits retryAfterMs, then identifies, when the session-start limit is spent', () => {
@@ -190,8 +213,18 @@ describe('fallback to IDENTIFY after failed RESUMEs', () => {
     ['close 4914', closed(4914), { resumeFailures: 3, authFailures: 0 }, ErrorCodes.BOT_DELISTED],
     ['close 4915', closed(4915), { resumeFailures: 3, authFailures: 0 }, ErrorCodes.BOT_BANNED],
     ['repeated close 4004', closed(4004), { resumeFailures: 3, authFailures: 1 }, ErrorCodes.GATEWAY_AUTH_FAILED],
-    ['repeated auth rejection', connectFailed('handshake', true), { resumeFailures: 3, authFailures: 1 }, ErrorCodes.GATEWAY_AUTH_FAILED],
-    ['worker bootstrap failure', workerDied('bootstrap'), { resumeFailures: 3, authFailures: 0 }, ErrorCodes.WORKER_BOOTSTRAP],
+    [
+      'repeated auth rejection',
+      connectFailed('handshake', true),
+      { resumeFailures: 3, authFailures: 1 },
+      ErrorCodes.GATEWAY_AUTH_FAILED,
+    ],
+    [
+      'worker bootstrap failure',
+      workerDied('bootstrap'),
+      { resumeFailures: 3, authFailures: 0 },
+      ErrorCodes.WORKER_BOOTSTRAP,
+    ],
   ])('%s stays fatal after 3 failed RESUMEs', (_name, outcome, history, code) => {
     expect(fatalError(decide(outcome, history)).code).toBe(code);
   });
@@ -233,6 +266,9 @@ describe('falling back to IDENTIFY keeps what the resume decision asked for', ()
     expect(decide(closed(4008), exhausted)).toStrictEqual({ kind: 'identify', delayMs: 60_000 });
   });
   it('a handshake timeout after 3 failed resumes still refetches the gateway URL', () => {
-    expect(decide({ kind: 'timeout', phase: 'handshake', ms: 1, reason: 'r' }, exhausted)).toStrictEqual({ kind: 'identify', refetchGateway: true });
+    expect(decide({ kind: 'timeout', phase: 'handshake', ms: 1, reason: 'r' }, exhausted)).toStrictEqual({
+      kind: 'identify',
+      refetchGateway: true,
+    });
   });
 });

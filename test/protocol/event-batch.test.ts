@@ -4,7 +4,13 @@ import { EventBatch, unpackBatch, type WireEvent } from '../../src/protocol/even
 import { WorkerEventOp, type WorkerEvent } from '../../src/protocol/worker-messages.js';
 
 type Dispatch = Extract<WorkerEvent, { op: typeof WorkerEventOp.Dispatch }>;
-const dispatch = (seq: number, type: string, id: string | undefined): Dispatch => ({ op: WorkerEventOp.Dispatch, seq, type, id, frame: `{"op":0,"s":${seq},"t":"${type}","d":{}}` });
+const dispatch = (seq: number, type: string, id: string | undefined): Dispatch => ({
+  op: WorkerEventOp.Dispatch,
+  seq,
+  type,
+  id,
+  frame: `{"op":0,"s":${seq},"t":"${type}","d":{}}`,
+});
 
 /** Packs `events`, sends the batch through a real port (structured clone), and unpacks what arrived. */
 function roundTrip(events: WorkerEvent[]): { wire: WireEvent[]; out: WorkerEvent[] } {
@@ -21,7 +27,10 @@ function roundTrip(events: WorkerEvent[]): { wire: WireEvent[]; out: WorkerEvent
 
 describe('EventBatch', () => {
   it('packs consecutive dispatches into runs and hands every event back in order', () => {
-    const invalid: WorkerEvent = { ...dispatch(4, 'C2C_MESSAGE_CREATE', 'e4'), problem: { path: 'id', expected: 'id' } };
+    const invalid: WorkerEvent = {
+      ...dispatch(4, 'C2C_MESSAGE_CREATE', 'e4'),
+      problem: { path: 'id', expected: 'id' },
+    };
     const events: WorkerEvent[] = [
       { op: WorkerEventOp.Phase, phase: 'session' },
       dispatch(1, 'GROUP_AT_MESSAGE_CREATE', 'e1'),
@@ -33,7 +42,14 @@ describe('EventBatch', () => {
       dispatch(6, 'GROUP_AT_MESSAGE_CREATE', 'e6'),
     ];
     const { wire, out } = roundTrip(events);
-    expect(wire.map((e) => e.op)).toEqual([WorkerEventOp.Phase, WorkerEventOp.DispatchRun, WorkerEventOp.Dispatch, WorkerEventOp.Dispatch, WorkerEventOp.Heartbeat, WorkerEventOp.Dispatch]);
+    expect(wire.map((e) => e.op)).toEqual([
+      WorkerEventOp.Phase,
+      WorkerEventOp.DispatchRun,
+      WorkerEventOp.Dispatch,
+      WorkerEventOp.Dispatch,
+      WorkerEventOp.Heartbeat,
+      WorkerEventOp.Dispatch,
+    ]);
     // Each type name crosses once per run.
     expect(wire[1]).toMatchObject({ typeNames: ['GROUP_AT_MESSAGE_CREATE', 'C2C_MESSAGE_CREATE'], types: [0, 1, 0] });
     expect(out).toEqual(events);
@@ -48,7 +64,16 @@ describe('EventBatch', () => {
     expect(batch.empty).toBe(true);
     batch.push(dispatch(2, 'X', 'b'));
     batch.push(dispatch(3, 'X', 'c'));
-    expect(batch.take()).toEqual([{ op: WorkerEventOp.DispatchRun, seqs: [2, 3], types: [0, 0], typeNames: ['X'], ids: ['b', 'c'], frames: [dispatch(2, 'X', 'b').frame, dispatch(3, 'X', 'c').frame] }]);
+    expect(batch.take()).toEqual([
+      {
+        op: WorkerEventOp.DispatchRun,
+        seqs: [2, 3],
+        types: [0, 0],
+        typeNames: ['X'],
+        ids: ['b', 'c'],
+        frames: [dispatch(2, 'X', 'b').frame, dispatch(3, 'X', 'c').frame],
+      },
+    ]);
   });
 
   it('a lone dispatch crosses as itself (a run of one would clone five arrays for it)', () => {

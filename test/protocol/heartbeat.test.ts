@@ -9,7 +9,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function heartbeat(intervalMs: number, random = 0.5): { hb: Heartbeat; sent: number[]; zombies: number[]; acks: number[] } {
+function heartbeat(
+  intervalMs: number,
+  random = 0.5,
+): { hb: Heartbeat; sent: number[]; zombies: number[]; acks: number[] } {
   const sent: number[] = [];
   const zombies: number[] = [];
   const acks: number[] = [];

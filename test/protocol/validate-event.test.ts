@@ -3,9 +3,22 @@ import { ErrorCodes } from '../../src/errors.js';
 import { isKnownDispatchType } from '../../src/protocol/events/event-map.js';
 import { REQUIRED_EVENT_FIELDS, invalidEventError, validateEvent } from '../../src/protocol/events/validate.js';
 
-const group = { id: 'M1', content: ' hi', timestamp: '2026-12-02T10:00:00+08:00', group_openid: 'G1', author: { member_openid: 'A1' } };
+const group = {
+  id: 'M1',
+  content: ' hi',
+  timestamp: '2026-12-02T10:00:00+08:00',
+  group_openid: 'G1',
+  author: { member_openid: 'A1' },
+};
 const c2c = { id: 'M2', content: 'hi', timestamp: '2026-12-02T10:00:00+08:00', author: { user_openid: 'U1' } };
-const channel = { id: 'M3', content: 'hi', timestamp: '2026-12-02T10:00:00+08:00', channel_id: 'C1', guild_id: 'GU1', author: { id: 'A3' } };
+const channel = {
+  id: 'M3',
+  content: 'hi',
+  timestamp: '2026-12-02T10:00:00+08:00',
+  channel_id: 'C1',
+  guild_id: 'GU1',
+  author: { id: 'A3' },
+};
 
 /** Deletes a dotted path from a deep copy. */
 function without(data: object, path: string): unknown {
@@ -32,7 +45,9 @@ describe('validateEvent', () => {
   });
 
   // Every row of the table: each required field, removed, is the problem reported.
-  const rows = Object.entries(REQUIRED_EVENT_FIELDS).flatMap(([type, fields]) => (fields ?? []).map(([path, kind]) => ({ type, path, kind })));
+  const rows = Object.entries(REQUIRED_EVENT_FIELDS).flatMap(([type, fields]) =>
+    (fields ?? []).map(([path, kind]) => ({ type, path, kind })),
+  );
   const samples: Record<string, object> = {
     GROUP_AT_MESSAGE_CREATE: group,
     GROUP_MESSAGE_CREATE: group,
@@ -55,7 +70,10 @@ describe('validateEvent', () => {
 
   it('accepts empty content (a text field), but not missing or non-string content', () => {
     expect(validateEvent('C2C_MESSAGE_CREATE', { ...c2c, content: '' })).toBeUndefined();
-    expect(validateEvent('C2C_MESSAGE_CREATE', { ...c2c, content: null })).toEqual({ path: 'content', expected: 'text' });
+    expect(validateEvent('C2C_MESSAGE_CREATE', { ...c2c, content: null })).toEqual({
+      path: 'content',
+      expected: 'text',
+    });
   });
 
   it('refuses data that is not an object for every known type, even one without required fields', () => {
@@ -79,11 +97,21 @@ describe('validateEvent', () => {
 
 describe('invalidEventError', () => {
   it('is QQBOT_INVALID_EVENT, not retryable, naming type, field, seq and id but never the content', () => {
-    const err = invalidEventError({ type: 'GROUP_AT_MESSAGE_CREATE', seq: 7, id: 'evt-1' }, { path: 'author.member_openid', expected: 'id' });
+    const err = invalidEventError(
+      { type: 'GROUP_AT_MESSAGE_CREATE', seq: 7, id: 'evt-1' },
+      { path: 'author.member_openid', expected: 'id' },
+    );
     expect(err.code).toBe(ErrorCodes.INVALID_EVENT);
     expect(err.retryable).toBe(false);
-    expect(err.details).toEqual({ type: 'GROUP_AT_MESSAGE_CREATE', field: 'data.author.member_openid', seq: 7, id: 'evt-1' });
+    expect(err.details).toEqual({
+      type: 'GROUP_AT_MESSAGE_CREATE',
+      field: 'data.author.member_openid',
+      seq: 7,
+      id: 'evt-1',
+    });
     expect(err.message).toContain('data.author.member_openid');
-    expect(invalidEventError({ type: 'C2C_MESSAGE_CREATE', seq: 1 }, { path: '', expected: 'object' }).details.field).toBe('data');
+    expect(
+      invalidEventError({ type: 'C2C_MESSAGE_CREATE', seq: 1 }, { path: '', expected: 'object' }).details.field,
+    ).toBe('data');
   });
 });

@@ -28,6 +28,8 @@ it('a host that closes pools while their threads are starting is never aborted',
     }
     console.log('survived');
   `;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    timeout: 30_000,
+  });
   expect(stdout.trim()).toBe('survived');
 }, 40_000);

@@ -18,19 +18,22 @@ async function fakeQQ(shards = 1): Promise<FakeQQServer> {
   return fake;
 }
 
-it.each([2, 'auto'] as const)('start() then close() at once (shards: %s): start() rejects with QQBOT_CLOSED and no shard starts', async (shards) => {
-  const fake = await fakeQQ(2);
-  const bot = connectorFor(fake, { shards });
-  cleanups.push(() => bot.close());
-  const ready: number[] = [];
-  bot.on('ready', (e) => ready.push(e.shard));
-  const started = bot.start().catch((e: unknown) => e as QQBotError);
-  await bot.close();
-  expect(await started).toMatchObject({ code: 'QQBOT_CLOSED' });
-  expect(bot.status()).toEqual([]);
-  expect(ready).toEqual([]);
-  expect(fake.stats.identifies).toEqual([]);
-});
+it.each([2, 'auto'] as const)(
+  'start() then close() at once (shards: %s): start() rejects with QQBOT_CLOSED and no shard starts',
+  async (shards) => {
+    const fake = await fakeQQ(2);
+    const bot = connectorFor(fake, { shards });
+    cleanups.push(() => bot.close());
+    const ready: number[] = [];
+    bot.on('ready', (e) => ready.push(e.shard));
+    const started = bot.start().catch((e: unknown) => e as QQBotError);
+    await bot.close();
+    expect(await started).toMatchObject({ code: 'QQBOT_CLOSED' });
+    expect(bot.status()).toEqual([]);
+    expect(ready).toEqual([]);
+    expect(fake.stats.identifies).toEqual([]);
+  },
+);
 
 it("start({ signal }) aborted while shards: 'auto' retries the count: QQBOT_ABORTED caused by the last failure", async () => {
   const fake = await fakeQQ();

@@ -40,7 +40,9 @@ const errors: QQBotError[] = [];
 const checkpointers: ShardCheckpointer[] = [];
 
 function make(store: RecordingStore | RedisSessionStore, options = {}, maxIds = 8): ShardCheckpointer {
-  const checkpointer = new ShardCheckpointer(0, store, { ...DEFAULT_CHECKPOINT, ...options }, maxIds, (e) => errors.push(e));
+  const checkpointer = new ShardCheckpointer(0, store, { ...DEFAULT_CHECKPOINT, ...options }, maxIds, (e) =>
+    errors.push(e),
+  );
   checkpointers.push(checkpointer);
   return checkpointer;
 }
@@ -70,7 +72,13 @@ describe('ShardCheckpointer', () => {
     const batch = store.nextWrite();
     c.delivered(2, 'b');
     await batch;
-    expect(store.saves.at(-1)).toEqual({ sessionId: 's1', seq: 2, gatewayUrl: 'ws://gw', recentIds: ['a', 'b'], deliveredSeq: 2 });
+    expect(store.saves.at(-1)).toEqual({
+      sessionId: 's1',
+      seq: 2,
+      gatewayUrl: 'ws://gw',
+      recentIds: ['a', 'b'],
+      deliveredSeq: 2,
+    });
     expect(c.unrecordedBound).toBe(4);
   });
 
@@ -189,7 +197,13 @@ describe('ShardCheckpointer', () => {
     c.forget();
     c.session('s3', 'ws://gw3', 7);
     await c.flush();
-    expect(await store.load(0)).toEqual({ sessionId: 's3', seq: 7, gatewayUrl: 'ws://gw3', recentIds: [], deliveredSeq: 7 });
+    expect(await store.load(0)).toEqual({
+      sessionId: 's3',
+      seq: 7,
+      gatewayUrl: 'ws://gw3',
+      recentIds: [],
+      deliveredSeq: 7,
+    });
   });
 
   it('close(true), the hand-over: the last checkpoint is written even with nothing new, marked handedOver', async () => {
@@ -238,8 +252,14 @@ describe('ShardCheckpointer', () => {
 
   it('options: defaults, and unknown or bad keys refused with QQBOT_INVALID_OPTION', () => {
     expect(resolve(CHECKPOINT, undefined, 'checkpoint')).toEqual({ batchSize: 100, intervalMs: 1_000 });
-    expect(() => resolve(CHECKPOINT, { batch: 5 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => resolve(CHECKPOINT, { batchSize: 0 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => resolve(CHECKPOINT, { intervalMs: 1.5 }, 'checkpoint')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(() => resolve(CHECKPOINT, { batch: 5 }, 'checkpoint')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
+    expect(() => resolve(CHECKPOINT, { batchSize: 0 }, 'checkpoint')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
+    expect(() => resolve(CHECKPOINT, { intervalMs: 1.5 }, 'checkpoint')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
   });
 });

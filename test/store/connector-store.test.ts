@@ -47,7 +47,10 @@ it('the stored seq is the acknowledged one: it waits for a listener’s promise,
   await vi.waitFor(async () => expect(await storedSeq()).toBe(seqs[4]), { timeout: 5_000, interval: 20 });
   await bot.close();
   // close() flushed; the file holds the session for the next process.
-  expect(JSON.parse(await readFile(file, 'utf8')).shards['0']).toMatchObject({ sessionId: expect.any(String), seq: seqs[4] });
+  expect(JSON.parse(await readFile(file, 'utf8')).shards['0']).toMatchObject({
+    sessionId: expect.any(String),
+    seq: seqs[4],
+  });
 });
 
 it('a corrupt store file: QQBOT_STORE_CORRUPT on "error", a new session (READY), and the file is replaced', async () => {
@@ -94,7 +97,10 @@ it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAV
   bot.on('error', (e) => errors.push(e));
   const started = bot.start();
   started.catch(() => undefined);
-  await vi.waitFor(() => expect(errors.map((e) => e.code)).toContain(ErrorCodes.STORE_UNAVAILABLE), { timeout: 5_000, interval: 20 });
+  await vi.waitFor(() => expect(errors.map((e) => e.code)).toContain(ErrorCodes.STORE_UNAVAILABLE), {
+    timeout: 5_000,
+    interval: 20,
+  });
   expect(errors[0]?.details).toMatchObject({ path: missing, errno: expect.any(String) });
   expect(bot.health()).toMatchObject({ ok: false, shards: [{ state: 'idle' }] });
   // Tried again every 250 ms, reported once per cause.
@@ -105,6 +111,10 @@ it('a file store whose lock cannot be made (no such directory): QQBOT_STORE_UNAV
 });
 
 it('refuses unknown or bad checkpoint options with QQBOT_INVALID_OPTION', () => {
-  expect(() => env.make({ checkpoint: { batch: 1 } as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-  expect(() => env.make({ checkpoint: { intervalMs: 0 } })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+  expect(() => env.make({ checkpoint: { batch: 1 } as never })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
+  expect(() => env.make({ checkpoint: { intervalMs: 0 } })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
 });

@@ -10,7 +10,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-
 async function pair(
   lease: true | object,
   fakeOptions: Parameters<typeof FakeQQServer.start>[0] = {},
@@ -49,7 +48,9 @@ it('kill -9 of the holder (default lease): the standby RESUMEs after the lease e
   const seen = new Set(before);
   expect(standby.dispatches().filter((r) => seen.has(r.seq as number) && !r.redelivered)).toEqual([]);
   // An honest flag: flagged but never delivered before, at most one checkpoint batch (100).
-  expect(standby.dispatches().filter((r) => r.redelivered && !seen.has(r.seq as number)).length).toBeLessThanOrEqual(100);
+  expect(standby.dispatches().filter((r) => r.redelivered && !seen.has(r.seq as number)).length).toBeLessThanOrEqual(
+    100,
+  );
 }, 90_000);
 
 it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the shard, the old holder delivers nothing more', async () => {
@@ -67,7 +68,11 @@ it('SIGSTOP of the holder past its lease, then SIGCONT: the standby runs the sha
   await standby.until((r) => seqsOf(r).length >= 200, 15_000, 'the standby to deliver');
   holder.child.kill('SIGCONT');
   // It wakes, finds its lease gone and says so; from then on it delivers nothing.
-  await holder.until((r) => r.some((x) => afterStop(x) && x.kind === 'error' && x.code === 'QQBOT_LEASE_LOST'), 15_000, 'QQBOT_LEASE_LOST');
+  await holder.until(
+    (r) => r.some((x) => afterStop(x) && x.kind === 'error' && x.code === 'QQBOT_LEASE_LOST'),
+    15_000,
+    'QQBOT_LEASE_LOST',
+  );
   const sent = await stream;
   const before = seqsOf(holder.records.filter((r) => !afterStop(r)));
   await standby.until((r) => new Set([...before, ...seqsOf(r)]).size >= sent.length, 20_000, 'every event');

@@ -48,11 +48,29 @@ describe('FileSessionStore', () => {
   it.each([
     ['truncated JSON', '{"format":"qqbot-connector/session-store@1","shards":{"0":{"sessio'],
     ['another format', '{"format":"something-else","shards":{}}'],
-    ['a bad seq', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, seq: -1 } } })],
+    [
+      'a bad seq',
+      JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, seq: -1 } } }),
+    ],
     ['a bad shard key', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { x: CHECKPOINT } })],
-    ['a deliveredSeq below seq', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, deliveredSeq: 1 } } })],
-    ['handedOver not a boolean', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, handedOver: 'yes' } } })],
-    ['recentIds of numbers', JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, recentIds: [1] } } })],
+    [
+      'a deliveredSeq below seq',
+      JSON.stringify({
+        format: 'qqbot-connector/session-store@1',
+        shards: { '0': { ...CHECKPOINT, deliveredSeq: 1 } },
+      }),
+    ],
+    [
+      'handedOver not a boolean',
+      JSON.stringify({
+        format: 'qqbot-connector/session-store@1',
+        shards: { '0': { ...CHECKPOINT, handedOver: 'yes' } },
+      }),
+    ],
+    [
+      'recentIds of numbers',
+      JSON.stringify({ format: 'qqbot-connector/session-store@1', shards: { '0': { ...CHECKPOINT, recentIds: [1] } } }),
+    ],
   ])('a corrupt file (%s) → load rejects with QQBOT_STORE_CORRUPT; the next save replaces it', async (_what, text) => {
     await writeFile(file, text);
     const store = new FileSessionStore(file, RAW);
@@ -89,10 +107,17 @@ describe('FileSessionStore', () => {
 
   it('refuses an empty path, and unknown or bad options, with QQBOT_INVALID_OPTION', () => {
     expect(() => new FileSessionStore('')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    expect(() => new FileSessionStore(42 as unknown as string)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-    const misspelt = expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining('lease') });
+    expect(() => new FileSessionStore(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
+    const misspelt = expect.objectContaining({
+      code: ErrorCodes.INVALID_OPTION,
+      message: expect.stringContaining('lease'),
+    });
     expect(() => new FileSessionStore(file, { leas: false } as never)).toThrow(misspelt);
-    expect(() => new FileSessionStore(file, { lease: 'no' } as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(() => new FileSessionStore(file, { lease: 'no' } as never)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
   });
 
   it('kill -9 in the middle of a stream of saves leaves the old or the new checkpoint, never a torn file', async () => {
@@ -105,7 +130,9 @@ describe('FileSessionStore', () => {
         await store.save(0, { sessionId: 's', seq, gatewayUrl: null, recentIds: ids });
         if (seq === 20) process.stdout.write('going\\n');
       }`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await new Promise<void>((resolve, reject) => {

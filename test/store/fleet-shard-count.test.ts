@@ -17,10 +17,19 @@ it("shards 'auto' in a fleet: the first process stores its count for good; a lat
   cleanups.push(() => deleteKeysUnder(prefix));
   const key = `${prefix}shard-count`;
   // Two platforms' answers, nothing shared but the Redis prefix: the recommendation changed between the starts.
-  const [before, after] = await Promise.all([FakeQQServer.start({ shards: 2, maxConcurrency: 2 }), FakeQQServer.start({ shards: 3, maxConcurrency: 2 })]);
-  cleanups.push(() => before.close(), () => after.close());
+  const [before, after] = await Promise.all([
+    FakeQQServer.start({ shards: 2, maxConcurrency: 2 }),
+    FakeQQServer.start({ shards: 3, maxConcurrency: 2 }),
+  ]);
+  cleanups.push(
+    () => before.close(),
+    () => after.close(),
+  );
   const make = (fake: FakeQQServer): QQBotConnector => {
-    const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: true }) });
+    const bot = connectorFor(fake, {
+      shards: 'auto',
+      store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: true }),
+    });
     cleanups.push(() => bot.close());
     return bot;
   };
@@ -54,7 +63,10 @@ it("shards 'auto' in a fleet whose Redis does not answer yet: the count is not a
   const fake = await FakeQQServer.start({ shards: 2, maxConcurrency: 2 });
   cleanups.push(() => fake.close());
   const prefix = uniquePrefix();
-  const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: redis.url, prefix, lease: true }) });
+  const bot = connectorFor(fake, {
+    shards: 'auto',
+    store: new RedisSessionStore({ url: redis.url, prefix, lease: true }),
+  });
   cleanups.push(() => bot.close());
   const errors: QQBotError[] = [];
   const twoFailures = new Promise<void>((resolve) => {

@@ -22,7 +22,11 @@ function sessionShards(host: HostProcess, since = 0): Set<number> {
   return new Set(host.records.filter((r) => isSession(r) && r.at > since).map((r) => r.shard as number));
 }
 
-async function startFleet(count: number, shards: number, lease: true | object): Promise<{ fake: FakeQQServer; hosts: HostProcess[]; config: object }> {
+async function startFleet(
+  count: number,
+  shards: number,
+  lease: true | object,
+): Promise<{ fake: FakeQQServer; hosts: HostProcess[]; config: object }> {
   const fake = await FakeQQServer.start({ shards, maxConcurrency: 1 });
   cleanups.push(() => fake.close());
   const prefix = uniquePrefix();
@@ -62,7 +66,8 @@ async function expectEachShardHeldOnce(hosts: HostProcess[], shards: number, max
 function expectIdentifiesSpaced(fake: FakeQQServer): void {
   const at = fake.stats.identifies.map((i) => i.at).sort((a, b) => a - b);
   // 50 ms for the clocks of arrival versus send (the same tolerance as the one-process shards test).
-  for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(IDENTIFY_WINDOW_MS - 50);
+  for (let i = 1; i < at.length; i++)
+    expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(IDENTIFY_WINDOW_MS - 50);
 }
 
 /** The fake's side of "each shard held once": one session per shard, each delivering to one socket. */
@@ -77,16 +82,23 @@ function expectOneSessionPerShard(fake: FakeQQServer, shards: number): void {
  * Kills the host holding the most shards; resolves once every one of its shards has a session in a survivor,
  * with the time from the kill to the last of those sessions.
  */
-async function killBiggestHolder(hosts: HostProcess[], held: number[][], boundMs: number): Promise<{ survivors: HostProcess[]; shards: number[]; takeoverMs: number }> {
+async function killBiggestHolder(
+  hosts: HostProcess[],
+  held: number[][],
+  boundMs: number,
+): Promise<{ survivors: HostProcess[]; shards: number[]; takeoverMs: number }> {
   const victimIndex = held.reduce((best, shards, i) => (shards.length > (held[best] as number[]).length ? i : best), 0);
   const victim = hosts[victimIndex] as HostProcess;
   const shards = held[victimIndex] as number[];
   const survivors = hosts.filter((h) => h !== victim);
   const killedAt = Date.now();
   await victim.signal('SIGKILL');
-  const takenOver = (): boolean => shards.every((shard) => survivors.some((h) => sessionShards(h, killedAt).has(shard)));
+  const takenOver = (): boolean =>
+    shards.every((shard) => survivors.some((h) => sessionShards(h, killedAt).has(shard)));
   await untilFleet(survivors, takenOver, boundMs, `shards ${shards.join(', ')} held again`);
-  const last = Math.max(...survivors.flatMap((h) => h.records.filter((r) => isSession(r) && r.at > killedAt).map((r) => r.at)));
+  const last = Math.max(
+    ...survivors.flatMap((h) => h.records.filter((r) => isSession(r) && r.at > killedAt).map((r) => r.at)),
+  );
   return { survivors, shards, takeoverMs: last - killedAt };
 }
 
@@ -104,10 +116,17 @@ const TTL_MS = 2_500;
 /** Generous: timing targets live in benches (bench/failover.js); this only catches a takeover that never comes. */
 const TAKEOVER_BOUND_MS = TTL_MS + IDENTIFY_WINDOW_MS + 15_000;
 
-it('3 processes, 4 shards from /gateway/bot, lease.maxShards 2: each shard held once; kill -9 of a holder → its shards held again', async ({ annotate }) => {
+it('3 processes, 4 shards from /gateway/bot, lease.maxShards 2: each shard held once; kill -9 of a holder → its shards held again', async ({
+  annotate,
+}) => {
   const { fake, hosts } = await startFleet(3, 4, { ttlMs: TTL_MS, maxShards: 2 });
   await Promise.all(hosts.map((h) => h.until(up, 60_000, 'start() to resolve')));
-  await untilFleet(hosts, () => new Set(hosts.flatMap((h) => [...sessionShards(h)])).size === 4, 60_000, 'a session on every shard');
+  await untilFleet(
+    hosts,
+    () => new Set(hosts.flatMap((h) => [...sessionShards(h)])).size === 4,
+    60_000,
+    'a session on every shard',
+  );
   const held = await expectEachShardHeldOnce(hosts, 4, 2);
   expectOneSessionPerShard(fake, 4);
 
@@ -121,10 +140,17 @@ it('3 processes, 4 shards from /gateway/bot, lease.maxShards 2: each shard held 
   await expectDelivered(fake, survivors, 4);
 }, 150_000);
 
-it('3 processes without maxShards: the shards are shared whichever process wins each lease; a kill hands them over', async ({ annotate }) => {
+it('3 processes without maxShards: the shards are shared whichever process wins each lease; a kill hands them over', async ({
+  annotate,
+}) => {
   const { fake, hosts } = await startFleet(3, 4, { ttlMs: TTL_MS });
   await Promise.all(hosts.map((h) => h.until(up, 60_000, 'start() to resolve')));
-  await untilFleet(hosts, () => new Set(hosts.flatMap((h) => [...sessionShards(h)])).size === 4, 60_000, 'a session on every shard');
+  await untilFleet(
+    hosts,
+    () => new Set(hosts.flatMap((h) => [...sessionShards(h)])).size === 4,
+    60_000,
+    'a session on every shard',
+  );
   const held = await expectEachShardHeldOnce(hosts, 4);
   expectOneSessionPerShard(fake, 4);
 
@@ -136,7 +162,9 @@ it('3 processes without maxShards: the shards are shared whichever process wins 
   await expectDelivered(fake, survivors, 4);
 }, 150_000);
 
-it('default options (lease: true, no maxShards), 2 processes × 2 shards: one runs both, the other is a healthy standby and takes both over after a kill', async ({ annotate }) => {
+it('default options (lease: true, no maxShards), 2 processes × 2 shards: one runs both, the other is a healthy standby and takes both over after a kill', async ({
+  annotate,
+}) => {
   const { fake, hosts, config } = await startFleet(1, 2, true);
   const first = hosts[0] as HostProcess;
   await first.until(up, 60_000, 'the first process to be up');
@@ -146,7 +174,11 @@ it('default options (lease: true, no maxShards), 2 processes × 2 shards: one ru
   expect(standby.records.find((r) => r.kind === 'up')).toMatchObject({ states: ['standby', 'standby'], ok: true });
 
   const defaultTtlMs = 10_000;
-  const { takeoverMs } = await killBiggestHolder([first, standby], [[0, 1], []], defaultTtlMs + IDENTIFY_WINDOW_MS + 15_000);
+  const { takeoverMs } = await killBiggestHolder(
+    [first, standby],
+    [[0, 1], []],
+    defaultTtlMs + IDENTIFY_WINDOW_MS + 15_000,
+  );
   await annotate(`kill -9 → both shards RESUMED on the standby: ${takeoverMs} ms (default lease ${defaultTtlMs} ms)`);
   expect(await standby.status()).toEqual({ states: ['ready', 'ready'], ok: true });
   expect(standby.records.some((r) => r.kind === 'ready')).toBe(false);

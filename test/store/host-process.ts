@@ -30,7 +30,8 @@ export interface HostRecord {
 }
 
 /** The seqs of the dispatches among `records`, in the order the host delivered them. */
-export const seqsOf = (records: HostRecord[]): number[] => records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
+export const seqsOf = (records: HostRecord[]): number[] =>
+  records.filter((r) => r.kind === 'dispatch').map((r) => r.seq as number);
 
 /** A predicate for `until()`: some line of this kind. */
 export const has =
@@ -147,7 +148,12 @@ export class HostProcess {
  * Resolves once `predicate()` holds, checked after each line any of `hosts` writes (a condition over a fleet);
  * rejects after `timeoutMs`.
  */
-export function untilFleet(hosts: readonly HostProcess[], predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export function untilFleet(
+  hosts: readonly HostProcess[],
+  predicate: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
       if (!predicate()) return;
@@ -156,7 +162,9 @@ export function untilFleet(hosts: readonly HostProcess[], predicate: () => boole
     };
     const timer = setTimeout(() => {
       done();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${hosts.map((h) => h.tail()).join(' | ')}`));
+      reject(
+        new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${hosts.map((h) => h.tail()).join(' | ')}`),
+      );
     }, timeoutMs);
     const unwatch = hosts.map((h) => h.watch(check));
     const done = (): void => {

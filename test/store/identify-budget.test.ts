@@ -16,7 +16,12 @@ afterEach(async () => {
 it('remaining 1 across two processes sharing a leased store, 2 shards: one IDENTIFY, the other waits for reset_after; a RESUME spends nothing', async () => {
   const resetAfterMs = 3_000;
   // max_concurrency 2: only the session-start budget can hold the second IDENTIFY back.
-  const fake = await FakeQQServer.start({ shards: 2, maxConcurrency: 2, sessionStartRemaining: 1, sessionStartResetAfterMs: resetAfterMs });
+  const fake = await FakeQQServer.start({
+    shards: 2,
+    maxConcurrency: 2,
+    sessionStartRemaining: 1,
+    sessionStartResetAfterMs: resetAfterMs,
+  });
   cleanups.push(() => fake.close());
   const prefix = uniquePrefix();
   cleanups.push(() => deleteKeysUnder(prefix));
@@ -24,7 +29,10 @@ it('remaining 1 across two processes sharing a leased store, 2 shards: one IDENT
   // Each process runs one shard: two processes, each IDENTIFYing its own. 'auto': each reads max_concurrency (and
   // the budget) on its main thread before any IDENTIFY, as a fleet does.
   const make = (): QQBotConnector => {
-    const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: { maxShards: 1 } }) });
+    const bot = connectorFor(fake, {
+      shards: 'auto',
+      store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: { maxShards: 1 } }),
+    });
     cleanups.push(() => bot.close());
     return bot;
   };

@@ -25,10 +25,14 @@ async function installWithoutPeers(): Promise<string> {
   await mkdir(pkgDir, { recursive: true });
   await cp(join(root, 'dist'), join(pkgDir, 'dist'), { recursive: true });
   await cp(join(root, 'package.json'), join(pkgDir, 'package.json'));
-  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional: boolean }> };
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional: boolean }>;
+  };
   expect(pkg.peerDependenciesMeta.redis?.optional).toBe(true);
   expect(pkg.peerDependenciesMeta['prom-client']?.optional).toBe(true);
-  for (const name of Object.keys(pkg.dependencies)) await symlink(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+  for (const name of Object.keys(pkg.dependencies))
+    await symlink(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   return dir;
 }
 

@@ -16,8 +16,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-
-
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {
   it('kill -9 during a 200 events/s stream, restart → RESUME (no IDENTIFY), 0 lost, duplicates ≤ the batch and all flagged', async () => {
     const fake = await FakeQQServer.start();

@@ -32,7 +32,10 @@ async function storedSeq(): Promise<number | undefined> {
 }
 
 it('Redis away (no lease): events still reach the host, QQBOT_STORE_UNAVAILABLE is reported, and the checkpoint lands once Redis is back', async () => {
-  const bot = env.make({ store: new RedisSessionStore({ url: redis.url, prefix, lease: false }), checkpoint: { intervalMs: 100 } });
+  const bot = env.make({
+    store: new RedisSessionStore({ url: redis.url, prefix, lease: false }),
+    checkpoint: { intervalMs: 100 },
+  });
   const seen = collect(bot);
   const errors: QQBotError[] = [];
   bot.on('error', (e) => errors.push(e));

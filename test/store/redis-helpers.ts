@@ -95,7 +95,11 @@ export class PrivateRedis {
 
   /** Starts the server (again) on the same port; resolves once it accepts connections. */
   async up(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.#child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';

@@ -75,7 +75,9 @@ it('max_concurrency 2 lets two through at once, the third a window later', async
   for (const g of gates) g.maxConcurrency = 2;
   const signal = new AbortController().signal;
   const started = performance.now();
-  const at = await Promise.all(gates.map(async (g) => ((await g.acquire(signal, PROBE_MS))?.sent(), performance.now() - started)));
+  const at = await Promise.all(
+    gates.map(async (g) => ((await g.acquire(signal, PROBE_MS))?.sent(), performance.now() - started)),
+  );
   at.sort((a, b) => a - b);
   expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(windowMs - 150);
   expect((at[1] as number) - (at[0] as number)).toBeLessThan(windowMs - 150);
@@ -91,9 +93,14 @@ it('a waiting acquire ends with undefined when its signal aborts', async () => {
 });
 
 /** Acquires on every gate at once; each grant's time (ms from the call) and whether it was the probe, by time. */
-async function grantsOf(gates: RedisIdentifyGate[], started = performance.now()): Promise<{ at: number; probe: boolean | undefined }[]> {
+async function grantsOf(
+  gates: RedisIdentifyGate[],
+  started = performance.now(),
+): Promise<{ at: number; probe: boolean | undefined }[]> {
   const signal = new AbortController().signal;
-  const grants = await Promise.all(gates.map(async (g) => ({ probe: (await g.acquire(signal, PROBE_MS))?.probe, at: performance.now() - started })));
+  const grants = await Promise.all(
+    gates.map(async (g) => ({ probe: (await g.acquire(signal, PROBE_MS))?.probe, at: performance.now() - started })),
+  );
   return grants.sort((a, b) => a.at - b.at);
 }
 

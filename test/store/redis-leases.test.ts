@@ -62,9 +62,14 @@ it('one holder per shard: the other waits, and its writes are refused with QQBOT
   aborts.push(waiting);
   let bGot = false;
   const waits: string[] = [];
-  const bLease = b.fleet?.leases.acquire(0, waiting.signal, (kind) => waits.push(kind)).then((l) => ((bGot = l !== undefined), l));
+  const bLease = b.fleet?.leases
+    .acquire(0, waiting.signal, (kind) => waits.push(kind))
+    .then((l) => ((bGot = l !== undefined), l));
   await a.save(0, CHECKPOINT);
-  await expect(b.save(0, { ...CHECKPOINT, seq: 99 })).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST, retryable: true });
+  await expect(b.save(0, { ...CHECKPOINT, seq: 99 })).rejects.toMatchObject({
+    code: ErrorCodes.LEASE_LOST,
+    retryable: true,
+  });
   expect(await b.load(0)).toEqual(CHECKPOINT);
   // A lease renewed every third of its TTL outlives several TTLs.
   const until = performance.now() + 5_000;
@@ -103,7 +108,9 @@ it('fencing: an old holder whose lease expired (a pause) cannot overwrite the ne
   const leaseB = await acquire(b);
   await b.save(0, { ...CHECKPOINT, sessionId: 'from-b', seq: 10 });
   expect(leaseA.held()).toBe(true);
-  await expect(a.save(0, { ...CHECKPOINT, sessionId: 'from-a', seq: 5 })).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST });
+  await expect(a.save(0, { ...CHECKPOINT, sessionId: 'from-a', seq: 5 })).rejects.toMatchObject({
+    code: ErrorCodes.LEASE_LOST,
+  });
   await expect(a.clear(0)).rejects.toMatchObject({ code: ErrorCodes.LEASE_LOST });
   expect(leaseA.lost.aborted).toBe(true);
   expect(leaseA.held()).toBe(false);
@@ -186,7 +193,9 @@ it('lease.maxShards: the tries for a shard another process holds never crowd out
   const standby = b.fleet?.leases.acquire(0, signal.signal, log.onWaiting);
   // Taken at its first try; 25 polls is a generous bound that still tells "never" from "at once".
   let timer: NodeJS.Timeout | undefined;
-  const starved = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('shard 1 was never tried')), 5_000)));
+  const starved = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error('shard 1 was never tried')), 5_000)),
+  );
   const lease1 = await Promise.race([acquire(b, 1), starved]).finally(() => clearTimeout(timer));
   expect(lease1.shard).toBe(1);
   await isStandby;
@@ -219,7 +228,13 @@ it('a standby whose Redis stops answering is idle (nobody is known to run the sh
 });
 
 it('refuses bad lease options with QQBOT_INVALID_OPTION', () => {
-  expect(() => new RedisSessionStore({ lease: { ttlMs: 10 } })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-  expect(() => new RedisSessionStore({ lease: { ttl: 1_000 } as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-  expect(() => new RedisSessionStore({ lease: 'yes' as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+  expect(() => new RedisSessionStore({ lease: { ttlMs: 10 } })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
+  expect(() => new RedisSessionStore({ lease: { ttl: 1_000 } as never })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
+  expect(() => new RedisSessionStore({ lease: 'yes' as never })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
 });

@@ -34,9 +34,13 @@ it('two trackers on two connections (two processes) never hand out the same msg_
   const b = new ReplyTracker({ store: store() });
   const event = groupMessage('msg-1');
   const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).plan(event)));
-  const seqs = results.filter((r): r is PromiseFulfilledResult<ReplyPlan> => r.status === 'fulfilled').map((r) => r.value.fields.msg_seq);
+  const seqs = results
+    .filter((r): r is PromiseFulfilledResult<ReplyPlan> => r.status === 'fulfilled')
+    .map((r) => r.value.fields.msg_seq);
   expect(seqs.sort()).toEqual([1, 2, 3, 4, 5]);
-  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as QQBotError);
+  const refused = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as QQBotError);
   expect(refused.map((e) => e.code)).toEqual(Array(3).fill(ErrorCodes.PASSIVE_REPLY_LIMIT));
 });
 
@@ -60,7 +64,9 @@ it('a count expires when its reply window closes (5 min for a group message, fro
 
 it('an expired event is refused before anything is spent or written', async () => {
   const old = new Date(Date.now() - 6 * 60_000).toISOString();
-  await expect(new ReplyTracker({ store: store() }).plan(groupMessage('msg-3', old))).rejects.toMatchObject({ code: ErrorCodes.PASSIVE_REPLY_EXPIRED });
+  await expect(new ReplyTracker({ store: store() }).plan(groupMessage('msg-3', old))).rejects.toMatchObject({
+    code: ErrorCodes.PASSIVE_REPLY_EXPIRED,
+  });
   expect(await keysUnder(prefix)).toEqual([]);
 });
 
@@ -68,7 +74,12 @@ it('QQOpenAPI.reply from two clients sharing the Redis store sends msg_seq 1 and
   const fake = await FakeQQServer.start();
   closers.push(() => fake.close());
   const clients = [0, 1].map(() => {
-    const api = new QQOpenAPI({ appId: 'test-app', secret: 'test-secret', endpoints: fake.endpoints, replies: { store: store() } });
+    const api = new QQOpenAPI({
+      appId: 'test-app',
+      secret: 'test-secret',
+      endpoints: fake.endpoints,
+      replies: { store: store() },
+    });
     closers.push(() => api.close());
     return api;
   });
@@ -76,11 +87,17 @@ it('QQOpenAPI.reply from two clients sharing the Redis store sends msg_seq 1 and
   fake.rest.registerMessage({ id: 'msg-4', timestamp, kind: 'group' });
   const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, data: { id: 'msg-4', group_openid: 'G1', timestamp } };
   await Promise.all(clients.map((api, i) => api.reply(event, `from ${i}`)));
-  const seqs = fake.rest.requestsTo('/v2/groups/G1/messages', 'POST').map((r) => (r.body as { msg_seq: number }).msg_seq);
+  const seqs = fake.rest
+    .requestsTo('/v2/groups/G1/messages', 'POST')
+    .map((r) => (r.body as { msg_seq: number }).msg_seq);
   expect(seqs.sort()).toEqual([1, 2]);
 });
 
 it('refuses a store without spend(), and unknown RedisReplyStore options', () => {
-  expect(() => new ReplyTracker({ store: {} as never })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
-  expect(() => new RedisReplyStore({ prefx: 'x' } as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+  expect(() => new ReplyTracker({ store: {} as never })).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
+  expect(() => new RedisReplyStore({ prefx: 'x' } as never)).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
 });

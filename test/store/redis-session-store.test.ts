@@ -2,7 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { CHECKPOINT, sessionStoreContract } from './store-contract.js';
-import { PrivateRedis, REDIS_URL, deleteKeysUnder, freePort, keysUnder, setRaw, uniquePrefix } from './redis-helpers.js';
+import {
+  PrivateRedis,
+  REDIS_URL,
+  deleteKeysUnder,
+  freePort,
+  keysUnder,
+  setRaw,
+  uniquePrefix,
+} from './redis-helpers.js';
 
 let prefix: string;
 const opened: RedisSessionStore[] = [];
@@ -100,7 +108,9 @@ describe('RedisSessionStore', () => {
     [{ commandTimeoutMs: 0 }, 'commandTimeoutMs'],
     ['redis://127.0.0.1', '`RedisSessionStore` to be an object'],
   ])('refuses bad options %j with QQBOT_INVALID_OPTION', (options, message) => {
-    expect(() => new RedisSessionStore(options as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining(message) }));
+    expect(() => new RedisSessionStore(options as never)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining(message) }),
+    );
   });
 
   it('a closed store refuses calls with QQBOT_CLOSED', async () => {

@@ -19,7 +19,10 @@ it('a process whose shards another holds is a standby: start() resolves, health(
   const prefix = uniquePrefix();
   cleanups.push(() => deleteKeysUnder(prefix));
   const make = (): QQBotConnector => {
-    const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: { ttlMs: 2_000 } }) });
+    const bot = connectorFor(fake, {
+      shards: 'auto',
+      store: new RedisSessionStore({ url: REDIS_URL, prefix, lease: { ttlMs: 2_000 } }),
+    });
     cleanups.push(() => bot.close());
     return bot;
   };
@@ -49,20 +52,32 @@ it('a process whose shards another holds is a standby: start() resolves, health(
 }, 30_000);
 
 /** A fake of `shards` shards, and a `make()` for processes sharing one lease prefix on `url`; all cleaned up. */
-async function fleet(shards: number, lease: object, url = REDIS_URL): Promise<{ fake: FakeQQServer; make: (overrides?: Overrides) => QQBotConnector }> {
+async function fleet(
+  shards: number,
+  lease: object,
+  url = REDIS_URL,
+): Promise<{ fake: FakeQQServer; make: (overrides?: Overrides) => QQBotConnector }> {
   const fake = await FakeQQServer.start({ shards, maxConcurrency: shards });
   cleanups.push(() => fake.close());
   const prefix = uniquePrefix();
   cleanups.push(() => deleteKeysUnder(prefix));
   const make = (overrides: Overrides = {}): QQBotConnector => {
-    const bot = connectorFor(fake, { shards: 'auto', store: new RedisSessionStore({ url, prefix, lease }), ...overrides });
+    const bot = connectorFor(fake, {
+      shards: 'auto',
+      store: new RedisSessionStore({ url, prefix, lease }),
+      ...overrides,
+    });
     cleanups.push(() => bot.close());
     return bot;
   };
   return { fake, make };
 }
 
-const statesOf = (bot: QQBotConnector): string[] => bot.status().map((s) => s.state).sort();
+const statesOf = (bot: QQBotConnector): string[] =>
+  bot
+    .status()
+    .map((s) => s.state)
+    .sort();
 
 it('one process at lease.maxShards, alone: the shards it cannot take are idle (unhealthy, start() waits); standby once another process holds them, idle again when freed', async () => {
   const { fake, make } = await fleet(4, { ttlMs: 2_000, maxShards: 2 });

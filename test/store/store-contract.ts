@@ -1,7 +1,12 @@
 import { expect, it } from 'vitest';
 import type { SessionCheckpoint, SessionStore } from '../../src/store/session-store.js';
 
-export const CHECKPOINT: SessionCheckpoint = { sessionId: 'session-a', seq: 42, gatewayUrl: 'ws://127.0.0.1:1/websocket', recentIds: ['e1', 'e2'] };
+export const CHECKPOINT: SessionCheckpoint = {
+  sessionId: 'session-a',
+  seq: 42,
+  gatewayUrl: 'ws://127.0.0.1:1/websocket',
+  recentIds: ['e1', 'e2'],
+};
 
 /**
  * What every SessionStore must do, run against each implementation. `open()` returns a store over the same

@@ -21,7 +21,12 @@ afterEach(async () => {
 
 it('a stored session the platform no longer knows: RESUME refused (op 9), then IDENTIFY, ready, and the store holds the new session', async () => {
   // A checkpoint left by an earlier process, for a session this platform never issued.
-  await new FileSessionStore(file, { lease: false }).save(0, { sessionId: 'gone', seq: 5, gatewayUrl: null, recentIds: [] });
+  await new FileSessionStore(file, { lease: false }).save(0, {
+    sessionId: 'gone',
+    seq: 5,
+    gatewayUrl: null,
+    recentIds: [],
+  });
   const bot = env.make({ store: new FileSessionStore(file) });
   const ready = nextEvent<ReadyEvent>(bot, 'ready');
   await bot.start();

@@ -36,7 +36,11 @@ it('50 terminateWorker() kills at 2 per second during a stream, with the default
   expect(env.fake.stats.resumes).toHaveLength(50);
   expect(env.fake.stats.maxConcurrentPerSession).toBe(1);
   expect(restarts).toHaveLength(50);
-  expect(restarts.every((r) => r.kind === 'worker-died' && r.decision === 'resume' && r.progressed && r.delayMs === 0 && !r.escalated)).toBe(true);
+  expect(
+    restarts.every(
+      (r) => r.kind === 'worker-died' && r.decision === 'resume' && r.progressed && r.delayMs === 0 && !r.escalated,
+    ),
+  ).toBe(true);
   expect(errors).toStrictEqual([]);
   expect(bot.status()[0]).toMatchObject({ state: 'ready', restarts: 50, consecutiveFailures: 0 });
 }, 180_000);

@@ -20,7 +20,8 @@ async function warned(code: string): Promise<void> {
 }
 
 function expectNoSecret(): void {
-  for (const w of warnings) expect(JSON.stringify({ message: w.message, name: w.name, code: w.code, stack: w.stack })).not.toContain(SECRET);
+  for (const w of warnings)
+    expect(JSON.stringify({ message: w.message, name: w.name, code: w.code, stack: w.stack })).not.toContain(SECRET);
 }
 
 it("a fatal with no 'fatal' listener and no logger becomes one QQBotWarning with its code", async () => {

@@ -31,7 +31,11 @@ async function probedGate(maxConcurrency: number): Promise<{ gate: IdentifyGate;
 }
 
 /** Acquires `n` slots at once and records when each was granted; each Identify is sent at once. */
-function grants(gate: IdentifyGate, n: number, signal = new AbortController().signal): { at: number[]; all: Promise<boolean[]> } {
+function grants(
+  gate: IdentifyGate,
+  n: number,
+  signal = new AbortController().signal,
+): { at: number[]; all: Promise<boolean[]> } {
   const at: number[] = [];
   const all = Promise.all(
     Array.from({ length: n }, () =>

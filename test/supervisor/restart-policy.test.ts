@@ -21,7 +21,9 @@ describe('backoff', () => {
 
   it('doubles the ceiling from 250 ms per attempt without progress and caps it at maxDelayMs 30 s', () => {
     const policy = new RestartPolicy({ ...DEFAULTS, maxRestarts: 1_000 }, () => 0.999_999);
-    expect(failures(policy, 10).map((ms) => Math.round(ms / 10) * 10)).toStrictEqual([250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+    expect(failures(policy, 10).map((ms) => Math.round(ms / 10) * 10)).toStrictEqual([
+      250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000,
+    ]);
   });
 
   it.each<[number, number[]]>([

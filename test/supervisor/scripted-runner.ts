@@ -1,6 +1,13 @@
 import { ErrorCodes, QQBotError, toWire, type ErrorCode } from '../../src/errors.js';
 import type { Outcome, Phase } from '../../src/protocol/outcome.js';
-import { WorkerEventOp, type AttemptSpec, type HostMessage, type SessionEvent, type WebSocketAttemptSpec, type WorkerStatus } from '../../src/protocol/worker-messages.js';
+import {
+  WorkerEventOp,
+  type AttemptSpec,
+  type HostMessage,
+  type SessionEvent,
+  type WebSocketAttemptSpec,
+  type WorkerStatus,
+} from '../../src/protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../../src/runners/runner.js';
 import type { TokenSource } from '../../src/supervisor/retry-loop.js';
 
@@ -61,7 +68,13 @@ export class ScriptedAttempt implements RunningAttempt {
   }
 
   dispatch(seq: number, id = `evt-${seq}`): void {
-    this.emit({ op: WorkerEventOp.Dispatch, seq, type: 'C2C_MESSAGE_CREATE', id, frame: JSON.stringify({ op: 0, s: seq, t: 'C2C_MESSAGE_CREATE', id, d: { n: seq } }) });
+    this.emit({
+      op: WorkerEventOp.Dispatch,
+      seq,
+      type: 'C2C_MESSAGE_CREATE',
+      id,
+      frame: JSON.stringify({ op: 0, s: seq, t: 'C2C_MESSAGE_CREATE', id, d: { n: seq } }),
+    });
   }
 
   heartbeatAck(latencyMs = 3): void {
@@ -75,8 +88,17 @@ export class ScriptedAttempt implements RunningAttempt {
   }
 
   kill(): Promise<void> {
-    const error = new QQBotError(ErrorCodes.WORKER_DIED, 'the worker thread was terminated', { retryable: true, details: { cause: 'terminated', errno: null } });
-    this.#end({ kind: 'worker-died', phase: this.phase, error: toWire(error), cause: 'terminated', reason: error.message });
+    const error = new QQBotError(ErrorCodes.WORKER_DIED, 'the worker thread was terminated', {
+      retryable: true,
+      details: { cause: 'terminated', errno: null },
+    });
+    this.#end({
+      kind: 'worker-died',
+      phase: this.phase,
+      error: toWire(error),
+      cause: 'terminated',
+      reason: error.message,
+    });
     return this.done.then(() => undefined);
   }
 
@@ -86,7 +108,14 @@ export class ScriptedAttempt implements RunningAttempt {
   }
 
   status(): Promise<WorkerStatus> {
-    return Promise.resolve({ phase: this.phase, threadId: 0, lastSeq: null, sessionId: null, heartbeatIntervalMs: null, lastHeartbeatLatencyMs: null });
+    return Promise.resolve({
+      phase: this.phase,
+      threadId: 0,
+      lastSeq: null,
+      sessionId: null,
+      heartbeatIntervalMs: null,
+      lastHeartbeatLatencyMs: null,
+    });
   }
 
   send(_message: HostMessage): void {}
@@ -180,9 +209,15 @@ export class ScriptedTokens implements TokenSource {
 
 // ---------------------------------------------------------------- Outcomes, by kind
 
-const wireError = (code: ErrorCode, retryable: boolean, details: Record<string, string | number | null> = {}) => toWire(new QQBotError(code, `${code} (scripted)`, { retryable, details }));
+const wireError = (code: ErrorCode, retryable: boolean, details: Record<string, string | number | null> = {}) =>
+  toWire(new QQBotError(code, `${code} (scripted)`, { retryable, details }));
 
-export const closed = (closeCode: number, phase: Phase = 'session'): Outcome => ({ kind: 'closed', phase, closeCode, reason: `closed ${closeCode}` });
+export const closed = (closeCode: number, phase: Phase = 'session'): Outcome => ({
+  kind: 'closed',
+  phase,
+  closeCode,
+  reason: `closed ${closeCode}`,
+});
 export const refused = (phase: Phase = 'handshake', authRejected = false): Outcome => ({
   kind: 'connect-failed',
   phase,
@@ -190,11 +225,18 @@ export const refused = (phase: Phase = 'handshake', authRejected = false): Outco
   authRejected,
   reason: 'connect ECONNREFUSED',
 });
-export const timedOut = (phase: Phase): Outcome => ({ kind: 'timeout', phase, ms: 1_000, reason: `${phase} timed out` });
+export const timedOut = (phase: Phase): Outcome => ({
+  kind: 'timeout',
+  phase,
+  ms: 1_000,
+  reason: `${phase} timed out`,
+});
 export const died = (cause: 'crashed' | 'hung' | 'bootstrap'): Outcome => ({
   kind: 'worker-died',
   phase: 'session',
-  error: wireError(cause === 'hung' ? ErrorCodes.WORKER_HUNG : ErrorCodes.WORKER_DIED, cause !== 'bootstrap', { cause }),
+  error: wireError(cause === 'hung' ? ErrorCodes.WORKER_HUNG : ErrorCodes.WORKER_DIED, cause !== 'bootstrap', {
+    cause,
+  }),
   cause,
   reason: `worker ${cause}`,
 });

@@ -13,7 +13,16 @@ import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supe
 import type { AttemptHost, AttemptInput, Transport } from '../../src/transports/transport.js';
 import { WebSocketTransport } from '../../src/transports/websocket/websocket-transport.js';
 import { rejection } from '../helpers.js';
-import { ScriptedRunner, ScriptedTokens, closed, died, listenFailed, refused, timedOut, type Script } from './scripted-runner.js';
+import {
+  ScriptedRunner,
+  ScriptedTokens,
+  closed,
+  died,
+  listenFailed,
+  refused,
+  timedOut,
+  type Script,
+} from './scripted-runner.js';
 
 // The supervisor through a scripted runner: no threads, no sockets. The clock is injected (`clock.t`); waits
 // between attempts are real but a few ms long (random() = 1 makes every backoff its ceiling).
@@ -54,21 +63,42 @@ function harness(
   } = {},
 ): Harness {
   const clock = { t: T0 };
-  const options = resolveOptions({ appId: 'app', secret: 'secret', intents: 1, restart: { minDelayMs: 1, maxDelayMs: 16, ...setup.restart } });
+  const options = resolveOptions({
+    appId: 'app',
+    secret: 'secret',
+    intents: 1,
+    restart: { minDelayMs: 1, maxDelayMs: 16, ...setup.restart },
+  });
   const runner = new ScriptedRunner(setup.scripts);
   const tokens = new ScriptedTokens();
-  const h = { runner, tokens, clock, delivered: [], ready: [], resumed: [], restarts: [], statusAtRestart: [], errors: [], fatals: [] } as unknown as Harness;
+  const h = {
+    runner,
+    tokens,
+    clock,
+    delivered: [],
+    ready: [],
+    resumed: [],
+    restarts: [],
+    statusAtRestart: [],
+    errors: [],
+    fatals: [],
+  } as unknown as Harness;
   const waiters = new Set<() => void>();
   const changed = (): void => {
     for (const check of [...waiters]) check();
   };
-  const delivery = new ShardDelivery(0, 64, {
-    dispatch: (e) => {
-      h.delivered.push(e);
-      return undefined;
+  const delivery = new ShardDelivery(
+    0,
+    64,
+    {
+      dispatch: (e) => {
+        h.delivered.push(e);
+        return undefined;
+      },
+      refused: (e) => (h.errors.push(e), changed()),
     },
-    refused: (e) => (h.errors.push(e), changed()),
-  }, 'test-app');
+    'test-app',
+  );
   const sink: ShardSink = {
     ready: (e) => (h.ready.push(e), changed()),
     resumed: (e) => (h.resumed.push(e), changed()),
@@ -91,7 +121,13 @@ function harness(
     tokens,
     delivery,
     store,
-    checkpointer: new ShardCheckpointer(0, store, { ...DEFAULT_CHECKPOINT, ...setup.checkpoint }, 64, (e) => (h.errors.push(e), changed())),
+    checkpointer: new ShardCheckpointer(
+      0,
+      store,
+      { ...DEFAULT_CHECKPOINT, ...setup.checkpoint },
+      64,
+      (e) => (h.errors.push(e), changed()),
+    ),
     sink,
     identifyGate: setup.identifyGate,
     now: () => clock.t,
@@ -145,7 +181,10 @@ const resumeRefused =
     return outcome;
   };
 
-const fail = (outcome: Outcome): Script => () => outcome;
+const fail =
+  (outcome: Outcome): Script =>
+  () =>
+    outcome;
 
 describe('decisions: each outcome kind', () => {
   it.each<[string, Outcome, 'resume' | 'identify']>([
@@ -156,7 +195,11 @@ describe('decisions: each outcome kind', () => {
     ['op 7 resumes', { kind: 'reconnect', phase: 'session', reason: 'op 7' }, 'resume'],
     ['a zombie link resumes', { kind: 'zombie', phase: 'session', reason: 'no ACK' }, 'resume'],
     ['op 9 d: true resumes', { kind: 'invalid-session', phase: 'session', resumable: true, reason: 'op 9' }, 'resume'],
-    ['op 9 d: false identifies', { kind: 'invalid-session', phase: 'session', resumable: false, reason: 'op 9' }, 'identify'],
+    [
+      'op 9 d: false identifies',
+      { kind: 'invalid-session', phase: 'session', resumable: false, reason: 'op 9' },
+      'identify',
+    ],
     ['a hello timeout resumes', timedOut('hello'), 'resume'],
     ['a refused connection resumes', refused(), 'resume'],
     ['a crashed worker resumes', died('crashed'), 'resume'],
@@ -207,7 +250,16 @@ describe('decisions: each outcome kind', () => {
   });
 
   it('a handshake failure forgets the gateway URL; a hello timeout keeps it', async () => {
-    const h = harness({ scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), timedOut('hello')), fail(timedOut('handshake'))] });
+    const h = harness({
+      scripts: [
+        (a) => (
+          a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }),
+          a.ready('s1'),
+          timedOut('hello')
+        ),
+        fail(timedOut('handshake')),
+      ],
+    });
     await h.supervisor.start();
     expect((await h.runner.started(2)).spec.gatewayUrl).toBe('ws://gw/1');
     expect((await h.runner.started(3)).spec.gatewayUrl).toBeNull();
@@ -220,17 +272,25 @@ describe('decisions: each outcome kind', () => {
     expect(h.errors.map((e) => [e.code, e.retryable])).toStrictEqual([[ErrorCodes.MALFORMED_FRAME, true]]);
   });
 
-  it('session-limit waits the platform\'s retryAfterMs and identifies', async () => {
-    const h = harness({ scripts: [readyThen({ kind: 'session-limit', phase: 'gateway', retryAfterMs: 25, reason: 'remaining 0' })] });
+  it("session-limit waits the platform's retryAfterMs and identifies", async () => {
+    const h = harness({
+      scripts: [readyThen({ kind: 'session-limit', phase: 'gateway', retryAfterMs: 25, reason: 'remaining 0' })],
+    });
     await h.supervisor.start();
     await h.runner.started(2);
     expect(h.restarts[0]).toMatchObject({ decision: 'identify', delayMs: 25 });
   });
 
-  it('a retryable token failure is retried (forever), with the platform\'s retryAfterMs; lastError says why', async () => {
+  it("a retryable token failure is retried (forever), with the platform's retryAfterMs; lastError says why", async () => {
     const h = harness({ restart: { maxRestarts: 1_000, maxDelayMs: 2 } });
-    const outage = Array.from({ length: 30 }, () => new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, 'token endpoint 500', { retryable: true }));
-    h.tokens.fail(...outage, new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, 'rate limited', { retryable: true, details: { retryAfterMs: 20 } }));
+    const outage = Array.from(
+      { length: 30 },
+      () => new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, 'token endpoint 500', { retryable: true }),
+    );
+    h.tokens.fail(
+      ...outage,
+      new QQBotError(ErrorCodes.TOKEN_UNAVAILABLE, 'rate limited', { retryable: true, details: { retryAfterMs: 20 } }),
+    );
     const started = h.supervisor.start();
     await h.until(() => h.restarts.length === 31, '31 restarts');
     expect(h.restarts.every((r) => r.kind === 'token-failed' && r.decision === 'resume' && !r.progressed)).toBe(true);
@@ -269,7 +329,10 @@ describe('backoff and progress', () => {
   });
 
   it('a session that dies before progress (READY then closed) counts as a failure', async () => {
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumedThen(closed(4009), 3), resumedThen(closed(4009), 4)] });
+    const h = harness({
+      restart: { maxRestarts: 100 },
+      scripts: [readyThen(closed(4009)), resumedThen(closed(4009), 3), resumedThen(closed(4009), 4)],
+    });
     await h.supervisor.start();
     await h.runner.started(4);
     expect(h.restarts.map((r) => [r.progressed, r.delayMs])).toStrictEqual([
@@ -297,18 +360,24 @@ describe('backoff and progress', () => {
   it.each<[string, Script]>([
     ['a live event', (a) => (a.resumed(2), a.dispatch(3), closed(1006))],
     ['a heartbeat ACK', (a) => (a.resumed(2), a.heartbeatAck(), closed(1006))],
-  ])('after progress by %s the next attempt starts at once and the failure count is cleared', async (_name, progress) => {
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), fail(refused()), fail(refused()), progress] });
-    await h.supervisor.start();
-    await h.runner.started(5);
-    expect(h.restarts.map((r) => [r.progressed, r.delayMs])).toStrictEqual([
-      [false, 1],
-      [false, 2],
-      [false, 4],
-      [true, 0],
-    ]);
-    expect(h.supervisor.status().consecutiveFailures).toBe(0);
-  });
+  ])(
+    'after progress by %s the next attempt starts at once and the failure count is cleared',
+    async (_name, progress) => {
+      const h = harness({
+        restart: { maxRestarts: 100 },
+        scripts: [readyThen(closed(4009)), fail(refused()), fail(refused()), progress],
+      });
+      await h.supervisor.start();
+      await h.runner.started(5);
+      expect(h.restarts.map((r) => [r.progressed, r.delayMs])).toStrictEqual([
+        [false, 1],
+        [false, 2],
+        [false, 4],
+        [true, 0],
+      ]);
+      expect(h.supervisor.status().consecutiveFailures).toBe(0);
+    },
+  );
 
   it('a session that stays up stableAfterMs made progress without any event', async () => {
     const h = harness({ restart: { maxRestarts: 100, stableAfterMs: 30_000 } });
@@ -335,7 +404,9 @@ describe('backoff and progress', () => {
       (await h.runner.started(i + 1)).resumed(i + 1);
     }
     expect(h.restarts).toHaveLength(20);
-    expect(h.restarts.every((r) => r.progressed && r.delayMs === 0 && r.decision === 'resume' && !r.escalated)).toBe(true);
+    expect(h.restarts.every((r) => r.progressed && r.delayMs === 0 && r.decision === 'resume' && !r.escalated)).toBe(
+      true,
+    );
     expect(h.runner.attempts.slice(1).every((a) => a.spec.resume?.sessionId === 's1')).toBe(true);
     expect(h.errors).toStrictEqual([]);
   });
@@ -343,8 +414,15 @@ describe('backoff and progress', () => {
 
 describe('escalation: the budget starts over, never gives up', () => {
   it('more than maxRestarts failures within windowMs: RESTART_BUDGET (retryable), runner reset, token refreshed, URL refetched, maxDelayMs, then on', async () => {
-    const gatewayUrl: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), closed(4009));
-    const h = harness({ restart: { maxRestarts: 3, windowMs: 60_000, maxDelayMs: 30 }, scripts: [gatewayUrl, ...Array.from({ length: 3 }, () => fail(refused('hello')))] });
+    const gatewayUrl: Script = (a) => (
+      a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }),
+      a.ready('s1'),
+      closed(4009)
+    );
+    const h = harness({
+      restart: { maxRestarts: 3, windowMs: 60_000, maxDelayMs: 30 },
+      scripts: [gatewayUrl, ...Array.from({ length: 3 }, () => fail(refused('hello')))],
+    });
     await h.supervisor.start();
     const fifth = await h.runner.started(5);
     expect(h.restarts.map((r) => [r.escalated, r.delayMs])).toStrictEqual([
@@ -366,7 +444,10 @@ describe('escalation: the budget starts over, never gives up', () => {
   });
 
   it('an outage of any length escalates again and again and never goes fatal; the session comes back', async () => {
-    const h = harness({ restart: { maxRestarts: 2, maxDelayMs: 4 }, scripts: Array.from({ length: 40 }, () => fail(refused())) });
+    const h = harness({
+      restart: { maxRestarts: 2, maxDelayMs: 4 },
+      scripts: Array.from({ length: 40 }, () => fail(refused())),
+    });
     const started = h.supervisor.start();
     (await h.runner.started(41)).ready('s1');
     await started;
@@ -398,7 +479,13 @@ describe('restart.giveUpAfterMs', () => {
       h.clock.t += 400;
       return refused();
     };
-    h.runner.play(slow(), slow(), (a) => (a.ready('s1'), a.dispatch(2), (h.clock.t += 5_000), closed(4009)), slow(), slow());
+    h.runner.play(
+      slow(),
+      slow(),
+      (a) => (a.ready('s1'), a.dispatch(2), (h.clock.t += 5_000), closed(4009)),
+      slow(),
+      slow(),
+    );
     await h.supervisor.start();
     await h.runner.started(6);
     expect(h.fatals).toStrictEqual([]);
@@ -422,7 +509,11 @@ describe('restart.giveUpAfterMs', () => {
 describe('resume failures: only the platform gives a session up', () => {
   it('three RESUMEs sent and refused → IDENTIFY, and the store forgets the session', async () => {
     const store = new MemorySessionStore();
-    const h = harness({ store, restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused(), resumeRefused()] });
+    const h = harness({
+      store,
+      restart: { maxRestarts: 100 },
+      scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused(), resumeRefused()],
+    });
     await h.supervisor.start();
     const fifth = await h.runner.started(5);
     expect(h.runner.attempts.slice(1, 4).map((a) => a.spec.resume?.sessionId)).toStrictEqual(['s1', 's1', 's1']);
@@ -434,7 +525,15 @@ describe('resume failures: only the platform gives a session up', () => {
   });
 
   it('RESUMED then closed before progress, three times (a stale-session loop) → backoff, then IDENTIFY', async () => {
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumedThen(closed(4009), 3), resumedThen(closed(4009), 4), resumedThen(closed(4009), 5)] });
+    const h = harness({
+      restart: { maxRestarts: 100 },
+      scripts: [
+        readyThen(closed(4009)),
+        resumedThen(closed(4009), 3),
+        resumedThen(closed(4009), 4),
+        resumedThen(closed(4009), 5),
+      ],
+    });
     await h.supervisor.start();
     const fifth = await h.runner.started(5);
     expect(h.restarts.map((r) => [r.decision, r.delayMs])).toStrictEqual([
@@ -448,14 +547,26 @@ describe('resume failures: only the platform gives a session up', () => {
 
   it('op 7 right after RESUMED counts too', async () => {
     const op7 = { kind: 'reconnect', phase: 'session', reason: 'op 7' } as const;
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumedThen(op7), resumedThen(op7), resumedThen(op7)] });
+    const h = harness({
+      restart: { maxRestarts: 100 },
+      scripts: [readyThen(closed(4009)), resumedThen(op7), resumedThen(op7), resumedThen(op7)],
+    });
     await h.supervisor.start();
     expect((await h.runner.started(5)).spec.resume).toBeNull();
   });
 
   it('a refused connection never costs the session: 12 failures to reach the gateway, then it RESUMEs', async () => {
-    const unreachable = [fail(refused('handshake')), fail(timedOut('handshake')), fail(refused('gateway')), fail(timedOut('hello')), fail(closed(1006, 'hello'))];
-    const h = harness({ restart: { maxRestarts: 100, maxDelayMs: 2 }, scripts: [readyThen(closed(1006)), ...unreachable, ...unreachable, ...unreachable.slice(0, 2)] });
+    const unreachable = [
+      fail(refused('handshake')),
+      fail(timedOut('handshake')),
+      fail(refused('gateway')),
+      fail(timedOut('hello')),
+      fail(closed(1006, 'hello')),
+    ];
+    const h = harness({
+      restart: { maxRestarts: 100, maxDelayMs: 2 },
+      scripts: [readyThen(closed(1006)), ...unreachable, ...unreachable, ...unreachable.slice(0, 2)],
+    });
     await h.supervisor.start();
     const last = await h.runner.started(14);
     expect(h.runner.attempts.slice(1).every((a) => a.spec.resume?.sessionId === 's1')).toBe(true);
@@ -465,13 +576,19 @@ describe('resume failures: only the platform gives a session up', () => {
 
   it('progress in between clears the count: refused, refused, live, refused, refused still RESUMEs', async () => {
     const live: Script = (a) => (a.resumed(2), a.dispatch(3), closed(1006));
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused(), live, resumeRefused(), resumeRefused()] });
+    const h = harness({
+      restart: { maxRestarts: 100 },
+      scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused(), live, resumeRefused(), resumeRefused()],
+    });
     await h.supervisor.start();
     expect((await h.runner.started(7)).spec.resume?.sessionId).toBe('s1');
   });
 
   it('a kill by the host while the RESUME is in flight does not count', async () => {
-    const h = harness({ restart: { maxRestarts: 100 }, scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused()] });
+    const h = harness({
+      restart: { maxRestarts: 100 },
+      scripts: [readyThen(closed(4009)), resumeRefused(), resumeRefused()],
+    });
     await h.supervisor.start();
     const fourth = await h.runner.started(4);
     h.runner.play(resumeRefused());
@@ -487,7 +604,12 @@ describe('resume failures: only the platform gives a session up', () => {
 describe('the session store', () => {
   it('restores a stored session: the first attempt RESUMEs it on its URL, and stored ids are never delivered again', async () => {
     const store = new MemorySessionStore();
-    await store.save(0, { sessionId: 'stored', seq: 42, gatewayUrl: 'wss://api.sgroup.qq.com/websocket/stored', recentIds: ['old-1'] });
+    await store.save(0, {
+      sessionId: 'stored',
+      seq: 42,
+      gatewayUrl: 'wss://api.sgroup.qq.com/websocket/stored',
+      recentIds: ['old-1'],
+    });
     const h = harness({ store });
     const started = h.supervisor.start();
     const first = await h.runner.started(1);
@@ -530,7 +652,15 @@ describe('the session store', () => {
     const h = harness({
       store,
       checkpoint: { batchSize: 1 },
-      scripts: [(a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1', 1), a.dispatch(2), closed(1006)), resumedThen(closed(4006), 4)],
+      scripts: [
+        (a) => (
+          a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }),
+          a.ready('s1', 1),
+          a.dispatch(2),
+          closed(1006)
+        ),
+        resumedThen(closed(4006), 4),
+      ],
     });
     await h.supervisor.start();
     await h.runner.started(3);
@@ -544,7 +674,12 @@ describe('the session store', () => {
   });
 
   it('a store that cannot load is an error (retryable), and the shard identifies', async () => {
-    const store: SessionStore = { load: () => Promise.reject(new Error('down')), save: () => Promise.resolve(), clear: () => Promise.resolve(), close: () => Promise.resolve() };
+    const store: SessionStore = {
+      load: () => Promise.reject(new Error('down')),
+      save: () => Promise.resolve(),
+      clear: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
     const h = harness({ store });
     const started = h.supervisor.start();
     const first = await h.runner.started(1);
@@ -555,7 +690,12 @@ describe('the session store', () => {
   });
 
   it('a store that cannot save is an error; the session goes on', async () => {
-    const store: SessionStore = { load: () => Promise.resolve(null), save: () => Promise.reject(new Error('disk full')), clear: () => Promise.resolve(), close: () => Promise.resolve() };
+    const store: SessionStore = {
+      load: () => Promise.resolve(null),
+      save: () => Promise.reject(new Error('disk full')),
+      clear: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
     const h = harness({ store });
     const started = h.supervisor.start();
     const first = await h.runner.started(1);
@@ -570,7 +710,10 @@ describe('the session store', () => {
 
 describe('status() is never stale', () => {
   it('workerStatus() with no attempt running (in backoff) rejects with its own code, QQBOT_NO_WORKER, retryable', async () => {
-    const h = harness({ restart: { maxRestarts: 100, minDelayMs: 60_000, maxDelayMs: 60_000 }, scripts: [fail(refused())] });
+    const h = harness({
+      restart: { maxRestarts: 100, minDelayMs: 60_000, maxDelayMs: 60_000 },
+      scripts: [fail(refused())],
+    });
     void h.supervisor.start();
     await h.until(() => h.supervisor.status().state === 'backoff', 'backoff');
     const err = await rejection(h.supervisor.workerStatus());
@@ -579,18 +722,46 @@ describe('status() is never stale', () => {
 
   it('idle, then connecting, ready with connectedSince, backoff with nextAttemptAt and lastError', async () => {
     const h = harness({ restart: { maxRestarts: 100, minDelayMs: 60_000, maxDelayMs: 60_000 } });
-    expect(h.supervisor.status()).toMatchObject({ state: 'idle', connectedSince: null, disconnectedSince: T0, consecutiveFailures: 0, nextAttemptAt: null, lastError: null });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'idle',
+      connectedSince: null,
+      disconnectedSince: T0,
+      consecutiveFailures: 0,
+      nextAttemptAt: null,
+      lastError: null,
+    });
     const started = h.supervisor.start();
     const first = await h.runner.started(1);
-    expect(h.supervisor.status()).toMatchObject({ state: 'connecting', connectedSince: null, disconnectedSince: T0, nextAttemptAt: null });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'connecting',
+      connectedSince: null,
+      disconnectedSince: T0,
+      nextAttemptAt: null,
+    });
     h.clock.t = T0 + 100;
     first.ready('s1');
     await started;
-    expect(h.supervisor.status()).toMatchObject({ state: 'ready', connectedSince: T0 + 100, disconnectedSince: null, consecutiveFailures: 0, nextAttemptAt: null, sessionId: 's1', seq: 1 });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'ready',
+      connectedSince: T0 + 100,
+      disconnectedSince: null,
+      consecutiveFailures: 0,
+      nextAttemptAt: null,
+      sessionId: 's1',
+      seq: 1,
+    });
     h.clock.t = T0 + 200;
     await first.finish(closed(4009));
     await h.until(() => h.supervisor.status().state === 'backoff', 'backoff');
-    expect(h.supervisor.status()).toMatchObject({ state: 'backoff', connectedSince: null, disconnectedSince: T0 + 200, consecutiveFailures: 1, nextAttemptAt: T0 + 200 + 60_000, threadId: null, phase: null });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'backoff',
+      connectedSince: null,
+      disconnectedSince: T0 + 200,
+      consecutiveFailures: 1,
+      nextAttemptAt: T0 + 200 + 60_000,
+      threadId: null,
+      phase: null,
+    });
     // What a host's 'restart' listener read: the session was already gone (health() must not say ok).
     expect(h.statusAtRestart[0]).toMatchObject({ connectedSince: null, disconnectedSince: T0 + 200 });
     expect(h.statusAtRestart[0]?.state).not.toBe('ready');
@@ -601,10 +772,18 @@ describe('status() is never stale', () => {
     const started = h.supervisor.start();
     await (await h.runner.started(1)).finish(refused());
     const second = await h.runner.started(2);
-    expect(h.supervisor.status()).toMatchObject({ state: 'connecting', consecutiveFailures: 1, nextAttemptAt: null, lastError: { code: ErrorCodes.NETWORK } });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'connecting',
+      consecutiveFailures: 1,
+      nextAttemptAt: null,
+      lastError: { code: ErrorCodes.NETWORK },
+    });
     await second.finish(timedOut('hello'));
     const third = await h.runner.started(3);
-    expect(h.supervisor.status()).toMatchObject({ consecutiveFailures: 2, lastError: { code: ErrorCodes.PHASE_TIMEOUT, details: { phase: 'hello' } } });
+    expect(h.supervisor.status()).toMatchObject({
+      consecutiveFailures: 2,
+      lastError: { code: ErrorCodes.PHASE_TIMEOUT, details: { phase: 'hello' } },
+    });
     third.ready('s1');
     await started;
     await third.finish(closed(4009));
@@ -613,7 +792,12 @@ describe('status() is never stale', () => {
     fourth.resumed(3);
     expect(h.supervisor.status()).toMatchObject({ state: 'ready', consecutiveFailures: 3 });
     fourth.dispatch(4);
-    expect(h.supervisor.status()).toMatchObject({ state: 'ready', consecutiveFailures: 0, nextAttemptAt: null, seq: 4 });
+    expect(h.supervisor.status()).toMatchObject({
+      state: 'ready',
+      consecutiveFailures: 0,
+      nextAttemptAt: null,
+      seq: 4,
+    });
   });
 
   it('close() during a backoff ends it at once; the state is closed and start() rejects QQBOT_CLOSED', async () => {
@@ -651,13 +835,33 @@ class RecordingGate extends IdentifyGate {
 describe('the session-start budget through the identify gate', () => {
   it('a probe reads /gateway/bot even with a URL at hand; every answer reaches the gate; a RESUME never asks it', async () => {
     const gate = new RecordingGate();
-    const noLimit: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }), a.ready('s1'), closed(4006));
-    const limit: Script = (a) => (a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: 5, resetAfterMs: 60_000 }), a.ready('s2'), closed(4006));
-    const h = harness({ identifyGate: gate, scripts: [noLimit, limit, readyThen(closed(4009), 's3'), resumedThen(closed(4009))] });
+    const noLimit: Script = (a) => (
+      a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: null, resetAfterMs: null }),
+      a.ready('s1'),
+      closed(4006)
+    );
+    const limit: Script = (a) => (
+      a.emit({ op: 3, url: 'ws://gw/1', maxConcurrency: 1, remaining: 5, resetAfterMs: 60_000 }),
+      a.ready('s2'),
+      closed(4006)
+    );
+    const h = harness({
+      identifyGate: gate,
+      scripts: [noLimit, limit, readyThen(closed(4009), 's3'), resumedThen(closed(4009))],
+    });
     await h.supervisor.start();
-    const [probe, secondProbe, counted, resume] = [await h.runner.started(1), await h.runner.started(2), await h.runner.started(3), await h.runner.started(4)];
+    const [probe, secondProbe, counted, resume] = [
+      await h.runner.started(1),
+      await h.runner.started(2),
+      await h.runner.started(3),
+      await h.runner.started(4),
+    ];
     // An answer without session_start_limit ended the first probe, so the next IDENTIFY probed again, URL or not.
-    expect([probe.spec.gatewayUrl, secondProbe.spec.gatewayUrl, counted.spec.gatewayUrl]).toStrictEqual([null, null, 'ws://gw/1']);
+    expect([probe.spec.gatewayUrl, secondProbe.spec.gatewayUrl, counted.spec.gatewayUrl]).toStrictEqual([
+      null,
+      null,
+      'ws://gw/1',
+    ]);
     expect(gate.answers).toStrictEqual([
       [undefined, undefined],
       [5, 60_000],
@@ -668,7 +872,10 @@ describe('the session-start budget through the identify gate', () => {
 
   it("no session starts left (session-limit) spends the gate's budget until the platform's reset", async () => {
     const gate = new RecordingGate();
-    const h = harness({ identifyGate: gate, scripts: [readyThen({ kind: 'session-limit', phase: 'gateway', retryAfterMs: 25, reason: 'remaining 0' })] });
+    const h = harness({
+      identifyGate: gate,
+      scripts: [readyThen({ kind: 'session-limit', phase: 'gateway', retryAfterMs: 25, reason: 'remaining 0' })],
+    });
     await h.supervisor.start();
     await h.runner.started(2);
     expect(gate.answers).toStrictEqual([[0, 25]]);
@@ -691,7 +898,18 @@ class ThirdTransport implements Transport {
     // The scripted runner plays WebSocket-shaped specs; what matters here is what the supervisor handed over.
     const timeouts = { httpMs: 1, handshakeMs: 1, helloMs: 1, readyMs: 1 };
     const { shard, accessToken } = input;
-    return { transport: 'websocket', shard, accessToken, appId: 'app', intents: 1, apiBase: '', gatewayUrl: null, resume: null, timeouts, maxPayloadBytes: 1 };
+    return {
+      transport: 'websocket',
+      shard,
+      accessToken,
+      appId: 'app',
+      intents: 1,
+      apiBase: '',
+      gatewayUrl: null,
+      resume: null,
+      timeouts,
+      maxPayloadBytes: 1,
+    };
   }
 
   hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
@@ -710,7 +928,10 @@ describe('ShardSupervisor: a transport it does not know', () => {
       a.emit({ op: WorkerEventOp.Transport, payload: 'up' });
       return a.ended;
     };
-    const h = harness({ transport, scripts: [(a) => (a.emit({ op: WorkerEventOp.Transport, payload: 'up' }), died('crashed')), up] });
+    const h = harness({
+      transport,
+      scripts: [(a) => (a.emit({ op: WorkerEventOp.Transport, payload: 'up' }), died('crashed')), up],
+    });
     await h.supervisor.start();
     await h.until(() => h.resumed.length === 1, 'resumed after the restart');
     expect(h.tokens.calls).toEqual([]);

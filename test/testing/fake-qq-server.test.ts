@@ -23,7 +23,9 @@ class Client {
   constructor(readonly ws: WebSocket) {
     ws.on('error', () => {});
     ws.on('message', (data) => this.frames.push(JSON.parse(String(data)) as Frame));
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** The next frame (after the previous match) for which `match` is true. */
@@ -45,11 +47,15 @@ class Client {
       const onClose = (): void => {
         if (scan()) return;
         done();
-        reject(new Error(`socket closed before the expected frame; got ${JSON.stringify(this.frames.slice(this.#cursor))}`));
+        reject(
+          new Error(`socket closed before the expected frame; got ${JSON.stringify(this.frames.slice(this.#cursor))}`),
+        );
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(this.#cursor))}`));
+        reject(
+          new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(this.#cursor))}`),
+        );
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
@@ -92,7 +98,12 @@ async function connect(fake: FakeQQServer, path = '/websocket'): Promise<Client>
 }
 
 async function post(url: string, body: string): Promise<{ status: number; json: unknown }> {
-  const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+  const res = await request(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    dispatcher: agent,
+  });
   return { status: res.statusCode, json: await res.body.json() };
 }
 
@@ -166,7 +177,11 @@ describe('FakeQQServer HTTP', () => {
     const ok = await get(`${fake.endpoints.api}/gateway/bot`, tok);
     expect(ok).toEqual({
       status: 200,
-      json: { url: fake.gatewayUrl, shards: 2, session_start_limit: { total: 1000, remaining: 7, reset_after: 14_400_000, max_concurrency: 3 } },
+      json: {
+        url: fake.gatewayUrl,
+        shards: 2,
+        session_start_limit: { total: 1000, remaining: 7, reset_after: 14_400_000, max_concurrency: 3 },
+      },
     });
     expect(await get(`${fake.url}/gateway`, tok)).toEqual({ status: 200, json: { url: fake.gatewayUrl } });
     expect(fake.stats.gatewayBotCalls).toBe(3);
@@ -201,7 +216,10 @@ describe('FakeQQServer HTTP', () => {
     const fake = await startFake();
     const tok = await token(fake);
     fake.failGatewayBot(1, 503);
-    expect(await get(`${fake.url}/gateway/bot`, tok)).toEqual({ status: 503, json: { code: 500, message: 'internal' } });
+    expect(await get(`${fake.url}/gateway/bot`, tok)).toEqual({
+      status: 503,
+      json: { code: 500, message: 'internal' },
+    });
     fake.delayGatewayBot(1, 30);
     const started = performance.now();
     expect((await get(`${fake.url}/gateway/bot`, tok)).status).toBe(200);
@@ -261,8 +279,12 @@ describe('FakeQQServer gateway', () => {
       d: { version: 1, session_id: 'session-1', user: { id: 'bot-1', username: 'fake-bot', bot: true }, shard: [0, 1] },
     });
     expect(await identified).toEqual([{ shard: [0, 1], intents: 1 << 25 }]);
-    expect(fake.stats.identifies).toEqual([{ token: `QQBot ${tok}`, intents: 1 << 25, shard: [0, 1], at: expect.any(Number), appId: 'test-app' }]);
-    expect(fake.sessions).toEqual([{ id: 'session-1', shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: true, delivering: true }]);
+    expect(fake.stats.identifies).toEqual([
+      { token: `QQBot ${tok}`, intents: 1 << 25, shard: [0, 1], at: expect.any(Number), appId: 'test-app' },
+    ]);
+    expect(fake.sessions).toEqual([
+      { id: 'session-1', shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: true, delivering: true },
+    ]);
 
     expect(fake.dispatch('C2C_MESSAGE_CREATE', { content: 'hi' })).toBe(2);
     expect(await client.next()).toEqual({ op: 0, s: 2, t: 'C2C_MESSAGE_CREATE', id: 'evt-1-2', d: { content: 'hi' } });
@@ -340,7 +362,9 @@ describe('FakeQQServer gateway', () => {
     expect(await client.next()).toEqual({ op: 9, d: false });
 
     fake.invalidateSessions();
-    expect(fake.sessions).toEqual([{ id: sessionId, shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: false, delivering: true }]);
+    expect(fake.sessions).toEqual([
+      { id: sessionId, shard: [0, 1], appId: 'test-app', lastSeq: 1, resumable: false, delivering: true },
+    ]);
     const other = await connect(fake);
     other.send({ op: 6, d: { token: `QQBot ${tok}`, session_id: sessionId, seq: 1 } });
     expect(await other.next((f) => f.op !== 10)).toEqual({ op: 9, d: false });
@@ -545,7 +569,14 @@ describe('FakeQQServer emitEvents', () => {
     expect(second[1199]).toBe(1203);
     expect(fake.eventsDispatched).toBe(1202);
     const last = await client.next((f) => f.s === 1203);
-    expect(last.d).toMatchObject({ n: 1201, id: 'fake-msg-1201', content: ' event 1201', group_openid: 'fake-group', group_id: 'fake-group', author: { member_openid: 'fake-member', id: 'fake-member' } });
+    expect(last.d).toMatchObject({
+      n: 1201,
+      id: 'fake-msg-1201',
+      content: ' event 1201',
+      group_openid: 'fake-group',
+      group_id: 'fake-group',
+      author: { member_openid: 'fake-member', id: 'fake-member' },
+    });
     expect(client.frames.filter((f) => f.t === 'C2C_MESSAGE_CREATE')).toHaveLength(2);
     // Message events carry what the connector's edge checks require, so they are delivered and can be replied to.
     const c2c = client.frames.find((f) => f.t === 'C2C_MESSAGE_CREATE');
@@ -620,7 +651,10 @@ describe('FakeQQServer lifecycle', () => {
     });
     const tok = ((await res.body.json()) as { access_token: string }).access_token;
     fake.hangGatewayBot(1);
-    const hung = request(`${fake.url}/gateway/bot`, { headers: { authorization: `QQBot ${tok}` }, dispatcher: localAgent }).catch(() => 'failed');
+    const hung = request(`${fake.url}/gateway/bot`, {
+      headers: { authorization: `QQBot ${tok}` },
+      dispatcher: localAgent,
+    }).catch(() => 'failed');
     const { client } = await ready(fake, tok);
     fake.sendInvalidSession(true);
     const pacing = fake.emitEvents(1000, { ratePerSec: 10 });

@@ -10,7 +10,12 @@ let bot: QQBotConnector;
 
 beforeEach(async () => {
   fake = await FakeQQServer.start({ heartbeatIntervalMs: 200 });
-  bot = new QQBotConnector({ appId: 'test-app', secret: 'test-secret', intents: Intents.GROUP_AND_C2C_EVENT, endpoints: fake.endpoints });
+  bot = new QQBotConnector({
+    appId: 'test-app',
+    secret: 'test-secret',
+    intents: Intents.GROUP_AND_C2C_EVENT,
+    endpoints: fake.endpoints,
+  });
 });
 
 afterEach(async () => {
@@ -32,7 +37,11 @@ it('answers "ping" with "pong", as a passive reply', async () => {
     author: { member_openid: 'member-1' },
   });
   const [message] = await replied;
-  expect(message).toMatchObject({ kind: 'group', targetId: 'group-1', body: { content: 'pong', msg_type: 0, msg_id: 'msg-1', msg_seq: 1 } });
+  expect(message).toMatchObject({
+    kind: 'group',
+    targetId: 'group-1',
+    body: { content: 'pong', msg_type: 0, msg_id: 'msg-1', msg_seq: 1 },
+  });
 });
 
 it('an event without a message id is not delivered, so nothing is replied (the documented required fields)', async () => {
@@ -49,7 +58,11 @@ it('an event without a message id is not delivered, so nothing is replied (the d
   await fake.waitFor(() => fake.rest.messages.length === 1);
   expect(errors).toEqual(['QQBOT_INVALID_EVENT']);
   expect(delivered).toBe(1);
-  expect(fake.rest.messages[0]).toMatchObject({ kind: 'c2c', targetId: 'user-1', body: { content: 'pong', msg_id: 'msg-2', msg_seq: 1 } });
+  expect(fake.rest.messages[0]).toMatchObject({
+    kind: 'c2c',
+    targetId: 'user-1',
+    body: { content: 'pong', msg_id: 'msg-2', msg_seq: 1 },
+  });
 });
 
 it('another event type is replied to with its event id', async () => {
@@ -58,7 +71,15 @@ it('another event type is replied to with its event id', async () => {
   });
   await bot.start();
   const replied = once(fake.rest, 'message');
-  fake.dispatch('GROUP_ADD_ROBOT', { group_openid: 'group-2', op_member_openid: 'member-2', timestamp: Math.floor(Date.now() / 1000) }, { id: 'GROUP_ADD_ROBOT:abc' });
+  fake.dispatch(
+    'GROUP_ADD_ROBOT',
+    { group_openid: 'group-2', op_member_openid: 'member-2', timestamp: Math.floor(Date.now() / 1000) },
+    { id: 'GROUP_ADD_ROBOT:abc' },
+  );
   const [message] = await replied;
-  expect(message).toMatchObject({ kind: 'group', targetId: 'group-2', body: { content: 'thanks for adding me', event_id: 'GROUP_ADD_ROBOT:abc', msg_seq: 1 } });
+  expect(message).toMatchObject({
+    kind: 'group',
+    targetId: 'group-2',
+    body: { content: 'thanks for adding me', event_id: 'GROUP_ADD_ROBOT:abc', msg_seq: 1 },
+  });
 });

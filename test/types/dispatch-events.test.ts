@@ -28,7 +28,8 @@ describe('typed dispatch events', () => {
     }
     if (e.type === 'AT_MESSAGE_CREATE') expectTypeOf(e.data).toEqualTypeOf<ChannelMessageData>();
     if (e.type === 'DIRECT_MESSAGE_CREATE') expectTypeOf(e.data).toEqualTypeOf<DirectMessageData>();
-    if (e.type === 'INTERACTION_CREATE') expectTypeOf(e.data.data.resolved.button_data).toEqualTypeOf<string | undefined>();
+    if (e.type === 'INTERACTION_CREATE')
+      expectTypeOf(e.data.data.resolved.button_data).toEqualTypeOf<string | undefined>();
     if (e.type === 'GROUP_ADD_ROBOT') expectTypeOf(e.data).toEqualTypeOf<GroupManagementData>();
   });
 
@@ -53,8 +54,14 @@ describe('typed dispatch events', () => {
 
   it("types the per-type listener: bot.on('GROUP_AT_MESSAGE_CREATE', (e) => …) gets that type's event", () => {
     const bot = {} as QQBotConnector;
-    expectTypeOf(bot.on<'GROUP_AT_MESSAGE_CREATE'>).parameter(1).toEqualTypeOf<(event: TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>) => void>();
-    expectTypeOf(bot.on<'INTERACTION_CREATE'>).parameter(1).parameter(0).toHaveProperty('data').toEqualTypeOf<InteractionData>();
+    expectTypeOf(bot.on<'GROUP_AT_MESSAGE_CREATE'>)
+      .parameter(1)
+      .toEqualTypeOf<(event: TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>) => void>();
+    expectTypeOf(bot.on<'INTERACTION_CREATE'>)
+      .parameter(1)
+      .parameter(0)
+      .toHaveProperty('data')
+      .toEqualTypeOf<InteractionData>();
     // Type-checked, never called (the bot here is only a type).
     const listen = (real: QQBotConnector): void => {
       real.on('C2C_MESSAGE_CREATE', (e) => {
@@ -69,6 +76,8 @@ describe('typed dispatch events', () => {
     expectTypeOf<TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>>().toExtend<DispatchEvent>();
     expectTypeOf<TypedDispatchEvent<'GROUP_AT_MESSAGE_CREATE'>>().toExtend<Parameters<QQBotConnector['reply']>[0]>();
     expectTypeOf<TypedDispatchEvent<'C2C_MESSAGE_CREATE'>>().toExtend<Parameters<QQBotConnector['replyStream']>[0]>();
-    expectTypeOf<TypedDispatchEvent<'INTERACTION_CREATE'>>().toExtend<Parameters<QQBotConnector['api']['ackInteraction']>[0]>();
+    expectTypeOf<TypedDispatchEvent<'INTERACTION_CREATE'>>().toExtend<
+      Parameters<QQBotConnector['api']['ackInteraction']>[0]
+    >();
   });
 });

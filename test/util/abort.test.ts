@@ -49,7 +49,11 @@ describe('raceAbort', () => {
   it('rejects at once for a signal already aborted, with the reason `reasonOf` makes', async () => {
     const a = new AbortController();
     a.abort('why');
-    const raced = raceAbort(new Promise<never>(() => undefined), [a.signal], (s) => new Error(`aborted: ${String(s.reason)}`));
+    const raced = raceAbort(
+      new Promise<never>(() => undefined),
+      [a.signal],
+      (s) => new Error(`aborted: ${String(s.reason)}`),
+    );
     await expect(raced).rejects.toThrow('aborted: why');
   });
 

@@ -5,7 +5,10 @@ const LIVE = { QQBOT_APP_ID: 'app', QQBOT_SECRET: 's' };
 
 describe('CLI webhook flags', () => {
   it('--transport webhook --port N listens for callbacks in live mode; the gateway stays the default', () => {
-    expect(parseCli(['--transport', 'webhook', '--port', '8080'], LIVE)).toMatchObject({ mode: 'live', webhook: { port: 8080 } });
+    expect(parseCli(['--transport', 'webhook', '--port', '8080'], LIVE)).toMatchObject({
+      mode: 'live',
+      webhook: { port: 8080 },
+    });
     expect(parseCli(['--transport', 'webhook'], LIVE)).toMatchObject({ webhook: { port: DEFAULT_WEBHOOK_PORT } });
     expect(parseCli([], LIVE)).toMatchObject({ mode: 'live', webhook: null });
     expect(parseCli(['--transport', 'websocket'], LIVE)).toMatchObject({ webhook: null });

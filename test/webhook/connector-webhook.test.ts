@@ -68,7 +68,12 @@ describe('the webhook transport (listener in a worker thread)', () => {
     await bot.start();
     fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
     await fake.startCallbacks({ url: `http://127.0.0.1:${bot.webhookAddress()!.port}/qqbot` });
-    const body = JSON.stringify({ op: 0, id: 'evt-dup', t: 'C2C_MESSAGE_CREATE', d: { id: 'msg-1', content: 'hi', author: { user_openid: 'u' }, timestamp: '2024-10-15T16:33:15+08:00' } });
+    const body = JSON.stringify({
+      op: 0,
+      id: 'evt-dup',
+      t: 'C2C_MESSAGE_CREATE',
+      d: { id: 'msg-1', content: 'hi', author: { user_openid: 'u' }, timestamp: '2024-10-15T16:33:15+08:00' },
+    });
     for (let i = 0; i < 3; i++) expect((await fake.sendCallback(body)).status).toBe(200);
     expect(seen.map((e) => e.id)).toEqual(['evt-dup']);
     expect(seen[0]).toMatchObject({ shard: 0, seq: -1, type: 'C2C_MESSAGE_CREATE', data: { content: 'hi' } });
@@ -86,9 +91,14 @@ describe('the webhook transport (listener in a worker thread)', () => {
     const body = JSON.stringify({ op: 0, id: 'evt-x', t: 'C2C_MESSAGE_CREATE', d: { n: 1 } });
     expect((await fake.sendCallback(body, { signature: 'forged' })).status).toBe(401);
     expect((await fake.sendCallback(body, { signature: 'none' })).status).toBe(401);
-    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 600) })).status).toBe(401);
+    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 600) })).status).toBe(
+      401,
+    );
     await fake.waitFor(() => errors.length > 0, 5_000);
-    expect(errors[0]).toMatchObject({ code: 'QQBOT_WEBHOOK_REFUSED', details: { total: 3, signature: 2, timestamp: 1 } });
+    expect(errors[0]).toMatchObject({
+      code: 'QQBOT_WEBHOOK_REFUSED',
+      details: { total: 3, signature: 2, timestamp: 1 },
+    });
     expect(seen).toEqual([]);
   });
 
@@ -122,7 +132,12 @@ describe('the webhook transport (listener in a worker thread)', () => {
       };
     });
     const tls = selfSignedCert();
-    bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0, tls }, runner: threadRunnerFor(SPY_WORKER) });
+    bot = new QQBotConnector({
+      appId: APP_ID,
+      secret: SECRET,
+      transport: { kind: 'webhook', port: 0, tls },
+      runner: threadRunnerFor(SPY_WORKER),
+    });
     const errors: QQBotError[] = [];
     bot.on('error', (e) => errors.push(e));
     await bot.start();
@@ -131,10 +146,29 @@ describe('the webhook transport (listener in a worker thread)', () => {
     const { privateKey } = webhookKeyPair(SECRET);
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex');
     const seed = Buffer.from(SECRET.repeat(2)).subarray(0, 32).toString('hex');
-    const text = JSON.stringify({ seen, status: await bot.workerStatus(), errors: errors.map((e) => [e.message, e.details]) });
+    const text = JSON.stringify({
+      seen,
+      status: await bot.workerStatus(),
+      errors: errors.map((e) => [e.message, e.details]),
+    });
     for (const secret of [SECRET, seed, pkcs8.slice(-64)]) expect(text).not.toContain(secret);
     expect(Object.keys(seen).sort()).toEqual(
-      ['appId', 'bodyTimeoutMs', 'deliverTimeoutMs', 'drainMs', 'host', 'maxBodyBytes', 'maxConcurrentRequests', 'maxUnverifiedRequests', 'path', 'port', 'publicKey', 'timestampWindowMs', 'tls', 'transport'].sort(),
+      [
+        'appId',
+        'bodyTimeoutMs',
+        'deliverTimeoutMs',
+        'drainMs',
+        'host',
+        'maxBodyBytes',
+        'maxConcurrentRequests',
+        'maxUnverifiedRequests',
+        'path',
+        'port',
+        'publicKey',
+        'timestampWindowMs',
+        'tls',
+        'transport',
+      ].sort(),
     );
     expect(seen.publicKey).toBe(Buffer.from(exportPublicKey(webhookKeyPair(SECRET).publicKey)).toString('hex'));
   });

@@ -103,7 +103,9 @@ describe('FakeQQServer callback mode', () => {
     const body = JSON.stringify({ op: 0, id: 'evt-bad', t: 'C2C_MESSAGE_CREATE', d: {} });
     expect((await fake.sendCallback(body, { signature: 'forged' })).status).toBe(401);
     expect((await fake.sendCallback(body, { signature: 'none' })).status).toBe(401);
-    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 3_600) })).status).toBe(401);
+    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 3_600) })).status).toBe(
+      401,
+    );
     expect(host.unique).toEqual([]);
     expect(fake.callbackStats.rejections.map((r) => r.status)).toEqual([401, 401, 401]);
   });
@@ -113,7 +115,9 @@ describe('FakeQQServer callback mode', () => {
     const host = dedupingHost();
     served = await serve({ host, tls });
     fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
-    await expect(fake.startCallbacks({ url: served.url.href, timeoutMs: 2_000 })).rejects.toThrow(/HTTP 0: DEPTH_ZERO_SELF_SIGNED_CERT/);
+    await expect(fake.startCallbacks({ url: served.url.href, timeoutMs: 2_000 })).rejects.toThrow(
+      /HTTP 0: DEPTH_ZERO_SELF_SIGNED_CERT/,
+    );
     await fake.startCallbacks({ url: served.url.href, ca: tls.cert });
     await fake.emitEvents(5);
     expect(host.unique).toHaveLength(5);

@@ -61,7 +61,13 @@ describe('replies across webhook replicas', () => {
     const fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
     closers.push(() => fake.close());
     const away = new RedisSessionStore({ url: `redis://127.0.0.1:${await freePort()}`, prefix, commandTimeoutMs: 200 });
-    const bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook' }, endpoints: fake.endpoints, store: away });
+    const bot = new QQBotConnector({
+      appId: APP_ID,
+      secret: SECRET,
+      transport: { kind: 'webhook' },
+      endpoints: fake.endpoints,
+      store: away,
+    });
     closers.push(() => bot.close());
     const errors: QQBotError[] = [];
     bot.on('error', (e) => errors.push(e));
@@ -70,7 +76,9 @@ describe('replies across webhook replicas', () => {
     const event = { type: 'GROUP_AT_MESSAGE_CREATE' as const, data: { id: 'msg-away', group_openid: 'G1', timestamp } };
     await bot.reply(event, 'first');
     await bot.reply(event, 'second');
-    const seqs = fake.rest.requestsTo('/v2/groups/G1/messages', 'POST').map((r) => (r.body as { msg_seq: number }).msg_seq);
+    const seqs = fake.rest
+      .requestsTo('/v2/groups/G1/messages', 'POST')
+      .map((r) => (r.body as { msg_seq: number }).msg_seq);
     expect(seqs).toEqual([1, 2]);
     expect(errors.map((e) => e.code)).toEqual([ErrorCodes.STORE_UNAVAILABLE]);
   });

@@ -43,7 +43,10 @@ describe('status(), health(), ready and metrics with the webhook transport (defa
     await bot.start();
     const [readyEvent] = await ready;
     expect(readyEvent).toMatchObject({ shard: 0, newSession: true });
-    expect(bot.health()).toMatchObject({ ok: true, shards: [{ shard: 0, state: 'ready', restarts: 0, sessionId: null, phase: 'session' }] });
+    expect(bot.health()).toMatchObject({
+      ok: true,
+      shards: [{ shard: 0, state: 'ready', restarts: 0, sessionId: null, phase: 'session' }],
+    });
     expect(bot.status()[0]!.connectedSince).toEqual(expect.any(Number));
     expect(bot.status()[0]!.threadId).toEqual(expect.any(Number));
 
@@ -72,12 +75,18 @@ describe('status(), health(), ready and metrics with the webhook transport (defa
     await fake.emitEvents(5);
     await untilCount(bot, events, 25);
 
-    expect(await valueOf(registry, 'qqbot_events_delivered_total', { shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' })).toBe(25);
+    expect(await valueOf(registry, 'qqbot_events_delivered_total', { shard: 0, type: 'GROUP_AT_MESSAGE_CREATE' })).toBe(
+      25,
+    );
     expect(await valueOf(registry, 'qqbot_duplicates_dropped_total', { shard: 0, reason: 'id' })).toBe(1);
     expect(await valueOf(registry, 'qqbot_restarts_total', { shard: 0, kind, decision, progressed: 'true' })).toBe(1);
     // The first bind counts as a new session, the re-bind after the kill as a resume.
-    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'false' }, '_count')).toBe(1);
-    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'true' }, '_count')).toBe(1);
+    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'false' }, '_count')).toBe(
+      1,
+    );
+    expect(await valueOf(registry, 'qqbot_reconnect_duration_seconds', { shard: 0, resumed: 'true' }, '_count')).toBe(
+      1,
+    );
 
     await bot.close();
     expect(bot.health().ok).toBe(false);

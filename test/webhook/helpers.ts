@@ -1,7 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { postCallback, type CallbackAnswer } from '../../src/testing/callback-post.js';
 import { WebhookListener, type WebhookTls } from '../../src/transports/webhook/listener.js';
-import { WebhookRequestHandler, type WebhookChecks, type WebhookDispatch, type WebhookHost } from '../../src/transports/webhook/request-handler.js';
+import {
+  WebhookRequestHandler,
+  type WebhookChecks,
+  type WebhookDispatch,
+  type WebhookHost,
+} from '../../src/transports/webhook/request-handler.js';
 import { answerValidation, signWebhook, webhookKeyPair } from '../../src/transports/webhook/signature.js';
 
 export const APP_ID = '102000001';
@@ -13,7 +18,10 @@ export function nowSeconds(offsetMs = 0): string {
 }
 
 /** The platform's headers for `body`, signed with `privateKey` at `timestamp`. */
-export function signedHeaders(body: string, options: { timestamp?: string; privateKey?: KeyObject; appId?: string } = {}): Record<string, string> {
+export function signedHeaders(
+  body: string,
+  options: { timestamp?: string; privateKey?: KeyObject; appId?: string } = {},
+): Record<string, string> {
   const timestamp = options.timestamp ?? nowSeconds();
   return {
     'x-signature-ed25519': signWebhook(options.privateKey ?? KEYS.privateKey, timestamp, body),
@@ -25,7 +33,12 @@ export function signedHeaders(body: string, options: { timestamp?: string; priva
 
 let nextEvent = 0;
 export function dispatchBody(id = `evt-${nextEvent++}`, type = 'C2C_MESSAGE_CREATE'): string {
-  return JSON.stringify({ op: 0, id, t: type, d: { id: `msg-${id}`, content: 'hello', author: { user_openid: 'U1' } } });
+  return JSON.stringify({
+    op: 0,
+    id,
+    t: type,
+    d: { id: `msg-${id}`, content: 'hello', author: { user_openid: 'U1' } },
+  });
 }
 
 export const DEFAULT_CHECKS: Omit<WebhookChecks, 'publicKey'> = {
@@ -69,6 +82,10 @@ export async function serve(
     listener,
     delivered,
     post: (body, headers, path) =>
-      postCallback(path === undefined ? url : new URL(path, url), body, { headers, timeoutMs: 10_000, ...(ca === undefined ? {} : { ca }) }),
+      postCallback(path === undefined ? url : new URL(path, url), body, {
+        headers,
+        timeoutMs: 10_000,
+        ...(ca === undefined ? {} : { ca }),
+      }),
   };
 }

@@ -17,8 +17,18 @@ function refused(options: unknown): { code: string; message: string } {
 describe('the transport option', () => {
   it('defaults to the WebSocket gateway, and the webhook to 127.0.0.1:8443/qqbot with the documented limits', () => {
     expect(resolveOptions({ ...base, intents: 1 }).transport).toEqual({ kind: 'websocket' });
-    expect(resolveOptions({ ...base, transport: { kind: 'webhook' } }).transport).toEqual({ kind: 'webhook', tls: null, ...DEFAULT_WEBHOOK });
-    expect(DEFAULT_WEBHOOK).toMatchObject({ maxBodyBytes: 1_048_576, timestampWindowMs: 300_000, host: '127.0.0.1', port: 8443, path: '/qqbot' });
+    expect(resolveOptions({ ...base, transport: { kind: 'webhook' } }).transport).toEqual({
+      kind: 'webhook',
+      tls: null,
+      ...DEFAULT_WEBHOOK,
+    });
+    expect(DEFAULT_WEBHOOK).toMatchObject({
+      maxBodyBytes: 1_048_576,
+      timestampWindowMs: 300_000,
+      host: '127.0.0.1',
+      port: 8443,
+      path: '/qqbot',
+    });
   });
 
   it('needs no intents for the webhook, still needs them for the WebSocket', () => {

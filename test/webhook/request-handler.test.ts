@@ -26,7 +26,17 @@ describe('webhook request handler over real HTTP', () => {
     const answer = await served.post(body, signedHeaders(body));
     expect(answer).toEqual({ status: 200, body: ACK });
     // Known by its event id, and remembered until the timestamp window closes (a replay is refused until then).
-    expect(served.delivered).toEqual([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-a', seq: -1, frame: body, problem: undefined, key: 'e:evt-a', expiresAt: expect.any(Number) }]);
+    expect(served.delivered).toEqual([
+      {
+        type: 'C2C_MESSAGE_CREATE',
+        id: 'evt-a',
+        seq: -1,
+        frame: body,
+        problem: undefined,
+        key: 'e:evt-a',
+        expiresAt: expect.any(Number),
+      },
+    ]);
     expect(served.delivered[0]!.expiresAt - Date.now()).toBeGreaterThan(DEFAULT_CHECKS.timestampWindowMs - 10_000);
     expect(served.handler.counters.acked).toBe(1);
   });
@@ -35,7 +45,9 @@ describe('webhook request handler over real HTTP', () => {
     served = await serve();
     const body = JSON.stringify({ op: 0, id: 'evt-bad', t: 'C2C_MESSAGE_CREATE', d: { content: 'no id' } });
     expect(await served.post(body, signedHeaders(body))).toEqual({ status: 200, body: ACK });
-    expect(served.delivered).toMatchObject([{ type: 'C2C_MESSAGE_CREATE', id: 'evt-bad', seq: -1, frame: body, problem: { path: 'id', expected: 'id' } }]);
+    expect(served.delivered).toMatchObject([
+      { type: 'C2C_MESSAGE_CREATE', id: 'evt-bad', seq: -1, frame: body, problem: { path: 'id', expected: 'id' } },
+    ]);
   });
 
   it('answers the official op 13 example without a signature', async () => {
@@ -45,29 +57,83 @@ describe('webhook request handler over real HTTP', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({
       plain_token: 'Arq0D5A61EgUu4OxUvOp',
-      signature: '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
+      signature:
+        '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
     });
     expect(served.delivered).toEqual([]);
   });
 
   const body = dispatchBody('evt-refused');
-  const cases: Array<{ name: string; reason: WebhookRefusal; send: (s: Served) => Promise<{ status: number; body: string }> }> = [
+  const cases: Array<{
+    name: string;
+    reason: WebhookRefusal;
+    send: (s: Served) => Promise<{ status: number; body: string }>;
+  }> = [
     { name: 'a GET', reason: 'method', send: (s) => getStatus(s.url) },
     { name: 'another path', reason: 'path', send: (s) => s.post(body, signedHeaders(body), '/other') },
     { name: 'another app id', reason: 'appid', send: (s) => s.post(body, signedHeaders(body, { appId: '999' })) },
-    { name: 'a timestamp 6 minutes old', reason: 'timestamp', send: (s) => s.post(body, signedHeaders(body, { timestamp: nowSeconds(-6 * 60_000) })) },
-    { name: 'a timestamp 6 minutes ahead', reason: 'timestamp', send: (s) => s.post(body, signedHeaders(body, { timestamp: nowSeconds(6 * 60_000) })) },
-    { name: 'a timestamp in milliseconds', reason: 'timestamp', send: (s) => s.post(body, signedHeaders(body, { timestamp: String(Date.now()) })) },
-    { name: 'a signature by another key', reason: 'signature', send: (s) => s.post(body, signedHeaders(body, { privateKey: webhookKeyPair('forger').privateKey })) },
-    { name: 'a body changed after signing', reason: 'signature', send: (s) => s.post(body.replace('hello', 'pwned'), signedHeaders(body)) },
-    { name: 'a non-JSON body with a bad signature (never parsed)', reason: 'signature', send: (s) => s.post('not json', { ...signedHeaders('x'), 'x-signature-ed25519': '00'.repeat(64) }) },
+    {
+      name: 'a timestamp 6 minutes old',
+      reason: 'timestamp',
+      send: (s) => s.post(body, signedHeaders(body, { timestamp: nowSeconds(-6 * 60_000) })),
+    },
+    {
+      name: 'a timestamp 6 minutes ahead',
+      reason: 'timestamp',
+      send: (s) => s.post(body, signedHeaders(body, { timestamp: nowSeconds(6 * 60_000) })),
+    },
+    {
+      name: 'a timestamp in milliseconds',
+      reason: 'timestamp',
+      send: (s) => s.post(body, signedHeaders(body, { timestamp: String(Date.now()) })),
+    },
+    {
+      name: 'a signature by another key',
+      reason: 'signature',
+      send: (s) => s.post(body, signedHeaders(body, { privateKey: webhookKeyPair('forger').privateKey })),
+    },
+    {
+      name: 'a body changed after signing',
+      reason: 'signature',
+      send: (s) => s.post(body.replace('hello', 'pwned'), signedHeaders(body)),
+    },
+    {
+      name: 'a non-JSON body with a bad signature (never parsed)',
+      reason: 'signature',
+      send: (s) => s.post('not json', { ...signedHeaders('x'), 'x-signature-ed25519': '00'.repeat(64) }),
+    },
     { name: 'an unsigned dispatch', reason: 'signature', send: (s) => s.post(body, { 'x-bot-appid': APP_ID }) },
-    { name: 'a signed body over the limit', reason: 'too-large', send: (s) => { const big = 'x'.repeat(1024 * 1024 + 1); return s.post(big, signedHeaders(big)); } },
+    {
+      name: 'a signed body over the limit',
+      reason: 'too-large',
+      send: (s) => {
+        const big = 'x'.repeat(1024 * 1024 + 1);
+        return s.post(big, signedHeaders(big));
+      },
+    },
     { name: 'a signed non-JSON body', reason: 'json', send: (s) => s.post('{"op":0,', signedHeaders('{"op":0,')) },
     { name: 'a signed JSON array', reason: 'json', send: (s) => s.post('[0]', signedHeaders('[0]')) },
-    { name: 'a signed dispatch without t', reason: 'shape', send: (s) => { const b = '{"op":0,"id":"x","d":{}}'; return s.post(b, signedHeaders(b)); } },
-    { name: 'a signed dispatch with a numeric id', reason: 'shape', send: (s) => { const b = '{"op":0,"id":1,"t":"X","d":{}}'; return s.post(b, signedHeaders(b)); } },
-    { name: 'an op 13 whose token could pass for an event body', reason: 'validation', send: (s) => s.post('{"op":13,"d":{"plain_token":"{\\"op\\":0}","event_ts":"1"}}', {}) },
+    {
+      name: 'a signed dispatch without t',
+      reason: 'shape',
+      send: (s) => {
+        const b = '{"op":0,"id":"x","d":{}}';
+        return s.post(b, signedHeaders(b));
+      },
+    },
+    {
+      name: 'a signed dispatch with a numeric id',
+      reason: 'shape',
+      send: (s) => {
+        const b = '{"op":0,"id":1,"t":"X","d":{}}';
+        return s.post(b, signedHeaders(b));
+      },
+    },
+    {
+      name: 'an op 13 whose token could pass for an event body',
+      reason: 'validation',
+      send: (s) => s.post('{"op":13,"d":{"plain_token":"{\\"op\\":0}","event_ts":"1"}}', {}),
+    },
   ];
 
   it.each(cases)('refuses $name with a clear status, and delivers nothing', async ({ reason, send }) => {
@@ -107,7 +173,10 @@ describe('webhook request handler over real HTTP', () => {
   it('answers 503 past the concurrency cap, and 503 when the host does not take the event in time', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    served = await serve({ checks: { maxConcurrentRequests: 1, deliverTimeoutMs: 30_000 }, host: { deliver: () => held } });
+    served = await serve({
+      checks: { maxConcurrentRequests: 1, deliverTimeoutMs: 30_000 },
+      host: { deliver: () => held },
+    });
     const first = dispatchBody();
     const pending = served.post(first, signedHeaders(first));
     await waitUntil(() => served!.handler.inFlight === 1);
@@ -121,7 +190,13 @@ describe('webhook request handler over real HTTP', () => {
     refusedWith(await served.post(first, signedHeaders(first)), 'undelivered');
     await served.listener.close(1_000);
 
-    served = await serve({ host: { deliver: () => { throw new Error('host pipeline gone'); } } });
+    served = await serve({
+      host: {
+        deliver: () => {
+          throw new Error('host pipeline gone');
+        },
+      },
+    });
     refusedWith(await served.post(first, signedHeaders(first)), 'undelivered');
   });
 
@@ -149,7 +224,9 @@ describe('webhook request handler over real HTTP', () => {
     expect(await served.post(body, signedHeaders(body))).toEqual({ status: 200, body: ACK });
     expect(served.delivered.map((d) => d.id)).toEqual(['evt-tls']);
     // Verification stays on: without the certificate as a CA the client refuses the server.
-    await expect(postCallback(served.url, body, { headers: signedHeaders(body), timeoutMs: 5_000 })).rejects.toMatchObject({
+    await expect(
+      postCallback(served.url, body, { headers: signedHeaders(body), timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({
       code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
   });

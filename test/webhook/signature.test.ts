@@ -16,7 +16,8 @@ const OP13 = {
   secret: 'DG5g3B4j9X2KOErG',
   eventTs: '1725442341',
   plainToken: 'Arq0D5A61EgUu4OxUvOp',
-  signature: '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
+  signature:
+    '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
 };
 
 // The event vector of the official Go SDK's signature test (tencent-connect/botgo, interaction/signature):
@@ -25,7 +26,8 @@ const EVENT = {
   secret: '123456abcdef',
   timestamp: '1728981195',
   body: '{"id":"ROBOT1.0_veoihSEXDc8Q.g-6eLpNIa11bH8MisOjn-m-LKxCPntMk6exUXgcWCGpVO7L2QKTNZzjZzFFDSbiOFcqAPWyVA!!","content":"哦一下","timestamp":"2024-10-15T16:33:15+08:00","author":{"id":"675860273","user_openid":"675860273"}}',
-  signature: 'e949b5b94ef4103df903fb031d1d16e358db3db83e79e117edd404c8508be3ce8a76d7bad1bed353194c126a1a5915b4ad8b5288c1191cc53a12acffccd82004',
+  signature:
+    'e949b5b94ef4103df903fb031d1d16e358db3db83e79e117edd404c8508be3ce8a76d7bad1bed353194c126a1a5915b4ad8b5288c1191cc53a12acffccd82004',
 };
 
 describe('webhook signatures', () => {
@@ -41,15 +43,21 @@ describe('webhook signatures', () => {
     expect(raw.byteLength).toBe(32);
     const publicKey = importPublicKey(raw);
     expect(await verifyWebhook(publicKey, EVENT.timestamp, Buffer.from(EVENT.body), EVENT.signature)).toBe(true);
-    expect(await verifyWebhook(publicKey, EVENT.timestamp, Buffer.from(EVENT.body), EVENT.signature.toUpperCase())).toBe(true);
+    expect(
+      await verifyWebhook(publicKey, EVENT.timestamp, Buffer.from(EVENT.body), EVENT.signature.toUpperCase()),
+    ).toBe(true);
   });
 
   it('refuses a changed body, a changed timestamp and another key', async () => {
     const { publicKey } = webhookKeyPair(EVENT.secret);
     const body = Buffer.from(EVENT.body);
-    expect(await verifyWebhook(publicKey, EVENT.timestamp, Buffer.from(EVENT.body.replace('哦', '啊')), EVENT.signature)).toBe(false);
+    expect(
+      await verifyWebhook(publicKey, EVENT.timestamp, Buffer.from(EVENT.body.replace('哦', '啊')), EVENT.signature),
+    ).toBe(false);
     expect(await verifyWebhook(publicKey, '1728981196', body, EVENT.signature)).toBe(false);
-    expect(await verifyWebhook(webhookKeyPair('another-secret').publicKey, EVENT.timestamp, body, EVENT.signature)).toBe(false);
+    expect(
+      await verifyWebhook(webhookKeyPair('another-secret').publicKey, EVENT.timestamp, body, EVENT.signature),
+    ).toBe(false);
   });
 
   it('refuses signatures that are not 64 bytes of hex or fail sig[63] & 224 === 0', () => {

@@ -2,7 +2,12 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/protocol/close-codes.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
-import { WorkerEventOp, type HostMessage, type WebhookAttemptSpec, type WorkerEvent } from '../../src/protocol/worker-messages.js';
+import {
+  WorkerEventOp,
+  type HostMessage,
+  type WebhookAttemptSpec,
+  type WorkerEvent,
+} from '../../src/protocol/worker-messages.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { WebhookHostSide } from '../../src/transports/webhook/host-side.js';
 import type { WebhookAddress } from '../../src/transports/webhook/listener.js';
@@ -126,7 +131,10 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
     const url = await harness.url();
     const body = dispatchBody('evt-1');
     for (let i = 0; i < 3; i++) {
-      expect(await postCallback(url, body, { headers: signedHeaders(body), timeoutMs: 5_000 })).toEqual({ status: 200, body: ACK });
+      expect(await postCallback(url, body, { headers: signedHeaders(body), timeoutMs: 5_000 })).toEqual({
+        status: 200,
+        body: ACK,
+      });
     }
     expect(harness.delivered).toEqual(['evt-1']);
   });
@@ -150,10 +158,15 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
     expect(text).not.toContain(KEYS.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'));
     harness = new Harness(s);
     const url = await harness.url();
-    const answer = await postCallback(url, JSON.stringify({ op: 13, d: { plain_token: 'Arq0D5A61EgUu4OxUvOp', event_ts: '1725442341' } }), { headers: {}, timeoutMs: 5_000 });
+    const answer = await postCallback(
+      url,
+      JSON.stringify({ op: 13, d: { plain_token: 'Arq0D5A61EgUu4OxUvOp', event_ts: '1725442341' } }),
+      { headers: {}, timeoutMs: 5_000 },
+    );
     expect(JSON.parse(answer.body)).toEqual({
       plain_token: 'Arq0D5A61EgUu4OxUvOp',
-      signature: '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
+      signature:
+        '87befc99c42c651b3aac0278e71ada338433ae26fcb24307bdc5ad38c1adc2d01bcfcadc0842edac85e85205028a1132afe09280305f13aa6909ffc2d652c706',
     });
   });
 
@@ -161,7 +174,14 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
     harness = new Harness(spec());
     const url = await harness.url();
     const body = dispatchBody();
-    await Promise.all(Array.from({ length: 50 }, () => postCallback(url, body, { headers: { ...signedHeaders(body), 'x-signature-ed25519': '00'.repeat(64) }, timeoutMs: 5_000 })));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        postCallback(url, body, {
+          headers: { ...signedHeaders(body), 'x-signature-ed25519': '00'.repeat(64) },
+          timeoutMs: 5_000,
+        }),
+      ),
+    );
     harness.attempt.shutdown(1000);
     await harness.done;
     const errors = harness.events.flatMap((e) => (e.op === WorkerEventOp.Error ? [e.error] : []));
@@ -200,7 +220,11 @@ describe('WebhookAttempt (in process, real HTTP)', () => {
     try {
       harness = new Harness(spec({ port }));
       const busy = await harness.done;
-      expect(busy).toMatchObject({ kind: 'listen-failed', retryable: true, error: { code: 'QQBOT_WEBHOOK_LISTEN_FAILED', details: { errno: 'EADDRINUSE' } } });
+      expect(busy).toMatchObject({
+        kind: 'listen-failed',
+        retryable: true,
+        error: { code: 'QQBOT_WEBHOOK_LISTEN_FAILED', details: { errno: 'EADDRINUSE' } },
+      });
       expect(decide(busy, { resumeFailures: 0, authFailures: 0 }).kind).toBe('resume');
     } finally {
       await new Promise((resolve) => blocker.close(resolve));

@@ -29,8 +29,14 @@ function record(connector: QQBotConnector): number[] {
   return seen;
 }
 
-async function listen(handle: (req: IncomingMessage, res: ServerResponse) => void, tls?: { key: string; cert: string }): Promise<number> {
-  server = tls === undefined ? createHttpServer(handle) : (createHttpsServer({ key: tls.key, cert: tls.cert }, handle) as unknown as Server);
+async function listen(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  tls?: { key: string; cert: string },
+): Promise<number> {
+  server =
+    tls === undefined
+      ? createHttpServer(handle)
+      : (createHttpsServer({ key: tls.key, cert: tls.cert }, handle) as unknown as Server);
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return (server.address() as { port: number }).port;
 }
@@ -43,7 +49,10 @@ describe('webhookHandler() on the host’s own server', () => {
       const tls = scheme === 'https' ? selfSignedCert() : undefined;
       const port = await listen(bot.webhookHandler(), tls);
       fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
-      await fake.startCallbacks({ url: `${scheme}://127.0.0.1:${port}/qqbot`, ...(tls === undefined ? {} : { ca: tls.cert }) });
+      await fake.startCallbacks({
+        url: `${scheme}://127.0.0.1:${port}/qqbot`,
+        ...(tls === undefined ? {} : { ca: tls.cert }),
+      });
       await fake.emitEvents(100);
       expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
       const body = JSON.stringify({ op: 0, id: 'cb-0', t: 'GROUP_AT_MESSAGE_CREATE', d: { n: 0 } });
@@ -75,7 +84,13 @@ describe('webhookHandler() on the host’s own server', () => {
     const port = await listen(bot.webhookHandler());
     fake = await FakeQQServer.start({ appId: APP_ID, secret: SECRET });
     await fake.startCallbacks({ url: `http://127.0.0.1:${port}/qqbot` });
-    expect(await fake.postEvent({ id: 'evt-throw', type: 'C2C_MESSAGE_CREATE', data: { n: 0, id: 'm', content: 'x', author: { user_openid: 'u' }, timestamp: '2024-01-01T00:00:00+08:00' } })).toBe(true);
+    expect(
+      await fake.postEvent({
+        id: 'evt-throw',
+        type: 'C2C_MESSAGE_CREATE',
+        data: { n: 0, id: 'm', content: 'x', author: { user_openid: 'u' }, timestamp: '2024-01-01T00:00:00+08:00' },
+      }),
+    ).toBe(true);
     expect(fake.callbackStats).toMatchObject({ posts: 1, retries: 0 });
     expect(seen).toEqual([0]);
     expect(errors.map((e) => e.code)).toEqual(['QQBOT_LISTENER_THREW']);
@@ -92,10 +107,16 @@ describe('webhookHandler() on the host’s own server', () => {
     const body = JSON.stringify({ op: 0, id: 'evt-x', t: 'C2C_MESSAGE_CREATE', d: { n: 1 } });
     expect((await fake.sendCallback(body, { signature: 'forged' })).status).toBe(401);
     expect((await fake.sendCallback(body, { signature: 'none' })).status).toBe(401);
-    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 600) })).status).toBe(401);
+    expect((await fake.sendCallback(body, { timestamp: String(Math.floor(Date.now() / 1000) - 600) })).status).toBe(
+      401,
+    );
     await fake.waitFor(() => errors.length > 0, 5_000);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: 'QQBOT_WEBHOOK_REFUSED', retryable: true, details: { total: 3, signature: 2, timestamp: 1 } });
+    expect(errors[0]).toMatchObject({
+      code: 'QQBOT_WEBHOOK_REFUSED',
+      retryable: true,
+      details: { total: 3, signature: 2, timestamp: 1 },
+    });
     expect(seen).toEqual([]);
   });
 });

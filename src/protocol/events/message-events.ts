@@ -50,7 +50,15 @@ export interface GroupMessageData {
     bot?: boolean;
   };
   attachments?: MessageAttachment[];
-  mentions?: Array<{ scope?: 'all' | 'single'; id?: string; member_openid?: string; user_openid?: string; nickname?: string; bot?: boolean; is_you?: boolean }>;
+  mentions?: Array<{
+    scope?: 'all' | 'single';
+    id?: string;
+    member_openid?: string;
+    user_openid?: string;
+    nickname?: string;
+    bot?: boolean;
+    is_you?: boolean;
+  }>;
   message_reference?: MessageQuote;
   message_scene?: MessageScene;
   message_type?: number;
@@ -110,6 +118,13 @@ export interface DirectMessageData extends ChannelMessageData {
 
 /** `MESSAGE_DELETE`, `PUBLIC_MESSAGE_DELETE`, `DIRECT_MESSAGE_DELETE`: a message was recalled. */
 export interface MessageDeleteData {
-  message: { id: string; channel_id: string; guild_id: string; author?: GuildUser; direct_message?: boolean; src_guild_id?: string };
+  message: {
+    id: string;
+    channel_id: string;
+    guild_id: string;
+    author?: GuildUser;
+    direct_message?: boolean;
+    src_guild_id?: string;
+  };
   op_user?: { id: string };
 }

@@ -18,8 +18,17 @@ const MESSAGE_BASE: readonly RequiredField[] = [
   ['content', 'text'],
 ];
 
-const CHANNEL_MESSAGE: readonly RequiredField[] = [...MESSAGE_BASE, ['channel_id', 'id'], ['guild_id', 'id'], ['author.id', 'id']];
-const GROUP_MESSAGE: readonly RequiredField[] = [...MESSAGE_BASE, ['group_openid', 'id'], ['author.member_openid', 'id']];
+const CHANNEL_MESSAGE: readonly RequiredField[] = [
+  ...MESSAGE_BASE,
+  ['channel_id', 'id'],
+  ['guild_id', 'id'],
+  ['author.id', 'id'],
+];
+const GROUP_MESSAGE: readonly RequiredField[] = [
+  ...MESSAGE_BASE,
+  ['group_openid', 'id'],
+  ['author.member_openid', 'id'],
+];
 
 /** The required fields per dispatch type. Types not listed only need `data` to be an object. */
 export const REQUIRED_EVENT_FIELDS: Readonly<Partial<Record<KnownDispatchType, readonly RequiredField[]>>> = {
@@ -70,7 +79,10 @@ function getter(path: string): Getter {
 
 /** The table, compiled at load. */
 const COMPILED = new Map(
-  Object.entries(REQUIRED_EVENT_FIELDS).map(([type, fields]) => [type, (fields ?? []).map(([path, kind]) => ({ path, get: getter(path), kind }))]),
+  Object.entries(REQUIRED_EVENT_FIELDS).map(([type, fields]) => [
+    type,
+    (fields ?? []).map(([path, kind]) => ({ path, get: getter(path), kind })),
+  ]),
 );
 
 /**
@@ -83,20 +95,32 @@ export function validateEvent(type: string, data: unknown): EventProblem | undef
   if (!holds(data, 'object')) return { path: '', expected: 'object' };
   const fields = COMPILED.get(type);
   if (fields === undefined) return undefined;
-  for (const { path, get, kind } of fields) if (!holds(get(data as Record<string, unknown>), kind)) return { path, expected: kind };
+  for (const { path, get, kind } of fields)
+    if (!holds(get(data as Record<string, unknown>), kind)) return { path, expected: kind };
   return undefined;
 }
 
-const EXPECTED: Readonly<Record<FieldKind, string>> = { id: 'a non-empty string', text: 'a string', object: 'an object' };
+const EXPECTED: Readonly<Record<FieldKind, string>> = {
+  id: 'a non-empty string',
+  text: 'a string',
+  object: 'an object',
+};
 
 /**
  * The error reported for an event that {@link validateEvent} refused: `QQBOT_INVALID_EVENT`, not retryable (a
  * redelivery would carry the same data). Names the type, the field and the event's seq and id; never its content.
  */
-export function invalidEventError(event: { type: string; seq: number; id?: string | undefined }, problem: EventProblem): QQBotError {
+export function invalidEventError(
+  event: { type: string; seq: number; id?: string | undefined },
+  problem: EventProblem,
+): QQBotError {
   const field = problem.path === '' ? 'data' : `data.${problem.path}`;
-  return new QQBotError(ErrorCodes.INVALID_EVENT, `a ${event.type} event (seq ${event.seq}) was not delivered: ${field} is not ${EXPECTED[problem.expected]}`, {
-    retryable: false,
-    details: { type: event.type, field, seq: event.seq, id: event.id ?? null },
-  });
+  return new QQBotError(
+    ErrorCodes.INVALID_EVENT,
+    `a ${event.type} event (seq ${event.seq}) was not delivered: ${field} is not ${EXPECTED[problem.expected]}`,
+    {
+      retryable: false,
+      details: { type: event.type, field, seq: event.seq, id: event.id ?? null },
+    },
+  );
 }

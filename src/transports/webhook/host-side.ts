@@ -24,7 +24,12 @@ export class WebhookHostSide implements TransportHostSide {
   #flushing = false;
 
   /** `listening`: the attempt's listener is bound there. */
-  constructor(privateKey: KeyObject, host: Pick<AttemptHost, 'send' | 'live'>, deliver: DeliverCallback, listening: (address: WebhookAddress) => void) {
+  constructor(
+    privateKey: KeyObject,
+    host: Pick<AttemptHost, 'send' | 'live'>,
+    deliver: DeliverCallback,
+    listening: (address: WebhookAddress) => void,
+  ) {
     this.#privateKey = privateKey;
     this.#host = host;
     this.#deliver = deliver;

@@ -79,7 +79,10 @@ export class WebhookListener {
     const server: Server =
       options.tls === undefined
         ? createHttpServer(serverOptions, handler.handle)
-        : (createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler.handle) as unknown as Server);
+        : (createHttpsServer(
+            { ...serverOptions, key: options.tls.key, cert: options.tls.cert },
+            handler.handle,
+          ) as unknown as Server);
     server.maxConnections = LISTENER_LIMITS.maxConnections;
     server.maxHeadersCount = 100;
     limitPerPeer(server, LISTENER_LIMITS.maxConnectionsPerPeer);

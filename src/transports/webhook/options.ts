@@ -1,6 +1,15 @@
 import { createSecureContext } from 'node:tls';
 import { invalidOption } from '../../errors.js';
-import { custom, defaultsOf, integer, literal, resolve, text, type OptionsOf, type ResolvedOf } from '../../options/schema.js';
+import {
+  custom,
+  defaultsOf,
+  integer,
+  literal,
+  resolve,
+  text,
+  type OptionsOf,
+  type ResolvedOf,
+} from '../../options/schema.js';
 import { isObject, nonEmptyString, rejectUnknownKeys } from '../../options/checks.js';
 
 /** The listener's settings, each with its default: the part of the webhook options that needs nothing given. */
@@ -75,7 +84,9 @@ export const DEFAULT_WEBHOOK: Readonly<ResolvedOf<typeof LISTENER>> = Object.fre
 const WEBHOOK = {
   kind: literal('webhook'),
   /** PEM key and certificate for HTTPS; without it the listener speaks plain HTTP (behind a TLS proxy). */
-  tls: custom<{ key: string | Buffer; cert: string | Buffer }, { key: string; cert: string } | null>(resolveTls, { default: null }),
+  tls: custom<{ key: string | Buffer; cert: string | Buffer }, { key: string; cert: string } | null>(resolveTls, {
+    default: null,
+  }),
   ...LISTENER,
 };
 
@@ -107,7 +118,8 @@ function resolveTls(value: unknown): { key: string; cert: string } {
 
 export function resolveWebhookTransport(value: Record<string, unknown>): ResolvedWebhookTransport {
   const webhook = resolve(WEBHOOK, value, 'transport');
-  if (!webhook.path.startsWith('/') || webhook.path.includes('?')) throw invalidOption('Expected `transport.path` to start with / and have no query');
+  if (!webhook.path.startsWith('/') || webhook.path.includes('?'))
+    throw invalidOption('Expected `transport.path` to start with / and have no query');
   return webhook;
 }
 

@@ -31,8 +31,14 @@ export class RefusalReport {
     const counts = Object.fromEntries(this.#counts);
     const total = [...this.#counts.values()].reduce((a, b) => a + b, 0);
     this.#counts = new Map();
-    const summary = Object.entries(counts).map(([reason, n]) => `${reason} ${n}`).join(', ');
-    this.#report(new QQBotError(ErrorCodes.WEBHOOK_REFUSED, `${total} webhook request(s) refused: ${summary}`, { details: { total, ...counts } }));
+    const summary = Object.entries(counts)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+    this.#report(
+      new QQBotError(ErrorCodes.WEBHOOK_REFUSED, `${total} webhook request(s) refused: ${summary}`, {
+        details: { total, ...counts },
+      }),
+    );
     // A misplaced handler is the host's bug, not noise from the internet: it gets its own code and advice.
     if (counts.consumed !== undefined) {
       const message = `${counts.consumed} webhook request(s) arrived with their body already read: mount webhookHandler() before any body parser`;

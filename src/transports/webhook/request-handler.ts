@@ -28,7 +28,10 @@ export const WEBHOOK_REFUSALS = {
   signature: { status: 401, message: 'X-Signature-Ed25519 is missing, malformed or does not verify' },
   'too-large': { status: 413, message: 'the body is over the size limit' },
   slow: { status: 408, message: 'the body did not arrive in time' },
-  consumed: { status: 500, message: 'the body was read before this handler: mount webhookHandler() before any body parser' },
+  consumed: {
+    status: 500,
+    message: 'the body was read before this handler: mount webhookHandler() before any body parser',
+  },
   json: { status: 400, message: 'the body is not a JSON object with a numeric op' },
   shape: { status: 400, message: 'a dispatch needs a string t and, when present, a string id' },
   validation: { status: 400, message: 'op 13 needs a digit event_ts and a plain plain_token' },
@@ -152,7 +155,8 @@ export function checkHeaders(
   const limit = signed ? checks.maxBodyBytes : Math.min(checks.maxBodyBytes, UNSIGNED_VALIDATION_MAX_BYTES);
   if (signed) {
     const ts = header(r, 'x-signature-timestamp');
-    if (ts === undefined || !TIMESTAMP.test(ts) || Math.abs(now - Number(ts) * 1000) > checks.timestampWindowMs) return { refusal: 'timestamp' };
+    if (ts === undefined || !TIMESTAMP.test(ts) || Math.abs(now - Number(ts) * 1000) > checks.timestampWindowMs)
+      return { refusal: 'timestamp' };
   }
   const declared = header(r, 'content-length');
   if (declared !== undefined && Number(declared) > limit) return { refusal: 'too-large' };
@@ -161,7 +165,10 @@ export function checkHeaders(
 
 function answer(res: ServerResponse, status: number, text: string, close: boolean): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  };
   // A refused request's body may be unread: closing the connection is what stops it being read.
   if (close) headers.connection = 'close';
   if (status === 503 || status === 429) headers['retry-after'] = 1;
@@ -247,7 +254,9 @@ export class WebhookRequestHandler {
     const checked = checkHeaders(req, this.#checks, this.#now());
     if ('refusal' in checked) return this.#refuse(res, checked.refusal);
     const peer = req.socket?.remoteAddress ?? '';
-    const body = await readBody(req, checked.limit, this.#checks.bodyTimeoutMs, (evict) => this.#unverified.admit(peer, evict));
+    const body = await readBody(req, checked.limit, this.#checks.bodyTimeoutMs, (evict) =>
+      this.#unverified.admit(peer, evict),
+    );
     if (body === 'slow') {
       // The client is not sending: the answer is all it gets, then the connection goes (it holds nothing more).
       res.once('finish', () => req.socket?.destroy());
@@ -262,7 +271,13 @@ export class WebhookRequestHandler {
     }
   }
 
-  async #serveBody(req: IncomingMessage, res: ServerResponse, body: Buffer, signed: boolean, peer: string): Promise<void> {
+  async #serveBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    signed: boolean,
+    peer: string,
+  ): Promise<void> {
     if (signed && !(await this.#verify(req, body))) return this.#refuse(res, 'signature');
     let text: string;
     let payload: { op?: unknown; d?: unknown; t?: unknown; id?: unknown };
@@ -272,7 +287,8 @@ export class WebhookRequestHandler {
     } catch {
       return this.#refuse(res, signed ? 'json' : 'signature');
     }
-    if (typeof payload !== 'object' || payload === null || typeof payload.op !== 'number') return this.#refuse(res, signed ? 'json' : 'signature');
+    if (typeof payload !== 'object' || payload === null || typeof payload.op !== 'number')
+      return this.#refuse(res, signed ? 'json' : 'signature');
     if (payload.op === OpCodes.CALLBACK_URL_VALIDATION) {
       if (!signed && !this.#validations.take(peer)) return this.#refuse(res, 'rate');
       return this.#validate(res, payload.d);
@@ -299,7 +315,12 @@ export class WebhookRequestHandler {
   }
 
   async #verify(req: IncomingMessage, body: Buffer): Promise<boolean> {
-    const ok = await verifyWebhook(this.#checks.publicKey, header(req, 'x-signature-timestamp')!, body, header(req, 'x-signature-ed25519'));
+    const ok = await verifyWebhook(
+      this.#checks.publicKey,
+      header(req, 'x-signature-timestamp')!,
+      body,
+      header(req, 'x-signature-ed25519'),
+    );
     // Only requests that name this bot count as evidence about the secret (checkHeaders refused other app ids).
     if (header(req, 'x-bot-appid') !== undefined) this.#host.verified?.(ok);
     return ok;

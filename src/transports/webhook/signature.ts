@@ -35,7 +35,11 @@ export interface WebhookKeyPair {
 }
 
 export function webhookKeyPair(secret: string): WebhookKeyPair {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seedFromSecret(secret)]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seedFromSecret(secret)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
@@ -47,13 +51,18 @@ export function exportPublicKey(publicKey: KeyObject): Uint8Array {
 
 /** The inverse of {@link exportPublicKey}. */
 export function importPublicKey(raw: Uint8Array): KeyObject {
-  if (raw.byteLength !== SEED_BYTES) throw new RangeError(`an Ed25519 public key is ${SEED_BYTES} bytes, got ${raw.byteLength}`);
+  if (raw.byteLength !== SEED_BYTES)
+    throw new RangeError(`an Ed25519 public key is ${SEED_BYTES} bytes, got ${raw.byteLength}`);
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
 /** Hex signature of `timestamp + body`, as the platform computes it. */
 export function signWebhook(privateKey: KeyObject, timestamp: string, body: Buffer | string): string {
-  return sign(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]), privateKey).toString('hex');
+  return sign(
+    null,
+    Buffer.concat([Buffer.from(timestamp, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]),
+    privateKey,
+  ).toString('hex');
 }
 
 /**
@@ -72,7 +81,12 @@ export function parseSignature(header: string | undefined): Buffer | null {
  * check (~90 µs of CPU, the whole cost of a callback) runs on libuv's thread pool, not on the calling thread:
  * the thread that serves HTTP keeps parsing and answering other requests meanwhile, and a second core can verify.
  */
-export function verifyWebhook(publicKey: KeyObject, timestamp: string, body: Buffer, signatureHex: string | undefined): Promise<boolean> {
+export function verifyWebhook(
+  publicKey: KeyObject,
+  timestamp: string,
+  body: Buffer,
+  signatureHex: string | undefined,
+): Promise<boolean> {
   const sig = parseSignature(signatureHex);
   if (sig === null) return Promise.resolve(false);
   const message = Buffer.concat([Buffer.from(timestamp, 'utf8'), body]);
@@ -108,7 +122,10 @@ export function validationRequest(d: unknown): ValidationRequest | null {
 }
 
 /** The op 13 answer body: `{ plain_token, signature }`. */
-export function answerValidation(privateKey: KeyObject, request: ValidationRequest): { plain_token: string; signature: string } {
+export function answerValidation(
+  privateKey: KeyObject,
+  request: ValidationRequest,
+): { plain_token: string; signature: string } {
   return { plain_token: request.plainToken, signature: signWebhook(privateKey, request.eventTs, request.plainToken) };
 }
 
@@ -121,7 +138,11 @@ export function validationBody(request: ValidationRequest): string {
  * What is wrong with a bot's answer to op 13, as the platform checks it, or `null` when it is right: HTTP 200,
  * a JSON `{ plain_token, signature }` with the same token and a valid signature of `event_ts + plain_token`.
  */
-export function validationAnswerProblem(publicKey: KeyObject, request: ValidationRequest, answer: { status: number; body: string }): string | null {
+export function validationAnswerProblem(
+  publicKey: KeyObject,
+  request: ValidationRequest,
+  answer: { status: number; body: string },
+): string | null {
   if (answer.status !== 200) return `answered HTTP ${answer.status}, not 200`;
   let parsed: unknown;
   try {
@@ -135,5 +156,7 @@ export function validationAnswerProblem(publicKey: KeyObject, request: Validatio
   const sig = parseSignature(typeof signature === 'string' ? signature : undefined);
   if (sig === null) return 'answered no signature, or one that is not 64 bytes of hex';
   const message = Buffer.from(request.eventTs + request.plainToken, 'utf8');
-  return verify(null, message, publicKey, sig) ? null : 'answered a signature that does not verify: the listener signs with another secret';
+  return verify(null, message, publicKey, sig)
+    ? null
+    : 'answered a signature that does not verify: the listener signs with another secret';
 }

@@ -1,6 +1,11 @@
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import type { Outcome, Phase } from '../../protocol/outcome.js';
-import { WorkerEventOp, type AttemptIO, type WebhookAttemptSpec, type WorkerStatus } from '../../protocol/worker-messages.js';
+import {
+  WorkerEventOp,
+  type AttemptIO,
+  type WebhookAttemptSpec,
+  type WorkerStatus,
+} from '../../protocol/worker-messages.js';
 import { WebhookListener } from './listener.js';
 import { WebhookEventOp, WebhookReplyOp, type WebhookEvent, type WebhookReply } from './messages.js';
 import { RefusalReport } from './refusal-report.js';
@@ -12,11 +17,17 @@ import { importPublicKey, type ValidationRequest } from './signature.js';
  * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the
  * port, EACCES until the process gets the capability, EMFILE) is retried with backoff, and reported each time.
  */
-const FATAL_LISTEN_ERRNOS: ReadonlySet<string> = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'ERR_SOCKET_BAD_PORT', 'ERR_OSSL_PEM_NO_START_LINE']);
+const FATAL_LISTEN_ERRNOS: ReadonlySet<string> = new Set([
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'ERR_SOCKET_BAD_PORT',
+  'ERR_OSSL_PEM_NO_START_LINE',
+]);
 
 /** What to do about the common bind failures, for the error's message. */
 const LISTEN_FIXES: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'another process listens there (an old instance still draining?): free the port or change `transport.port`',
+  EADDRINUSE:
+    'another process listens there (an old instance still draining?): free the port or change `transport.port`',
   EACCES: 'ports below 1024 need privileges: listen on 8443 behind a proxy, or grant CAP_NET_BIND_SERVICE',
 };
 
@@ -89,12 +100,22 @@ export class WebhookAttempt {
   }
 
   status(): WorkerStatus {
-    return { phase: this.#phase, threadId: this.#io.threadId, lastSeq: null, sessionId: null, heartbeatIntervalMs: null, lastHeartbeatLatencyMs: null };
+    return {
+      phase: this.#phase,
+      threadId: this.#io.threadId,
+      lastSeq: null,
+      sessionId: null,
+      heartbeatIntervalMs: null,
+      lastHeartbeatLatencyMs: null,
+    };
   }
 
   /** Stops accepting, answers the requests in flight (up to `drainMs`), releases the port. */
   shutdown(code: number): void {
-    void this.#finish({ kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (${code})` }, this.#spec.drainMs);
+    void this.#finish(
+      { kind: 'shutdown', phase: this.#phase, reason: `shutdown requested (${code})` },
+      this.#spec.drainMs,
+    );
   }
 
   /** Drops every connection now, without answers, before the thread is terminated (see WorkerControl.quiesce). */
@@ -112,16 +133,26 @@ export class WebhookAttempt {
     this.#setPhase('handshake');
     let listener: WebhookListener;
     try {
-      listener = await WebhookListener.listen({ host: spec.host, port: spec.port, tls: spec.tls ?? undefined }, this.#handler);
+      listener = await WebhookListener.listen(
+        { host: spec.host, port: spec.port, tls: spec.tls ?? undefined },
+        this.#handler,
+      );
     } catch (err) {
       const errno = errnoOf(err) ?? 'unknown';
       const retryable = !FATAL_LISTEN_ERRNOS.has(errno);
       const fix = LISTEN_FIXES[errno];
-      const error = new QQBotError(ErrorCodes.WEBHOOK_LISTEN_FAILED, `the webhook listener could not bind ${spec.host}:${spec.port} (${errno})${fix === undefined ? '' : `: ${fix}`}`, {
-        retryable,
-        details: { errno, host: spec.host, port: spec.port },
-      });
-      void this.#finish({ kind: 'listen-failed', phase: 'handshake', error: toWire(error), retryable, reason: error.message }, 0);
+      const error = new QQBotError(
+        ErrorCodes.WEBHOOK_LISTEN_FAILED,
+        `the webhook listener could not bind ${spec.host}:${spec.port} (${errno})${fix === undefined ? '' : `: ${fix}`}`,
+        {
+          retryable,
+          details: { errno, host: spec.host, port: spec.port },
+        },
+      );
+      void this.#finish(
+        { kind: 'listen-failed', phase: 'handshake', error: toWire(error), retryable, reason: error.message },
+        0,
+      );
       return undefined;
     }
     this.#listener = listener;

@@ -57,7 +57,10 @@ export class WebhookHost {
    * `(req, res)` for the host's own server: the same checks as the listener, on the host's thread; signing
    * happens inline and the events go to {@link deliver}.
    */
-  handler(refused: (reason: WebhookRefusal) => void, verified: (ok: boolean) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  handler(
+    refused: (reason: WebhookRefusal) => void,
+    verified: (ok: boolean) => void,
+  ): (req: IncomingMessage, res: ServerResponse) => void {
     const t = this.#transport;
     const privateKey = this.#keys.privateKey;
     const handler = new WebhookRequestHandler(
@@ -72,7 +75,12 @@ export class WebhookHost {
         bodyTimeoutMs: t.bodyTimeoutMs,
         deliverTimeoutMs: t.deliverTimeoutMs,
       },
-      { signValidation: (request) => answerValidation(privateKey, request).signature, deliver: this.deliver, refused, verified },
+      {
+        signValidation: (request) => answerValidation(privateKey, request).signature,
+        deliver: this.deliver,
+        refused,
+        verified,
+      },
     );
     return handler.handle;
   }

@@ -7,8 +7,19 @@ import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
 import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
-import { SESSION_LIMIT_FALLBACK_MS, type GatewayFrame, type HelloData, type ReadyData } from '../../protocol/payloads.js';
-import { WorkerEventOp, type AttemptIO, type WebSocketAttemptSpec, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
+import {
+  SESSION_LIMIT_FALLBACK_MS,
+  type GatewayFrame,
+  type HelloData,
+  type ReadyData,
+} from '../../protocol/payloads.js';
+import {
+  WorkerEventOp,
+  type AttemptIO,
+  type WebSocketAttemptSpec,
+  type WorkerEvent,
+  type WorkerStatus,
+} from '../../protocol/worker-messages.js';
 import { untrustedText } from '../../util/untrusted-text.js';
 
 /** How long a graceful close may take before the socket is destroyed. */
@@ -22,7 +33,10 @@ const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPOR
 const PROTOCOL_ERROR_CLOSE = 1002;
 
 function malformed(what: string): WorkerEvent {
-  return { op: WorkerEventOp.Error, error: toWire(new QQBotError(ErrorCodes.MALFORMED_FRAME, what, { retryable: true })) };
+  return {
+    op: WorkerEventOp.Error,
+    error: toWire(new QQBotError(ErrorCodes.MALFORMED_FRAME, what, { retryable: true })),
+  };
 }
 
 /**
@@ -58,7 +72,16 @@ export class ConnectionAttempt {
   run(): Promise<Outcome> {
     void this.#start().catch((err: unknown) => {
       // Nothing above should throw; if it does, end the attempt as a retryable failure, never crash the thread.
-      this.#finish({ kind: 'connect-failed', phase: this.#phase, error: toWire(err), authRejected: false, reason: 'unexpected error in the attempt' }, 'terminate');
+      this.#finish(
+        {
+          kind: 'connect-failed',
+          phase: this.#phase,
+          error: toWire(err),
+          authRejected: false,
+          reason: 'unexpected error in the attempt',
+        },
+        'terminate',
+      );
     });
     return this.#result;
   }
@@ -96,7 +119,10 @@ export class ConnectionAttempt {
   #deadline(ms: number): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.#finish({ kind: 'timeout', phase: this.#phase, ms, reason: `no progress in phase ${this.#phase} within ${ms} ms` }, 'terminate');
+      this.#finish(
+        { kind: 'timeout', phase: this.#phase, ms, reason: `no progress in phase ${this.#phase} within ${ms} ms` },
+        'terminate',
+      );
     }, ms);
   }
 
@@ -110,21 +136,50 @@ export class ConnectionAttempt {
         // spare thread would load (~100 ms), time a replacement spare spends competing with a recovery for the CPU.
         const { fetchGatewayBot } = await import('../../http/gateway.js');
         if (this.#done) return;
-        const info = await fetchGatewayBot(task.apiBase, task.accessToken, task.appId, task.timeouts.httpMs, this.#abort.signal);
+        const info = await fetchGatewayBot(
+          task.apiBase,
+          task.accessToken,
+          task.appId,
+          task.timeouts.httpMs,
+          this.#abort.signal,
+        );
         if (this.#done) return;
         if (task.resume === null && info.remaining === 0) {
           const retryAfterMs = info.resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS;
-          this.#finish({ kind: 'session-limit', phase: 'gateway', retryAfterMs, reason: `no session starts left; reset after ${retryAfterMs} ms` }, 'terminate');
+          this.#finish(
+            {
+              kind: 'session-limit',
+              phase: 'gateway',
+              retryAfterMs,
+              reason: `no session starts left; reset after ${retryAfterMs} ms`,
+            },
+            'terminate',
+          );
           return;
         }
         if (!gatewayUrlAllowed(info.url, task.apiBase)) {
           const error = gatewayUrlRefused('gateway/bot', info.url, `shard ${task.shard[0]}`);
           this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
-          this.#finish({ kind: 'connect-failed', phase: 'gateway', error: toWire(error), authRejected: false, reason: error.message }, 'terminate');
+          this.#finish(
+            {
+              kind: 'connect-failed',
+              phase: 'gateway',
+              error: toWire(error),
+              authRejected: false,
+              reason: error.message,
+            },
+            'terminate',
+          );
           return;
         }
         url = info.url;
-        this.#io.post({ op: WorkerEventOp.GatewayUrl, url, maxConcurrency: info.maxConcurrency ?? null, remaining: info.remaining ?? null, resetAfterMs: info.resetAfterMs ?? null });
+        this.#io.post({
+          op: WorkerEventOp.GatewayUrl,
+          url,
+          maxConcurrency: info.maxConcurrency ?? null,
+          remaining: info.remaining ?? null,
+          resetAfterMs: info.resetAfterMs ?? null,
+        });
       } catch (err) {
         if (this.#done) return;
         this.#finish(gatewayFetchFailed(err, task.timeouts.httpMs), 'terminate');
@@ -140,10 +195,23 @@ export class ConnectionAttempt {
     let ws: WebSocket;
     try {
       // UTF-8 is checked by decoding and JSON.parse right after; validating twice costs throughput.
-      ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: this.#task.maxPayloadBytes, skipUTF8Validation: true });
+      ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        maxPayload: this.#task.maxPayloadBytes,
+        skipUTF8Validation: true,
+      });
     } catch (err) {
       // A malformed URL throws synchronously.
-      this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(err), authRejected: false, reason: 'invalid gateway url' }, 'terminate');
+      this.#finish(
+        {
+          kind: 'connect-failed',
+          phase: 'handshake',
+          error: toWire(err),
+          authRejected: false,
+          reason: 'invalid gateway url',
+        },
+        'terminate',
+      );
       return;
     }
     this.#ws = ws;
@@ -168,10 +236,25 @@ export class ConnectionAttempt {
       if (this.#phase === 'handshake') {
         const error = new QQBotError(
           ErrorCodes.NETWORK,
-          upgradeStatus === undefined ? 'the gateway socket could not be opened' : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
-          { retryable: true, cause: socketError, details: { status: upgradeStatus ?? null, errno: errnoOf(socketError) ?? null } },
+          upgradeStatus === undefined
+            ? 'the gateway socket could not be opened'
+            : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
+          {
+            retryable: true,
+            cause: socketError,
+            details: { status: upgradeStatus ?? null, errno: errnoOf(socketError) ?? null },
+          },
         );
-        this.#finish({ kind: 'connect-failed', phase: 'handshake', error: toWire(error), authRejected: upgradeStatus === 401, reason: error.message }, 'terminate');
+        this.#finish(
+          {
+            kind: 'connect-failed',
+            phase: 'handshake',
+            error: toWire(error),
+            authRejected: upgradeStatus === 401,
+            reason: error.message,
+          },
+          'terminate',
+        );
         return;
       }
       const wsCode = errnoOf(socketError);
@@ -180,7 +263,9 @@ export class ConnectionAttempt {
         const tooLarge = closeCode === 1009;
         const error = new QQBotError(
           tooLarge ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.MALFORMED_FRAME,
-          tooLarge ? `a gateway frame exceeded maxPayloadBytes (${this.#task.maxPayloadBytes}) and was refused` : `the gateway broke the WebSocket protocol (${wsCode})`,
+          tooLarge
+            ? `a gateway frame exceeded maxPayloadBytes (${this.#task.maxPayloadBytes}) and was refused`
+            : `the gateway broke the WebSocket protocol (${wsCode})`,
           { retryable: true, details: { wsCode, closeCode, maxPayloadBytes: this.#task.maxPayloadBytes } },
         );
         this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
@@ -189,7 +274,10 @@ export class ConnectionAttempt {
       }
       // The server chose the reason's text: it reaches logs only filtered (it could echo the token).
       const text = untrustedText(reason.toString(), [this.#task.accessToken]);
-      this.#finish({ kind: 'closed', phase: this.#phase, closeCode: code, reason: text || `closed with ${code}` }, 'terminate');
+      this.#finish(
+        { kind: 'closed', phase: this.#phase, closeCode: code, reason: text || `closed with ${code}` },
+        'terminate',
+      );
     });
   }
 
@@ -228,10 +316,23 @@ export class ConnectionAttempt {
         this.#send({ op: OpCodes.HEARTBEAT, d: this.#lastSeq });
         return;
       case OpCodes.RECONNECT:
-        this.#finish({ kind: 'reconnect', phase: this.#phase, reason: 'the server asked for a reconnect (op 7)' }, 'close', CLOSE_FOR_RESUME);
+        this.#finish(
+          { kind: 'reconnect', phase: this.#phase, reason: 'the server asked for a reconnect (op 7)' },
+          'close',
+          CLOSE_FOR_RESUME,
+        );
         return;
       case OpCodes.INVALID_SESSION:
-        this.#finish({ kind: 'invalid-session', phase: this.#phase, resumable: frame.d === true, reason: 'the server invalidated the session (op 9)' }, 'close', CLOSE_FOR_RESUME);
+        this.#finish(
+          {
+            kind: 'invalid-session',
+            phase: this.#phase,
+            resumable: frame.d === true,
+            reason: 'the server invalidated the session (op 9)',
+          },
+          'close',
+          CLOSE_FOR_RESUME,
+        );
         return;
       default:
         this.#io.post({ op: WorkerEventOp.Debug, message: `ignored a frame with unknown op ${frame.op}` });
@@ -248,7 +349,14 @@ export class ConnectionAttempt {
     this.#heartbeat = new Heartbeat(interval, {
       send: () => this.#send({ op: OpCodes.HEARTBEAT, d: this.#lastSeq }),
       onZombie: () =>
-        this.#finish({ kind: 'zombie', phase: this.#phase, reason: `no heartbeat ACK within ${interval} ms: the link is half-open` }, 'terminate'),
+        this.#finish(
+          {
+            kind: 'zombie',
+            phase: this.#phase,
+            reason: `no heartbeat ACK within ${interval} ms: the link is half-open`,
+          },
+          'terminate',
+        ),
       onAck: (latencyMs) => this.#io.post({ op: WorkerEventOp.Heartbeat, latencyMs }),
     });
     this.#heartbeat.start();
@@ -257,7 +365,15 @@ export class ConnectionAttempt {
     if (task.resume !== null) {
       this.#send({ op: OpCodes.RESUME, d: { token, session_id: task.resume.sessionId, seq: task.resume.seq } });
     } else {
-      this.#send({ op: OpCodes.IDENTIFY, d: { token, intents: task.intents, shard: task.shard, properties: { $os: process.platform, $browser: 'qqbot-connector', $device: 'qqbot-connector' } } });
+      this.#send({
+        op: OpCodes.IDENTIFY,
+        d: {
+          token,
+          intents: task.intents,
+          shard: task.shard,
+          properties: { $os: process.platform, $browser: 'qqbot-connector', $device: 'qqbot-connector' },
+        },
+      });
     }
     this.#setPhase('ready');
     this.#deadline(task.timeouts.readyMs);
@@ -290,7 +406,14 @@ export class ConnectionAttempt {
     // Replay before RESUMED is progress: each event restarts the ready clock.
     if (this.#phase === 'ready') this.#deadline(this.#task.timeouts.readyMs);
     // Checked here, where `d` is parsed already: the host's thread then never parses it for the check.
-    this.#io.post({ op: WorkerEventOp.Dispatch, seq, type, id: frame.id, frame: text, problem: validateEvent(type, frame.d) });
+    this.#io.post({
+      op: WorkerEventOp.Dispatch,
+      seq,
+      type,
+      id: frame.id,
+      frame: text,
+      problem: validateEvent(type, frame.d),
+    });
   }
 
   #enterSession(): void {
@@ -330,5 +453,4 @@ export class ConnectionAttempt {
     });
     ws.close(code);
   }
-
 }
