@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { QQBotError } from '../errors.js';
 import { integerOption, optionKeys, section } from '../options/checks.js';
-import { pause, type RedisConnection } from '../store/redis-connection.js';
+import type { RedisConnection } from '../store/redis-connection.js';
+import { sleep } from '../util/abort.js';
 import { leaseLost } from './lease-lost.js';
 import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';
 
@@ -245,7 +246,7 @@ export class RedisLeases implements ShardLeases {
       // A standby only while another process runs the shard; a free lease this process has no room for, or no
       // answer, is a shard nobody is known to run: 'idle'.
       report(this.#heldByOther(holder) ? 'standby' : 'idle');
-      await pause(pollMs, signal);
+      await sleep(pollMs, signal);
     }
     return undefined;
   }

@@ -134,17 +134,3 @@ export class RedisConnection {
     return client;
   }
 }
-
-/** Waits `ms`, or less if `signal` aborts. (To become the shared `sleep` of the abort helpers once they land.) */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -6,6 +6,7 @@ import { callbackKey, rememberUntil } from './replay.js';
 import { BodyAdmission } from './body-admission.js';
 import { bodyConsumed, readBody } from './read-body.js';
 import { RateLimit, type BucketRule } from './rate-limit.js';
+import { withDeadline } from '../../util/abort.js';
 import { validationRequest, verifyWebhook, type ValidationRequest } from './signature.js';
 
 /**
@@ -179,19 +180,14 @@ function answer(res: ServerResponse, status: number, text: string, close: boolea
 /** Resolves when `work` settles or after `ms`, whichever is first; `false` on timeout or rejection. */
 function within(work: void | Promise<void>, ms: number): Promise<boolean> | boolean {
   if (work === undefined || typeof (work as Promise<void>).then !== 'function') return true;
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+  return withDeadline(
     (work as Promise<void>).then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(false);
-      },
-    );
-  });
+      () => true,
+      () => false,
+    ),
+    ms,
+    () => false,
+  );
 }
 
 /**
