@@ -2,7 +2,8 @@
  * Worker entry: hosts the attempts the pool places on this thread, of any bot and any transport, over the
  * thread's one link (src/protocol/worker-link.ts). Keeps the watchdog ticking, packs each attempt's events, and
  * answers control calls. An attempt knows only its own spec: attempts of different bots share nothing here but
- * the event loop. The logic lives in the attempt classes.
+ * the event loop. The logic lives in the attempt classes, which their transport's module (the spec's `entry`)
+ * registers: this file names no transport.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
@@ -16,7 +17,7 @@ import {
   type WorkerFrame,
 } from '../src/protocol/worker-link.js';
 import { WORKER_PROTOCOL_VERSION, type HostMessage, type WorkerStatus } from '../src/protocol/worker-messages.js';
-import { createAttempt, type Attempt } from '../src/transports/attempts.js';
+import { createAttempt, loadAttempt, type Attempt } from '../src/transports/attempts.js';
 import { TurnBatch } from '../src/util/turn-batch.js';
 
 interface Hosted {
@@ -51,20 +52,45 @@ function frameOf(attempt: number, frame: WorkerFrame): void {
   frames.push(frame);
 }
 
-function start(id: number, spec: Extract<HostFrame, { op: typeof LinkOp.Start }>['spec']): void {
-  const entry: Hosted = { attempt: undefined as unknown as Attempt, onHostMessage: undefined };
-  entry.attempt = createAttempt(spec, {
-    threadId,
-    post: (event) => {
-      let batch = pending.get(id);
-      if (batch === undefined) pending.set(id, (batch = new EventBatch()));
-      batch.push(event);
-      frames.schedule();
-    },
-    onHostMessage: (handler) => {
-      entry.onHostMessage = handler;
-    },
+type StartFrame = Extract<HostFrame, { op: typeof LinkOp.Start }>;
+
+/**
+ * Frames that arrived while an attempt module loaded, in order: the attempt they start, call or message must exist
+ * before they are handled. `undefined` while nothing loads (the usual case: a transport loads once per thread).
+ */
+let held: HostFrame[] | undefined;
+
+/** Starts the attempt, once its transport's module is loaded; later frames wait meanwhile, so that order is kept. */
+function starting(frame: StartFrame): void {
+  const loading = loadAttempt(frame.spec);
+  if (loading === undefined) return start(frame.attempt, frame.spec, undefined);
+  held = [];
+  void loading.then((loadError) => {
+    start(frame.attempt, frame.spec, loadError);
+    const waiting = held ?? [];
+    held = undefined;
+    waiting.forEach(onFrame);
   });
+}
+
+function start(id: number, spec: StartFrame['spec'], loadError: unknown): void {
+  const entry: Hosted = { attempt: undefined as unknown as Attempt, onHostMessage: undefined };
+  entry.attempt = createAttempt(
+    spec,
+    {
+      threadId,
+      post: (event) => {
+        let batch = pending.get(id);
+        if (batch === undefined) pending.set(id, (batch = new EventBatch()));
+        batch.push(event);
+        frames.schedule();
+      },
+      onHostMessage: (handler) => {
+        entry.onHostMessage = handler;
+      },
+    },
+    loadError,
+  );
   hosted.set(id, entry);
   void entry.attempt.run().then((outcome) => {
     hosted.delete(id);
@@ -89,9 +115,13 @@ function control(attempt: Attempt, call: ControlCall): WorkerStatus | null {
 }
 
 function onFrame(frame: HostFrame): void {
+  if (held !== undefined) {
+    held.push(frame);
+    return;
+  }
   if (frame.op === LinkOp.Start) {
     tickEvery(frame.watchdogTickMs);
-    return start(frame.attempt, frame.spec);
+    return starting(frame);
   }
   const entry = hosted.get(frame.attempt);
   if (frame.op === LinkOp.Host) {
@@ -130,4 +160,7 @@ function tickEvery(ms: number): void {
 }
 
 frames.push({ op: LinkOp.Hello, version: WORKER_PROTOCOL_VERSION });
+// The transports the pool ran so far load now, not when a session that lost its thread waits for them here. A
+// module that fails to load is reported by the attempt that needs it.
+for (const entry of boot.entries) import(entry).catch(() => undefined);
 link.on('message', (batch: HostFrame[]) => batch.forEach(onFrame));

@@ -35,6 +35,11 @@ export interface WorkerBoot {
    */
   watchdog: SharedArrayBuffer;
   watchdogTickMs: number;
+  /**
+   * Attempt modules ({@link AttemptSpec.entry}) to import at boot: those of the attempts the pool started so far,
+   * so that a spare thread that takes over from a dead one does not load them while its sessions wait.
+   */
+  entries: string[];
 }
 
 /**

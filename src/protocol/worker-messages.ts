@@ -3,40 +3,27 @@ import type { EventProblem } from './events/validate.js';
 import type { Phase } from './outcome.js';
 
 /** Bumped whenever a message shape below changes; the runner refuses a worker of another version. */
-export const WORKER_PROTOCOL_VERSION = 9;
-
-/** Phase timeouts the attempt enforces (the watchdog is the runner's). */
-export interface AttemptTimeouts {
-  httpMs: number;
-  handshakeMs: number;
-  helloMs: number;
-  readyMs: number;
-}
+export const WORKER_PROTOCOL_VERSION = 10;
 
 /**
- * Everything one WebSocket connection attempt needs, built field by field on the main thread. The app secret is
- * not on this list and never will be: the attempt gets an access token only.
+ * What every attempt's spec says, whatever its transport; each transport's spec adds its own fields, built field by
+ * field on the main thread (never the secret). The runners and the link pass it on as it is: only the transport's
+ * attempt reads the rest, so a new transport needs no change here.
  */
-export interface WebSocketAttemptSpec {
-  transport: 'websocket';
-  shard: [id: number, count: number];
-  /** `QQBot <access_token>` is built from this in the attempt. */
-  accessToken: string;
-  appId: string;
-  intents: number;
-  /** API origin for `GET /gateway/bot`. */
-  apiBase: string;
-  /** Cached gateway URL; `null` makes the attempt fetch `/gateway/bot` first. */
-  gatewayUrl: string | null;
-  /** Set to RESUME this session from `seq` (the last seq delivered to the host); `null` to IDENTIFY. */
-  resume: { sessionId: string; seq: number } | null;
-  timeouts: AttemptTimeouts;
-  /** Largest gateway frame accepted, in bytes. */
-  maxPayloadBytes: number;
+export interface AttemptSpec {
+  /** The transport's name: the key its attempt module registers its attempt under. */
+  transport: string;
+  /**
+   * The URL of that module. A worker thread imports it before the first attempt of this transport, so it runs
+   * transports its entry file never names.
+   */
+  entry: string;
+  /**
+   * The attempt serves HTTP (the webhook listener): its connections are dropped before its thread is terminated
+   * ({@link WorkerControl.quiesce}).
+   */
+  quiesceFirst: boolean;
 }
-
-/** What one attempt runs, by transport. The runner passes it on as it is; the attempt table picks the class. */
-export type AttemptSpec = WebSocketAttemptSpec | WebhookAttemptSpec;
 
 /** Attempt → host message ops. */
 export const WorkerEventOp = {
@@ -93,33 +80,6 @@ export type WorkerEvent =
  * to everything between them (the runners, the link, the supervisor). Each transport narrows its own.
  */
 export type TransportPayload = unknown;
-
-/**
- * Everything one webhook listener attempt needs, built field by field on the main thread. Neither the app
- * secret nor the signing key is on this list: the listener verifies with the public key, and op 13 answers
- * are signed by the host.
- */
-export interface WebhookAttemptSpec {
-  transport: 'webhook';
-  appId: string;
-  host: string;
-  /** `0` picks a free port. */
-  port: number;
-  path: string;
-  /** The TLS certificate and its key (not the webhook signing key); `null` for plain HTTP. */
-  tls: { key: string; cert: string } | null;
-  /** The 32 raw bytes of the Ed25519 public key. */
-  publicKey: Uint8Array;
-  maxBodyBytes: number;
-  timestampWindowMs: number;
-  maxConcurrentRequests: number;
-  maxUnverifiedRequests: number;
-  bodyTimeoutMs: number;
-  /** A dispatch the host has not acknowledged within this long is answered 503 (the platform redelivers). */
-  deliverTimeoutMs: number;
-  /** On shutdown, requests in flight get this long to be answered. */
-  drainMs: number;
-}
 
 /** What a runner hands the supervisor: every event of the attempt, in order. */
 export type SessionEvent = WorkerEvent;

@@ -82,6 +82,8 @@ export class ThreadPool {
   readonly #threads = new Set<WorkerThread>();
   /** Who hears of a thread that failed while it hosted nothing: every connector using the pool. */
   readonly #users = new Set<(error: QQBotError) => void>();
+  /** The attempt modules of every spec placed so far: a new thread loads them at boot. */
+  readonly #entries = new Set<string>();
   #idleTimer: NodeJS.Timeout | undefined;
 
   /** `workerFile` is for tests (a worker that can be told to crash): hosts leave it out. */
@@ -133,6 +135,7 @@ export class ThreadPool {
 
   /** @internal Places a session on the fullest open thread with room, else an empty one, else a new one. */
   start(spec: AttemptSpec, session: HostedSession): { thread: WorkerThread; attempt: number } {
+    this.#entries.add(spec.entry);
     let best: WorkerThread | undefined;
     let empty: WorkerThread | undefined;
     for (const thread of this.#threads) {
@@ -164,6 +167,7 @@ export class ThreadPool {
     const thread = new WorkerThread({
       workerFile: this.#workerFile,
       resourceLimits: this.resourceLimits,
+      entries: [...this.#entries],
       onSessionEnd: (t) => this.#sessionEnded(t),
       onExit: (t, idleError) => {
         this.#threads.delete(t);

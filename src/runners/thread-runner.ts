@@ -94,7 +94,7 @@ class ThreadAttempt implements RunningAttempt {
     const placed = options.pool.start(spec, {
       owner,
       watchdogMs: options.watchdogMs,
-      quiesceFirst: spec.transport === 'webhook',
+      quiesceFirst: spec.quiesceFirst,
       onEvent: (event) => {
         if (event.op === WorkerEventOp.Phase) this.#phase = event.phase;
         onEvent(event);

@@ -1,12 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { builtFile } from '../util/built-file.js';
 
 /**
  * The worker entry file. Built, this module is `dist/src/runners/worker-file.js` and the worker is
- * `dist/workers/attempt.js`. When the TypeScript sources run directly (vitest), a worker thread still needs
- * JavaScript, so it points at the build output (`npm test` builds first).
+ * `dist/workers/attempt.js`; from the TypeScript sources, it is the build output's (see builtFile).
  */
 export function defaultWorkerFile(): string {
-  const here = new URL(import.meta.url);
-  const relative = here.pathname.endsWith('.ts') ? '../../dist/workers/attempt.js' : '../../workers/attempt.js';
-  return fileURLToPath(new URL(relative, here));
+  return fileURLToPath(builtFile('../../workers/attempt.js', import.meta.url));
 }

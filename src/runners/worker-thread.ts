@@ -59,6 +59,8 @@ export interface HostedSession {
 export interface WorkerThreadOptions {
   workerFile: string;
   resourceLimits: ResourceLimits | undefined;
+  /** Attempt modules the thread imports at boot ({@link WorkerBoot.entries}). */
+  entries: string[];
   /** A session ended and the thread goes on. */
   onSessionEnd(thread: WorkerThread): void;
   /** The thread is gone; `idleError` is set when it failed while hosting nothing (nobody else hears of it). */
@@ -105,6 +107,7 @@ export class WorkerThread {
       version: WORKER_PROTOCOL_VERSION,
       watchdog: this.#watchdog.buffer,
       watchdogTickMs: WATCHDOG_TICK_MS,
+      entries: options.entries,
     };
     this.#worker = new Worker(options.workerFile, {
       workerData: boot,

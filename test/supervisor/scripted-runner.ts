@@ -5,11 +5,11 @@ import {
   type AttemptSpec,
   type HostMessage,
   type SessionEvent,
-  type WebSocketAttemptSpec,
   type WorkerStatus,
 } from '../../src/protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../../src/runners/runner.js';
 import type { TokenSource } from '../../src/supervisor/retry-loop.js';
+import type { WebSocketAttemptSpec } from '../../src/transports/websocket/websocket-spec.js';
 
 /**
  * One attempt of a script: it plays session events through `a` and returns the attempt's Outcome, or awaits
@@ -139,9 +139,9 @@ export class ScriptedRunner implements AttemptRunner {
   }
 
   start(spec: AttemptSpec, onEvent: (event: SessionEvent) => void): RunningAttempt {
-    if (spec.transport !== 'websocket') throw new Error('ScriptedRunner plays WebSocket attempts only');
     const script = this.#scripts.shift() ?? ((a) => a.ended);
-    const attempt = new ScriptedAttempt(spec, onEvent, script);
+    // Like any runner, it passes the spec on as it is: the gateway's tests read its fields, another transport's pass through.
+    const attempt = new ScriptedAttempt(spec as WebSocketAttemptSpec, onEvent, script);
     this.attempts.push(attempt);
     for (const wake of [...this.#waiters]) wake();
     return attempt;

@@ -4,13 +4,13 @@ import { ErrorCodes, QQBotError } from '../../src/errors.js';
 import type { DispatchEvent, ReadyEvent, RestartEvent, ResumedEvent, ShardStatus } from '../../src/events.js';
 import { resolveOptions, type RestartOptions } from '../../src/options.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
-import { WorkerEventOp, type WebSocketAttemptSpec } from '../../src/protocol/worker-messages.js';
+import { WorkerEventOp } from '../../src/protocol/worker-messages.js';
 import type { FleetIdentifyGate, IdentifySlot } from '../../src/fleet/identify-gate.js';
 import { MemorySessionStore, type SessionCheckpoint, type SessionStore } from '../../src/store/session-store.js';
 import { IdentifyGate } from '../../src/fleet/memory-identify-gate.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer, type CheckpointOptions } from '../../src/store/checkpointer.js';
 import { ShardSupervisor, type ShardSink } from '../../src/supervisor/shard-supervisor.js';
-import type { AttemptHost, AttemptInput, Transport } from '../../src/transports/transport.js';
+import type { Transport } from '../../src/transports/transport.js';
 import { WebSocketTransport } from '../../src/transports/websocket/websocket-transport.js';
 import { rejection } from '../helpers.js';
 import {
@@ -23,6 +23,7 @@ import {
   timedOut,
   type Script,
 } from './scripted-runner.js';
+import { THIRD_ENTRY, ThirdTransport } from './third-transport.js';
 
 // The supervisor through a scripted runner: no threads, no sockets. The clock is injected (`clock.t`); waits
 // between attempts are real but a few ms long (random() = 1 makes every backoff its ceiling).
@@ -882,45 +883,6 @@ describe('the session-start budget through the identify gate', () => {
   });
 });
 
-/**
- * A third transport, written against the seam alone: a listener-like one with its own events (`'up'`,
- * `'event'`), which needs no token and has no gateway session. The supervisor runs it unchanged.
- */
-class ThirdTransport implements Transport {
-  readonly needsToken = false;
-  readonly hasSession = false;
-  readonly startTimeoutMs = undefined;
-  readonly inputs: AttemptInput[] = [];
-  #ups = 0;
-
-  spec(input: AttemptInput): WebSocketAttemptSpec {
-    this.inputs.push(input);
-    // The scripted runner plays WebSocket-shaped specs; what matters here is what the supervisor handed over.
-    const timeouts = { httpMs: 1, handshakeMs: 1, helloMs: 1, readyMs: 1 };
-    const { shard, accessToken } = input;
-    return {
-      transport: 'websocket',
-      shard,
-      accessToken,
-      appId: 'app',
-      intents: 1,
-      apiBase: '',
-      gatewayUrl: null,
-      resume: null,
-      timeouts,
-      maxPayloadBytes: 1,
-    };
-  }
-
-  hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
-    return { onEvent: (payload) => (payload === 'up' ? host.up(this.#ups++ > 0) : host.live()) };
-  }
-
-  address(): null {
-    return null;
-  }
-}
-
 describe('ShardSupervisor: a transport it does not know', () => {
   it('runs it through the seam: no token fetched, its own events make it ready, then resumed after a restart', async () => {
     const transport = new ThirdTransport();
@@ -936,6 +898,9 @@ describe('ShardSupervisor: a transport it does not know', () => {
     await h.until(() => h.resumed.length === 1, 'resumed after the restart');
     expect(h.tokens.calls).toEqual([]);
     expect(transport.inputs.map((i) => i.accessToken)).toEqual(['', '']);
+    // Its own spec reached the runner as it was: the protocol's header and the transport's fields.
+    const spec = { transport: 'third', entry: THIRD_ENTRY, quiesceFirst: false, shard: [0, 1], events: 3 };
+    expect(h.runner.attempts.map((a) => a.spec)).toEqual([spec, spec]);
     expect(h.ready).toEqual([{ shard: 0, sessionId: '', user: null, newSession: true }]);
     expect(h.resumed[0]).toMatchObject({ shard: 0, sessionId: '' });
     expect(h.restarts).toHaveLength(1);

@@ -2,18 +2,15 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/protocol/close-codes.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
-import {
-  WorkerEventOp,
-  type HostMessage,
-  type WebhookAttemptSpec,
-  type WorkerEvent,
-} from '../../src/protocol/worker-messages.js';
+import { WorkerEventOp, type HostMessage, type WorkerEvent } from '../../src/protocol/worker-messages.js';
 import { postCallback } from '../../src/testing/callback-post.js';
 import { WebhookHostSide } from '../../src/transports/webhook/host-side.js';
 import type { WebhookAddress } from '../../src/transports/webhook/listener.js';
 import { WebhookEventOp, type WebhookEvent } from '../../src/transports/webhook/messages.js';
 import { exportPublicKey } from '../../src/transports/webhook/signature.js';
 import { WebhookAttempt } from '../../src/transports/webhook/webhook-attempt.js';
+import { WEBHOOK_ENTRY } from '../../src/transports/webhook/webhook-entry.js';
+import type { WebhookAttemptSpec } from '../../src/transports/webhook/webhook-spec.js';
 import { APP_ID, DEFAULT_CHECKS, KEYS, SECRET, dispatchBody, signedHeaders } from './helpers.js';
 
 const ACK = '{"op":12,"d":0}';
@@ -21,6 +18,8 @@ const ACK = '{"op":12,"d":0}';
 function spec(overrides: Partial<WebhookAttemptSpec> = {}): WebhookAttemptSpec {
   return {
     transport: 'webhook',
+    entry: WEBHOOK_ENTRY,
+    quiesceFirst: true,
     appId: APP_ID,
     host: '127.0.0.1',
     port: 0,

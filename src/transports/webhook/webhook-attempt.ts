@@ -1,17 +1,13 @@
 import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
 import type { Outcome, Phase } from '../../protocol/outcome.js';
-import {
-  WorkerEventOp,
-  type AttemptIO,
-  type WebhookAttemptSpec,
-  type WorkerStatus,
-} from '../../protocol/worker-messages.js';
+import { WorkerEventOp, type AttemptIO, type WorkerStatus } from '../../protocol/worker-messages.js';
 import { WebhookListener } from './listener.js';
 import { WebhookEventOp, WebhookReplyOp, type WebhookEvent, type WebhookReply } from './messages.js';
 import { RefusalReport } from './refusal-report.js';
 import { WebhookRequestHandler, type WebhookDispatch } from './request-handler.js';
 import { SecretMismatchReport } from './secret-mismatch.js';
 import { importPublicKey, type ValidationRequest } from './signature.js';
+import type { WebhookAttemptSpec } from './webhook-spec.js';
 
 /**
  * Bind errors only the configuration can fix; anything else (EADDRINUSE while an old listener lets go of the

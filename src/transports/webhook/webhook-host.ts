@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebhookAttemptSpec } from '../../protocol/worker-messages.js';
+import type { WebhookAttemptSpec } from './webhook-spec.js';
 import type { DeliverCallback } from './host-side.js';
+import { WEBHOOK, WEBHOOK_ENTRY } from './webhook-entry.js';
 import type { ResolvedWebhookTransport } from './options.js';
 import { WebhookRequestHandler, type WebhookRefusal } from './request-handler.js';
 import { answerValidation, exportPublicKey, webhookKeyPair, type WebhookKeyPair } from './signature.js';
@@ -36,7 +37,10 @@ export class WebhookHost {
   spec(): WebhookAttemptSpec {
     const t = this.#transport;
     return {
-      transport: 'webhook',
+      transport: WEBHOOK,
+      entry: WEBHOOK_ENTRY,
+      // Its server drops its connections before its thread is terminated (WorkerControl.quiesce).
+      quiesceFirst: true,
       appId: this.#appId,
       host: t.host,
       port: t.port,

@@ -1,4 +1,4 @@
-import type { WebhookAttemptSpec } from '../../protocol/worker-messages.js';
+import type { WebhookAttemptSpec } from './webhook-spec.js';
 import type { AttemptHost, Transport } from '../transport.js';
 import { WebhookHostSide } from './host-side.js';
 import type { WebhookAddress } from './listener.js';

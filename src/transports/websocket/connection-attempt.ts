@@ -13,14 +13,9 @@ import {
   type HelloData,
   type ReadyData,
 } from '../../protocol/payloads.js';
-import {
-  WorkerEventOp,
-  type AttemptIO,
-  type WebSocketAttemptSpec,
-  type WorkerEvent,
-  type WorkerStatus,
-} from '../../protocol/worker-messages.js';
+import { WorkerEventOp, type AttemptIO, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
 import { untrustedText } from '../../util/untrusted-text.js';
+import type { WebSocketAttemptSpec } from './websocket-spec.js';
 
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;

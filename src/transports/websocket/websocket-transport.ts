@@ -1,5 +1,6 @@
-import type { AttemptTimeouts, WebSocketAttemptSpec } from '../../protocol/worker-messages.js';
 import type { AttemptInput, Transport } from '../transport.js';
+import { WEBSOCKET, WEBSOCKET_ENTRY } from './websocket-entry.js';
+import type { AttemptTimeouts, WebSocketAttemptSpec } from './websocket-spec.js';
 
 /** The resolved options a gateway attempt reads (the connector's resolved options fit as they are). */
 export interface WebSocketSettings {
@@ -30,7 +31,9 @@ export class WebSocketTransport implements Transport {
     const { httpMs, handshakeMs, helloMs, readyMs } = o.timeouts;
     // Field by field: nothing reaches an attempt unless it is named here. The secret is not.
     return {
-      transport: 'websocket',
+      transport: WEBSOCKET,
+      entry: WEBSOCKET_ENTRY,
+      quiesceFirst: false,
       shard: input.shard,
       accessToken: input.accessToken,
       appId: o.appId,
