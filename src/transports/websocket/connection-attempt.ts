@@ -1,31 +1,19 @@
 import WebSocket, { type RawData } from 'ws';
-import { ErrorCodes, QQBotError, errnoOf, toWire } from '../../errors.js';
+import { ErrorCodes, QQBotError, toWire } from '../../errors.js';
 import { authorization } from '../../http/authorization.js';
-import { gatewayUrlAllowed, gatewayUrlRefused } from '../../http/gateway-url.js';
 import { CLOSE_FOR_RESUME } from '../../protocol/close-codes.js';
 import { Heartbeat } from '../../protocol/heartbeat.js';
 import { validateEvent } from '../../protocol/events/validate.js';
 import { OpCodes, DispatchEvents } from '../../protocol/opcodes.js';
-import { gatewayFetchFailed, type Outcome, type Phase } from '../../protocol/outcome.js';
-import {
-  SESSION_LIMIT_FALLBACK_MS,
-  type GatewayFrame,
-  type HelloData,
-  type ReadyData,
-} from '../../protocol/payloads.js';
+import type { Outcome, Phase } from '../../protocol/outcome.js';
+import type { GatewayFrame, HelloData, ReadyData } from '../../protocol/payloads.js';
 import { WorkerEventOp, type AttemptIO, type WorkerEvent, type WorkerStatus } from '../../protocol/worker-messages.js';
-import { untrustedText } from '../../util/untrusted-text.js';
+import { gatewayStep } from './gateway-step.js';
+import { socketClosed } from './socket-close.js';
 import type { WebSocketAttemptSpec } from './websocket-spec.js';
 
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
-
-/**
- * ws reports a peer's protocol violations as local errors (`WS_ERR_*`) and then closes with 1006; we name them
- * by the close code RFC 6455 gives them, so the decision table can tell them apart.
- */
-const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009 };
-const PROTOCOL_ERROR_CLOSE = 1002;
 
 function malformed(what: string): WorkerEvent {
   return {
@@ -122,64 +110,13 @@ export class ConnectionAttempt {
   }
 
   async #start(): Promise<void> {
-    const task = this.#task;
-    let url = task.gatewayUrl;
+    let url = this.#task.gatewayUrl;
     if (url === null) {
       this.#setPhase('gateway');
-      try {
-        // Loaded on first use, not at thread boot: a RESUME knows its URL, and undici is the costliest module a
-        // spare thread would load (~100 ms), time a replacement spare spends competing with a recovery for the CPU.
-        const { fetchGatewayBot } = await import('../../http/gateway.js');
-        if (this.#done) return;
-        const info = await fetchGatewayBot(
-          task.apiBase,
-          task.accessToken,
-          task.appId,
-          task.timeouts.httpMs,
-          this.#abort.signal,
-        );
-        if (this.#done) return;
-        if (task.resume === null && info.remaining === 0) {
-          const retryAfterMs = info.resetAfterMs ?? SESSION_LIMIT_FALLBACK_MS;
-          this.#finish(
-            {
-              kind: 'session-limit',
-              phase: 'gateway',
-              retryAfterMs,
-              reason: `no session starts left; reset after ${retryAfterMs} ms`,
-            },
-            'terminate',
-          );
-          return;
-        }
-        if (!gatewayUrlAllowed(info.url, task.apiBase)) {
-          const error = gatewayUrlRefused('gateway/bot', info.url, `shard ${task.shard[0]}`);
-          this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
-          this.#finish(
-            {
-              kind: 'connect-failed',
-              phase: 'gateway',
-              error: toWire(error),
-              authRejected: false,
-              reason: error.message,
-            },
-            'terminate',
-          );
-          return;
-        }
-        url = info.url;
-        this.#io.post({
-          op: WorkerEventOp.GatewayUrl,
-          url,
-          maxConcurrency: info.maxConcurrency ?? null,
-          remaining: info.remaining ?? null,
-          resetAfterMs: info.resetAfterMs ?? null,
-        });
-      } catch (err) {
-        if (this.#done) return;
-        this.#finish(gatewayFetchFailed(err, task.timeouts.httpMs), 'terminate');
-        return;
-      }
+      const step = await gatewayStep(this.#task, this.#abort.signal, (event) => this.#io.post(event));
+      if (step === undefined) return;
+      if (typeof step !== 'string') return this.#finish(step, 'terminate');
+      url = step;
     }
     this.#connect(url);
   }
@@ -228,51 +165,12 @@ export class ConnectionAttempt {
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('close', (code, reason) => {
       if (this.#done) return;
-      if (this.#phase === 'handshake') {
-        const error = new QQBotError(
-          ErrorCodes.NETWORK,
-          upgradeStatus === undefined
-            ? 'the gateway socket could not be opened'
-            : `the gateway answered the upgrade with HTTP ${upgradeStatus}`,
-          {
-            retryable: true,
-            cause: socketError,
-            details: { status: upgradeStatus ?? null, errno: errnoOf(socketError) ?? null },
-          },
-        );
-        this.#finish(
-          {
-            kind: 'connect-failed',
-            phase: 'handshake',
-            error: toWire(error),
-            authRejected: upgradeStatus === 401,
-            reason: error.message,
-          },
-          'terminate',
-        );
-        return;
-      }
-      const wsCode = errnoOf(socketError);
-      if (wsCode?.startsWith('WS_ERR_') === true) {
-        const closeCode = WS_ERROR_CLOSE_CODES[wsCode] ?? PROTOCOL_ERROR_CLOSE;
-        const tooLarge = closeCode === 1009;
-        const error = new QQBotError(
-          tooLarge ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.MALFORMED_FRAME,
-          tooLarge
-            ? `a gateway frame exceeded maxPayloadBytes (${this.#task.maxPayloadBytes}) and was refused`
-            : `the gateway broke the WebSocket protocol (${wsCode})`,
-          { retryable: true, details: { wsCode, closeCode, maxPayloadBytes: this.#task.maxPayloadBytes } },
-        );
-        this.#io.post({ op: WorkerEventOp.Error, error: toWire(error) });
-        this.#finish({ kind: 'closed', phase: this.#phase, closeCode, reason: error.message }, 'terminate');
-        return;
-      }
-      // The server chose the reason's text: it reaches logs only filtered (it could echo the token).
-      const text = untrustedText(reason.toString(), [this.#task.accessToken]);
-      this.#finish(
-        { kind: 'closed', phase: this.#phase, closeCode: code, reason: text || `closed with ${code}` },
-        'terminate',
+      const { outcome, report } = socketClosed(
+        { phase: this.#phase, code, reason, upgradeStatus, socketError },
+        this.#task,
       );
+      if (report !== undefined) this.#io.post({ op: WorkerEventOp.Error, error: toWire(report) });
+      this.#finish(outcome, 'terminate');
     });
   }
 
