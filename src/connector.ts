@@ -1,16 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { callIsolated } from './delivery/isolate.js';
-import { ShardDelivery, type DeliveryTarget } from './delivery/pipeline.js';
-import { ErrorCodes, QQBotError, type ErrorCode } from './errors.js';
-import type {
-  ConnectorEventMap,
-  ConnectorEventName,
-  ConnectorListener,
-  DispatchEvent,
-  HealthReport,
-  ShardStatus,
-} from './events.js';
+import { ErrorCodes, QQBotError } from './errors.js';
+import type { ConnectorEventMap, ConnectorEventName, ConnectorListener, HealthReport, ShardStatus } from './events.js';
 import { QQOpenAPI } from './http/openapi.js';
 import { DEFAULT_RETRY } from './http/openapi-options.js';
 import { DEFAULT_PACING } from './http/pacing.js';
@@ -22,29 +13,21 @@ import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-rep
 import { TokenManager } from './http/token-manager.js';
 import { resolveOptions, type QQBotConnectorOptions, type ResolvedOptions } from './options.js';
 import type { WorkerStatus } from './protocol/worker-messages.js';
-import { InProcessRunner } from './runners/in-process-runner.js';
 import type { AttemptRunner } from './runners/runner.js';
-import { ThreadPool } from './runners/thread-pool.js';
-import { ThreadRunner } from './runners/thread-runner.js';
 import { IdentifyGate } from './fleet/memory-identify-gate.js';
 import { ShardCheckpointer } from './store/checkpointer.js';
 import { withLocalFallback } from './store/reply-fallback.js';
 import { MemorySessionStore, type SessionStore } from './store/session-store.js';
 import { fetchShardPlan, type ShardPlan } from './supervisor/shard-count.js';
-import { ShardSupervisor, type ShardSink } from './supervisor/shard-supervisor.js';
+import { ShardSupervisor } from './supervisor/shard-supervisor.js';
 import type { Transport } from './transports/transport.js';
-import { CallbackGate } from './transports/webhook/callback-gate.js';
-import { resolveWebhookTransport, type ResolvedTransport } from './transports/webhook/options.js';
 import { RefusalReport } from './transports/webhook/refusal-report.js';
 import { SecretMismatchReport } from './transports/webhook/secret-mismatch.js';
 import type { WebhookAddress } from './transports/webhook/listener.js';
-import { WebhookHost } from './transports/webhook/webhook-host.js';
-import { WebhookTransport } from './transports/webhook/webhook-transport.js';
-import { WebSocketTransport } from './transports/websocket/websocket-transport.js';
 import { raceAbort } from './util/abort.js';
-
-/** The shape of a QQ dispatch type (`GROUP_AT_MESSAGE_CREATE`); the connector's own events are lower case. */
-const PLATFORM_EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
+import { HostEvents } from './connector/host-events.js';
+import { chooseRunner } from './connector/runner-choice.js';
+import { TransportWiring } from './connector/transport-wiring.js';
 
 export interface CloseOptions {
   /**
@@ -90,10 +73,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   readonly #store: SessionStore;
   #runner: AttemptRunner | undefined;
   #shards: ShardSupervisor[] = [];
-  /** Codes already reported through `process.emitWarning` (once per code). */
-  readonly #warned = new Set<ErrorCode>();
+  /** How the host hears of everything: listeners, the logger, warnings. */
+  readonly #events: HostEvents;
   /** Every transport feeds the same pipeline: the host's own server's webhook callbacks too. */
-  #webhook: { host: WebhookHost; delivery: ShardDelivery } | undefined;
+  readonly #wiring: TransportWiring;
   /** The transport the shards run, picked at start() from `transport.kind`. */
   #transport: Transport | undefined;
   #started: Promise<void> | undefined;
@@ -110,6 +93,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     super();
     this.#options = resolveOptions(options);
     const o = this.#options;
+    this.#events = new HostEvents(this, o.logger);
     this.#tokens = new TokenManager({
       appId: o.appId,
       secret: o.secret,
@@ -130,6 +114,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
       this.#tokens,
     );
     this.#store = o.store ?? new MemorySessionStore();
+    this.#wiring = new TransportWiring(o, this.#store, this.#events);
   }
 
   /** A shared reply store (the option's or the session store's) never blocks a reply: see withLocalFallback. */
@@ -184,7 +169,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    * host's thread, by the host's choice. Mount it before any body parser: it needs the raw body. See docs/webhook.md.
    */
   webhookHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-    const { host } = this.#webhookState();
+    const { host } = this.#wiring.webhook();
     this.#handlerServed = true;
     const report = (error: QQBotError): void => this.#report(error);
     return host.handler(new RefusalReport(report).count, new SecretMismatchReport(report).verified);
@@ -196,49 +181,6 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
    */
   webhookAddress(): WebhookAddress | null {
     return this.#shards[0]?.state === 'ready' ? (this.#transport?.address() ?? null) : null;
-  }
-
-  /** Which transport runs the shards, by `transport.kind`: the transport, and the delivery pipeline of shard `i`. */
-  readonly #transports: {
-    [K in ResolvedTransport['kind']]: () => { transport: Transport; delivery: (i: number) => ShardDelivery };
-  } = {
-    websocket: () => {
-      const o = this.#options;
-      const target = this.#dispatchTarget();
-      return {
-        transport: new WebSocketTransport(o),
-        delivery: (i) => new ShardDelivery(i, o.dedupeWindow, target, o.appId),
-      };
-    },
-    // One listener, supervised like a shard; its worker gets the public key only. Both webhook paths share one pipeline.
-    webhook: () => {
-      const { host, delivery } = this.#webhookState();
-      return { transport: new WebhookTransport(host), delivery: () => delivery };
-    },
-  };
-
-  /**
-   * The webhook key pair and the pipeline both webhook paths share, behind one gate: a copy of a callback is
-   * dropped whichever path it takes, and, with a store that offers claims, whichever process it reaches.
-   */
-  #webhookState(): { host: WebhookHost; delivery: ShardDelivery } {
-    if (this.#webhook !== undefined) return this.#webhook;
-    const o = this.#options;
-    const transport = o.transport.kind === 'webhook' ? o.transport : resolveWebhookTransport({ kind: 'webhook' });
-    // No seq: callbacks may arrive concurrently, so they are deduplicated by their key alone.
-    const delivery = new ShardDelivery(0, o.dedupeWindow, this.#dispatchTarget(), o.appId);
-    const gate = new CallbackGate({
-      shared: this.#store.claims,
-      deliver: (dispatch) => void delivery.deliver(-1, dispatch.type, dispatch.id, dispatch.frame, dispatch.problem),
-      duplicate: () => delivery.dropped('id'),
-      report: (error) => this.#report(error),
-      deliverTimeoutMs: transport.deliverTimeoutMs,
-    });
-    this.#webhook = {
-      host: new WebhookHost(o.appId, o.secret, transport, (dispatch) => gate.deliver(dispatch)),
-      delivery,
-    };
-    return this.#webhook;
   }
 
   /** Per shard: state, since when connected or not, failures in a row, next attempt, session, seq, last error. */
@@ -309,7 +251,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     const plan = await this.#shardPlan();
     const count = plan.shards;
     const store = this.#store;
-    const { transport, delivery: shardDelivery } = this.#transports[o.transport.kind]();
+    const { transport, delivery: shardDelivery } = this.#wiring.choose();
     // With leases (several processes), the IDENTIFY throttle spans every process sharing the store. A transport
     // without a session (a webhook listener) never IDENTIFYs: replicas must not wait on each other's gate.
     const identifyGate = transport.hasSession
@@ -323,9 +265,9 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     // A close() during the awaits above found no shard to close: none may start now. From here to the shards'
     // start nothing awaits, so a later close() finds them all.
     if (this.#closed.signal.aborted) throw closedBeforeSession();
-    const runner = this.#newRunner();
+    const runner = chooseRunner(o, (error) => this.#report(error));
     this.#runner = runner;
-    const sink = this.#sink();
+    const sink = this.#events.sink();
     this.#transport = transport;
     // A durable store without ownership (`lease: false`) lets two processes fight over a session: say so if they do.
     const watchContest = transport.hasSession && store.fleet === undefined && !(store instanceof MemorySessionStore);
@@ -347,29 +289,6 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     });
     for (const shard of this.#shards) shard.onFatal = (error) => this.#onFatal(error);
     await Promise.all(this.#shards.map((shard) => shard.start()));
-  }
-
-  /**
-   * The end of the delivery pipeline: `'dispatch'`, then the per-type listeners (`bot.on('GROUP_AT_MESSAGE_CREATE', …)`);
-   * an event without the fields handlers rely on (its id, …) was refused by the transport and is reported here.
-   * Platform names are upper case, ours lower case: a platform event can never reach an 'error' listener.
-   */
-  #dispatchTarget(): DeliveryTarget {
-    return {
-      dispatch: (event: DispatchEvent) => {
-        const settled = this.#deliver('dispatch', event);
-        const type = String(event.type);
-        if (this.listenerCount(type as keyof ConnectorEventMap) === 0 || !PLATFORM_EVENT_NAME.test(type))
-          return settled;
-        const typed = this.#deliver(type as 'dispatch', event);
-        return settled === undefined
-          ? typed
-          : typed === undefined
-            ? settled
-            : Promise.all([settled, typed]).then(() => undefined);
-      },
-      refused: (error) => this.#report(error),
-    };
   }
 
   /**
@@ -404,25 +323,6 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return plan;
   }
 
-  #newRunner(): AttemptRunner {
-    const o = this.#options;
-    if (o.runner === 'in-process') return new InProcessRunner();
-    if (o.runner !== 'thread') return o.runner;
-    // 'own': a thread per shard plus a spare, as if each bot were alone in its process.
-    const pool =
-      o.threads === 'shared'
-        ? ThreadPool.shared(o.resourceLimits)
-        : o.threads === 'own'
-          ? new ThreadPool({ sessionsPerThread: 1, ...limits(o.resourceLimits) })
-          : o.threads;
-    return new ThreadRunner({
-      pool,
-      watchdogMs: o.timeouts.watchdogMs,
-      controlMs: o.timeouts.controlMs,
-      onError: (error) => this.#report(error),
-    });
-  }
-
   async #close(endSession: boolean): Promise<void> {
     await Promise.all(this.#shards.map((shard) => shard.close(endSession)));
     await this.#runner?.close();
@@ -434,10 +334,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   #onFatal(error: QQBotError): void {
     if (this.#fatal !== undefined) return;
     this.#fatal = error;
-    this.#options.logger?.error({ code: error.code }, error.message);
-    // A fatal nobody hears would leave the host up with QQ dead and no trace: say it the Node way.
-    if (this.listenerCount('fatal') === 0 && this.#options.logger === undefined) this.#warn(error);
-    void this.#deliver('fatal', error);
+    this.#events.fatal(error);
     // Nothing keeps running after a fatal error.
     void this.close();
   }
@@ -460,79 +357,9 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     return raceAbort(started, [signal], aborted).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
-  #sink(): ShardSink {
-    const logger = this.#options.logger;
-    return {
-      ready: (event) => {
-        logger?.info({ shard: event.shard, sessionId: event.sessionId }, 'session ready');
-        void this.#deliver('ready', event);
-      },
-      resumed: (event) => {
-        logger?.info({ shard: event.shard, sessionId: event.sessionId, seq: event.seq }, 'session resumed');
-        void this.#deliver('resumed', event);
-      },
-      restart: (event) => {
-        logger?.warn(
-          {
-            shard: event.shard,
-            kind: event.kind,
-            closeCode: event.closeCode,
-            delayMs: event.delayMs,
-            attempt: event.attempt,
-          },
-          `restarting: ${event.reason}`,
-        );
-        void this.#deliver('restart', event);
-      },
-      error: (error) => this.#report(error),
-      debug: (message) => {
-        logger?.debug(message);
-        void this.#deliver('debug', message);
-      },
-      debugEnabled: () =>
-        this.listenerCount('debug') > 0 || (logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true)),
-    };
-  }
-
   #report(error: QQBotError): void {
-    this.#options.logger?.warn({ code: error.code }, error.message);
-    if (this.listenerCount('error') > 0) void this.#deliver('error', error);
-    else if (this.#options.logger === undefined) this.#warn(error);
+    this.#events.report(error);
   }
-
-  /** Without a listener or logger, `process.emitWarning`, once per code: never silent, never a crash. */
-  #warn(error: QQBotError): void {
-    if (this.#warned.has(error.code)) return;
-    this.#warned.add(error.code);
-    process.emitWarning(
-      `${error.message} (further ${error.code} warnings are not shown; add an 'error' listener or a logger)`,
-      { type: 'QQBotWarning', code: error.code },
-    );
-  }
-
-  /** Every listener is called even when one throws or rejects: the failure is reported and delivery goes on. */
-  #deliver<K extends keyof ConnectorEventMap>(name: K, ...args: ConnectorEventMap[K]): Promise<void> | undefined {
-    return callIsolated(this.rawListeners(name as never) as ((...a: never[]) => unknown)[], this, args, (err) =>
-      this.#listenerThrew(name, err),
-    );
-  }
-
-  #listenerThrew(name: string, err: unknown): void {
-    const error = new QQBotError(ErrorCodes.LISTENER_THREW, `a '${name}' listener threw; delivery went on`, {
-      retryable: true,
-      cause: err,
-    });
-    this.#options.logger?.error({ code: error.code, event: name }, error.message);
-    // An 'error' listener that throws is logged only, never re-reported (no loop).
-    if (name !== 'error' && this.listenerCount('error') > 0) void this.#deliver('error', error);
-    else if (this.#options.logger === undefined) this.#warn(error);
-  }
-}
-
-function limits(resourceLimits: ResolvedOptions['resourceLimits']): {
-  resourceLimits?: NonNullable<ResolvedOptions['resourceLimits']>;
-} {
-  return resourceLimits === undefined ? {} : { resourceLimits };
 }
 
 function closedBeforeSession(): QQBotError {

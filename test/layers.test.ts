@@ -77,8 +77,22 @@ const ALLOWED: Record<string, readonly string[]> = {
     'transports/transport.ts',
     'util/',
   ],
+  // The connector's own wiring, split by job (host events, transport and runner choice): the connector's layer, so it
+  // reaches no further down than connector.ts does, and only connector.ts imports it.
+  'connector/': [
+    'delivery/',
+    'errors.ts',
+    'events.ts',
+    'options.ts',
+    'options/',
+    'runners/',
+    'store/',
+    'supervisor/',
+    'transports/',
+  ],
   'connector.ts': [
     'bodies/',
+    'connector/',
     'delivery/',
     'errors.ts',
     'events.ts',
