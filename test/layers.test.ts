@@ -155,7 +155,7 @@ it('layers: every import between layers is one the table allows, and every layer
   expect(forbidden).toEqual([]);
 });
 
-it('layers: the supervisor names no transport (it runs the Transport the connector hands it), and no transport reaches up to it', () => {
+it('layers: the supervisor and the runners name no transport (they run what the connector hands them), and no transport reaches up to them', () => {
   const graph = importGraph();
   // transports/transport.ts is the seam itself: the supervisor may know the interface and nothing beside it.
   expect(
@@ -164,6 +164,10 @@ it('layers: the supervisor names no transport (it runs the Transport the connect
   expect(crossings(graph, under('transports'), under('supervisor'))).toEqual([]);
   // The shared worker protocol carries a transport's own messages as opaque payloads: it imports no transport.
   expect(crossings(graph, under('protocol'), under('transports'))).toEqual([]);
+  // A runner finds an attempt by the spec's transport name in the registry the transports fill: it names none.
+  expect(crossings(graph, under('runners'), (p) => under('transports')(p) && p !== 'transports/attempts.ts')).toEqual(
+    [],
+  );
 });
 
 it('layers: the REST client points one way — bodies ← messages ← replies ← http (no folder cycle)', () => {
