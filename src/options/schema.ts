@@ -115,6 +115,18 @@ export function integer<D extends number | undefined>(spec: IntegerSpec<D>): Fie
   };
 }
 
+/** A finite number above 0, fractions taken (a size in MB); absent → `default` (`undefined` keeps it optional). */
+export function positive<D extends number | undefined>(spec: { default: D }): Field<number, D | number> {
+  return {
+    resolve(value, path) {
+      if (value === undefined) return spec.default;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+        throw invalidOption(`Expected \`${path}\` to be a positive number`);
+      return value;
+    },
+  };
+}
+
 /** `true` or `false`; absent → `default`. */
 export function boolean(spec: { default: boolean }): Field<boolean, boolean> {
   return {
