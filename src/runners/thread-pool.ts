@@ -42,7 +42,13 @@ const LIMITS = {
  * as node's own `ResourceLimits`, the type resolved limits also have when the connector hands them to a pool.
  */
 export const RESOURCE_LIMITS = custom<ResourceLimits, ResourceLimits | undefined>(
-  (value, path) => resolve(LIMITS, value, path),
+  (value, path) => {
+    // Only the limits given: a pool's `resourceLimits` reads back as written.
+    const limits: ResourceLimits = {};
+    for (const [key, limit] of Object.entries(resolve(LIMITS, value, path)))
+      if (limit !== undefined) limits[key as keyof ResourceLimits] = limit;
+    return limits;
+  },
   { default: undefined },
 );
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, QQBotError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { DEFAULT_LEASE, DEFAULT_REDIS_CONNECTION, RedisReplyStore, RedisSessionStore } from '../../src/redis/index.js';
 import { ThreadPool } from '../../src/runners/thread-pool.js';
 import { FileSessionStore } from '../../src/store/file-session-store.js';
@@ -21,17 +21,6 @@ afterEach(async () => {
   );
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 });
-
-/** The error `build` throws synchronously; fails the test when nothing is thrown. */
-function thrownBy(build: () => unknown): QQBotError {
-  try {
-    build();
-  } catch (err) {
-    expect(err).toBeInstanceOf(QQBotError);
-    return err as QQBotError;
-  }
-  throw new Error('expected a throw, but nothing was thrown');
-}
 
 /** A Redis store on the shared server under a prefix of its own, closed and its keys deleted after the test. */
 function redisStore(options: ConstructorParameters<typeof RedisSessionStore>[0] = {}): RedisSessionStore {
@@ -90,9 +79,7 @@ describe('unknown keys are refused with the nearest known one, before anything o
       'Unknown option `resourceLimits.maxOldGenerationSize`; did you mean `resourceLimits.maxOldGenerationSizeMb`?',
     ],
   ])('%s', (_what, build, message) => {
-    const err = thrownBy(build);
-    expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
-    expect(err.message).toBe(message);
+    expect(build).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message }));
   });
 });
 
@@ -115,9 +102,9 @@ describe('bad values name the option', () => {
     ],
     [() => new ThreadPool({ resourceLimits: 64 as never }), 'Expected `resourceLimits` to be an object'],
   ])('%#', (build, message) => {
-    const err = thrownBy(build);
-    expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
-    expect(err.message).toContain(message);
+    expect(build).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringContaining(message) }),
+    );
   });
 });
 
@@ -173,9 +160,9 @@ describe('the defaults come from the one declaration', () => {
   });
 
   it('ThreadPool: resource limits keep their values, fractions included; left out, none', () => {
-    expect(new ThreadPool({ resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 0.5 } }).resourceLimits).toEqual(
-      { maxOldGenerationSizeMb: 64, stackSizeMb: 0.5 },
-    );
+    expect(
+      new ThreadPool({ resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 0.5 } }).resourceLimits,
+    ).toStrictEqual({ maxOldGenerationSizeMb: 64, stackSizeMb: 0.5 });
     expect(new ThreadPool().resourceLimits).toBeUndefined();
   });
 });
