@@ -4,9 +4,9 @@ import { custom, defaultsOf, integer, type OptionsOf, type ResolvedOf } from '..
 import { raceAbort } from '../util/abort.js';
 
 /**
- * The one Redis client of this library and the options every Redis-backed piece is given. Its own folder, below
- * `store/` and `fleet/`: a store and the fleet it offers ride one connection, and neither folder imports the other's
- * way back.
+ * The one Redis client of this library and the options every Redis-backed piece is given. In a folder of its own,
+ * below `store/` and `fleet/`: a store and the fleet it offers ride one connection, and the fleet reaches it without
+ * importing the store.
  * @module
  */
 
