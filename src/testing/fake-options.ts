@@ -21,6 +21,7 @@ function positiveOption(fallback: number): Field<number, number> {
   return custom<number>((value, path) => positive(path, value as number), { default: fallback });
 }
 
+/** One more bot the fake serves. */
 type App = { appId: string; secret: string };
 
 function apps(value: unknown, path: string): ReadonlyArray<App> {
@@ -52,7 +53,7 @@ export const FAKE_OPTIONS = {
    * like `appId`/`secret`, and each session remembers the app whose token identified it.
    * @defaultValue `[]`
    */
-  apps: custom<ReadonlyArray<App>>(apps, { default: [] }),
+  apps: custom<ReadonlyArray<{ appId: string; secret: string }>>(apps, { default: [] }),
   /**
    * `heartbeat_interval` sent in Hello, in ms.
    * @defaultValue `41250`
