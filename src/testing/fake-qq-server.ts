@@ -126,9 +126,18 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     const { url, gatewayUrl, rest } = this;
     this.#upgrades = new FakeUpgrades({ url, stats, closing, signal, accept: (ws) => this.#gateway.accept(ws) });
     const refusing = (): boolean => this.#upgrades.refusing();
+    const timers = this.#timers;
     this.#http = new FakePlatformHttp({
-      ...{ url, gatewayUrl, options, stats, tokens, rest, timers: this.#timers },
-      ...{ closing, refusing, signal },
+      url,
+      gatewayUrl,
+      options,
+      stats,
+      tokens,
+      rest,
+      timers,
+      closing,
+      refusing,
+      signal,
     });
     server.on('connection', (socket) => this.#upgrades.onConnection(socket));
     server.on('request', (req, res) => void this.#http.onRequest(req, res));
