@@ -1,6 +1,7 @@
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
 import { isObject } from '../options/checks.js';
+import { Resolved } from '../options/schema.js';
 import type {
   CallOptions,
   ChannelMessageBody,
@@ -23,10 +24,9 @@ import {
   type QQOpenAPIOptions,
   type ResolvedOpenAPIOptions,
   type SharedTokenOpenAPIOptions,
-  type TokenSource,
 } from './openapi-options.js';
 import { RestRequester } from './rest-request.js';
-import { TokenManager } from './token-manager.js';
+import { TokenManager, type TokenSource } from './token-manager.js';
 
 export interface BotUser {
   id: string;
@@ -91,7 +91,7 @@ export class QQOpenAPI {
         appId: standalone.appId,
         secret: standalone.secret,
         url: standalone.tokenUrl,
-        timeoutMs: standalone.timeoutMs,
+        timeoutMs: standalone.timeouts.httpMs,
       });
     } else {
       resolved = options as ResolvedOpenAPIOptions;
@@ -99,7 +99,7 @@ export class QQOpenAPI {
     }
     this.#requester = new RestRequester(this.#tokens, resolved);
     this.#upload = resolved.upload;
-    this.#replies = new ReplyTracker(resolved.replies);
+    this.#replies = new ReplyTracker(new Resolved(resolved.replies));
     const route = 'POST /v2/users/{openid}/stream_messages';
     this.#replier = new Replier(
       {
