@@ -23,7 +23,7 @@ import type { RestRequester } from './rest-request.js';
  */
 
 /** The largest inline upload: 7 000 000 bytes are ~9.3 MB of base64, under the platform's ~10 MB. */
-export const MAX_INLINE_BYTES = 7_000_000;
+const MAX_INLINE_BYTES = 7_000_000;
 
 export const UPLOAD = {
   /**

@@ -61,7 +61,7 @@ const COMMON = {
    * @defaultValue `{ retries: 2, minDelayMs: 200, maxDelayMs: 2_000 }`
    */
   retry: RETRY_SECTION,
-  /** Receives the client's log lines; silent when absent. */
+  /** Receives the client's log lines. @defaultValue none: silent */
   logger: LOGGER,
   /**
    * The passive-reply rules behind `reply()`.

@@ -25,7 +25,7 @@ import {
   type ResolvedOpenAPIOptions,
   type SharedTokenOpenAPIOptions,
 } from './openapi-options.js';
-import { RestRequester } from './rest-request.js';
+import { RestRequester, type CallResult } from './rest-request.js';
 import { TokenManager, type TokenSource } from './token-manager.js';
 
 export interface BotUser {
@@ -317,13 +317,7 @@ export class QQOpenAPI {
 
   async getMe(options?: CallOptions): Promise<BotUser> {
     const route = 'GET /users/@me';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/users/@me',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/users/@me', options);
     if (!isObject(body) || typeof body.id !== 'string' || typeof body.username !== 'string')
       throw badShape(route, status, 'id and username');
     const user: BotUser = { id: body.id, username: body.username };
@@ -334,26 +328,14 @@ export class QQOpenAPI {
 
   async getGateway(options?: CallOptions): Promise<{ url: string }> {
     const route = 'GET /gateway';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/gateway',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/gateway', options);
     if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     return { url: body.url };
   }
 
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/gateway/bot',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/gateway/bot', options);
     const info = readGatewayBot(body);
     // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
     if (
@@ -383,6 +365,11 @@ export class QQOpenAPI {
   /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the connection pool. Idempotent. */
   close(): Promise<void> {
     return this.#requester.close();
+  }
+
+  /** A read: idempotent, so retried by the classification table; not paced (no target). */
+  #get(route: string, path: string, options: CallOptions | undefined): Promise<CallResult> {
+    return this.#requester.call({ method: 'GET', idempotent: true, route, path, signal: options?.signal });
   }
 
   /** Sends are queued and paced per target (`pacing`). */
