@@ -72,7 +72,7 @@ export function resolve<S extends Shape>(shape: S, value: unknown, path: string)
 
 /**
  * Options an options object resolved already, handed to a part that a user may also build with options of their
- * own (`new ReplyTracker(new Resolved(client.replies))`): taken as they are, never checked again.
+ * own (`new ReplyTracker(new Resolved(resolved.replies))`): taken as they are, never checked again.
  */
 export class Resolved<T> {
   constructor(readonly value: T) {}
