@@ -237,3 +237,24 @@ export function errnoOf(err: unknown): string | undefined {
 export function invalidOption(message: string): QQBotError {
   return new QQBotError(ErrorCodes.INVALID_OPTION, message, { retryable: false });
 }
+
+/**
+ * A store operation that failed for a reason that may pass (I/O, network): checkpoints wait and catch up. Here, below
+ * every folder, because the stores, the fleet's lock and the Redis client all raise it.
+ */
+export function storeUnavailable(
+  what: string,
+  cause: unknown,
+  details: Readonly<Record<string, string | number | boolean | null>> = {},
+): QQBotError {
+  const errno = errnoOf(cause) ?? null;
+  return new QQBotError(
+    ErrorCodes.STORE_UNAVAILABLE,
+    `the session store could not ${what}${errno === null ? '' : ` (${errno})`}`,
+    {
+      retryable: true,
+      cause,
+      details: { ...details, errno },
+    },
+  );
+}

@@ -56,9 +56,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   'http/': ['bodies/', 'errors.ts', 'options/', 'protocol/', 'replies/', 'util/'],
   'metrics/': ['errors.ts', 'options/'],
   'delivery/': ['errors.ts', 'events.ts', 'metrics/', 'protocol/'],
-  // The Redis client and the checkpoint codec live in store/ and serve the fleet's Redis and file implementations too.
-  'fleet/': ['errors.ts', 'options/', 'protocol/', 'store/', 'util/'],
-  'store/': ['errors.ts', 'fleet/', 'options/', 'replies/', 'util/'],
+  // The one Redis client, below the store and the fleet: a store and the fleet it offers ride one connection.
+  'redis-client/': ['errors.ts', 'options/', 'util/'],
+  'fleet/': ['errors.ts', 'options/', 'protocol/', 'redis-client/', 'util/'],
+  'store/': ['errors.ts', 'fleet/', 'options/', 'redis-client/', 'replies/', 'util/'],
   'transports/': ['errors.ts', 'http/', 'options/', 'protocol/', 'store/', 'util/'],
   'runners/': ['errors.ts', 'options/', 'protocol/', 'transports/', 'util/'],
   'options.ts': ['errors.ts', 'options/', 'protocol/', 'replies/', 'runners/', 'store/', 'transports/'],
@@ -124,8 +125,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     'runners/',
     'store/',
   ],
-  'testing/': ['bodies/', 'errors.ts', 'options/', 'protocol/', 'transports/', 'util/'],
-  'redis/': ['fleet/', 'store/'],
+  // Of options/ the kit uses the shared toolkit only (shapes and checks), never the connector's own sections.
+  'testing/': ['bodies/', 'errors.ts', 'options/checks.ts', 'options/schema.ts', 'protocol/', 'transports/', 'util/'],
+  'redis/': ['fleet/', 'redis-client/', 'store/'],
   'cli/': [
     'connector.ts',
     'errors.ts',
@@ -193,12 +195,12 @@ it('layers: the fleet stands apart from the store — interfaces for the supervi
     (path: string) =>
       dirs.some((dir) => under(dir)(path));
   const FLEET_INTERFACES = ['fleet/fleet.ts', 'fleet/leases.ts', 'fleet/identify-gate.ts', 'fleet/shard-count.ts'];
-  // The fleet reaches down only: protocol, errors, util, the option checks, and of the store the Redis client the
-  // two share (a store and its fleet ride one connection) and the store's error factories.
+  // The fleet reaches down only: protocol, errors, util, the options schema and the Redis client it shares with the
+  // store (a store and its fleet ride one connection). Never the store: the arrow between the two points one way.
   const fleetMayImport = (p: string): boolean =>
-    inFolders('fleet', 'options', 'protocol', 'util')(p) ||
-    ['errors.ts', 'store/redis-connection.ts', 'store/checkpoint-codec.ts'].includes(p);
+    inFolders('fleet', 'options', 'protocol', 'redis-client', 'util')(p) || p === 'errors.ts';
   expect(crossings(graph, under('fleet'), (p) => !fleetMayImport(p))).toEqual([]);
+  expect(crossings(graph, under('fleet'), under('store'))).toEqual([]);
   // The supervisor uses the fleet through its interfaces only; the connector picks the single-process gate.
   expect(crossings(graph, under('supervisor'), (p) => under('fleet')(p) && !FLEET_INTERFACES.includes(p))).toEqual([]);
   // A store imports the fleet only to offer its own (the durable stores, whose writes the leases fence).

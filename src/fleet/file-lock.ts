@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { errnoOf, invalidOption, type QQBotError } from '../errors.js';
+import { errnoOf, invalidOption, storeUnavailable, type QQBotError } from '../errors.js';
 import { sleep } from '../util/abort.js';
-import { storeUnavailable } from '../store/checkpoint-codec.js';
 import { leaseLost } from './lease-lost.js';
 import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';
 

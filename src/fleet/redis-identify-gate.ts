@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IDENTIFY_WINDOW_MS, SESSION_LIMIT_FALLBACK_MS } from '../protocol/payloads.js';
 import { BUDGET_PROBE_POLL_MS, BUDGET_RECHECK_MS, IDENTIFY_SEND_HOLD_MS } from '../protocol/session-start.js';
-import type { RedisConnection } from '../store/redis-connection.js';
+import type { RedisConnection } from '../redis-client/redis-connection.js';
 import { sleep } from '../util/abort.js';
 import type { FleetIdentifyGate, IdentifySlot } from './identify-gate.js';
 

@@ -1,40 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { QQBotError } from '../errors.js';
-import { integerOption, optionKeys, section } from '../options/checks.js';
-import type { RedisConnection } from '../store/redis-connection.js';
+import { defaultsOf, integer, type OptionsOf, type ResolvedOf } from '../options/schema.js';
+import type { RedisConnection } from '../redis-client/redis-connection.js';
 import { sleep } from '../util/abort.js';
 import { leaseLost } from './lease-lost.js';
 import type { LeaseWait, ShardLease, ShardLeases } from './leases.js';
 
-export interface LeaseOptions {
+/** A Redis store's `lease` option: how long a lease lasts, and how many shards this process holds at most. */
+export const LEASE = {
   /**
    * How long a lease lasts without renewal: after a holder dies, a standby takes the shard this long after its
    * last renewal. The holder renews every third of it, and stops its shard by itself when it has not renewed
    * for 4/5 of it, so two processes never run one shard.
    * @defaultValue `10_000`
    */
-  ttlMs?: number;
+  ttlMs: integer({ default: 10_000, min: 300, max: 3_600_000 }),
   /**
    * The most shards this process holds at once (fleet sharding): the rest are left to other processes. This
    * process is a `'standby'` for a shard another process holds (it takes it over when it has room and the holder
    * died); a shard nobody holds while this process is at its limit stays `'idle'` (unhealthy: nobody runs it).
-   * @defaultValue no limit
+   * @defaultValue no limit (`Number.MAX_SAFE_INTEGER`)
    */
-  maxShards?: number;
-}
+  maxShards: integer({ default: Number.MAX_SAFE_INTEGER, min: 1 }),
+};
 
-export const DEFAULT_LEASE = { ttlMs: 10_000 } as const;
+export type LeaseOptions = OptionsOf<typeof LEASE>;
+export type ResolvedLease = ResolvedOf<typeof LEASE>;
 
-const LEASE_KEYS = optionKeys<LeaseOptions>({ ttlMs: true, maxShards: true });
-
-export function resolveLeaseOptions(value: unknown): { ttlMs: number; maxShards: number } {
-  const l = section('RedisSessionStore.lease', value, LEASE_KEYS);
-  return {
-    ttlMs: integerOption('RedisSessionStore.lease.ttlMs', l.ttlMs, DEFAULT_LEASE.ttlMs, 300, 3_600_000),
-    maxShards: integerOption('RedisSessionStore.lease.maxShards', l.maxShards, Number.MAX_SAFE_INTEGER, 1),
-  };
-}
+export const DEFAULT_LEASE: Readonly<ResolvedLease> = Object.freeze(defaultsOf(LEASE));
 
 /**
  * Takes a free lease: the fencing counter grows by one, and the token carries it. `SET NX PX`: never over a live
@@ -187,7 +181,7 @@ export class RedisLeases implements ShardLeases {
   /** Acquisitions in flight. */
   #claiming = 0;
 
-  constructor(redis: RedisConnection, options: { ttlMs: number; maxShards: number }) {
+  constructor(redis: RedisConnection, options: ResolvedLease) {
     this.#redis = redis;
     this.#ttlMs = options.ttlMs;
     this.maxShards = options.maxShards;

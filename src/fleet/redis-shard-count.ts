@@ -1,6 +1,6 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
-import type { RedisConnection } from '../store/redis-connection.js';
+import type { RedisConnection } from '../redis-client/redis-connection.js';
 import type { FleetShardCount, ShardCountAgreement } from './shard-count.js';
 
 /** The first process's count stays (`SET NX`, no expiry: it outlives every process); everyone reads what is stored. */

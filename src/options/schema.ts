@@ -70,6 +70,14 @@ export function resolve<S extends Shape>(shape: S, value: unknown, path: string)
   return out as ResolvedOf<S>;
 }
 
+/**
+ * Options an options object resolved already, handed to a part that a user may also build with options of their
+ * own (`new ReplyTracker(new Resolved(resolved.replies))`): taken as they are, never checked again.
+ */
+export class Resolved<T> {
+  constructor(readonly value: T) {}
+}
+
 /** The resolved options when nothing is given: the defaults, from the same declaration. */
 export function defaultsOf<S extends Shape>(shape: S): ResolvedOf<S> {
   return resolve(shape, undefined, '');
@@ -111,6 +119,18 @@ export function integer<D extends number | undefined>(spec: IntegerSpec<D>): Fie
         spec.max,
         spec.infinity === true ? 'an integer or Infinity' : 'an integer',
       );
+    },
+  };
+}
+
+/** A finite number above 0, fractions taken (a size in MB); absent → `default` (`undefined` keeps it optional). */
+export function positive<D extends number | undefined>(spec: { default: D }): Field<number, D | number> {
+  return {
+    resolve(value, path) {
+      if (value === undefined) return spec.default;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+        throw invalidOption(`Expected \`${path}\` to be a positive number`);
+      return value;
     },
   };
 }

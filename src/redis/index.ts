@@ -4,6 +4,6 @@
  * entry point loads it.
  */
 export { RedisSessionStore, type RedisSessionStoreOptions } from '../store/redis-session-store.js';
-export { DEFAULT_REDIS_CONNECTION, type RedisConnectionOptions } from '../store/redis-connection.js';
+export { DEFAULT_REDIS_CONNECTION, type RedisConnectionOptions } from '../redis-client/redis-connection.js';
 export { RedisReplyStore, type RedisReplyStoreOptions } from '../store/redis-reply-store.js';
 export { DEFAULT_LEASE, type LeaseOptions } from '../fleet/redis-leases.js';

@@ -1,8 +1,8 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { invalidOption, type QQBotError } from '../errors.js';
 import type { AttemptSpec } from '../protocol/worker-messages.js';
-import { custom, integer, resolve, type OptionsOf } from '../options/schema.js';
-import { isObject, optionKeys, rejectUnknownKeys } from '../options/checks.js';
+import { custom, integer, positive, resolve, type OptionsOf } from '../options/schema.js';
+import { isObject } from '../options/checks.js';
 import { defaultWorkerFile } from './worker-file.js';
 import { WorkerThread, type HostedSession } from './worker-thread.js';
 
@@ -13,24 +13,40 @@ export interface PoolThread {
   sessions: number;
 }
 
-const RESOURCE_LIMIT_KEYS = optionKeys<ResourceLimits>({
-  maxYoungGenerationSizeMb: true,
-  maxOldGenerationSizeMb: true,
-  codeRangeSizeMb: true,
-  stackSizeMb: true,
-});
+/** `worker_threads` resource limits of a thread, in MB; a limit left out is V8's own. */
+const LIMITS = {
+  /**
+   * The young generation's largest size (where new objects live).
+   * @defaultValue V8's, from the heap size
+   */
+  maxYoungGenerationSizeMb: positive({ default: undefined }),
+  /**
+   * The main heap's largest size: a thread that needs more ends with `ERR_WORKER_OUT_OF_MEMORY`.
+   * @defaultValue V8's, from the system's memory
+   */
+  maxOldGenerationSizeMb: positive({ default: undefined }),
+  /**
+   * The memory set aside for generated code.
+   * @defaultValue V8's
+   */
+  codeRangeSizeMb: positive({ default: undefined }),
+  /**
+   * The thread's largest stack.
+   * @defaultValue `4`
+   */
+  stackSizeMb: positive({ default: undefined }),
+};
 
-/** `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. */
+/**
+ * `worker_threads` resource limits: known keys only (a typo would silently limit nothing), positive numbers. Written
+ * as node's own `ResourceLimits`, the type resolved limits also have when the connector hands them to a pool.
+ */
 export const RESOURCE_LIMITS = custom<ResourceLimits, ResourceLimits | undefined>(
   (value, path) => {
-    if (!isObject(value)) throw invalidOption(`Expected \`${path}\` to be an object`);
-    rejectUnknownKeys(path, value, RESOURCE_LIMIT_KEYS);
+    // Only the limits given: a pool's `resourceLimits` reads back as written.
     const limits: ResourceLimits = {};
-    for (const [key, limit] of Object.entries(value)) {
-      if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0)
-        throw invalidOption(`Expected \`${path}.${key}\` to be a positive number`);
-      limits[key as keyof ResourceLimits] = limit;
-    }
+    for (const [key, limit] of Object.entries(resolve(LIMITS, value, path)))
+      if (limit !== undefined) limits[key as keyof ResourceLimits] = limit;
     return limits;
   },
   { default: undefined },

@@ -1,4 +1,4 @@
-import { ErrorCodes, QQBotError, errnoOf } from '../errors.js';
+import { ErrorCodes, QQBotError } from '../errors.js';
 import { isObject } from '../options/checks.js';
 import type { SessionCheckpoint } from './session-store.js';
 
@@ -57,24 +57,6 @@ export function corrupt(where: string, why: string, cause?: unknown): QQBotError
       retryable: false,
       cause,
       details: { where, why },
-    },
-  );
-}
-
-/** A store operation that failed for a reason that may pass (I/O, network): checkpoints wait and catch up. */
-export function storeUnavailable(
-  what: string,
-  cause: unknown,
-  details: Readonly<Record<string, string | number | boolean | null>> = {},
-): QQBotError {
-  const errno = errnoOf(cause) ?? null;
-  return new QQBotError(
-    ErrorCodes.STORE_UNAVAILABLE,
-    `the session store could not ${what}${errno === null ? '' : ` (${errno})`}`,
-    {
-      retryable: true,
-      cause,
-      details: { ...details, errno },
     },
   );
 }

@@ -1,21 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ErrorCodes, QQBotError, errnoOf, invalidOption } from '../errors.js';
-import { isObject, optionKeys, section } from '../options/checks.js';
-import {
-  checkpointFromStored,
-  checkpointToStored,
-  corrupt,
-  parseStoredJson,
-  storeUnavailable,
-} from './checkpoint-codec.js';
+import { ErrorCodes, QQBotError, errnoOf, invalidOption, storeUnavailable } from '../errors.js';
+import { isObject } from '../options/checks.js';
+import { boolean, resolve as resolveOptions, type OptionsOf } from '../options/schema.js';
+import { checkpointFromStored, checkpointToStored, corrupt, parseStoredJson } from './checkpoint-codec.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { FileLeases } from '../fleet/file-lock.js';
 import { notHeld } from '../fleet/lease-lost.js';
 import type { SessionCheckpoint, SessionStore } from './session-store.js';
 
-export interface FileSessionStoreOptions {
+const FILE_STORE = {
   /**
    * Ownership: one process at a time runs the sessions of this file, under an OS-level lock that dies with the
    * process (a Unix socket beside the file, `<path>.lock`; a named pipe on Windows). A second process on the same
@@ -24,10 +19,10 @@ export interface FileSessionStoreOptions {
    * says when they fight).
    * @defaultValue `true`
    */
-  lease?: boolean;
-}
+  lease: boolean({ default: true }),
+};
 
-const FILE_STORE_KEYS = optionKeys<FileSessionStoreOptions>({ lease: true });
+export type FileSessionStoreOptions = OptionsOf<typeof FILE_STORE>;
 
 /** The file's format marker: a later format can be told apart (and refused clearly) instead of misread. */
 const FORMAT = 'qqbot-connector/session-store@1';
@@ -69,11 +64,9 @@ export class FileSessionStore implements SessionStore {
   constructor(path: string, options: FileSessionStoreOptions = {}) {
     if (typeof path !== 'string' || path.trim() === '')
       throw invalidOption('Expected the FileSessionStore path to be a non-empty string');
-    const o = section('FileSessionStore', options, FILE_STORE_KEYS);
-    if (o.lease !== undefined && typeof o.lease !== 'boolean')
-      throw invalidOption('Expected FileSessionStore lease to be a boolean');
+    const { lease } = resolveOptions(FILE_STORE, options, 'FileSessionStore');
     this.path = resolve(path);
-    if (o.lease !== false) {
+    if (lease) {
       // The holder before may have written since this process last read the file.
       this.#leases = new FileLeases(this.path, () => void this.#enqueue(async () => (this.#shards = undefined)));
       this.fleet = { leases: this.#leases };

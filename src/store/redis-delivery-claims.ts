@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClaimState, DeliveryClaims } from './delivery-claims.js';
-import type { RedisConnection } from './redis-connection.js';
+import type { RedisConnection } from '../redis-client/redis-connection.js';
 
 /** Drops the claim only while it is still ours: a lapsed one may belong to another process by now. */
 const RELEASE = `

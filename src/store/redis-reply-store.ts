@@ -1,5 +1,6 @@
 import type { ReplyStore } from '../replies/passive-reply.js';
-import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
+import { resolve } from '../options/schema.js';
+import { REDIS_CONNECTION, RedisConnection, type RedisConnectionOptions } from '../redis-client/redis-connection.js';
 
 export type RedisReplyStoreOptions = RedisConnectionOptions;
 
@@ -33,8 +34,7 @@ export class RedisReplyStore implements ReplyStore {
   readonly #redis: RedisConnection;
 
   constructor(options: RedisReplyStoreOptions = {}) {
-    const { connection } = resolveRedisOptions('RedisReplyStore', options, []);
-    this.#redis = new RedisConnection(connection);
+    this.#redis = new RedisConnection(resolve(REDIS_CONNECTION, options, 'RedisReplyStore'));
   }
 
   spend(key: string, expiresAt: number): Promise<number> {

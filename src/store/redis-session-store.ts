@@ -3,15 +3,24 @@ import { checkpointFromStored, checkpointToStored, parseStoredJson } from './che
 import type { Fleet } from '../fleet/fleet.js';
 import { notHeld } from '../fleet/lease-lost.js';
 import { RedisIdentifyGate } from '../fleet/redis-identify-gate.js';
-import { FENCED_WRITE, RedisLeases, resolveLeaseOptions, type LeaseOptions } from '../fleet/redis-leases.js';
+import {
+  DEFAULT_LEASE,
+  FENCED_WRITE,
+  LEASE,
+  RedisLeases,
+  type LeaseOptions,
+  type ResolvedLease,
+} from '../fleet/redis-leases.js';
 import { RedisShardCount } from '../fleet/redis-shard-count.js';
-import { RedisConnection, resolveRedisOptions, type RedisConnectionOptions } from './redis-connection.js';
+import { custom, resolve, type OptionsOf } from '../options/schema.js';
+import { REDIS_CONNECTION, RedisConnection } from '../redis-client/redis-connection.js';
 import type { DeliveryClaims } from './delivery-claims.js';
 import { RedisDeliveryClaims } from './redis-delivery-claims.js';
 import { spendReply } from './redis-reply-store.js';
 import type { SessionCheckpoint, SessionStore } from './session-store.js';
 
-export interface RedisSessionStoreOptions extends RedisConnectionOptions {
+const REDIS_SESSION_STORE = {
+  ...REDIS_CONNECTION,
   /**
    * Ownership: each shard is run by one process at a time, under a lease in Redis with a fencing token that every
    * checkpoint write is checked against. A second process is a `'standby'` and takes over when the holder closes
@@ -20,8 +29,13 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
    * Redis outage, where a holder that cannot renew stops its shards at 4/5 of `ttlMs` (safety over availability).
    * @defaultValue `true`: ownership with the default {@link LeaseOptions}
    */
-  lease?: boolean | LeaseOptions;
-}
+  lease: custom<boolean | LeaseOptions, ResolvedLease | false>(
+    (value, path) => (value === false ? false : resolve(LEASE, value === true ? undefined : value, path)),
+    { default: DEFAULT_LEASE },
+  ),
+};
+
+export type RedisSessionStoreOptions = OptionsOf<typeof REDIS_SESSION_STORE>;
 
 /**
  * Keeps each shard's checkpoint in Redis (`<prefix>session:<shard>`, a JSON string), so a restarted process —
@@ -57,17 +71,13 @@ export class RedisSessionStore implements SessionStore {
   readonly #leases: RedisLeases | undefined;
 
   constructor(options: RedisSessionStoreOptions = {}) {
-    const { connection, rest } = resolveRedisOptions('RedisSessionStore', options, ['lease']);
+    const { lease, ...connection } = resolve(REDIS_SESSION_STORE, options, 'RedisSessionStore');
     this.#redis = new RedisConnection(connection);
     this.claims = new RedisDeliveryClaims(this.#redis);
     const redis = this.#redis;
     this.replies = { spend: (key, expiresAt) => spendReply(redis, key, expiresAt) };
-    const lease = rest.lease;
     if (lease !== false) {
-      this.#leases = new RedisLeases(
-        this.#redis,
-        resolveLeaseOptions(lease === true || lease === undefined ? {} : lease),
-      );
+      this.#leases = new RedisLeases(this.#redis, lease);
       this.fleet = {
         leases: this.#leases,
         identifyGate: new RedisIdentifyGate(this.#redis),

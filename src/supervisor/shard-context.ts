@@ -2,12 +2,12 @@ import type { QQBotError } from '../errors.js';
 import type { ReadyEvent, RestartEvent, ResumedEvent } from '../events.js';
 import type { ShardDelivery } from '../delivery/pipeline.js';
 import type { FleetIdentifyGate } from '../fleet/identify-gate.js';
+import type { TokenSource } from '../http/token-manager.js';
 import type { ResolvedOptions } from '../options.js';
 import type { AttemptRunner } from '../runners/runner.js';
 import type { ShardCheckpointer } from '../store/checkpointer.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { Transport } from '../transports/transport.js';
-import type { TokenSource } from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {

@@ -18,7 +18,10 @@ interface Replica {
 
 let fake: FakeQQServer;
 let prefix: string;
-const replicas: Replica[] = [];
+/** Every example process started, its port known or not. */
+const children: ChildProcess[] = [];
+/** A host's own preload, beside the example: the process exits if this test process dies before its afterEach. */
+const EXIT_WITH_PARENT = fileURLToPath(new URL('../fixtures/exit-with-parent.js', import.meta.url));
 
 beforeEach(async () => {
   fake = await FakeQQServer.start({ heartbeatIntervalMs: 500 });
@@ -26,15 +29,22 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const { child } of replicas.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // Gone before the keys are deleted: a live replica would write its lease and session again.
+  await Promise.all(
+    children.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
   await fake.close();
   await deleteKeysUnder(prefix);
 });
 
 /** Starts examples/health-endpoint with the fake's endpoints and a free health port; resolves once the port is known. */
 async function startReplica(env: Record<string, string> = {}): Promise<Replica> {
-  const child = spawn(process.execPath, [EXAMPLE], {
+  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, EXAMPLE], {
     env: {
       ...process.env,
       QQBOT_APP_ID: 'test-app',
@@ -47,13 +57,12 @@ async function startReplica(env: Record<string, string> = {}): Promise<Replica> 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await fake.waitFor(() => /health on port \d+/.test(output), 10_000);
-  const replica = { child, output: () => output, port: Number(/health on port (\d+)/.exec(output)![1]) };
-  replicas.push(replica);
-  return replica;
+  return { child, output: () => output, port: Number(/health on port (\d+)/.exec(output)![1]) };
 }
 
 async function get(replica: Replica, path: string): Promise<{ status: number; body: string }> {

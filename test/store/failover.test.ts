@@ -1,13 +1,13 @@
 import { afterEach, expect, it } from 'vitest';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { HostProcess, has, killHosts, seqsOf, type HostRecord } from './host-process.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
   await killHosts();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 async function pair(

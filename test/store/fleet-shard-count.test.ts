@@ -4,12 +4,12 @@ import type { QQBotError } from '../../src/errors.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { connectorFor } from '../helpers.js';
-import { PrivateRedis, REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
+import { PrivateRedis, REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 it("shards 'auto' in a fleet: the first process stores its count for good; a later one recommended another adopts it and says how to change it", async () => {

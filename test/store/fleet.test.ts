@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { IDENTIFY_WINDOW_MS } from '../../src/protocol/payloads.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { HostProcess, killHosts, untilFleet, type HostRecord } from './host-process.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 // Several host processes share the shards of one bot through the Redis store (README "Running more than one
 // process"). Every wait is on an event (a host's JSON line, a status answer); no test sleeps.
@@ -11,7 +11,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
   await killHosts();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 const isSession = (r: HostRecord): boolean => r.kind === 'ready' || r.kind === 'resumed';

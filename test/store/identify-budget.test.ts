@@ -5,12 +5,12 @@ import type { ReadyEvent } from '../../src/events.js';
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { connectorFor } from '../helpers.js';
-import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 it('remaining 1 across two processes sharing a leased store, 2 shards: one IDENTIFY, the other waits for reset_after; a RESUME spends nothing', async () => {

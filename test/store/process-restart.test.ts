@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKPOINT } from '../../src/store/checkpointer.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { HostProcess, killHosts, seqsOf, storeConfig } from './host-process.js';
+import { runCleanups } from './redis-helpers.js';
 
 /**
  * What one store round trip can add to the checkpoint batch: events acknowledged while the last write was
@@ -13,7 +14,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
   await killHosts();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 describe.each(['file', 'redis'] as const)('%s store, default options', (kind) => {

@@ -9,15 +9,61 @@ import { RedisSessionStore } from '../../src/store/redis-session-store.js';
 /** The CI Redis (.ci/run starts it when it does not answer). */
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
+/** Every test key starts so, then the pid of the test process that made it: see {@link sweepDeadRuns}. */
+const TEST_KEYS = 'qqbot-test:';
+
 /** A key prefix no other run, test file or test uses. */
 export function uniquePrefix(): string {
-  return `qqbot-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  return `${TEST_KEYS}${process.pid}:${randomBytes(4).toString('hex')}:`;
+}
+
+/**
+ * Runs every cleanup, last registered first, each even when an earlier one failed (a bot that fails to close must
+ * not keep its prefix's keys in Redis), then rethrows the first failure.
+ */
+export async function runCleanups(cleanups: (() => Promise<unknown>)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: unknown) => failures.push(err));
+  if (failures.length > 0) throw failures[0];
+}
+
+/**
+ * Deletes the test keys of test processes that are gone: a test process killed before its afterEach (a run stopped
+ * with a signal, a fork ended by the runner) leaves its prefixes behind. A live process's keys are never touched
+ * (other runs share this Redis); `process.kill(pid, 0)` only asks whether the pid exists. Returns how many keys went.
+ */
+export async function sweepDeadRuns(url = REDIS_URL): Promise<number> {
+  const dead = new Map<string, boolean>();
+  const isDead = (pid: string): boolean => {
+    let known = dead.get(pid);
+    if (known === undefined) {
+      try {
+        process.kill(Number(pid), 0);
+        known = false;
+      } catch (err) {
+        known = (err as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+      dead.set(pid, known);
+    }
+    return known;
+  };
+  const stale = (await keysUnder(TEST_KEYS, url)).filter((key) => {
+    const pid = key.slice(TEST_KEYS.length).split(':', 1)[0] ?? '';
+    return /^\d+$/.test(pid) && isDead(pid);
+  });
+  return deleteKeys(stale, url);
+}
+
+/** A client that fails at once while Redis is away, rather than retrying until the test's timeout. */
+async function connect(url: string) {
+  const client = createClient({ url, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
+  await client.connect();
+  return client;
 }
 
 /** Every key under `prefix`, read straight from the server. */
 export async function keysUnder(prefix: string, url = REDIS_URL): Promise<string[]> {
-  const client = createClient({ url });
-  await client.connect();
+  const client = await connect(url);
   try {
     const keys: string[] = [];
     for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
@@ -27,12 +73,10 @@ export async function keysUnder(prefix: string, url = REDIS_URL): Promise<string
   }
 }
 
-/** Deletes every key under `prefix`; returns how many there were. */
-export async function deleteKeysUnder(prefix: string, url = REDIS_URL): Promise<number> {
-  const keys = await keysUnder(prefix, url);
+/** Deletes `keys`; returns how many there were. */
+async function deleteKeys(keys: string[], url: string): Promise<number> {
   if (keys.length === 0) return 0;
-  const client = createClient({ url });
-  await client.connect();
+  const client = await connect(url);
   try {
     await client.del(keys);
   } finally {
@@ -41,10 +85,14 @@ export async function deleteKeysUnder(prefix: string, url = REDIS_URL): Promise<
   return keys.length;
 }
 
+/** Deletes every key under `prefix`; returns how many there were. */
+export async function deleteKeysUnder(prefix: string, url = REDIS_URL): Promise<number> {
+  return deleteKeys(await keysUnder(prefix, url), url);
+}
+
 /** Writes a raw value, as another program (or a damaged restore) might have. */
 export async function setRaw(key: string, value: string, url = REDIS_URL): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
+  const client = await connect(url);
   try {
     await client.set(key, value);
   } finally {
@@ -54,8 +102,7 @@ export async function setRaw(key: string, value: string, url = REDIS_URL): Promi
 
 /** A key's value and its remaining time to live in ms (`-2`: no such key), read straight from the server. */
 export async function getRaw(key: string, url = REDIS_URL): Promise<{ value: string | null; pttl: number }> {
-  const client = createClient({ url });
-  await client.connect();
+  const client = await connect(url);
   try {
     return { value: await client.get(key), pttl: await client.pTTL(key) };
   } finally {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { DEFAULT_TIMEOUTS } from '../../src/options.js';
 import { budgetProbeMs } from '../../src/protocol/session-start.js';
-import { RedisConnection } from '../../src/store/redis-connection.js';
+import { RedisConnection } from '../../src/redis-client/redis-connection.js';
 import { RedisIdentifyGate } from '../../src/fleet/redis-identify-gate.js';
 import { REDIS_URL, deleteKeysUnder, getRaw, uniquePrefix } from './redis-helpers.js';
 

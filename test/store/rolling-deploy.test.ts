@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { HostProcess, has, killHosts, seqsOf, storeConfig, untilFleet, type HostRecord } from './host-process.js';
-import { REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, deleteKeysUnder, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 // A rolling deploy as Kubernetes or Docker runs one: the new process B starts while A runs, then A gets SIGTERM
 // (the fixture calls close()). Default options on both stores: B must wait as a standby, then RESUME A's session.
@@ -11,7 +11,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
   await killHosts();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 const isSession = (r: HostRecord): boolean => r.kind === 'ready' || r.kind === 'resumed';

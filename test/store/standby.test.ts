@@ -5,12 +5,12 @@ import { CHANNEL_NAMES, type ChannelMessages } from '../../src/metrics/channels.
 import { RedisSessionStore } from '../../src/redis/index.js';
 import { FakeQQServer } from '../../src/testing/index.js';
 import { FAST, connectorFor, type Overrides } from '../helpers.js';
-import { PrivateRedis, REDIS_URL, deleteKeysUnder, uniquePrefix } from './redis-helpers.js';
+import { PrivateRedis, REDIS_URL, deleteKeysUnder, uniquePrefix, runCleanups } from './redis-helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
 });
 
 it('a process whose shards another holds is a standby: start() resolves, health() is ok; it takes over on release', async () => {

@@ -1,65 +1,57 @@
 import { createClient, type RedisClientType } from 'redis';
-import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
+import { ErrorCodes, QQBotError, invalidOption, storeUnavailable } from '../errors.js';
+import { custom, defaultsOf, integer, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 import { raceAbort } from '../util/abort.js';
-import { integerOption, optionKeys, section } from '../options/checks.js';
-import { storeUnavailable } from './checkpoint-codec.js';
 
-/** What every Redis-backed piece of this library is given. */
-export interface RedisConnectionOptions {
+/**
+ * The one Redis client of this library and the options every Redis-backed piece is given. In a folder of its own,
+ * below `store/` and `fleet/`: a store and the fleet it offers ride one connection, and the fleet reaches it without
+ * importing the store.
+ * @module
+ */
+
+/** What every Redis-backed piece of this library is given (a store adds its own keys to it). */
+export const REDIS_CONNECTION = {
   /**
    * The server, as a `redis://` or `rediss://` URL (user, password and database number included).
    * @defaultValue `'redis://127.0.0.1:6379'`
    */
-  url?: string;
+  url: custom<string>(
+    (value, path) => {
+      if (typeof value !== 'string' || !/^rediss?:\/\/./.test(value))
+        throw invalidOption(`Expected \`${path}\` to be a redis:// or rediss:// URL`);
+      return value;
+    },
+    { default: 'redis://127.0.0.1:6379' },
+  ),
   /**
    * Put in front of every key this library writes. Give each bot its own: two bots under one prefix would
    * share their sessions.
    * @defaultValue `'qqbot:'`
    */
-  prefix?: string;
+  prefix: custom<string>(
+    (value, path) => {
+      if (typeof value !== 'string' || value === '')
+        throw invalidOption(`Expected \`${path}\` to be a non-empty string`);
+      return value;
+    },
+    { default: 'qqbot:' },
+  ),
   /**
    * How long one command (and, the first time, the connection) may take before it fails with
    * `QQBOT_STORE_UNAVAILABLE`. The event path never waits on it: checkpoints are written in the background.
    * @defaultValue `2_000`
    */
-  commandTimeoutMs?: number;
-}
+  commandTimeoutMs: integer({ default: 2_000, min: 1 }),
+};
 
-export const DEFAULT_REDIS_CONNECTION = {
-  url: 'redis://127.0.0.1:6379',
-  prefix: 'qqbot:',
-  commandTimeoutMs: 2_000,
-} as const satisfies Required<RedisConnectionOptions>;
+export type RedisConnectionOptions = OptionsOf<typeof REDIS_CONNECTION>;
+export type ResolvedRedisConnection = ResolvedOf<typeof REDIS_CONNECTION>;
+
+export const DEFAULT_REDIS_CONNECTION: Readonly<ResolvedRedisConnection> = Object.freeze(defaultsOf(REDIS_CONNECTION));
 
 /** Reconnection backoff: 50 ms doubling to 2 s. Redis being away never ends the client; each command fails instead. */
 const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2_000);
-
-const CONNECTION_KEYS = optionKeys<RedisConnectionOptions>({ url: true, prefix: true, commandTimeoutMs: true });
-
-/**
- * Checks an options object: the connection keys plus `known` (a typo would silently do nothing), and resolves
- * the connection part. `owner` names the class in messages (`RedisSessionStore.url`).
- */
-export function resolveRedisOptions(
-  owner: string,
-  input: unknown,
-  known: readonly string[],
-): { connection: Required<RedisConnectionOptions>; rest: Record<string, unknown> } {
-  const options = section(owner, input, [...CONNECTION_KEYS, ...known]);
-  const url = options.url ?? DEFAULT_REDIS_CONNECTION.url;
-  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url))
-    throw invalidOption(`Expected \`${owner}.url\` to be a redis:// or rediss:// URL`);
-  const prefix = options.prefix ?? DEFAULT_REDIS_CONNECTION.prefix;
-  if (typeof prefix !== 'string' || prefix === '')
-    throw invalidOption(`Expected \`${owner}.prefix\` to be a non-empty string`);
-  const commandTimeoutMs = integerOption(
-    `${owner}.commandTimeoutMs`,
-    options.commandTimeoutMs,
-    DEFAULT_REDIS_CONNECTION.commandTimeoutMs,
-    1,
-  );
-  return { connection: { url, prefix, commandTimeoutMs }, rest: options };
-}
 
 /**
  * One lazily opened node-redis client. Commands fail fast while Redis is away (no offline queue: a checkpoint
@@ -74,7 +66,7 @@ export class RedisConnection {
   #connecting: Promise<unknown> | undefined;
   #closed = false;
 
-  constructor(options: Required<RedisConnectionOptions>) {
+  constructor(options: ResolvedRedisConnection) {
     this.#url = options.url;
     this.prefix = options.prefix;
     this.#timeoutMs = options.commandTimeoutMs;
