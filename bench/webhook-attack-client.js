@@ -65,6 +65,7 @@ async function starve({ url, slow, idle, rate, seconds }) {
   while (counts.opened < slow + idle) await new Promise((resolve) => setTimeout(resolve, 10));
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const latencies = [];
+  const late = [];
   const statuses = {};
   const pending = [];
   const t0 = performance.now();
@@ -85,10 +86,13 @@ async function starve({ url, slow, idle, rate, seconds }) {
       'x-bot-appid': appId,
     };
     const sent = performance.now();
+    const index = n;
     n += 1;
     pending.push(
       post(url, agent, body, headers, '127.0.0.1').then((status) => {
-        latencies.push(performance.now() - sent);
+        const ms = performance.now() - sent;
+        latencies.push(ms);
+        if (ms > 1000) late.push({ n: index, sentAtMs: Math.round(sent - t0), ms: Math.round(ms), status });
         statuses[status] = (statuses[status] ?? 0) + 1;
       }),
     );
@@ -97,7 +101,7 @@ async function starve({ url, slow, idle, rate, seconds }) {
   stop = true;
   for (const socket of counts.sockets) socket.destroy();
   agent.destroy();
-  return { sent: n, latencies, statuses, attackerReopened: counts.closed, attackerHeldMin: heldMin };
+  return { sent: n, latencies, late, statuses, attackerReopened: counts.closed, attackerHeldMin: heldMin };
 }
 
 async function op13({ url, seconds, concurrency, peers }) {

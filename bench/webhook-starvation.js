@@ -3,10 +3,12 @@
 //   send their body, 500 sockets that send nothing) are held open from 8 other addresses, each reopened as soon
 //   as the server closes it. Latency of every genuine callback (p50, p99, max) and any non-200 answer, against
 //   the same traffic with no attacker in the same run; for the listener (`transport`) and for `webhookHandler()`
-//   on a node:http server with node's defaults.
+//   on a node:http server with node's defaults but the listen backlog docs/webhook.md advises. A callback late by
+//   a second is a dropped SYN resent: `listenOverflowsPerRun` counts the kernel's accept-queue overflows.
 // - op 13 flood: unsigned op 13 validations back to back (64 lanes) against the listener, from 1 address and from
 //   64; the main thread's event-loop utilization over the flood, against the same window with no traffic.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -15,6 +17,18 @@ import { median, percentile, round } from './stats.js';
 
 const APP_ID = 'bench-app';
 const SECRET = 'bench-secret';
+
+/** The kernel's count of connections dropped because an accept queue was full (Linux; machine-wide). */
+function listenOverflows() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const names = lines.find((l) => l.startsWith('TcpExt:'))?.split(' ');
+    const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(' ');
+    return Number(values?.[names?.indexOf('ListenOverflows') ?? -1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
 
 async function ask(client, task) {
   client.postMessage(task);
@@ -37,7 +51,8 @@ async function transport() {
 async function handler() {
   const bot = quiet(new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook' } }));
   const server = createServer(bot.webhookHandler());
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // As docs/webhook.md advises: node's default backlog (511) overflows under a connect flood.
+  await new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}/qqbot`,
     close: async () => {
@@ -57,6 +72,7 @@ function summarize(rounds) {
     sentPerRun: rounds.map((r) => r.sent),
     non200PerRun: rounds.map((r) => r.sent - (r.statuses[200] ?? 0)),
     over1sPerRun: rounds.map((r) => r.latencies.filter((ms) => ms > 1000).length),
+    latePerRun: rounds.map((r) => r.late),
   };
 }
 
@@ -73,7 +89,9 @@ async function starvation(client, { runs, seconds, rate, slow, idle }) {
       const attacked = [];
       for (let i = 0; i < runs; i++) {
         baseline.push(await ask(client, { mode: 'starve', url: path.url, slow: 0, idle: 0, rate, seconds }));
-        attacked.push(await ask(client, { mode: 'starve', url: path.url, slow, idle, rate, seconds }));
+        const before = listenOverflows();
+        const round = await ask(client, { mode: 'starve', url: path.url, slow, idle, rate, seconds });
+        attacked.push({ ...round, listenOverflows: listenOverflows() - before });
       }
       result[name] = {
         baseline: summarize(baseline),
@@ -81,6 +99,7 @@ async function starvation(client, { runs, seconds, rate, slow, idle }) {
           ...summarize(attacked),
           attackerReopenedPerRun: attacked.map((r) => r.attackerReopened),
           attackerHeldMin: attacked.map((r) => r.attackerHeldMin),
+          listenOverflowsPerRun: attacked.map((r) => r.listenOverflows),
         },
       };
     } finally {

@@ -55,7 +55,11 @@ export class ShardCheckpointer {
   #deliveredSeq = 0;
   /** Deliveries since the last write started: at half a batch, the delivered high-water mark is written. */
   #deliveredSinceWrite = 0;
-  /** Acknowledged ids, oldest first; trimmed to `maxIds` when it grows to twice that (amortised O(1)). */
+  /**
+   * Acknowledged ids, oldest first; trimmed to `maxIds` when it grows to twice that (amortised O(1)). Not the
+   * delivery pipeline's dedupe window: that one also holds events still in flight, and a checkpoint naming one of
+   * those would make a successor drop its replay as a duplicate, losing it.
+   */
   #ids: string[] = [];
   readonly #pending: Pending[] = [];
   #pendingHead = 0;

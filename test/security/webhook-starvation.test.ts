@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QQBotConnector } from '../../src/connector.js';
@@ -84,6 +86,23 @@ describe('the webhook cannot be starved by slow requests', () => {
     await once(extra!, 'close');
     // Closed on arrival, not at the 5 s headers timeout: the 256 before it are all still open.
     expect(closedCount(slow.slice(0, 256))).toBe(0);
+    expect(await genuine(new URL(`http://127.0.0.1:${port}/qqbot`), 1)).toEqual([200]);
+  });
+
+  it('the listener queues a connect flood in a backlog of 4 096 (as far as the kernel allows), not the 511 of node', async () => {
+    // An overflowing accept queue drops a genuine callback's SYN, which TCP resends only after a second.
+    bot = new QQBotConnector({ appId: APP_ID, secret: SECRET, transport: { kind: 'webhook', port: 0 } });
+    counted(bot);
+    await bot.start();
+    const { port } = bot.webhookAddress()!;
+    if (process.platform === 'linux') {
+      // `ss` shows a listening socket's backlog as its Send-Q; the kernel caps it at net.core.somaxconn.
+      const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+      const [, , backlog] = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/);
+      expect(Number(backlog)).toBe(Math.min(4096, somaxconn));
+    }
     expect(await genuine(new URL(`http://127.0.0.1:${port}/qqbot`), 1)).toEqual([200]);
   });
 

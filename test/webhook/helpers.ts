@@ -5,7 +5,7 @@ import {
   WebhookRequestHandler,
   type WebhookChecks,
   type WebhookDispatch,
-  type WebhookHost,
+  type WebhookRequestHost,
 } from '../../src/transports/webhook/request-handler.js';
 import { answerValidation, signWebhook, webhookKeyPair } from '../../src/transports/webhook/signature.js';
 
@@ -62,7 +62,7 @@ export interface Served {
 
 /** A listener on 127.0.0.1:0 whose host signs with {@link KEYS} and records what is delivered. */
 export async function serve(
-  options: { checks?: Partial<WebhookChecks>; host?: Partial<WebhookHost>; tls?: WebhookTls } = {},
+  options: { checks?: Partial<WebhookChecks>; host?: Partial<WebhookRequestHost>; tls?: WebhookTls } = {},
 ): Promise<Served> {
   const delivered: WebhookDispatch[] = [];
   const handler = new WebhookRequestHandler(

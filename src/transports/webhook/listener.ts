@@ -33,6 +33,13 @@ export const LISTENER_LIMITS = {
   maxHeaderBytes: 16 * 1024,
   maxConnections: 1_024,
   maxConnectionsPerPeer: 256,
+  /**
+   * The kernel's queue of connections not yet accepted. Node's default (511) overflows when a flood of connects
+   * (each closed at once by the limits above, and reopened) arrives while the thread is busy; an overflow drops the
+   * SYN of a genuine callback, which the platform's TCP then resends after a second. Linux caps it at
+   * `net.core.somaxconn` (4096 since 5.4).
+   */
+  listenBacklog: 4_096,
 } as const;
 
 /** Closes a new connection at once when its address already holds `max`. */
@@ -91,7 +98,7 @@ export class WebhookListener {
     if (options.tls !== undefined) server.on('tlsClientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: options.port, host: options.host }, () => {
+      server.listen({ port: options.port, host: options.host, backlog: LISTENER_LIMITS.listenBacklog }, () => {
         server.off('error', reject);
         resolve();
       });

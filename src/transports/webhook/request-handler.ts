@@ -96,7 +96,7 @@ export interface WebhookChecks {
   deliverTimeoutMs: number;
 }
 
-export interface WebhookHost {
+export interface WebhookRequestHost {
   /** The hex signature of an op 13 answer; computed on the main thread. */
   signValidation(request: ValidationRequest): string | Promise<string>;
   /**
@@ -198,7 +198,7 @@ function within(work: void | Promise<void>, ms: number): Promise<boolean> | bool
  */
 export class WebhookRequestHandler {
   readonly #checks: WebhookChecks;
-  readonly #host: WebhookHost;
+  readonly #host: WebhookRequestHost;
   readonly #now: () => number;
   readonly counters: WebhookCounters = { acked: 0, validations: 0, refused: zeroRefusals() };
   readonly #unverified: BodyAdmission;
@@ -210,7 +210,7 @@ export class WebhookRequestHandler {
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
 
-  constructor(checks: WebhookChecks, host: WebhookHost) {
+  constructor(checks: WebhookChecks, host: WebhookRequestHost) {
     this.#checks = checks;
     this.#host = host;
     this.#now = host.now ?? Date.now;
