@@ -102,14 +102,23 @@ const openApi = async (endpoints) => {
 
 // ------------------------------------------------------------------------------------------------ child
 // One first upload in a fresh process. `cold`: the upload makes the process's first HTTP request, which pays for
-// undici's HTTP parser (WebAssembly, compiled again in the background: a transient ~30 MB, see docs/benchmarks.md).
-// `warm`: one API call first, and 1 s for that compilation to end, as in a bot that has run a while. `raw-warm`: the
-// raw PUTs, warmed the same way.
+// undici's HTTP parser (WebAssembly, compiled again in the background once it has run). `warm`: one API call first,
+// and 1 s for that compilation to end, as in a bot that has run a while. `raw-warm`: the raw PUTs, warmed the same
+// way. `first-call`: no upload, the cost itself: one API call in a fresh process and the 1 s after it.
 async function child(mode, path, endpoints) {
   const api = await openApi(endpoints);
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+  if (mode === 'first-call') {
+    const growth = await rssGrowth(async () => {
+      await api.getMe();
+      await settle();
+    });
+    await api.close();
+    return growth.growthMB;
+  }
   if (mode !== 'cold') {
     await api.getMe();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await settle();
   }
   const first =
     mode === 'raw-warm'
@@ -154,7 +163,7 @@ export async function run() {
     await writeFile(path);
     await fake.call('configureChunkedUpload', { blockSize: PART, concurrency: CONCURRENCY });
 
-    const first = { cold: [], warm: [], 'raw-warm': [] };
+    const first = { cold: [], warm: [], 'raw-warm': [], 'first-call': [] };
     for (let r = 0; r < FIRST_RUNS; r++) {
       for (const mode of Object.keys(first)) first[mode].push(await firstInProcess(mode, path, fake.endpoints));
     }
@@ -181,6 +190,7 @@ export async function run() {
         warm: spread(first.warm),
         rawPutsWarm: spread(first['raw-warm']),
       },
+      firstApiCallRssGrowthMB: spread(first['first-call']),
       firstWarmWithinBound: Math.max(...first.warm) <= BOUND_MB,
       laterUploadRssGrowthMB: {
         client: spread(client.map((c) => c.growthMB)),
