@@ -71,7 +71,7 @@ export async function digestsOf(
 /**
  * File reads go into one buffer per reader (the digest pass, each part worker), refilled block after block. Fresh
  * buffers per read (what `fs` streams allocate: 64 kB each) are freed only at V8's next GC, tens of MB later when
- * little else is allocated, and the allocator keeps the pages: a 200 MB upload grew a fresh process's RSS by 31–44 MB
+ * little else is allocated, and the allocator keeps the pages: a 200 MB upload grew a fresh process's RSS by ~35 MB
  * that way (a 20 MB one by 17–23 MB). A block is at least a socket's write high-water mark (16 kB on Node 20, 64 kB
  * on 22), which makes refilling it safe (see putPart).
  */
@@ -79,16 +79,22 @@ const READ_BLOCK_BYTES = 256 * 1024;
 
 /**
  * The bytes [start, start + length) of a file, read into `buffer`: each block yielded is valid until the next one
- * is asked for.
+ * is asked for, and fills the buffer but the last (putPart counts on it).
  */
 async function* fileBlocks(path: string, buffer: Buffer, start = 0, length = Infinity): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
   try {
     for (let done = 0; done < length;) {
-      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - done), start + done);
-      if (bytesRead === 0) return;
-      done += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+      const want = Math.min(buffer.length, length - done);
+      let filled = 0;
+      while (filled < want) {
+        const { bytesRead } = await file.read(buffer, filled, want - filled, start + done + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > 0) yield buffer.subarray(0, filled);
+      if (filled < want) return;
+      done += filled;
     }
   } finally {
     await file.close();
@@ -307,11 +313,12 @@ function translate(err: unknown, requester: RestRequester, signal: AbortSignal |
  *
  * A file's blocks share the worker's one buffer, so no block may be read while an earlier one is still queued on the
  * socket. The body is therefore an async iterable handed to undici as is (a `Readable` would read ahead): undici
- * asks for the next block only when the socket took the last one with room to spare or has drained, and a block is
- * never smaller than the socket's high-water mark, so it always drains first. Once the request is settled the body
- * is closed before the buffer serves the retry or the next part: a PUT that failed mid-way may otherwise still be
- * pulled by undici. Bytes still queued then belong to a PUT already answered, and `upload_part_finish` carries the
- * MD5 of what was read, which the platform checks against what it received.
+ * asks for the next block only when the socket took the last one below its high-water mark or has drained, and
+ * every block but the part's last fills the buffer, never smaller than that mark, so the socket has drained. Once
+ * the request is settled (the store answered after the whole body, or the socket is gone) the body is closed before
+ * the buffer serves the retry or the next part: a PUT that failed mid-way may otherwise still be pulled by undici.
+ * Should bytes still be queued then, they belong to a PUT already answered; and `upload_part_finish` carries the MD5
+ * of what was read, which the platform checks against what it received.
  */
 async function putPart(part: Part, read: BlockReader, signals: readonly AbortSignal[]): Promise<string> {
   const hash: Hash = createHash('md5');
