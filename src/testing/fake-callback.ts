@@ -46,6 +46,14 @@ export interface FakeCallbackOptions {
   concurrency?: number;
 }
 
+/** How {@link FakeQQServer.sendCallback} signs its request. */
+export interface SendCallbackOptions {
+  /** `'valid'` signs with the app's key, `'forged'` with another, `'none'` sends no signature. @defaultValue `'valid'` */
+  signature?: 'valid' | 'forged' | 'none';
+  /** `X-Signature-Timestamp` (unix seconds): an old one replays a request. @defaultValue now */
+  timestamp?: string;
+}
+
 /** One answer the bot gave that was not 200 (or no answer: `status` 0 and `error`). */
 export interface FakeCallbackRejection {
   id: string | undefined;
@@ -191,10 +199,7 @@ export class FakeCallbackSender {
    * another key, `'none'` sends none; `timestamp` replaces the current time (a replay). Not retried; a
    * non-200 answer is recorded as a rejection.
    */
-  async send(
-    body: string,
-    options: { id?: string; signature?: 'valid' | 'forged' | 'none'; timestamp?: string } = {},
-  ): Promise<CallbackAnswer> {
+  async send(body: string, options: SendCallbackOptions & { id?: string } = {}): Promise<CallbackAnswer> {
     const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string> = {
       'x-bot-appid': this.#appId,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isObject } from '../options/checks.js';
+import { FakeRestCodes, codeBody, type Answer } from './fake-rest-types.js';
 
 /**
  * The chunked upload of the REST fake (docs/protocol.md §11): `upload_prepare`, a fake object store for the
@@ -55,8 +56,6 @@ interface Session {
   parts: Array<{ received?: { md5: string; length: number }; finished: boolean }>;
 }
 
-type Answer = (status: number, body: unknown) => void;
-
 /** When an injected part failure answers (see `failPartOnce`). */
 export type PartFailure = 'after-body' | 'early';
 
@@ -67,8 +66,6 @@ const DEFAULT_CONFIG = {
   retryTimeout: 10,
   retryDelay: 0.05,
 } as const;
-
-const CODES = { INVALID_BODY: 40034999, PART_FAILED: 40093001, QUOTA: 40093002 } as const;
 
 export class FakeChunkedUploads {
   /** Parts PUT at the same time, at most, since the last reset. */
@@ -116,10 +113,8 @@ export class FakeChunkedUploads {
   }
 
   prepare(targetPath: string, body: unknown, answer: Answer): void {
-    const invalid = (message: string): void =>
-      answer(400, { message, code: CODES.INVALID_BODY, err_code: CODES.INVALID_BODY });
-    if (this.#quotaSpent)
-      return answer(400, { message: 'upload quota exceeded for today', code: CODES.QUOTA, err_code: CODES.QUOTA });
+    const invalid = (message: string): void => answer(400, codeBody(FakeRestCodes.INVALID_BODY, message));
+    if (this.#quotaSpent) return answer(400, codeBody(FakeRestCodes.UPLOAD_QUOTA, 'upload quota exceeded for today'));
     if (!isObject(body) || ![1, 2, 3, 4].includes(body.file_type as number))
       return invalid('file_type (1-4) is required');
     const size = typeof body.file_size === 'string' && /^\d+$/.test(body.file_size) ? Number(body.file_size) : 0;
@@ -194,8 +189,7 @@ export class FakeChunkedUploads {
   }
 
   partFinish(targetPath: string, body: unknown, answer: Answer): void {
-    const failed = (message: string): void =>
-      answer(400, { message, code: CODES.PART_FAILED, err_code: CODES.PART_FAILED });
+    const failed = (message: string): void => answer(400, codeBody(FakeRestCodes.UPLOAD_PART_FAILED, message));
     if (!isObject(body) || typeof body.upload_id !== 'string') return failed('upload_id is required');
     const session = this.#sessions.get(body.upload_id);
     if (session === undefined || session.targetPath !== targetPath) return failed('unknown upload_id');

@@ -1,30 +1,19 @@
-import { WebSocket } from 'ws';
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import { FakeConnection, rawToString } from './fake-gateway-connection.js';
+import { FakeSession } from './fake-session-log.js';
 import { OpCodes } from '../protocol/opcodes.js';
 import type { HelloData, ReadyData } from '../protocol/payloads.js';
 import type { FakeIdentifyRecord, FakeQQServerEventMap, FakeResumeRecord } from './fake-types.js';
 import { isObject } from '../options/checks.js';
 
 /**
- * The WebSocket gateway of {@link FakeQQServer}: sessions with their replayable logs, the sockets bound to
- * them, and the Hello / Identify / Resume / Heartbeat handling. Internal to the testing kit (not exported
+ * The WebSocket gateway of {@link FakeQQServer}: the Hello / Identify / Resume / Heartbeat handling, the
+ * dispatches and replays, and the faults injected into them, over the sessions (`fake-session-log.ts`) and the
+ * sockets bound to them (`fake-gateway-connection.ts`). Internal to the testing kit (not exported
  * from `qqbot-connector/testing`); its public face is the {@link FakeQQServer} methods that delegate here.
  * @internal
  * @module
  */
-
-/** One dispatch kept in a session's log, already serialised (replays send the same bytes). */
-interface LoggedEvent {
-  readonly seq: number;
-  readonly frame: string;
-}
-
-/** What a connection is waiting for before dispatches may flow to it (see `holdReady`). */
-type PendingStart =
-  /** Identify accepted: READY (whose seq is already taken) then every logged event after it. */
-  | { readonly kind: 'ready'; readonly readySeq: number; readonly shard: [number, number] }
-  /** Resume accepted: every logged event after `fromSeq`, then RESUMED with the next seq. */
-  | { readonly kind: 'resumed'; readonly fromSeq: number };
 
 /** The counters the gateway updates; {@link FakeQQServer.stats} is a superset. */
 export interface GatewayStats {
@@ -62,128 +51,11 @@ const INVALID_SESSION_CLOSE_MS = 100;
 /** The close code a client sends to end its session for good. */
 const CLIENT_ENDS_SESSION = 1000;
 
-function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
 function parseShard(value: unknown): [number, number] {
   if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number') {
     return [value[0], value[1]];
   }
   return [Number.NaN, Number.NaN];
-}
-
-/** A gateway session: its seq counter, its replayable log and the socket currently bound to it. */
-class FakeSession {
-  /** The last seq given out in this session (dispatches, READY and RESUMED all take one). */
-  lastSeq = 0;
-  /** False once `invalidateSessions()` forgot it: a Resume of it then gets op 9 `d: false`. */
-  resumable = true;
-  /** The connection that receives this session's dispatches, if any. */
-  bound: FakeConnection | undefined;
-  /** Open sockets bound to this session right now (a kicked socket counts until it has really closed). */
-  liveBound = 0;
-  readonly #log: LoggedEvent[] = [];
-  /** The highest seq dropped from the log (0: nothing dropped yet). */
-  #droppedThrough = 0;
-
-  /**
-   * @param index - 1-based creation counter, used in the id and in default event ids.
-   * @param replayLimit - events kept for replay.
-   * @param shard - the shard its Identify named.
-   */
-  constructor(
-    readonly index: number,
-    readonly replayLimit: number,
-    /** The `shard` its Identify named, `[index, count]`. */
-    readonly shard: readonly [number, number],
-    /** The app whose token identified it. */
-    readonly appId: string,
-  ) {}
-
-  /** `session-<index>`. */
-  get id(): string {
-    return `session-${this.index}`;
-  }
-
-  /** Takes the next seq. */
-  nextSeq(): number {
-    this.lastSeq += 1;
-    return this.lastSeq;
-  }
-
-  /** Appends a dispatch; seqs are appended in increasing order. Drops the oldest beyond `replayLimit` (in chunks). */
-  append(event: LoggedEvent): void {
-    this.#log.push(event);
-    const excess = this.#log.length - this.replayLimit;
-    if (excess > 0 && (excess >= 1024 || this.replayLimit < 4096)) {
-      const dropped = this.#log.splice(0, excess);
-      this.#droppedThrough = (dropped.at(-1) as LoggedEvent).seq;
-    }
-  }
-
-  /** True when every event after `after` is still in the log, so a Resume from it replays nothing short. */
-  canReplayFrom(after: number): boolean {
-    return after >= this.#droppedThrough;
-  }
-
-  /** Logged events with `seq > after`, in order. */
-  eventsAfter(after: number): readonly LoggedEvent[] {
-    const log = this.#log;
-    let lo = 0;
-    let hi = log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((log[mid] as LoggedEvent).seq <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return log.slice(lo);
-  }
-}
-
-/** One accepted gateway socket. */
-class FakeConnection {
-  /** Hello was sent (it is withheld while `holdHello(true)`). */
-  helloSent = false;
-  /** The fake started closing this socket (or dropped it): later frames from it are ignored. */
-  closing = false;
-  /** READY or RESUMED (and the replay) went out: live dispatches are sent to this socket. */
-  delivering = false;
-  /** The session this socket is bound to, kept until the socket has closed (for the per-session count). */
-  session: FakeSession | undefined;
-  /** A READY/RESUMED withheld by `holdReady(true)`. */
-  pending: PendingStart | undefined;
-  /** The 4006 timer armed by `sendInvalidSession`. */
-  invalidSessionTimer: NodeJS.Timeout | undefined;
-  /** Closes the socket with 4009 when heartbeats stop (`heartbeatTimeoutMs`). */
-  heartbeatTimer: NodeJS.Timeout | undefined;
-
-  constructor(readonly ws: WebSocket) {}
-
-  /** True while the socket is open and the fake has not started closing it. */
-  get open(): boolean {
-    return !this.closing && this.ws.readyState === WebSocket.OPEN;
-  }
-
-  /** Sends a text frame if the socket is open; otherwise drops it silently. */
-  send(frame: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
-  }
-
-  /** Starts a close handshake with `code`, once. */
-  close(code: number, reason: string): void {
-    if (this.closing) return;
-    this.closing = true;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-  }
-
-  /** Destroys the TCP socket without a close frame. */
-  drop(): void {
-    this.closing = true;
-    this.ws.terminate();
-  }
 }
 
 /** The gateway state machine. Every public field and method backs a {@link FakeQQServer} member. */

@@ -7,6 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * @module
  */
 
+/** The gateway's WebSocket path, as `GET /gateway/bot` answers it. */
+export const GATEWAY_PATHS: ReadonlySet<string> = new Set(['/websocket', '/websocket/']);
+
 /** Request bodies above this many bytes are answered 413, as the platform refuses inline uploads around 10 MB. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 

@@ -1,41 +1,35 @@
-import { randomBytes } from 'node:crypto';
+// Over 400 lines: the public face of the kit, one class by its API; each member is a documented delegation.
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { WebSocketServer } from 'ws';
+import type { Server } from 'node:http';
 import type { CallbackAnswer } from './callback-post.js';
 import {
   FakeCallbackSender,
   type FakeCallbackEvent,
   type FakeCallbackOptions,
   type FakeCallbackStats,
+  type SendCallbackOptions,
 } from './fake-callback.js';
+import { closeCode, httpStatus, intAtLeast, positive } from './fake-checks.js';
+import { pace } from './fake-emit.js';
 import { FakeGateway } from './fake-gateway-session.js';
-import { HttpFaults, MAX_BODY_BYTES, readBody, sendJson } from './fake-http.js';
-import { FakeRestApi, FakeRestCodes, IP_NOT_ALLOWED_ANSWER } from './fake-rest.js';
-import { OBJECT_STORE_PATH } from './fake-chunked-upload.js';
-import { sampleEventData, sampleTime } from './sample-events.js';
-import { closeCode, httpStatus, intAtLeast, positive, resolveFakeOptions } from './fake-types.js';
+import { resolveFakeOptions, type FakeQQServerOptions, type ResolvedFakeOptions } from './fake-options.js';
+import { FakePlatformHttp, TOKEN_PATH } from './fake-platform-http.js';
+import { FakeRestApi } from './fake-rest.js';
+import { TimerSet } from './fake-timers.js';
+import { FakeTokens } from './fake-tokens.js';
 import type {
   FakeDispatchOptions,
   FakeEmitEventsOptions,
   FakeIdentifyRecord,
   FakeQQServerEventMap,
-  FakeQQServerOptions,
   FakeQQServerStats,
   FakeResumeRecord,
   FakeSessionInfo,
-  ResolvedFakeOptions,
 } from './fake-types.js';
-
-const WAIT_FOR_POLL_MS = 20;
-const EMIT_BATCH = 500;
-const GATEWAY_PATHS: ReadonlySet<string> = new Set(['/websocket', '/websocket/']);
-const TOKEN_PATH = '/app/getAppAccessToken';
-const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not exist or expire' };
+import { FakeUpgrades } from './fake-upgrades.js';
+import { FakeWaiters } from './fake-waiters.js';
+import { sampleEventData, sampleTime } from './sample-events.js';
 
 /**
  * A fake of the QQ Official Bot platform on `127.0.0.1` with an ephemeral port: the token endpoint,
@@ -43,6 +37,9 @@ const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not e
  * and, through {@link FakeQQServer.rest}, the OpenAPI routes. It records what clients do
  * ({@link FakeQQServer.stats}) and injects faults on demand. Deterministic: no randomness but token values,
  * no timers but the ones you ask for. See `docs/testing.md`.
+ *
+ * This class is the kit's public face: each member checks its arguments and hands the work to the module that
+ * does it (`fake-gateway-session.ts`, `fake-platform-http.ts`, `fake-upgrades.ts`, `fake-rest.ts`, …).
  *
  * @example
  * ```ts
@@ -55,14 +52,6 @@ const TOKEN_EXPIRED = { code: FakeRestCodes.TOKEN_INVALID, message: 'token not e
  * await fake.close();
  * ```
  */
-/** How {@link FakeQQServer.sendCallback} signs its request. */
-export interface SendCallbackOptions {
-  /** `'valid'` signs with the app's key, `'forged'` with another, `'none'` sends no signature. @defaultValue `'valid'` */
-  signature?: 'valid' | 'forged' | 'none';
-  /** `X-Signature-Timestamp` (unix seconds): an old one replays a request. @defaultValue now */
-  timestamp?: string;
-}
-
 export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   /** The listening port. */
   readonly port: number;
@@ -76,12 +65,15 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   readonly rest: FakeRestApi;
 
   readonly #server: Server;
-  readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #gateway: FakeGateway;
   readonly #options: ResolvedFakeOptions;
-  readonly #tokens = new Map<string, { expiresAt: number; appId: string }>();
-  readonly #tokenFaults = new HttpFaults();
-  readonly #gatewayBotFaults = new HttpFaults();
+  readonly #gateway: FakeGateway;
+  readonly #http: FakePlatformHttp;
+  readonly #upgrades: FakeUpgrades;
+  readonly #tokens: FakeTokens;
+  readonly #timers = new TimerSet();
+  readonly #waiters = new FakeWaiters();
+  /** The stops of running `emitEvents`, called by `close()`. */
+  readonly #stoppers = new Set<() => void>();
   #eventCounter = 0;
   #eventsDispatched = 0;
   readonly #stats = {
@@ -98,20 +90,8 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     refusedConnections: 0,
     resetConnections: 0,
   };
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #hung = new Set<ServerResponse>();
-  readonly #stoppers = new Set<() => void>();
-  readonly #waiters = new Set<{ check: () => void; fail: (err: Error) => void }>();
   #closing: Promise<void> | undefined;
   #callbacks: FakeCallbackSender | undefined;
-  #gatewayUrlOverride: { n: number; url: string } = { n: 0, url: '' };
-  /** `performance.now()` until which WebSocket upgrades are refused (`refuseConnections`). */
-  #refuseUntil = 0;
-  /** `performance.now()` until which every new TCP connection is reset (`outage`). */
-  #outageUntil = 0;
-  /** Upgrades still to be left unanswered (`silenceUpgrades`), and the sockets left so, destroyed on close. */
-  #silenceUpgrades = 0;
-  readonly #silenced = new Set<Duplex>();
 
   private constructor(server: Server, port: number, options: ResolvedFakeOptions) {
     super();
@@ -121,38 +101,55 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     this.url = `http://127.0.0.1:${port}`;
     this.gatewayUrl = `ws://127.0.0.1:${port}/websocket`;
     this.endpoints = Object.freeze({ token: `${this.url}${TOKEN_PATH}`, api: this.url });
+    const tokens = (this.#tokens = new FakeTokens(options));
+    const stats = this.#stats;
+    const closing = (): boolean => this.#closing !== undefined;
+    const signal = this.#signal.bind(this);
     this.#gateway = new FakeGateway({
-      stats: this.#stats,
+      stats,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       replayLimit: options.replayLimit,
       allowedIntents: options.allowedIntents,
-      validAuth: (value) => this.#validAuth(value),
-      appOf: (value) => this.#tokens.get(value.slice('QQBot '.length))?.appId ?? '',
-      now: () => this.#options.now(),
-      signal: (event, ...args) => this.#signal(event, ...args),
-      setTimer: (fn, ms) => this.#setTimer(fn, ms),
-      clearTimer: (timer) => this.#clearTimer(timer),
+      validAuth: (value) => tokens.validAuth(value),
+      appOf: (value) => tokens.appOf(value),
+      now: () => options.now(),
+      signal,
+      setTimer: (fn, ms) => this.#timers.set(fn, ms),
+      clearTimer: (timer) => this.#timers.clear(timer),
     });
     this.rest = new FakeRestApi({
       isValidToken: (token) => this.isValidToken(token),
-      now: () => this.#options.now(),
+      now: () => options.now(),
       baseUrl: () => this.url,
     });
-    server.on('connection', (socket: Socket) => {
-      if (performance.now() >= this.#outageUntil) return;
-      this.#stats.resetConnections += 1;
-      socket.resetAndDestroy();
+    const { url, gatewayUrl, rest } = this;
+    this.#upgrades = new FakeUpgrades({ url, stats, closing, signal, accept: (ws) => this.#gateway.accept(ws) });
+    const refusing = (): boolean => this.#upgrades.refusing();
+    const timers = this.#timers;
+    this.#http = new FakePlatformHttp({
+      url,
+      gatewayUrl,
+      options,
+      stats,
+      tokens,
+      rest,
+      timers,
+      closing,
+      refusing,
+      signal,
     });
-    server.on('request', (req, res) => void this.#onRequest(req, res));
-    server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    server.on('connection', (socket) => this.#upgrades.onConnection(socket));
+    server.on('request', (req, res) => void this.#http.onRequest(req, res));
+    server.on('upgrade', (req, socket, head) => this.#upgrades.onUpgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
     server.on('error', () => {});
   }
 
   /**
    * Starts a fake on `127.0.0.1` with an ephemeral port.
-   * @throws RangeError for an option out of range (before anything listens).
+   * @throws `QQBOT_INVALID_OPTION` for an unknown option key (naming the nearest known one), RangeError for an
+   * option out of range (before anything listens).
    */
   static async start(options: FakeQQServerOptions = {}): Promise<FakeQQServer> {
     const resolved = resolveFakeOptions(options);
@@ -193,8 +190,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** True when `token` (without the `QQBot ` prefix) was issued by this fake and has not expired on its clock. */
   isValidToken(token: string): boolean {
-    const issued = this.#tokens.get(token);
-    return issued !== undefined && this.#options.now() < issued.expiresAt;
+    return this.#tokens.isValid(token);
   }
 
   // ---------------------------------------------------------------- events into the session
@@ -210,7 +206,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     if (this.#closing) throw new Error('FakeQQServer.dispatch: the fake is closed');
     const seq = this.#gateway.dispatch(type, data, opts.id, opts.shard, opts.session);
     this.#eventsDispatched += 1;
-    this.#notify();
+    this.#waiters.notify();
     return seq;
   }
 
@@ -227,72 +223,26 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   emitEvents(count: number, opts: FakeEmitEventsOptions = {}): Promise<number[]> {
     const total = intAtLeast('count', count, 0);
     const rate = opts.ratePerSec === undefined ? undefined : positive('ratePerSec', opts.ratePerSec);
+    const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
     if (this.#callbacks !== undefined) {
       const next = (): number => {
         this.#eventsDispatched += 1;
         return this.#eventCounter++;
       };
-      return this.#callbacks.emitEvents(
-        total,
-        { type: opts.type ?? 'GROUP_AT_MESSAGE_CREATE', ratePerSec: rate, signal: opts.signal },
-        next,
-      );
+      return this.#callbacks.emitEvents(total, { type, ratePerSec: rate, signal: opts.signal }, next);
     }
-    const type = opts.type ?? 'GROUP_AT_MESSAGE_CREATE';
-    const { signal } = opts;
-    const seqs: number[] = [];
-    return new Promise<number[]>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let immediate: NodeJS.Immediate | undefined;
-      let settled = false;
-      const settle = (err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) this.#clearTimer(timer);
-        if (immediate !== undefined) clearImmediate(immediate);
-        signal?.removeEventListener('abort', stop);
-        this.#stoppers.delete(stop);
-        if (err === undefined) resolve(seqs);
-        else reject(err);
-      };
-      const stop = (): void => settle();
-      if (signal?.aborted === true) return settle();
-      signal?.addEventListener('abort', stop, { once: true });
-      this.#stoppers.add(stop);
-      const started = performance.now();
-      const run = (): void => {
-        timer = undefined;
-        immediate = undefined;
-        if (settled) return;
-        try {
-          const due =
-            rate === undefined
-              ? seqs.length + EMIT_BATCH
-              : Math.floor(((performance.now() - started) * rate) / 1000) + 1;
-          const until = Math.min(total, due);
-          // Once per batch: the shards that have a session now.
-          const shards = opts.shard === undefined ? this.#gateway.shardsWithSession() : [opts.shard];
-          const at = sampleTime(this.#options.now());
-          while (seqs.length < until) {
-            const n = this.#eventCounter;
-            const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
-            const target =
-              opts.session !== undefined ? { session: opts.session } : shard === undefined ? {} : { shard };
-            seqs.push(this.dispatch(type, sampleEventData(type, n, at), target));
-            this.#eventCounter = n + 1;
-          }
-        } catch (err) {
-          return settle(err);
-        }
-        if (seqs.length >= total) return settle();
-        if (rate === undefined) {
-          immediate = setImmediate(run);
-        } else {
-          const wait = Math.max(0, Math.ceil((seqs.length * 1000) / rate - (performance.now() - started)));
-          timer = this.#setTimer(run, wait);
-        }
-      };
-      run();
+    const host = { timers: this.#timers, stoppers: this.#stoppers };
+    return pace(total, rate, opts.signal, host, (until, seqs) => {
+      // Once per batch: the shards that have a session now.
+      const shards = opts.shard === undefined ? this.#gateway.shardsWithSession() : [opts.shard];
+      const at = sampleTime(this.#options.now());
+      while (seqs.length < until) {
+        const n = this.#eventCounter;
+        const shard = shards.length > 1 ? shards[n % shards.length] : opts.shard;
+        const target = opts.session !== undefined ? { session: opts.session } : shard === undefined ? {} : { shard };
+        seqs.push(this.dispatch(type, sampleEventData(type, n, at), target));
+        this.#eventCounter = n + 1;
+      }
     });
   }
 
@@ -309,7 +259,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
     if (this.#closing) throw new Error('FakeQQServer.startCallbacks: the fake is closed');
     this.#callbacks?.close();
     const sender = new FakeCallbackSender(options, { appId: this.#options.appId, secret: this.#options.secret }, () =>
-      this.#notify(),
+      this.#waiters.notify(),
     );
     this.#callbacks = sender;
     await sender.validate();
@@ -344,12 +294,12 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
 
   /** The next `n` `GET /gateway/bot` requests are never answered (their sockets are destroyed by close()). */
   hangGatewayBot(n: number): void {
-    this.#gatewayBotFaults.hang(intAtLeast('n', n, 0));
+    this.#http.gatewayBotFaults.hang(intAtLeast('n', n, 0));
   }
 
   /** The next `n` `GET /gateway/bot` requests are answered after `ms` ms (combines with a fail). */
   delayGatewayBot(n: number, ms: number): void {
-    this.#gatewayBotFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
+    this.#http.gatewayBotFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
   }
 
   /**
@@ -357,22 +307,22 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * dead gateway URL, to test that a client fetches the URL again when connecting to it fails.
    */
   answerGatewayUrl(n: number, url: string): void {
-    this.#gatewayUrlOverride = { n: intAtLeast('n', n, 0), url };
+    this.#http.answerGatewayUrl(intAtLeast('n', n, 0), url);
   }
 
   /** The next `n` `GET /gateway/bot` requests are answered `status` with `{"code":500,"message":"internal"}`. */
   failGatewayBot(n: number, status = 500): void {
-    this.#gatewayBotFaults.fail(intAtLeast('n', n, 0), httpStatus(status), { code: 500, message: 'internal' });
+    this.#http.gatewayBotFaults.fail(intAtLeast('n', n, 0), httpStatus(status), { code: 500, message: 'internal' });
   }
 
   /** The next `n` token requests are never answered (their sockets are destroyed by close()). */
   hangToken(n: number): void {
-    this.#tokenFaults.hang(intAtLeast('n', n, 0));
+    this.#http.tokenFaults.hang(intAtLeast('n', n, 0));
   }
 
   /** The next `n` token requests are answered after `ms` ms (combines with a fail). */
   delayToken(n: number, ms: number): void {
-    this.#tokenFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
+    this.#http.tokenFaults.delay(intAtLeast('n', n, 0), intAtLeast('ms', ms, 0));
   }
 
   /**
@@ -380,7 +330,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * @defaultValue status `500`, body `{"code":100002,"message":"internal err"}`
    */
   failToken(n: number, status = 500, body: unknown = { code: 100002, message: 'internal err' }): void {
-    this.#tokenFaults.fail(intAtLeast('n', n, 0), httpStatus(status), body);
+    this.#http.tokenFaults.fail(intAtLeast('n', n, 0), httpStatus(status), body);
   }
 
   // ---------------------------------------------------------------- gateway faults
@@ -447,7 +397,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * and their sockets closed (a gateway outage; `GET /gateway/bot` still answers). Counted in `stats.refusedConnections`. `0` ends it.
    */
   refuseConnections(ms: number): void {
-    this.#refuseUntil = performance.now() + intAtLeast('ms', ms, 0);
+    this.#upgrades.refuseFor(intAtLeast('ms', ms, 0));
   }
 
   /**
@@ -456,7 +406,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * accepted. Counted in `stats.resetConnections`. `0` ends it.
    */
   outage(ms: number): void {
-    this.#outageUntil = performance.now() + intAtLeast('ms', ms, 0);
+    this.#upgrades.outageFor(intAtLeast('ms', ms, 0));
     if (ms === 0) return;
     this.#gateway.dropAll();
     this.#server.closeAllConnections();
@@ -467,7 +417,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * handshake, on the origin the connector trusts. Their sockets are closed by `close()`.
    */
   silenceUpgrades(n: number): void {
-    this.#silenceUpgrades = intAtLeast('n', n, 0);
+    this.#upgrades.silence(intAtLeast('n', n, 0));
   }
 
   /** The next `n` Identify frames are answered by closing the socket with `code`. */
@@ -506,41 +456,7 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
    * @throws (rejects) on timeout, when the predicate throws, or when the fake closes first.
    */
   waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter = {
-        check: (): void => {
-          let done: boolean;
-          try {
-            done = predicate();
-          } catch (err) {
-            finish();
-            reject(err);
-            return;
-          }
-          if (done) {
-            finish();
-            resolve();
-          }
-        },
-        fail: (err: Error): void => {
-          finish();
-          reject(err);
-        },
-      };
-      const timeout = setTimeout(
-        () => waiter.fail(new Error(`FakeQQServer.waitFor: timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const poll = setInterval(waiter.check, WAIT_FOR_POLL_MS);
-      const finish = (): void => {
-        clearTimeout(timeout);
-        clearInterval(poll);
-        this.#waiters.delete(waiter);
-      };
-      if (this.#closing) return waiter.fail(new Error('FakeQQServer.waitFor: the fake is closed'));
-      this.#waiters.add(waiter);
-      waiter.check();
-    });
+    return this.#waiters.wait(predicate, timeoutMs, this.#closing !== undefined);
   }
 
   /**
@@ -556,25 +472,14 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
   async #shutdown(): Promise<void> {
     for (const stop of [...this.#stoppers]) stop();
     this.#callbacks?.close();
-    for (const waiter of [...this.#waiters]) waiter.fail(new Error('FakeQQServer.waitFor: the fake was closed'));
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    for (const res of this.#hung) res.destroy();
-    this.#hung.clear();
-    for (const socket of this.#silenced) socket.destroy();
-    this.#silenced.clear();
+    this.#waiters.failAll();
+    this.#timers.clearAll();
+    this.#http.close();
     this.#gateway.shutdown();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
-    this.#wss.close();
+    this.#upgrades.close();
     await closed;
-  }
-
-  // ---------------------------------------------------------------- internals
-
-  #notify(): void {
-    if (this.#waiters.size === 0) return;
-    for (const waiter of [...this.#waiters]) waiter.check();
   }
 
   #signal<K extends keyof FakeQQServerEventMap>(event: K, ...args: FakeQQServerEventMap[K]): void {
@@ -586,143 +491,6 @@ export class FakeQQServer extends EventEmitter<FakeQQServerEventMap> {
         throw err;
       });
     }
-    this.#notify();
-  }
-
-  #setTimer(fn: () => void, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-    return timer;
-  }
-
-  #clearTimer(timer: NodeJS.Timeout): void {
-    clearTimeout(timer);
-    this.#timers.delete(timer);
-  }
-
-  #validAuth(value: string | undefined): boolean {
-    return value !== undefined && value.startsWith('QQBot ') && this.isValidToken(value.slice('QQBot '.length));
-  }
-
-  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const url = new URL(req.url ?? '/', this.url);
-      // Presigned part PUTs stream into the fake object store: no body is buffered here.
-      if (url.pathname.startsWith(OBJECT_STORE_PATH)) return this.rest.chunkedUploads.put(req, res, url.pathname);
-      const body = await readBody(req, MAX_BODY_BYTES);
-      if (this.#closing) return void res.destroy();
-      if (body === undefined) {
-        res.setHeader('connection', 'close');
-        return sendJson(res, 413, { code: 413, message: 'payload too large' });
-      }
-      if (req.method === 'POST' && url.pathname === TOKEN_PATH) {
-        this.#stats.tokenCalls += 1;
-        this.#signal('token');
-        if (await this.#applyFaults(this.#tokenFaults, res)) this.#answerToken(res, body);
-      } else if (req.method === 'GET' && url.pathname === '/gateway/bot') {
-        this.#stats.gatewayBotCalls += 1;
-        this.#signal('gatewayBot');
-        if (!(await this.#applyFaults(this.#gatewayBotFaults, res))) return;
-        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
-        if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
-        const limit = {
-          total: 1000,
-          remaining: this.#options.sessionStartRemaining,
-          reset_after: this.#options.sessionStartResetAfterMs,
-          max_concurrency: this.#options.maxConcurrency,
-        };
-        let gatewayUrl = this.gatewayUrl;
-        if (this.#gatewayUrlOverride.n > 0) {
-          this.#gatewayUrlOverride.n -= 1;
-          gatewayUrl = this.#gatewayUrlOverride.url;
-        }
-        sendJson(res, 200, { url: gatewayUrl, shards: this.#options.shards, session_start_limit: limit });
-      } else if (req.method === 'GET' && url.pathname === '/gateway') {
-        if (this.rest.refuseCallerIp) return sendJson(res, 401, IP_NOT_ALLOWED_ANSWER);
-        if (!this.#validAuth(req.headers.authorization)) return sendJson(res, 401, TOKEN_EXPIRED);
-        sendJson(res, 200, { url: this.gatewayUrl });
-      } else if (GATEWAY_PATHS.has(url.pathname) && performance.now() < this.#refuseUntil) {
-        sendJson(res, 503, { code: 503, message: 'gateway unavailable' });
-      } else if (!this.rest.handle(req, res, url, body)) {
-        sendJson(res, 404, { code: 404, message: 'not found' });
-      }
-    } catch {
-      if (!res.headersSent) sendJson(res, 500, { code: 500, message: 'fake server error' });
-      else res.destroy();
-    }
-  }
-
-  /** Applies the next hang/delay/fail; true when the request is still to be answered normally. */
-  async #applyFaults(faults: HttpFaults, res: ServerResponse): Promise<boolean> {
-    const plan = faults.take();
-    if (plan.hang) {
-      this.#hung.add(res);
-      res.once('close', () => this.#hung.delete(res));
-      return false;
-    }
-    if (plan.delayMs > 0) {
-      // close() clears this timer: the request then never resumes and its socket is destroyed.
-      await new Promise<void>((resolve) => this.#setTimer(resolve, plan.delayMs));
-    }
-    if (plan.fail === undefined) return true;
-    sendJson(res, plan.fail.status, plan.fail.body);
-    return false;
-  }
-
-  #answerToken(res: ServerResponse, body: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return sendJson(res, 400, { code: 400, message: 'invalid json body' });
-    }
-    const pair = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    const apps = [{ appId: this.#options.appId, secret: this.#options.secret }, ...this.#options.apps];
-    if (!apps.some((app) => pair.appId === app.appId && pair.clientSecret === app.secret)) {
-      return sendJson(res, 200, { code: 100016, message: 'invalid appid or secret' });
-    }
-    const token = randomBytes(24).toString('base64url');
-    this.#tokens.set(token, {
-      expiresAt: this.#options.now() + this.#options.tokenTtlSeconds * 1000,
-      appId: pair.appId as string,
-    });
-    sendJson(res, 200, { access_token: token, expires_in: String(this.#options.tokenTtlSeconds) });
-  }
-
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => {});
-    let pathname = '';
-    try {
-      pathname = new URL(req.url ?? '/', this.url).pathname;
-    } catch {
-      // keeps '' → 404
-    }
-    if (this.#closing || !GATEWAY_PATHS.has(pathname)) {
-      // Destroy only once the answer is flushed: destroying at once can cut the 404 off.
-      socket.once('finish', () => socket.destroy());
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    if (performance.now() < this.#refuseUntil) {
-      this.#stats.refusedConnections += 1;
-      this.#signal('refused');
-      socket.once('finish', () => socket.destroy());
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    if (this.#silenceUpgrades > 0) {
-      this.#silenceUpgrades -= 1;
-      this.#silenced.add(socket);
-      socket.once('close', () => this.#silenced.delete(socket));
-      return;
-    }
-    try {
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#gateway.accept(ws));
-    } catch {
-      socket.destroy();
-    }
+    this.#waiters.notify();
   }
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeRestCodes, type FakeSentMessage } from '../../src/testing/fake-rest.js';
+import { FakeRestCodes, type FakeSentMessage } from '../../src/testing/index.js';
 import { FakeHost } from './fake-host.js';
 
 let host: FakeHost;

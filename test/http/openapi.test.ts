@@ -8,7 +8,7 @@ import { DEFAULT_RETRY, resolveRetry, type QQOpenAPIOptions } from '../../src/ht
 import { retryDelayMs } from '../../src/http/rest-request.js';
 import { TokenManager } from '../../src/http/token-manager.js';
 import type { Logger } from '../../src/options.js';
-import { FakeRestCodes } from '../../src/testing/fake-rest.js';
+import { FakeRestCodes } from '../../src/testing/index.js';
 import { FakeHost } from './fake-host.js';
 import { rejection } from '../helpers.js';
 

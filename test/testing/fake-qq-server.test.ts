@@ -621,6 +621,32 @@ describe('FakeQQServer lifecycle', () => {
     await expect(FakeQQServer.start({ heartbeatIntervalMs: -1 })).rejects.toThrow(RangeError);
   });
 
+  it('refuses an unknown option key with QQBOT_INVALID_OPTION naming the nearest known one, before anything listens', async () => {
+    const typo = { heartbeatIntervalMS: 1000 } as unknown as FakeQQServerOptions;
+    await expect(FakeQQServer.start(typo)).rejects.toMatchObject({
+      code: 'QQBOT_INVALID_OPTION',
+      message: expect.stringContaining('Unknown option `heartbeatIntervalMS`; did you mean `heartbeatIntervalMs`?'),
+    });
+    const far = { zzz: 1 } as unknown as FakeQQServerOptions;
+    await expect(FakeQQServer.start(far)).rejects.toMatchObject({
+      code: 'QQBOT_INVALID_OPTION',
+      message: expect.stringContaining('known options: `appId`, `secret`, `apps`'),
+    });
+  });
+
+  it('fills every default from the one declaration of the options', async () => {
+    const fake = await FakeQQServer.start();
+    try {
+      const res = await request(fake.endpoints.token, {
+        method: 'POST',
+        body: JSON.stringify({ appId: 'test-app', clientSecret: 'test-secret' }),
+      });
+      expect(await res.body.json()).toMatchObject({ expires_in: '7200' });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('waitFor rejects after its timeout and when the fake closes', async () => {
     const fake = await startFake();
     await expect(fake.waitFor(() => false, 30)).rejects.toThrow(/timed out after 30 ms/);
