@@ -16,7 +16,7 @@ import { DEFAULT_RETRY } from './http/openapi-options.js';
 import { DEFAULT_PACING } from './http/pacing.js';
 import { DEFAULT_UPLOAD } from './http/chunked-upload.js';
 import type { CallOptions, SendResult } from './bodies/message-bodies.js';
-import type { ReplyableEvent, ReplyTrackerOptions, StreamableEvent } from './replies/passive-reply.js';
+import type { ReplyableEvent, ResolvedReplyTrackerOptions, StreamableEvent } from './replies/passive-reply.js';
 import type { ReplyContent } from './replies/reply.js';
 import type { StreamReplyOptions, StreamReplyResult } from './replies/stream-reply.js';
 import { TokenManager } from './http/token-manager.js';
@@ -120,7 +120,7 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
     this.api = new QQOpenAPI(
       {
         apiBase: o.endpoints.api,
-        timeoutMs: o.timeouts.httpMs,
+        timeouts: o.timeouts,
         retry: DEFAULT_RETRY,
         logger: o.logger,
         replies: this.#replyOptions(),
@@ -133,11 +133,10 @@ export class QQBotConnector extends EventEmitter<ConnectorEventMap> {
   }
 
   /** A shared reply store (the option's or the session store's) never blocks a reply: see withLocalFallback. */
-  #replyOptions(): ReplyTrackerOptions {
+  #replyOptions(): ResolvedReplyTrackerOptions {
     const replies = this.#options.replies;
     const store = replies.store;
-    // Not a ReplyStore at all: left as given, for the tracker to refuse with QQBOT_INVALID_OPTION.
-    if (typeof store?.spend !== 'function') return replies;
+    if (store === undefined) return replies;
     return { ...replies, store: withLocalFallback(store, (error) => this.#report(error)) };
   }
 

@@ -74,9 +74,9 @@ export {
   DEFAULT_RETRY,
   type QQOpenAPIOptions,
   type SharedTokenOpenAPIOptions,
-  type TokenSource,
   type RetryOptions,
 } from './http/openapi-options.js';
+export type { TokenSource } from './http/token-manager.js';
 export {
   ButtonActionType,
   ButtonStyle,

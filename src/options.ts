@@ -1,5 +1,5 @@
 import { invalidOption } from './errors.js';
-import { REPLY_TRACKER_KEYS, type ReplyTrackerOptions } from './replies/passive-reply.js';
+import { REPLY_TRACKER } from './replies/passive-reply.js';
 import { ALL_INTENTS } from './protocol/intents.js';
 import { MAX_SHARDS } from './protocol/payloads.js';
 import type { AttemptRunner, RunnerOption, ThreadsOption } from './runners/runner.js';
@@ -7,7 +7,7 @@ import { RESOURCE_LIMITS, ThreadPool } from './runners/thread-pool.js';
 import { CHECKPOINT } from './store/checkpointer.js';
 import type { SessionStore } from './store/session-store.js';
 import { resolveTransport, type ResolvedTransport, type TransportOptions } from './transports/webhook/options.js';
-import { isObject, section as plainSection } from './options/checks.js';
+import { isObject } from './options/checks.js';
 import {
   custom,
   defaultsOf,
@@ -220,10 +220,7 @@ export const CONNECTOR = {
    * @defaultValue `{ store: store.replies }` when the session store offers one, else counts in memory
    * @example `{ store: new RedisReplyStore({ prefix: 'mybot:' }) }`
    */
-  replies: custom<ReplyTrackerOptions>(
-    (value, path) => plainSection(path, value, REPLY_TRACKER_KEYS) as ReplyTrackerOptions,
-    { default: {} },
-  ),
+  replies: section(REPLY_TRACKER),
 };
 
 export type QQBotConnectorOptions = OptionsOf<typeof CONNECTOR>;
@@ -245,9 +242,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     );
   }
   if (transport.kind === 'webhook') refuseWebhookMeaningless(input);
+  // The session store's reply state is checked as the option would be: a reply must not find it unusable.
   const replies =
     resolved.replies.store === undefined && store?.replies !== undefined
-      ? { ...resolved.replies, store: store.replies }
+      ? { ...resolved.replies, store: REPLY_TRACKER.store.resolve(store.replies, 'store.replies') }
       : resolved.replies;
   return { ...resolved, intents, replies };
 }

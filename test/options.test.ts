@@ -94,7 +94,7 @@ describe('defaults', () => {
       threads: 'shared',
       store: undefined,
       checkpoint: { batchSize: 100, intervalMs: 1_000 },
-      replies: {},
+      replies: { now: Date.now, maxReplies: 5, maxTracked: 10_000, store: undefined },
     });
   });
 
@@ -155,7 +155,7 @@ describe('accepted values', () => {
       threads: 'own',
       store: STORE,
       checkpoint: { batchSize: 7, intervalMs: 50 },
-      replies: { maxReplies: 3, maxTracked: 10 },
+      replies: { now: Date.now, maxReplies: 3, maxTracked: 10, store: undefined },
     });
   });
 

@@ -8,9 +8,15 @@ import { resolveOptions } from '../src/options.js';
 import { Intents } from '../src/protocol/intents.js';
 import { FakeQQServer } from '../src/testing/index.js';
 import { closestKey } from '../src/options/checks.js';
+import { rejection } from './helpers.js';
 
 const SECRET = 's3cr3t-unknown-keys';
 const VALID = { appId: '102030405', secret: SECRET, intents: Intents.GROUP_AND_C2C_EVENT };
+
+/** A token manager no test here reaches: each fails before a token is needed. */
+function idleTokens(): TokenManager {
+  return new TokenManager({ appId: 'a', secret: SECRET, url: 'http://127.0.0.1:9/t', timeoutMs: 1_000 });
+}
 
 /** The error `fn` throws synchronously; fails the test when nothing is thrown. */
 function thrownBy(fn: () => unknown): QQBotError {
@@ -102,6 +108,41 @@ describe('REST client options', () => {
       'Unknown option `replies.maxReply`; did you mean `replies.maxReplies`?',
     ],
     [
+      'standalone: pacing',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, pacing: { maxQueue: 3 } } as never),
+      'Unknown option `pacing.maxQueue`; did you mean `pacing.maxQueued`?',
+    ],
+    [
+      'standalone: upload',
+      () => new QQOpenAPI({ appId: 'a', secret: SECRET, upload: { chunkedAbove: 3 } } as never),
+      'Unknown option `upload.chunkedAbove`; did you mean `upload.chunkedAboveBytes`?',
+    ],
+    [
+      'shared token: retry',
+      () => QQOpenAPI.fromTokenManager(idleTokens(), { retry: { minDelay: 1 } } as never),
+      'Unknown option `retry.minDelay`; did you mean `retry.minDelayMs`?',
+    ],
+    [
+      'shared token: pacing',
+      () => QQOpenAPI.fromTokenManager(idleTokens(), { pacing: { maxWait: 1 } } as never),
+      'Unknown option `pacing.maxWait`; did you mean `pacing.maxWaitMs`?',
+    ],
+    [
+      'shared token: upload',
+      () => QQOpenAPI.fromTokenManager(idleTokens(), { upload: { chunkedAboveByte: 1 } } as never),
+      'Unknown option `upload.chunkedAboveByte`; did you mean `upload.chunkedAboveBytes`?',
+    ],
+    [
+      'shared token: replies',
+      () => QQOpenAPI.fromTokenManager(idleTokens(), { replies: { maxTrack: 1 } } as never),
+      'Unknown option `replies.maxTrack`; did you mean `replies.maxTracked`?',
+    ],
+    [
+      'connector: replies',
+      () => new QQBotConnector({ ...VALID, replies: { maxReply: 1 } } as never),
+      'Unknown option `replies.maxReply`; did you mean `replies.maxReplies`?',
+    ],
+    [
       'shared token: top level',
       () =>
         QQOpenAPI.fromTokenManager(
@@ -124,6 +165,15 @@ describe('REST client options', () => {
     expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
     expect(err.message).toBe(message);
     expect(err.message).not.toContain(SECRET);
+  });
+
+  it('a stream option too, when the stream is asked for', async () => {
+    const api = new QQOpenAPI({ appId: 'a', secret: SECRET });
+    const c2c = { type: 'C2C_MESSAGE_CREATE' as const, data: { id: 'M', author: { user_openid: 'U' } } };
+    const err = await rejection(api.replyStream(c2c, (async function* () {})(), { minInterval: 1 } as never));
+    await api.close();
+    expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
+    expect(err.message).toBe('Unknown option `minInterval`; did you mean `minIntervalMs`?');
   });
 
   it('the connector hands its own timeouts to its REST client without tripping the check', () => {

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { sleepOrReject } from '../util/abort.js';
 import { isObject, isSecureUrl } from '../options/checks.js';
+import { defaultsOf, integer, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 import type { MediaFileType, MediaUploadResult, UploadProgress } from '../bodies/message-bodies.js';
 import { QQApiError } from './api-error.js';
 import { badShape, readUploadResult } from './answers.js';
@@ -20,19 +21,22 @@ import type { RestRequester } from './rest-request.js';
  * @module
  */
 
-export interface UploadOptions {
+/** The largest inline upload: 7 000 000 bytes are ~9.3 MB of base64, under the platform's ~10 MB. */
+const MAX_INLINE_BYTES = 7_000_000;
+
+export const UPLOAD = {
   /**
    * Bytes above which an upload runs the chunked protocol instead of one inline (base64) body. The platform
    * refuses inline bodies around 10 MB (HTTP 413), and base64 adds a third: at most 7 000 000.
    * @defaultValue `5 * 1024 * 1024` (a ~7 MB inline body)
    */
-  chunkedAboveBytes?: number;
-}
+  chunkedAboveBytes: integer({ default: 5 * 1024 * 1024, min: 0, max: MAX_INLINE_BYTES }),
+};
 
-/** The largest inline upload: 7 000 000 bytes are ~9.3 MB of base64, under the platform's ~10 MB. */
-export const MAX_INLINE_BYTES = 7_000_000;
-
-export const DEFAULT_UPLOAD = { chunkedAboveBytes: 5 * 1024 * 1024 } as const satisfies Required<UploadOptions>;
+/** Media uploads: when the chunked protocol takes over from an inline body (the `upload` option). */
+export type UploadOptions = OptionsOf<typeof UPLOAD>;
+export type ResolvedUpload = ResolvedOf<typeof UPLOAD>;
+export const DEFAULT_UPLOAD: Readonly<ResolvedUpload> = Object.freeze(defaultsOf(UPLOAD));
 
 /** `md5_10m` covers this many leading bytes (docs/protocol.md §11). */
 const MD5_10M_BYTES = 10_002_432;

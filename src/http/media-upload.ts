@@ -12,7 +12,7 @@ import type {
 import { readUploadResult } from './answers.js';
 import { pathSegment } from './path.js';
 import { uploadChunked, type ChunkSource } from './chunked-upload.js';
-import type { UploadOptions } from './chunked-upload.js';
+import type { ResolvedUpload } from './chunked-upload.js';
 import type { RestRequester } from './rest-request.js';
 
 /** Where a group or C2C upload goes. */
@@ -64,7 +64,7 @@ export async function uploadMedia(
   requester: RestRequester,
   target: UploadTarget,
   input: UploadMediaInput,
-  config: Required<UploadOptions>,
+  config: ResolvedUpload,
   options?: UploadCallOptions,
 ): Promise<MediaUploadResult> {
   const source = check(input);

@@ -1,6 +1,7 @@
 import type { GatewayBotInfo } from '../protocol/payloads.js';
 import { invalidOption } from '../errors.js';
 import { isObject } from '../options/checks.js';
+import { Resolved } from '../options/schema.js';
 import type {
   CallOptions,
   ChannelMessageBody,
@@ -23,10 +24,9 @@ import {
   type QQOpenAPIOptions,
   type ResolvedOpenAPIOptions,
   type SharedTokenOpenAPIOptions,
-  type TokenSource,
 } from './openapi-options.js';
-import { RestRequester } from './rest-request.js';
-import { TokenManager } from './token-manager.js';
+import { RestRequester, type CallResult } from './rest-request.js';
+import { TokenManager, type TokenSource } from './token-manager.js';
 
 export interface BotUser {
   id: string;
@@ -91,7 +91,7 @@ export class QQOpenAPI {
         appId: standalone.appId,
         secret: standalone.secret,
         url: standalone.tokenUrl,
-        timeoutMs: standalone.timeoutMs,
+        timeoutMs: standalone.timeouts.httpMs,
       });
     } else {
       resolved = options as ResolvedOpenAPIOptions;
@@ -99,7 +99,7 @@ export class QQOpenAPI {
     }
     this.#requester = new RestRequester(this.#tokens, resolved);
     this.#upload = resolved.upload;
-    this.#replies = new ReplyTracker(resolved.replies);
+    this.#replies = new ReplyTracker(new Resolved(resolved.replies));
     const route = 'POST /v2/users/{openid}/stream_messages';
     this.#replier = new Replier(
       {
@@ -317,13 +317,7 @@ export class QQOpenAPI {
 
   async getMe(options?: CallOptions): Promise<BotUser> {
     const route = 'GET /users/@me';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/users/@me',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/users/@me', options);
     if (!isObject(body) || typeof body.id !== 'string' || typeof body.username !== 'string')
       throw badShape(route, status, 'id and username');
     const user: BotUser = { id: body.id, username: body.username };
@@ -334,26 +328,14 @@ export class QQOpenAPI {
 
   async getGateway(options?: CallOptions): Promise<{ url: string }> {
     const route = 'GET /gateway';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/gateway',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/gateway', options);
     if (!isObject(body) || typeof body.url !== 'string' || body.url === '') throw badShape(route, status, 'url');
     return { url: body.url };
   }
 
   async getGatewayBot(options?: CallOptions): Promise<GatewayBotInfo> {
     const route = 'GET /gateway/bot';
-    const { status, body } = await this.#requester.call({
-      method: 'GET',
-      idempotent: true,
-      route,
-      path: '/gateway/bot',
-      signal: options?.signal,
-    });
+    const { status, body } = await this.#get(route, '/gateway/bot', options);
     const info = readGatewayBot(body);
     // No defaults: a made-up `remaining` would make a caller wait (0) or start sessions it may not (1000).
     if (
@@ -383,6 +365,11 @@ export class QQOpenAPI {
   /** Aborts pending calls and backoff waits (`QQBOT_CLOSED`) and destroys the connection pool. Idempotent. */
   close(): Promise<void> {
     return this.#requester.close();
+  }
+
+  /** A read: idempotent, so retried by the classification table; not paced (no target). */
+  #get(route: string, path: string, options: CallOptions | undefined): Promise<CallResult> {
+    return this.#requester.call({ method: 'GET', idempotent: true, route, path, signal: options?.signal });
   }
 
   /** Sends are queued and paced per target (`pacing`). */

@@ -1,5 +1,6 @@
 import { ErrorCodes, QQBotError } from '../errors.js';
 import { raceAbort, sleepOrReject } from '../util/abort.js';
+import { defaultsOf, integer, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 
 /**
  * Sends queued per target, paced by what the platform's rate-limit answers taught (none is hard-coded: the
@@ -11,37 +12,35 @@ import { raceAbort, sleepOrReject } from '../util/abort.js';
  * @module
  */
 
-export interface PacingOptions {
+export const PACING = {
   /**
    * Calls waiting in all lanes at most; one more is refused with `QQBOT_SEND_QUEUE_FULL` (retryable).
    * @defaultValue `10_000`
    */
-  maxQueued?: number;
+  maxQueued: integer({ default: 10_000, min: 0 }),
   /**
    * Rate-limit answers (HTTP 429, codes 22009, 20028, 100017) one call waits out before it fails with the last of
    * them; apart from `retry.retries`.
    * @defaultValue `6`
    */
-  rateLimitRetries?: number;
+  rateLimitRetries: integer({ default: 6, min: 0, max: 100 }),
   /**
    * Longest wait after one rate-limit answer, whatever the hint says.
    * @defaultValue `60_000`
    */
-  maxWaitMs?: number;
+  maxWaitMs: integer({ default: 60_000, min: 0, max: 3_600_000 }),
   /**
    * Calls to one route and target in flight at once while the target has not rate-limited us; once it has, one
    * at a time, spaced. Bounds the first burst's refusals: at most this many are in flight when the limit is found.
    * @defaultValue `4`
    */
-  concurrencyPerTarget?: number;
-}
+  concurrencyPerTarget: integer({ default: 4, min: 1, max: 1_000 }),
+};
 
-export const DEFAULT_PACING = {
-  maxQueued: 10_000,
-  rateLimitRetries: 6,
-  maxWaitMs: 60_000,
-  concurrencyPerTarget: 4,
-} as const satisfies Required<PacingOptions>;
+/** Per-target send queues and rate-limit waits: the `pacing` option. */
+export type PacingOptions = OptionsOf<typeof PACING>;
+export type ResolvedPacing = ResolvedOf<typeof PACING>;
+export const DEFAULT_PACING: Readonly<ResolvedPacing> = Object.freeze(defaultsOf(PACING));
 
 /** The window a lane's rate is measured over when it is first limited. */
 const RATE_WINDOW_MS = 1_000;
@@ -85,15 +84,15 @@ export interface LaneTicket {
 }
 
 export class Pacer {
-  readonly #opts: Required<PacingOptions>;
+  readonly #opts: ResolvedPacing;
   readonly #lanes = new Map<string, Lane>();
   #queued = 0;
 
-  constructor(options: Required<PacingOptions>) {
+  constructor(options: ResolvedPacing) {
     this.#opts = options;
   }
 
-  get options(): Required<PacingOptions> {
+  get options(): ResolvedPacing {
     return this.#opts;
   }
 

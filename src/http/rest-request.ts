@@ -6,7 +6,8 @@ import { isObject } from '../options/checks.js';
 import { QQApiError, classifyApiError, readErrorBody } from './api-error.js';
 import { auditIdOf, badShape } from './answers.js';
 import { authorization } from './authorization.js';
-import type { ResolvedOpenAPIOptions, RetryOptions, TokenSource } from './openapi-options.js';
+import type { ResolvedOpenAPIOptions, ResolvedRetry } from './openapi-options.js';
+import type { TokenSource } from './token-manager.js';
 import { Pacer, type LaneTicket } from './pacing.js';
 import { exchange, type JsonResponse } from './request-json.js';
 
@@ -23,7 +24,7 @@ const POOL_CONNECTIONS = 32;
 const KEEP_ALIVE_MS = 30_000;
 
 /** Full-jitter backoff for retry `n` (1-based). Pure apart from `random`. */
-export function retryDelayMs(n: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {
+export function retryDelayMs(n: number, retry: ResolvedRetry, random: () => number = Math.random): number {
   return fullJitterMs(n, retry.minDelayMs, retry.maxDelayMs, random);
 }
 
@@ -127,7 +128,7 @@ export class RestRequester {
   /** The keep-alive pool; its phase timeouts are the attempt's deadline, so no request sets its own. */
   #connections(): Pool {
     if (this.#pool === undefined) {
-      const ms = this.#opts.timeoutMs;
+      const ms = this.#opts.timeouts.httpMs;
       this.#pool = new Pool(this.#origin, {
         connections: POOL_CONNECTIONS,
         keepAliveTimeout: KEEP_ALIVE_MS,
@@ -171,10 +172,10 @@ export class RestRequester {
      */
     let mayHaveLanded = false;
     for (let attempt = 1; ; attempt++) {
-      // The token manager is not given the caller's signal: it shares one fetch among all callers, and one
-      // caller's abort must not fail the others; with a signal we stop waiting instead. Without one, the wait is
-      // bounded by the token request's own deadline, and a close() meanwhile is noticed right after.
-      const token = await this.#wait(this.#tokens.get(), call.signal === undefined ? [] : signals, call);
+      // The caller's signal stops only this caller's wait: the token source shares one fetch among all callers.
+      // Without one, the wait is bounded by the token request's own deadline, and a close() meanwhile is noticed
+      // right after.
+      const token = await this.#wait(this.#tokens.get(call.signal), call.signal === undefined ? [] : signals, call);
       if (lane !== undefined) await this.#wait(lane.turn(signals), [], call);
       this.assertOpen();
       let res: JsonResponse;
@@ -187,7 +188,7 @@ export class RestRequester {
             method: call.method,
             headers: { authorization: authorization(token), 'x-union-appid': this.#tokens.appId },
             payload,
-            timeoutMs: this.#opts.timeoutMs,
+            timeoutMs: this.#opts.timeouts.httpMs,
             signal: call.signal,
             what: call.route,
             keepAlive: true,
@@ -238,7 +239,7 @@ export class RestRequester {
       if (kind === 'refresh-token' && !refreshed) {
         refreshed = true;
         logger?.debug({ route: call.route, status: res.status, attempt }, 'qq api: token refused; refreshing once');
-        await this.#wait(this.#tokens.refresh(token), signals, call);
+        await this.#wait(this.#tokens.refresh(token, call.signal), signals, call);
         continue;
       }
       // A rate-limited call was not carried out: retried whatever its idempotency, after the hint, on its own budget.

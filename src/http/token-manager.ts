@@ -16,6 +16,19 @@ const TOKEN_RATE_LIMIT_DELAY_MS = 60_000;
  */
 export const REFRESH_AHEAD_MS = 50_000;
 
+/**
+ * Access tokens for one bot, as the REST client and a shard's retry loop use them; {@link TokenManager} is one.
+ * `get()` returns a usable token (sharing any fetch in flight); `refresh(rejected)` replaces a token the platform
+ * refused, once for all callers. A `signal` stops only its caller's wait: the shared fetch goes on for the others.
+ */
+export interface TokenSource {
+  /** The bot's AppID, sent beside the token. */
+  readonly appId: string;
+  get(signal?: AbortSignal): Promise<string>;
+  /** `rejected` was refused by the platform: a new one unless someone already fetched it. */
+  refresh(rejected?: string, signal?: AbortSignal): Promise<string>;
+}
+
 interface TokenManagerOptions {
   appId: string;
   secret: string;
@@ -42,7 +55,7 @@ function parseExpiresIn(value: unknown): number | undefined {
  * Holds the app secret (in a private field, so `util.inspect` never shows it) and turns it into access tokens:
  * refreshed ahead of expiry, one request at a time however many callers wait (single-flight).
  */
-export class TokenManager {
+export class TokenManager implements TokenSource {
   readonly #secret: string;
   readonly #options: Omit<TokenManagerOptions, 'secret'>;
   readonly #now: () => number;

@@ -70,6 +70,14 @@ export function resolve<S extends Shape>(shape: S, value: unknown, path: string)
   return out as ResolvedOf<S>;
 }
 
+/**
+ * Options an options object resolved already, handed to a part that a user may also build with options of their
+ * own (`new ReplyTracker(new Resolved(resolved.replies))`): taken as they are, never checked again.
+ */
+export class Resolved<T> {
+  constructor(readonly value: T) {}
+}
+
 /** The resolved options when nothing is given: the defaults, from the same declaration. */
 export function defaultsOf<S extends Shape>(shape: S): ResolvedOf<S> {
   return resolve(shape, undefined, '');

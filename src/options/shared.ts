@@ -1,6 +1,6 @@
 import { invalidOption } from '../errors.js';
 import { isObject } from './checks.js';
-import { custom, defaultsOf, integer, resolve, text, url, type OptionsOf, type ResolvedOf } from './schema.js';
+import { custom, defaultsOf, integer, text, url, type OptionsOf, type ResolvedOf } from './schema.js';
 
 /**
  * The option sections the connector and the standalone REST client (`QQOpenAPI`) both accept: credentials,
@@ -90,26 +90,3 @@ export const CREDENTIALS = {
   /** The bot's AppSecret. Stays on the main thread; never logged, never sent to a worker. */
   secret: text(),
 };
-
-/** Checks a `logger` given to the standalone OpenAPI client. */
-export function resolveLogger(value: unknown): Logger | undefined {
-  return LOGGER.resolve(value, 'logger');
-}
-
-/** Checks a `timeouts` object given to the standalone OpenAPI client. */
-export function resolveTimeouts(value: unknown): ResolvedTimeouts {
-  return resolve(TIMEOUTS, value, 'timeouts');
-}
-
-/** Checks an `endpoints` object given to the standalone OpenAPI client. */
-export function resolveEndpoints(value: unknown): ResolvedEndpoints {
-  return resolve(ENDPOINTS, value, 'endpoints');
-}
-
-/** Checks the credentials pair given to the standalone OpenAPI client. */
-export function resolveCredentials(options: Record<string, unknown>): { appId: string; secret: string } {
-  return {
-    appId: CREDENTIALS.appId.resolve(options.appId, 'appId'),
-    secret: CREDENTIALS.secret.resolve(options.secret, 'secret'),
-  };
-}

@@ -1,5 +1,6 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { integerOption, isObject, optionKeys } from '../options/checks.js';
+import { isObject } from '../options/checks.js';
+import { custom, hasMethods, integer, resolve, Resolved, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 import type { KnownDispatchType, UnknownEventType } from '../protocol/events/event-map.js';
 
 /**
@@ -123,9 +124,6 @@ export const REPLY_WINDOWS_MS: Readonly<Record<ReplyScope, number>> = Object.fre
   c2c: 60 * 60_000,
 });
 
-const DEFAULT_MAX_REPLIES = 5;
-const DEFAULT_MAX_TRACKED = 10_000;
-
 /** Message events: the scope, and where in `data` the target id is. */
 const MESSAGE_EVENTS: Readonly<Record<string, { scope: ReplyScope; target: (d: Record<string, unknown>) => unknown }>> =
   {
@@ -169,30 +167,7 @@ interface Entry {
   deadline: number;
 }
 
-export interface ReplyTrackerOptions {
-  /** Injectable clock (epoch ms). @defaultValue `Date.now` */
-  now?: () => number;
-  /** Replies allowed per message or event. @defaultValue `5` */
-  maxReplies?: number;
-  /**
-   * Hard cap on remembered messages and events. When it is reached, those whose window has closed go first, then
-   * the oldest still open: a later reply to one of those starts again at `msg_seq` 1, which the platform rejects
-   * as a duplicate (40054005). An entry lasts as long as its window, so the cap sets the rate of distinct messages
-   * replied to that is safe: `maxTracked / window`, 10 000 / 5 min ≈ 33 a second for groups, channels and DMs,
-   * 10 000 / 60 min ≈ 2.8 a second for C2C (mixed traffic: Σ rate × window ≤ `maxTracked`).
-   * @defaultValue `10_000`
-   */
-  maxTracked?: number;
-  /**
-   * Where the reply counts live, when several processes may answer the same message: each `msg_seq` is then
-   * spent atomically in the store (`RedisReplyStore` from `qqbot-connector/redis`), so two processes never
-   * send the same one. `maxTracked` does not apply: the store drops each count when its window closes.
-   * @defaultValue none: the counts live in this tracker's memory
-   */
-  store?: ReplyStore;
-}
-
-/** Reply counts shared between processes (see {@link ReplyTrackerOptions.store}). */
+/** Reply counts shared between processes (see {@link REPLY_TRACKER}'s `store`). */
 export interface ReplyStore {
   /**
    * Atomically spends one reply to `key` and returns how many were spent on it so far, this one included
@@ -201,18 +176,45 @@ export interface ReplyStore {
   spend(key: string, expiresAt: number): Promise<number>;
 }
 
-/** The keys of {@link ReplyTrackerOptions}, checked by the compiler. */
-export const REPLY_TRACKER_KEYS = optionKeys<ReplyTrackerOptions>({
-  now: true,
-  maxReplies: true,
-  maxTracked: true,
-  store: true,
-});
+/** The passive-reply rules' options: the `replies` option of the connector and of `QQOpenAPI`. */
+export const REPLY_TRACKER = {
+  /** Injectable clock (epoch ms). @defaultValue `Date.now` */
+  now: custom<() => number>(
+    (value, path) => {
+      if (typeof value !== 'function') throw invalidOption(`Expected \`${path}\` to be a function (epoch ms)`);
+      return value as () => number;
+    },
+    { default: Date.now },
+  ),
+  /** Replies allowed per message or event. @defaultValue `5` */
+  maxReplies: integer({ default: 5, min: 1 }),
+  /**
+   * Hard cap on remembered messages and events. When it is reached, those whose window has closed go first, then
+   * the oldest still open: a later reply to one of those starts again at `msg_seq` 1, which the platform rejects
+   * as a duplicate (40054005). An entry lasts as long as its window, so the cap sets the rate of distinct messages
+   * replied to that is safe: `maxTracked / window`, 10 000 / 5 min ≈ 33 a second for groups, channels and DMs,
+   * 10 000 / 60 min ≈ 2.8 a second for C2C (mixed traffic: Σ rate × window ≤ `maxTracked`).
+   * @defaultValue `10_000`
+   */
+  maxTracked: integer({ default: 10_000, min: 1 }),
+  /**
+   * Where the reply counts live, when several processes may answer the same message: each `msg_seq` is then
+   * spent atomically in the store (`RedisReplyStore` from `qqbot-connector/redis`), so two processes never
+   * send the same one. `maxTracked` does not apply: the store drops each count when its window closes.
+   * @defaultValue none: the counts live in this tracker's memory
+   */
+  store: custom<ReplyStore, ReplyStore | undefined>(hasMethods<ReplyStore>(['spend'], 'a ReplyStore'), {
+    default: undefined,
+  }),
+};
+
+export type ReplyTrackerOptions = OptionsOf<typeof REPLY_TRACKER>;
+export type ResolvedReplyTrackerOptions = ResolvedOf<typeof REPLY_TRACKER>;
 
 /**
  * Decides where a reply goes and which `msg_seq` it carries, and refuses replies the platform would refuse
  * (too late, too many) without sending them. State per message lives until its window closes (swept lazily)
- * and never exceeds `maxTracked` entries (see {@link ReplyTrackerOptions.maxTracked} for the rate that implies).
+ * and never exceeds `maxTracked` entries (see `maxTracked` in {@link REPLY_TRACKER} for the rate that implies).
  *
  * A reply counts against the limit as soon as it is planned, even if the send then fails: its `msg_seq` is
  * spent (reusing it after a send that may have landed would be a duplicate).
@@ -227,14 +229,13 @@ export class ReplyTracker {
   /** No entry closes before this (a lower bound): while `now` is below it, a sweep would find nothing. */
   #earliestDeadline = Number.POSITIVE_INFINITY;
 
-  constructor(options: ReplyTrackerOptions = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#maxReplies = integerOption('maxReplies', options.maxReplies, DEFAULT_MAX_REPLIES, 1);
-    this.#maxTracked = integerOption('maxTracked', options.maxTracked, DEFAULT_MAX_TRACKED, 1);
-    if (options.store !== undefined && typeof (options.store as Partial<ReplyStore> | null)?.spend !== 'function') {
-      throw invalidOption('Expected `replies.store` to be a ReplyStore (with a spend method)');
-    }
-    this.#store = options.store;
+  /** `options` are checked here, or taken as they are when an options object resolved them already. */
+  constructor(options: ReplyTrackerOptions | Resolved<ResolvedReplyTrackerOptions> = {}) {
+    const o = options instanceof Resolved ? options.value : resolve(REPLY_TRACKER, options, 'replies');
+    this.#now = o.now;
+    this.#maxReplies = o.maxReplies;
+    this.#maxTracked = o.maxTracked;
+    this.#store = o.store;
   }
 
   /** How many messages/events are remembered right now. */
@@ -268,7 +269,7 @@ export class ReplyTracker {
   }
 
   /**
-   * {@link next}, through the shared {@link ReplyTrackerOptions.store} when there is one (what
+   * {@link next}, through the shared `store` (see {@link REPLY_TRACKER}) when there is one (what
    * `QQOpenAPI.reply` calls). The window is checked before anything is spent; a reply past the limit has
    * spent nothing that matters (the count is over the limit either way).
    */

@@ -1,5 +1,5 @@
 import { ErrorCodes, QQBotError, invalidOption } from '../errors.js';
-import { integerOption, isObject, optionKeys, rejectUnknownKeys } from '../options/checks.js';
+import { custom, defaultsOf, integer, oneOf, resolve, type OptionsOf, type ResolvedOf } from '../options/schema.js';
 import { raceAbort } from '../util/abort.js';
 
 /**
@@ -12,56 +12,44 @@ import { raceAbort } from '../util/abort.js';
  * - a final frame with `input_state` 10, without which the platform rolls the message back.
  */
 
-export interface StreamReplyOptions {
+/** The options of one streamed reply (`replyStream(event, chunks, options)`). */
+export const STREAM = {
   /**
    * Least time from one frame's answer to the next frame; text arriving faster is merged into the next frame.
    * @defaultValue `300`
    */
-  minIntervalMs?: number;
+  minIntervalMs: integer({ default: 300, min: 0, max: 60_000 }),
   /**
    * How long after the message a stream may still send frames (from `data.timestamp`, or from the call when
    * there is none). Past it the stream stops with `QQBOT_PASSIVE_REPLY_EXPIRED`.
    * @defaultValue `300_000` (5 min, as reported; shorter than C2C's 60-min reply window)
    */
-  windowMs?: number;
+  windowMs: integer({ default: 5 * 60_000, min: 1, max: 24 * 3_600_000 }),
   /** `content_type` of every frame. @defaultValue `'markdown'` */
-  contentType?: 'markdown' | 'text';
-  /** Stops reading the source, closes the stream (final frame) and rejects with `QQBOT_ABORTED`. */
-  signal?: AbortSignal;
-}
+  contentType: oneOf(['markdown', 'text'], { default: 'markdown' }),
+  /**
+   * Stops reading the source, closes the stream (final frame) and rejects with `QQBOT_ABORTED`.
+   * @defaultValue none: the stream runs until the source ends
+   */
+  signal: custom<AbortSignal, AbortSignal | undefined>(
+    (value, path) => {
+      if (!(value instanceof AbortSignal)) throw invalidOption(`Expected \`${path}\` to be an AbortSignal`);
+      return value;
+    },
+    { default: undefined },
+  ),
+};
 
-export const DEFAULT_STREAM = {
-  minIntervalMs: 300,
-  windowMs: 5 * 60_000,
-  contentType: 'markdown',
-} as const satisfies Required<Omit<StreamReplyOptions, 'signal'>>;
+export type StreamReplyOptions = OptionsOf<typeof STREAM>;
+export type ResolvedStreamOptions = ResolvedOf<typeof STREAM>;
 
-const STREAM_KEYS = optionKeys<StreamReplyOptions>({
-  minIntervalMs: true,
-  windowMs: true,
-  contentType: true,
-  signal: true,
-});
-
-export type ResolvedStreamOptions = Required<Omit<StreamReplyOptions, 'signal'>> & { signal: AbortSignal | undefined };
+const { signal: _noSignal, ...streamDefaults } = defaultsOf(STREAM);
+/** The defaults of {@link StreamReplyOptions} (a signal has none). */
+export const DEFAULT_STREAM: Readonly<Omit<ResolvedStreamOptions, 'signal'>> = Object.freeze(streamDefaults);
 
 /** Checks the options of one streamed reply (unknown keys refused). */
 export function resolveStreamOptions(value: unknown): ResolvedStreamOptions {
-  if (value === undefined) return { ...DEFAULT_STREAM, signal: undefined };
-  if (!isObject(value)) throw invalidOption('Expected stream options to be an object');
-  rejectUnknownKeys('stream options', value, STREAM_KEYS);
-  const contentType = value.contentType ?? DEFAULT_STREAM.contentType;
-  if (contentType !== 'markdown' && contentType !== 'text')
-    throw invalidOption("Expected `contentType` to be 'markdown' or 'text'");
-  const signal = value.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal))
-    throw invalidOption('Expected `signal` to be an AbortSignal');
-  return {
-    minIntervalMs: integerOption('minIntervalMs', value.minIntervalMs, DEFAULT_STREAM.minIntervalMs, 0, 60_000),
-    windowMs: integerOption('windowMs', value.windowMs, DEFAULT_STREAM.windowMs, 1, 24 * 3_600_000),
-    contentType,
-    signal,
-  };
+  return resolve(STREAM, value, '');
 }
 
 /** What a streamed reply sent. */

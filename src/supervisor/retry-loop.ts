@@ -1,15 +1,9 @@
 import { ErrorCodes, QQBotError, fromWire, toWire } from '../errors.js';
+import type { TokenSource } from '../http/token-manager.js';
 import { decide, type Decision, type DecisionHistory } from '../protocol/close-codes.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { sleep } from '../util/abort.js';
 import { gaveUpError, restartBudgetError, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
-
-/** Access tokens, as a retry loop needs them (the connector's TokenManager). */
-export interface TokenSource {
-  get(signal?: AbortSignal): Promise<string>;
-  /** `rejected` was refused by the platform: a new one unless someone already fetched it. */
-  refresh(rejected?: string, signal?: AbortSignal): Promise<string>;
-}
 
 /** A decision the loop carries on after (`fatal` and `stop` end it). */
 export type RetryDecision = Extract<Decision, { kind: 'resume' | 'identify' }>;

@@ -5,7 +5,8 @@ import { gatewayFetchFailed } from '../protocol/outcome.js';
 import { MAX_SHARDS } from '../protocol/payloads.js';
 import type { FleetShardCount, ShardCountAgreement } from '../fleet/shard-count.js';
 import { hostAnswers } from '../http/probe.js';
-import { RetryLoop, unreachedHost, type TokenSource, type TryEnd } from './retry-loop.js';
+import type { TokenSource } from '../http/token-manager.js';
+import { RetryLoop, unreachedHost, type TryEnd } from './retry-loop.js';
 
 /** What `GET /gateway/bot` tells a connector started with `shards: 'auto'`. */
 export interface ShardPlan {

@@ -14,16 +14,10 @@ import type { FleetIdentifyGate, IdentifySlot } from '../fleet/identify-gate.js'
 import type { LeaseWait, ShardLease, ShardLeases } from '../fleet/leases.js';
 import type { SessionStore } from '../store/session-store.js';
 import { hostAnswers } from '../http/probe.js';
+import type { TokenSource } from '../http/token-manager.js';
 import type { Transport, TransportHostSide } from '../transports/transport.js';
 import { ContestWatch } from './contest-watch.js';
-import {
-  RetryLoop,
-  unreachedHost,
-  type RetryDecision,
-  type RetryStep,
-  type TokenSource,
-  type TryEnd,
-} from './retry-loop.js';
+import { RetryLoop, unreachedHost, type RetryDecision, type RetryStep, type TryEnd } from './retry-loop.js';
 
 /** Where a shard supervisor sends what the host should see. Implemented by the connector. */
 export interface ShardSink {

@@ -9,7 +9,7 @@ import {
   type WorkerStatus,
 } from '../../src/protocol/worker-messages.js';
 import type { AttemptRunner, RunningAttempt } from '../../src/runners/runner.js';
-import type { TokenSource } from '../../src/supervisor/retry-loop.js';
+import type { TokenSource } from '../../src/http/token-manager.js';
 
 /**
  * One attempt of a script: it plays session events through `a` and returns the attempt's Outcome, or awaits
@@ -180,6 +180,7 @@ export class ScriptedRunner implements AttemptRunner {
 
 /** Tokens `t1`, `t2`, …; `fail(…)` makes the next calls throw the given errors instead. */
 export class ScriptedTokens implements TokenSource {
+  readonly appId = 'scripted-app';
   readonly calls: { kind: 'get' | 'refresh'; rejected?: string | undefined }[] = [];
   #n = 0;
   #current = '';
