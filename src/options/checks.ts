@@ -63,7 +63,7 @@ export function closestKey(key: string, known: readonly string[]): string | unde
  * Refuses keys of `value` that are not in `known`: a typo must not be a silently ignored option (`endpoints.apiUrl`
  * would send a sandbox bot to production). `path` is the object's own path, `''` at the top level.
  */
-export function rejectUnknownKeys(path: string, value: Record<string, unknown>, known: readonly string[]): void {
+function rejectUnknownKeys(path: string, value: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);
@@ -73,14 +73,6 @@ export function rejectUnknownKeys(path: string, value: Record<string, unknown>, 
         : `did you mean \`${joinPath(path, near)}\`?`;
     throw invalidOption(`Unknown option \`${joinPath(path, key)}\`; ${hint}`);
   }
-}
-
-/**
- * The known keys of an options object, checked by the compiler against its interface: a key missing here, or one
- * the interface does not have, fails the typecheck. Adding an option is one line in the table.
- */
-export function optionKeys<T extends object>(table: { readonly [K in keyof Required<T>]: true }): readonly string[] {
-  return Object.freeze(Object.keys(table));
 }
 
 /**

@@ -56,6 +56,9 @@ interface Session {
   parts: Array<{ received?: { md5: string; length: number }; finished: boolean }>;
 }
 
+/** When an injected part failure answers (see `failPartOnce`). */
+export type PartFailure = 'after-body' | 'early';
+
 const DEFAULT_CONFIG = {
   blockSize: 1024 * 1024,
   concurrency: 3,
@@ -74,7 +77,7 @@ export class FakeChunkedUploads {
     ...DEFAULT_CONFIG,
   };
   readonly #sessions = new Map<string, Session>();
-  readonly #failOnce = new Set<number>();
+  readonly #failOnce = new Map<number, PartFailure>();
   #quotaSpent = false;
   #inFlight = 0;
   #seq = 0;
@@ -85,9 +88,13 @@ export class FakeChunkedUploads {
     this.#config = { ...this.#config, ...config };
   }
 
-  /** The PUT of part `i` (0-based, in the order of `parts`) fails once with HTTP 500. */
-  failPartOnce(i: number): void {
-    this.#failOnce.add(i);
+  /**
+   * The PUT of part `i` (0-based, in the order of `parts`) fails once with HTTP 500: once its body is read, or
+   * `'early'`, as soon as its headers arrive, the body unread and the connection closed (the client may still be
+   * sending it then).
+   */
+  failPartOnce(i: number, when: PartFailure = 'after-body'): void {
+    this.#failOnce.set(i, when);
   }
 
   /** `upload_prepare` answers 40093002 (the daily upload quota is spent) until the reset. */
@@ -155,6 +162,11 @@ export class FakeChunkedUploads {
     if (req.method !== 'PUT' || session === undefined || slot === undefined) {
       req.resume();
       return end(404);
+    }
+    if (this.#failOnce.get(i) === 'early') {
+      this.#failOnce.delete(i);
+      res.setHeader('connection', 'close'); // the unread body is not waited for
+      return end(500);
     }
     this.#inFlight += 1;
     this.maxPartsInFlight = Math.max(this.maxPartsInFlight, this.#inFlight);

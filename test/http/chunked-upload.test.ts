@@ -126,6 +126,30 @@ describe('chunked upload, platform variants and faults', () => {
     expect(t.fake.rest.chunkedUploads.files[0]?.md5).toBe(md5(data));
   });
 
+  it.each([1, 2, 3])(
+    'a file read through reused buffers, parts at once, two failing (one before its body was read) and PUT again: the store gets exactly its bytes (round %i)',
+    async () => {
+      // 8 MiB parts outgrow what loopback sockets buffer, so the client's writes stay queued while it reads on (the
+      // store shares this thread); a 1 ms retry_delay PUTs a part again while its failed PUT may still pull its body.
+      // A corrupted part would fail upload_part_finish (MD5) and be PUT once more.
+      t.fake.rest.configureChunkedUpload({ blockSize: 8 * MiB, concurrency: 3, retryDelay: 0.001 });
+      t.fake.rest.chunkedUploads.failPartOnce(0, 'early');
+      t.fake.rest.chunkedUploads.failPartOnce(2);
+      const data = randomBytes(20 * MiB);
+      const path = join(dir, 'retried.bin');
+      await writeFile(path, data);
+      await t.api.uploadC2CMedia('U1', { fileType: 4, path });
+
+      const file = t.fake.rest.chunkedUploads.files[0];
+      const part = (i: number): Uint8Array => data.subarray(i * 8 * MiB, (i + 1) * 8 * MiB);
+      expect(file?.partMd5s).toEqual([0, 1, 2].map((i) => md5(part(i))));
+      expect(file?.md5).toBe(md5(data));
+      expect(t.fake.rest.chunkedUploads.partPuts).toBe(3 + 2);
+      expect(t.fake.rest.requestsTo('/v2/users/U1/upload_part_finish')).toHaveLength(3);
+      expect(t.fake.rest.chunkedUploads.maxPartsInFlight).toBeGreaterThan(1);
+    },
+  );
+
   it('a stream whose size is wrong is refused (QQBOT_INVALID_OPTION) and nothing is prepared', async () => {
     const err = await rejection(
       t.api.uploadGroupMedia('G1', { fileType: 4, stream: Readable.from([randomBytes(6 * MiB)]), size: 6 * MiB + 1 }),

@@ -44,6 +44,9 @@ describe('the transport option', () => {
     [{ kind: 'webhook', path: 'qqbot' }, /transport\.path/],
     [{ kind: 'webhook', maxBodyBytes: 10 }, /transport\.maxBodyBytes/],
     [{ kind: 'webhook', tls: { key: 'k', cert: 'c', ca: 'x' } }, /transport\.tls\.ca/],
+    [{ kind: 'webhook', tls: { key: 'k', certs: 'c' } }, /transport\.tls\.certs.*did you mean `transport\.tls\.cert`/],
+    [{ kind: 'webhook', tls: { key: 'k' } }, /transport\.tls\.cert/],
+    [{ kind: 'webhook', tls: 'pem' }, /transport\.tls/],
   ])('refuses %j', (transport, message) => {
     const err = refused({ ...base, transport });
     expect(err.code).toBe('QQBOT_INVALID_OPTION');
@@ -54,6 +57,10 @@ describe('the transport option', () => {
     const a = selfSignedCert();
     const b = selfSignedCert();
     expect(resolveOptions({ ...base, transport: { kind: 'webhook', tls: a } }).transport).toMatchObject({ tls: a });
+    const buffers = { key: Buffer.from(a.key), cert: Buffer.from(a.cert) };
+    expect(resolveOptions({ ...base, transport: { kind: 'webhook', tls: buffers } }).transport).toMatchObject({
+      tls: a,
+    });
     const err = refused({ ...base, transport: { kind: 'webhook', tls: { key: a.key, cert: b.cert } } });
     expect(err.code).toBe('QQBOT_INVALID_OPTION');
     expect(err.message).not.toContain('PRIVATE KEY');

@@ -7,10 +7,11 @@ import {
   literal,
   resolve,
   text,
+  type Field,
   type OptionsOf,
   type ResolvedOf,
 } from '../../options/schema.js';
-import { isObject, nonEmptyString, rejectUnknownKeys } from '../../options/checks.js';
+import { isObject, nonEmptyString } from '../../options/checks.js';
 
 /** The listener's settings, each with its default: the part of the webhook options that needs nothing given. */
 const LISTENER = {
@@ -95,23 +96,26 @@ export type WebhookTransportOptions = OptionsOf<typeof WEBHOOK>;
 /** The webhook transport after validation, every default filled in; the TLS pair as PEM text. */
 export type ResolvedWebhookTransport = ResolvedOf<typeof WEBHOOK>;
 
-const TLS_KEYS = ['key', 'cert'] as const;
-
-function pem(name: string, value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return nonEmptyString(name, value);
+/** A PEM text, given as a string or a Buffer; required. */
+function pem(): Field<string | Buffer, string> & { readonly required: true } {
+  return {
+    required: true,
+    resolve(value, path) {
+      return Buffer.isBuffer(value) ? value.toString('utf8') : nonEmptyString(path, value);
+    },
+  };
 }
 
+const TLS = { key: pem(), cert: pem() };
+
 /** Checks the TLS pair now, on the main thread, so a bad one fails at construction and not in a worker. */
-function resolveTls(value: unknown): { key: string; cert: string } {
-  if (!isObject(value)) throw invalidOption('Expected `transport.tls` to be an object with key and cert');
-  rejectUnknownKeys('transport.tls', value, TLS_KEYS);
-  const tls = { key: pem('transport.tls.key', value.key), cert: pem('transport.tls.cert', value.cert) };
+function resolveTls(value: unknown, path: string): { key: string; cert: string } {
+  const tls = resolve(TLS, value, path);
   try {
     createSecureContext(tls);
   } catch {
     // The key's text is never part of the message.
-    throw invalidOption('Expected `transport.tls` to be a PEM key and a matching PEM certificate');
+    throw invalidOption(`Expected \`${path}\` to be a PEM key and a matching PEM certificate`);
   }
   return tls;
 }
@@ -123,6 +127,9 @@ export function resolveWebhookTransport(value: Record<string, unknown>): Resolve
   return webhook;
 }
 
+/** The gateway over WebSocket: nothing to set. */
+const WEBSOCKET = { kind: literal('websocket') };
+
 export type TransportOptions = { kind: 'websocket' } | WebhookTransportOptions;
 export type ResolvedTransport = { kind: 'websocket' } | ResolvedWebhookTransport;
 
@@ -131,8 +138,7 @@ export function resolveTransport(value: unknown): ResolvedTransport {
   if (value === undefined) return { kind: 'websocket' };
   if (!isObject(value)) throw invalidOption('Expected `transport` to be an object with a kind');
   if (value.kind === 'websocket') {
-    rejectUnknownKeys('transport', value, ['kind']);
-    return { kind: 'websocket' };
+    return resolve(WEBSOCKET, value, 'transport');
   }
   if (value.kind === 'webhook') return resolveWebhookTransport(value);
   throw invalidOption("Expected `transport.kind` to be 'websocket' or 'webhook'");
