@@ -94,7 +94,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   'connector.ts': [
     'bodies/',
     'connector/',
-    'delivery/',
     'errors.ts',
     'events.ts',
     'fleet/',
