@@ -11,6 +11,7 @@ import { toWire } from '../src/errors.js';
 import { EventBatch } from '../src/protocol/event-batch.js';
 import {
   LinkOp,
+  LOAD_LIMIT_MS,
   type ControlCall,
   type HostFrame,
   type WorkerBoot,
@@ -65,7 +66,10 @@ function starting(frame: StartFrame): void {
   const loading = loadAttempt(frame.spec);
   if (loading === undefined) return start(frame.attempt, frame.spec, undefined);
   held = [];
+  // Evaluating the module blocks the event loop (no tick): it gets the load limit, not the attempt's watchdogMs.
+  tickAhead(LOAD_LIMIT_MS);
   void loading.then((loadError) => {
+    tickAhead(0);
     start(frame.attempt, frame.spec, loadError);
     const waiting = held ?? [];
     held = undefined;
@@ -143,15 +147,21 @@ function onFrame(frame: HostFrame): void {
 }
 
 const tick = new BigInt64Array(boot.watchdog);
+/** While a module loads, ticks are dated this late, so the watchdog allows the load its limit. */
+let aheadUntil = 0;
 const beat = (): void => {
-  Atomics.store(tick, 0, BigInt(Date.now()));
+  Atomics.store(tick, 0, BigInt(Math.max(Date.now(), aheadUntil)));
 };
+function tickAhead(ms: number): void {
+  aheadUntil = ms === 0 ? 0 : Date.now() + ms;
+  beat();
+}
 beat();
 /** As often as the most watchful attempt hosted so far asks (a thread never ticks slower again: it costs little). */
 let tickMs = boot.watchdogTickMs;
 let ticking = setInterval(beat, tickMs);
 function tickEvery(ms: number): void {
-  // A fresh tick before the attempt starts: its first steps (loading the HTTP client) may take a while.
+  // A fresh tick before the attempt starts (starting() ticks ahead if its transport's module must load first).
   beat();
   if (ms >= tickMs) return;
   tickMs = ms;
@@ -159,8 +169,12 @@ function tickEvery(ms: number): void {
   ticking = setInterval(beat, tickMs);
 }
 
+// The transports the pool ran so far load at boot, before Hello (as when this file imported them statically), not
+// once a session that lost its thread waits on it. A session may be placed here meanwhile (its Start waits in the
+// port): the load gets the load limit, not that session's watchdogMs. A module that fails to load is reported by the
+// attempt that needs it.
+tickAhead(LOAD_LIMIT_MS);
+await Promise.all(boot.entries.map((entry) => import(entry).catch(() => undefined)));
+tickAhead(0);
 frames.push({ op: LinkOp.Hello, version: WORKER_PROTOCOL_VERSION });
-// The transports the pool ran so far load now, not when a session that lost its thread waits for them here. A
-// module that fails to load is reported by the attempt that needs it.
-for (const entry of boot.entries) import(entry).catch(() => undefined);
 link.on('message', (batch: HostFrame[]) => batch.forEach(onFrame));

@@ -27,6 +27,12 @@ export const LinkOp = {
 } as const;
 
 /** What the thread is told at boot (`workerData`). */
+/**
+ * How long a thread may take to load code (its boot, or a transport's module: `ws` evaluates its whole graph in one
+ * go, seconds on a busy host) before the watchdog calls it hung, whatever its attempts' `watchdogMs`.
+ */
+export const LOAD_LIMIT_MS = 10_000;
+
 export interface WorkerBoot {
   version: typeof WORKER_PROTOCOL_VERSION;
   /**

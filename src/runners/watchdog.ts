@@ -1,5 +1,4 @@
-/** How long a thread may take to load before its first tick. */
-const BOOTSTRAP_LIMIT_MS = 10_000;
+import { LOAD_LIMIT_MS } from '../protocol/worker-link.js';
 
 /** How often a thread ticks before its first attempt, and at most: one timer per thread, whatever it hosts. */
 export const WATCHDOG_TICK_MS = 100;
@@ -10,7 +9,8 @@ export function tickFor(limitMs: number): number {
 }
 
 /**
- * Watches one thread's SharedArrayBuffer slot, where the worker stores `Date.now()` every tick. A slot older than
+ * Watches one thread's SharedArrayBuffer slot, where the worker stores `Date.now()` every tick (a time ahead of now
+ * while it loads a transport's module: see workers/attempt.ts). A slot older than
  * the limit means the thread's event loop is stuck: `onHung` fires once. The limit is read at every check (the
  * smallest `watchdogMs` of the attempts the thread hosts now; `undefined` while it hosts none: nothing to watch).
  */
@@ -38,10 +38,10 @@ export class Watchdog {
       const limitMs = this.limitMs();
       const last = this.lastTick();
       const staleMs = Date.now() - last;
-      // Until its first tick the thread is still loading (ws, undici: seconds on a busy host); a load that
-      // never ends is still caught, at the longer bootstrap limit.
+      // Until its first tick the thread is still loading (seconds on a busy host); a load that never ends is still
+      // caught, at the longer load limit. (A thread loading a transport's module later ticks ahead instead.)
       const bound =
-        limitMs === undefined ? undefined : last === this.#bornAt ? Math.max(limitMs, BOOTSTRAP_LIMIT_MS) : limitMs;
+        limitMs === undefined ? undefined : last === this.#bornAt ? Math.max(limitMs, LOAD_LIMIT_MS) : limitMs;
       if (bound !== undefined && staleMs > bound) {
         this.stop();
         onHung(staleMs);

@@ -11,7 +11,7 @@ import { ShardSupervisor } from '../../src/supervisor/shard-supervisor.js';
 import type { AttemptRunner } from '../../src/runners/runner.js';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { ScriptedTokens } from './scripted-runner.js';
-import { ThirdTransport } from './third-transport.js';
+import { SLOW_THIRD_ENTRY, ThirdTransport } from './third-transport.js';
 
 // A transport the library does not ship, run by the real supervisor on real worker threads: its attempt module
 // (test/fixtures/third-attempt.js) is loaded by the worker from the spec's `entry`. Nothing in src/ changed for it.
@@ -83,6 +83,27 @@ it('a third transport runs in a worker thread from its own module: ready, its ow
   expect(supervisor.status()).toMatchObject({ state: 'ready', restarts: 1 });
   expect(supervisor.status().threadId).not.toBe(first);
   expect(tokens.calls).toEqual([]);
+  expect(seen.errors).toEqual([]);
+});
+
+it('a transport module that holds its thread longer than watchdogMs while it loads is not taken for hung', async () => {
+  const transport = new ThirdTransport(SLOW_THIRD_ENTRY);
+  const runner = new ThreadRunner({
+    pool: new ThreadPool({ sessionsPerThread: 1 }),
+    watchdogMs: 300,
+    controlMs: 2_000,
+    onError: () => undefined,
+  });
+  const { supervisor, seen } = supervise(runner, transport);
+  await supervisor.start();
+  await until(() => transport.payloads.length === 4, "the attempt's own events");
+  // Loaded once, in the first thread: no restart, nothing reported (a hung thread would restart the attempt).
+  expect(supervisor.status()).toMatchObject({ state: 'ready', restarts: 0 });
+  expect(seen.errors).toEqual([]);
+  // A spare thread loads the module at boot, under the same limit; the session moved onto it resumes.
+  await supervisor.terminateWorker();
+  await until(() => seen.resumed.length === 1, 'resumed on another thread');
+  expect(supervisor.status()).toMatchObject({ state: 'ready', restarts: 1 });
   expect(seen.errors).toEqual([]);
 });
 

@@ -11,6 +11,8 @@ export interface ThirdSpec extends AttemptSpec {
 
 /** Its attempt module: plain JavaScript, so that a worker thread loads it as it is (it registers in dist's table). */
 export const THIRD_ENTRY = new URL('../fixtures/third-attempt.js', import.meta.url).href;
+/** The same, but its evaluation blocks its thread for 1.2 s. */
+export const SLOW_THIRD_ENTRY = new URL('../fixtures/slow-third-attempt.js', import.meta.url).href;
 
 /**
  * A third transport, written against the seam alone, as a host would: a listener-like one with its own events
@@ -26,9 +28,11 @@ export class ThirdTransport implements Transport {
   readonly payloads: unknown[] = [];
   #ups = 0;
 
+  constructor(readonly entry = THIRD_ENTRY) {}
+
   spec(input: AttemptInput): ThirdSpec {
     this.inputs.push(input);
-    return { transport: 'third', entry: THIRD_ENTRY, quiesceFirst: false, shard: input.shard, events: 3 };
+    return { transport: 'third', entry: this.entry, quiesceFirst: false, shard: input.shard, events: 3 };
   }
 
   hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
