@@ -14,7 +14,7 @@ import type { TokenSource } from './token-manager.js';
  * @module
  */
 
-export const RETRY = {
+const RETRY = {
   /**
    * Retries after the first attempt for 429, 5xx, timeouts and connection resets. Guild sends (channel, DM) have
    * no `msg_seq` to dedupe them, so they are retried only after a 429 or a connection that never opened. A token
@@ -81,7 +81,7 @@ const COMMON = {
 };
 
 /** Standalone use: the client makes its own `TokenManager` from the credentials. */
-export const OPENAPI = {
+const OPENAPI = {
   ...CREDENTIALS,
   /**
    * The token endpoint and the OpenAPI origin.
@@ -92,7 +92,7 @@ export const OPENAPI = {
 };
 
 /** For the connector: share its `TokenManager`, so REST and the gateway use one token and one refresh. */
-export const SHARED_TOKEN_OPENAPI = {
+const SHARED_TOKEN_OPENAPI = {
   /** The OpenAPI origin. @defaultValue `'https://api.sgroup.qq.com'` */
   apiBase: url({ default: DEFAULT_ENDPOINTS.api }),
   ...COMMON,

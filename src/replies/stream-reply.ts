@@ -13,7 +13,7 @@ import { raceAbort } from '../util/abort.js';
  */
 
 /** The options of one streamed reply (`replyStream(event, chunks, options)`). */
-export const STREAM = {
+const STREAM = {
   /**
    * Least time from one frame's answer to the next frame; text arriving faster is merged into the next frame.
    * @defaultValue `300`

@@ -37,7 +37,7 @@ function clock(value: unknown, path: string): () => number {
   return value as () => number;
 }
 
-export const FAKE_OPTIONS = {
+const FAKE_OPTIONS = {
   /**
    * The app id the token endpoint accepts.
    * @defaultValue `'test-app'`
