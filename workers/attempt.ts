@@ -56,23 +56,25 @@ function frameOf(attempt: number, frame: WorkerFrame): void {
 type StartFrame = Extract<HostFrame, { op: typeof LinkOp.Start }>;
 
 /**
- * Frames that arrived while an attempt module loaded, in order: the attempt they start, call or message must exist
- * before they are handled. `undefined` while nothing loads (the usual case: a transport loads once per thread).
+ * The frames of each attempt whose transport's module is still loading, in order: an attempt must exist before its
+ * calls and messages are handled. Other attempts on the thread go on meanwhile.
  */
-let held: HostFrame[] | undefined;
+const held = new Map<number, HostFrame[]>();
+/** Modules loading now; while any is, ticks are dated ahead (tickAhead). */
+let loads = 0;
 
-/** Starts the attempt, once its transport's module is loaded; later frames wait meanwhile, so that order is kept. */
+/** Starts the attempt once its transport's module is loaded (usually at once: a module loads once per thread). */
 function starting(frame: StartFrame): void {
   const loading = loadAttempt(frame.spec);
   if (loading === undefined) return start(frame.attempt, frame.spec, undefined);
-  held = [];
+  held.set(frame.attempt, []);
   // Evaluating the module blocks the event loop (no tick): it gets the load limit, not the attempt's watchdogMs.
-  tickAhead(LOAD_LIMIT_MS);
+  if (loads++ === 0) tickAhead(LOAD_LIMIT_MS);
   void loading.then((loadError) => {
-    tickAhead(0);
+    if (--loads === 0) tickAhead(0);
     start(frame.attempt, frame.spec, loadError);
-    const waiting = held ?? [];
-    held = undefined;
+    const waiting = held.get(frame.attempt) ?? [];
+    held.delete(frame.attempt);
     waiting.forEach(onFrame);
   });
 }
@@ -119,8 +121,9 @@ function control(attempt: Attempt, call: ControlCall): WorkerStatus | null {
 }
 
 function onFrame(frame: HostFrame): void {
-  if (held !== undefined) {
-    held.push(frame);
+  const waiting = held.get(frame.attempt);
+  if (waiting !== undefined) {
+    waiting.push(frame);
     return;
   }
   if (frame.op === LinkOp.Start) {

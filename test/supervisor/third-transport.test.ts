@@ -11,7 +11,7 @@ import { ShardSupervisor } from '../../src/supervisor/shard-supervisor.js';
 import type { AttemptRunner } from '../../src/runners/runner.js';
 import { ErrorCodes, type QQBotError } from '../../src/errors.js';
 import { ScriptedTokens } from './scripted-runner.js';
-import { SLOW_THIRD_ENTRY, ThirdTransport } from './third-transport.js';
+import { LATE_THIRD_ENTRY, SLOW_THIRD_ENTRY, ThirdTransport } from './third-transport.js';
 
 // A transport the library does not ship, run by the real supervisor on real worker threads: its attempt module
 // (test/fixtures/third-attempt.js) is loaded by the worker from the spec's `entry`. Nothing in src/ changed for it.
@@ -105,6 +105,26 @@ it('a transport module that holds its thread longer than watchdogMs while it loa
   await until(() => seen.resumed.length === 1, 'resumed on another thread');
   expect(supervisor.status()).toMatchObject({ state: 'ready', restarts: 1 });
   expect(seen.errors).toEqual([]);
+});
+
+it('while one attempt waits for its transport module, the other attempts on its thread are answered', async () => {
+  const pool = new ThreadPool({ sessionsPerThread: 2 });
+  const runner = () => new ThreadRunner({ pool, watchdogMs: 5_000, controlMs: 300, onError: () => undefined });
+  const running = supervise(runner(), new ThirdTransport());
+  await running.supervisor.start();
+  const late = new ThirdTransport(LATE_THIRD_ENTRY, 'third-late');
+  const waiting = supervise(runner(), late);
+  const started = waiting.supervisor.start();
+  await until(() => waiting.supervisor.status().threadId !== null, 'the second session placed');
+  // Both on one thread (the pool packs sessions), the second one's module still in its 1 s top-level await.
+  expect(waiting.supervisor.status().threadId).toBe(running.supervisor.status().threadId);
+  expect(late.payloads).toEqual([]);
+  // A control call on the first attempt is answered within controlMs (300 ms), not held behind the load.
+  expect(await running.supervisor.workerStatus()).toMatchObject({ phase: 'session' });
+  await started;
+  await until(() => late.payloads.length === 4, "the late attempt's own events");
+  expect(running.seen.errors).toEqual([]);
+  expect(waiting.seen.errors).toEqual([]);
 });
 
 it('a transport whose module registered nothing ends as a worker that cannot load: fatal, QQBOT_WORKER_BOOTSTRAP', async () => {

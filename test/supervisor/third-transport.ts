@@ -3,7 +3,8 @@ import type { AttemptHost, AttemptInput, Transport } from '../../src/transports/
 
 /** The third transport's spec: the protocol's header and its own fields, nothing the library knows of. */
 export interface ThirdSpec extends AttemptSpec {
-  transport: 'third';
+  /** `'third'`, or the name another fixture module registers the same attempt under. */
+  transport: string;
   shard: [id: number, count: number];
   /** How many of its own events the attempt posts once up (test/fixtures/third-attempt.js). */
   events: number;
@@ -13,6 +14,8 @@ export interface ThirdSpec extends AttemptSpec {
 export const THIRD_ENTRY = new URL('../fixtures/third-attempt.js', import.meta.url).href;
 /** The same, but its evaluation blocks its thread for 1.2 s. */
 export const SLOW_THIRD_ENTRY = new URL('../fixtures/slow-third-attempt.js', import.meta.url).href;
+/** The same attempt as `'third-late'`, registered after a top-level await of 1 s. */
+export const LATE_THIRD_ENTRY = new URL('../fixtures/late-third-attempt.js', import.meta.url).href;
 
 /**
  * A third transport, written against the seam alone, as a host would: a listener-like one with its own events
@@ -28,11 +31,14 @@ export class ThirdTransport implements Transport {
   readonly payloads: unknown[] = [];
   #ups = 0;
 
-  constructor(readonly entry = THIRD_ENTRY) {}
+  constructor(
+    readonly entry = THIRD_ENTRY,
+    readonly name = 'third',
+  ) {}
 
   spec(input: AttemptInput): ThirdSpec {
     this.inputs.push(input);
-    return { transport: 'third', entry: this.entry, quiesceFirst: false, shard: input.shard, events: 3 };
+    return { transport: this.name, entry: this.entry, quiesceFirst: false, shard: input.shard, events: 3 };
   }
 
   hostSide(host: AttemptHost): { onEvent(payload: unknown): void } {
