@@ -1,4 +1,4 @@
-import { ErrorCodes, QQBotError, toWire } from '../errors.js';
+import { ErrorCodes, QQBotError, invalidOption, toWire } from '../errors.js';
 import type { Outcome, Phase } from '../protocol/outcome.js';
 import type { AttemptIO, AttemptSpec, WorkerStatus } from '../protocol/worker-messages.js';
 
@@ -26,7 +26,14 @@ export type AttemptFactory = (spec: AttemptSpec, io: AttemptIO) => Attempt;
  */
 const factories = new Map<string, AttemptFactory>();
 
+/**
+ * Registers `transport`'s attempt. A name is taken once: a second factory under it (a module replacing `'websocket'`,
+ * or two transports that chose one name) is refused with `QQBOT_INVALID_OPTION` instead of silently winning.
+ */
 export function registerAttempt(transport: string, factory: AttemptFactory): void {
+  const taken = factories.get(transport);
+  if (taken !== undefined && taken !== factory)
+    throw invalidOption(`Expected the transport name '${transport}' to be registered once; another attempt has it`);
   factories.set(transport, factory);
 }
 

@@ -5,6 +5,8 @@ import { resolveOptions } from '../../src/options.js';
 import { InProcessRunner } from '../../src/runners/in-process-runner.js';
 import { ThreadPool } from '../../src/runners/thread-pool.js';
 import { ThreadRunner } from '../../src/runners/thread-runner.js';
+import { registerAttempt } from '../../src/transports/attempts.js';
+import '../../src/transports/websocket/websocket-entry.js';
 import { DEFAULT_CHECKPOINT, ShardCheckpointer } from '../../src/store/checkpointer.js';
 import { MemorySessionStore } from '../../src/store/session-store.js';
 import { ShardSupervisor } from '../../src/supervisor/shard-supervisor.js';
@@ -137,4 +139,17 @@ it('a transport whose module registered nothing ends as a worker that cannot loa
   );
   expect(error?.code).toBe(ErrorCodes.WORKER_BOOTSTRAP);
   expect(supervisor.state).toBe('fatal');
+});
+
+it('a transport name is registered once: the same factory again is fine, another one is refused', () => {
+  const factory = () => new ThirdTransport() as never;
+  registerAttempt('registered-once', factory);
+  expect(() => registerAttempt('registered-once', factory)).not.toThrow();
+  expect(() => registerAttempt('registered-once', () => new ThirdTransport() as never)).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
+  // The built-in transports' names are taken too, once their modules loaded.
+  expect(() => registerAttempt('websocket', factory)).toThrow(
+    expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+  );
 });
