@@ -76,8 +76,8 @@ export async function digestsOf(
  * File reads go into one buffer per reader (the digest pass, each part worker), refilled block after block. Fresh
  * buffers per read (what `fs` streams allocate: 64 kB each) are freed only at V8's next GC, tens of MB later when
  * little else is allocated, and the allocator keeps the pages: a 200 MB upload grew a fresh process's RSS by ~35 MB
- * that way (a 20 MB one by 17–23 MB). A block is at least a socket's write high-water mark (16 kB on Node 20, 64 kB
- * on 22), which makes refilling it safe (see putPart).
+ * that way (a 20 MB one by 17–23 MB). A block is larger than the socket's write high-water mark (undici 7's sockets:
+ * 16 kB with TLS, 64 kB without), which makes refilling it safe (see putPart).
  */
 const READ_BLOCK_BYTES = 256 * 1024;
 
@@ -317,8 +317,9 @@ function translate(err: unknown, requester: RestRequester, signal: AbortSignal |
  *
  * A file's blocks share the worker's one buffer, so no block may be read while an earlier one is still queued on the
  * socket. The body is therefore an async iterable handed to undici as is (a `Readable` would read ahead): undici
- * asks for the next block only when the socket took the last one below its high-water mark or has drained, and
- * every block but the part's last fills the buffer, never smaller than that mark, so the socket has drained. Once
+ * asks for the next block only when the socket took the last one below its high-water mark, has drained, or closed
+ * (checked against undici 7.30), and every block but the part's last fills the buffer, larger than that mark, so
+ * the socket has drained (or is gone). A dispatcher of the host's own with a mark above 256 kB would break this. Once
  * the request is settled (the store answered after the whole body, or the socket is gone) the body is closed before
  * the buffer serves the retry or the next part: a PUT that failed mid-way may otherwise still be pulled by undici.
  * Should bytes still be queued then, they belong to a PUT already answered; and `upload_part_finish` carries the MD5
