@@ -97,7 +97,7 @@ export const DEFAULT_OPTIONS = {
 
 const INTENTS_ERROR = 'Expected `intents` to be a positive integer: OR the bits of `Intents`';
 
-export const CONNECTOR = {
+const CONNECTOR = {
   ...CREDENTIALS,
   /**
    * OR of {@link Intents} bits. Required for the WebSocket transport; the webhook transport ignores it (the

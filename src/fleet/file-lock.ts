@@ -20,7 +20,7 @@ const STALE_GUARD_MS = 5_000;
 const IS_WINDOWS = process.platform === 'win32';
 
 /** Where the lock of the store file `path` lives: a Unix socket beside it, or a named pipe on Windows. */
-export function lockAddress(path: string): string {
+function lockAddress(path: string): string {
   if (IS_WINDOWS) return `\\\\.\\pipe\\qqbot-connector-${createHash('sha256').update(path).digest('hex').slice(0, 32)}`;
   const address = `${path}.lock`;
   if (Buffer.byteLength(address) > MAX_SOCKET_PATH) {

@@ -56,7 +56,7 @@ export interface Digests {
 }
 
 /** The three digests in one pass over `chunks` (a file is streamed, never held). */
-export async function digestsOf(
+async function digestsOf(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<Digests & { size: number }> {
   const md5 = createHash('md5');

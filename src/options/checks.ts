@@ -112,7 +112,7 @@ export function httpUrl(name: string, value: unknown): string {
 }
 
 /** A loopback host name or address: `localhost`, 127.0.0.0/8, `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }

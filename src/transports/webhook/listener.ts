@@ -24,7 +24,7 @@ export interface WebhookListenOptions {
  * Slowloris limits: a client gets this long for its headers, and for the whole request (the handler's own body
  * deadline, `bodyTimeoutMs`, is shorter). One address may hold a quarter of the connections.
  */
-export const LISTENER_LIMITS = {
+const LISTENER_LIMITS = {
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,

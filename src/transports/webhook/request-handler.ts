@@ -142,7 +142,7 @@ function pathOf(url: string | undefined): string {
  * The header checks, pure. `signed` tells whether a signature header came: without one only a small op 13
  * body is read (the platform's validation may be unsigned).
  */
-export function checkHeaders(
+function checkHeaders(
   req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>,
   checks: Pick<WebhookChecks, 'appId' | 'path' | 'maxBodyBytes' | 'timestampWindowMs'>,
   now: number,
